@@ -1,0 +1,114 @@
+"""Shared fixtures: small demo data, and real PostgreSQL / MariaDB / Redis per test run.
+
+Every database and key prefix is unique to the run and dropped at the end: the services on the
+machine outlive every run. Without a service, its tests skip naming what is missing; under CI
+(``CI=true``) a missing service is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+RUN_ID = uuid.uuid4().hex[:10]
+DEMO_SEED = 4242
+DEMO_AS_OF = dt.date(2026, 11, 1)
+DEMO_ENTERPRISES = 300
+
+PG_ADMIN_URL = os.environ.get("HUB_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("HUB_TEST_MARIADB", "mysql+aiomysql://root@127.0.0.1:3306/test")
+REDIS_URL = os.environ.get("HUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail under CI) when a service the test needs is not listening."""
+    if _port_open(host, port):
+        return
+    message = f"{name} is not running on {host}:{port}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must provide it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small, deterministic copy of the demo departments' databases (SQLite files)."""
+    from hub.demo.generate import generate
+
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    generate(data_dir, seed=DEMO_SEED, enterprises=DEMO_ENTERPRISES, as_of=DEMO_AS_OF)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"hub_test_{RUN_ID}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def mariadb_url() -> AsyncIterator[str]:
+    """A fresh MariaDB database for this run, dropped afterwards."""
+    require_service("MariaDB", "127.0.0.1", 3306)
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"hub_test_{RUN_ID}"
+    admin = create_async_engine(MARIADB_ADMIN_URL)
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}?charset=utf8mb4"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    require_service("Redis", "127.0.0.1", 6379)
+    yield REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix unique to one test; its keys are deleted afterwards."""
+    prefix = f"hubtest:{RUN_ID}:{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
