@@ -1,0 +1,104 @@
+"""The hub composed: ``create_app(settings)`` builds every part and mounts the small ASGI apps."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from graphql import GraphQLSchema
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from connectors import build_connector, load_bindings
+from connectors.base import Connector
+from hub.cache import build_cache
+from hub.graphql.documents import DocumentCache
+from hub.graphql.endpoint import GraphQLEndpoint
+from hub.graphql.graphiql import ASSET_PATH, GraphiQL
+from hub.metrics import Metrics
+from hub.ops import OpsEndpoint
+from hub.settings import Settings
+from hub.sources import Sources
+from schema import build_schema
+
+log = logging.getLogger("hub")
+
+
+@dataclass
+class Hub:
+    """Everything one hub process holds; no module-level state anywhere."""
+
+    settings: Settings
+    sources: Sources
+    metrics: Metrics
+    graphql_schema: GraphQLSchema
+    documents: DocumentCache
+    graphiql: GraphiQL
+    titles: dict[str, str]
+
+    async def aclose(self) -> None:
+        await self.sources.aclose()
+
+
+def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str, str]]:
+    bindings = load_bindings(settings.bindings_dir)
+    connectors: dict[str, Connector] = {}
+    for name, binding in bindings.items():
+        override = settings.sources.get(name)
+        url = (override.url if override and override.url else binding.source.url)
+        connectors[name] = build_connector(
+            binding,
+            url=url.replace("{demo_data}", str(settings.demo_data_dir)),
+            timeout=override.timeout if override else None,
+            cache_ttl=override.cache_ttl if override else None,
+        )
+    return connectors, {name: b.title for name, b in bindings.items()}
+
+
+def build_hub(settings: Settings) -> Hub:
+    connectors, titles = build_connectors(settings)
+    metrics = Metrics()
+    cache = build_cache(settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries)
+    schema = build_schema()
+    return Hub(
+        settings=settings,
+        sources=Sources(connectors, cache, metrics),
+        metrics=metrics,
+        graphql_schema=schema._schema,
+        documents=DocumentCache(schema._schema),
+        graphiql=GraphiQL(settings.graphiql_assets_dir),
+        titles=titles,
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    hub = build_hub(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Everything built at start-up lives as long as the process: keep it out of the GC's scans.
+        gc.collect()
+        gc.freeze()
+        yield
+        await hub.aclose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    routes = [
+        Route("/graphql", GraphQLEndpoint(hub), methods=["GET", "POST"]),
+        Route("/metrics", hub.metrics.endpoint),
+        Route("/healthz", healthz),
+        Route("/readyz", healthz),
+        Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
+    ]
+    if settings.graphiql_enabled:
+        routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.hub = hub
+    return app

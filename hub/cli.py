@@ -1,0 +1,51 @@
+"""``hub``: the command behind ``make run`` and the operator's tool.
+
+  hub demo                 set up the demo (data, GraphiQL) and run it: two department services
+                           and the hub, at http://127.0.0.1:8000/graphql
+  hub demo generate        (re)generate the demo departments' databases only
+  hub demo service NAME    run one demo department service (ecology REST, security GraphQL)
+  hub serve                run the hub on the configured sources (HUB_CONFIG, HUB_* variables)
+  hub graphiql install     fetch GraphiQL's files from the npm registry, for offline use
+  hub cache invalidate     drop entity cache entries by key (or all of an entity)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hub.settings import SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as exc:
+        print(f"hub: settings: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from hub.commands import cache, demo, graphiql, serve
+
+    parser = argparse.ArgumentParser(
+        prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (demo, serve, graphiql, cache):
+        module.register(commands)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per ``hub`` command; each adds its parser with ``register(subparsers)``."""

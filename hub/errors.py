@@ -1,0 +1,18 @@
+"""Errors resolvers raise in domain terms; the GraphQL edge alone translates them for clients.
+
+- ``BadInput`` / ``InvalidIdentifier``: the caller's argument is wrong -> ``BAD_USER_INPUT``;
+- ``connectors.base.SourceError``: a department could not answer -> ``SOURCE_UNAVAILABLE``
+  naming the department and whether the provider or the hub failed;
+- anything else is a hub bug -> masked ``INTERNAL_SERVER_ERROR`` with the request id.
+"""
+
+from __future__ import annotations
+
+
+class BadInput(ValueError):
+    """An argument that is well-typed but not acceptable."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        super().__init__(f"argument {argument!r}: {reason}")
+        self.argument = argument
+        self.reason = reason

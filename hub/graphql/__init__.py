@@ -1,0 +1,1 @@
+"""The GraphQL edge: HTTP in (GraphQL over HTTP), cached documents, execution, errors out."""

@@ -1,0 +1,60 @@
+"""How errors reach clients: stable ``extensions.code``, never SQL, paths or stack traces.
+
+Domain errors raised by resolvers are translated here and only here; anything unexpected is
+logged in full under the request id and shown to the client as an internal error with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from connectors.base import SourceError
+from hub.errors import BadInput
+from hub.identifiers import InvalidIdentifier
+
+log = logging.getLogger("hub.graphql")
+
+
+def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -> dict[str, Any]:
+    original = error.original_error
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    if original is None or not error.path:
+        # Parse, validation and variable-coercion errors: about the request, before any resolver.
+        code = (error.extensions or {}).get("code") or _request_error_code(error)
+        formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    elif isinstance(original, (InvalidIdentifier, BadInput)):
+        formatted["message"] = str(original)
+        formatted["extensions"] = {"code": "BAD_USER_INPUT"}
+    elif isinstance(original, SourceError):
+        title = titles.get(original.department, original.department)
+        who = "the department's system" if original.side == "provider" else "the hub"
+        formatted["message"] = f"{title} could not answer: {who} failed ({original.reason})"
+        formatted["extensions"] = {
+            "code": "SOURCE_UNAVAILABLE",
+            "department": original.department,
+            "failedSide": original.side,
+            "requestId": request_id,
+        }
+    else:
+        log.error(
+            "request %s: unexpected error at %s", request_id, error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        formatted["message"] = f"Internal server error (request {request_id})"
+        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return formatted
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable "):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"

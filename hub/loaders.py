@@ -1,0 +1,105 @@
+"""Per-request entity loaders: one per (connector, entity, field), batching and de-duplicating keys.
+
+A resolver asks ``loaders.one("market", "enterprise", "uscc", key)``; every key asked for while the
+current batch is open goes into one ``Sources.fetch``. The batch is dispatched a few event-loop
+turns after its first key, so that sibling resolvers resumed by the same source answer (which
+graphql-core reaches through a couple of nested awaits) join it rather than start another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.base import Record
+from hub.sources import Sources
+
+# Loop turns to wait before dispatching: enough for graphql-core's gather chains (measured by
+# the fetched-once tests), few enough to add no visible latency.
+DISPATCH_TURNS = 3
+
+
+class EntityLoader:
+    __slots__ = ("_sources", "_connector", "_entity", "_field", "_futures", "_pending", "_loop")
+
+    def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
+        self._sources = sources
+        self._connector = connector
+        self._entity = entity
+        self._field = field
+        self._futures: dict[str, asyncio.Future[list[Record]]] = {}
+        self._pending: list[str] = []
+        self._loop = asyncio.get_running_loop()
+
+    def load(self, key: Any) -> asyncio.Future[list[Record]]:
+        """Every record whose field equals ``key`` (a list: relations are one-to-many)."""
+        key = str(key)
+        future = self._futures.get(key)
+        if future is None:
+            future = self._loop.create_future()
+            self._futures[key] = future
+            self._pending.append(key)
+            if len(self._pending) == 1:
+                self._loop.call_soon(self._wait, DISPATCH_TURNS)
+        return future
+
+    def load_many(self, keys: Sequence[Any]) -> asyncio.Future[list[list[Record]]]:
+        return asyncio.gather(*(self.load(k) for k in keys))
+
+    def prime(self, key: Any, records: list[Record]) -> None:
+        key = str(key)
+        if key not in self._futures:
+            future = self._loop.create_future()
+            future.set_result(records)
+            self._futures[key] = future
+
+    def _wait(self, turns: int) -> None:
+        if turns > 1:
+            self._loop.call_soon(self._wait, turns - 1)
+        else:
+            keys, self._pending = self._pending, []
+            self._loop.create_task(self._dispatch(keys))
+
+    async def _dispatch(self, keys: list[str]) -> None:
+        try:
+            found = await self._sources.fetch(self._connector, self._entity, self._field, keys)
+        except Exception as exc:  # delivered to every waiting resolver, which reports it
+            for key in keys:
+                future = self._futures[key]
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key in keys:
+            future = self._futures[key]
+            if not future.done():
+                future.set_result(found.get(key, []))
+
+
+class Loaders:
+    """The loaders of one request; created lazily, dropped with the request."""
+
+    __slots__ = ("_sources", "_loaders")
+
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+        self._loaders: dict[tuple[str, str, str], EntityLoader] = {}
+
+    def get(self, connector: str, entity: str, field: str) -> EntityLoader:
+        slot = (connector, entity, field)
+        loader = self._loaders.get(slot)
+        if loader is None:
+            loader = self._loaders[slot] = EntityLoader(self._sources, connector, entity, field)
+        return loader
+
+    async def one(self, connector: str, entity: str, field: str, key: Any) -> Record | None:
+        records = await self.get(connector, entity, field).load(key)
+        return records[0] if records else None
+
+    async def many(self, connector: str, entity: str, field: str, key: Any) -> list[Record]:
+        return await self.get(connector, entity, field).load(key)
+
+    def prime(self, connector: str, entity: str, field: str, records: list[Record]) -> None:
+        loader = self.get(connector, entity, field)
+        for record in records:
+            loader.prime(record[field], [record])

@@ -1,0 +1,45 @@
+"""Prometheus metrics, one registry per app (no import-time globals: tests build many apps).
+
+``hub_source_calls_total`` counts calls into department sources, so "fetched once" is measured.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.source_calls = Counter(
+            "hub_source_calls", "Calls into department sources", ["connector", "entity"],
+            registry=self.registry,
+        )
+        self.source_errors = Counter(
+            "hub_source_errors", "Failed calls into department sources", ["connector", "side"],
+            registry=self.registry,
+        )
+        self.cache_hits = Counter(
+            "hub_cache_hits", "Entity cache hits", ["connector"], registry=self.registry
+        )
+        self.cache_misses = Counter(
+            "hub_cache_misses", "Entity cache misses", ["connector"], registry=self.registry
+        )
+        self.requests = Counter(
+            "hub_graphql_requests", "GraphQL requests by outcome", ["outcome"], registry=self.registry
+        )
+        self.request_seconds = Histogram(
+            "hub_graphql_request_seconds", "GraphQL request latency", registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def value(self, name: str, **labels: str) -> float:
+        """Current value of a sample, e.g. ``value("hub_source_calls_total", connector="market", ...)``."""
+        found = self.registry.get_sample_value(name, labels)
+        return 0.0 if found is None else found
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,71 @@
+"""Operator endpoints the CLI calls on a running hub (today: entity cache invalidation).
+
+Protected by the operator token from the settings (``HUB_OPS_TOKEN``); without one configured the
+endpoint answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hub.cache import namespace_of
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+MAX_KEYS = 10_000
+
+
+class OpsEndpoint:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        token = self.hub.settings.ops_token
+        if token is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"error": "operator token required"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            payload = orjson.loads(await request.body())
+            connector, entity, field, keys = _parse(payload, self.hub)
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc) or "body must be JSON"}, status_code=400)
+        return JSONResponse({"invalidated": await invalidate(self.hub, connector, entity, field, keys)})
+
+
+def _parse(payload: Any, hub: Hub) -> tuple[str, str, str, list[str] | None]:
+    if not isinstance(payload, dict):
+        raise ValueError("body must be a JSON object")
+    connector, entity = payload.get("connector"), payload.get("entity")
+    conn = hub.sources.connectors.get(connector) if isinstance(connector, str) else None
+    if conn is None:
+        raise ValueError(f"unknown connector; known: {', '.join(sorted(hub.sources.connectors))}")
+    if entity not in conn.entities():
+        raise ValueError(f"unknown entity for {connector}; known: {', '.join(conn.entities())}")
+    field = payload.get("field") or conn.key_of(entity)
+    keys = payload.get("keys")
+    if keys is not None and (
+        not isinstance(keys, list) or len(keys) > MAX_KEYS or not all(isinstance(k, str) for k in keys)
+    ):
+        raise ValueError(f"keys must be a list of at most {MAX_KEYS} strings")
+    return connector, entity, str(field), keys
+
+
+async def invalidate(hub: Hub, connector: str, entity: str, field: str, keys: list[str] | None) -> int:
+    cache = hub.sources.cache
+    if keys is None:
+        return await cache.clear(f"{connector}:{entity}:")
+    return await cache.invalidate(namespace_of(connector, entity, field), keys)

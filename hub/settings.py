@@ -1,0 +1,149 @@
+"""The hub's one typed settings object, read once at start-up and validated fail-closed.
+
+Sources, in order of precedence: keyword overrides (tests, the CLI), ``HUB_*`` environment
+variables, the TOML file named by ``HUB_CONFIG`` (or passed as ``config_file``), defaults.
+Department sources come from the bindings in ``connectors/departments/``; ``[sources.<department>]``
+in the settings file points one at the department's real system (url, timeout, cache_ttl).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+Environment = Literal["development", "production"]
+
+
+class SettingsError(ValueError):
+    """Settings that must not start the hub; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    url: str | None = None
+    timeout: float | None = None
+    cache_ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = "production"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_data_dir: Path = PROJECT_ROOT / ".demo" / "data"
+    bindings_dir: Path = PROJECT_ROOT / "connectors" / "departments"
+    sources: dict[str, SourceSettings] = field(default_factory=dict)
+    # "memory" (in-process, one machine) or a redis:// URL (shared by every replica).
+    cache_url: str = "memory"
+    cache_prefix: str = "hub:cache:"
+    cache_max_entries: int = 200_000
+    graphiql: bool | None = None  # None: on in development, off in production
+    graphiql_assets_dir: Path = PROJECT_ROOT / ".demo" / "graphiql"
+    max_page_size: int = 1000
+    # Token that the CLI presents to /ops (cache invalidation); None disables /ops.
+    ops_token: str | None = None
+    # The date "expiring within N days" counts from; None means the real today.
+    today: dt.date | None = None
+    log_level: str = "INFO"
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.development if self.graphiql is None else self.graphiql
+
+    def current_date(self) -> dt.date:
+        return self.today or dt.date.today()
+
+
+_ENV_FIELDS = {
+    "HUB_ENV": "environment",
+    "HUB_HOST": "host",
+    "HUB_PORT": "port",
+    "HUB_DEMO_DATA": "demo_data_dir",
+    "HUB_BINDINGS": "bindings_dir",
+    "HUB_CACHE_URL": "cache_url",
+    "HUB_CACHE_PREFIX": "cache_prefix",
+    "HUB_GRAPHIQL": "graphiql",
+    "HUB_GRAPHIQL_ASSETS": "graphiql_assets_dir",
+    "HUB_OPS_TOKEN": "ops_token",
+    "HUB_TODAY": "today",
+    "HUB_LOG_LEVEL": "log_level",
+}
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    raw: dict[str, Any] = {}
+    path = config_file or (Path(os.environ["HUB_CONFIG"]) if os.environ.get("HUB_CONFIG") else None)
+    if path is not None:
+        try:
+            raw.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+    for env_name, name in _ENV_FIELDS.items():
+        if env_name in os.environ:
+            raw[name] = os.environ[env_name]
+    raw.update(overrides)
+    return _validate(_coerce(raw))
+
+
+def _coerce(raw: dict[str, Any]) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        values[name] = _convert(name, value)
+    return Settings(**values)
+
+
+def _convert(name: str, value: Any) -> Any:
+    try:
+        if name in ("port", "max_page_size", "cache_max_entries"):
+            return int(value)
+        if name in ("demo_data_dir", "bindings_dir", "graphiql_assets_dir"):
+            return Path(value)
+        if name == "graphiql":
+            return value if isinstance(value, bool) or value is None else _bool(str(value))
+        if name == "today":
+            return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
+        if name == "sources":
+            return {dept: SourceSettings(**spec) for dept, spec in dict(value).items()}
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r}: {exc}") from None
+    return value
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean")
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.environment not in ("development", "production"):
+        raise SettingsError("HUB_ENV must be 'development' or 'production'")
+    if not settings.bindings_dir.is_dir():
+        raise SettingsError(f"bindings directory {settings.bindings_dir} does not exist (set HUB_BINDINGS)")
+    if not settings.cache_url == "memory" and not settings.cache_url.startswith(("redis://", "rediss://")):
+        raise SettingsError("HUB_CACHE_URL must be 'memory' or a redis:// URL")
+    if not 1 <= settings.max_page_size <= 10_000:
+        raise SettingsError("max_page_size must be between 1 and 10000")
+    if settings.ops_token is not None and len(settings.ops_token) < 32:
+        raise SettingsError("HUB_OPS_TOKEN must be at least 32 characters")
+    return settings
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    return _validate(replace(settings, **changes))

@@ -1,0 +1,83 @@
+"""The department sources as the graph sees them: connectors, behind the entity cache, counted.
+
+``Sources`` is app-wide (one per hub process); it never sees a caller. ``fetch`` is what every
+entity loader's batch calls: cache first, then one source call for all the misses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.base import Condition, Connector, Page, Record, SourceError
+from hub.cache import EntityCache, namespace_of
+from hub.metrics import Metrics
+
+log = logging.getLogger("hub.sources")
+
+
+class Sources:
+    def __init__(self, connectors: Mapping[str, Connector], cache: EntityCache, metrics: Metrics) -> None:
+        self.connectors = dict(connectors)
+        self.cache = cache
+        self.metrics = metrics
+        # Counters resolved once: label lookups cost more than the increments themselves.
+        self._calls = {
+            (name, entity): metrics.source_calls.labels(name, entity)
+            for name, conn in self.connectors.items()
+            for entity in conn.entities()
+        }
+        self._hits = {name: metrics.cache_hits.labels(name) for name in self.connectors}
+        self._misses = {name: metrics.cache_misses.labels(name) for name in self.connectors}
+
+    def connector(self, name: str) -> Connector:
+        return self.connectors[name]
+
+    async def fetch(
+        self, connector: str, entity: str, field: str, keys: Sequence[str]
+    ) -> dict[str, list[Record]]:
+        """Records grouped by key, for every key (an empty list when the source has none)."""
+        conn = self.connectors[connector]
+        namespace = namespace_of(connector, entity, field)
+        found = await self.cache.get_many(namespace, keys)
+        if found:
+            self._hits[connector].inc(len(found))
+        missing = [k for k in keys if k not in found]
+        if not missing:
+            return found
+        self._misses[connector].inc(len(missing))
+        records = await self._call(conn, entity, conn.fetch(entity, field, missing))
+        fetched: dict[str, list[Record]] = {k: [] for k in missing}
+        for record in records:
+            group = fetched.get(str(record[field]))
+            if group is not None:
+                group.append(record)
+        await self.cache.set_many(namespace, fetched, conn.cache_ttl)
+        found.update(fetched)
+        return found
+
+    async def select(
+        self, connector: str, entity: str, where: Sequence[Condition], page: Page
+    ) -> list[Record]:
+        conn = self.connectors[connector]
+        return await self._call(conn, entity, conn.select(entity, where, page))
+
+    async def _call(self, conn: Connector, entity: str, call: Any) -> list[Record]:
+        self._calls[(conn.name, entity)].inc()
+        try:
+            return await call  # type: ignore[no-any-return]
+        except SourceError as exc:
+            self.metrics.source_errors.labels(conn.name, exc.side).inc()
+            log.warning("source call failed: %s", exc)
+            raise
+        except Exception as exc:
+            # A bug or an unexpected library error on our side: never blame the provider for it.
+            self.metrics.source_errors.labels(conn.name, "hub").inc()
+            log.exception("hub failed calling %s.%s", conn.name, entity)
+            raise SourceError(conn.department, "hub", "the hub failed to query this source") from exc
+
+    async def aclose(self) -> None:
+        for conn in self.connectors.values():
+            await conn.aclose()
+        await self.cache.aclose()

@@ -1,0 +1,44 @@
+"""Pieces every department's part of the graph uses: the Date scalar, context access, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NewType
+
+import strawberry
+from strawberry.types import Info
+
+from hub.context import RequestContext
+from hub.errors import BadInput
+
+
+def _parse_date(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Date must be a string YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{value[:20]!r} is not a date YYYY-MM-DD") from None
+
+
+# Sources deliver ISO dates as strings; passing them through untouched costs nothing per field.
+Date = strawberry.scalar(
+    NewType("Date", str),
+    name="Date",
+    description="A calendar date, ISO 8601 YYYY-MM-DD.",
+    serialize=str,
+    parse_value=_parse_date,
+)
+DateTime = strawberry.scalar(
+    NewType("DateTime", str),
+    name="DateTime",
+    description="A local date and time, ISO 8601 YYYY-MM-DDTHH:MM:SS (China Standard Time).",
+    serialize=str,
+    parse_value=str,
+)
+
+
+def ctx(info: Info) -> RequestContext:
+    return info.context  # type: ignore[no-any-return]
+
+__all__ = ["BadInput", "Date", "DateTime", "ctx"]

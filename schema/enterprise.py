@@ -1,0 +1,127 @@
+"""Enterprise, keyed by USCC: registered by Market Regulation, with fields other departments contribute.
+
+Each field that another department contributes is resolved through that department's loader, so
+asking for 1,000 enterprises' tax grades is one call to Taxation, whatever the query's shape.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from connectors.base import Record
+from hub.identifiers import LicenceKind as Kind
+from hub.identifiers import division_name
+from schema.common import Date, ctx
+from schema.licence import Licence, licences_of_holder
+from schema.market import AbnormalOperation
+from schema.taxation import TaxRegistration
+
+if TYPE_CHECKING:
+    from schema.centre import Case
+    from schema.ecology import PollutantDischargePermit
+    from schema.housing import ConstructionPermit
+    from schema.market import FoodBusinessLicence
+    from schema.person import Person
+
+
+@strawberry.enum(description="Registration status (登记状态).")
+class EnterpriseStatus(enum.Enum):
+    IN_OPERATION = "IN_OPERATION"
+    REVOKED = "REVOKED"
+    DEREGISTERED = "DEREGISTERED"
+    MOVED_OUT = "MOVED_OUT"
+
+
+async def resolve_legal_representative(
+    root: Record, info: Info
+) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
+    c = ctx(info)
+    return c.reveal("Person", "id_number", await c.loaders.one("market", "person", "id_number", root["legal_rep_id"]))
+
+
+async def resolve_tax_registration(root: Record, info: Info) -> TaxRegistration | None:
+    c = ctx(info)
+    return c.reveal("Enterprise", "uscc", await c.loaders.one("taxation", "tax_registration", "uscc", root["uscc"]))
+
+
+async def resolve_abnormal_operations(root: Record, info: Info) -> list[AbnormalOperation] | None:
+    return await ctx(info).loaders.many("market", "abnormal_operation", "uscc", root["uscc"])
+
+
+async def resolve_licences(root: Record, info: Info) -> list[Licence]:
+    return await licences_of_holder(info, root["uscc"], tuple(Kind))  # type: ignore[return-value]
+
+
+async def resolve_food_licences(
+    root: Record, info: Info
+) -> list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None:
+    return await ctx(info).loaders.many("market", "food_licence", "holder_uscc", root["uscc"])
+
+
+async def resolve_construction_permits(
+    root: Record, info: Info
+) -> list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None:
+    return await ctx(info).loaders.many("housing", "construction_permit", "holder_uscc", root["uscc"])
+
+
+async def resolve_discharge_permits(
+    root: Record, info: Info
+) -> list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None:
+    return await ctx(info).loaders.many("ecology", "discharge_permit", "holder_uscc", root["uscc"])
+
+
+async def resolve_cases(root: Record, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.centre")]] | None:
+    return await ctx(info).loaders.many("centre", "case", "applicant_id", root["uscc"])
+
+
+def resolve_region_name(root: Record) -> str | None:
+    return division_name(root["region_code"])
+
+
+@strawberry.type(description="An enterprise or other registered market entity, keyed by its USCC.")
+class Enterprise:
+    uscc: str = strawberry.field(description="Unified Social Credit Code (GB 32100).")
+    name: str
+    type: str = strawberry.field(description="Enterprise type as registered (企业类型).")
+    status: EnterpriseStatus
+    registered_capital: float = strawberry.field(description="Registered capital, 10,000 CNY.")
+    registration_date: Date
+    approval_date: Date
+    registration_authority: str
+    term_from: Date
+    term_to: Date | None = strawberry.field(description="Null: business term without limit.")
+    business_scope: str
+    address: str
+    industry_code: str = strawberry.field(description="Industry, GB/T 4754 code.")
+    region_code: str = strawberry.field(description="GB/T 2260 division code (USCC positions 3-8).")
+    region_name: str | None = strawberry.field(resolver=resolve_region_name)
+    legal_representative: Annotated[Person, strawberry.lazy("schema.person")] | None = strawberry.field(
+        resolver=resolve_legal_representative
+    )
+    abnormal_operations: list[AbnormalOperation] | None = strawberry.field(
+        resolver=resolve_abnormal_operations, description="Abnormal-operation list entries (Market Regulation)."
+    )
+    tax_registration: TaxRegistration | None = strawberry.field(
+        resolver=resolve_tax_registration, description="Tax registration and credit grade (Taxation)."
+    )
+    licences: list[Licence] = strawberry.field(
+        resolver=resolve_licences,
+        description="Every licence it holds in any department; a department that cannot answer is "
+        "reported in `errors` and its licences are missing from the list.",
+    )
+    food_licences: list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None = strawberry.field(
+        resolver=resolve_food_licences
+    )
+    construction_permits: list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None = (
+        strawberry.field(resolver=resolve_construction_permits)
+    )
+    discharge_permits: list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None = (
+        strawberry.field(resolver=resolve_discharge_permits)
+    )
+    cases: list[Annotated[Case, strawberry.lazy("schema.centre")]] | None = strawberry.field(
+        resolver=resolve_cases, description="Application cases it filed at the service centre."
+    )

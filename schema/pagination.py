@@ -1,0 +1,80 @@
+"""Relay cursor connections over keyset pagination in the department sources.
+
+A cursor is the opaque encoding of the last edge's order value; sources are asked for records
+strictly after it, so pages stay stable while data changes and no source ever skips rows.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import orjson
+import strawberry
+
+from connectors.base import Record
+from schema.common import BadInput
+
+T = TypeVar("T")
+_PREFIX = b"c1:"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(_PREFIX + orjson.dumps(value)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if not raw.startswith(_PREFIX):
+            raise ValueError
+        value = orjson.loads(raw[len(_PREFIX):])
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise BadInput("after", "not a cursor from this graph") from None
+    if not isinstance(value, (str, int)):
+        raise BadInput("after", "not a cursor from this graph")
+    return value
+
+
+def check_first(first: int, maximum: int) -> int:
+    if first < 1 or first > maximum:
+        raise BadInput("first", f"must be between 1 and {maximum}")
+    return first
+
+
+def connection(records: list[Record], first: int, order_key: Callable[[Record], Any], after: Any) -> Any:
+    """A connection (plain dicts, resolved by the default resolver) from up to first+1 records."""
+    page = records[:first]
+    edges = [{"node": r, "cursor": encode_cursor(order_key(r))} for r in page]
+    return {
+        "edges": edges,
+        "page_info": {
+            "has_next_page": len(records) > first,
+            "has_previous_page": after is not None,
+            "start_cursor": edges[0]["cursor"] if edges else None,
+            "end_cursor": edges[-1]["cursor"] if edges else None,
+        },
+    }
