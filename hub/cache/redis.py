@@ -41,7 +41,8 @@ class RedisEntityCache:
     async def clear(self, namespace_prefix: str = "") -> int:
         removed = 0
         batch: list[bytes] = []
-        async for name in self._redis.scan_iter(match=f"{self._prefix}{namespace_prefix}*", count=500):
+        pattern = _glob_escape(f"{self._prefix}{namespace_prefix}") + "*"
+        async for name in self._redis.scan_iter(match=pattern, count=500):
             batch.append(name)
             if len(batch) >= 500:
                 removed += int(await self._redis.delete(*batch))
@@ -52,3 +53,8 @@ class RedisEntityCache:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _glob_escape(text: str) -> str:
+    """Redis MATCH patterns are globs: a prefix's own *, ?, [ and \\ must match themselves."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)

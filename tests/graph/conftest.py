@@ -1,0 +1,98 @@
+"""The hub over the demo departments, in-process, with the two HTTP departments served for real."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.app import Hub, create_app
+from hub.demo import ecology_service, security_service
+from hub.demo.services import RunningService, serve_in_thread
+from hub.settings import load_settings
+from tests.conftest import DEMO_AS_OF
+
+
+@dataclass
+class DepartmentServices:
+    ecology: RunningService
+    security: RunningService
+
+
+@pytest.fixture(scope="session")
+def services(demo_data_dir: Path) -> Iterator[DepartmentServices]:
+    ecology = serve_in_thread(ecology_service.create_app(demo_data_dir / "ecology.sqlite"))
+    security = serve_in_thread(security_service.create_app(demo_data_dir / "security.sqlite"))
+    yield DepartmentServices(ecology, security)
+    ecology.stop()
+    security.stop()
+
+
+def hub_settings(demo_data_dir: Path, ecology_url: str, security_url: str, **overrides: Any) -> Any:
+    sources = {
+        "ecology": {"url": ecology_url},
+        "security": {"url": security_url + "/graphql"},
+        **overrides.pop("sources", {}),
+    }
+    return load_settings(
+        environment="development", demo_data_dir=demo_data_dir, sources=sources, today=DEMO_AS_OF, **overrides
+    )
+
+
+class HubClient:
+    """The hub app in-process, plus helpers a test reads like a user would."""
+
+    def __init__(self, client: httpx.AsyncClient, hub: Hub) -> None:
+        self.http = client
+        self.hub = hub
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def source_calls(self, connector: str, entity: str) -> float:
+        return self.hub.metrics.value("hub_source_calls_total", connector=connector, entity=entity)
+
+    def all_source_calls(self) -> dict[tuple[str, str], float]:
+        return {
+            key: self.source_calls(*key)
+            for key in ((c, e) for c, conn in self.hub.sources.connectors.items() for e in conn.entities())
+        }
+
+
+async def open_hub(settings: Any) -> AsyncIterator[HubClient]:
+    app = create_app(settings)
+    hub: Hub = app.state.hub
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as client:
+        yield HubClient(client, hub)
+    await hub.aclose()
+
+
+@pytest.fixture
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
+    settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
+    async for client in open_hub(settings):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_data_dir: Path) -> Iterator[Any]:
+    """Read the demo departments' files directly, to compare the graph with its sources."""
+    connections: dict[str, sqlite3.Connection] = {}
+
+    def rows(department: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+        conn = connections.get(department)
+        if conn is None:
+            conn = connections[department] = sqlite3.connect(demo_data_dir / f"{department}.sqlite")
+            conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+    yield rows
+    for conn in connections.values():
+        conn.close()
