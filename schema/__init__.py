@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
 from schema.enterprise import Enterprise
@@ -33,7 +34,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         types=[FoodBusinessLicence, ConstructionPermit, PollutantDischargePermit],
-        config=StrawberryConfig(default_resolver=read_field),
+        config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),
     )
 
 

@@ -22,23 +22,26 @@ def _parse_date(value: object) -> str:
 
 
 # Sources deliver ISO dates as strings; passing them through untouched costs nothing per field.
-Date = strawberry.scalar(
-    NewType("Date", str),
-    name="Date",
-    description="A calendar date, ISO 8601 YYYY-MM-DD.",
-    serialize=str,
-    parse_value=_parse_date,
-)
-DateTime = strawberry.scalar(
-    NewType("DateTime", str),
-    name="DateTime",
-    description="A local date and time, ISO 8601 YYYY-MM-DDTHH:MM:SS (China Standard Time).",
-    serialize=str,
-    parse_value=str,
-)
+Date = NewType("Date", str)
+DateTime = NewType("DateTime", str)
+
+SCALARS = {
+    Date: strawberry.scalar(
+        name="Date",
+        description="A calendar date, ISO 8601 YYYY-MM-DD.",
+        serialize=str,
+        parse_value=_parse_date,
+    ),
+    DateTime: strawberry.scalar(
+        name="DateTime",
+        description="A local date and time, ISO 8601 YYYY-MM-DDTHH:MM:SS (China Standard Time).",
+        serialize=str,
+        parse_value=str,
+    ),
+}
 
 
 def ctx(info: Info) -> RequestContext:
     return info.context  # type: ignore[no-any-return]
 
-__all__ = ["BadInput", "Date", "DateTime", "ctx"]
+__all__ = ["SCALARS", "BadInput", "Date", "DateTime", "ctx"]

@@ -6,12 +6,13 @@ run the SQL connector against real servers. Column names are the department's; t
 in ``connectors/departments/`` map them to the graph's fields.
 
 Dates are ISO ``YYYY-MM-DD`` strings and timestamps ISO ``YYYY-MM-DDTHH:MM:SS`` strings, as a
-department exports them; money is in units of 10,000 CNY (万元), as registers record it.
+department exports them; money is in units of 10,000 CNY (万元), as registers record it, kept as
+DOUBLE (MariaDB's FLOAT is single precision and would round it).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Double, Integer, MetaData, String, Table, Text
 
 String18 = String(18)
 
@@ -26,7 +27,7 @@ enterprises = Table(
     Column("type", String(60), nullable=False),
     Column("status", String(30), nullable=False),
     Column("legal_rep_id", String18, nullable=False, index=True),
-    Column("registered_capital", Float, nullable=False),
+    Column("registered_capital", Double, nullable=False),
     Column("registration_date", String(10), nullable=False),
     Column("approval_date", String(10), nullable=False),
     Column("registration_authority", String(100), nullable=False),
@@ -93,8 +94,8 @@ construction_permits = Table(
     Column("project_name", String(200), nullable=False),
     Column("project_address", String(200), nullable=False),
     Column("region_code", String(6), nullable=False, index=True),
-    Column("contract_price", Float, nullable=False),
-    Column("floor_area", Float, nullable=False),
+    Column("contract_price", Double, nullable=False),
+    Column("floor_area", Double, nullable=False),
     Column("issuer_name", String(100), nullable=False),
     Column("issue_date", String(10), nullable=False),
     Column("valid_from", String(10), nullable=False),
@@ -115,7 +116,7 @@ tax_registrations = Table(
     Column("registered_date", String(10), nullable=False),
     Column("credit_grade", String(1), nullable=False),
     Column("credit_year", Integer, nullable=False),
-    Column("arrears", Float, nullable=False),
+    Column("arrears", Double, nullable=False),
     Column("tax_authority", String(100), nullable=False),
 )
 
