@@ -1,0 +1,221 @@
+"""The SQL connector: a department database read through SQLAlchemy 2 async Core.
+
+Tables are described from the binding alone (lightweight ``table()``/``column()`` constructs with
+the department's column names), so start-up needs no reflection round trip and a column the binding
+does not name is never read. Every statement uses bound parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, TableClause, column, select, table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from connectors.base import Condition, Op, Page, Record, SourceError, UnsupportedQuery
+from connectors.binding import Binding, BindingError, EntityBinding
+
+_OPERATORS: dict[Op, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
+    "eq": lambda col, value: col == value,
+    "in": lambda col, values: col.in_(_values(values)),
+    # % and _ in the prefix are the caller's text, not wildcards.
+    "prefix": lambda col, prefix: col.like(_escape_like(str(prefix)) + "%", escape="\\"),
+    "gte": lambda col, value: col >= value,
+    "lte": lambda col, value: col <= value,
+}
+OPS: frozenset[Op] = frozenset(_OPERATORS)
+# Databases cap bound parameters per statement (SQLite 32766, PostgreSQL 32767 in total); 1000 keys
+# per IN list stays far below every cap while keeping one statement for every realistic batch.
+CHUNK = 1000
+
+
+class SqlConnector:
+    """A department's relational database (SQLite, PostgreSQL, MariaDB/MySQL)."""
+
+    def __init__(self, binding: Binding, url: str | None = None) -> None:
+        if binding.source.kind != "sql":
+            raise BindingError(binding.file, f"kind {binding.source.kind!r} is not 'sql'")
+        self.binding = binding
+        self.name = self.department = binding.department
+        self.timeout = float(binding.source.timeout)
+        self.cache_ttl = float(binding.source.cache_ttl)
+        self._engine = _engine_for(url or binding.resolved_url())
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._interrupts: set[asyncio.Task[None]] = set()
+        self._tables = {name: _table_for(entity) for name, entity in binding.entities.items()}
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for metrics and tests that count statements; callers never query it directly."""
+        return self._engine
+
+    def entities(self) -> Sequence[str]:
+        return tuple(self.binding.entities)
+
+    def key_of(self, entity: str) -> str:
+        return self._entity(entity).key
+
+    def supports(self, entity: str, field: str, op: Op) -> bool:
+        bound = self.binding.entities.get(entity)
+        return bound is not None and field in bound.fields and op in OPS
+
+    async def fetch(self, entity: str, field: str, keys: Sequence[Any]) -> list[Record]:
+        unique = list(dict.fromkeys(keys))
+        match = self._column(entity, field)
+        if not unique:
+            return []
+        statements = [self._select(entity).where(match.in_(chunk)) for chunk in _chunks(unique, CHUNK)]
+        return await self._run(statements)
+
+    async def select(self, entity: str, where: Sequence[Condition], page: Page) -> list[Record]:
+        if page.limit < 1:
+            raise UnsupportedQuery(self.department, "page limit must be at least 1")
+        order = self._column(entity, page.order_by)
+        clauses = [self._clause(entity, condition) for condition in where]
+        if any(condition.op == "in" and not _values(condition.value) for condition in where):
+            return []  # "one of no values" holds for no record: no statement needed
+        if page.after is not None:
+            clauses.append(order > page.after)
+        statement = self._select(entity).where(*clauses).order_by(order).limit(page.limit)
+        return await self._run([statement])
+
+    async def aclose(self) -> None:
+        await self._engine.dispose()
+
+    def _entity(self, entity: str) -> EntityBinding:
+        bound = self.binding.entities.get(entity)
+        if bound is None:
+            raise UnsupportedQuery(self.department, f"no entity {entity!r} in the binding")
+        return bound
+
+    def _column(self, entity: str, field: str) -> ColumnElement[Any]:
+        bound = self._entity(entity)
+        if field not in bound.fields:
+            raise UnsupportedQuery(self.department, f"no field {field!r} on {entity!r} in the binding")
+        return self._tables[entity].c[bound.fields[field]]
+
+    def _select(self, entity: str) -> Select[Any]:
+        source = self._tables[entity]
+        fields = self._entity(entity).fields
+        return select(*(source.c[name].label(graph) for graph, name in fields.items()))
+
+    def _clause(self, entity: str, condition: Condition) -> ColumnElement[bool]:
+        build = _OPERATORS.get(condition.op)
+        if build is None:
+            raise UnsupportedQuery(self.department, f"operator {condition.op!r} is not supported")
+        return build(self._column(entity, condition.field), condition.value)
+
+    async def _run(self, statements: Sequence[Select[Any]]) -> list[Record]:
+        records: list[Record] = []
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        try:
+            async with asyncio.timeout_at(deadline), self._connection(deadline) as conn:
+                for statement in statements:
+                    result = await conn.execute(statement)
+                    records.extend(_record(row._mapping) for row in result)
+        except TimeoutError as exc:
+            raise SourceError(self.department, "provider", f"timed out after {self.timeout} s") from exc
+        except (SQLAlchemyError, OSError) as exc:
+            raise SourceError(self.department, "provider", _reason(exc)) from exc
+        return records
+
+    @asynccontextmanager
+    async def _connection(self, deadline: float) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection whose SQLite statement is stopped at the deadline, not only awaited.
+
+        aiosqlite runs the statement on a thread of its own, which cancelling the await does not
+        stop, and SQLAlchemy's clean-up of the cancelled connection queues behind it: the caller
+        would wait for the whole statement. ``interrupt()`` is SQLite's thread-safe way to end it.
+        """
+        async with self._engine.connect() as conn:
+            if not self._sqlite:
+                yield conn
+                return
+            async with self._interrupted_at(deadline, conn):
+                yield conn
+
+    @asynccontextmanager
+    async def _interrupted_at(self, deadline: float, conn: AsyncConnection) -> AsyncIterator[None]:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        loop = asyncio.get_running_loop()
+
+        def interrupt() -> None:
+            task = loop.create_task(driver.interrupt())
+            self._interrupts.add(task)  # a task nobody references may be collected unfinished
+            task.add_done_callback(self._interrupts.discard)
+
+        handle = loop.call_at(deadline, interrupt)
+        try:
+            yield
+        finally:
+            handle.cancel()
+
+
+def _engine_for(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return create_async_engine(url)  # one shared in-memory connection: no pool to size
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 10}
+    if backend == "postgresql":
+        # Reads only: autocommit saves the BEGIN and ROLLBACK round trips of every checkout.
+        options["isolation_level"] = "AUTOCOMMIT"
+    if backend in ("mysql", "mariadb"):
+        # The server drops idle connections after wait_timeout (8 h by default); recycle before that.
+        options["pool_recycle"] = 3600
+    return create_async_engine(url, **options)
+
+
+def _table_for(entity: EntityBinding) -> TableClause:
+    assert entity.table is not None  # the binding loader guarantees a table for kind "sql"
+    schema, _, name = entity.table.rpartition(".")
+    return table(name, *(column(source) for source in entity.fields.values()), schema=schema or None)
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _values(value: Any) -> list[Any]:
+    # A lone string is one value, not a sequence of characters.
+    return [value] if isinstance(value, str | bytes) else list(value)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _record(row: Any) -> Record:
+    return {name: _json_ready(value) for name, value in row.items()}
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _reason(exc: BaseException) -> str:
+    """A short cause for the client: never the statement, parameters or file paths in the message."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "database host not found"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"database error ({type(exc.orig).__name__})"
+    return f"database error ({type(exc).__name__})"
