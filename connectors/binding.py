@@ -22,7 +22,7 @@ PARAM_NAMES = frozenset({"eq", "in", "prefix", "gte", "lte", "order_by", "after"
 
 _TOP_KEYS = frozenset({"department", "title", "title_local", "source", "entities"})
 _SOURCE_KEYS = frozenset({"kind", "url", "timeout", "cache_ttl"})
-_COMMON_ENTITY_KEYS = frozenset({"key", "fields"})
+_COMMON_ENTITY_KEYS = frozenset({"key", "fields", "values"})
 # Each kind reads its own keys; anything else in an entity is a mistake worth naming.
 _KIND_ENTITY_KEYS: dict[Kind, frozenset[str]] = {
     "sql": frozenset({"table"}),
@@ -64,6 +64,8 @@ class EntityBinding:
     query: str | None = None
     key_argument: str | None = None
     key_type: str | None = None
+    # graph field -> {the department's value -> the graph's value}, e.g. status 有效 -> VALID.
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +170,9 @@ class _Reader:
         key = self.text(doc, "key", where)
         if key not in fields:
             raise self.fail(f"{where} key {key!r} is not among its fields")
-        entity = EntityBinding(name=name, key=key, fields=MappingProxyType(fields))
+        entity = EntityBinding(
+            name=name, key=key, fields=MappingProxyType(fields), values=self.values(doc, fields, where)
+        )
         if kind == "sql":
             return replace(entity, table=self.text(doc, "table", where))
         if kind == "rest":
@@ -197,6 +201,19 @@ class _Reader:
             params=MappingProxyType(params),
             max_keys=self.positive_int(doc, "max_keys", where),
         )
+
+    def values(self, doc: dict[str, Any], fields: dict[str, str], where: str) -> Mapping[str, Mapping[str, str]]:
+        """``[entities.X.values.<field>]``: how the department's codes read in the graph."""
+        if "values" not in doc:
+            return MappingProxyType({})
+        maps: dict[str, Mapping[str, str]] = {}
+        for field_name, mapping in self.table(doc, "values", where).items():
+            if field_name not in fields:
+                raise self.fail(f"{where}.values names {field_name!r}, which is not among its fields")
+            if not isinstance(mapping, dict) or not mapping:
+                raise self.fail(f"{where}.values.{field_name} must be a non-empty table")
+            maps[field_name] = MappingProxyType(self.names(mapping, f"{where}.values.{field_name}"))
+        return MappingProxyType(maps)
 
     def no_unknown_keys(self, doc: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
         unknown = sorted(set(doc) - allowed)

@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors import Binding, Connector, SqlConnector, build_connector, load_bindings
+from connectors import Binding, Connector, SqlConnector, load_bindings
+from connectors.registry import connector_of_kind
 from connectors.sql import CHUNK
 from hub.demo import tables
 from hub.demo.services import RunningService, serve_in_thread
@@ -128,7 +129,7 @@ async def slow_service(binding: Binding, path: str) -> AsyncIterator[Connector]:
     app = Starlette(routes=[Route(path, pause, methods=["GET", "POST"])])
     service = await asyncio.to_thread(serve_in_thread, app)
     url = service.url + path if binding.source.kind == "graphql" else service.url
-    connector = build_connector(binding, url=url, timeout=TIMEOUT)
+    connector = connector_of_kind(binding.with_source(url=url, timeout=TIMEOUT))
     try:
         yield connector
     finally:
@@ -246,7 +247,7 @@ async def subject(source: Source, demo_data_dir: Path) -> AsyncIterator[Subject]
         entity.key,
     )
     transport = None if source.kind not in ("rest", "graphql") else CountingTransport()
-    connector = build_connector(source.binding, url=source.url, transport=transport)
+    connector = connector_of_kind(source.binding.with_source(url=source.url), transport)
     # One call first: a dialect's first-connect queries are not the contract's business.
     await connector.fetch(entity.name, entity.key, [source.probe.unknown_key])
     if isinstance(connector, SqlConnector):
@@ -261,7 +262,7 @@ async def subject(source: Source, demo_data_dir: Path) -> AsyncIterator[Subject]
         reference=reference,
         calls=calls,
         batch=batch,
-        down=lambda: build_connector(source.binding, url=source.down_url),
+        down=lambda: connector_of_kind(source.binding.with_source(url=source.down_url)),
         slow=source.slow,
         # MariaDB's FLOAT (what tables.py's Float becomes there) keeps about 6 significant digits.
         float_rel=1e-5 if source.kind == "mariadb" else 0.0,

@@ -37,7 +37,7 @@ async def failure(department: str, handler: Handler, call: str = "fetch") -> Sou
             if call == "fetch":
                 await connector.fetch(entity, connector.key_of(entity), ["K1", "K2"])
             else:
-                await connector.select(entity, [Condition("status", "eq", "valid")], Page("number", 10))
+                await connector.select(entity, [Condition("region_code", "prefix", "1302")], Page("number", 10))
     finally:
         await connector.aclose()
     assert raised.value.side == "provider" and raised.value.department == department
