@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,18 +67,21 @@ class HubClient:
         }
 
 
+@asynccontextmanager
 async def open_hub(settings: Any) -> AsyncIterator[HubClient]:
     app = create_app(settings)
     hub: Hub = app.state.hub
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as client:
-        yield HubClient(client, hub)
-    await hub.aclose()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as client:
+            yield HubClient(client, hub)
+    finally:
+        await hub.aclose()
 
 
 @pytest.fixture
 async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
-    async for client in open_hub(settings):
+    async with open_hub(settings) as client:
         yield client
 
 

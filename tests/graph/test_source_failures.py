@@ -41,7 +41,7 @@ async def own_ecology(demo_data_dir: Path, services: DepartmentServices) -> Asyn
     """A hub whose Ecology service is this test's own, so the test may stop it."""
     ecology = serve_in_thread(ecology_service.create_app(demo_data_dir / "ecology.sqlite"))
     settings = hub_settings(demo_data_dir, ecology.url, services.security.url)
-    async for client in open_hub(settings):
+    async with open_hub(settings) as client:
         yield client, ecology
     ecology.stop()
 
@@ -86,7 +86,7 @@ async def test_department_slower_than_its_timeout_yields_null_and_a_timeout_erro
         settings = hub_settings(
             demo_data_dir, slow.url, services.security.url, sources={"ecology": {"url": slow.url, "timeout": 0.3}}
         )
-        async for hub in open_hub(settings):
+        async with open_hub(settings) as hub:
             result = await hub.query(QUERY, {"u": _holder_with_discharge_and_food(demo_db)})
             assert result["data"]["enterprise"]["dischargePermits"] is None
             assert result["data"]["enterprise"]["foodLicences"] is not None
@@ -101,7 +101,7 @@ async def test_public_security_down_nulls_only_identity_verification(
     demo_data_dir: Path, services: DepartmentServices, demo_db: Any
 ) -> None:
     settings = hub_settings(demo_data_dir, services.ecology.url, "http://127.0.0.1:9")
-    async for hub in open_hub(settings):
+    async with open_hub(settings) as hub:
         result = await hub.query(QUERY, {"u": _holder_with_discharge_and_food(demo_db)})
         rep = result["data"]["enterprise"]["legalRepresentative"]
         assert rep["name"] and rep["identityVerification"] is None

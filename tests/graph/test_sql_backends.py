@@ -78,10 +78,9 @@ async def server_url(request: pytest.FixtureRequest, demo_data_dir: Path) -> Asy
 
 
 async def _answers(settings: Any) -> tuple[list[Any], dict[tuple[str, str], float]]:
-    async for hub in open_hub(settings):
+    async with open_hub(settings) as hub:
         answers = [await hub.query(q) for q in QUERIES]
         return answers, hub.all_source_calls()
-    raise AssertionError("unreachable")
 
 
 async def test_graph_answers_the_same_from_a_server_database_as_from_sqlite(
