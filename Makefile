@@ -9,8 +9,14 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/hub demo
 
-test: $(STAMP)
+PEERS := tests/peers/node_modules/.package-lock.json
+
+test: $(STAMP) $(PEERS)
 	$(BIN)/python -m pytest -q
+
+# Third-party GraphQL peers (npm registry) the conformance tests run against.
+$(PEERS): tests/peers/package-lock.json
+	npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
 
 setup: $(STAMP)
 	$(BIN)/hub demo --setup-only
