@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
+from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import build_cache
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -40,6 +41,7 @@ class Hub:
     documents: DocumentCache
     graphiql: GraphiQL
     titles: dict[str, str]
+    authenticate: Authenticator
 
     async def aclose(self) -> None:
         await self.sources.aclose()
@@ -73,6 +75,7 @@ def build_hub(settings: Settings) -> Hub:
         documents=DocumentCache(schema._schema),
         graphiql=GraphiQL(settings.graphiql_assets_dir),
         titles=titles,
+        authenticate=AnonymousAccess(),
     )
 
 

@@ -16,3 +16,18 @@ class BadInput(ValueError):
         super().__init__(f"argument {argument!r}: {reason}")
         self.argument = argument
         self.reason = reason
+
+
+class AccessRefused(Exception):
+    """The request may not reach the graph at all (no or bad credentials, too little scope).
+
+    Raised by the authenticator before any GraphQL work; the edge answers ``status`` with the
+    ``WWW-Authenticate`` challenge and an RFC 6750 style body ``{"error", "error_description"}``.
+    """
+
+    def __init__(self, status: int, error: str, description: str, challenge: str | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.challenge = challenge

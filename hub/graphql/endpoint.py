@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from hub.context import ANONYMOUS, RequestContext
+from hub.context import Caller, RequestContext
+from hub.errors import AccessRefused
 from hub.graphql.errors import format_error
 from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, response_media_type
 from hub.loaders import Loaders
@@ -48,12 +49,17 @@ class GraphQLEndpoint:
         if request.method == "GET" and self._wants_graphiql(request):
             return self.hub.graphiql.page(headers)
         try:
+            caller = await self.hub.authenticate(request)
+        except AccessRefused as exc:
+            self.hub.metrics.requests.labels("refused").inc()
+            return _refused(exc, headers)
+        try:
             media_type = response_media_type(request)
             params = await read_params(request)
         except HttpError as exc:
             self.hub.metrics.requests.labels("rejected").inc()
             return _json({"errors": [{"message": exc.message}]}, exc.status, {**headers, **exc.headers}, "application/json")
-        status, body = await self.run(params, request, request_id, media_type)
+        status, body = await self.run(params, request, request_id, media_type, caller)
         return _json(body, status, headers, media_type)
 
     def _wants_graphiql(self, request: Request) -> bool:
@@ -63,7 +69,9 @@ class GraphQLEndpoint:
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def run(self, params: Params, request: Request, request_id: str, media_type: str) -> tuple[int, dict[str, Any]]:
+    async def run(
+        self, params: Params, request: Request, request_id: str, media_type: str, caller: Caller
+    ) -> tuple[int, dict[str, Any]]:
         hub = self.hub
         document = hub.documents.get(params.query)
         if document.errors:
@@ -74,7 +82,7 @@ class GraphQLEndpoint:
             return 405, {"errors": [{"message": "only queries may be sent with GET; use POST"}]}
         context = RequestContext(
             request_id=request_id,
-            caller=ANONYMOUS,
+            caller=caller,
             settings=hub.settings,
             sources=hub.sources,
             loaders=Loaders(hub.sources),
@@ -108,3 +116,10 @@ def _json(body: Any, status: int, headers: dict[str, str], media_type: str) -> R
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=f"{media_type}; charset=utf-8"
     )
+
+
+def _refused(exc: AccessRefused, headers: dict[str, str]) -> Response:
+    if exc.challenge:
+        headers = {**headers, "WWW-Authenticate": exc.challenge}
+    body = {"error": exc.error, "error_description": exc.description}
+    return Response(orjson.dumps(body), status_code=exc.status, headers=headers, media_type="application/json")
