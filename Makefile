@@ -11,8 +11,29 @@ run: $(STAMP)
 
 PEERS := tests/peers/node_modules/.package-lock.json
 
-test: $(STAMP) $(PEERS)
+CHROMIUM := /usr/bin/chromium
+GRAPHIQL := .demo/graphiql.stamp
+
+test: $(STAMP) $(PEERS) $(GRAPHIQL) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
+
+# GraphiQL's files, served by the hub offline (npm pack from the registry, integrity-checked).
+$(GRAPHIQL): hub/graphql/graphiql.py | $(STAMP)
+	$(BIN)/hub graphiql install --force --dir .demo/graphiql
+	touch $@
+
+# The browser tests' Chromium: Debian's package, driven by Playwright (never `playwright install`),
+# with a CJK font for the demo's Chinese names. Installed as root or under CI; elsewhere the browser
+# tests skip, saying so.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; then \
+	  echo "installing Chromium (apt-get) for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	else \
+	  echo "note: $(CHROMIUM) is missing and installing it needs root (apt-get install chromium);" \
+	    "the browser tests will skip"; \
+	fi
 
 # Third-party GraphQL peers (npm registry) the conformance tests run against.
 $(PEERS): tests/peers/package-lock.json

@@ -44,6 +44,22 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last, marked ``browser``: once sync Playwright has run, the main thread keeps a
+    running asyncio loop and every later asyncio test would fail."""
+    others: list[pytest.Item] = []
+    browser: list[pytest.Item] = []
+    for item in items:
+        (browser if BROWSER_TESTS in item.path.resolve().parents else others).append(item)
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    items[:] = others + browser
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small, deterministic copy of the demo departments' databases (SQLite files)."""
