@@ -72,7 +72,10 @@ def build_hub(settings: Settings) -> Hub:
         sources=Sources(connectors, cache, metrics),
         metrics=metrics,
         graphql_schema=schema._schema,
-        documents=DocumentCache(schema._schema),
+        documents=DocumentCache(
+            schema._schema, settings.limits, max_page_size=settings.max_page_size,
+            hide_suggestions=settings.environment == "production",
+        ),
         graphiql=GraphiQL(settings.graphiql_assets_dir),
         titles=titles,
         authenticate=AnonymousAccess(),

@@ -21,7 +21,7 @@ DISPATCH_TURNS = 3
 
 
 class EntityLoader:
-    __slots__ = ("_sources", "_connector", "_entity", "_field", "_futures", "_pending", "_loop")
+    __slots__ = ("_sources", "_connector", "_entity", "_field", "_futures", "_pending", "_loop", "_tasks")
 
     def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
         self._sources = sources
@@ -31,6 +31,8 @@ class EntityLoader:
         self._futures: dict[str, asyncio.Future[list[Record]]] = {}
         self._pending: list[str] = []
         self._loop = asyncio.get_running_loop()
+        # Dispatches in flight, held so that they are not collected and can be cancelled with the request.
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def load(self, key: Any) -> asyncio.Future[list[Record]]:
         """Every record whose field equals ``key`` (a list: relations are one-to-many)."""
@@ -59,7 +61,13 @@ class EntityLoader:
             self._loop.call_soon(self._wait, turns - 1)
         else:
             keys, self._pending = self._pending, []
-            self._loop.create_task(self._dispatch(keys))
+            task = self._loop.create_task(self._dispatch(keys))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
 
     async def _dispatch(self, keys: list[str]) -> None:
         try:
@@ -98,6 +106,11 @@ class Loaders:
 
     async def many(self, connector: str, entity: str, field: str, key: Any) -> list[Record]:
         return await self.get(connector, entity, field).load(key)
+
+    def cancel(self) -> None:
+        """Stop every fetch still in flight: the request is over (answered or out of time)."""
+        for loader in self._loaders.values():
+            loader.cancel()
 
     def prime(self, connector: str, entity: str, field: str, records: list[Record]) -> None:
         loader = self.get(connector, entity, field)

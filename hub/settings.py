@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from hub.graphql.limits import Limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Environment = Literal["development", "production"]
 
@@ -45,6 +47,8 @@ class Settings:
     graphiql: bool | None = None  # None: on in development, off in production
     graphiql_assets_dir: Path = PROJECT_ROOT / ".demo" / "graphiql"
     max_page_size: int = 1000
+    # Operation limits at the GraphQL edge (``[limits]`` in the settings file); README "Limits".
+    limits: Limits = field(default_factory=Limits)
     # Token that the CLI presents to /ops (cache invalidation); None disables /ops.
     ops_token: str | None = None
     # The date "expiring within N days" counts from; None means the real today.
@@ -115,6 +119,8 @@ def _convert(name: str, value: Any) -> Any:
             return value if isinstance(value, bool) or value is None else _bool(str(value))
         if name == "today":
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
+        if name == "limits":
+            return value.checked() if isinstance(value, Limits) else Limits.from_mapping(dict(value))
         if name == "sources":
             return {dept: SourceSettings(**spec) for dept, spec in dict(value).items()}
     except (TypeError, ValueError) as exc:

@@ -1,12 +1,30 @@
-"""Parsed and validated documents, cached by query text: clients send the same few operations."""
+"""Parsed, measured and validated documents, cached by query text: clients send the same few operations.
+
+A document's verdict (parse errors, limits broken, validation errors) is computed once and kept
+with it; only a cost that depends on variables (``first: $n``) is judged again per request.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
-from graphql.language import OperationDefinitionNode, OperationType
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    validate,
+)
+
+from hub.graphql.limits import Limits, refusal
+from hub.graphql.measure import Measurer, cost_refusal, over_limits
+
+_TOO_MANY_TOKENS = "tokens. Parsing aborted."
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +32,8 @@ class Document:
     node: DocumentNode | None
     errors: tuple[GraphQLError, ...]
     parse_failed: bool
+    # Some operation's cost depends on variables: judged per request by ``DocumentCache.cost_refusal``.
+    sized_by_variables: bool = False
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation that would run; None when the name matches none (execution reports it)."""
@@ -29,13 +49,18 @@ class Document:
 
 
 class DocumentCache:
-    """LRU of query text -> parsed and validated document (errors cached too: they are stable)."""
+    """LRU of query text -> parsed, measured and validated document (errors cached too: they are stable)."""
 
-    def __init__(self, schema: GraphQLSchema, *, max_entries: int = 1000, max_length: int = 100_000) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, limits: Limits | None = None, *, max_page_size: int = 1000,
+        hide_suggestions: bool = True, max_entries: int = 1000,
+    ) -> None:
         self._schema = schema
+        self._limits = limits or Limits()
+        self._max_page_size = max_page_size
+        self.hide_suggestions = hide_suggestions  # outside development: no "Did you mean" hints
         self._entries: OrderedDict[str, Document] = OrderedDict()
         self._max_entries = max_entries
-        self.max_length = max_length
 
     def get(self, query: str) -> Document:
         found = self._entries.get(query)
@@ -48,10 +73,52 @@ class DocumentCache:
             self._entries.popitem(last=False)
         return document
 
+    def cost_refusal(
+        self, document: Document, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> GraphQLError | None:
+        """The cost verdict for this request's variables (None when within the budget)."""
+        if not document.sized_by_variables or document.node is None:
+            return None
+        operation = document.operation(operation_name)
+        if operation is None:
+            return None
+        size = self._measurer(document.node, variables or {}).operation(operation)
+        if size.cost <= self._limits.max_cost:
+            return None
+        name = f"operation {operation.name.value!r}" if operation.name else "the operation"
+        return cost_refusal(name, size.cost, self._limits.max_cost)
+
     def _load(self, query: str) -> Document:
         try:
-            node = parse(query, max_tokens=20_000)
+            node = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
-            return Document(None, (error,), True)
-        errors = validate(self._schema, node)
-        return Document(node, tuple(errors), False)
+            return Document(None, (self._parse_error(error),), True)
+        refused, sized_by_variables = self._judge(node)
+        if refused:
+            # Validation is never run on a document over the limits: that is the work they protect.
+            return Document(node, tuple(refused), False)
+        errors = validate(self._schema, node, hide_suggestions=self.hide_suggestions)
+        return Document(node, tuple(errors), False, sized_by_variables)
+
+    def _judge(self, node: DocumentNode) -> tuple[list[GraphQLError], bool]:
+        measurer = self._measurer(node, None)
+        refused: list[GraphQLError] = []
+        sized_by_variables = False
+        for operation in (d for d in node.definitions if isinstance(d, OperationDefinitionNode)):
+            size = measurer.operation(operation)
+            refused.extend(over_limits(operation, size, self._limits, with_cost=not measurer.sized_by_variables))
+            sized_by_variables = sized_by_variables or measurer.sized_by_variables
+        return refused, sized_by_variables
+
+    def _measurer(self, node: DocumentNode, variables: dict[str, Any] | None) -> Measurer:
+        fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
+        return Measurer(self._schema, fragments, self._limits, self._max_page_size, variables)
+
+    def _parse_error(self, error: GraphQLError) -> GraphQLError:
+        if _TOO_MANY_TOKENS in error.message:
+            limit = self._limits.max_tokens
+            return refusal(
+                "TOKEN_LIMIT_EXCEEDED",
+                f"the document has more tokens than the limit (max_tokens = {limit})", limit=limit,
+            )
+        return error

@@ -1,7 +1,13 @@
-"""The ``/graphql`` endpoint: one ASGI app from HTTP request to JSON response."""
+"""The ``/graphql`` endpoint: one ASGI app from HTTP request to JSON response.
+
+Per operation: the persisted-operation allow-list, the cached document and its verdict (parse,
+limits, validation), the cost for this request's variables, then execution under
+``limits.execution_timeout``. Request-level refusals carry no ``data`` entry.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -16,8 +22,11 @@ from starlette.types import Receive, Scope, Send
 
 from hub.context import Caller, RequestContext
 from hub.errors import AccessRefused
+from hub.graphql.documents import Document
 from hub.graphql.errors import format_error
 from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, response_media_type
+from hub.graphql.limits import refusal
+from hub.graphql.persisted import PersistedOperations
 from hub.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hub.graphql")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+Outcome = tuple[int, dict[str, Any], dict[str, str]]  # status, body, extra headers
 
 
 def request_id_of(request: Request) -> str:
@@ -35,6 +45,10 @@ def request_id_of(request: Request) -> str:
 class GraphQLEndpoint:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.limits = hub.settings.limits
+        self.persisted = PersistedOperations.load(
+            self.limits.persisted_operations_dir, required=self.limits.require_persisted_operations
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -55,12 +69,19 @@ class GraphQLEndpoint:
             return _refused(exc, headers)
         try:
             media_type = response_media_type(request)
-            params = await read_params(request)
+            operations, batched = await read_params(request, self.limits)
         except HttpError as exc:
             self.hub.metrics.requests.labels("rejected").inc()
-            return _json({"errors": [{"message": exc.message}]}, exc.status, {**headers, **exc.headers}, "application/json")
-        status, body = await self.run(params, request, request_id, media_type, caller)
-        return _json(body, status, headers, media_type)
+            body = {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
+            return _json(body, exc.status, {**headers, **exc.headers}, "application/json")
+        if batched:
+            outcomes = await asyncio.gather(*(
+                self.run(params, request.method, f"{request_id}.{i}", media_type, caller)
+                for i, params in enumerate(operations)
+            ))
+            return _json([body for _, body, _ in outcomes], 200, headers, media_type)
+        status, body, extra = await self.run(operations[0], request.method, request_id, media_type, caller)
+        return _json(body, status, {**headers, **extra}, media_type)
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (
@@ -69,47 +90,78 @@ class GraphQLEndpoint:
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def run(
-        self, params: Params, request: Request, request_id: str, media_type: str, caller: Caller
-    ) -> tuple[int, dict[str, Any]]:
-        hub = self.hub
-        document = hub.documents.get(params.query)
+    async def run(self, params: Params, method: str, request_id: str, media_type: str, caller: Caller) -> Outcome:
+        """One operation: its document and verdict, then execution."""
+        try:
+            document = self.hub.documents.get(self.persisted.document_for(params, caller.client_id))
+        except GraphQLError as error:
+            return self._request_errors([error], request_id, media_type)
+        if method == "GET" and document.node is not None and not document.is_query(params.operation_name):
+            body = {"errors": [{"message": "only queries may be sent with GET; use POST",
+                                "extensions": {"code": "METHOD_NOT_ALLOWED"}}]}
+            return 405, body, {"Allow": "POST"}
         if document.errors:
-            hub.metrics.requests.labels("invalid").inc()
-            status = 400 if media_type == GRAPHQL_RESPONSE else 200
-            return status, {"errors": [format_error(e, request_id, hub.titles) for e in document.errors]}
-        if request.method == "GET" and not document.is_query(params.operation_name):
-            return 405, {"errors": [{"message": "only queries may be sent with GET; use POST"}]}
+            return self._request_errors(list(document.errors), request_id, media_type)
+        too_costly = self.hub.documents.cost_refusal(document, params.operation_name, params.variables)
+        if too_costly is not None:
+            return self._request_errors([too_costly], request_id, media_type)
         context = RequestContext(
             request_id=request_id,
             caller=caller,
-            settings=hub.settings,
-            sources=hub.sources,
-            loaders=Loaders(hub.sources),
-            today=hub.settings.current_date(),
+            settings=self.hub.settings,
+            sources=self.hub.sources,
+            loaders=Loaders(self.hub.sources),
+            today=self.hub.settings.current_date(),
         )
-        result = execute(
-            hub.graphql_schema, document.node,  # type: ignore[arg-type]
-            context_value=context, variable_values=params.variables, operation_name=params.operation_name,
-        )
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        result = await self._execute(document, params, context)
+        if result is None:
+            return self._timed_out(request_id, media_type)
         return self._result_body(result, context, media_type)
 
-    def _result_body(
-        self, result: ExecutionResult, context: RequestContext, media_type: str
-    ) -> tuple[int, dict[str, Any]]:
+    async def _execute(self, document: Document, params: Params, context: RequestContext) -> ExecutionResult | None:
+        """The result, or None when the operation ran out of time (its pending work is cancelled)."""
+        deadline = asyncio.timeout(self.limits.execution_timeout)
+        try:
+            async with deadline:
+                result = execute(
+                    self.hub.graphql_schema, document.node,  # type: ignore[arg-type]
+                    context_value=context, variable_values=params.variables,
+                    operation_name=params.operation_name, hide_suggestions=self.hub.documents.hide_suggestions,
+                )
+                if not isinstance(result, ExecutionResult):
+                    result = await result
+                return result
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return None
+        finally:
+            context.loaders.cancel()
+
+    def _timed_out(self, request_id: str, media_type: str) -> Outcome:
+        self.hub.metrics.requests.labels("timeout").inc()
+        timeout = self.limits.execution_timeout
+        error = refusal("TIMEOUT", f"the operation did not finish within the limit (execution_timeout = {timeout} s)",
+                        requestId=request_id)
+        body = {"errors": [format_error(error, request_id, self.hub.titles)]}
+        return (504 if media_type == GRAPHQL_RESPONSE else 200), body, {}
+
+    def _request_errors(self, errors: list[GraphQLError], request_id: str, media_type: str) -> Outcome:
+        self.hub.metrics.requests.labels("invalid").inc()
+        body = {"errors": [format_error(e, request_id, self.hub.titles) for e in errors]}
+        return (400 if media_type == GRAPHQL_RESPONSE else 200), body, {}
+
+    def _result_body(self, result: ExecutionResult, context: RequestContext, media_type: str) -> Outcome:
         errors: list[GraphQLError] = [*(result.errors or ()), *context.partial_errors]
+        if result.data is None and errors and not any(e.path for e in errors):
+            # The request itself was refused (unknown operation, bad variables): no data entry.
+            return self._request_errors(errors, context.request_id, media_type)
         body: dict[str, Any] = {}
         if errors:
             body["errors"] = [format_error(e, context.request_id, self.hub.titles) for e in errors]
-        if result.data is None and errors and not any(e.path for e in errors):
-            # The request itself was refused (unknown operation, bad variables): no data entry.
-            self.hub.metrics.requests.labels("invalid").inc()
-            return (400 if media_type == GRAPHQL_RESPONSE else 200), body
         body["data"] = result.data
         self.hub.metrics.requests.labels("error" if errors else "ok").inc()
-        return 200, body
+        return 200, body, {}
 
 
 def _json(body: Any, status: int, headers: dict[str, str], media_type: str) -> Response:
@@ -119,6 +171,7 @@ def _json(body: Any, status: int, headers: dict[str, str], media_type: str) -> R
 
 
 def _refused(exc: AccessRefused, headers: dict[str, str]) -> Response:
+    headers = {**headers, **exc.headers}
     if exc.challenge:
         headers = {**headers, "WWW-Authenticate": exc.challenge}
     body = {"error": exc.error, "error_description": exc.description}

@@ -33,6 +33,13 @@ def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -
         formatted["message"] = str(original)
         formatted["extensions"] = {"code": "BAD_USER_INPUT"}
     elif isinstance(original, SourceError):
+        if original.side == "hub" and original.__cause__ is not None:
+            # A hub bug behind a source call: its traceback belongs in the log under this request's id.
+            cause = original.__cause__
+            log.error(
+                "request %s: the hub failed calling %s at %s", request_id, original.department, error.path,
+                exc_info=(type(cause), cause, cause.__traceback__),
+            )
         title = titles.get(original.department, original.department)
         who = "the department's system" if original.side == "provider" else "the hub"
         formatted["message"] = f"{title} could not answer: {who} failed ({original.reason})"

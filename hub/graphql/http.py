@@ -3,6 +3,12 @@
 Follows the GraphQL-over-HTTP specification: POST ``application/json`` or GET with query
 parameters; responses in ``application/graphql-response+json`` when the client accepts it (then
 request errors are 4xx), else ``application/json`` (legacy clients: 200 with ``errors``).
+
+A POST body may be a JSON array of requests (a batch) of up to ``limits.max_batch`` entries.
+A GET must not be a request a browser would send cross-site without a CORS preflight (CSRF, as
+the GraphQL-over-HTTP spec warns and Apollo's ``csrfPrevention`` enforces): it needs a
+preflight-forcing header (``GraphQL-Require-Preflight``, ``X-Requested-With``, ...) or a
+non-simple ``Content-Type``. POST bodies are ``application/json`` only, which is never simple.
 """
 
 from __future__ import annotations
@@ -13,22 +19,26 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from hub.graphql.limits import Limits
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-MAX_BODY_BYTES = 1_000_000
+PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-requested-with", "x-apollo-operation-name")
+SIMPLE_CONTENT_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    query: str
+    query: str | None  # None only with extensions.persistedQuery: the allow-list holds the document
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
@@ -43,39 +53,69 @@ def response_media_type(request: Request) -> str:
         return GRAPHQL_RESPONSE
     if JSON in kinds or "*/*" in kinds or "application/*" in kinds:
         return JSON
-    raise HttpError(406, f"responses are {GRAPHQL_RESPONSE} or {JSON}")
+    raise HttpError(406, f"responses are {GRAPHQL_RESPONSE} or {JSON}", code="NOT_ACCEPTABLE")
 
 
-async def read_params(request: Request) -> Params:
+async def read_params(request: Request, limits: Limits) -> tuple[list[Params], bool]:
+    """The operations the request asks for, and whether it was a batch (a JSON array)."""
     if request.method == "GET":
-        return _from_query_string(request)
+        _require_preflight(request)
+        return [_from_query_string(request)], False
     if request.method != "POST":
-        raise HttpError(405, "use GET or POST", {"Allow": "GET, POST"})
+        raise HttpError(405, "use GET or POST", {"Allow": "GET, POST"}, code="METHOD_NOT_ALLOWED")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != JSON:
-        raise HttpError(415, f"POST a body of type {JSON}")
-    body = await _read_body(request)
+        raise HttpError(415, f"POST a body of type {JSON}", code="UNSUPPORTED_MEDIA_TYPE")
+    body = await _read_body(request, limits.max_body_bytes)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise HttpError(400, "the body is not valid JSON") from None
     if isinstance(payload, list):
-        raise HttpError(400, "batched requests are not supported: send one operation per request")
+        return _batch(payload, limits.max_batch), True
     if not isinstance(payload, dict):
-        raise HttpError(400, "the body must be a JSON object")
-    return _params(payload)
+        raise HttpError(400, "the body must be a JSON object (or an array of them: a batch)")
+    return [_params(payload)], False
 
 
-async def _read_body(request: Request) -> bytes:
+def _batch(payload: list[Any], max_batch: int) -> list[Params]:
+    if max_batch == 1:
+        raise HttpError(400, "batched requests are refused here (max_batch = 1): send one operation per request",
+                        code="BATCH_LIMIT_EXCEEDED")
+    if not 1 <= len(payload) <= max_batch:
+        raise HttpError(400, f"a batch holds 1 to {max_batch} operations (max_batch = {max_batch}); "
+                        f"this one holds {len(payload)}", code="BATCH_LIMIT_EXCEEDED")
+    if not all(isinstance(entry, dict) for entry in payload):
+        raise HttpError(400, "every entry of a batch must be a JSON object")
+    return [_params(entry) for entry in payload]
+
+
+def _require_preflight(request: Request) -> None:
+    headers = request.headers
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in SIMPLE_CONTENT_TYPES:
+        return
+    if any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        return
+    raise HttpError(
+        400,
+        "a GET request must carry a GraphQL-Require-Preflight (or X-Requested-With) header, or be sent "
+        "as POST application/json: browsers send plain GETs cross-site with cookies (CSRF prevention)",
+        code="PREFLIGHT_REQUIRED",
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    too_large = HttpError(413, f"the body is larger than the limit (max_body_bytes = {limit})", code="BODY_TOO_LARGE")
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        raise HttpError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise too_large
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HttpError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -94,9 +134,6 @@ def _from_query_string(request: Request) -> Params:
 
 
 def _params(payload: dict[str, Any]) -> Params:
-    query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise HttpError(400, "query must be a non-empty string")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise HttpError(400, "variables must be an object")
@@ -106,4 +143,8 @@ def _params(payload: dict[str, Any]) -> Params:
     extensions = payload.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise HttpError(400, "extensions must be an object")
+    query = payload.get("query")
+    persisted = isinstance(extensions, dict) and isinstance(extensions.get("persistedQuery"), dict)
+    if not (isinstance(query, str) and query.strip()) and not (query is None and persisted):
+        raise HttpError(400, "query must be a non-empty string")
     return Params(query, variables, name, extensions)
