@@ -7,6 +7,7 @@
   hub serve                run the hub on the configured sources (HUB_CONFIG, HUB_* variables)
   hub graphiql install     fetch GraphiQL's files from the npm registry, for offline use
   hub cache invalidate     drop entity cache entries by key (or all of an entity)
+  hub operations hash      the SHA-256 naming a document on a persisted-operation allow-list
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hub.commands import cache, demo, graphiql, serve
+    from hub.commands import cache, demo, graphiql, operations, serve
 
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, graphiql, cache):
+    for module in (demo, serve, graphiql, cache, operations):
         module.register(commands)
     return parser
 
