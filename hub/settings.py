@@ -54,6 +54,20 @@ class Settings:
     # The date "expiring within N days" counts from; None means the real today.
     today: dt.date | None = None
     log_level: str = "INFO"
+    # OAuth (hub/oauth) and the registry (hub/store); see README "Tokens".
+    # None: SQLite at <state_dir>/hub.sqlite in development; production must name one.
+    database_url: str | None = None
+    state_dir: Path = PROJECT_ROOT / ".demo"
+    # 32 random bytes, base64url: seals the signing keys' private halves at rest.
+    key_encryption_key: str | None = None
+    issuer: str | None = None  # None: http://host:port in development; production must name it
+    resource: str | None = None  # the RFC 8707 resource identifier; None: <issuer>/graphql
+    access_token_minutes: int = 5
+    dpop_nonce: bool = False
+    # "memory" (one process) or a redis:// URL: DPoP proof and client assertion jti replay cache.
+    replay_cache_url: str = "memory"
+    # Development only: /graphql without a token (the embedded demo). Production refuses it.
+    anonymous_access: bool = False
 
     @property
     def development(self) -> bool:
@@ -65,6 +79,18 @@ class Settings:
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    @property
+    def oauth_issuer(self) -> str:
+        return self.issuer or f"http://{self.host}:{self.port}"
+
+    @property
+    def oauth_resource(self) -> str:
+        return self.resource or f"{self.oauth_issuer}/graphql"
+
+    @property
+    def registry_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'hub.sqlite'}"
 
 
 _ENV_FIELDS = {
@@ -80,6 +106,15 @@ _ENV_FIELDS = {
     "HUB_OPS_TOKEN": "ops_token",
     "HUB_TODAY": "today",
     "HUB_LOG_LEVEL": "log_level",
+    "HUB_DATABASE_URL": "database_url",
+    "HUB_STATE_DIR": "state_dir",
+    "HUB_KEY_ENCRYPTION_KEY": "key_encryption_key",
+    "HUB_ISSUER": "issuer",
+    "HUB_RESOURCE": "resource",
+    "HUB_ACCESS_TOKEN_MINUTES": "access_token_minutes",
+    "HUB_DPOP_NONCE": "dpop_nonce",
+    "HUB_REPLAY_CACHE_URL": "replay_cache_url",
+    "HUB_ANONYMOUS_ACCESS": "anonymous_access",
 }
 
 
@@ -111,10 +146,12 @@ def _coerce(raw: dict[str, Any]) -> Settings:
 
 def _convert(name: str, value: Any) -> Any:
     try:
-        if name in ("port", "max_page_size", "cache_max_entries"):
+        if name in ("port", "max_page_size", "cache_max_entries", "access_token_minutes"):
             return int(value)
-        if name in ("demo_data_dir", "bindings_dir", "graphiql_assets_dir"):
+        if name in ("demo_data_dir", "bindings_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
+        if name in ("dpop_nonce", "anonymous_access"):
+            return value if isinstance(value, bool) else _bool(str(value))
         if name == "graphiql":
             return value if isinstance(value, bool) or value is None else _bool(str(value))
         if name == "today":
@@ -148,7 +185,17 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("max_page_size must be between 1 and 10000")
     if settings.ops_token is not None and len(settings.ops_token) < 32:
         raise SettingsError("HUB_OPS_TOKEN must be at least 32 characters")
+    _validate_oauth(settings)
     return settings
+
+
+def _validate_oauth(settings: Settings) -> None:
+    if not 1 <= settings.access_token_minutes <= 60:
+        raise SettingsError("HUB_ACCESS_TOKEN_MINUTES must be between 1 and 60")
+    if settings.replay_cache_url != "memory" and not settings.replay_cache_url.startswith(("redis://", "rediss://")):
+        raise SettingsError("HUB_REPLAY_CACHE_URL must be 'memory' or a redis:// URL")
+    if not settings.development and settings.anonymous_access:
+        raise SettingsError("anonymous_access is for the development demo only; production requires tokens")
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -73,6 +73,7 @@ def run_demo(args: argparse.Namespace) -> int:
         run_generate(args)
     settings = demo_settings(args)
     _install_graphiql(settings)
+    _register_clients(settings)
     if args.setup_only:
         print("Demo set up. Start it with: make run  (or .venv/bin/hub demo)")
         return 0
@@ -100,7 +101,16 @@ def demo_settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         environment="development", demo_data_dir=args.data_dir, port=args.port,
         ops_token=token_file.read_text().strip(),
+        # GraphiQL and curl without a token; the demo clients (.demo/clients/) show the real path.
+        anonymous_access=True,
     )
+
+
+def _register_clients(settings: Settings) -> None:
+    from hub.commands.registry import register_demo_clients
+
+    for path in register_demo_clients(settings, DEMO_DIR / "clients"):
+        print(f"Demo client registered: {path} (client id and private key)")
 
 
 def _install_graphiql(settings: Settings) -> None:

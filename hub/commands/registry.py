@@ -1,0 +1,205 @@
+"""``hub registry``: departments, their clients and keys, and the hub's signing keys.
+
+  hub registry migrate                              create or upgrade the registry tables
+  hub registry add-department NAME --title TITLE
+  hub registry keygen PATH                          a client key pair: PATH (private), PATH.pub.json
+  hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json --scope SCOPE ...
+  hub registry list
+  hub registry disable CLIENT_ID | enable CLIENT_ID
+  hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ...)
+  hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
+  hub registry rotate-signing-keys                  next -> active -> retired
+  hub registry new-key-encryption-key               a value for HUB_KEY_ENCRYPTION_KEY
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from hub.oauth.catalogue import scope_catalogue
+from hub.settings import Settings, load_settings
+from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
+from hub.store.sealing import new_key_encryption_key
+from hub.store.signing_keys import retention_for
+
+Action = Callable[[argparse.Namespace, Settings, Registry, SigningKeys], Awaitable[int]]
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "registry", help="departments, clients, keys", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
+    sub = parser.add_subparsers(metavar="ACTION", required=True)
+    _add(sub, "migrate", _migrate, "create or upgrade the registry tables")
+    dept = _add(sub, "add-department", _add_department, "register a department")
+    dept.add_argument("name")
+    dept.add_argument("--title", required=True)
+    client = _add(sub, "add-client", _add_client, "register a client from its public JWK")
+    client.add_argument("department")
+    client.add_argument("name")
+    client.add_argument("--jwk", type=Path, required=True, help="the client's public JWK (JSON file)")
+    client.add_argument("--scope", action="append", default=[], help="an allowed scope (repeat)")
+    _add(sub, "list", _list, "list departments and clients")
+    for name, status in (("disable", "disabled"), ("enable", "active")):
+        _add(sub, name, _status(status), f"{name} a client").add_argument("client_id")
+    add_key = _add(sub, "add-key", _add_key, "add a public key to a client (rotation)")
+    add_key.add_argument("client_id")
+    add_key.add_argument("--jwk", type=Path, required=True)
+    remove_key = _add(sub, "remove-key", _remove_key, "remove a client's key by kid")
+    remove_key.add_argument("client_id")
+    remove_key.add_argument("kid")
+    _add(sub, "rotate-signing-keys", _rotate, "rotate the hub's signing keys")
+    sub.add_parser("new-key-encryption-key", help="print a new HUB_KEY_ENCRYPTION_KEY").set_defaults(
+        run=lambda args: print(new_key_encryption_key()) or 0
+    )
+    keygen = sub.add_parser("keygen", help="make a client key pair (P-256)")
+    keygen.add_argument("path", type=Path)
+    keygen.set_defaults(run=_keygen)
+
+
+def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.set_defaults(run=lambda args: asyncio.run(_with_registry(args, action)))
+    return parser
+
+
+async def _with_registry(args: argparse.Namespace, action: Action) -> int:
+    settings = load_settings(args.config)
+    engine = connect(settings.registry_url)
+    try:
+        await migrate(engine)
+        keys = SigningKeys(engine, Sealer.from_settings(settings), retention=retention_for(settings.access_token_minutes))
+        return await action(args, settings, Registry(engine), keys)
+    except RegistryError as exc:
+        print(f"hub registry: {exc}")
+        return 1
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    await keys.ensure()
+    print(f"registry at {settings.registry_url} is up to date")
+    return 0
+
+
+async def _add_department(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    department = await registry.add_department(args.name, args.title)
+    print(f"department {department.name} ({department.title}) registered")
+    return 0
+
+
+async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    unknown = sorted(set(args.scope) - scope_catalogue(settings.bindings_dir))
+    if unknown:
+        raise RegistryError(f"scopes not in the catalogue: {', '.join(unknown)}")
+    client = await registry.register_client(args.department, args.name, _read_jwk(args.jwk), set(args.scope))
+    print(client.client_id)
+    return 0
+
+
+async def _list(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    for department in await registry.departments():
+        print(f"{department.name}: {department.title}")
+        for client in await registry.clients(department.name):
+            kids = ", ".join(k["kid"] for k in client.keys)
+            print(f"  {client.client_id}  {client.status}  {client.name}  keys: {kids}")
+            print(f"    scopes: {' '.join(sorted(client.scopes)) or '(none)'}")
+    return 0
+
+
+def _status(status: str) -> Action:
+    async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+        client = await registry.set_status(args.client_id, status)
+        print(f"{client.client_id} is {client.status}")
+        return 0
+
+    return run
+
+
+async def _add_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    client = await registry.add_key(args.client_id, _read_jwk(args.jwk))
+    print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
+    return 0
+
+
+async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    client = await registry.remove_key(args.client_id, args.kid)
+    print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
+    return 0
+
+
+async def _rotate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    await keys.ensure()
+    print(f"signing key {await keys.rotate()} is now active")
+    return 0
+
+
+def _read_jwk(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"cannot read a JWK from {path}: {exc}") from None
+    if not isinstance(value, dict):
+        raise RegistryError(f"{path} does not hold a JWK object")
+    return value
+
+
+def register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
+    """One client per demo department, its credentials in ``directory/<department>.json``."""
+    return asyncio.run(_register_demo_clients(settings, directory))
+
+
+async def _register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
+    from connectors.binding import load_bindings
+    from hub.client import new_client_key
+
+    catalogue = scope_catalogue(settings.bindings_dir)
+    engine = connect(settings.registry_url)
+    written: list[Path] = []
+    try:
+        await migrate(engine)
+        registry = Registry(engine)
+        known = {d.name for d in await registry.departments()}
+        for name, binding in load_bindings(settings.bindings_dir).items():
+            path = directory / f"{name}.json"
+            if path.is_file() and await registry.client(json.loads(path.read_text())["client_id"]):
+                continue
+            if name not in known:
+                await registry.add_department(name, binding.title)
+            key = new_client_key()
+            public = {k: v for k, v in key.items() if k != "d"}
+            client = await registry.register_client(name, f"{binding.title} demo system", public, catalogue)
+            _write_private(path, {
+                "client_id": client.client_id, "private_jwk": key, "token_url": f"{settings.oauth_issuer}/oauth/token",
+                "resource": settings.oauth_resource, "scope": " ".join(sorted(catalogue)),
+            })
+            written.append(path)
+    finally:
+        await engine.dispose()
+    return written
+
+
+def _write_private(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2))
+    path.chmod(0o600)
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from hub.client import new_client_key
+
+    private = new_client_key()
+    public = {k: v for k, v in private.items() if k != "d"}
+    _write_private(args.path, private)
+    public_path = args.path.with_suffix(".pub.json")
+    public_path.write_text(json.dumps(public, indent=2))
+    print(f"private key {args.path} (keep it), public key {public_path} (give it to the hub operator)")
+    return 0

@@ -1,0 +1,51 @@
+"""RFC 7638 JWK thumbprints, and the checks that keep a JWK public (RFC 7517, RFC 7518 6.2).
+
+The hub accepts only P-256 EC keys (ES256 is its one algorithm); a JWK carrying any private
+member is refused outright rather than stripped: whoever sent it has leaked the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class UnacceptableKey(ValueError):
+    """A JWK the hub will not use; the message says why."""
+
+
+def thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 section 3: SHA-256 over the required members, lexicographic, no whitespace."""
+    required = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+
+
+def public_jwk(jwk: Any) -> dict[str, Any]:
+    """The key as the hub stores it: P-256 public members, ``kid`` = its thumbprint if absent."""
+    if not isinstance(jwk, dict):
+        raise UnacceptableKey("a JWK must be a JSON object")
+    leaked = sorted(PRIVATE_MEMBERS & set(jwk))
+    if leaked:
+        raise UnacceptableKey(f"the JWK carries private members ({', '.join(leaked)}); send the public key only")
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        raise UnacceptableKey("only EC P-256 keys are accepted (kty EC, crv P-256; ES256)")
+    for name in ("x", "y"):
+        if not isinstance(jwk.get(name), str) or len(_b64(jwk[name])) != 32:
+            raise UnacceptableKey(f"member {name!r} must be a 32-byte base64url coordinate")
+    if jwk.get("use", "sig") != "sig" or jwk.get("alg", "ES256") != "ES256":
+        raise UnacceptableKey("the key must be for signatures with ES256")
+    key = {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
+    key["kid"] = str(jwk.get("kid") or thumbprint(key))
+    return key
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""

@@ -1,0 +1,125 @@
+"""The registry (hub/store) on SQLite and PostgreSQL: departments, clients, their keys, signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.client import new_client_key
+from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
+from hub.store.models import SigningKeyRow
+from hub.store.sealing import SealError
+
+
+@pytest.fixture
+async def engine(registry_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = connect(registry_url)
+    await migrate(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def public(key: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in key.items() if k != "d"}
+
+
+@pytest.fixture
+async def registry(engine: AsyncEngine) -> Registry:
+    registry = Registry(engine)
+    await registry.add_department("market", "Market Regulation")
+    return registry
+
+
+async def test_migrating_twice_is_harmless(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    assert await Registry(engine).departments() == []
+
+
+async def test_a_client_gets_a_hub_generated_id_under_its_department(registry: Registry) -> None:
+    key = public(new_client_key())
+    client = await registry.register_client("market", "licensing system", key, {"market.enterprise:read"})
+    assert client.client_id.startswith("market-") and len(client.client_id) == len("market-") + 16
+    assert client.status == "active" and client.scopes == {"market.enterprise:read"}
+    assert client.keys == (key,)
+    assert await registry.client(client.client_id) == client
+    assert [c.client_id for c in await registry.clients("market")] == [client.client_id]
+
+
+async def test_a_department_registers_once(registry: Registry) -> None:
+    with pytest.raises(RegistryError, match="already registered"):
+        await registry.add_department("market", "again")
+
+
+async def test_a_client_of_an_unregistered_department_is_refused(registry: Registry) -> None:
+    with pytest.raises(RegistryError, match="no department"):
+        await registry.register_client("housing", "x", public(new_client_key()), set())
+
+
+async def test_a_jwk_with_private_members_is_refused(registry: Registry) -> None:
+    with pytest.raises(RegistryError, match=r"private members \(d\)"):
+        await registry.register_client("market", "leaky", new_client_key(), set())
+
+
+async def test_keys_other_than_p256_are_refused(registry: Registry) -> None:
+    rsa = {"kty": "RSA", "n": "AQAB", "e": "AQAB"}
+    with pytest.raises(RegistryError, match="P-256"):
+        await registry.register_client("market", "rsa", rsa, set())
+
+
+async def test_disabling_sets_a_token_cut_off_that_survives_re_enabling(registry: Registry) -> None:
+    client = await registry.register_client("market", "s", public(new_client_key()), set())
+    disabled = await registry.set_status(client.client_id, "disabled")
+    assert not disabled.active and disabled.tokens_valid_after > 0
+    enabled = await registry.set_status(client.client_id, "active")
+    assert enabled.active and enabled.tokens_valid_after == disabled.tokens_valid_after
+
+
+async def test_client_keys_rotate_by_adding_the_new_then_removing_the_old(registry: Registry) -> None:
+    old, new = public(new_client_key()), public(new_client_key())
+    client = await registry.register_client("market", "s", old, set())
+    both = await registry.add_key(client.client_id, new)
+    assert [k["kid"] for k in both.keys] == [old["kid"], new["kid"]]
+    with pytest.raises(RegistryError, match="already has"):
+        await registry.add_key(client.client_id, new)
+    after = await registry.remove_key(client.client_id, old["kid"])
+    assert after.keys == (new,)
+    with pytest.raises(RegistryError, match="at least one key"):
+        await registry.remove_key(client.client_id, new["kid"])
+
+
+async def test_signing_keys_rotate_next_to_active_to_retired(engine: AsyncEngine) -> None:
+    keys = SigningKeys(engine, Sealer(b"k" * 32), retention=360)
+    await keys.ensure()
+    first = {k.state: k.kid for k in await keys.keys()}
+    assert set(first) == {"active", "next"}
+    promoted = await keys.rotate()
+    assert promoted == first["next"]
+    states = {k.kid: k.state for k in await keys.keys()}
+    assert states[first["active"]] == "retired" and states[first["next"]] == "active"
+    assert sorted(states.values()) == ["active", "next", "retired"]
+    assert (await keys.active_private())[0] == promoted
+
+
+async def test_a_retired_key_is_unpublished_once_its_tokens_have_expired(engine: AsyncEngine) -> None:
+    keys = SigningKeys(engine, Sealer(b"k" * 32), retention=360)
+    await keys.ensure()
+    await keys.rotate()
+    retired = next(k for k in await keys.keys() if k.state == "retired")
+    later = (retired.retired_at or 0) + 361
+    assert retired.kid not in {k.kid for k in await keys.keys(now=later)}
+
+
+async def test_private_signing_keys_are_sealed_and_open_only_with_the_same_key(engine: AsyncEngine) -> None:
+    keys = SigningKeys(engine, Sealer(b"k" * 32), retention=360)
+    await keys.ensure()
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(SigningKeyRow).where(SigningKeyRow.state == "active"))).one()
+    assert b"\x30\x81" not in row.sealed_private_key[:16]  # not a bare DER PKCS#8 structure
+    with pytest.raises(SealError):
+        await SigningKeys(engine, Sealer(b"x" * 32), retention=360).active_private()

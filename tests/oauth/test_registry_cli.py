@@ -1,0 +1,76 @@
+"""``hub registry``: what an operator types to register departments and clients and rotate keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hub.cli import main
+from hub.store.signing_keys import new_key_pair
+
+
+@pytest.fixture
+def operator_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HUB_ENV", "development")
+    monkeypatch.setenv("HUB_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(["registry", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_an_operator_registers_lists_disables_and_re_enables_a_client(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jwk_file = operator_env / "system.pub.json"
+    jwk_file.write_text(json.dumps(new_key_pair()[0]))
+    assert run(capsys, "add-department", "market", "--title", "Market Regulation")[0] == 0
+    code, out = run(capsys, "add-client", "market", "licensing", "--jwk", str(jwk_file),
+                    "--scope", "market.enterprise:read")
+    client_id = out.strip()
+    assert code == 0 and client_id.startswith("market-")
+    assert client_id in run(capsys, "list")[1]
+    assert run(capsys, "disable", client_id) == (0, f"{client_id} is disabled\n")
+    assert run(capsys, "enable", client_id) == (0, f"{client_id} is active\n")
+
+
+def test_a_jwk_file_with_private_members_is_refused(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leaky = {**new_key_pair()[0], "d": "AAAA"}
+    (operator_env / "leaky.json").write_text(json.dumps(leaky))
+    run(capsys, "add-department", "market", "--title", "Market Regulation")
+    code, out = run(capsys, "add-client", "market", "leaky", "--jwk", str(operator_env / "leaky.json"))
+    assert code == 1 and "private members" in out
+
+
+def test_a_scope_outside_the_catalogue_is_refused(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (operator_env / "k.json").write_text(json.dumps(new_key_pair()[0]))
+    run(capsys, "add-department", "market", "--title", "Market Regulation")
+    code, out = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"), "--scope", "all:write")
+    assert code == 1 and "not in the catalogue: all:write" in out
+
+
+def test_client_and_signing_keys_rotate_from_the_command_line(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = new_key_pair()[0], new_key_pair()[0]
+    (operator_env / "old.json").write_text(json.dumps(old))
+    (operator_env / "new.json").write_text(json.dumps(new))
+    run(capsys, "add-department", "market", "--title", "Market Regulation")
+    client_id = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "old.json"))[1].strip()
+    assert new["kid"] in run(capsys, "add-key", client_id, "--jwk", str(operator_env / "new.json"))[1]
+    code, out = run(capsys, "remove-key", client_id, old["kid"])
+    assert code == 0 and old["kid"] not in out and new["kid"] in out
+    assert "is now active" in run(capsys, "rotate-signing-keys")[1]
+
+
+def test_keygen_writes_a_private_key_and_its_public_half(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry", "keygen", str(operator_env / "sys.json")]) == 0
+    private = json.loads((operator_env / "sys.json").read_text())
+    public = json.loads((operator_env / "sys.pub.json").read_text())
+    assert "d" in private and "d" not in public and public["kid"] == private["kid"]
+    assert (operator_env / "sys.json").stat().st_mode & 0o077 == 0
