@@ -8,6 +8,7 @@
   hub graphiql install     fetch GraphiQL's files from the npm registry, for offline use
   hub cache invalidate     drop entity cache entries by key (or all of an entity)
   hub operations hash      the SHA-256 naming a document on a persisted-operation allow-list
+  hub federation sdl       the departments' Federation v2.7 subgraph SDL (--write: schema/*.graphql)
   hub registry ...         departments, clients and their keys, the hub's signing keys
 """
 
@@ -39,13 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hub.commands import cache, demo, graphiql, operations, registry, serve
+    from hub.commands import cache, demo, federation, graphiql, operations, registry, serve
 
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, graphiql, cache, operations, registry):
+    for module in (demo, serve, graphiql, cache, federation, operations, registry):
         module.register(commands)
     return parser
 
