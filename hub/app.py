@@ -18,6 +18,7 @@ from connectors import build_connector, load_bindings
 from connectors.base import Connector
 from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import build_cache
+from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.graphiql import ASSET_PATH, GraphiQL
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", healthz),
         Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
+        *subgraph_routes(hub),
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))

@@ -1,0 +1,72 @@
+"""``/subgraphs/<department>/graphql``: one department's subgraph behind the hub's own GraphQL edge.
+
+The endpoint is the hub's ``GraphQLEndpoint`` (authentication, limits, error translation, per-request
+loaders) over the subgraph's schema instead of the whole graph, plus federated tracing: when the
+gateway asks for it, the response carries ``extensions.ftv1``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import TYPE_CHECKING
+
+import orjson
+from graphql import GraphQLSchema
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.federation.tracing import FTV1_HEADER, FieldTimings, current, instrument
+from hub.graphql.documents import DocumentCache
+from hub.graphql.endpoint import GraphQLEndpoint
+from schema.subgraphs import DEPARTMENTS, build_subgraph
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+
+@functools.cache
+def subgraph_schema(department: str) -> GraphQLSchema:
+    """Built once per process: a schema holds no state, and building all six costs a quarter second."""
+    return instrument(build_subgraph(department)._schema)
+
+
+class SubgraphEndpoint(GraphQLEndpoint):
+    def __init__(self, hub: Hub, department: str) -> None:
+        schema = subgraph_schema(department)
+        settings = hub.settings
+        documents = DocumentCache(  # as the hub's own: the same limits hold at every GraphQL endpoint
+            schema, settings.limits, max_page_size=settings.max_page_size,
+            hide_suggestions=settings.environment == "production",
+        )
+        super().__init__(dataclasses.replace(hub, graphql_schema=schema, documents=documents))
+        self.department = department
+
+    async def handle(self, request: Request) -> Response:
+        if request.headers.get(FTV1_HEADER, "").lower() != "ftv1":
+            return await super().handle(request)
+        timings = FieldTimings()
+        token = current.set(timings)
+        try:
+            response = await super().handle(request)
+        finally:
+            current.reset(token)
+        return with_trace(response, timings.trace().base64())
+
+
+def with_trace(response: Response, ftv1: str) -> Response:
+    """The response with ``extensions.ftv1`` added to its GraphQL result (other responses as they are)."""
+    body = orjson.loads(response.body)
+    if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+        return response
+    body["extensions"] = {**body.get("extensions", {}), "ftv1": ftv1}
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(orjson.dumps(body), status_code=response.status_code, headers=headers)
+
+
+def subgraph_routes(hub: Hub) -> list[Route]:
+    return [
+        Route(f"/subgraphs/{department}/graphql", SubgraphEndpoint(hub, department), methods=["GET", "POST"])
+        for department in DEPARTMENTS
+    ]
