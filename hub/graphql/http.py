@@ -48,12 +48,25 @@ def response_media_type(request: Request) -> str:
     accept = request.headers.get("accept", "")
     if not accept.strip():
         return JSON
-    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    kinds = [kind for kind, q in map(_media_range, accept.split(",")) if q > 0]
     if GRAPHQL_RESPONSE in kinds:
         return GRAPHQL_RESPONSE
     if JSON in kinds or "*/*" in kinds or "application/*" in kinds:
         return JSON
     raise HttpError(406, f"responses are {GRAPHQL_RESPONSE} or {JSON}", code="NOT_ACCEPTABLE")
+
+
+def _media_range(part: str) -> tuple[str, float]:
+    """``type/subtype`` and its quality (``q=0`` means "not acceptable", RFC 9110 section 12.4.2)."""
+    kind, *params = (p.strip().lower() for p in part.split(";"))
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "q":
+            try:
+                return kind, float(value)
+            except ValueError:
+                return kind, 0.0
+    return kind, 1.0
 
 
 async def read_params(request: Request, limits: Limits) -> tuple[list[Params], bool]:
@@ -63,9 +76,10 @@ async def read_params(request: Request, limits: Limits) -> tuple[list[Params], b
         return [_from_query_string(request)], False
     if request.method != "POST":
         raise HttpError(405, "use GET or POST", {"Allow": "GET, POST"}, code="METHOD_NOT_ALLOWED")
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != JSON:
-        raise HttpError(415, f"POST a body of type {JSON}", code="UNSUPPORTED_MEDIA_TYPE")
+    media, *params = (p.strip().lower() for p in request.headers.get("content-type", "").split(";"))
+    charset = next((p.partition("=")[2].strip('" ') for p in params if p.startswith("charset")), "utf-8")
+    if media != JSON or charset not in ("utf-8", "utf8"):
+        raise HttpError(415, f"POST a body of type {JSON} in UTF-8", code="UNSUPPORTED_MEDIA_TYPE")
     body = await _read_body(request, limits.max_body_bytes)
     try:
         payload = orjson.loads(body)

@@ -16,6 +16,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -26,7 +27,6 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
-    GraphQLError,
     get_named_type,
     get_nullable_type,
     is_list_type,
@@ -115,7 +115,7 @@ class Measurer:
         multiplier, child_paid = 1, False
         if definition is not None and "first" in definition.args:
             multiplier, child_paid = self._first(node), True
-        elif definition is not None and is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
+        elif definition is not None and is_list_type(get_nullable_type(definition.type)):
             multiplier = 1 if paid else self._limits.default_list_size
         children = self._selections(node.selection_set, child_type, child_paid, level + 1)
         return Size(
@@ -148,7 +148,8 @@ def _field_definition(name: str, parent: GraphQLNamedType | None) -> GraphQLFiel
     if name in _META_FIELDS:
         return _META_FIELDS[name]
     if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
-        return parent.fields.get(name)
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
     return None
 
 

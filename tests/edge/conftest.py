@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from starlette.requests import Request
 
 from hub.context import Caller
@@ -59,11 +58,13 @@ def edge_hub(demo_data_dir: Path, services: DepartmentServices) -> EdgeHub:  # n
     return open_with
 
 
-async def send(hub: HubClient, query: str, variables: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+async def send(
+    client: HubClient, query: str, variables: dict[str, Any] | None = None, **headers: str
+) -> httpx.Response:
     body: dict[str, Any] = {"query": query}
     if variables is not None:
         body["variables"] = variables
-    return await hub.http.post("/graphql", json=body, headers={"accept": GRAPHQL_RESPONSE, **headers})
+    return await client.http.post("/graphql", json=body, headers={"accept": GRAPHQL_RESPONSE, **headers})
 
 
 def refusal_of(response: httpx.Response, status: int = 400) -> dict[str, Any]:

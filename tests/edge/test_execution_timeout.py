@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hub.demo.services import RunningService, serve_in_thread
 from hub.graphql.limits import Limits
-from tests.edge.conftest import GRAPHQL_RESPONSE, caller_from_header, refusal_of, send
+from tests.edge.conftest import caller_from_header, refusal_of, send
 from tests.graph.conftest import DepartmentServices, hub_settings, open_hub
 
 QUERY = "query($u: String!) { enterprise(uscc: $u) { name dischargePermits { number } } }"

@@ -129,3 +129,32 @@ async def test_production_never_suggests_names(
         assert response.status_code == 400
         assert response.json()["errors"]
         assert "Did you mean" not in response.text and "IN_OPERATION" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/graphql-response+json;q=0, application/json", "application/json"),
+        ("application/json;q=0.5, application/graphql-response+json;q=0.9", GRAPHQL_RESPONSE),
+        ("text/html, */*;q=0.1", "application/json"),
+    ],
+)
+async def test_accept_quality_values_are_honoured(hub: HubClient, accept: str, media_type: str) -> None:
+    response = await hub.http.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"{media_type}; charset=utf-8"
+
+
+async def test_nothing_acceptable_is_406(hub: HubClient) -> None:
+    for accept in ("text/html", "application/json;q=0"):
+        response = await hub.http.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": accept})
+        assert response.status_code == 406, accept
+
+
+async def test_a_body_in_another_charset_than_utf8_is_415(hub: HubClient) -> None:
+    response = await hub.http.post(
+        "/graphql", content='{"query": "{ __typename }"}'.encode("utf-16"),
+        headers={"content-type": "application/json; charset=utf-16"},
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from graphql import get_introspection_query
 
-import hub.graphql.documents as documents
+from hub.graphql import documents
 from tests.edge.conftest import EdgeHub, refusal_of, send
 
 # Six fields deep: enterprise > licences > holder > licences > holder > name.
