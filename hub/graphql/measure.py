@@ -114,7 +114,7 @@ class Measurer:
         child_type = get_named_type(definition.type) if definition else None
         multiplier, child_paid = 1, False
         if definition is not None and "first" in definition.args:
-            multiplier, child_paid = self._first(node), True
+            multiplier, child_paid = self._first(node, definition.args["first"].default_value), True
         elif definition is not None and is_list_type(get_nullable_type(definition.type)):
             multiplier = 1 if paid else self._limits.default_list_size
         children = self._selections(node.selection_set, child_type, child_paid, level + 1)
@@ -125,10 +125,10 @@ class Measurer:
             cost=1 + multiplier * children.cost,
         )
 
-    def _first(self, node: FieldNode) -> int:
+    def _first(self, node: FieldNode, schema_default: Any) -> int:
         """The page size a connection field asks for (capped as its resolver caps it)."""
         argument = next((a for a in node.arguments or () if a.name.value == "first"), None)
-        value: Any = self._limits.default_list_size
+        value: Any = schema_default if isinstance(schema_default, int) else self._limits.default_list_size
         if argument is not None and isinstance(argument.value, IntValueNode):
             value = argument.value.value
         elif argument is not None and isinstance(argument.value, VariableNode):
@@ -137,7 +137,7 @@ class Measurer:
             if self._variables is not None and name in self._variables:
                 value = self._variables[name]
             else:
-                value = self._defaults.get(name, self._limits.default_list_size)
+                value = self._defaults.get(name, value)
         try:
             return max(1, min(int(value), self._max_page_size))
         except (TypeError, ValueError):

@@ -123,6 +123,13 @@ async def test_an_operation_over_the_cost_budget_is_refused_with_its_cost(edge_h
         assert hub.all_source_calls() == before
 
 
+async def test_a_connection_without_first_costs_its_default_page_size(edge_hub: EdgeHub) -> None:
+    # `first` defaults to 20 in the schema: 1 + 20 x 3 = 61, whatever default_list_size says.
+    async with edge_hub(max_cost=60, default_list_size=5) as hub:
+        error = refusal_of(await send(hub, "{ licences { edges { node { number } } } }"))
+        assert error["extensions"]["cost"] == 61
+
+
 async def test_the_cost_of_first_given_by_a_variable_is_judged_per_request(edge_hub: EdgeHub) -> None:
     query = "query($n: Int!) { licences(first: $n) { edges { node { number } } } }"
     async with edge_hub(max_cost=100) as hub:
