@@ -1,0 +1,130 @@
+"""Measuring one scenario on every target, interleaved so that background load hits all of them alike.
+
+The machine is shared (other work may start mid-run), so targets are never measured one after
+the other: sequential requests go round the targets in turn (request i to each target, the order
+reversed every other round), and each throughput run is split into halves run in the order
+1 2 3 3 2 1 (targets 1, 2 and 3).
+A drift in background load then shifts every target's figures, not one target's, and the ratios
+stay honest. Source calls per request are counted over the sequential phase (after warm-up): the
+hub's ``hub_source_calls_total`` from ``/metrics``, the floor's own statements and HTTP calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bench import client
+from bench.processes import Child
+from bench.scenarios import Scenario
+
+
+@dataclass(frozen=True)
+class Options:
+    requests: int
+    warmup: int
+    clients: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    child: Child
+    is_hub: bool
+
+    def requests(self, scenario: Scenario) -> list[bytes]:
+        if self.is_hub:
+            return [client.encode_request(self.child.port, "/graphql", body) for body, _ in scenario.requests]
+        return [client.encode_request(self.child.port, path) for _, path in scenario.requests]
+
+    async def source_calls(self, http: httpx.AsyncClient) -> float:
+        """Calls into department sources so far: the hub's counter, or the floor's statements + calls."""
+        if not self.is_hub:
+            counts = (await http.get(self.child.url + "/stats")).json()
+            return float(counts["sql"] + counts["http"])
+        text = (await http.get(self.child.url + "/metrics")).text
+        prefix = "hub_source_calls_total{"
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def measure(
+    http: httpx.AsyncClient, targets: list[Target], scenario: Scenario, options: Options
+) -> list[dict[str, Any]]:
+    requests = {t.key: t.requests(scenario) for t in targets}
+    latencies, calls = await sequential(http, targets, requests, options)
+    throughput = await concurrent(targets, requests, options)
+    results = []
+    for t in targets:
+        result = {
+            "scenario": scenario.key, "target": t.key,
+            "p50_ms": percentile(latencies[t.key], 50) * 1000,
+            "p95_ms": percentile(latencies[t.key], 95) * 1000,
+            "rps": throughput[t.key].rps, "throughput_requests": throughput[t.key].requests,
+            "source_calls_per_request": calls[t.key], "sequential_requests": len(latencies[t.key]),
+        }
+        print(f"  {t.key:12} p50 {result['p50_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms  "
+              f"{result['rps']:7.1f} req/s  {result['source_calls_per_request']:.2f} source calls/request",
+              flush=True)
+        results.append(result)
+    return results
+
+
+async def sequential(
+    http: httpx.AsyncClient, targets: list[Target], requests: dict[str, list[bytes]], options: Options
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies (seconds) of requests sent one at a time, round the targets; source calls per request."""
+    conns = {t.key: await client.Connection.open(t.child.port) for t in targets}
+    try:
+        for i in range(options.warmup):  # round the targets too, so no connection idles meanwhile
+            for t in targets:
+                await conns[t.key].send(requests[t.key][i % len(requests[t.key])])
+        before = {t.key: await t.source_calls(http) for t in targets}
+        latencies: dict[str, list[float]] = {t.key: [] for t in targets}
+        for i in range(options.requests):
+            for t in targets if i % 2 == 0 else reversed(targets):
+                batch = requests[t.key]
+                latencies[t.key].append(await conns[t.key].timed(batch[i % len(batch)]))
+        calls = {t.key: (await t.source_calls(http) - before[t.key]) / options.requests for t in targets}
+    finally:
+        for conn in conns.values():
+            await conn.close()
+    return latencies, calls
+
+
+async def concurrent(
+    targets: list[Target], requests: dict[str, list[bytes]], options: Options
+) -> dict[str, client.Throughput]:
+    """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 3 3 2 1)."""
+    done = {t.key: 0 for t in targets}
+    elapsed = {t.key: 0.0 for t in targets}
+    for t in [*targets, *reversed(targets)]:
+        run = await client.concurrent(t.child.port, requests[t.key], options.clients, options.seconds / 2)
+        done[t.key] += run.requests
+        elapsed[t.key] += run.seconds
+    return {key: client.Throughput(done[key], elapsed[key]) for key in done}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+async def client_ceiling(floor: Target, options: Options) -> dict[str, float]:
+    """What the load generator itself achieves against a trivial endpoint (the floor's /healthz)."""
+    health = [client.encode_request(floor.child.port, "/healthz")]
+    conn = await client.Connection.open(floor.child.port)
+    try:
+        for _ in range(options.warmup):
+            await conn.send(health[0])
+        latencies = [await conn.timed(health[0]) for _ in range(200)]
+    finally:
+        await conn.close()
+    throughput = await client.concurrent(floor.child.port, health, options.clients, 2.0)
+    return {"healthz_p50_ms": percentile(latencies, 50) * 1000, "healthz_rps": throughput.rps}

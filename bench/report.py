@@ -1,0 +1,124 @@
+"""The bench's output: a table on stdout and a JSON document in ``bench/results/`` (git-ignored).
+
+Ratios are hub / floor for the same scenario in the same run: for p50 latency above 1 means the hub
+is slower (2.0: twice the floor's time); for throughput below 1 means the hub serves fewer requests
+per second (0.5: half the floor's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.measure import Options
+from bench.processes import ROOT
+from bench.serving import server_options
+
+LABELS = {"hub": "hub (cache on)", "hub-nocache": "hub (cache off)", "floor": "floor"}
+COLUMNS = (
+    "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
+)
+PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "aiosqlite", "orjson")
+
+
+def document(started: dt.datetime, options: Options, outcome: dict[str, Any]) -> dict[str, Any]:
+    results = with_ratios(outcome["results"])
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round((dt.datetime.now() - started).total_seconds(), 1),
+        "machine": machine(),
+        "options": dataclasses.asdict(options),
+        "load_average": outcome["load_average"],
+        "client_ceiling": outcome["client_ceiling"],
+        "scenarios": outcome["scenarios"],
+        "results": results,
+        "failures": outcome["failures"],
+    }
+
+
+def with_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    floors = {r["scenario"]: r for r in results if r["target"] == "floor"}
+    for result in results:
+        floor = floors.get(result["scenario"])
+        if floor is not None:
+            result["p50_ratio_to_floor"] = result["p50_ms"] / floor["p50_ms"]
+            result["rps_ratio_to_floor"] = result["rps"] / floor["rps"]
+    return results
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "server": {k: v for k, v in server_options().items() if k in ("loop", "http")},
+        "packages": {name: metadata.version(name) for name in PACKAGES},
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "worktree_changes": bool(git("status", "--porcelain", "--", "hub", "schema", "connectors")),
+    }
+
+
+def cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return done.stdout.strip()
+
+
+def table(doc: dict[str, Any]) -> str:
+    """The figures as a Markdown table (readable on a terminal, pasted as is into bench/README.md)."""
+    m, o = doc["machine"], doc["options"]
+    changes = " + uncommitted changes" if m["worktree_changes"] else ""
+    lines = [
+        "",
+        (f"{m['cpu_count']} CPUs ({m['cpu_model']}), Python {m['python']}, "
+         f"uvicorn loop={m['server']['loop']} http={m['server']['http']}, "
+         f"commit {m['commit'] or 'unknown (not a git checkout)'}{changes}"),
+        (f"sequential: {o['requests']} requests per target after {o['warmup']} warm-up; throughput: "
+         f"{o['clients']} clients, {o['seconds']:g} s per target; load generator ceiling (/healthz): "
+         f"{doc['client_ceiling']['healthz_rps']:.0f} req/s"),
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|---|---|" + "--:|" * (len(COLUMNS) - 2),
+    ]
+    for r in doc["results"]:
+        ratios = ("", "") if r["target"] == "floor" else (
+            f"{r['p50_ratio_to_floor']:.2f}x", f"{r['rps_ratio_to_floor']:.2f}x"
+        )
+        cells = [
+            r["scenario"], LABELS[r["target"]], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['rps']:.1f}",
+            f"{r['source_calls_per_request']:.2f}", *ratios,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    for failure in doc["failures"]:
+        lines.append(f"| {failure['scenario']} | FAILED: {failure['problems'][0][:200]} |")
+    lines.append("")
+    lines += [f"{s['key']}: {s['title']}" for s in doc["scenarios"]]
+    return "\n".join(lines)
+
+
+def write(directory: Path, started: dt.datetime, doc: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{started.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    return path

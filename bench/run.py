@@ -1,0 +1,160 @@
+"""``python -m bench``: generate the data, start every process, check and measure each scenario, report.
+
+Targets: the hub with its entity cache on (as in production), the hub with every department's
+cache off, and the floor. For each scenario the floor's JSON is compared with the hub's ``data``
+(both hubs, every request of the rotation) before anything is measured: a scenario whose hub answer
+carries ``errors`` or differs from the floor's fails loudly and gets no figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import report
+from bench.measure import Options, Target, client_ceiling, measure
+from bench.processes import Processes
+from bench.scenarios import Scenario, scenarios
+
+SEED = 20261126
+ENTERPRISES = 5000
+AS_OF = dt.date(2026, 11, 1)
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BUSY_LOAD = 0.5  # 1-minute load average above which the figures are worth a warning
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    add = parser.add_argument
+    add("--requests", type=int, default=200, help="sequential requests measured per target (default 200)")
+    add("--warmup", type=int, default=30, help="unmeasured requests first (default 30)")
+    add("--clients", type=int, default=8, help="concurrent clients for throughput (default 8)")
+    add("--seconds", type=float, default=6.0, help="throughput time per target (default 6)")
+    args = parser.parse_args(argv)
+    return Options(args.requests, args.warmup, args.clients, args.seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    # A plain `kill` must still run the finally below that stops every child process.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    started = dt.datetime.now()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        print(f"Generating demo data (seed {SEED}, {ENTERPRISES} enterprises, as of {AS_OF})", flush=True)
+        from hub.demo.generate import generate
+
+        generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
+        processes = Processes(Path(tmp))
+        try:
+            targets = start_targets(processes, data_dir)
+            outcome = asyncio.run(run_scenarios(targets, scenarios(data_dir), options))
+        finally:
+            processes.stop_all()
+    outcome["load_average"] = {"start": load_before, "end": os.getloadavg()}
+    document = report.document(started, options, outcome)
+    print(report.table(document))
+    if max(load_before[0], document["load_average"]["end"][0]) > BUSY_LOAD:
+        end = document["load_average"]["end"][0]
+        print(f"\nWarning: the machine was busy (1-min load average {load_before[0]:.2f} at start, {end:.2f} "
+              "at end): absolute figures are noisy; the ratios, measured interleaved, much less so.")
+    print(f"\nResults: {report.write(RESULTS_DIR, started, document)}")
+    for failure in document["failures"]:
+        print(f"FAILED scenario {failure['scenario']}: {failure['problems'][0]}", file=sys.stderr)
+    return 1 if document["failures"] else 0
+
+
+def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
+    def service(name: str) -> list[str]:
+        return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
+
+    ecology = processes.start("ecology", service("ecology"))
+    security = processes.start("security", service("security"))
+    env = {
+        "BENCH_DATA_DIR": str(data_dir), "BENCH_TODAY": AS_OF.isoformat(),
+        "BENCH_ECOLOGY_URL": ecology.url, "BENCH_SECURITY_URL": security.url + "/graphql",
+    }
+    hub = processes.start("hub", ["-m", "bench.hub_server"], {**env, "BENCH_CACHE": "on"})
+    hub_nocache = processes.start("hub-nocache", ["-m", "bench.hub_server"], {**env, "BENCH_CACHE": "off"})
+    floor = processes.start("floor", ["-m", "bench.floor"], env)
+    for child in processes.children:
+        processes.wait_healthy(child)
+    print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
+    return [Target("hub", hub, True), Target("hub-nocache", hub_nocache, True), Target("floor", floor, False)]
+
+
+async def run_scenarios(targets: list[Target], cases: list[Scenario], options: Options) -> dict[str, Any]:
+    outcome: dict[str, Any] = {"scenarios": [], "results": [], "failures": []}
+    outcome["client_ceiling"] = ceiling = await client_ceiling(targets[-1], options)
+    print(f"Load generator against the floor's /healthz: p50 {ceiling['healthz_p50_ms']:.2f} ms, "
+          f"{ceiling['healthz_rps']:.0f} req/s", flush=True)
+    async with httpx.AsyncClient(timeout=30) as http:
+        for scenario in cases:
+            outcome["scenarios"].append({"key": scenario.key, "title": scenario.title})
+            print(f"\nScenario {scenario.key}: {scenario.title}", flush=True)
+            problems = await check(http, targets, scenario)
+            if problems:
+                report_failure(targets, problems)
+                outcome["failures"].append({"scenario": scenario.key, "problems": problems})
+                continue
+            outcome["results"] += await measure(http, targets, scenario, options)
+    return outcome
+
+
+async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenario) -> list[str]:
+    """Every hub answer of the rotation must carry no errors and ``data`` equal to the floor's JSON."""
+    floor = targets[-1]
+    problems = []
+    for n, (body, path) in enumerate(scenario.requests):
+        expected = orjson.loads((await http.get(floor.child.url + path)).content)
+        for hub in targets[:-1]:
+            response = await http.post(hub.child.url + "/graphql", json=body)
+            try:
+                answer = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                answer = {}
+            if response.status_code != 200 or "data" not in answer:
+                problems.append(f"{hub.key} request {n}: HTTP {response.status_code} {response.text[:300]}")
+            elif answer.get("errors"):
+                problems.append(f"{hub.key} request {n}: errors {orjson.dumps(answer['errors']).decode()}")
+            elif answer.get("data") != expected:
+                difference = first_difference(answer.get("data"), expected)
+                problems.append(f"{hub.key} request {n}: data differs from the floor's ({difference})")
+    return problems
+
+
+def first_difference(got: Any, want: Any, where: str = "data") -> str:
+    if isinstance(got, dict) and isinstance(want, dict):
+        for key in sorted(set(got) | set(want)):
+            mine, theirs = got.get(key, "<missing>"), want.get(key, "<missing>")
+            if mine != theirs:
+                return first_difference(mine, theirs, f"{where}.{key}")
+    if isinstance(got, list) and isinstance(want, list):
+        if len(got) != len(want):
+            return f"{where}: {len(got)} items from the hub, {len(want)} from the floor"
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            if a != b:
+                return first_difference(a, b, f"{where}[{i}]")
+    return f"{where}: hub {str(got)[:120]!r}, floor {str(want)[:120]!r}"
+
+
+def report_failure(targets: list[Target], problems: list[str]) -> None:
+    for problem in problems[:4]:
+        print(f"  FAILED: {problem}", flush=True)
+    if len(problems) > 4:
+        print(f"  ... {len(problems) - 4} more problems (all in the results file)", flush=True)
+    for hub in targets[:-1]:
+        tail = hub.child.tail(20)
+        if tail:
+            print(f"  --- last lines of the {hub.key} log ---\n{tail}", flush=True)
