@@ -98,8 +98,16 @@ def _await_url(process: subprocess.Popen[str], log: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def served_hub(demo_data_dir: Path, services: Any) -> Iterator[tuple[Hub, RunningService]]:  # noqa: F811
-    app = create_app(hub_settings(demo_data_dir, services.ecology.url, services.security.url))
+def hub_overrides() -> dict[str, Any]:
+    """Settings for this module's hub beyond the demo's (a module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def served_hub(
+    demo_data_dir: Path, services: Any, hub_overrides: dict[str, Any]  # noqa: F811
+) -> Iterator[tuple[Hub, RunningService]]:
+    app = create_app(hub_settings(demo_data_dir, services.ecology.url, services.security.url, **hub_overrides))
     running = serve_in_thread(app)
     try:
         yield app.state.hub, running
