@@ -23,6 +23,10 @@ from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.graphiql import ASSET_PATH, GraphiQL
 from hub.metrics import Metrics
+from hub.oauth.catalogue import scope_catalogue
+from hub.oauth.endpoints import oauth_routes
+from hub.oauth.resource import ResourceServer
+from hub.oauth.server import AuthorizationServer
 from hub.ops import OpsEndpoint
 from hub.settings import Settings
 from hub.sources import Sources
@@ -43,9 +47,11 @@ class Hub:
     graphiql: GraphiQL
     titles: dict[str, str]
     authenticate: Authenticator
+    oauth: AuthorizationServer
 
     async def aclose(self) -> None:
         await self.sources.aclose()
+        await self.oauth.aclose()
 
 
 def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -68,6 +74,9 @@ def build_hub(settings: Settings) -> Hub:
     metrics = Metrics()
     cache = build_cache(settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries)
     schema = build_schema()
+    oauth = AuthorizationServer(settings, scope_catalogue(settings.bindings_dir))
+    # Tokens are required unless the development demo opts out (settings refuse that in production).
+    anonymous = settings.development and settings.anonymous_access
     return Hub(
         settings=settings,
         sources=Sources(connectors, cache, metrics),
@@ -79,7 +88,8 @@ def build_hub(settings: Settings) -> Hub:
         ),
         graphiql=GraphiQL(settings.graphiql_assets_dir),
         titles=titles,
-        authenticate=AnonymousAccess(),
+        authenticate=AnonymousAccess() if anonymous else ResourceServer(oauth),
+        oauth=oauth,
     )
 
 
@@ -104,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", healthz),
         Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
         *subgraph_routes(hub),
+        *oauth_routes(hub.oauth),
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))

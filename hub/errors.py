@@ -25,8 +25,12 @@ class AccessRefused(Exception):
     ``WWW-Authenticate`` challenge and an RFC 6750 style body ``{"error", "error_description"}``.
     """
 
-    def __init__(self, status: int, error: str, description: str, challenge: str | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, description: str, challenge: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
+        self.headers = headers or {}  # e.g. a fresh ``DPoP-Nonce`` (RFC 9449 section 9)
         self.status = status
         self.error = error
         self.description = description

@@ -28,7 +28,9 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     import uvicorn
 
     from hub.app import create_app
+    from hub.oauth.server import check_production
 
+    check_production(settings)  # refuse to start without what tokens need (keys, issuer, registry)
     print(f"The hub is at http://{settings.host}:{settings.port}/graphql ({settings.environment})", flush=True)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning",

@@ -40,6 +40,7 @@ def hub_settings(demo_data_dir: Path, ecology_url: str, security_url: str, **ove
         "security": {"url": security_url + "/graphql"},
         **overrides.pop("sources", {}),
     }
+    overrides.setdefault("anonymous_access", True)  # the graph tests are about the graph, not tokens
     return load_settings(
         environment="development", demo_data_dir=demo_data_dir, sources=sources, today=DEMO_AS_OF, **overrides
     )

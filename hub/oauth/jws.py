@@ -1,0 +1,77 @@
+"""The strict JWS layer every token in the hub goes through (RFC 7515, RFC 8725).
+
+joserfc does the cryptography; the rules it leaves to its caller are enforced here, before any
+key is touched: the one algorithm is ES256 (no ``none``, no HMAC keyed with a public key, nothing
+off the list), the ``typ`` is the one expected for this kind of token (RFC 8725 3.11, so one kind
+cannot pass for another), no ``crit`` extension is understood (RFC 7515 4.1.11: a recipient MUST
+reject what it does not understand), and header keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are
+refused unless the kind of token is defined to carry one (DPoP proofs carry ``jwk``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+ALGORITHM = "ES256"
+KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
+
+
+class JWSRejected(ValueError):
+    """A compact JWS that is malformed, of the wrong kind, or not validly signed."""
+
+
+def _segment(text: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except ValueError:
+        raise JWSRejected("not a compact JWS (a segment is not base64url JSON)") from None
+
+
+def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims, unverified: only to find which key to verify with."""
+    pieces = token.split(".") if isinstance(token, str) else []
+    if len(pieces) != 3 or not pieces[0] or not pieces[1]:
+        raise JWSRejected("not a compact JWS (header.payload.signature)")
+    header, claims = _segment(pieces[0]), _segment(pieces[1])
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise JWSRejected("the JWS header and payload must be JSON objects")
+    return header, claims
+
+
+def check_header(header: dict[str, Any], *, typ: str | None, key_header: str | None = None) -> None:
+    if header.get("alg") != ALGORITHM:
+        raise JWSRejected(f"alg {header.get('alg')!r} is not accepted; only {ALGORITHM}")
+    if "crit" in header:
+        raise JWSRejected("a crit header names extensions the hub does not understand")
+    carried = sorted(KEY_HEADERS.intersection(header) - {key_header})
+    if carried:
+        raise JWSRejected(f"header keys are not accepted here: {', '.join(carried)}")
+    if typ is not None and normal_typ(header.get("typ")) != typ:
+        raise JWSRejected(f"typ must be {typ!r}, not {header.get('typ')!r}")
+
+
+def normal_typ(value: Any) -> str | None:
+    """RFC 7515 4.1.9: ``application/`` may be omitted; media types compare case-insensitively."""
+    if not isinstance(value, str):
+        return None
+    lowered = value.lower()
+    return lowered.removeprefix("application/")
+
+
+def verify(token: str, jwk: dict[str, Any]) -> None:
+    """Check the signature with the given public JWK (header rules must already have passed)."""
+    try:
+        jws.deserialize_compact(token, ECKey.import_key(jwk), algorithms=[ALGORITHM])
+    except (JoseError, ValueError, TypeError) as exc:
+        raise JWSRejected(f"the signature does not verify ({exc.__class__.__name__})") from None
+
+
+def sign(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    return jws.serialize_compact({**header, "alg": ALGORITHM}, payload, key, algorithms=[ALGORITHM])

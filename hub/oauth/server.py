@@ -1,0 +1,116 @@
+"""The authorization server composed from its RFC parts, opened on first use.
+
+Opening connects the registry (migrating it to head), makes the first signing keys if there
+are none, and wires the cores. It happens on the first OAuth or ``/graphql`` request rather than
+at import or construction, so building an app touches no database and no key file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.oauth.clock import Clock
+from hub.oauth.errors import InvalidToken
+from hub.oauth.keyring import KeyRing
+from hub.oauth.replay import ReplayCache, build_replay_cache
+from hub.oauth.rfc7009 import Revocation
+from hub.oauth.rfc7523 import ClientAuthenticator
+from hub.oauth.rfc7662 import Introspection
+from hub.oauth.rfc9068 import AccessTokens
+from hub.oauth.rfc9449 import DPoPVerifier, Nonces
+from hub.oauth.token_endpoint import TokenEndpoint
+from hub.settings import Settings, SettingsError
+from hub.store import Registry, Sealer, SigningKeys, connect, migrate
+from hub.store.signing_keys import retention_for
+
+
+@dataclass
+class Parts:
+    engine: AsyncEngine
+    registry: Registry
+    keyring: KeyRing
+    replay: ReplayCache
+    tokens: AccessTokens
+    dpop: DPoPVerifier
+    token: TokenEndpoint
+    introspection: Introspection
+    revocation: Revocation
+
+
+def check_production(settings: Settings) -> None:
+    """What a production hub needs before it serves a token; each message says what to set.
+
+    ``hub serve`` checks at start-up; the server checks again when it opens, so an app built
+    some other way fails closed (no token issued or accepted) rather than run half-configured.
+    """
+    if settings.development:
+        return
+    if not settings.key_encryption_key:
+        raise SettingsError(
+            "production needs HUB_KEY_ENCRYPTION_KEY (32 random bytes, base64url; make one with "
+            "`hub registry new-key-encryption-key`) to seal the signing keys"
+        )
+    if not settings.issuer or not settings.issuer.startswith("https://"):
+        raise SettingsError("production needs HUB_ISSUER, the hub's https:// URL (the OAuth issuer)")
+    if not settings.database_url:
+        raise SettingsError("production needs HUB_DATABASE_URL (the registry, e.g. postgresql+asyncpg://...)")
+
+
+class AuthorizationServer:
+    def __init__(self, settings: Settings, catalogue: frozenset[str]) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        self.issuer = settings.oauth_issuer
+        self.resource = settings.oauth_resource
+        self.clock = Clock()
+        self._parts: Parts | None = None
+        self._lock = asyncio.Lock()
+
+    async def parts(self) -> Parts:
+        if self._parts is None:
+            async with self._lock:
+                if self._parts is None:
+                    self._parts = await self._open()
+        return self._parts
+
+    async def _open(self) -> Parts:
+        settings = self.settings
+        check_production(settings)
+        engine = connect(settings.registry_url)
+        await migrate(engine)
+        sealer = Sealer.from_settings(settings)
+        keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
+        await keys.ensure()
+        registry, keyring = Registry(engine), KeyRing(keys)
+        replay = build_replay_cache(settings.replay_cache_url)
+        nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
+        dpop = DPoPVerifier(replay, self.clock, nonces)
+        tokens = AccessTokens(keyring, self.issuer, self.resource, settings.access_token_minutes * 60, self.clock)
+        clients = ClientAuthenticator(registry, replay, self.issuer, self.clock)
+        return Parts(
+            engine, registry, keyring, replay, tokens, dpop,
+            TokenEndpoint(clients, dpop, tokens, self.catalogue),
+            Introspection(clients, self.live_claims),
+            Revocation(clients, tokens, registry),
+        )
+
+    async def live_claims(self, token: str) -> dict[str, Any]:
+        """Claims of a token that is valid now: signed, in date, not revoked, its client active."""
+        parts = await self.parts()
+        claims = await parts.tokens.validate(token)
+        if await parts.registry.is_revoked(claims["jti"]):
+            raise InvalidToken("access token: revoked")
+        client = await parts.registry.client(claims["client_id"])
+        if client is None or not client.active or claims["iat"] < client.tokens_valid_after:
+            raise InvalidToken("access token: its client is disabled")
+        return claims
+
+    async def aclose(self) -> None:
+        if self._parts is not None:
+            await self._parts.replay.aclose()
+            await self._parts.engine.dispose()
+            self._parts = None

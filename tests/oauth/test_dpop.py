@@ -1,0 +1,116 @@
+"""RFC 9449 DPoP at ``/graphql``: one valid, fresh, unreplayed proof by the token's own key.
+
+Section 4.3 lists the checks: "that there is not more than one DPoP HTTP request header field",
+"the JWT signature verifies with the public key contained in the jwk JOSE Header Parameter",
+"the jwk JOSE Header Parameter does not contain a private key", "the htm claim matches the HTTP
+method", "the htu claim matches the HTTP URI value", "the creation time of the JWT ... is within
+an acceptable window", "if presented to a protected resource in conjunction with an access
+token, ensure that the value of the ath claim equals the hash of that access token; confirm
+that the public key to which the access token is bound matches the public key from the DPoP proof".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.client import new_client_key
+from tests.oauth.conftest import (
+    RESOURCE, TOKEN_URL, OAuthHub, Session, open_oauth_hub, production_settings, proof, refused,
+)
+
+
+async def test_a_request_without_a_proof_is_refused(oauth: OAuthHub, session: Session) -> None:
+    assert "required" in refused(await oauth.graphql(session.token, None), 401, "invalid_dpop_proof")
+
+
+async def test_two_proofs_are_refused(oauth: OAuthHub, session: Session) -> None:
+    proofs = [("DPoP", proof(session.dpop_key, "POST", RESOURCE, session.token)) for _ in range(2)]
+    response = await oauth.http.post(RESOURCE, json={"query": "{ __typename }"},
+                                     headers=[("Authorization", f"DPoP {session.token}"), *proofs])
+    assert "exactly one" in refused(response, 401, "invalid_dpop_proof")
+
+
+async def test_a_replayed_proof_is_refused(oauth: OAuthHub, session: Session) -> None:
+    once = proof(session.dpop_key, "POST", RESOURCE, session.token)
+    assert (await oauth.graphql(session.token, None, DPoP=once)).status_code == 200
+    assert "already used" in refused(await oauth.graphql(session.token, None, DPoP=once), 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_for_another_method_is_refused(oauth: OAuthHub, session: Session) -> None:
+    wrong = proof(session.dpop_key, "GET", RESOURCE, session.token)
+    assert "htm" in refused(await oauth.graphql(session.token, None, DPoP=wrong), 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_for_another_uri_is_refused(oauth: OAuthHub, session: Session) -> None:
+    wrong = proof(session.dpop_key, "POST", TOKEN_URL, session.token)
+    assert "htu" in refused(await oauth.graphql(session.token, None, DPoP=wrong), 401, "invalid_dpop_proof")
+
+
+@pytest.mark.parametrize("age", [-120, 3600])
+async def test_a_stale_or_future_proof_is_refused(oauth: OAuthHub, session: Session, age: int) -> None:
+    wrong = proof(session.dpop_key, "POST", RESOURCE, session.token, iat=int(time.time()) + age)
+    assert "iat" in refused(await oauth.graphql(session.token, None, DPoP=wrong), 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_hashing_another_token_is_refused(oauth: OAuthHub, session: Session) -> None:
+    other = await oauth.token(session.client, session.dpop_key)
+    wrong = proof(session.dpop_key, "POST", RESOURCE, other)
+    assert "ath" in refused(await oauth.graphql(session.token, None, DPoP=wrong), 401, "invalid_dpop_proof")
+    missing = proof(session.dpop_key, "POST", RESOURCE, None)
+    assert "ath" in refused(await oauth.graphql(session.token, None, DPoP=missing), 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_by_another_key_than_the_tokens_is_refused(oauth: OAuthHub, session: Session) -> None:
+    thief = new_client_key()
+    response = await oauth.graphql(session.token, thief)
+    assert "cnf.jkt" in refused(response, 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_whose_jwk_carries_the_private_key_is_refused(oauth: OAuthHub, session: Session) -> None:
+    leaky = proof(session.dpop_key, "POST", RESOURCE, session.token, header={"jwk": session.dpop_key})
+    assert "private" in refused(await oauth.graphql(session.token, None, DPoP=leaky), 401, "invalid_dpop_proof")
+
+
+async def test_a_proof_of_another_type_is_refused(oauth: OAuthHub, session: Session) -> None:
+    typed = proof(session.dpop_key, "POST", RESOURCE, session.token, header={"typ": "JWT"})
+    assert "typ" in refused(await oauth.graphql(session.token, None, DPoP=typed), 401, "invalid_dpop_proof")
+
+
+@pytest.fixture
+async def nonce_hub(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[OAuthHub]:
+    settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite'}", demo_data_dir, dpop_nonce=True)
+    async with open_oauth_hub(settings) as hub:
+        yield hub
+
+
+async def test_with_nonces_on_a_proof_without_one_gets_use_dpop_nonce_and_a_nonce(nonce_hub: OAuthHub) -> None:
+    """RFC 9449 8: the server responds with use_dpop_nonce and a DPoP-Nonce header providing a nonce value."""
+    client = await nonce_hub.register()
+    response = await nonce_hub.token_response(nonce_hub.token_form(client))
+    assert response.status_code == 400 and response.json()["error"] == "use_dpop_nonce"
+    assert response.headers["dpop-nonce"] and response.headers["cache-control"] == "no-store"
+    key = new_client_key()
+    with_nonce = proof(key, "POST", TOKEN_URL, nonce=response.headers["dpop-nonce"])
+    ok = await nonce_hub.http.post(TOKEN_URL, data=nonce_hub.token_form(client), headers={"DPoP": with_nonce})
+    assert ok.status_code == 200, ok.text
+
+
+async def test_a_stale_nonce_at_the_resource_gets_use_dpop_nonce_with_a_fresh_one(nonce_hub: OAuthHub) -> None:
+    client = await nonce_hub.register()
+    key = new_client_key()
+    nonce = (await nonce_hub.token_response(nonce_hub.token_form(client), key)).headers["dpop-nonce"]
+    token_response = await nonce_hub.http.post(TOKEN_URL, data=nonce_hub.token_form(client),
+                                               headers={"DPoP": proof(key, "POST", TOKEN_URL, nonce=nonce)})
+    token = token_response.json()["access_token"]
+    nonce_hub.server.clock.offset = 250  # two nonce windows (120 s) later, the token still alive
+    stale = proof(key, "POST", RESOURCE, token, nonce=nonce, iat=int(time.time()) + 250)
+    try:
+        response = await nonce_hub.graphql(token, None, DPoP=stale)
+    finally:
+        nonce_hub.server.clock.offset = 0
+    refused(response, 401, "use_dpop_nonce")
+    assert response.headers["dpop-nonce"] != nonce
