@@ -44,16 +44,7 @@ class Limits:
         unknown = sorted(set(raw) - set(known))
         if unknown:
             raise ValueError(f"unknown limits: {', '.join(unknown)}")
-        values: dict[str, Any] = {}
-        for name, value in raw.items():
-            default = getattr(cls, name)
-            if name == "persisted_operations_dir":
-                values[name] = None if value in (None, "") else Path(value)
-            elif isinstance(default, bool):
-                values[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-            else:
-                values[name] = type(default)(value)
-        return cls(**values).checked()
+        return cls(**{name: _coerce(name, value, getattr(cls, name)) for name, value in raw.items()}).checked()
 
     def checked(self) -> Limits:
         for f in fields(self):
@@ -63,6 +54,19 @@ class Limits:
         if self.require_persisted_operations and self.persisted_operations_dir is None:
             raise ValueError("limits.require_persisted_operations needs limits.persisted_operations_dir")
         return self
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "persisted_operations_dir":
+        return None if value in (None, "") else Path(value)
+    if isinstance(default, bool):
+        if isinstance(value, bool) or str(value).lower() in ("true", "false"):
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        raise ValueError(f"limits.{name} must be true or false (is {value!r})")
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"limits.{name} must be a number (is {value!r})") from None
 
 
 def refusal(code: str, message: str, **extensions: Any) -> GraphQLError:
