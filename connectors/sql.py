@@ -120,7 +120,7 @@ class SqlConnector:
             async with asyncio.timeout_at(deadline), self._connection(deadline) as conn:
                 for statement in statements:
                     result = await conn.execute(statement)
-                    records.extend(_record(row._mapping) for row in result)
+                    records.extend(_records(list(result.keys()), result.all()))
         except TimeoutError as exc:
             raise SourceError(self.department, "provider", f"timed out after {self.timeout} s") from exc
         except (SQLAlchemyError, OSError) as exc:
@@ -195,8 +195,20 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _record(row: Any) -> Record:
-    return {name: _json_ready(value) for name, value in row.items()}
+def _records(names: list[str], rows: Sequence[Any]) -> list[Record]:
+    """Rows as records; only the columns whose driver values are not JSON-ready get converted.
+
+    A driver returns one Python type per column, so the first non-null value of each column says
+    whether the column needs converting: a SQLite answer of strings and numbers costs one dict per
+    row and nothing per value.
+    """
+    records = [dict(zip(names, row, strict=True)) for row in rows]
+    for index, name in enumerate(names):
+        sample = next((row[index] for row in rows if row[index] is not None), None)
+        if sample is not None and not isinstance(sample, str | int | float):
+            for record in records:
+                record[name] = _json_ready(record[name])
+    return records
 
 
 def _json_ready(value: Any) -> Any:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
@@ -23,6 +25,9 @@ from schema.person import Person
 from schema.query import Query
 
 
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
 def read_field(source: Any, name: str) -> Any:
     """Default resolver: records are dicts; anything else (none today) is read as an attribute."""
     if type(source) is dict:
@@ -31,11 +36,38 @@ def read_field(source: Any, name: str) -> Any:
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         types=[FoodBusinessLicence, ConstructionPermit, PollutantDischargePermit],
         config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),
     )
+    read_plain_fields_directly(schema._schema)
+    return schema
+
+
+def read_plain_fields_directly(graphql_schema: GraphQLSchema) -> None:
+    """Give every plain field (no resolver, no extension) a one-call reader of its record key.
+
+    Strawberry routes a plain field through three calls (its wrapper, ``get_result``, the default
+    resolver); a list of 1,000 records with 5 fields pays that 5,000 times. The reader does the
+    same lookup in one.
+    """
+    for named in graphql_schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            if getattr(field.resolve, "_is_default", False):
+                definition = field.extensions[DEFINITION_BACKREF]
+                field.resolve = _reader(definition.python_name)
+
+
+def _reader(name: str) -> Any:
+    def read(source: Any, info: Any) -> Any:
+        if type(source) is dict:
+            return source.get(name)
+        return getattr(source, name)
+
+    return read
 
 
 __all__ = [
