@@ -27,7 +27,9 @@ from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, mig
 from hub.store.sealing import new_key_encryption_key
 from hub.store.signing_keys import retention_for
 
-Action = Callable[[argparse.Namespace, Settings, Registry, SigningKeys], Awaitable[int]]
+# Signing keys come from a function: only the actions that touch them need the key-encryption key.
+Keys = Callable[[], SigningKeys]
+Action = Callable[[argparse.Namespace, Settings, Registry, Keys], Awaitable[int]]
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -75,8 +77,10 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
     engine = connect(settings.registry_url)
     try:
         await migrate(engine)
-        keys = SigningKeys(engine, Sealer.from_settings(settings), retention=retention_for(settings.access_token_minutes))
-        return await action(args, settings, Registry(engine), keys)
+        retention = retention_for(settings.access_token_minutes)
+        return await action(
+            args, settings, Registry(engine), lambda: SigningKeys(engine, Sealer.from_settings(settings), retention=retention)
+        )
     except RegistryError as exc:
         print(f"hub registry: {exc}")
         return 1
@@ -84,19 +88,19 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
         await engine.dispose()
 
 
-async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
-    await keys.ensure()
+async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+    await keys().ensure()
     print(f"registry at {settings.registry_url} is up to date")
     return 0
 
 
-async def _add_department(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+async def _add_department(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     department = await registry.add_department(args.name, args.title)
     print(f"department {department.name} ({department.title}) registered")
     return 0
 
 
-async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     unknown = sorted(set(args.scope) - scope_catalogue(settings.bindings_dir))
     if unknown:
         raise RegistryError(f"scopes not in the catalogue: {', '.join(unknown)}")
@@ -105,7 +109,7 @@ async def _add_client(args: argparse.Namespace, settings: Settings, registry: Re
     return 0
 
 
-async def _list(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+async def _list(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     for department in await registry.departments():
         print(f"{department.name}: {department.title}")
         for client in await registry.clients(department.name):
@@ -116,7 +120,7 @@ async def _list(args: argparse.Namespace, settings: Settings, registry: Registry
 
 
 def _status(status: str) -> Action:
-    async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+    async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
         client = await registry.set_status(args.client_id, status)
         print(f"{client.client_id} is {client.status}")
         return 0
@@ -124,21 +128,22 @@ def _status(status: str) -> Action:
     return run
 
 
-async def _add_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+async def _add_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     client = await registry.add_key(args.client_id, _read_jwk(args.jwk))
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 
 
-async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
+async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     client = await registry.remove_key(args.client_id, args.kid)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 
 
-async def _rotate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: SigningKeys) -> int:
-    await keys.ensure()
-    print(f"signing key {await keys.rotate()} is now active")
+async def _rotate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+    signing_keys = keys()
+    await signing_keys.ensure()
+    print(f"signing key {await signing_keys.rotate()} is now active")
     return 0
 
 

@@ -19,7 +19,14 @@ from starlette.requests import Request
 
 from hub.context import Caller
 from hub.errors import AccessRefused
-from hub.oauth.errors import InsufficientScope, InvalidDPoPProof, InvalidRequest, InvalidToken, OAuthError, UseDPoPNonce
+from hub.oauth.errors import (
+    InsufficientScope,
+    InvalidDPoPProof,
+    InvalidRequest,
+    InvalidToken,
+    OAuthError,
+    UseDPoPNonce,
+)
 from hub.oauth.server import AuthorizationServer
 
 CALLER_HEADERS = {
@@ -43,7 +50,7 @@ class ResourceServer:
     async def _caller(self, request: Request) -> Caller:
         token = _token_of(request)
         parts = await self._server.parts()
-        claims = await self._server.live_claims(token)
+        claims, client = await self._server.live(token)
         htu = f"{self._server.issuer}{request.url.path}"
         jkt = await parts.dpop.verify(request.headers.getlist("dpop"), request.method, htu, token)
         if jkt != claims["cnf"]["jkt"]:
@@ -51,8 +58,6 @@ class ResourceServer:
         scopes = frozenset(claims["scope"].split()) & self._server.catalogue
         if not scopes:
             raise InsufficientScope("the token carries no scope of the catalogue")
-        client = await parts.registry.client(claims["client_id"])
-        assert client is not None  # live_claims checked it
         return Caller(
             client_id=client.client_id, department=client.department, scopes=scopes,
             end_user=_header(request, "x-hub-end-user"), purpose=_header(request, "x-hub-purpose"),

@@ -46,7 +46,8 @@ class ClientAuthenticator:
         if jws.normal_typ(header.get("typ")) not in ASSERTION_TYPES:
             raise InvalidClient(f"client assertion: typ {header.get('typ')!r} is not a client assertion")
         client = await self._client_of(claims, form.get("client_id"))
-        key = client.key(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        kid = header.get("kid")
+        key = client.key(kid) if isinstance(kid, str) else None
         if key is None:
             raise InvalidClient("client assertion: kid names none of the client's registered keys")
         try:

@@ -24,7 +24,7 @@ from hub.oauth.rfc9068 import AccessTokens
 from hub.oauth.rfc9449 import DPoPVerifier, Nonces
 from hub.oauth.token_endpoint import TokenEndpoint
 from hub.settings import Settings, SettingsError
-from hub.store import Registry, Sealer, SigningKeys, connect, migrate
+from hub.store import ClientRecord, Registry, Sealer, SigningKeys, connect, migrate
 from hub.store.signing_keys import retention_for
 
 
@@ -98,8 +98,8 @@ class AuthorizationServer:
             Revocation(clients, tokens, registry),
         )
 
-    async def live_claims(self, token: str) -> dict[str, Any]:
-        """Claims of a token that is valid now: signed, in date, not revoked, its client active."""
+    async def live(self, token: str) -> tuple[dict[str, Any], ClientRecord]:
+        """A token valid now (signed, in date, not revoked, its client active), and its client."""
         parts = await self.parts()
         claims = await parts.tokens.validate(token)
         if await parts.registry.is_revoked(claims["jti"]):
@@ -107,7 +107,10 @@ class AuthorizationServer:
         client = await parts.registry.client(claims["client_id"])
         if client is None or not client.active or claims["iat"] < client.tokens_valid_after:
             raise InvalidToken("access token: its client is disabled")
-        return claims
+        return claims, client
+
+    async def live_claims(self, token: str) -> dict[str, Any]:
+        return (await self.live(token))[0]
 
     async def aclose(self) -> None:
         if self._parts is not None:

@@ -7,6 +7,7 @@ version table, apart from anything else in the database).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per step is noise in the CLI and tests
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

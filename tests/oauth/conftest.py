@@ -30,7 +30,7 @@ from hub.oauth import jws
 from hub.oauth.rfc9449 import access_token_hash
 from hub.settings import Settings, load_settings
 from hub.store.sealing import new_key_encryption_key
-from tests.conftest import PG_ADMIN_URL, RUN_ID, require_service
+from tests.conftest import RUN_ID
 
 ISSUER = "https://hub.test"
 RESOURCE = f"{ISSUER}/graphql"
@@ -40,27 +40,24 @@ SCOPE = "market.enterprise:read"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
-        return
-    # A database of this suite's own beside the run's (``postgres_url``), on the same server.
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    async with own_postgres_database() as url:
-        yield url
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+    return str(request.getfixturevalue("oauth_postgres_url"))
 
 
-@asynccontextmanager
-async def own_postgres_database() -> AsyncIterator[str]:
+@pytest.fixture
+async def oauth_postgres_url(postgres_url: str) -> AsyncIterator[str]:
+    """A database of this suite's own on the run's PostgreSQL server (``postgres_url``)."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     name = f"hub_oauth_{RUN_ID}_{uuid.uuid4().hex[:6]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

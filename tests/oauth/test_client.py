@@ -66,3 +66,16 @@ def test_a_demo_client_file_works_with_a_synchronous_client(tmp_path: Path, demo
         assert http.post("/graphql", json=QUERY).status_code == 401
         response = http.post("/graphql", json=QUERY, auth=auth)
     assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_the_whole_path_works_on_either_registry_database(registry_url: str, demo_data_dir: Path) -> None:
+    async with open_oauth_hub(production_settings(registry_url, demo_data_dir)) as hub:
+        client = await hub.register()
+        response = await hub.http.post(RESOURCE, json=QUERY, auth=client.auth())
+        assert response.status_code == 200, response.text
+        token = client.auth()
+        await hub.http.post(RESOURCE, json=QUERY, auth=token)
+        assert token._token is not None
+        revoke = await hub.http.post("/oauth/revoke", data={**hub.token_form(client), "token": token._token})
+        assert revoke.status_code == 200
+        assert (await hub.http.post(RESOURCE, json=QUERY, auth=token)).status_code == 401

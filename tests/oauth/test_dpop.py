@@ -19,7 +19,14 @@ import pytest
 
 from hub.client import new_client_key
 from tests.oauth.conftest import (
-    RESOURCE, TOKEN_URL, OAuthHub, Session, open_oauth_hub, production_settings, proof, refused,
+    RESOURCE,
+    TOKEN_URL,
+    OAuthHub,
+    Session,
+    open_oauth_hub,
+    production_settings,
+    proof,
+    refused,
 )
 
 

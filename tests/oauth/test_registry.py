@@ -123,3 +123,15 @@ async def test_private_signing_keys_are_sealed_and_open_only_with_the_same_key(e
     assert b"\x30\x81" not in row.sealed_private_key[:16]  # not a bare DER PKCS#8 structure
     with pytest.raises(SealError):
         await SigningKeys(engine, Sealer(b"x" * 32), retention=360).active_private()
+
+
+async def test_a_revoked_jti_is_remembered_until_its_token_would_have_expired(registry: Registry) -> None:
+    import time
+
+    await registry.revoke_token("jti-live", "market-1", int(time.time()) + 300)
+    await registry.revoke_token("jti-live", "market-1", int(time.time()) + 300)  # twice is harmless
+    await registry.revoke_token("jti-long-dead", "market-1", int(time.time()) - 3600)
+    assert await registry.is_revoked("jti-live")
+    assert not await registry.is_revoked("jti-never")
+    await registry.revoke_token("jti-other", "market-1", int(time.time()) + 300)  # purges the long dead
+    assert not await registry.is_revoked("jti-long-dead")

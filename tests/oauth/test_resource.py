@@ -16,7 +16,16 @@ from joserfc.jwk import ECKey
 from hub.client import new_client_key
 from hub.oauth import jws
 from tests.oauth.conftest import (
-    RESOURCE, OAuthHub, Session, claims_of, compact, es256_with, forge, hs256_with, proof, refused,
+    RESOURCE,
+    OAuthHub,
+    Session,
+    claims_of,
+    compact,
+    es256_with,
+    forge,
+    hs256_with,
+    proof,
+    refused,
 )
 
 

@@ -18,7 +18,16 @@ from hub.client import new_client_key
 from hub.oauth import jws
 from hub.oauth.rfc7638 import thumbprint
 from tests.oauth.conftest import (
-    ISSUER, RESOURCE, SCOPE, TOKEN_URL, OAuthHub, Registered, claims_of, compact, hs256_with, proof,
+    ISSUER,
+    RESOURCE,
+    SCOPE,
+    TOKEN_URL,
+    OAuthHub,
+    Registered,
+    claims_of,
+    compact,
+    hs256_with,
+    proof,
 )
 
 
