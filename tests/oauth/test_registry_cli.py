@@ -74,3 +74,15 @@ def test_keygen_writes_a_private_key_and_its_public_half(operator_env: Path, cap
     public = json.loads((operator_env / "sys.pub.json").read_text())
     assert "d" in private and "d" not in public and public["kid"] == private["kid"]
     assert (operator_env / "sys.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_demo_registers_one_client_per_department_once(operator_env: Path) -> None:
+    from hub.commands.registry import register_demo_clients
+    from hub.settings import load_settings
+
+    settings = load_settings(environment="development", state_dir=operator_env)
+    written = register_demo_clients(settings, operator_env / "clients")
+    assert sorted(p.stem for p in written) == ["centre", "ecology", "housing", "market", "security", "taxation"]
+    market = json.loads((operator_env / "clients" / "market.json").read_text())
+    assert market["client_id"].startswith("market-") and "d" in market["private_jwk"]
+    assert register_demo_clients(settings, operator_env / "clients") == []
