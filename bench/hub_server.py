@@ -1,4 +1,8 @@
-"""The hub as the bench runs it: production settings on the bench's demo data and services.
+"""The hub as the bench runs it, on the bench's demo data and services.
+
+The graph path is what is measured: the hub runs in development mode with anonymous access (no
+token or DPoP proof to check) and GraphiQL off, since the floor has no authentication either.
+Measuring with OAuth, policies and the audit on is the bench's next step (bench/README.md).
 
 Parameters come from the environment (set by ``bench.run``): ``BENCH_PORT``, ``BENCH_DATA_DIR``,
 ``BENCH_TODAY``, ``BENCH_ECOLOGY_URL``, ``BENCH_SECURITY_URL`` and ``BENCH_CACHE`` (``on`` keeps
@@ -25,7 +29,10 @@ def bench_settings(env: dict[str, str]) -> Settings:
         for department in DEPARTMENTS:
             sources.setdefault(department, {})["cache_ttl"] = 0
     return load_settings(
-        environment="production",
+        environment="development",
+        anonymous_access=True,
+        graphiql=False,
+        state_dir=env["BENCH_DATA_DIR"],
         demo_data_dir=env["BENCH_DATA_DIR"],
         today=env["BENCH_TODAY"],
         sources=sources,
