@@ -44,8 +44,11 @@ def new_client_key() -> dict[str, Any]:
     private = ec.generate_private_key(ec.SECP256R1())
     numbers = private.private_numbers()
     jwk = {
-        "kty": "EC", "crv": "P-256", "x": _b64int(numbers.public_numbers.x),
-        "y": _b64int(numbers.public_numbers.y), "d": _b64int(numbers.private_value),
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64int(numbers.public_numbers.x),
+        "y": _b64int(numbers.public_numbers.y),
+        "d": _b64int(numbers.private_value),
     }
     return {**jwk, "kid": thumbprint(jwk)}
 
@@ -62,7 +65,9 @@ def _sign(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:
 class HubAuth(httpx.Auth):
     requires_response_body = True
 
-    def __init__(self, token_url: str, client_id: str, private_jwk: dict[str, Any], resource: str, scope: str) -> None:
+    def __init__(
+        self, token_url: str, client_id: str, private_jwk: dict[str, Any], resource: str, scope: str
+    ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self.resource = resource
@@ -79,14 +84,22 @@ class HubAuth(httpx.Auth):
 
     def client_assertion(self) -> str:
         now = int(time.time())
-        claims = {"iss": self.client_id, "sub": self.client_id, "aud": self._issuer,
-                  "iat": now, "exp": now + 60, "jti": secrets.token_urlsafe(18)}
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self._issuer,
+            "iat": now,
+            "exp": now + 60,
+            "jti": secrets.token_urlsafe(18),
+        }
         return _sign({"typ": "JWT", "kid": self._kid}, claims, self._client_key)
 
     def proof(self, method: str, url: str, token: str | None = None) -> str:
         parts = urlsplit(url)
         claims: dict[str, Any] = {
-            "jti": secrets.token_urlsafe(18), "htm": method, "iat": int(time.time()),
+            "jti": secrets.token_urlsafe(18),
+            "htm": method,
+            "iat": int(time.time()),
             "htu": urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
         }
         if token is not None:
@@ -125,10 +138,15 @@ class HubAuth(httpx.Auth):
 
     def _token_request(self) -> httpx.Request:
         form = {
-            "grant_type": "client_credentials", "scope": self.scope, "resource": self.resource,
-            "client_assertion_type": ASSERTION_TYPE, "client_assertion": self.client_assertion(),
+            "grant_type": "client_credentials",
+            "scope": self.scope,
+            "resource": self.resource,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(),
         }
-        return httpx.Request("POST", self.token_url, data=form, headers={"DPoP": self.proof("POST", self.token_url)})
+        return httpx.Request(
+            "POST", self.token_url, data=form, headers={"DPoP": self.proof("POST", self.token_url)}
+        )
 
     def _remember_nonce(self, response: httpx.Response) -> None:
         nonce = response.headers.get("dpop-nonce")

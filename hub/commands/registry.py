@@ -1,15 +1,15 @@
 """``hub registry``: departments, their clients and keys, and the hub's signing keys.
 
-  hub registry migrate                              create or upgrade the registry tables
-  hub registry add-department NAME --title TITLE
-  hub registry keygen PATH                          a client key pair: PATH (private), PATH.pub.json
-  hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json --scope SCOPE ...
-  hub registry list
-  hub registry disable CLIENT_ID | enable CLIENT_ID
-  hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ...)
-  hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
-  hub registry rotate-signing-keys                  next -> active -> retired
-  hub registry new-key-encryption-key               a value for HUB_KEY_ENCRYPTION_KEY
+hub registry migrate                              create or upgrade the registry tables
+hub registry add-department NAME --title TITLE
+hub registry keygen PATH                          a client key pair: PATH (private), PATH.pub.json
+hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json --scope SCOPE ...
+hub registry list
+hub registry disable CLIENT_ID | enable CLIENT_ID
+hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ...)
+hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
+hub registry rotate-signing-keys                  next -> active -> retired
+hub registry new-key-encryption-key               a value for HUB_KEY_ENCRYPTION_KEY
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ Action = Callable[[argparse.Namespace, Settings, Registry, Keys], Awaitable[int]
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
-        "registry", help="departments, clients, keys", description=__doc__,
+        "registry",
+        help="departments, clients, keys",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
@@ -79,7 +81,10 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
         await migrate(engine)
         retention = retention_for(settings.access_token_minutes)
         return await action(
-            args, settings, Registry(engine), lambda: SigningKeys(engine, Sealer.from_settings(settings), retention=retention)
+            args,
+            settings,
+            Registry(engine),
+            lambda: SigningKeys(engine, Sealer.from_settings(settings), retention=retention),
         )
     except RegistryError as exc:
         print(f"hub registry: {exc}")
@@ -94,7 +99,9 @@ async def _migrate(args: argparse.Namespace, settings: Settings, registry: Regis
     return 0
 
 
-async def _add_department(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+async def _add_department(
+    args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys
+) -> int:
     department = await registry.add_department(args.name, args.title)
     print(f"department {department.name} ({department.title}) registered")
     return 0
@@ -182,10 +189,16 @@ async def _register_demo_clients(settings: Settings, directory: Path) -> list[Pa
             key = new_client_key()
             public = {k: v for k, v in key.items() if k != "d"}
             client = await registry.register_client(name, f"{binding.title} demo system", public, catalogue)
-            _write_private(path, {
-                "client_id": client.client_id, "private_jwk": key, "token_url": f"{settings.oauth_issuer}/oauth/token",
-                "resource": settings.oauth_resource, "scope": " ".join(sorted(catalogue)),
-            })
+            _write_private(
+                path,
+                {
+                    "client_id": client.client_id,
+                    "private_jwk": key,
+                    "token_url": f"{settings.oauth_issuer}/oauth/token",
+                    "resource": settings.oauth_resource,
+                    "scope": " ".join(sorted(catalogue)),
+                },
+            )
             written.append(path)
     finally:
         await engine.dispose()

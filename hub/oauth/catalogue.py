@@ -23,4 +23,3 @@ def scope_catalogue(bindings_dir: Path) -> frozenset[str]:
         for department, binding in load_bindings(bindings_dir).items()
         for entity in binding.entities
     )
-

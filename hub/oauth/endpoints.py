@@ -59,9 +59,13 @@ class OAuthEndpoint:
             except ValueError:  # more fields than any OAuth request has
                 raise InvalidRequest("too many parameters") from None
         return OAuthRequest(
-            method=request.method, url=self._url, query=list(request.query_params.multi_items()),
-            content_type=request.headers.get("content-type", ""), form_items=items,
-            authorization=request.headers.get("authorization"), dpop=request.headers.getlist("dpop"),
+            method=request.method,
+            url=self._url,
+            query=list(request.query_params.multi_items()),
+            content_type=request.headers.get("content-type", ""),
+            form_items=items,
+            authorization=request.headers.get("authorization"),
+            dpop=request.headers.getlist("dpop"),
         )
 
 
@@ -77,10 +81,16 @@ def oauth_routes(server: AuthorizationServer) -> list[BaseRoute]:
 
     return [
         Route("/.well-known/oauth-authorization-server", discovery),
-        Mount("/oauth", routes=[
-            Route("/jwks", jwks),
-            Route("/token", OAuthEndpoint(server, lambda p: p.token.handle, "/oauth/token")),
-            Route("/introspect", OAuthEndpoint(server, lambda p: p.introspection.handle, "/oauth/introspect")),
-            Route("/revoke", OAuthEndpoint(server, lambda p: p.revocation.handle, "/oauth/revoke")),
-        ]),
+        Mount(
+            "/oauth",
+            routes=[
+                Route("/jwks", jwks),
+                Route("/token", OAuthEndpoint(server, lambda p: p.token.handle, "/oauth/token")),
+                Route(
+                    "/introspect",
+                    OAuthEndpoint(server, lambda p: p.introspection.handle, "/oauth/introspect"),
+                ),
+                Route("/revoke", OAuthEndpoint(server, lambda p: p.revocation.handle, "/oauth/revoke")),
+            ],
+        ),
     ]

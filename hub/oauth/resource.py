@@ -59,15 +59,20 @@ class ResourceServer:
         if not scopes:
             raise InsufficientScope("the token carries no scope of the catalogue")
         return Caller(
-            client_id=client.client_id, department=client.department, scopes=scopes,
-            end_user=_header(request, "x-hub-end-user"), purpose=_header(request, "x-hub-purpose"),
+            client_id=client.client_id,
+            department=client.department,
+            scopes=scopes,
+            end_user=_header(request, "x-hub-end-user"),
+            purpose=_header(request, "x-hub-purpose"),
             case_number=_header(request, "x-hub-case"),
         )
 
 
 def _token_of(request: Request) -> str:
     if any(name in request.query_params for name in TOKEN_PARAMETERS):
-        raise InvalidRequest("access tokens are accepted in the Authorization header only, never the query string")
+        raise InvalidRequest(
+            "access tokens are accepted in the Authorization header only, never the query string"
+        )
     values = request.headers.getlist("authorization")
     if not values:
         raise _Missing()
@@ -75,7 +80,9 @@ def _token_of(request: Request) -> str:
         raise InvalidRequest("one Authorization header, please")
     scheme, _, token = values[0].partition(" ")
     if scheme.lower() == "bearer":
-        raise InvalidToken("this hub's tokens are DPoP-bound: send Authorization: DPoP <token> with a DPoP proof")
+        raise InvalidToken(
+            "this hub's tokens are DPoP-bound: send Authorization: DPoP <token> with a DPoP proof"
+        )
     if scheme.lower() != "dpop" or not token.strip():
         raise InvalidToken("use the DPoP authentication scheme")
     return token.strip()

@@ -16,13 +16,13 @@ from hub.oauth.errors import InvalidRequest, InvalidToken
 from hub.oauth.request import OAuthRequest
 from hub.oauth.rfc7523 import ClientAuthenticator
 from hub.oauth.rfc9068 import AccessTokens
-from hub.store import Registry
+from hub.store import ClientStore
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
 
 class Revocation:
-    def __init__(self, clients: ClientAuthenticator, tokens: AccessTokens, registry: Registry) -> None:
+    def __init__(self, clients: ClientAuthenticator, tokens: AccessTokens, registry: ClientStore) -> None:
         self._clients = clients
         self._tokens = tokens
         self._registry = registry

@@ -15,7 +15,7 @@ from hub.oauth import jws
 from hub.oauth.clock import Clock
 from hub.oauth.errors import InvalidClient
 from hub.oauth.replay import ReplayCache
-from hub.store import ClientRecord, Registry
+from hub.store import ClientRecord, ClientStore
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # An assertion may carry no typ, the generic JWT, or the explicit client-authentication type;
@@ -26,7 +26,7 @@ SKEW = 30
 
 
 class ClientAuthenticator:
-    def __init__(self, registry: Registry, replay: ReplayCache, issuer: str, clock: Clock) -> None:
+    def __init__(self, registry: ClientStore, replay: ReplayCache, issuer: str, clock: Clock) -> None:
         self._registry = registry
         self._replay = replay
         self._issuer = issuer

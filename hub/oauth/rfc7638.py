@@ -31,7 +31,9 @@ def public_jwk(jwk: Any) -> dict[str, Any]:
         raise UnacceptableKey("a JWK must be a JSON object")
     leaked = sorted(PRIVATE_MEMBERS & set(jwk))
     if leaked:
-        raise UnacceptableKey(f"the JWK carries private members ({', '.join(leaked)}); send the public key only")
+        raise UnacceptableKey(
+            f"the JWK carries private members ({', '.join(leaked)}); send the public key only"
+        )
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise UnacceptableKey("only EC P-256 keys are accepted (kty EC, crv P-256; ES256)")
     for name in ("x", "y"):

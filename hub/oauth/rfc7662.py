@@ -22,7 +22,9 @@ SHOWN = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", 
 
 
 class Introspection:
-    def __init__(self, clients: ClientAuthenticator, live_claims: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+    def __init__(
+        self, clients: ClientAuthenticator, live_claims: Callable[[str], Awaitable[dict[str, Any]]]
+    ) -> None:
         self._clients = clients
         self._live_claims = live_claims
 

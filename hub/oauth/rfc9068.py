@@ -39,9 +39,15 @@ class AccessTokens:
         kid, key = await self._keyring.store.active_private()
         now = self._clock.now()
         claims = {
-            "iss": self.issuer, "sub": client.client_id, "aud": self.resource, "client_id": client.client_id,
-            "iat": now, "exp": now + self.lifetime, "jti": secrets.token_urlsafe(24),
-            "scope": " ".join(sorted(scopes)), "cnf": {"jkt": jkt},
+            "iss": self.issuer,
+            "sub": client.client_id,
+            "aud": self.resource,
+            "client_id": client.client_id,
+            "iat": now,
+            "exp": now + self.lifetime,
+            "jti": secrets.token_urlsafe(24),
+            "scope": " ".join(sorted(scopes)),
+            "cnf": {"jkt": jkt},
         }
         return jws.sign({"typ": TOKEN_TYPE, "kid": kid}, claims, key)
 

@@ -61,10 +61,14 @@ class DPoPVerifier:
         self._clock = clock
         self.nonces = nonces
 
-    async def verify(self, proofs: Sequence[str], method: str, url: str, access_token: str | None = None) -> str:
+    async def verify(
+        self, proofs: Sequence[str], method: str, url: str, access_token: str | None = None
+    ) -> str:
         """The thumbprint of the proof's key, or raise. ``url`` is the request's htu (no query)."""
         if len(proofs) != 1 or "," in proofs[0]:
-            raise InvalidDPoPProof("exactly one DPoP proof header is required" if proofs else "a DPoP proof is required")
+            raise InvalidDPoPProof(
+                "exactly one DPoP proof header is required" if proofs else "a DPoP proof is required"
+            )
         proof = proofs[0]
         try:
             header, claims = jws.parts(proof)

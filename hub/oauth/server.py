@@ -89,10 +89,17 @@ class AuthorizationServer:
         replay = build_replay_cache(settings.replay_cache_url)
         nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
         dpop = DPoPVerifier(replay, self.clock, nonces)
-        tokens = AccessTokens(keyring, self.issuer, self.resource, settings.access_token_minutes * 60, self.clock)
+        tokens = AccessTokens(
+            keyring, self.issuer, self.resource, settings.access_token_minutes * 60, self.clock
+        )
         clients = ClientAuthenticator(registry, replay, self.issuer, self.clock)
         return Parts(
-            engine, registry, keyring, replay, tokens, dpop,
+            engine,
+            registry,
+            keyring,
+            replay,
+            tokens,
+            dpop,
             TokenEndpoint(clients, dpop, tokens, self.catalogue),
             Introspection(clients, self.live_claims),
             Revocation(clients, tokens, registry),

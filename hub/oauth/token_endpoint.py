@@ -21,7 +21,11 @@ Answer = tuple[int, dict[str, Any], dict[str, str]]
 
 class TokenEndpoint:
     def __init__(
-        self, clients: ClientAuthenticator, dpop: DPoPVerifier, tokens: AccessTokens, catalogue: frozenset[str]
+        self,
+        clients: ClientAuthenticator,
+        dpop: DPoPVerifier,
+        tokens: AccessTokens,
+        catalogue: frozenset[str],
     ) -> None:
         self._clients = clients
         self._dpop = dpop
@@ -43,7 +47,9 @@ class TokenEndpoint:
             raise InvalidScope("this client is allowed no scope of the catalogue")
         token = await self._tokens.issue(client, requested, jkt)
         body = {
-            "access_token": token, "token_type": "DPoP", "expires_in": self._tokens.lifetime,
+            "access_token": token,
+            "token_type": "DPoP",
+            "expires_in": self._tokens.lifetime,
             "scope": " ".join(sorted(requested)),
         }
         return 200, body, {}

@@ -6,11 +6,19 @@ revoked access tokens. SQLite by default, PostgreSQL for several replicas.
 from __future__ import annotations
 
 from hub.store.database import connect, migrate
-from hub.store.registry import ClientRecord, DepartmentRecord, Registry, RegistryError
+from hub.store.registry import ClientRecord, ClientStore, DepartmentRecord, Registry, RegistryError
 from hub.store.sealing import Sealer
 from hub.store.signing_keys import SigningKey, SigningKeys
 
 __all__ = [
-    "ClientRecord", "DepartmentRecord", "Registry", "RegistryError", "Sealer", "SigningKey", "SigningKeys",
-    "connect", "migrate",
+    "ClientRecord",
+    "ClientStore",
+    "DepartmentRecord",
+    "Registry",
+    "RegistryError",
+    "Sealer",
+    "SigningKey",
+    "SigningKeys",
+    "connect",
+    "migrate",
 ]

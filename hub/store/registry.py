@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -51,10 +51,28 @@ class ClientRecord:
         return next((k for k in self.keys if k["kid"] == kid), None)
 
 
+class ClientStore(Protocol):
+    """What the authorization server reads and writes of the registry at request time.
+
+    ``Registry`` is the implementation (SQL); its contract tests run on SQLite and PostgreSQL.
+    """
+
+    async def client(self, client_id: str) -> ClientRecord | None: ...
+
+    async def revoke_token(self, jti: str, client_id: str, expires_at: int) -> None: ...
+
+    async def is_revoked(self, jti: str) -> bool: ...
+
+
 def _record(row: Client) -> ClientRecord:
     return ClientRecord(
-        row.client_id, row.department, row.name, row.status, tuple(row.jwks["keys"]),
-        frozenset(row.scopes), row.tokens_valid_after,
+        row.client_id,
+        row.department,
+        row.name,
+        row.status,
+        tuple(row.jwks["keys"]),
+        frozenset(row.scopes),
+        row.tokens_valid_after,
     )
 
 
@@ -84,9 +102,14 @@ class Registry:
             if await session.get(Department, department) is None:
                 raise RegistryError(f"no department {department!r}; register it first")
             row = Client(
-                client_id=f"{department}-{secrets.token_hex(8)}", department=department, name=name,
-                status="active", jwks={"keys": [key]}, scopes=sorted(scopes),
-                created_at=int(time.time()), tokens_valid_after=0,
+                client_id=f"{department}-{secrets.token_hex(8)}",
+                department=department,
+                name=name,
+                status="active",
+                jwks={"keys": [key]},
+                scopes=sorted(scopes),
+                created_at=int(time.time()),
+                tokens_valid_after=0,
             )
             session.add(row)
         return _record(row)
@@ -135,7 +158,9 @@ class Registry:
             if len(keys) == len(row.jwks["keys"]):
                 raise RegistryError(f"client {client_id} has no key {kid!r}")
             if not keys:
-                raise RegistryError("a client keeps at least one key; add the new key before removing the old")
+                raise RegistryError(
+                    "a client keeps at least one key; add the new key before removing the old"
+                )
             row.jwks = {"keys": keys}
         return _record(row)
 

@@ -35,7 +35,9 @@ def decode_key(text: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise SettingsError("HUB_KEY_ENCRYPTION_KEY must be 32 bytes, base64url (hub registry new-key-encryption-key)")
+        raise SettingsError(
+            "HUB_KEY_ENCRYPTION_KEY must be 32 bytes, base64url (hub registry new-key-encryption-key)"
+        )
     return raw
 
 
@@ -67,7 +69,9 @@ class Sealer:
         try:
             return self._aead.decrypt(sealed[:12], sealed[12:], context.encode())
         except InvalidTag:
-            raise SealError(f"sealed key {context!r} does not open with this HUB_KEY_ENCRYPTION_KEY") from None
+            raise SealError(
+                f"sealed key {context!r} does not open with this HUB_KEY_ENCRYPTION_KEY"
+            ) from None
 
 
 def _development_key(path: Path) -> str:

@@ -83,7 +83,8 @@ class SigningKeys:
             rows = await session.scalars(select(SigningKeyRow).order_by(SigningKeyRow.created_at))
             return [
                 SigningKey(r.kid, r.state, r.public_jwk, r.retired_at)
-                for r in rows if r.state != "retired" or (r.retired_at or 0) > cutoff
+                for r in rows
+                if r.state != "retired" or (r.retired_at or 0) > cutoff
             ]
 
     async def active_private(self) -> tuple[str, ECKey]:
@@ -100,8 +101,12 @@ class SigningKeys:
     def _new_row(self, state: str) -> SigningKeyRow:
         jwk, der = new_key_pair()
         return SigningKeyRow(
-            kid=jwk["kid"], state=state, public_jwk=jwk, sealed_private_key=self._sealer.seal(der, jwk["kid"]),
-            created_at=int(time.time()), retired_at=None,
+            kid=jwk["kid"],
+            state=state,
+            public_jwk=jwk,
+            sealed_private_key=self._sealer.seal(der, jwk["kid"]),
+            created_at=int(time.time()),
+            retired_at=None,
         )
 
     def _add(self, session: Any, state: str) -> SigningKeyRow:

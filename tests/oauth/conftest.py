@@ -66,8 +66,12 @@ async def oauth_postgres_url(postgres_url: str) -> AsyncIterator[str]:
 
 def production_settings(database_url: str, demo_data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(
-        environment="production", issuer=ISSUER, database_url=database_url, demo_data_dir=demo_data_dir,
-        key_encryption_key=new_key_encryption_key(), **overrides,
+        environment="production",
+        issuer=ISSUER,
+        database_url=database_url,
+        demo_data_dir=demo_data_dir,
+        key_encryption_key=new_key_encryption_key(),
+        **overrides,
     )
 
 
@@ -90,7 +94,9 @@ class OAuthHub:
     async def registry(self) -> Any:
         return (await self.server.parts()).registry
 
-    async def register(self, department: str = "market", scopes: frozenset[str] = frozenset({SCOPE})) -> Registered:
+    async def register(
+        self, department: str = "market", scopes: frozenset[str] = frozenset({SCOPE})
+    ) -> Registered:
         registry = await self.registry()
         if department not in {d.name for d in await registry.departments()}:
             await registry.add_department(department, department.title())
@@ -101,19 +107,33 @@ class OAuthHub:
 
     def assertion(self, client: Registered, header: dict[str, Any] | None = None, **claims: Any) -> str:
         now = int(time.time())
-        body = {"iss": client.client_id, "sub": client.client_id, "aud": ISSUER, "iat": now,
-                "exp": now + 60, "jti": secrets.token_urlsafe(16), **claims}
+        body = {
+            "iss": client.client_id,
+            "sub": client.client_id,
+            "aud": ISSUER,
+            "iat": now,
+            "exp": now + 60,
+            "jti": secrets.token_urlsafe(16),
+            **claims,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         head = {"kid": client.key["kid"], **(header or {})}
         return jws.sign(head, body, ECKey.import_key(client.key))
 
     def token_form(self, client: Registered, assertion: str | None = None, **params: Any) -> dict[str, Any]:
-        form = {"grant_type": "client_credentials", "scope": SCOPE, "resource": RESOURCE,
-                "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": assertion or self.assertion(client), **params}
+        form = {
+            "grant_type": "client_credentials",
+            "scope": SCOPE,
+            "resource": RESOURCE,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion or self.assertion(client),
+            **params,
+        }
         return {k: v for k, v in form.items() if v is not None}
 
-    async def token_response(self, form: dict[str, Any], dpop_key: dict[str, Any] | None = None) -> httpx.Response:
+    async def token_response(
+        self, form: dict[str, Any], dpop_key: dict[str, Any] | None = None
+    ) -> httpx.Response:
         key = dpop_key or new_client_key()
         return await self.http.post(TOKEN_URL, data=form, headers={"DPoP": proof(key, "POST", TOKEN_URL)})
 
@@ -122,7 +142,9 @@ class OAuthHub:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
-    async def graphql(self, token: str | None, dpop_key: dict[str, Any] | None, **headers: str) -> httpx.Response:
+    async def graphql(
+        self, token: str | None, dpop_key: dict[str, Any] | None, **headers: str
+    ) -> httpx.Response:
         sent = dict(headers)
         if token is not None:
             sent.setdefault("Authorization", f"DPoP {token}")
@@ -132,11 +154,20 @@ class OAuthHub:
 
 
 def proof(
-    key: dict[str, Any], method: str, url: str, token: str | None = None,
-    header: dict[str, Any] | None = None, **claims: Any,
+    key: dict[str, Any],
+    method: str,
+    url: str,
+    token: str | None = None,
+    header: dict[str, Any] | None = None,
+    **claims: Any,
 ) -> str:
     public = {k: key[k] for k in ("kty", "crv", "x", "y")}
-    body: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url, "iat": int(time.time())}
+    body: dict[str, Any] = {
+        "jti": secrets.token_urlsafe(16),
+        "htm": method,
+        "htu": url,
+        "iat": int(time.time()),
+    }
     if token is not None:
         body["ath"] = access_token_hash(token)
     body = {k: v for k, v in {**body, **claims}.items() if v is not None}
@@ -224,5 +255,7 @@ def refused(response: httpx.Response, status: int, error: str) -> str:
     assert response.json()["error"] == error, response.text
     if status == 401:
         challenge = response.headers["www-authenticate"]
-        assert challenge.startswith("DPoP ") and f'error="{error}"' in challenge and 'algs="ES256"' in challenge
+        assert (
+            challenge.startswith("DPoP ") and f'error="{error}"' in challenge and 'algs="ES256"' in challenge
+        )
     return str(response.json()["error_description"])

@@ -22,7 +22,9 @@ QUERY = {"query": "{ __typename }"}
 
 @pytest.fixture
 async def nonce_hub(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[OAuthHub]:
-    settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite'}", demo_data_dir, dpop_nonce=True)
+    settings = production_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite'}", demo_data_dir, dpop_nonce=True
+    )
     async with open_oauth_hub(settings) as hub:
         yield hub
 
@@ -57,18 +59,29 @@ def _free_port() -> int:
 def test_a_demo_client_file_works_with_a_synchronous_client(tmp_path: Path, demo_data_dir: Path) -> None:
     port = _free_port()
     settings = load_settings(
-        environment="development", port=port, state_dir=tmp_path, demo_data_dir=demo_data_dir, dpop_nonce=True,
+        environment="development",
+        port=port,
+        state_dir=tmp_path,
+        demo_data_dir=demo_data_dir,
+        dpop_nonce=True,
     )
     [market] = [p for p in register_demo_clients(settings, tmp_path / "clients") if p.stem == "market"]
     demo = json.loads(market.read_text())
-    auth = HubAuth(demo["token_url"], demo["client_id"], demo["private_jwk"], demo["resource"], "market.enterprise:read")
-    with serve_in_thread(create_app(settings), port=port) as running, httpx.Client(base_url=running.url) as http:
+    auth = HubAuth(
+        demo["token_url"], demo["client_id"], demo["private_jwk"], demo["resource"], "market.enterprise:read"
+    )
+    with (
+        serve_in_thread(create_app(settings), port=port) as running,
+        httpx.Client(base_url=running.url) as http,
+    ):
         assert http.post("/graphql", json=QUERY).status_code == 401
         response = http.post("/graphql", json=QUERY, auth=auth)
     assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_the_whole_path_works_on_either_registry_database(registry_url: str, demo_data_dir: Path) -> None:
+async def test_the_whole_path_works_on_either_registry_database(
+    registry_url: str, demo_data_dir: Path
+) -> None:
     async with open_oauth_hub(production_settings(registry_url, demo_data_dir)) as hub:
         client = await hub.register()
         response = await hub.http.post(RESOURCE, json=QUERY, auth=client.auth())

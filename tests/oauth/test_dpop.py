@@ -36,15 +36,22 @@ async def test_a_request_without_a_proof_is_refused(oauth: OAuthHub, session: Se
 
 async def test_two_proofs_are_refused(oauth: OAuthHub, session: Session) -> None:
     proofs = [("DPoP", proof(session.dpop_key, "POST", RESOURCE, session.token)) for _ in range(2)]
-    response = await oauth.http.post(RESOURCE, json={"query": "{ __typename }"},
-                                     headers=[("Authorization", f"DPoP {session.token}"), *proofs])
+    response = await oauth.http.post(
+        RESOURCE,
+        json={"query": "{ __typename }"},
+        headers=[("Authorization", f"DPoP {session.token}"), *proofs],
+    )
     assert "exactly one" in refused(response, 401, "invalid_dpop_proof")
 
 
 async def test_a_replayed_proof_is_refused(oauth: OAuthHub, session: Session) -> None:
+    """RFC 9449 11.1: servers SHOULD store the jti value of each DPoP proof and reject a proof already seen.
+    """
     once = proof(session.dpop_key, "POST", RESOURCE, session.token)
     assert (await oauth.graphql(session.token, None, DPoP=once)).status_code == 200
-    assert "already used" in refused(await oauth.graphql(session.token, None, DPoP=once), 401, "invalid_dpop_proof")
+    assert "already used" in refused(
+        await oauth.graphql(session.token, None, DPoP=once), 401, "invalid_dpop_proof"
+    )
 
 
 async def test_a_proof_for_another_method_is_refused(oauth: OAuthHub, session: Session) -> None:
@@ -77,9 +84,13 @@ async def test_a_proof_by_another_key_than_the_tokens_is_refused(oauth: OAuthHub
     assert "cnf.jkt" in refused(response, 401, "invalid_dpop_proof")
 
 
-async def test_a_proof_whose_jwk_carries_the_private_key_is_refused(oauth: OAuthHub, session: Session) -> None:
+async def test_a_proof_whose_jwk_carries_the_private_key_is_refused(
+    oauth: OAuthHub, session: Session
+) -> None:
     leaky = proof(session.dpop_key, "POST", RESOURCE, session.token, header={"jwk": session.dpop_key})
-    assert "private" in refused(await oauth.graphql(session.token, None, DPoP=leaky), 401, "invalid_dpop_proof")
+    assert "private" in refused(
+        await oauth.graphql(session.token, None, DPoP=leaky), 401, "invalid_dpop_proof"
+    )
 
 
 async def test_a_proof_of_another_type_is_refused(oauth: OAuthHub, session: Session) -> None:
@@ -89,12 +100,16 @@ async def test_a_proof_of_another_type_is_refused(oauth: OAuthHub, session: Sess
 
 @pytest.fixture
 async def nonce_hub(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[OAuthHub]:
-    settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite'}", demo_data_dir, dpop_nonce=True)
+    settings = production_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite'}", demo_data_dir, dpop_nonce=True
+    )
     async with open_oauth_hub(settings) as hub:
         yield hub
 
 
-async def test_with_nonces_on_a_proof_without_one_gets_use_dpop_nonce_and_a_nonce(nonce_hub: OAuthHub) -> None:
+async def test_with_nonces_on_a_proof_without_one_gets_use_dpop_nonce_and_a_nonce(
+    nonce_hub: OAuthHub,
+) -> None:
     """RFC 9449 8: the server responds with use_dpop_nonce and a DPoP-Nonce header providing a nonce value."""
     client = await nonce_hub.register()
     response = await nonce_hub.token_response(nonce_hub.token_form(client))
@@ -106,12 +121,17 @@ async def test_with_nonces_on_a_proof_without_one_gets_use_dpop_nonce_and_a_nonc
     assert ok.status_code == 200, ok.text
 
 
-async def test_a_stale_nonce_at_the_resource_gets_use_dpop_nonce_with_a_fresh_one(nonce_hub: OAuthHub) -> None:
+async def test_a_stale_nonce_at_the_resource_gets_use_dpop_nonce_with_a_fresh_one(
+    nonce_hub: OAuthHub,
+) -> None:
     client = await nonce_hub.register()
     key = new_client_key()
     nonce = (await nonce_hub.token_response(nonce_hub.token_form(client), key)).headers["dpop-nonce"]
-    token_response = await nonce_hub.http.post(TOKEN_URL, data=nonce_hub.token_form(client),
-                                               headers={"DPoP": proof(key, "POST", TOKEN_URL, nonce=nonce)})
+    token_response = await nonce_hub.http.post(
+        TOKEN_URL,
+        data=nonce_hub.token_form(client),
+        headers={"DPoP": proof(key, "POST", TOKEN_URL, nonce=nonce)},
+    )
     token = token_response.json()["access_token"]
     nonce_hub.server.clock.offset = 250  # two nonce windows (120 s) later, the token still alive
     stale = proof(key, "POST", RESOURCE, token, nonce=nonce, iat=int(time.time()) + 250)

@@ -13,7 +13,9 @@ from tests.oauth.conftest import OAuthHub, Session, claims_of, forge
 
 
 async def introspect(oauth: OAuthHub, session: Session, token: str) -> dict[str, object]:
-    response = await oauth.http.post("/oauth/introspect", data={**oauth.token_form(session.client), "token": token})
+    response = await oauth.http.post(
+        "/oauth/introspect", data={**oauth.token_form(session.client), "token": token}
+    )
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store", response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -22,7 +24,11 @@ async def test_an_active_token_is_described_to_its_client(oauth: OAuthHub, sessi
     answer = await introspect(oauth, session, session.token)
     claims = claims_of(session.token)
     assert answer["active"] is True and answer["client_id"] == session.client.client_id
-    assert answer["scope"] == claims["scope"] and answer["exp"] == claims["exp"] and answer["token_type"] == "DPoP"
+    assert (
+        answer["scope"] == claims["scope"]
+        and answer["exp"] == claims["exp"]
+        and answer["token_type"] == "DPoP"
+    )
     assert answer["cnf"] == claims["cnf"]
 
 
@@ -38,14 +44,20 @@ async def test_revocation_needs_client_authentication(oauth: OAuthHub, session: 
 
 
 async def test_a_revoked_token_is_exactly_inactive(oauth: OAuthHub, session: Session) -> None:
-    revoke = await oauth.http.post("/oauth/revoke", data={**oauth.token_form(session.client), "token": session.token})
+    revoke = await oauth.http.post(
+        "/oauth/revoke", data={**oauth.token_form(session.client), "token": session.token}
+    )
     assert revoke.status_code == 200 and revoke.headers["cache-control"] == "no-store"
     assert await introspect(oauth, session, session.token) == {"active": False}
 
 
 async def test_an_expired_token_is_exactly_inactive(oauth: OAuthHub, session: Session) -> None:
-    expired = await forge(oauth, session.token, iat=claims_of(session.token)["iat"] - 600,
-                          exp=claims_of(session.token)["iat"] - 300)
+    expired = await forge(
+        oauth,
+        session.token,
+        iat=claims_of(session.token)["iat"] - 600,
+        exp=claims_of(session.token)["iat"] - 300,
+    )
     assert await introspect(oauth, session, expired) == {"active": False}
 
 
@@ -60,10 +72,16 @@ async def test_another_clients_token_is_inactive_to_this_client(oauth: OAuthHub,
     assert await introspect(oauth, session, other_token) == {"active": False}
 
 
-async def test_revocation_by_another_client_leaves_the_token_active(oauth: OAuthHub, session: Session) -> None:
-    """RFC 7009 2.1: the server verifies "whether the token was issued to the client making the revocation request"."""
+async def test_revocation_by_another_client_leaves_the_token_active(
+    oauth: OAuthHub, session: Session
+) -> None:
+    """RFC 7009 2.1: the server verifies "whether the token was issued to the client making the revocation
+    request".
+    """
     other = await oauth.register()
-    response = await oauth.http.post("/oauth/revoke", data={**oauth.token_form(other), "token": session.token})
+    response = await oauth.http.post(
+        "/oauth/revoke", data={**oauth.token_form(other), "token": session.token}
+    )
     assert response.status_code == 200
     assert (await introspect(oauth, session, session.token))["active"] is True
     assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
@@ -71,5 +89,7 @@ async def test_revocation_by_another_client_leaves_the_token_active(oauth: OAuth
 
 async def test_revoking_an_unknown_token_answers_200(oauth: OAuthHub, session: Session) -> None:
     """RFC 7009 2.2: "invalid tokens do not cause an error response"."""
-    response = await oauth.http.post("/oauth/revoke", data={**oauth.token_form(session.client), "token": "x.y.z"})
+    response = await oauth.http.post(
+        "/oauth/revoke", data={**oauth.token_form(session.client), "token": "x.y.z"}
+    )
     assert response.status_code == 200 and response.json() == {}

@@ -17,7 +17,9 @@ async def test_metadata_names_the_issuer_endpoints_and_the_one_way_in(oauth: OAu
     assert "market.enterprise:read" in meta["scopes_supported"]
 
 
-async def test_jwks_publishes_next_and_active_then_retired_keys_never_a_private_member(oauth: OAuthHub) -> None:
+async def test_jwks_publishes_next_and_active_then_retired_keys_never_a_private_member(
+    oauth: OAuthHub,
+) -> None:
     keys = (await oauth.http.get("/oauth/jwks")).json()["keys"]
     assert len(keys) == 2
     parts = await oauth.server.parts()

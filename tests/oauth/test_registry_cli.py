@@ -30,8 +30,16 @@ def test_an_operator_registers_lists_disables_and_re_enables_a_client(
     jwk_file = operator_env / "system.pub.json"
     jwk_file.write_text(json.dumps(new_key_pair()[0]))
     assert run(capsys, "add-department", "market", "--title", "Market Regulation")[0] == 0
-    code, out = run(capsys, "add-client", "market", "licensing", "--jwk", str(jwk_file),
-                    "--scope", "market.enterprise:read")
+    code, out = run(
+        capsys,
+        "add-client",
+        "market",
+        "licensing",
+        "--jwk",
+        str(jwk_file),
+        "--scope",
+        "market.enterprise:read",
+    )
     client_id = out.strip()
     assert code == 0 and client_id.startswith("market-")
     assert client_id in run(capsys, "list")[1]
@@ -39,7 +47,9 @@ def test_an_operator_registers_lists_disables_and_re_enables_a_client(
     assert run(capsys, "enable", client_id) == (0, f"{client_id} is active\n")
 
 
-def test_a_jwk_file_with_private_members_is_refused(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_jwk_file_with_private_members_is_refused(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     leaky = {**new_key_pair()[0], "d": "AAAA"}
     (operator_env / "leaky.json").write_text(json.dumps(leaky))
     run(capsys, "add-department", "market", "--title", "Market Regulation")
@@ -47,10 +57,14 @@ def test_a_jwk_file_with_private_members_is_refused(operator_env: Path, capsys: 
     assert code == 1 and "private members" in out
 
 
-def test_a_scope_outside_the_catalogue_is_refused(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_scope_outside_the_catalogue_is_refused(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (operator_env / "k.json").write_text(json.dumps(new_key_pair()[0]))
     run(capsys, "add-department", "market", "--title", "Market Regulation")
-    code, out = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"), "--scope", "all:write")
+    code, out = run(
+        capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"), "--scope", "all:write"
+    )
     assert code == 1 and "not in the catalogue: all:write" in out
 
 
@@ -68,7 +82,9 @@ def test_client_and_signing_keys_rotate_from_the_command_line(
     assert "is now active" in run(capsys, "rotate-signing-keys")[1]
 
 
-def test_keygen_writes_a_private_key_and_its_public_half(operator_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keygen_writes_a_private_key_and_its_public_half(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["registry", "keygen", str(operator_env / "sys.json")]) == 0
     private = json.loads((operator_env / "sys.json").read_text())
     public = json.loads((operator_env / "sys.pub.json").read_text())
@@ -82,7 +98,14 @@ def test_the_demo_registers_one_client_per_department_once(operator_env: Path) -
 
     settings = load_settings(environment="development", state_dir=operator_env)
     written = register_demo_clients(settings, operator_env / "clients")
-    assert sorted(p.stem for p in written) == ["centre", "ecology", "housing", "market", "security", "taxation"]
+    assert sorted(p.stem for p in written) == [
+        "centre",
+        "ecology",
+        "housing",
+        "market",
+        "security",
+        "taxation",
+    ]
     market = json.loads((operator_env / "clients" / "market.json").read_text())
     assert market["client_id"].startswith("market-") and "d" in market["private_jwk"]
     assert register_demo_clients(settings, operator_env / "clients") == []

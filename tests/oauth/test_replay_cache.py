@@ -15,7 +15,9 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[ReplayCache]:
     if request.param == "memory":
         made: ReplayCache = MemoryReplayCache()
     else:
-        made = RedisReplayCache(request.getfixturevalue("redis_url"), prefix=request.getfixturevalue("redis_prefix"))
+        made = RedisReplayCache(
+            request.getfixturevalue("redis_url"), prefix=request.getfixturevalue("redis_prefix")
+        )
     yield made
     await made.aclose()
 

@@ -16,12 +16,20 @@ def test_production_refuses_anonymous_access() -> None:
         load_settings(environment="production", anonymous_access=True)
 
 
-@pytest.mark.parametrize(("missing", "named"), [
-    ("key_encryption_key", "HUB_KEY_ENCRYPTION_KEY"), ("issuer", "HUB_ISSUER"), ("database_url", "HUB_DATABASE_URL"),
-])
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("key_encryption_key", "HUB_KEY_ENCRYPTION_KEY"),
+        ("issuer", "HUB_ISSUER"),
+        ("database_url", "HUB_DATABASE_URL"),
+    ],
+)
 def test_production_without_a_secret_or_address_says_what_to_set(missing: str, named: str) -> None:
-    values = {"key_encryption_key": new_key_encryption_key(), "issuer": "https://hub.example",
-              "database_url": "postgresql+asyncpg://hub@db/hub"}
+    values = {
+        "key_encryption_key": new_key_encryption_key(),
+        "issuer": "https://hub.example",
+        "database_url": "postgresql+asyncpg://hub@db/hub",
+    }
     values.pop(missing)
     with pytest.raises(SettingsError, match=named):
         check_production(load_settings(environment="production", **values))

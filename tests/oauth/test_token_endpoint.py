@@ -64,12 +64,21 @@ async def test_a_client_secret_is_not_a_way_to_authenticate(oauth: OAuthHub) -> 
     client = await oauth.register()
     form = {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "s3cret"}
     assert "private_key_jwt only" in assert_refused(await oauth.token_response(form), 401, "invalid_client")
-    basic = await oauth.http.post(TOKEN_URL, data=oauth.token_form(client), headers={
-        "Authorization": "Basic bWFya2V0OnNlY3JldA==", "DPoP": proof(new_client_key(), "POST", TOKEN_URL)})
+    basic = await oauth.http.post(
+        TOKEN_URL,
+        data=oauth.token_form(client),
+        headers={
+            "Authorization": "Basic bWFya2V0OnNlY3JldA==",
+            "DPoP": proof(new_client_key(), "POST", TOKEN_URL),
+        },
+    )
     assert_refused(basic, 401, "invalid_client")
 
 
 async def test_an_unsigned_assertion_alg_none_is_refused(oauth: OAuthHub) -> None:
+    """RFC 8725 3.1: libraries MUST enable the caller to specify a supported set of algorithms and MUST NOT
+    use any other.
+    """
     client = await oauth.register()
     good = claims_of(oauth.assertion(client))
     unsigned = compact({"alg": "none", "kid": client.key["kid"]}, good)
@@ -78,17 +87,24 @@ async def test_an_unsigned_assertion_alg_none_is_refused(oauth: OAuthHub) -> Non
 
 
 async def test_an_hs256_assertion_keyed_with_the_clients_public_key_is_refused(oauth: OAuthHub) -> None:
+    """RFC 8725 2.1: an attacker signs with HMAC keyed by a known public key; only ES256 is accepted."""
     client = await oauth.register()
     public = {k: client.key[k] for k in ("kty", "crv", "x", "y", "kid")}
     secret = ECKey.import_key(public).as_pem(private=False)
-    forged = compact({"alg": "HS256", "kid": client.key["kid"]}, claims_of(oauth.assertion(client)), hs256_with(secret))
-    assert "HS256" in assert_refused(await oauth.token_response(oauth.token_form(client, forged)), 401, "invalid_client")
+    forged = compact(
+        {"alg": "HS256", "kid": client.key["kid"]}, claims_of(oauth.assertion(client)), hs256_with(secret)
+    )
+    assert "HS256" in assert_refused(
+        await oauth.token_response(oauth.token_form(client, forged)), 401, "invalid_client"
+    )
 
 
 async def test_an_unknown_kid_is_refused(oauth: OAuthHub) -> None:
     client = await oauth.register()
     assertion = oauth.assertion(client, header={"kid": "not-a-registered-key"})
-    assert "kid" in assert_refused(await oauth.token_response(oauth.token_form(client, assertion)), 401, "invalid_client")
+    assert "kid" in assert_refused(
+        await oauth.token_response(oauth.token_form(client, assertion)), 401, "invalid_client"
+    )
 
 
 async def test_an_assertion_signed_with_another_clients_key_is_refused(oauth: OAuthHub) -> None:
@@ -102,21 +118,31 @@ async def test_an_assertion_signed_with_another_clients_key_is_refused(oauth: OA
 async def test_keys_injected_in_the_assertion_header_are_refused(oauth: OAuthHub, injected: str) -> None:
     client = await oauth.register()
     attacker = new_client_key()
-    value: Any = {k: attacker[k] for k in ("kty", "crv", "x", "y")} if injected == "jwk" else "https://evil.test/k"
-    assertion = jws.sign({"kid": client.key["kid"], injected: value}, claims_of(oauth.assertion(client)),
-                         ECKey.import_key(attacker))
-    description = assert_refused(await oauth.token_response(oauth.token_form(client, assertion)), 401, "invalid_client")
+    value: Any = (
+        {k: attacker[k] for k in ("kty", "crv", "x", "y")} if injected == "jwk" else "https://evil.test/k"
+    )
+    assertion = jws.sign(
+        {"kid": client.key["kid"], injected: value},
+        claims_of(oauth.assertion(client)),
+        ECKey.import_key(attacker),
+    )
+    description = assert_refused(
+        await oauth.token_response(oauth.token_form(client, assertion)), 401, "invalid_client"
+    )
     assert injected in description
 
 
 @pytest.mark.parametrize("audience", ["https://elsewhere.test", [ISSUER], TOKEN_URL])
 async def test_the_audience_must_be_the_issuer_as_a_string(oauth: OAuthHub, audience: Any) -> None:
+    """FAPI 2.0 5.3.2.1: the AS shall only accept its issuer identifier value (as a string) as the audience.
+    """
     client = await oauth.register()
     form = oauth.token_form(client, oauth.assertion(client, aud=audience))
     assert "aud must be the issuer" in assert_refused(await oauth.token_response(form), 401, "invalid_client")
 
 
 async def test_iss_must_equal_sub(oauth: OAuthHub) -> None:
+    """RFC 7523 3 (client authentication): for client authentication, the subject MUST be the client_id."""
     client = await oauth.register()
     form = oauth.token_form(client, oauth.assertion(client, iss="someone-else"))
     assert "iss and sub" in assert_refused(await oauth.token_response(form), 401, "invalid_client")
@@ -139,7 +165,9 @@ async def test_iat_far_in_the_future_is_refused(oauth: OAuthHub) -> None:
 
 
 async def test_a_replayed_jti_is_refused(oauth: OAuthHub) -> None:
-    """RFC 7523 3 item 7: the server "MAY ensure that JWTs are not replayed by maintaining the set of used 'jti' values"."""
+    """RFC 7523 3 item 7: the server "MAY ensure that JWTs are not replayed by maintaining the set of used
+    'jti' values".
+    """
     client = await oauth.register()
     assertion = oauth.assertion(client)
     assert (await oauth.token_response(oauth.token_form(client, assertion))).status_code == 200
@@ -155,46 +183,86 @@ async def test_an_access_token_is_not_a_client_assertion(oauth: OAuthHub) -> Non
 
 async def test_a_dpop_proof_is_not_a_client_assertion(oauth: OAuthHub) -> None:
     client = await oauth.register()
-    as_proof = proof(client.key, "POST", TOKEN_URL, iss=client.client_id, sub=client.client_id, aud=ISSUER,
-                     exp=int(time.time()) + 60, header={"kid": client.key["kid"]})
+    as_proof = proof(
+        client.key,
+        "POST",
+        TOKEN_URL,
+        iss=client.client_id,
+        sub=client.client_id,
+        aud=ISSUER,
+        exp=int(time.time()) + 60,
+        header={"kid": client.key["kid"]},
+    )
     assert_refused(await oauth.token_response(oauth.token_form(client, as_proof)), 401, "invalid_client")
     typed = oauth.assertion(client, header={"typ": "dpop+jwt"})
-    assert "typ" in assert_refused(await oauth.token_response(oauth.token_form(client, typed)), 401, "invalid_client")
+    assert "typ" in assert_refused(
+        await oauth.token_response(oauth.token_form(client, typed)), 401, "invalid_client"
+    )
 
 
-@pytest.mark.parametrize("grant", ["authorization_code", "password", "refresh_token",
-                                   "urn:ietf:params:oauth:grant-type:jwt-bearer"])
+@pytest.mark.parametrize(
+    "grant",
+    ["authorization_code", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+)
 async def test_other_grant_types_are_unsupported(oauth: OAuthHub, grant: str) -> None:
+    """RFC 6749 5.2 unsupported_grant_type: the grant type is not supported by the authorization server."""
     client = await oauth.register()
-    assert_refused(await oauth.token_response(oauth.token_form(client, grant_type=grant)), 400, "unsupported_grant_type")
+    assert_refused(
+        await oauth.token_response(oauth.token_form(client, grant_type=grant)), 400, "unsupported_grant_type"
+    )
 
 
 async def test_asking_for_a_scope_not_allowed_is_invalid_scope(oauth: OAuthHub) -> None:
-    """RFC 6749 5.2 invalid_scope: "The requested scope is invalid, unknown, malformed, or exceeds the scope granted"."""
+    """RFC 6749 5.2 invalid_scope: "The requested scope is invalid, unknown, malformed, or exceeds the scope
+    granted".
+    """
     client = await oauth.register()
     form = oauth.token_form(client, scope=f"{SCOPE} housing.construction_permit:read")
-    assert "housing.construction_permit:read" in assert_refused(await oauth.token_response(form), 400, "invalid_scope")
+    assert "housing.construction_permit:read" in assert_refused(
+        await oauth.token_response(form), 400, "invalid_scope"
+    )
 
 
-@pytest.mark.parametrize("resource", [["https://other.test/graphql"], [RESOURCE, "https://other.test/graphql"]])
+@pytest.mark.parametrize(
+    "resource", [["https://other.test/graphql"], [RESOURCE, "https://other.test/graphql"]]
+)
 async def test_unlisted_or_several_resources_are_invalid_target(oauth: OAuthHub, resource: list[str]) -> None:
+    """RFC 8707 2: the AS SHOULD use the invalid_target error when the requested resource is invalid or
+    unknown.
+    """
     client = await oauth.register()
-    form = [(k, v) for k, v in oauth.token_form(client, resource=None).items()] + [("resource", r) for r in resource]
-    response = await oauth.http.post(TOKEN_URL, content=httpx.QueryParams(form).__str__(), headers={
-        "content-type": "application/x-www-form-urlencoded", "DPoP": proof(new_client_key(), "POST", TOKEN_URL)})
+    form = [(k, v) for k, v in oauth.token_form(client, resource=None).items()] + [
+        ("resource", r) for r in resource
+    ]
+    response = await oauth.http.post(
+        TOKEN_URL,
+        content=httpx.QueryParams(form).__str__(),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "DPoP": proof(new_client_key(), "POST", TOKEN_URL),
+        },
+    )
     assert_refused(response, 400, "invalid_target")
 
 
 async def test_a_disabled_client_gets_no_token(oauth: OAuthHub) -> None:
     client = await oauth.register()
     await (await oauth.registry()).set_status(client.client_id, "disabled")
-    assert "disabled" in assert_refused(await oauth.token_response(oauth.token_form(client)), 401, "invalid_client")
+    assert "disabled" in assert_refused(
+        await oauth.token_response(oauth.token_form(client)), 401, "invalid_client"
+    )
 
 
 async def test_credentials_in_the_query_string_are_refused(oauth: OAuthHub) -> None:
+    """RFC 6749 2.3.1: the parameters can only be transmitted in the request-body and MUST NOT be included in
+    the request URI.
+    """
     client = await oauth.register()
-    response = await oauth.http.post(TOKEN_URL, params=oauth.token_form(client), headers={
-        "DPoP": proof(new_client_key(), "POST", TOKEN_URL)})
+    response = await oauth.http.post(
+        TOKEN_URL,
+        params=oauth.token_form(client),
+        headers={"DPoP": proof(new_client_key(), "POST", TOKEN_URL)},
+    )
     assert "query string" in assert_refused(response, 400, "invalid_request")
 
 
@@ -211,7 +279,9 @@ async def test_a_token_request_needs_a_dpop_proof(oauth: OAuthHub) -> None:
 
 
 async def test_every_token_endpoint_answer_says_no_store(oauth: OAuthHub) -> None:
-    """RFC 6749 5.1: the server MUST include "Cache-Control" with a value of "no-store" in any response containing tokens."""
+    """RFC 6749 5.1: the server MUST include "Cache-Control" with a value of "no-store" in any response
+    containing tokens.
+    """
     client = await oauth.register()
     answers = [
         await oauth.token_response(oauth.token_form(client)),
