@@ -59,6 +59,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     remove_key = _add(sub, "remove-key", _remove_key, "remove a client's key by kid")
     remove_key.add_argument("client_id")
     remove_key.add_argument("kid")
+    scopes = _add(sub, "set-scopes", _set_scopes, "replace a client's allowed scopes")
+    scopes.add_argument("client_id")
+    scopes.add_argument("--scope", action="append", default=[], help="an allowed scope (repeat)")
     _add(sub, "rotate-signing-keys", _rotate, "rotate the hub's signing keys")
     sub.add_parser("new-key-encryption-key", help="print a new HUB_KEY_ENCRYPTION_KEY").set_defaults(
         run=lambda args: print(new_key_encryption_key()) or 0
@@ -108,9 +111,7 @@ async def _add_department(
 
 
 async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    unknown = sorted(set(args.scope) - scope_catalogue(settings.bindings_dir))
-    if unknown:
-        raise RegistryError(f"scopes not in the catalogue: {', '.join(unknown)}")
+    _check_scopes(settings, args.scope)
     client = await registry.register_client(args.department, args.name, _read_jwk(args.jwk), set(args.scope))
     print(client.client_id)
     return 0
@@ -141,6 +142,13 @@ async def _add_key(args: argparse.Namespace, settings: Settings, registry: Regis
     return 0
 
 
+async def _set_scopes(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+    _check_scopes(settings, args.scope)
+    client = await registry.set_scopes(args.client_id, set(args.scope))
+    print(f"{client.client_id} scopes: {' '.join(sorted(client.scopes)) or '(none)'}")
+    return 0
+
+
 async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     client = await registry.remove_key(args.client_id, args.kid)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
@@ -152,6 +160,13 @@ async def _rotate(args: argparse.Namespace, settings: Settings, registry: Regist
     await signing_keys.ensure()
     print(f"signing key {await signing_keys.rotate()} is now active")
     return 0
+
+
+def _check_scopes(settings: Settings, scopes: list[str]) -> None:
+    """Nobody invents a scope: each must be in the catalogue derived from the bindings."""
+    unknown = sorted(set(scopes) - scope_catalogue(settings.bindings_dir))
+    if unknown:
+        raise RegistryError(f"scopes not in the catalogue: {', '.join(unknown)}")
 
 
 def _read_jwk(path: Path) -> dict[str, Any]:

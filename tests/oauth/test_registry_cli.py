@@ -109,3 +109,17 @@ def test_the_demo_registers_one_client_per_department_once(operator_env: Path) -
     market = json.loads((operator_env / "clients" / "market.json").read_text())
     assert market["client_id"].startswith("market-") and "d" in market["private_jwk"]
     assert register_demo_clients(settings, operator_env / "clients") == []
+
+
+def test_an_operator_replaces_a_clients_allowed_scopes_from_the_catalogue_only(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (operator_env / "k.json").write_text(json.dumps(new_key_pair()[0]))
+    run(capsys, "add-department", "market", "--title", "Market Regulation")
+    client_id = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"))[1].strip()
+    code, out = run(
+        capsys, "set-scopes", client_id, "--scope", "market.person:read", "--scope", "centre.case:read"
+    )
+    assert code == 0 and out == f"{client_id} scopes: centre.case:read market.person:read\n"
+    code, out = run(capsys, "set-scopes", client_id, "--scope", "market.everything:write")
+    assert code == 1 and "not in the catalogue" in out
