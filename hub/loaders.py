@@ -21,7 +21,7 @@ DISPATCH_TURNS = 3
 
 
 class EntityLoader:
-    __slots__ = ("_sources", "_connector", "_entity", "_field", "_futures", "_pending", "_loop", "_tasks")
+    __slots__ = ("_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_sources", "_tasks")
 
     def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
         self._sources = sources
@@ -87,7 +87,7 @@ class EntityLoader:
 class Loaders:
     """The loaders of one request; created lazily, dropped with the request."""
 
-    __slots__ = ("_sources", "_loaders")
+    __slots__ = ("_loaders", "_sources")
 
     def __init__(self, sources: Sources) -> None:
         self._sources = sources
