@@ -26,7 +26,7 @@ from hub.metrics import Metrics
 from hub.oauth.catalogue import scope_catalogue
 from hub.oauth.endpoints import oauth_routes
 from hub.oauth.resource import ResourceServer
-from hub.oauth.server import AuthorizationServer
+from hub.oauth.server import AuthorizationServer, check_production
 from hub.ops import OpsEndpoint
 from hub.settings import Settings
 from hub.sources import Sources
@@ -70,6 +70,7 @@ def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str
 
 
 def build_hub(settings: Settings) -> Hub:
+    check_production(settings)  # fail closed: no production hub without keys, issuer and registry
     connectors, titles = build_connectors(settings)
     metrics = Metrics()
     cache = build_cache(settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries)

@@ -44,8 +44,8 @@ class Parts:
 def check_production(settings: Settings) -> None:
     """What a production hub needs before it serves a token; each message says what to set.
 
-    ``hub serve`` checks at start-up; the server checks again when it opens, so an app built
-    some other way fails closed (no token issued or accepted) rather than run half-configured.
+    ``build_hub`` checks before it builds anything, so no way of starting the app runs a
+    half-configured production hub; the server checks again when it opens.
     """
     if settings.development:
         return

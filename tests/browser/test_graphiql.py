@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from hub.store.sealing import new_key_encryption_key
+
 from hub.app import create_app
 from hub.demo.services import RunningService, serve_in_thread
 from hub.graphql import graphiql
@@ -75,13 +77,19 @@ def dev_hub(demo_data_dir: Path, services: DepartmentServices, graphiql_assets: 
 
 
 @pytest.fixture(scope="module")
-def production_hub(demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path) -> Iterator[str]:
+def production_hub(
+    demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    tmp_state = tmp_path_factory.mktemp("production-state")
     settings = hub_settings(
         demo_data_dir, services.ecology.url, services.security.url, graphiql_assets_dir=graphiql_assets
     )
-    # Only the environment changes: this is about GraphiQL's switch, not production's other settings
-    # (tokens, keys, registry), which have their own validation and tests.
-    settings = replace(settings, environment="production")
+    # What production must have to start at all (keys, an https issuer, a registry); GraphiQL's
+    # switch is what this is about.
+    settings = replace(
+        settings, environment="production", anonymous_access=False, issuer="https://hub.test",
+        key_encryption_key=new_key_encryption_key(), database_url=f"sqlite+aiosqlite:///{tmp_state / 'hub.sqlite'}",
+    )
     assert settings.graphiql is None and not settings.graphiql_enabled
     with _serve(settings) as running:
         yield running.url
