@@ -89,7 +89,7 @@ def build_hub(settings: Settings) -> Hub:
         ),
         graphiql=GraphiQL(settings.graphiql_assets_dir),
         titles=titles,
-        authenticate=AnonymousAccess() if anonymous else ResourceServer(oauth),
+        authenticate=AnonymousAccess(ResourceServer(oauth)) if anonymous else ResourceServer(oauth),
         oauth=oauth,
     )
 

@@ -21,7 +21,18 @@ class Authenticator(Protocol):
 
 
 class AnonymousAccess:
-    """Every request is the anonymous caller: the development demo, before credentials exist."""
+    """The development demo: a request without credentials is the anonymous caller.
+
+    A request that presents credentials gets them checked by ``tokens`` all the same: a bad token is
+    refused, never quietly downgraded to anonymous, so a department system tried against the demo
+    sees the errors it would see in production.
+    """
+
+    def __init__(self, tokens: Authenticator) -> None:
+        self._tokens = tokens
 
     async def __call__(self, request: Request) -> Caller:
+        headers = request.headers
+        if "authorization" in headers or "dpop" in headers:
+            return await self._tokens(request)
         return ANONYMOUS
