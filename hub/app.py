@@ -86,6 +86,7 @@ def build_hub(settings: Settings) -> Hub:
         documents=DocumentCache(
             schema._schema, settings.limits, max_page_size=settings.max_page_size,
             hide_suggestions=settings.environment == "production",
+            introspection=settings.introspection_enabled,
         ),
         graphiql=GraphiQL(settings.graphiql_assets_dir),
         titles=titles,

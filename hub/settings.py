@@ -45,6 +45,7 @@ class Settings:
     cache_prefix: str = "hub:cache:"
     cache_max_entries: int = 200_000
     graphiql: bool | None = None  # None: on in development, off in production
+    introspection: bool | None = None  # None: on in development, off in production
     graphiql_assets_dir: Path = PROJECT_ROOT / ".demo" / "graphiql"
     max_page_size: int = 1000
     # Operation limits at the GraphQL edge (``[limits]`` in the settings file); README "Limits".
@@ -72,6 +73,10 @@ class Settings:
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.development if self.introspection is None else self.introspection
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -102,6 +107,7 @@ _ENV_FIELDS = {
     "HUB_CACHE_URL": "cache_url",
     "HUB_CACHE_PREFIX": "cache_prefix",
     "HUB_GRAPHIQL": "graphiql",
+    "HUB_INTROSPECTION": "introspection",
     "HUB_GRAPHIQL_ASSETS": "graphiql_assets_dir",
     "HUB_OPS_TOKEN": "ops_token",
     "HUB_TODAY": "today",
@@ -152,7 +158,7 @@ def _convert(name: str, value: Any) -> Any:
             return Path(value)
         if name in ("dpop_nonce", "anonymous_access"):
             return value if isinstance(value, bool) else _bool(str(value))
-        if name == "graphiql":
+        if name in ("graphiql", "introspection"):
             return value if isinstance(value, bool) or value is None else _bool(str(value))
         if name == "today":
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)

@@ -39,6 +39,7 @@ class SubgraphEndpoint(GraphQLEndpoint):
         documents = DocumentCache(  # as the hub's own: the same limits hold at every GraphQL endpoint
             schema, settings.limits, max_page_size=settings.max_page_size,
             hide_suggestions=settings.environment == "production",
+            introspection=settings.introspection_enabled,
         )
         super().__init__(dataclasses.replace(hub, graphql_schema=schema, documents=documents))
         self.department = department

@@ -18,8 +18,10 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     parse,
+    specified_rules,
     validate,
 )
+from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from hub.graphql.limits import Limits, refusal
 from hub.graphql.measure import Measurer, cost_refusal, over_limits
@@ -53,12 +55,16 @@ class DocumentCache:
 
     def __init__(
         self, schema: GraphQLSchema, limits: Limits | None = None, *, max_page_size: int = 1000,
-        hide_suggestions: bool = True, max_entries: int = 1000,
+        hide_suggestions: bool = True, introspection: bool = False, max_entries: int = 1000,
     ) -> None:
         self._schema = schema
         self._limits = limits or Limits()
         self._max_page_size = max_page_size
         self.hide_suggestions = hide_suggestions  # outside development: no "Did you mean" hints
+        # Without introspection, `__schema` and `__type` fail validation like unknown fields.
+        self._rules = (
+            None if introspection else (*specified_rules, NoSchemaIntrospectionCustomRule)
+        )
         self._entries: OrderedDict[str, Document] = OrderedDict()
         self._max_entries = max_entries
 
@@ -97,7 +103,7 @@ class DocumentCache:
         if refused:
             # Validation is never run on a document over the limits: that is the work they protect.
             return Document(node, tuple(refused), False)
-        errors = validate(self._schema, node, hide_suggestions=self.hide_suggestions)
+        errors = validate(self._schema, node, self._rules, hide_suggestions=self.hide_suggestions)
         return Document(node, tuple(errors), False, sized_by_variables)
 
     def _judge(self, node: DocumentNode) -> tuple[list[GraphQLError], bool]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from tests.edge.conftest import GRAPHQL_RESPONSE, EdgeHub, refusal_of, send
-from tests.graph.conftest import HubClient
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 
 PREFLIGHT = {"graphql-require-preflight": "1"}
 
@@ -158,3 +160,19 @@ async def test_a_body_in_another_charset_than_utf8_is_415(hub: HubClient) -> Non
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_introspection_is_on_in_development_and_off_by_default_in_production(
+    demo_data_dir: Path, services: DepartmentServices
+) -> None:
+    """Production does not describe its graph to whoever asks; the demo (and GraphiQL) does."""
+    query = "{ __schema { queryType { name } } __type(name: \"Enterprise\") { name } }"
+    development = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
+    async with open_hub(development) as hub:
+        response = await send(hub, query)
+        assert response.status_code == 200 and response.json()["data"]["__type"] == {"name": "Enterprise"}
+    async with open_hub(dataclasses.replace(development, introspection=False)) as hub:
+        response = await send(hub, query)
+        assert response.status_code == 400
+        assert "introspection" in response.text.lower() and "data" not in response.json()
+    assert not dataclasses.replace(development, environment="production").introspection_enabled
