@@ -1,0 +1,35 @@
+"""The disclosure audit (DESIGN "Request path": audit; DOMAIN "Data exchange conventions").
+
+One record per request, append-only and hash-linked (``chain``), stored in SQL by ``AuditStore``
+(the ``AuditSink``), periodically sealed with an ES256 signature (``seals``), checked end to end
+by ``verify``, and queried by subject with ``who_accessed``.
+"""
+
+from __future__ import annotations
+
+from hub.audit.chain import GENESIS, AuditKeys, link
+from hub.audit.queries import Access, who_accessed
+from hub.audit.records import Disclosure, Pseudonyms, SubjectDisclosure, canonical, operation_hash
+from hub.audit.seals import Seal
+from hub.audit.store import AuditSink, AuditStore, AuditWriteFailed
+from hub.audit.verify import Finding, Report, verify
+
+__all__ = [
+    "GENESIS",
+    "Access",
+    "AuditKeys",
+    "AuditSink",
+    "AuditStore",
+    "AuditWriteFailed",
+    "Disclosure",
+    "Finding",
+    "Pseudonyms",
+    "Report",
+    "Seal",
+    "SubjectDisclosure",
+    "canonical",
+    "link",
+    "operation_hash",
+    "verify",
+    "who_accessed",
+]

@@ -1,0 +1,72 @@
+"""The audit tables (migration ``0002_audit``), on the store's metadata.
+
+``audit_records`` is append-only: the hub inserts and never updates or deletes. ``audit_subjects``
+indexes each record's subjects so "who accessed this subject" reads an index, not the log.
+``audit_head`` is one row (id 1): the last seq and hash, locked by each append. ``audit_seals``
+holds signed checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.store.models import Base
+
+
+class AuditRecordRow(Base):
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(40))
+    end_user: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    operation_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    operation_hash: Mapped[str] = mapped_column(String(64))
+    subjects: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)  # uq_audit_records_hash
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSubjectRow(Base):
+    __tablename__ = "audit_subjects"
+    __table_args__ = (Index("ix_audit_subjects_subject_seq", "subject", "seq"),)
+
+    seq: Mapped[int] = mapped_column(ForeignKey("audit_records.seq"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class AuditHeadRow(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditSealRow(Base):
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[str] = mapped_column(String(32))
+    kid: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(2000))  # compact JWS over {seq, hash, sealed_at}
+
+
+class AuditSealKeyRow(Base):
+    __tablename__ = "audit_seal_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,178 @@
+"""``verify``: recompute the chain, check every MAC, the head and the seals; name each tampering.
+
+Kinds of finding, each at a seq:
+
+``edited``     the row's content no longer hashes to its (authentic) hash
+``inserted``   a row the hub did not write: its hash, however well recomputed, has no valid MAC
+``deleted``    a seq is missing, or a row's predecessor is nowhere in the log
+``reordered``  an authentic row out of its place: its predecessor is in the log, elsewhere
+``truncated``  records the head or a seal vouches for are gone from the end of the log
+``index``      the subject index disagrees with the record (who-accessed would mislead)
+``head``       the head row is not one the hub wrote
+``seal``       a seal whose signature, key or claims do not hold, or that disagrees with the log
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.audit.chain import GENESIS, AuditKeys, link
+from hub.audit.records import canonical_json
+from hub.audit.seals import check_seal, seals, trusted_keys
+from hub.audit.store import HEAD_ID, AuditStore
+from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
+
+RECORD_FIELDS = (
+    "request_id", "time", "client_id", "department", "end_user", "purpose",
+    "case_number", "operation_name", "operation_hash", "subjects",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    seq: int
+    kind: str
+    detail: str
+
+
+@dataclass(slots=True)
+class Report:
+    records: int = 0
+    last_seq: int = 0
+    seals: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings
+
+    def add(self, seq: int, kind: str, detail: str) -> None:
+        self.findings.append(Finding(seq, kind, detail))
+
+    def kinds(self) -> set[tuple[int, str]]:
+        return {(f.seq, f.kind) for f in self.findings}
+
+
+def recompute(row: Row[Any]) -> str:
+    return link(row.prev_hash, canonical_json({name: getattr(row, name) for name in RECORD_FIELDS}))
+
+
+async def verify(store: AuditStore) -> Report:
+    """Check the whole log, read in one transaction (a consistent snapshot)."""
+    report = Report()
+    async with store.engine.connect() as conn:
+        hashes = await _check_rows(conn, store.keys, report)
+        await _check_index(conn, report)
+        await _check_head(conn, store.keys, report)
+        await _check_seals(conn, store.keys, hashes, report)
+    report.findings.sort(key=lambda f: (f.seq, f.kind))
+    return report
+
+
+async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) -> dict[int, str]:
+    rows = (await conn.execute(select(AuditRecordRow).order_by(AuditRecordRow.seq))).all()
+    hashes = {row.seq: row.hash for row in rows}
+    positions = chain_positions([row for row in rows if keys.row_mac_ok(row.hash, row.mac)])
+    expected, prev_hash, prev_forged = 1, GENESIS, False
+    for row in rows:
+        gap = row.seq > expected
+        for missing in range(expected, row.seq):
+            report.add(missing, "deleted", "no record with this seq")
+        forged = _check_row(row, keys, report)
+        if not (gap or forged or prev_forged) and row.prev_hash != prev_hash:
+            _misplaced(row, positions, report)
+        expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
+    report.records, report.last_seq = len(rows), expected - 1
+    return hashes
+
+
+def chain_positions(rows: Sequence[Row[Any]]) -> dict[str, int]:
+    """Where each (authentic) row stands in the chain its hashes spell, whatever its stored seq.
+
+    Walks from the genesis; a row whose predecessor is missing starts a segment at its own seq.
+    """
+    known = {row.hash for row in rows}
+    following = {row.prev_hash: row for row in rows}
+    starts = [(0, GENESIS)] + [(r.seq - 1, r.prev_hash) for r in rows if r.prev_hash not in known]
+    positions: dict[str, int] = {}
+    for position, prev in starts:
+        while (row := following.get(prev)) is not None and row.hash not in positions:
+            position += 1
+            positions[row.hash] = position
+            prev = row.hash
+    return positions
+
+
+def _check_row(row: Row[Any], keys: AuditKeys, report: Report) -> bool:
+    """Content against hash, hash against MAC; True when the row is not the hub's own."""
+    authentic = keys.row_mac_ok(row.hash, row.mac)
+    consistent = recompute(row) == row.hash
+    if not authentic:
+        report.add(row.seq, "inserted", "a row the hub did not write: its MAC does not verify")
+    elif not consistent:
+        report.add(row.seq, "edited", "the record's content does not hash to its recorded hash")
+    return not authentic
+
+
+def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None:
+    """An authentic row whose predecessor is not the row before it: moved, or the predecessor gone.
+
+    When the row stands where its chain puts it, the row before it is the one out of place and is
+    reported on its own.
+    """
+    position = positions.get(row.hash, row.seq)
+    if position != row.seq:
+        report.add(row.seq, "reordered", f"the chain puts this record at seq {position}")
+    elif row.prev_hash not in positions and row.prev_hash != GENESIS:
+        report.add(row.seq, "deleted", "the record that preceded this one in the chain is gone")
+
+
+async def _check_index(conn: AsyncConnection, report: Report) -> None:
+    indexed: dict[int, set[str]] = defaultdict(set)
+    for seq, subject in await conn.execute(select(AuditSubjectRow.seq, AuditSubjectRow.subject)):
+        indexed[seq].add(subject)
+    rows = await conn.execute(select(AuditRecordRow.seq, AuditRecordRow.subjects))
+    for seq, subjects in rows:
+        expected = {s["subject"] for s in subjects}
+        if indexed.pop(seq, set()) != expected:
+            report.add(seq, "index", "the subject index does not match the record's subjects")
+    for seq in indexed:
+        report.add(seq, "index", "subject index rows for a record that does not exist")
+
+
+async def _check_head(conn: AsyncConnection, keys: AuditKeys, report: Report) -> None:
+    head = (await conn.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID))).first()
+    if head is None:
+        report.add(0, "head", "the head row is missing")
+        return
+    if head.seq == 0 and head.mac is None and report.last_seq == 0:
+        return  # a log nothing was ever appended to
+    if not keys.head_mac_ok(head.seq, head.hash, head.mac):
+        report.add(head.seq, "head", "the head row is not one the hub wrote")
+    elif head.seq > report.last_seq:
+        for seq in range(report.last_seq + 1, head.seq + 1):
+            detail = f"the head vouches for seq {head.seq}; the log ends at {report.last_seq}"
+            report.add(seq, "truncated", detail)
+
+
+async def _check_seals(
+    conn: AsyncConnection, keys: AuditKeys, hashes: dict[int, str], report: Report
+) -> None:
+    trusted, forged = await trusted_keys(conn, keys.sealer)
+    for kid in forged:
+        report.add(0, "seal", f"seal key {kid!r} was not made by this hub")
+    for seal in await seals(conn):
+        report.seals += 1
+        problem = check_seal(seal, trusted)
+        if problem is not None:
+            report.add(seal.seq, "seal", problem)
+        elif seal.seq > report.last_seq:
+            report.add(seal.seq, "truncated", f"sealed at seq {seal.seq}; the log ends at {report.last_seq}")
+        elif hashes.get(seal.seq) not in (None, seal.hash):
+            report.add(seal.seq, "seal", "the record at the sealed seq is not the one that was sealed")

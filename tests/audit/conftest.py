@@ -1,0 +1,102 @@
+"""An audit store of the test's own, on SQLite and on PostgreSQL (a database per test on the run's
+server), and disclosures about real-looking subjects (valid USCCs and ID numbers).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub.audit import AuditKeys, AuditStore, Disclosure, SubjectDisclosure, operation_hash
+from hub.demo.ids import organisation_check, uscc
+from hub.identifiers.id_number import id_check_char
+from hub.store import Sealer, connect, migrate
+from hub.store.sealing import decode_key, new_key_encryption_key
+from tests.conftest import RUN_ID
+
+DOCUMENT = "query Enterprise($uscc: String!) { enterprise(uscc: $uscc) { name legalRep { name } } }"
+
+
+def enterprise_uscc(n: int) -> str:
+    body = f"MA{n:06d}"
+    return uscc("91", "330100", body + organisation_check(body))
+
+
+def person_id(n: int) -> str:
+    first17 = f"3301021980{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def disclosure(store: AuditStore, n: int, *, client: str = "market-a1", purpose: str = "许可审批") -> Disclosure:
+    """Request ``n``: enterprise ``n % 5`` and person ``n % 3``, one field masked, one denied."""
+    return Disclosure(
+        request_id=f"req-{n}-{uuid.uuid4().hex[:6]}",
+        client_id=client,
+        department=client.split("-")[0],
+        end_user=f"officer-{n % 4}",
+        purpose=purpose,
+        case_number=f"CASE-2026-{n:05d}",
+        operation_name="Enterprise",
+        operation_hash=operation_hash(DOCUMENT),
+        subjects=(
+            SubjectDisclosure(
+                store.pseudonyms.enterprise(enterprise_uscc(n % 5)), {"name": "allow", "legalRep": "mask"}
+            ),
+            SubjectDisclosure(store.pseudonyms.person(person_id(n % 3)), {"name": "mask", "phone": "deny"}),
+        ),
+    )
+
+
+@pytest.fixture
+def key_encryption_key() -> str:
+    return new_key_encryption_key()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+    return str(request.getfixturevalue("audit_postgres_url"))
+
+
+@pytest.fixture
+async def audit_postgres_url(postgres_url: str) -> AsyncIterator[str]:
+    """A database of the test's own on the run's PostgreSQL server (``postgres_url``)."""
+    name = f"hub_audit_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def make_store(url: str, key_encryption_key: str, seal_every: int | None = None) -> AuditStore:
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    return AuditStore(connect(url), keys, seal_every=seal_every)
+
+
+@pytest.fixture
+async def store(audit_url: str, key_encryption_key: str) -> AsyncIterator[AuditStore]:
+    """A migrated, empty audit log sealed every 4 records."""
+    audit = make_store(audit_url, key_encryption_key, seal_every=4)
+    await migrate(audit.engine)
+    try:
+        yield audit
+    finally:
+        await audit.engine.dispose()
+
+
+async def fill(store: AuditStore, count: int) -> list[Disclosure]:
+    written = [disclosure(store, n) for n in range(1, count + 1)]
+    for item in written:
+        await store.append(item)
+    return written

@@ -1,0 +1,80 @@
+"""The disclosure record: canonical bytes, and no person's ID number in clear."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from hub.audit import Disclosure, Pseudonyms, SubjectDisclosure, canonical, operation_hash
+from hub.identifiers.errors import InvalidIdentifier
+from tests.audit.conftest import DOCUMENT, enterprise_uscc, person_id
+
+KEY = bytes(range(32))
+
+
+def record(pseudonyms: Pseudonyms) -> Disclosure:
+    return Disclosure(
+        request_id="req-1",
+        client_id="market-a1",
+        department="market",
+        purpose="许可审批",
+        operation_hash=operation_hash(DOCUMENT),
+        subjects=(
+            SubjectDisclosure(pseudonyms.person(person_id(1)), {"phone": "deny", "name": "mask"}),
+            SubjectDisclosure(pseudonyms.enterprise(enterprise_uscc(1)), {"name": "allow"}),
+        ),
+        time="2026-11-26T08:00:00.000000Z",
+    )
+
+
+def test_canonical_form_is_sorted_key_json_in_utf8_without_spaces() -> None:
+    data = canonical(record(Pseudonyms(KEY)))
+    value = json.loads(data)
+    assert data == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert "许可审批".encode() in data
+    assert [s["subject"] for s in value["subjects"]] == sorted(s["subject"] for s in value["subjects"])
+
+
+def test_the_same_disclosure_has_the_same_bytes_whatever_the_order_given() -> None:
+    one = record(Pseudonyms(KEY))
+    reordered = Disclosure.from_dict(
+        {
+            **one.as_dict(),
+            "subjects": [
+                {"subject": s.subject, "fields": dict(reversed(list(s.fields.items())))}
+                for s in reversed(one.subjects)
+            ],
+        }
+    )
+    assert canonical(reordered) == canonical(one)
+    assert canonical(Disclosure.from_dict(json.loads(canonical(one)))) == canonical(one)
+
+
+def test_a_persons_id_number_is_only_a_keyed_hash() -> None:
+    number = person_id(1)
+    data = canonical(record(Pseudonyms(KEY)))
+    assert number.encode() not in data
+    assert hashlib.sha256(number.encode()).hexdigest().encode() not in data  # not an unkeyed hash either
+    assert Pseudonyms(KEY).person(number) != Pseudonyms(bytes(32)).person(number)
+
+
+def test_an_enterprise_uscc_is_kept_in_clear() -> None:
+    assert enterprise_uscc(1).encode() in canonical(record(Pseudonyms(KEY)))
+
+
+def test_an_identifier_that_is_neither_uscc_nor_id_number_is_refused() -> None:
+    with pytest.raises(InvalidIdentifier):
+        Pseudonyms(KEY).references("not-a-number")
+
+
+def test_a_field_needs_one_of_the_three_decisions() -> None:
+    with pytest.raises(ValueError, match="allow, mask or deny"):
+        fields = {"name": "show"}
+        SubjectDisclosure(Pseudonyms(KEY).enterprise(enterprise_uscc(1)), fields)  # type: ignore[arg-type]
+
+
+def test_a_subject_cannot_be_a_clear_id_number() -> None:
+    with pytest.raises(ValueError, match="enterprise:<USCC> or person:<keyed hash>"):
+        SubjectDisclosure(person_id(1), {"name": "allow"})

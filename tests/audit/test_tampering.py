@@ -1,0 +1,203 @@
+"""Tampering made directly in the database with SQL, as someone with write access would; the
+verification report names each kind at its seq. Ten records, sealed at 4 and 8.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from sqlalchemy import text
+
+from hub.audit import AuditStore, Report, canonical, link, verify
+from hub.audit.records import Disclosure
+from tests.audit.conftest import disclosure, fill
+
+
+async def tamper(store: AuditStore, *statements: str, **params: object) -> None:
+    """Run SQL as an intruder would: in one transaction, foreign keys out of the way."""
+    async with store.engine.connect() as conn:
+        if store.sqlite:
+            await conn.execute(text("PRAGMA foreign_keys=OFF"))
+        else:
+            await conn.execute(text("SET session_replication_role = replica"))
+        for statement in statements:
+            await conn.execute(text(statement), params)
+        await conn.commit()
+
+
+async def row(store: AuditStore, seq: int) -> dict[str, object]:
+    async with store.engine.connect() as conn:
+        result = await conn.execute(text("SELECT * FROM audit_records WHERE seq = :seq"), {"seq": seq})
+        return dict(result.mappings().one())
+
+
+@pytest.fixture
+async def ten(store: AuditStore) -> AuditStore:
+    await fill(store, 10)
+    assert (await verify(store)).intact
+    return store
+
+
+def found(report: Report) -> set[tuple[int, str]]:
+    return report.kinds()
+
+
+async def test_an_untouched_log_verifies(ten: AuditStore) -> None:
+    report = await verify(ten)
+    assert report.intact and report.records == 10 and report.seals == 2
+
+
+async def test_an_updated_field_is_reported_as_edited(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 5")
+    assert found(await verify(ten)) == {(5, "edited")}
+
+
+async def test_an_emptied_subject_list_is_reported_as_edited_and_in_the_index(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET subjects = '[]' WHERE seq = 6")
+    assert found(await verify(ten)) == {(6, "edited"), (6, "index")}
+
+
+async def test_a_deleted_row_is_reported_as_deleted(ten: AuditStore) -> None:
+    await tamper(ten, "DELETE FROM audit_subjects WHERE seq = 5", "DELETE FROM audit_records WHERE seq = 5")
+    assert found(await verify(ten)) == {(5, "deleted")}
+
+
+async def test_a_deleted_row_with_the_rest_renumbered_is_still_reported(ten: AuditStore) -> None:
+    await tamper(
+        ten,
+        "DELETE FROM audit_subjects WHERE seq = 5",
+        "DELETE FROM audit_records WHERE seq = 5",
+        "UPDATE audit_records SET seq = -seq WHERE seq > 5",
+        "UPDATE audit_records SET seq = -seq - 1 WHERE seq < 0",
+        "UPDATE audit_subjects SET seq = -seq WHERE seq > 5",
+        "UPDATE audit_subjects SET seq = -seq - 1 WHERE seq < 0",
+    )
+    # The chain misses a link at 5; the head still vouches for 10; the seal at 8 signed another record.
+    assert found(await verify(ten)) == {(5, "deleted"), (8, "seal"), (10, "truncated")}
+
+
+async def test_a_head_moved_back_without_the_hubs_key_is_reported(ten: AuditStore) -> None:
+    await tamper(
+        ten,
+        "DELETE FROM audit_subjects WHERE seq = 10",
+        "DELETE FROM audit_records WHERE seq = 10",
+        "UPDATE audit_head SET seq = 9",
+    )
+    assert found(await verify(ten)) == {(9, "head")}
+
+
+async def test_a_forged_row_with_a_correctly_recomputed_hash_is_reported_as_inserted(ten: AuditStore) -> None:
+    last = await row(ten, 10)
+    forged = disclosure(ten, 11, client="security-x9", purpose="无")
+    forged_hash = link(str(last["hash"]), canonical(forged))
+    await tamper(
+        ten,
+        "INSERT INTO audit_records (seq, time, request_id, client_id, department, end_user, purpose, "
+        "case_number, operation_name, operation_hash, subjects, prev_hash, hash, mac) VALUES (11, :time, "
+        ":request_id, :client_id, :department, :end_user, :purpose, :case_number, :operation_name, "
+        ":operation_hash, :subjects, :prev, :hash, :mac)",
+        **_values(forged),
+        prev=last["hash"],
+        hash=forged_hash,
+        mac=secrets.token_hex(32),
+    )
+    # The intruder did not index the row's subjects either: who-accessed would not show it.
+    assert found(await verify(ten)) == {(11, "inserted"), (11, "index")}
+
+
+async def test_an_edit_with_every_later_hash_recomputed_is_caught_by_macs_and_seal(ten: AuditStore) -> None:
+    prev = str((await row(ten, 4))["hash"])
+    for seq in range(5, 11):
+        record = Disclosure.from_dict(_record(await row(ten, seq)))
+        if seq == 5:
+            record = Disclosure.from_dict({**record.as_dict(), "case_number": None})
+        new_hash = link(prev, canonical(record))
+        await tamper(
+            ten,
+            "UPDATE audit_records SET case_number = :case, prev_hash = :prev, hash = :hash WHERE seq = :seq",
+            case=record.case_number, prev=prev, hash=new_hash, seq=seq,
+        )  # fmt: skip
+        prev = new_hash
+    report = found(await verify(ten))
+    assert {(seq, "inserted") for seq in range(5, 11)} <= report
+    assert (8, "seal") in report  # the seal at 8 signed the original hash
+
+
+async def test_two_rows_with_swapped_seqs_are_reported_as_reordered(ten: AuditStore) -> None:
+    await tamper(
+        ten,
+        "UPDATE audit_records SET seq = -3 WHERE seq = 3",
+        "UPDATE audit_records SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_records SET seq = 4 WHERE seq = -3",
+        "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
+        "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+    )
+    # The seal at 4 signed the hash of the record that stood there.
+    assert found(await verify(ten)) == {(3, "reordered"), (4, "reordered"), (4, "seal")}
+
+
+async def test_a_tail_cut_after_the_last_seal_is_reported_as_truncated(ten: AuditStore) -> None:
+    await tamper(ten, "DELETE FROM audit_subjects WHERE seq > 8", "DELETE FROM audit_records WHERE seq > 8")
+    assert found(await verify(ten)) == {(9, "truncated"), (10, "truncated")}
+
+
+async def test_a_tail_cut_with_the_head_rolled_back_is_still_reported(ten: AuditStore) -> None:
+    eight = await row(ten, 8)
+    await tamper(
+        ten,
+        "DELETE FROM audit_subjects WHERE seq > 8",
+        "DELETE FROM audit_records WHERE seq > 8",
+        "UPDATE audit_head SET seq = 8, hash = :hash, mac = :mac",
+        hash=eight["hash"], mac=eight["mac"],
+    )  # fmt: skip
+    assert found(await verify(ten)) == {(8, "head")}
+
+
+async def test_a_tail_cut_back_past_a_seal_is_reported_by_the_seal(ten: AuditStore) -> None:
+    await tamper(ten, "DELETE FROM audit_subjects WHERE seq > 6", "DELETE FROM audit_records WHERE seq > 6")
+    report = found(await verify(ten))
+    assert {(8, "truncated"), (7, "truncated"), (10, "truncated")} <= report
+
+
+async def test_a_seal_signed_with_a_key_of_the_intruders_own_is_refused(ten: AuditStore) -> None:
+    from joserfc.jwk import ECKey
+
+    from hub.audit.seals import SEAL_TYP
+    from hub.oauth import jws
+
+    key = ECKey.generate_key("P-256")
+    last = await row(ten, 10)
+    claims = {"seq": 10, "hash": last["hash"], "sealed_at": "2026-11-26T00:00:00.000000Z"}
+    signature = jws.sign({"typ": SEAL_TYP, "kid": "intruder"}, claims, key)
+    await tamper(
+        ten,
+        "INSERT INTO audit_seals (seq, hash, sealed_at, kid, signature) "
+        "VALUES (10, :hash, :at, 'intruder', :sig)",
+        hash=last["hash"], at=claims["sealed_at"], sig=signature,
+    )  # fmt: skip
+    assert found(await verify(ten)) == {(10, "seal")}
+
+
+async def test_a_deleted_subject_index_row_is_reported(ten: AuditStore) -> None:
+    await tamper(ten, "DELETE FROM audit_subjects WHERE seq = 2")
+    assert found(await verify(ten)) == {(2, "index")}
+
+
+def _record(values: dict[str, object]) -> dict[str, object]:
+    names = ("request_id", "time", "client_id", "department", "end_user", "purpose", "case_number",
+             "operation_name", "operation_hash", "subjects")  # fmt: skip
+    subjects = values["subjects"]
+    if isinstance(subjects, str):
+        import json
+
+        subjects = json.loads(subjects)
+    return {name: (subjects if name == "subjects" else values[name]) for name in names}
+
+
+def _values(item: Disclosure) -> dict[str, object]:
+    import json
+
+    values = item.as_dict()
+    return {**values, "subjects": json.dumps(values["subjects"], ensure_ascii=False)}

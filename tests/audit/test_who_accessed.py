@@ -1,0 +1,53 @@
+"""Auditors' question: who accessed this enterprise's or this person's data, when and why."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from hub.audit import AuditStore, who_accessed
+from hub.identifiers.errors import InvalidIdentifier
+from tests.audit.conftest import enterprise_uscc, fill, person_id
+
+
+async def test_an_enterprise_sees_each_disclosure_of_its_data_oldest_first(store: AuditStore) -> None:
+    await fill(store, 12)
+    accesses = await who_accessed(store, enterprise_uscc(2))
+    assert [a.seq for a in accesses] == [2, 7, 12]
+    first = accesses[0]
+    assert (first.client_id, first.department, first.purpose) == ("market-a1", "market", "许可审批")
+    assert first.case_number == "CASE-2026-00002" and first.end_user == "officer-2"
+    assert first.fields == {"name": "allow", "legalRep": "mask"}
+    assert first.time.endswith("Z")
+
+
+async def test_a_person_is_found_by_id_number_through_the_keyed_hash(store: AuditStore) -> None:
+    await fill(store, 9)
+    assert person_id(0).endswith("X")
+    accesses = await who_accessed(store, person_id(0).lower())  # the X check character typed as x
+    assert [a.seq for a in accesses] == [3, 6, 9]
+    assert all(a.fields == {"name": "mask", "phone": "deny"} for a in accesses)
+
+
+async def test_a_subject_nobody_accessed_has_an_empty_answer(store: AuditStore) -> None:
+    await fill(store, 3)
+    assert await who_accessed(store, enterprise_uscc(4000)) == []
+
+
+async def test_a_malformed_identifier_is_refused_not_searched(store: AuditStore) -> None:
+    with pytest.raises(InvalidIdentifier):
+        await who_accessed(store, "330102198001010019")  # wrong check character
+
+
+async def test_the_lookup_reads_the_subject_index_not_the_whole_log(store: AuditStore) -> None:
+    await fill(store, 20)
+    subject = store.pseudonyms.enterprise(enterprise_uscc(1))
+    query = "SELECT seq FROM audit_subjects WHERE subject = :subject ORDER BY seq"
+    async with store.engine.connect() as conn:
+        if not store.sqlite:
+            await conn.execute(text("SET enable_seqscan = off"))  # a 20-row table would be scanned anyway
+        explain = "EXPLAIN QUERY PLAN" if store.sqlite else "EXPLAIN"
+        rows = await conn.execute(text(f"{explain} {query}"), {"subject": subject})
+        plan = " ".join(str(r[-1]) for r in rows)
+    assert "ix_audit_subjects_subject_seq" in plan or "pk_audit_subjects" in plan, plan
+    assert "SCAN audit_subjects" not in plan and "Seq Scan" not in plan, plan
