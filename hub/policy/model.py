@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.policy.masks import Masker
@@ -52,10 +52,12 @@ class TypePolicy:
     fields: Mapping[str, FieldPolicy]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Policies:
     """Every type's policy, the scopes the policy files declare, and the full catalogue."""
 
     types: Mapping[str, TypePolicy]
     declared_scopes: Mapping[str, str]
     catalogue: frozenset[str]
+    # (scopes, purpose, type) -> decisions; filled by hub.policy.decide, never shared across types.
+    decisions: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
