@@ -67,6 +67,8 @@ class Settings:
     dpop_nonce: bool = False
     # "memory" (one process) or a redis:// URL: DPoP proof and client assertion jti replay cache.
     replay_cache_url: str = "memory"
+    # Production with the in-process replay cache must declare that one process serves (HUB_SINGLE_PROCESS).
+    single_process: bool = False
     # Development only: /graphql without a token (the embedded demo). Production refuses it.
     anonymous_access: bool = False
 
@@ -120,6 +122,7 @@ _ENV_FIELDS = {
     "HUB_ACCESS_TOKEN_MINUTES": "access_token_minutes",
     "HUB_DPOP_NONCE": "dpop_nonce",
     "HUB_REPLAY_CACHE_URL": "replay_cache_url",
+    "HUB_SINGLE_PROCESS": "single_process",
     "HUB_ANONYMOUS_ACCESS": "anonymous_access",
 }
 
@@ -156,7 +159,7 @@ def _convert(name: str, value: Any) -> Any:
             return int(value)
         if name in ("demo_data_dir", "bindings_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
-        if name in ("dpop_nonce", "anonymous_access"):
+        if name in ("dpop_nonce", "anonymous_access", "single_process"):
             return value if isinstance(value, bool) else _bool(str(value))
         if name in ("graphiql", "introspection"):
             return value if isinstance(value, bool) or value is None else _bool(str(value))

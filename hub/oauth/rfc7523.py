@@ -14,7 +14,6 @@ from typing import Any
 from hub.oauth import jws
 from hub.oauth.clock import Clock
 from hub.oauth.errors import InvalidClient
-from hub.oauth.replay import ReplayCache
 from hub.store import ClientRecord, ClientStore
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -26,9 +25,8 @@ SKEW = 30
 
 
 class ClientAuthenticator:
-    def __init__(self, registry: ClientStore, replay: ReplayCache, issuer: str, clock: Clock) -> None:
+    def __init__(self, registry: ClientStore, issuer: str, clock: Clock) -> None:
         self._registry = registry
-        self._replay = replay
         self._issuer = issuer
         self._clock = clock
 
@@ -83,5 +81,6 @@ class ClientAuthenticator:
             raise InvalidClient("client assertion: not yet valid (nbf)")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
             raise InvalidClient("client assertion: jti must be a string of 8-128 characters")
-        if not await self._replay.first_use(f"assertion:{client.client_id}:{jti}", exp - now + SKEW):
+        # Recorded in the registry database, not a per-process cache: every replica shares it.
+        if not await self._registry.first_use_assertion(client.client_id, jti, exp + SKEW, now):
             raise InvalidClient("client assertion: this jti was already used")

@@ -58,6 +58,11 @@ def check_production(settings: Settings) -> None:
         raise SettingsError("production needs HUB_ISSUER, the hub's https:// URL (the OAuth issuer)")
     if not settings.database_url:
         raise SettingsError("production needs HUB_DATABASE_URL (the registry, e.g. postgresql+asyncpg://...)")
+    if settings.replay_cache_url == "memory" and not settings.single_process:
+        raise SettingsError(
+            "production needs HUB_REPLAY_CACHE_URL=redis://... (the DPoP replay cache every replica shares), "
+            "or HUB_SINGLE_PROCESS=true to declare that exactly one hub process serves this registry"
+        )
 
 
 class AuthorizationServer:
@@ -92,7 +97,7 @@ class AuthorizationServer:
         tokens = AccessTokens(
             keyring, self.issuer, self.resource, settings.access_token_minutes * 60, self.clock
         )
-        clients = ClientAuthenticator(registry, replay, self.issuer, self.clock)
+        clients = ClientAuthenticator(registry, self.issuer, self.clock)
         return Parts(
             engine,
             registry,

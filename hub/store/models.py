@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, MetaData, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, MetaData, PrimaryKeyConstraint, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -63,4 +63,18 @@ class RevokedToken(Base):
 
     jti: Mapped[str] = mapped_column(String(128), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class UsedAssertion(Base):
+    """A client assertion's jti, kept until the assertion expires: single use across every replica."""
+
+    __tablename__ = "used_assertions"
+    __table_args__ = (
+        PrimaryKeyConstraint("client_id", "jti"),
+        Index("ix_used_assertions_expires_at", "expires_at"),
+    )
+
+    client_id: Mapped[str] = mapped_column(String(64))
+    jti: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[int] = mapped_column(BigInteger)

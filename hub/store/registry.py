@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from hub.oauth.rfc7638 import UnacceptableKey, public_jwk
-from hub.store.models import Client, Department, RevokedToken
+from hub.store.models import Client, Department, RevokedToken, UsedAssertion
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 STATUSES = ("active", "disabled")
@@ -62,6 +63,8 @@ class ClientStore(Protocol):
     async def revoke_token(self, jti: str, client_id: str, expires_at: int) -> None: ...
 
     async def is_revoked(self, jti: str) -> bool: ...
+
+    async def first_use_assertion(self, client_id: str, jti: str, expires_at: int, now: int) -> bool: ...
 
 
 def _record(row: Client) -> ClientRecord:
@@ -173,6 +176,20 @@ class Registry:
     async def is_revoked(self, jti: str) -> bool:
         async with self._sessions() as session:
             return await session.get(RevokedToken, jti) is not None
+
+    async def first_use_assertion(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
+        """True the first time (client_id, jti) is presented, False on every reuse, whichever replica saw it.
+
+        The unique key on (client_id, jti) makes the first use atomic in the shared database; rows
+        are kept until their assertion has expired (``expires_at``), then pruned by later inserts.
+        """
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now))
+                session.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
 
     @staticmethod
     async def _row(session: Any, client_id: str) -> Client:

@@ -65,12 +65,13 @@ async def oauth_postgres_url(postgres_url: str) -> AsyncIterator[str]:
 
 
 def production_settings(database_url: str, demo_data_dir: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("single_process", True)  # one in-process hub per test, declared as production requires
+    overrides.setdefault("key_encryption_key", new_key_encryption_key())
     return load_settings(
         environment="production",
         issuer=ISSUER,
         database_url=database_url,
         demo_data_dir=demo_data_dir,
-        key_encryption_key=new_key_encryption_key(),
         **overrides,
     )
 
