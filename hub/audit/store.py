@@ -22,6 +22,7 @@ from hub.audit.chain import AuditKeys, link
 from hub.audit.records import Disclosure, Pseudonyms, canonical, now_iso
 from hub.audit.seals import Seal, write_seal
 from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
+from hub.store.sealing import SealError
 
 HEAD_ID = 1
 
@@ -61,7 +62,7 @@ class AuditStore:
                 if self.seal_every is not None and seq % self.seal_every == 0:
                     await self._seal(conn)
                 return seq
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, SealError) as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
 
     async def seal(self) -> Seal | None:

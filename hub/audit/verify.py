@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
 from hub.audit.records import canonical_json
-from hub.audit.seals import check_seal, seals, trusted_keys
+from hub.audit.seals import Seal, check_seal, seals, trusted_keys
 from hub.audit.store import HEAD_ID, AuditStore
 from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
 
@@ -64,20 +64,32 @@ def recompute(row: Row[Any]) -> str:
 
 
 async def verify(store: AuditStore) -> Report:
-    """Check the whole log, read in one transaction (a consistent snapshot)."""
+    """Check the whole log while the hub goes on appending to it.
+
+    What vouches for records (head, seals) is read before the records, and the subject index
+    after them, so an append landing mid-check is never mistaken for a cut tail or a stray index
+    row; on PostgreSQL the whole check also reads one snapshot (repeatable read).
+    """
     report = Report()
     async with store.engine.connect() as conn:
-        hashes = await _check_rows(conn, store.keys, report)
-        await _check_index(conn, report)
-        await _check_head(conn, store.keys, report)
-        await _check_seals(conn, store.keys, hashes, report)
+        if not store.sqlite:
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        head = await _head(conn)
+        sealed, keys = await seals(conn), await trusted_keys(conn, store.keys.sealer)
+        rows = await _check_rows(conn, store.keys, report)
+        await _check_index(conn, rows, report)
+        if _initial(head) and rows:  # the first records landed since: check the head they made
+            head, vouching = await _head(conn), False
+        else:
+            vouching = True
+    _check_head(head, store.keys, report, vouching=vouching)
+    _check_seals(sealed, keys, {row.seq: row.hash for row in rows}, report)
     report.findings.sort(key=lambda f: (f.seq, f.kind))
     return report
 
 
-async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) -> dict[int, str]:
+async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) -> Sequence[Row[Any]]:
     rows = (await conn.execute(select(AuditRecordRow).order_by(AuditRecordRow.seq))).all()
-    hashes = {row.seq: row.hash for row in rows}
     positions = chain_positions([row for row in rows if keys.row_mac_ok(row.hash, row.mac)])
     expected, prev_hash, prev_forged = 1, GENESIS, False
     for row in rows:
@@ -89,7 +101,7 @@ async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) ->
             _misplaced(row, positions, report)
         expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
     report.records, report.last_seq = len(rows), expected - 1
-    return hashes
+    return rows
 
 
 def chain_positions(rows: Sequence[Row[Any]]) -> dict[str, int]:
@@ -133,41 +145,51 @@ def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None
         report.add(row.seq, "deleted", "the record that preceded this one in the chain is gone")
 
 
-async def _check_index(conn: AsyncConnection, report: Report) -> None:
+async def _check_index(conn: AsyncConnection, rows: Sequence[Row[Any]], report: Report) -> None:
     indexed: dict[int, set[str]] = defaultdict(set)
-    for seq, subject in await conn.execute(select(AuditSubjectRow.seq, AuditSubjectRow.subject)):
+    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject).where(AuditSubjectRow.seq <= report.last_seq)
+    for seq, subject in await conn.execute(query):
         indexed[seq].add(subject)
-    rows = await conn.execute(select(AuditRecordRow.seq, AuditRecordRow.subjects))
-    for seq, subjects in rows:
-        expected = {s["subject"] for s in subjects}
-        if indexed.pop(seq, set()) != expected:
-            report.add(seq, "index", "the subject index does not match the record's subjects")
+    for row in rows:
+        if indexed.pop(row.seq, set()) != {s["subject"] for s in row.subjects}:
+            report.add(row.seq, "index", "the subject index does not match the record's subjects")
     for seq in indexed:
         report.add(seq, "index", "subject index rows for a record that does not exist")
 
 
-async def _check_head(conn: AsyncConnection, keys: AuditKeys, report: Report) -> None:
-    head = (await conn.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID))).first()
+async def _head(conn: AsyncConnection) -> Row[Any] | None:
+    return (await conn.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID))).first()
+
+
+def _initial(head: Row[Any] | None) -> bool:
+    """The head as the migration made it, before any append (it has no MAC: no key was at hand)."""
+    return head is not None and head.seq == 0 and head.hash == GENESIS and head.mac is None
+
+
+def _check_head(head: Row[Any] | None, keys: AuditKeys, report: Report, *, vouching: bool) -> None:
+    """The head read before the records vouches for them (``vouching``); one read after may be ahead."""
     if head is None:
         report.add(0, "head", "the head row is missing")
-        return
-    if head.seq == 0 and head.mac is None and report.last_seq == 0:
+    elif _initial(head) and report.last_seq == 0:
         return  # a log nothing was ever appended to
-    if not keys.head_mac_ok(head.seq, head.hash, head.mac):
+    elif not keys.head_mac_ok(head.seq, head.hash, head.mac):
         report.add(head.seq, "head", "the head row is not one the hub wrote")
-    elif head.seq > report.last_seq:
+    elif vouching and head.seq > report.last_seq:
         for seq in range(report.last_seq + 1, head.seq + 1):
             detail = f"the head vouches for seq {head.seq}; the log ends at {report.last_seq}"
             report.add(seq, "truncated", detail)
 
 
-async def _check_seals(
-    conn: AsyncConnection, keys: AuditKeys, hashes: dict[int, str], report: Report
+def _check_seals(
+    sealed: list[Seal],
+    keys: tuple[dict[str, dict[str, Any]], list[str]],
+    hashes: dict[int, str],
+    report: Report,
 ) -> None:
-    trusted, forged = await trusted_keys(conn, keys.sealer)
+    trusted, forged = keys
     for kid in forged:
         report.add(0, "seal", f"seal key {kid!r} was not made by this hub")
-    for seal in await seals(conn):
+    for seal in sealed:
         report.seals += 1
         problem = check_seal(seal, trusted)
         if problem is not None:

@@ -1,7 +1,7 @@
 """A hub process that only appends: ``python -m tests.audit.appender URL KEK COUNT LABEL START``.
 
 Waits until the Unix time START (so two of them begin together), appends COUNT disclosures and
-prints the seqs it was given as JSON.
+prints, as JSON, the seqs it was given and when it began and finished appending.
 """
 
 from __future__ import annotations
@@ -10,15 +10,18 @@ import asyncio
 import json
 import sys
 import time
+from typing import Any
 
 from tests.audit.conftest import disclosure, make_store
 
 
-async def append(url: str, key_encryption_key: str, count: int, label: str, start: float) -> list[int]:
+async def append(url: str, key_encryption_key: str, count: int, label: str, start: float) -> dict[str, Any]:
     store = make_store(url, key_encryption_key, seal_every=7)
     try:
         await asyncio.sleep(max(0.0, start - time.time()))
-        return [await store.append(disclosure(store, n, client=f"{label}-proc")) for n in range(count)]
+        began = time.time()
+        seqs = [await store.append(disclosure(store, n, client=f"{label}-proc")) for n in range(count)]
+        return {"seqs": seqs, "began": began, "finished": time.time()}
     finally:
         await store.engine.dispose()
 

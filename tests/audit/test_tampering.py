@@ -9,7 +9,7 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from hub.audit import AuditStore, Report, canonical, link, verify
+from hub.audit import GENESIS, AuditStore, Report, canonical, link, verify
 from hub.audit.records import Disclosure
 from tests.audit.conftest import disclosure, fill
 
@@ -153,6 +153,11 @@ async def test_a_tail_cut_with_the_head_rolled_back_is_still_reported(ten: Audit
         hash=eight["hash"], mac=eight["mac"],
     )  # fmt: skip
     assert found(await verify(ten)) == {(8, "head")}
+
+
+async def test_a_head_reset_to_its_state_before_any_append_is_reported(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_head SET seq = 0, hash = :genesis, mac = NULL", genesis=GENESIS)
+    assert found(await verify(ten)) == {(0, "head")}
 
 
 async def test_a_tail_cut_back_past_a_seal_is_reported_by_the_seal(ten: AuditStore) -> None:
