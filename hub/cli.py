@@ -40,13 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hub.commands import cache, demo, federation, graphiql, operations, registry, serve
+    from hub.commands import audit, cache, demo, federation, graphiql, operations, registry, serve
 
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, graphiql, cache, federation, operations, registry):
+    for module in (demo, serve, graphiql, cache, federation, operations, registry, audit):
         module.register(commands)
     return parser
 

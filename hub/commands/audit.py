@@ -1,0 +1,88 @@
+"""``hub audit``: the auditors' tools over the disclosure log (read-only, except for sealing).
+
+hub audit verify        recompute the chain, check MACs, head and seals; exit 1 on any tampering
+hub audit seal          sign a seal over the latest record now
+hub audit who SUBJECT   who accessed an enterprise (USCC) or a person (ID number): when, who, why
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from hub.audit import AuditKeys, AuditStore, verify, who_accessed
+from hub.identifiers.errors import InvalidIdentifier
+from hub.settings import load_settings
+from hub.store import Sealer, connect, migrate
+
+Action = Callable[[argparse.Namespace, AuditStore], Awaitable[int]]
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "audit",
+        help="verify, seal and query the disclosure log",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
+    sub = parser.add_subparsers(metavar="ACTION", required=True)
+    _add(sub, "verify", _verify, "check the whole log for tampering")
+    _add(sub, "seal", _seal, "seal the latest record now")
+    who = _add(sub, "who", _who, "who accessed a subject's data")
+    who.add_argument("subject", help="an enterprise's USCC or a person's ID number")
+
+
+def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.set_defaults(run=lambda args: asyncio.run(_with_store(args, action)))
+    return parser
+
+
+async def _with_store(args: argparse.Namespace, action: Action) -> int:
+    settings = load_settings(args.config)
+    keys = AuditKeys.from_sealer(Sealer.from_settings(settings))
+    engine = connect(settings.registry_url)
+    try:
+        await migrate(engine)
+        return await action(args, AuditStore(engine, keys))
+    finally:
+        await engine.dispose()
+
+
+async def _verify(args: argparse.Namespace, store: AuditStore) -> int:
+    report = await verify(store)
+    print(f"{report.records} records (last seq {report.last_seq}), {report.seals} seals")
+    for finding in report.findings:
+        print(f"  seq {finding.seq}: {finding.kind}: {finding.detail}")
+    print("intact" if report.intact else f"TAMPERED: {len(report.findings)} findings")
+    return 0 if report.intact else 1
+
+
+async def _seal(args: argparse.Namespace, store: AuditStore) -> int:
+    seal = await store.seal()
+    if seal is None:
+        print("the log is empty: nothing to seal")
+        return 0
+    print(f"sealed seq {seal.seq} hash {seal.hash} with key {seal.kid} at {seal.sealed_at}")
+    return 0
+
+
+async def _who(args: argparse.Namespace, store: AuditStore) -> int:
+    try:
+        accesses = await who_accessed(store, args.subject)
+    except InvalidIdentifier as exc:
+        print(f"hub audit: {exc}")
+        return 2
+    for access in accesses:
+        case = access.case_number or "-"
+        fields = ", ".join(f"{name}={decision}" for name, decision in sorted(access.fields.items()))
+        print(
+            f"{access.time}  {access.department}/{access.client_id}  user {access.end_user or '-'}  "
+            f"purpose {access.purpose}  case {case}  {access.operation_name or '-'}  fields: {fields}"
+        )
+    print(f"{len(accesses)} disclosures")
+    return 0
