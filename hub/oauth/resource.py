@@ -4,7 +4,8 @@ An ``Authenticator`` (``hub.auth``): the token comes in ``Authorization: DPoP <t
 the query string or the body, never as ``Bearer``: RFC 9449 section 7.1), with exactly one DPoP
 proof for this request whose key is the token's ``cnf.jkt`` and whose ``ath`` is the token's
 hash. The token must be live (signed, in date, not revoked, its client active) and carry at
-least one scope of the catalogue. The calling system states who and why in headers:
+least one scope of the catalogue that its client is still allowed (checked per request). The
+calling system states who and why in headers:
 
 - ``X-Hub-End-User``: the end user the system acts for (1-64 of ``A-Z a-z 0-9 . _ @ : -``);
 - ``X-Hub-Purpose``: the declared purpose (1-64 of ``a-z 0-9 . _ -``);
@@ -55,9 +56,11 @@ class ResourceServer:
         jkt = await parts.dpop.verify(request.headers.getlist("dpop"), request.method, htu, token)
         if jkt != claims["cnf"]["jkt"]:
             raise InvalidDPoPProof("the DPoP proof's key is not the key the token is bound to (cnf.jkt)")
-        scopes = frozenset(claims["scope"].split()) & self._server.catalogue
+        # What the token carries, narrowed to what the client is allowed now (an operator may have
+        # removed scopes since the token was issued) and to what the catalogue still holds.
+        scopes = frozenset(claims["scope"].split()) & client.scopes & self._server.catalogue
         if not scopes:
-            raise InsufficientScope("the token carries no scope of the catalogue")
+            raise InsufficientScope("the token carries no scope this client is currently allowed")
         return Caller(
             client_id=client.client_id,
             department=client.department,

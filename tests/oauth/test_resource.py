@@ -283,3 +283,14 @@ async def test_a_token_that_outlives_what_the_hub_issues_is_refused(
     claims = claims_of(session.token)
     forged = await forge(oauth, session.token, exp=claims["iat"] + 86_400)
     assert "lifetime" in refused(await oauth.graphql(forged, session.dpop_key), 401, "invalid_token")
+
+
+async def test_a_token_loses_the_scopes_an_operator_removes_from_its_client(
+    oauth: OAuthHub, session: Session
+) -> None:
+    """The token's scopes are narrowed to the client's current scopes on every request."""
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
+    await (await oauth.registry()).set_scopes(session.client.client_id, set())
+    response = await oauth.graphql(session.token, session.dpop_key)
+    assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
