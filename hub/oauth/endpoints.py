@@ -6,6 +6,7 @@ tokens, introspection results and even errors are never cached by anything in be
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,6 +22,7 @@ from hub.oauth.rfc8414 import metadata
 from hub.oauth.server import AuthorizationServer, Parts
 
 MAX_BODY = 64_000
+log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 Core = Callable[[Parts], Callable[[OAuthRequest], Awaitable[tuple[int, dict[str, Any], dict[str, str]]]]]
 
@@ -44,6 +46,10 @@ class OAuthEndpoint:
             extra = {"DPoP-Nonce": exc.nonce} if isinstance(exc, UseDPoPNonce) else {}
             body = {"error": exc.error, "error_description": exc.description}
             return JSONResponse(body, exc.status, headers={**NO_STORE, **extra})
+        except Exception:  # a bug or an outage: a generic answer, still never cached, details in the log
+            log.exception("OAuth endpoint %s failed", self._url)
+            body = {"error": "server_error", "error_description": "the server could not answer this request"}
+            return JSONResponse(body, 500, headers=NO_STORE)
         return JSONResponse(body, status, headers={**NO_STORE, **headers})
 
     async def _read(self, request: Request) -> OAuthRequest:

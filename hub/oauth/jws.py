@@ -19,6 +19,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 ALGORITHM = "ES256"
+# The longest compact JWS the hub reads (access tokens, DPoP proofs, client assertions are all far
+# shorter): a bound on the work any token makes before its signature is checked.
+MAX_COMPACT = 8192
 KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
 
 
@@ -29,12 +32,14 @@ class JWSRejected(ValueError):
 def _segment(text: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested too deeply
         raise JWSRejected("not a compact JWS (a segment is not base64url JSON)") from None
 
 
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims, unverified: only to find which key to verify with."""
+    if isinstance(token, str) and len(token) > MAX_COMPACT:
+        raise JWSRejected(f"a compact JWS is at most {MAX_COMPACT} characters here")
     pieces = token.split(".") if isinstance(token, str) else []
     if len(pieces) != 3 or not pieces[0] or not pieces[1]:
         raise JWSRejected("not a compact JWS (header.payload.signature)")
@@ -68,7 +73,7 @@ def verify(token: str, jwk: dict[str, Any]) -> None:
     """Check the signature with the given public JWK (header rules must already have passed)."""
     try:
         jws.deserialize_compact(token, ECKey.import_key(jwk), algorithms=[ALGORITHM])
-    except (JoseError, ValueError, TypeError) as exc:
+    except (JoseError, ValueError, TypeError, RecursionError) as exc:
         raise JWSRejected(f"the signature does not verify ({exc.__class__.__name__})") from None
 
 
