@@ -23,6 +23,12 @@ ALGORITHM = "ES256"
 # shorter): a bound on the work any token makes before its signature is checked.
 MAX_COMPACT = 8192
 KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
+# Registered JWS algorithm names (RFC 7518, RFC 8037, RFC 8812): a refusal may name one of these,
+# never an arbitrary value from the header.
+NAMED_ALGORITHMS = frozenset(
+    {"none", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256",
+     "PS384", "PS512", "EdDSA", "Ed25519", "Ed448", "ES256K"}
+)
 
 
 class JWSRejected(ValueError):
@@ -50,15 +56,19 @@ def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def check_header(header: dict[str, Any], *, typ: str | None, key_header: str | None = None) -> None:
-    if header.get("alg") != ALGORITHM:
-        raise JWSRejected(f"alg {header.get('alg')!r} is not accepted; only {ALGORITHM}")
+    # The descriptions never quote the header's values: they are the sender's, of any length and
+    # any characters, and the descriptions travel in WWW-Authenticate.
+    alg = header.get("alg")
+    if alg != ALGORITHM:
+        named = f"alg {alg!r}" if isinstance(alg, str) and alg in NAMED_ALGORITHMS else "this alg"
+        raise JWSRejected(f"{named} is not accepted; only {ALGORITHM}")
     if "crit" in header:
         raise JWSRejected("a crit header names extensions the hub does not understand")
     carried = sorted(KEY_HEADERS.intersection(header) - {key_header})
     if carried:
         raise JWSRejected(f"header keys are not accepted here: {', '.join(carried)}")
     if typ is not None and normal_typ(header.get("typ")) != typ:
-        raise JWSRejected(f"typ must be {typ!r}, not {header.get('typ')!r}")
+        raise JWSRejected(f"typ must be {typ!r}")
 
 
 def normal_typ(value: Any) -> str | None:

@@ -115,7 +115,14 @@ def _refusal(exc: OAuthError) -> AccessRefused:
     if isinstance(exc, _Missing):
         challenge = 'DPoP algs="ES256"'
     else:
-        description = exc.description.replace("\\", "").replace('"', "'")
+        description = _quotable(exc.description)
         challenge = f'DPoP error="{exc.error}", error_description="{description}", algs="ES256"'
     headers = {"DPoP-Nonce": exc.nonce} if isinstance(exc, UseDPoPNonce) else {}
     return AccessRefused(status, exc.error, exc.description, challenge, headers)
+
+
+def _quotable(text: str, limit: int = 100) -> str:
+    """A description safe inside a quoted challenge parameter: printable ASCII without quote or
+    backslash (RFC 6750 3: error_description is %x20-21 / %x23-5B / %x5D-7E), at most ``limit``."""
+    kept = "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+    return kept if len(kept) <= limit else kept[: limit - 3] + "..."

@@ -42,7 +42,7 @@ class ClientAuthenticator:
         except jws.JWSRejected as exc:
             raise InvalidClient(f"client assertion: {exc}") from None
         if jws.normal_typ(header.get("typ")) not in ASSERTION_TYPES:
-            raise InvalidClient(f"client assertion: typ {header.get('typ')!r} is not a client assertion")
+            raise InvalidClient("client assertion: its typ is not that of a client assertion")
         client = await self._client_of(claims, form.get("client_id"))
         kid = header.get("kid")
         key = client.key(kid) if isinstance(kid, str) else None

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from hub.oauth import jws
-from tests.oauth.conftest import TOKEN_URL, OAuthHub, Session, refused
+from hub.client import new_client_key
+from tests.oauth.conftest import RESOURCE, TOKEN_URL, OAuthHub, Session, proof, refused
 
 
 def _b64(data: bytes) -> str:
@@ -93,3 +94,42 @@ async def test_an_unexpected_error_at_an_oauth_endpoint_is_a_generic_500_with_no
     assert response.status_code == 500 and response.json()["error"] == "server_error"
     assert response.headers["cache-control"] == "no-store"
     assert "hunter2" not in response.text
+
+
+def _reheadered(token: str, **header: Any) -> str:
+    """The token with header values changed (the signature no longer matters: the header is refused)."""
+    head, claims = jws.parts(token)
+    signing_input = f"{_b64(json.dumps({**head, **header}).encode())}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(bytes(64))}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"alg": "\u4e2d\u6587"}, {"typ": "\u4e2d\u6587"}, {"alg": "A" * 3000}, {"typ": "t" * 3000}],
+    ids=["non-latin-1 alg", "non-latin-1 typ", "long alg", "long typ"],
+)
+async def test_header_values_are_never_echoed_into_www_authenticate(
+    oauth: OAuthHub, session: Session, header: dict[str, str]
+) -> None:
+    forged = _reheadered(session.token, **header)
+    assert len(forged) <= jws.MAX_COMPACT
+    response = await oauth.graphql(forged, session.dpop_key)
+    refused(response, 401, "invalid_token")
+    challenge = response.headers["www-authenticate"]
+    assert len(challenge) < 250 and challenge.isascii()
+    value = next(iter(header.values()))
+    assert value[:20] not in challenge and value[:20] not in response.json()["error_description"]
+
+
+async def test_a_dpop_proof_typ_is_never_echoed_into_www_authenticate(oauth: OAuthHub, session: Session) -> None:
+    bad = _reheadered(proof(new_client_key(), "POST", RESOURCE, session.token), typ="\u00e9" + "x" * 3000)
+    response = await oauth.graphql(session.token, None, DPoP=bad)
+    refused(response, 401, "invalid_dpop_proof")
+    assert len(response.headers["www-authenticate"]) < 250 and "xxxxxxxxxx" not in response.text
+
+
+async def test_a_client_assertion_typ_is_never_echoed(oauth: OAuthHub) -> None:
+    client = await oauth.register()
+    assertion = oauth.assertion(client, header={"typ": "x" * 3000})
+    response = await oauth.token_response(oauth.token_form(client, assertion))
+    assert response.status_code == 401 and "xxxxxxxxxx" not in response.text
