@@ -133,3 +133,41 @@ async def test_a_client_assertion_typ_is_never_echoed(oauth: OAuthHub) -> None:
     assertion = oauth.assertion(client, header={"typ": "x" * 3000})
     response = await oauth.token_response(oauth.token_form(client, assertion))
     assert response.status_code == 401 and "xxxxxxxxxx" not in response.text
+
+
+async def test_a_streamed_body_without_content_length_is_refused_before_it_is_read_whole(
+    oauth: OAuthHub,
+) -> None:
+    sent = 0
+
+    async def body() -> Any:
+        nonlocal sent
+        yield b"a="
+        for _ in range(256):  # 4 MB in 16 KB chunks, no Content-Length (chunked)
+            sent += 1
+            yield b"x" * 16_384
+
+    response = await oauth.http.post(
+        TOKEN_URL, content=body(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert "too large" in response.json()["error_description"]
+    assert response.headers["cache-control"] == "no-store"
+    assert sent < 16, f"{sent} chunks of 16 KB read for a 64 KB limit"
+
+
+async def test_a_declared_content_length_over_the_limit_is_refused_before_reading(oauth: OAuthHub) -> None:
+    sent = 0
+
+    async def body() -> Any:
+        nonlocal sent
+        sent += 1
+        yield b"a=b"
+
+    response = await oauth.http.post(
+        TOKEN_URL,
+        content=body(),
+        headers={"content-type": "application/x-www-form-urlencoded", "content-length": "100000000"},
+    )
+    assert response.status_code == 400 and "too large" in response.json()["error_description"]
+    assert sent == 0
