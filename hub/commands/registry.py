@@ -6,6 +6,7 @@ hub registry keygen PATH                          a client key pair: PATH (priva
 hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json --scope SCOPE ...
 hub registry list
 hub registry disable CLIENT_ID | enable CLIENT_ID
+hub registry disable-department NAME | enable-department NAME   (all its clients, their tokens die)
 hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ...)
 hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
 hub registry rotate-signing-keys                  next -> active -> retired
@@ -53,6 +54,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     _add(sub, "list", _list, "list departments and clients")
     for name, status in (("disable", "disabled"), ("enable", "active")):
         _add(sub, name, _status(status), f"{name} a client").add_argument("client_id")
+    for name, status in (("disable-department", "disabled"), ("enable-department", "active")):
+        verb = name.split("-")[0]
+        _add(sub, name, _department_status(status), f"{verb} a department and all its clients").add_argument(
+            "name"
+        )
     add_key = _add(sub, "add-key", _add_key, "add a public key to a client (rotation)")
     add_key.add_argument("client_id")
     add_key.add_argument("--jwk", type=Path, required=True)
@@ -119,7 +125,8 @@ async def _add_client(args: argparse.Namespace, settings: Settings, registry: Re
 
 async def _list(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     for department in await registry.departments():
-        print(f"{department.name}: {department.title}")
+        suffix = "" if department.status == "active" else f"  ({department.status})"
+        print(f"{department.name}: {department.title}{suffix}")
         for client in await registry.clients(department.name):
             kids = ", ".join(k["kid"] for k in client.keys)
             print(f"  {client.client_id}  {client.status}  {client.name}  keys: {kids}")
@@ -131,6 +138,15 @@ def _status(status: str) -> Action:
     async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
         client = await registry.set_status(args.client_id, status)
         print(f"{client.client_id} is {client.status}")
+        return 0
+
+    return run
+
+
+def _department_status(status: str) -> Action:
+    async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+        department = await registry.set_department_status(args.name, status)
+        print(f"department {department.name} is {department.status}")
         return 0
 
     return run

@@ -117,8 +117,8 @@ class AuthorizationServer:
         if await parts.registry.is_revoked(claims["jti"]):
             raise InvalidToken("access token: revoked")
         client = await parts.registry.client(claims["client_id"])
-        if client is None or not client.active or claims["iat"] < client.tokens_valid_after:
-            raise InvalidToken("access token: its client is disabled")
+        if client is None or not client.active or claims["iat"] < client.cutoff:
+            raise InvalidToken("access token: its client or its department is disabled")
         return claims, client
 
     async def live_claims(self, token: str) -> dict[str, Any]:

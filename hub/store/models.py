@@ -30,6 +30,9 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
+    # Tokens of its clients issued before this instant are dead (set on disable), as for a client.
+    tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Client(Base):

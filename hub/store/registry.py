@@ -32,6 +32,7 @@ class RegistryError(ValueError):
 class DepartmentRecord:
     name: str
     title: str
+    status: str = "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,18 @@ class ClientRecord:
     keys: tuple[dict[str, Any], ...]
     scopes: frozenset[str]
     tokens_valid_after: int
+    # The client's department, as loaded with it: a disabled department disables all its clients.
+    department_status: str = "active"
+    department_tokens_valid_after: int = 0
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        return self.status == "active" and self.department_status == "active"
+
+    @property
+    def cutoff(self) -> int:
+        """Tokens issued before this instant are dead: the later of the client's and its department's."""
+        return max(self.tokens_valid_after, self.department_tokens_valid_after)
 
     def key(self, kid: str) -> dict[str, Any] | None:
         return next((k for k in self.keys if k["kid"] == kid), None)
@@ -67,7 +76,7 @@ class ClientStore(Protocol):
     async def first_use_assertion(self, client_id: str, jti: str, expires_at: int, now: int) -> bool: ...
 
 
-def _record(row: Client) -> ClientRecord:
+def _record(row: Client, department: Department | None = None) -> ClientRecord:
     return ClientRecord(
         row.client_id,
         row.department,
@@ -76,7 +85,13 @@ def _record(row: Client) -> ClientRecord:
         tuple(row.jwks["keys"]),
         frozenset(row.scopes),
         row.tokens_valid_after,
+        department.status if department is not None else "active",
+        department.tokens_valid_after if department is not None else 0,
     )
+
+
+def _with_department() -> Any:
+    return select(Client, Department).join(Department, Client.department == Department.name)
 
 
 class Registry:
@@ -89,13 +104,31 @@ class Registry:
         async with self._sessions.begin() as session:
             if await session.get(Department, name) is not None:
                 raise RegistryError(f"department {name!r} is already registered")
-            session.add(Department(name=name, title=title, created_at=int(time.time())))
+            session.add(
+                Department(
+                    name=name, title=title, created_at=int(time.time()), status="active", tokens_valid_after=0
+                )
+            )
         return DepartmentRecord(name, title)
 
     async def departments(self) -> list[DepartmentRecord]:
         async with self._sessions() as session:
             rows = await session.scalars(select(Department).order_by(Department.name))
-            return [DepartmentRecord(r.name, r.title) for r in rows]
+            return [DepartmentRecord(r.name, r.title, r.status) for r in rows]
+
+    async def set_department_status(self, name: str, status: str) -> DepartmentRecord:
+        """Disable or re-enable a department: every client of a disabled department is refused,
+        and the tokens its clients hold die (they stay dead after a re-enable)."""
+        if status not in STATUSES:
+            raise RegistryError(f"status must be one of {', '.join(STATUSES)}")
+        async with self._sessions.begin() as session:
+            row = await session.get(Department, name)
+            if row is None:
+                raise RegistryError(f"no department {name!r}")
+            if status == "disabled" and row.status != "disabled":
+                row.tokens_valid_after = int(time.time()) + 1
+            row.status = status
+        return DepartmentRecord(row.name, row.title, row.status)
 
     async def register_client(
         self, department: str, name: str, jwk: dict[str, Any], scopes: set[str] | frozenset[str]
@@ -118,16 +151,17 @@ class Registry:
         return _record(row)
 
     async def client(self, client_id: str) -> ClientRecord | None:
+        """The client with its department's status, in one query (read on every request)."""
         async with self._sessions() as session:
-            row = await session.get(Client, client_id)
-            return _record(row) if row is not None else None
+            found = (await session.execute(_with_department().where(Client.client_id == client_id))).first()
+            return _record(*found) if found is not None else None
 
     async def clients(self, department: str | None = None) -> list[ClientRecord]:
-        query = select(Client).order_by(Client.department, Client.client_id)
+        query = _with_department().order_by(Client.department, Client.client_id)
         if department is not None:
             query = query.where(Client.department == department)
         async with self._sessions() as session:
-            return [_record(r) for r in await session.scalars(query)]
+            return [_record(*found) for found in await session.execute(query)]
 
     async def set_status(self, client_id: str, status: str) -> ClientRecord:
         if status not in STATUSES:

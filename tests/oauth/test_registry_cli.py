@@ -47,6 +47,17 @@ def test_an_operator_registers_lists_disables_and_re_enables_a_client(
     assert run(capsys, "enable", client_id) == (0, f"{client_id} is active\n")
 
 
+def test_an_operator_disables_and_re_enables_a_department(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "add-department", "market", "--title", "Market Regulation")[0] == 0
+    assert run(capsys, "disable-department", "market") == (0, "department market is disabled\n")
+    assert "market: Market Regulation  (disabled)" in run(capsys, "list")[1]
+    assert run(capsys, "enable-department", "market") == (0, "department market is active\n")
+    code, out = run(capsys, "disable-department", "nowhere")
+    assert code == 1 and "no department 'nowhere'" in out
+
+
 def test_a_jwk_file_with_private_members_is_refused(
     operator_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -294,3 +294,32 @@ async def test_a_token_loses_the_scopes_an_operator_removes_from_its_client(
     response = await oauth.graphql(session.token, session.dpop_key)
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
+async def test_disabling_a_department_cuts_off_its_clients_tokens_and_issuance(
+    oauth: OAuthHub, session: Session
+) -> None:
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
+    registry = await oauth.registry()
+    await registry.set_department_status(session.client.department, "disabled")
+    assert "disabled" in refused(await oauth.graphql(session.token, session.dpop_key), 401, "invalid_token")
+    issuance = await oauth.token_response(oauth.token_form(session.client))
+    assert issuance.status_code == 401 and issuance.json()["error"] == "invalid_client"
+    await registry.set_department_status(session.client.department, "active")
+    # Re-enabled: tokens held before the disable stay dead, new ones work.
+    assert "disabled" in refused(await oauth.graphql(session.token, session.dpop_key), 401, "invalid_token")
+    oauth.server.clock.offset = 2  # past the cut-off second
+    try:
+        dpop_key = new_client_key()
+        fresh = await oauth.token(session.client, dpop_key)
+        assert (await oauth.graphql(fresh, dpop_key)).status_code == 200
+    finally:
+        oauth.server.clock.offset = 0
+
+
+async def test_disabling_one_department_leaves_another_departments_clients_alone(
+    oauth: OAuthHub, session: Session
+) -> None:
+    other = await oauth.register("ecology")
+    await (await oauth.registry()).set_department_status(other.department, "disabled")
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
