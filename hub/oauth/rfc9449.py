@@ -22,6 +22,10 @@ from hub.oauth.rfc7638 import UnacceptableKey, public_jwk, thumbprint
 PROOF_TYPE = "dpop+jwt"
 MAX_AGE = 60  # seconds a proof's iat may lie in the past
 SKEW = 5  # seconds it may lie in the future
+# A jti is remembered for as long as its proof could still pass the iat check: a proof dated SKEW
+# ahead stays acceptable SKEW + MAX_AGE seconds after its first use; 2 s more covers whole-second
+# rounding of iat and now.
+REPLAY_TTL = SKEW + MAX_AGE + 2
 
 
 def b64(data: bytes) -> str:
@@ -79,7 +83,7 @@ class DPoPVerifier:
             raise InvalidDPoPProof(f"DPoP proof: {exc}") from None
         self._check_claims(claims, method, url, access_token)
         jkt = thumbprint(key)
-        if not await self._replay.first_use(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + SKEW):
+        if not await self._replay.first_use(f"dpop:{jkt}:{claims['jti']}", REPLAY_TTL):
             raise InvalidDPoPProof("DPoP proof: this jti was already used (a replayed proof)")
         return jkt
 

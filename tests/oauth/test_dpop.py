@@ -141,3 +141,29 @@ async def test_a_stale_nonce_at_the_resource_gets_use_dpop_nonce_with_a_fresh_on
         nonce_hub.server.clock.offset = 0
     refused(response, 401, "use_dpop_nonce")
     assert response.headers["dpop-nonce"] != nonce
+
+
+async def test_a_proof_dated_ahead_cannot_be_replayed_after_the_replay_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proof with iat = now + SKEW passes the iat check until SKEW + MAX_AGE s after its first use;
+    its jti must be remembered at least that long (pinned clocks: the verifier's and the cache's)."""
+    from hub.oauth import replay
+    from hub.oauth.clock import Clock
+    from hub.oauth.errors import InvalidDPoPProof
+    from hub.oauth.rfc9449 import MAX_AGE, SKEW, DPoPVerifier
+
+    monotonic = {"t": 1_000_000.0}
+    monkeypatch.setattr(replay.time, "monotonic", lambda: monotonic["t"])
+    base = time.time()
+    clock = Clock(offset=(int(base) + 1) - base)  # now() on a whole second
+    verifier = DPoPVerifier(replay.MemoryReplayCache(), clock)
+    key = new_client_key()
+    url = "https://hub.test/graphql"
+    ahead = proof(key, "GET", url, iat=clock.now() + SKEW)
+    await verifier.verify([ahead], "GET", url)
+    for later in (SKEW + MAX_AGE - 0.8, SKEW + MAX_AGE + 0.2):
+        clock.offset, monotonic["t"] = clock.offset + later, monotonic["t"] + later
+        with pytest.raises(InvalidDPoPProof, match="already used"):
+            await verifier.verify([ahead], "GET", url)
+        clock.offset, monotonic["t"] = clock.offset - later, monotonic["t"] - later
