@@ -7,6 +7,7 @@ the first use atomic across them).
 
 from __future__ import annotations
 
+import heapq
 import time
 from typing import Protocol
 
@@ -22,22 +23,36 @@ class ReplayCache(Protocol):
 
 
 class MemoryReplayCache:
+    """In-process: a dict of expiries and a heap ordered by expiry, so expired entries are pruned
+    from the heap's head (O(log n) each) rather than by scanning. At ``max_entries`` live values it
+    fails closed: a new value is refused (never accepted unrecorded) until older ones expire."""
+
     def __init__(self, max_entries: int = 1_000_000) -> None:
         self._seen: dict[str, float] = {}
+        self._expiries: list[tuple[float, str]] = []
         self._max_entries = max_entries
 
     async def first_use(self, key: str, ttl: float) -> bool:
         now = time.monotonic()
-        expiry = self._seen.get(key)
-        if expiry is not None and expiry > now:
+        self._prune(now)
+        if key in self._seen:
             return False
         if len(self._seen) >= self._max_entries:
-            self._seen = {k: v for k, v in self._seen.items() if v > now}
-        self._seen[key] = now + max(ttl, 1.0)
+            return False  # full of live values: refuse rather than forget one
+        expiry = now + max(ttl, 1.0)
+        self._seen[key] = expiry
+        heapq.heappush(self._expiries, (expiry, key))
         return True
+
+    def _prune(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] <= now:
+            expiry, key = heapq.heappop(self._expiries)
+            if self._seen.get(key) == expiry:
+                del self._seen[key]
 
     async def aclose(self) -> None:
         self._seen.clear()
+        self._expiries.clear()
 
 
 class RedisReplayCache:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hub.oauth import jws
@@ -59,6 +60,12 @@ class Nonces:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedProof:
+    jkt: str  # the thumbprint of the proof's key
+    replay_key: str
+
+
 class DPoPVerifier:
     def __init__(self, replay: ReplayCache, clock: Clock, nonces: Nonces | None = None) -> None:
         self._replay = replay
@@ -69,6 +76,20 @@ class DPoPVerifier:
         self, proofs: Sequence[str], method: str, url: str, access_token: str | None = None
     ) -> str:
         """The thumbprint of the proof's key, or raise. ``url`` is the request's htu (no query)."""
+        checked = await self.check(proofs, method, url, access_token)
+        await self.record(checked)
+        return checked.jkt
+
+    async def record(self, checked: CheckedProof) -> None:
+        """Spend the proof's jti: the token endpoint does so only once the client is authenticated,
+        so nobody can burn a client's proof with a request that fails client authentication."""
+        if not await self._replay.first_use(checked.replay_key, REPLAY_TTL):
+            raise InvalidDPoPProof("DPoP proof: this jti was already used (a replayed proof)")
+
+    async def check(
+        self, proofs: Sequence[str], method: str, url: str, access_token: str | None = None
+    ) -> CheckedProof:
+        """Every check of section 4.3 but the replay check (``record``)."""
         if len(proofs) != 1 or "," in proofs[0]:
             raise InvalidDPoPProof(
                 "exactly one DPoP proof header is required" if proofs else "a DPoP proof is required"
@@ -83,9 +104,7 @@ class DPoPVerifier:
             raise InvalidDPoPProof(f"DPoP proof: {exc}") from None
         self._check_claims(claims, method, url, access_token)
         jkt = thumbprint(key)
-        if not await self._replay.first_use(f"dpop:{jkt}:{claims['jti']}", REPLAY_TTL):
-            raise InvalidDPoPProof("DPoP proof: this jti was already used (a replayed proof)")
-        return jkt
+        return CheckedProof(jkt, f"dpop:{jkt}:{claims['jti']}")
 
     def _check_claims(self, claims: dict[str, Any], method: str, url: str, access_token: str | None) -> None:
         jti, iat = claims.get("jti"), claims.get("iat")

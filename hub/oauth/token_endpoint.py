@@ -1,7 +1,8 @@
 """The token endpoint (RFC 6749 section 4.4, client credentials), the hub's only grant.
 
 Order of checks: transport rules, the DPoP proof (so a nonce round-trip costs no assertion),
-client authentication (RFC 7523), grant type, resource (RFC 8707), scope. Section 5.1: the
+client authentication (RFC 7523), then the proof's jti is spent (so a request failing client
+authentication cannot burn a client's proof), grant type, resource (RFC 8707), scope. Section 5.1: the
 response carries ``Cache-Control: no-store`` (added by the endpoint adapter to every answer).
 """
 
@@ -34,8 +35,10 @@ class TokenEndpoint:
 
     async def handle(self, request: OAuthRequest) -> Answer:
         form = request.form()
-        jkt = await self._dpop.verify(request.dpop, "POST", request.url)
+        checked = await self._dpop.check(request.dpop, "POST", request.url)
         client = await self._clients.authenticate(form, request.authorization)
+        await self._dpop.record(checked)  # spent only by an authenticated client
+        jkt = checked.jkt
         if form.get("grant_type") != "client_credentials":
             raise UnsupportedGrantType("the hub grants client_credentials only")
         target(request.values("resource"), self._tokens.resource)

@@ -291,3 +291,18 @@ async def test_every_token_endpoint_answer_says_no_store(oauth: OAuthHub) -> Non
     ]
     assert [a.headers.get("cache-control") for a in answers] == ["no-store"] * 4
     assert answers[0].status_code == 200 and {a.status_code for a in answers[1:]} <= {400, 401}
+
+
+async def test_a_request_failing_client_authentication_does_not_spend_the_dpop_proof(
+    oauth: OAuthHub,
+) -> None:
+    """Otherwise anyone who sees a client's proof could burn it with a bogus assertion."""
+    client = await oauth.register()
+    dpop = proof(new_client_key(), "POST", TOKEN_URL)
+    bogus = {**oauth.token_form(client), "client_assertion": "x.y.z"}
+    first = await oauth.http.post(TOKEN_URL, data=bogus, headers={"DPoP": dpop})
+    assert first.status_code == 401 and first.json()["error"] == "invalid_client"
+    second = await oauth.http.post(TOKEN_URL, data=oauth.token_form(client), headers={"DPoP": dpop})
+    assert second.status_code == 200, second.text
+    third = await oauth.http.post(TOKEN_URL, data=oauth.token_form(client), headers={"DPoP": dpop})
+    assert third.status_code == 400 and "already used" in third.json()["error_description"]
