@@ -89,6 +89,7 @@ def production_hub(
     settings = replace(
         settings, environment="production", anonymous_access=False, issuer="https://hub.test",
         key_encryption_key=new_key_encryption_key(), database_url=f"sqlite+aiosqlite:///{tmp_state / 'hub.sqlite'}",
+        single_process=True,
     )
     assert settings.graphiql is None and not settings.graphiql_enabled
     with _serve(settings) as running:
