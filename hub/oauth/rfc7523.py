@@ -22,6 +22,12 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_TYPES = (None, "jwt", "client-authentication+jwt")
 MAX_LIFETIME = 300  # seconds between now and exp at most: "short expiry"
 SKEW = 30
+# One description whether the client id is unknown, the client (or its department) disabled, the
+# kid not one of its keys, or the signature wrong: the answer does not tell which client ids exist.
+UNAUTHENTICATED = (
+    "client assertion: the client is unknown or disabled, or the assertion is not signed by one of its "
+    "registered keys (kid and signature)"
+)
 
 
 class ClientAuthenticator:
@@ -47,11 +53,11 @@ class ClientAuthenticator:
         kid = header.get("kid")
         key = client.key(kid) if isinstance(kid, str) else None
         if key is None:
-            raise InvalidClient("client assertion: kid names none of the client's registered keys")
+            raise InvalidClient(UNAUTHENTICATED)
         try:
             jws.verify(assertion, key)
-        except jws.JWSRejected as exc:
-            raise InvalidClient(f"client assertion: {exc}") from None
+        except jws.JWSRejected:
+            raise InvalidClient(UNAUTHENTICATED) from None
         await self._check_claims(client, claims)
         return client
 
@@ -63,7 +69,7 @@ class ClientAuthenticator:
             raise InvalidClient("client_id does not match the assertion's subject")
         client = await self._registry.client(sub)
         if client is None or not client.active:
-            raise InvalidClient("unknown or disabled client")
+            raise InvalidClient(UNAUTHENTICATED)
         return client
 
     async def _check_claims(self, client: ClientRecord, claims: dict[str, Any]) -> None:

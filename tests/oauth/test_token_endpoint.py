@@ -306,3 +306,22 @@ async def test_a_request_failing_client_authentication_does_not_spend_the_dpop_p
     assert second.status_code == 200, second.text
     third = await oauth.http.post(TOKEN_URL, data=oauth.token_form(client), headers={"DPoP": dpop})
     assert third.status_code == 400 and "already used" in third.json()["error_description"]
+
+
+async def test_an_unknown_client_id_and_a_known_one_with_a_wrong_key_get_the_same_description(
+    oauth: OAuthHub,
+) -> None:
+    """The token endpoint does not tell which client ids exist."""
+    client = await oauth.register()
+    stranger = new_client_key()
+    descriptions = set()
+    for client_id, kid in (
+        (client.client_id, client.key["kid"]),  # known client, its kid, another key's signature
+        (client.client_id, stranger["kid"]),  # known client, a kid it does not have
+        ("market-0000000000000000", stranger["kid"]),  # no such client
+    ):
+        impostor = Registered(client_id, stranger, "market")
+        assertion = oauth.assertion(impostor, header={"kid": kid})
+        response = await oauth.token_response(oauth.token_form(client, assertion))
+        descriptions.add(assert_refused(response, 401, "invalid_client"))
+    assert len(descriptions) == 1, descriptions
