@@ -18,9 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from hub.oauth.catalogue import scope_catalogue
 from hub.settings import Settings, load_settings
@@ -104,7 +107,7 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
 
 async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     await keys().ensure()
-    print(f"registry at {settings.registry_url} is up to date")
+    print(f"registry at {_shown(settings.registry_url)} is up to date")
     return 0
 
 
@@ -219,6 +222,7 @@ async def _register_demo_clients(settings: Settings, directory: Path) -> list[Pa
                 await registry.add_department(name, binding.title)
             key = new_client_key()
             public = {k: v for k, v in key.items() if k != "d"}
+            path.unlink(missing_ok=True)  # a stale file of a client the registry no longer has
             client = await registry.register_client(name, f"{binding.title} demo system", public, catalogue)
             _write_private(
                 path,
@@ -236,10 +240,18 @@ async def _register_demo_clients(settings: Settings, directory: Path) -> list[Pa
     return written
 
 
+def _shown(url: str) -> str:
+    """The database URL as printed: never its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _write_private(path: Path, value: dict[str, Any]) -> None:
+    """A new file, created owner-only (0600) in one step: the key is never readable by others,
+    not even between a write and a chmod. An existing file is not overwritten (FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2))
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(value, indent=2))
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -247,7 +259,11 @@ def _keygen(args: argparse.Namespace) -> int:
 
     private = new_client_key()
     public = {k: v for k, v in private.items() if k != "d"}
-    _write_private(args.path, private)
+    try:
+        _write_private(args.path, private)
+    except FileExistsError:
+        print(f"hub registry: {args.path} exists; not overwriting a key file")
+        return 1
     public_path = args.path.with_suffix(".pub.json")
     public_path.write_text(json.dumps(public, indent=2))
     print(f"private key {args.path} (keep it), public key {public_path} (give it to the hub operator)")

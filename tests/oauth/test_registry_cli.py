@@ -134,3 +134,40 @@ def test_an_operator_replaces_a_clients_allowed_scopes_from_the_catalogue_only(
     assert code == 0 and out == f"{client_id} scopes: centre.case:read market.person:read\n"
     code, out = run(capsys, "set-scopes", client_id, "--scope", "market.everything:write")
     assert code == 1 and "not in the catalogue" in out
+
+
+def test_keygen_creates_the_private_key_owner_only_never_chmods_it_afterwards(
+    operator_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created 0600 in one step (no window where another user can read it), whatever the umask."""
+    import os
+
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)  # a later chmod does not count
+    previous = os.umask(0)
+    try:
+        assert main(["registry", "keygen", str(operator_env / "sys.json")]) == 0
+    finally:
+        os.umask(previous)
+    assert (operator_env / "sys.json").stat().st_mode & 0o077 == 0
+    capsys.readouterr()
+    assert main(["registry", "keygen", str(operator_env / "sys.json")]) == 1  # never overwritten
+    assert "exists" in capsys.readouterr().out
+
+
+async def test_the_registry_url_is_printed_without_its_password() -> None:
+    import argparse
+    import contextlib
+    import io
+
+    from hub.commands.registry import _migrate
+    from hub.settings import load_settings
+
+    class Keys:
+        async def ensure(self) -> None:
+            return None
+
+    settings = load_settings(environment="development", database_url="postgresql+asyncpg://hub:hunter2@db/hub")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert await _migrate(argparse.Namespace(), settings, None, lambda: Keys()) == 0  # type: ignore[arg-type]
+    assert "hunter2" not in printed.getvalue() and "hub:***@db/hub" in printed.getvalue()
