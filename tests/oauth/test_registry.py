@@ -135,3 +135,28 @@ async def test_a_revoked_jti_is_remembered_until_its_token_would_have_expired(re
     assert not await registry.is_revoked("jti-never")
     await registry.revoke_token("jti-other", "market-1", int(time.time()) + 300)  # purges the long dead
     assert not await registry.is_revoked("jti-long-dead")
+
+
+async def test_an_assertion_jti_is_used_once_per_client_and_forgotten_after_expiry(registry: Registry) -> None:
+    assert await registry.first_use_assertion("market-a", "jti-00000001", expires_at=1100, now=1000)
+    assert not await registry.first_use_assertion("market-a", "jti-00000001", expires_at=1100, now=1050)
+    assert await registry.first_use_assertion("market-b", "jti-00000001", expires_at=1100, now=1050)
+    # Once expired the row is pruned by the next insert (the assertion itself is past its exp by then).
+    assert await registry.first_use_assertion("market-a", "jti-00000002", expires_at=1300, now=1200)
+    assert await registry.first_use_assertion("market-a", "jti-00000001", expires_at=1300, now=1200)
+
+
+async def test_a_disabled_department_disables_its_clients_as_read(registry: Registry) -> None:
+    client = await registry.register_client("market", "licensing", public(new_client_key()), set())
+    assert (await registry.client(client.client_id)).active  # type: ignore[union-attr]
+    department = await registry.set_department_status("market", "disabled")
+    assert department.status == "disabled"
+    assert [d.status for d in await registry.departments()] == ["disabled"]
+    read = await registry.client(client.client_id)
+    assert read is not None and not read.active and read.cutoff > 0
+    assert not (await registry.clients("market"))[0].active
+    await registry.set_department_status("market", "active")
+    read = await registry.client(client.client_id)
+    assert read is not None and read.active and read.cutoff > 0  # the cut-off stays
+    with pytest.raises(RegistryError, match="no department"):
+        await registry.set_department_status("nowhere", "disabled")
