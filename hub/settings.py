@@ -65,7 +65,7 @@ class Settings:
     resource: str | None = None  # the RFC 8707 resource identifier; None: <issuer>/graphql
     access_token_minutes: int = 5
     dpop_nonce: bool = False
-    # "memory" (one process) or a redis:// URL: DPoP proof and client assertion jti replay cache.
+    # "memory" (one process) or a redis:// URL: the DPoP proof jti replay cache.
     replay_cache_url: str = "memory"
     # Production with the in-process replay cache must declare that one process serves (HUB_SINGLE_PROCESS).
     single_process: bool = False

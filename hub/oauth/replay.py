@@ -1,4 +1,7 @@
-"""The replay cache: a value (a DPoP proof's or a client assertion's ``jti``) is accepted once.
+"""The replay cache: a value (a DPoP proof's ``jti``) is accepted once.
+
+(Client assertion ``jti``s are recorded in the registry database instead, ``Registry.first_use_assertion``,
+so every replica sharing the registry shares them without Redis.)
 
 One small protocol, two implementations with one contract test: in-process (one hub process)
 and Redis (``HUB_REPLAY_CACHE_URL=redis://...``, shared by every replica; ``SET NX PX`` makes
