@@ -12,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -70,23 +71,29 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
-@pytest.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for this run, dropped afterwards."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+@asynccontextmanager
+async def postgres_database(server_url: str, name: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of the caller's own on the server of ``server_url``, dropped after."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    name = f"hub_test_{RUN_ID}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    async with postgres_database(PG_ADMIN_URL, f"hub_test_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

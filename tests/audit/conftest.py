@@ -9,15 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.audit import AuditKeys, AuditStore, Disclosure, SubjectDisclosure, operation_hash
 from hub.demo.ids import organisation_check, uscc
 from hub.identifiers.id_number import id_check_char
 from hub.store import Sealer, connect, migrate
 from hub.store.sealing import decode_key, new_key_encryption_key
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, postgres_database
 
 DOCUMENT = "query Enterprise($uscc: String!) { enterprise(uscc: $uscc) { name legalRep { name } } }"
 
@@ -67,16 +65,8 @@ def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def audit_postgres_url(postgres_url: str) -> AsyncIterator[str]:
     """A database of the test's own on the run's PostgreSQL server (``postgres_url``)."""
-    name = f"hub_audit_{RUN_ID}_{uuid.uuid4().hex[:6]}"
-    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with postgres_database(postgres_url, f"hub_audit_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+        yield url
 
 
 def make_store(url: str, key_encryption_key: str, seal_every: int | None = None) -> AuditStore:

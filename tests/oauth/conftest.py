@@ -30,7 +30,7 @@ from hub.oauth import jws
 from hub.oauth.rfc9449 import access_token_hash
 from hub.settings import Settings, load_settings
 from hub.store.sealing import new_key_encryption_key
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, postgres_database
 
 ISSUER = "https://hub.test"
 RESOURCE = f"{ISSUER}/graphql"
@@ -49,19 +49,8 @@ def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def oauth_postgres_url(postgres_url: str) -> AsyncIterator[str]:
     """A database of this suite's own on the run's PostgreSQL server (``postgres_url``)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"hub_oauth_{RUN_ID}_{uuid.uuid4().hex[:6]}"
-    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with postgres_database(postgres_url, f"hub_oauth_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+        yield url
 
 
 def production_settings(database_url: str, demo_data_dir: Path, **overrides: Any) -> Settings:
