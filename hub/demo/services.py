@@ -76,6 +76,9 @@ def database_lifespan(db_path: Path) -> Callable[[Starlette], AbstractAsyncConte
     return lifespan
 
 
+STOP_TIMEOUT_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 5.0
+
+
 class RunningService:
     """An ASGI app served by uvicorn on a background thread with its own event loop."""
 
@@ -121,7 +124,13 @@ class RunningService:
             return
         self._stopped = True
         self._server.should_exit = True
-        self._thread.join()
+        self._thread.join(STOP_TIMEOUT_SECONDS)
+        if self._thread.is_alive():
+            # A shutdown step that never finishes (an app's lifespan clean-up) must not hang the
+            # caller: force uvicorn out, and leave a thread that still lingers to die with the process
+            # (it is a daemon). The listening socket is closed before any of those steps.
+            self._server.force_exit = True
+            self._thread.join(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> RunningService:
         return self
