@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from connectors.base import Condition, Op, Page, Record, UnsupportedQuery
-from connectors.binding import Binding, BindingError, EntityBinding
+from connectors.binding import Binding, EntityBinding
+from connectors.bound import BoundConnector
 from connectors.rest import HttpSource, chunks, map_items, snippet
 
 KEY_OPS: frozenset[Op] = frozenset({"eq", "in"})
@@ -29,27 +30,18 @@ def fetch_operation(entity: EntityBinding) -> str:
     )
 
 
-class GraphQLConnector:
+class GraphQLConnector(BoundConnector):
     """A remote GraphQL service whose root field takes a list of keys and returns their records."""
+
+    kind = "graphql"
 
     def __init__(
         self, binding: Binding, url: str | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
-        if binding.source.kind != "graphql":
-            raise BindingError(binding.file, f"kind {binding.source.kind!r} is not 'graphql'")
-        self.binding = binding
-        self.name = self.department = binding.department
-        self.timeout = float(binding.source.timeout)
-        self.cache_ttl = float(binding.source.cache_ttl)
+        super().__init__(binding)
         self._url = url or binding.resolved_url()
         self._http = HttpSource(self.department, self.timeout, transport)
         self._operations = {name: fetch_operation(entity) for name, entity in binding.entities.items()}
-
-    def entities(self) -> Sequence[str]:
-        return tuple(self.binding.entities)
-
-    def key_of(self, entity: str) -> str:
-        return self._entity(entity).key
 
     def supports(self, entity: str, field: str, op: Op) -> bool:
         bound = self.binding.entities.get(entity)
@@ -97,12 +89,6 @@ class GraphQLConnector:
         items = data[bound.query]
         present = [item for item in items if item is not None] if isinstance(items, list) else items
         return map_items(self._http, bound, present)
-
-    def _entity(self, entity: str) -> EntityBinding:
-        bound = self.binding.entities.get(entity)
-        if bound is None:
-            raise UnsupportedQuery(self.department, f"no entity {entity!r} in the binding")
-        return bound
 
     def _require_key(self, bound: EntityBinding, field: str) -> None:
         if field not in bound.fields:

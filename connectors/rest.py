@@ -16,7 +16,8 @@ import httpx
 import orjson
 
 from connectors.base import Condition, Op, Page, Record, SourceError, UnsupportedQuery
-from connectors.binding import Binding, BindingError, EntityBinding
+from connectors.binding import Binding, EntityBinding
+from connectors.bound import BoundConnector
 
 SNIPPET = 200  # characters of a provider's error body worth showing; the rest is noise or worse
 
@@ -82,26 +83,17 @@ def map_items(source: HttpSource, entity: EntityBinding, items: Any) -> list[Rec
     return [{graph: item.get(name) for graph, name in entity.fields.items()} for item in items]
 
 
-class RestConnector:
+class RestConnector(BoundConnector):
     """A department's REST API returning ``{"<items>": [...]}`` for filtered, paged GETs."""
+
+    kind = "rest"
 
     def __init__(
         self, binding: Binding, url: str | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
-        if binding.source.kind != "rest":
-            raise BindingError(binding.file, f"kind {binding.source.kind!r} is not 'rest'")
-        self.binding = binding
-        self.name = self.department = binding.department
-        self.timeout = float(binding.source.timeout)
-        self.cache_ttl = float(binding.source.cache_ttl)
+        super().__init__(binding)
         self._url = (url or binding.resolved_url()).rstrip("/")
         self._http = HttpSource(self.department, self.timeout, transport)
-
-    def entities(self) -> Sequence[str]:
-        return tuple(self.binding.entities)
-
-    def key_of(self, entity: str) -> str:
-        return self._entity(entity).key
 
     def supports(self, entity: str, field: str, op: Op) -> bool:
         bound = self.binding.entities.get(entity)
@@ -193,12 +185,6 @@ class RestConnector:
         if after is not None:
             params[bound.params["after"]] = _scalar(after)
         return params
-
-    def _entity(self, entity: str) -> EntityBinding:
-        bound = self.binding.entities.get(entity)
-        if bound is None:
-            raise UnsupportedQuery(self.department, f"no entity {entity!r} in the binding")
-        return bound
 
     def _source_name(self, bound: EntityBinding, field: str) -> str:
         if field not in bound.fields:

@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.base import Condition, Op, Page, Record, SourceError, UnsupportedQuery
-from connectors.binding import Binding, BindingError, EntityBinding
+from connectors.binding import Binding, EntityBinding
+from connectors.bound import BoundConnector
 
 _OPERATORS: dict[Op, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
     "eq": lambda col, value: col == value,
@@ -37,16 +38,13 @@ OPS: frozenset[Op] = frozenset(_OPERATORS)
 CHUNK = 1000
 
 
-class SqlConnector:
+class SqlConnector(BoundConnector):
     """A department's relational database (SQLite, PostgreSQL, MariaDB/MySQL)."""
 
+    kind = "sql"
+
     def __init__(self, binding: Binding, url: str | None = None) -> None:
-        if binding.source.kind != "sql":
-            raise BindingError(binding.file, f"kind {binding.source.kind!r} is not 'sql'")
-        self.binding = binding
-        self.name = self.department = binding.department
-        self.timeout = float(binding.source.timeout)
-        self.cache_ttl = float(binding.source.cache_ttl)
+        super().__init__(binding)
         self._engine = _engine_for(url or binding.resolved_url())
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._interrupts: set[asyncio.Task[None]] = set()
@@ -56,12 +54,6 @@ class SqlConnector:
     def engine(self) -> AsyncEngine:
         """The engine, for metrics and tests that count statements; callers never query it directly."""
         return self._engine
-
-    def entities(self) -> Sequence[str]:
-        return tuple(self.binding.entities)
-
-    def key_of(self, entity: str) -> str:
-        return self._entity(entity).key
 
     def supports(self, entity: str, field: str, op: Op) -> bool:
         bound = self.binding.entities.get(entity)
@@ -89,12 +81,6 @@ class SqlConnector:
 
     async def aclose(self) -> None:
         await self._engine.dispose()
-
-    def _entity(self, entity: str) -> EntityBinding:
-        bound = self.binding.entities.get(entity)
-        if bound is None:
-            raise UnsupportedQuery(self.department, f"no entity {entity!r} in the binding")
-        return bound
 
     def _column(self, entity: str, field: str) -> ColumnElement[Any]:
         bound = self._entity(entity)
