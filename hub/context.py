@@ -8,7 +8,9 @@ a caller through ``reveal``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from graphql import GraphQLError
@@ -19,9 +21,19 @@ from hub.settings import Settings
 from hub.sources import Sources
 
 
+NO_GRANTS: Mapping[str, frozenset[str]] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: a client of a department, for a purpose, maybe within a case."""
+    """Who is asking: a client of a department, for a purpose, maybe within a case.
+
+    ``scopes`` are what the token carries and the client's grants still hold now (any purpose);
+    ``grants`` maps each of them to the purposes its live grants name: a request's declared
+    purpose must be among them (DESIGN.md rule 5). ``jurisdiction`` is the client department's
+    GB/T 2260 prefix for row filters ("" = the whole city). ``unrestricted`` is the development
+    demo's anonymous caller only: settings refuse it in production.
+    """
 
     client_id: str | None = None
     department: str | None = None
@@ -29,9 +41,12 @@ class Caller:
     end_user: str | None = None
     purpose: str | None = None
     case_number: str | None = None
+    grants: Mapping[str, frozenset[str]] = NO_GRANTS
+    jurisdiction: str = ""
+    unrestricted: bool = False
 
 
-ANONYMOUS = Caller()
+ANONYMOUS = Caller(unrestricted=True)
 
 
 @dataclass(slots=True)
