@@ -39,6 +39,7 @@ class Settings:
     port: int = 8000
     demo_data_dir: Path = PROJECT_ROOT / ".demo" / "data"
     bindings_dir: Path = PROJECT_ROOT / "connectors" / "departments"
+    policies_dir: Path = PROJECT_ROOT / "policies"
     sources: dict[str, SourceSettings] = field(default_factory=dict)
     # "memory" (in-process, one machine) or a redis:// URL (shared by every replica).
     cache_url: str = "memory"
@@ -106,6 +107,7 @@ _ENV_FIELDS = {
     "HUB_PORT": "port",
     "HUB_DEMO_DATA": "demo_data_dir",
     "HUB_BINDINGS": "bindings_dir",
+    "HUB_POLICIES": "policies_dir",
     "HUB_CACHE_URL": "cache_url",
     "HUB_CACHE_PREFIX": "cache_prefix",
     "HUB_GRAPHIQL": "graphiql",
@@ -157,7 +159,7 @@ def _convert(name: str, value: Any) -> Any:
     try:
         if name in ("port", "max_page_size", "cache_max_entries", "access_token_minutes"):
             return int(value)
-        if name in ("demo_data_dir", "bindings_dir", "graphiql_assets_dir", "state_dir"):
+        if name in ("demo_data_dir", "bindings_dir", "policies_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
         if name in ("dpop_nonce", "anonymous_access", "single_process"):
             return value if isinstance(value, bool) else _bool(str(value))
@@ -188,6 +190,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("HUB_ENV must be 'development' or 'production'")
     if not settings.bindings_dir.is_dir():
         raise SettingsError(f"bindings directory {settings.bindings_dir} does not exist (set HUB_BINDINGS)")
+    if not settings.policies_dir.is_dir():
+        raise SettingsError(f"policies directory {settings.policies_dir} does not exist (set HUB_POLICIES)")
     if not settings.cache_url == "memory" and not settings.cache_url.startswith(("redis://", "rediss://")):
         raise SettingsError("HUB_CACHE_URL must be 'memory' or a redis:// URL")
     if not 1 <= settings.max_page_size <= 10_000:
