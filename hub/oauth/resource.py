@@ -56,11 +56,11 @@ class ResourceServer:
         jkt = await parts.dpop.verify(request.headers.getlist("dpop"), request.method, htu, token)
         if jkt != claims["cnf"]["jkt"]:
             raise InvalidDPoPProof("the DPoP proof's key is not the key the token is bound to (cnf.jkt)")
-        # What the token carries, narrowed to what the client is allowed now (an operator may have
-        # removed scopes since the token was issued) and to what the catalogue still holds.
+        # What the token carries, narrowed to what the client's grants hold now (a grant may have
+        # been revoked, expired or lost a purpose since the token was issued) and to the catalogue.
         scopes = frozenset(claims["scope"].split()) & client.scopes & self._server.catalogue
         if not scopes:
-            raise InsufficientScope("the token carries no scope this client is currently allowed")
+            raise InsufficientScope("the token carries no scope this client is currently granted")
         return Caller(
             client_id=client.client_id,
             department=client.department,
@@ -68,6 +68,8 @@ class ResourceServer:
             end_user=_header(request, "x-hub-end-user"),
             purpose=_header(request, "x-hub-purpose"),
             case_number=_header(request, "x-hub-case"),
+            grants={scope: client.grants[scope] for scope in scopes},
+            jurisdiction=client.jurisdiction,
         )
 
 

@@ -90,7 +90,7 @@ class AuthorizationServer:
         sealer = Sealer.from_settings(settings)
         keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
         await keys.ensure()
-        registry, keyring = Registry(engine), KeyRing(keys)
+        registry, keyring = Registry(engine, self.clock.now), KeyRing(keys)  # grants live by this clock
         replay = build_replay_cache(settings.replay_cache_url)
         nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
         dpop = DPoPVerifier(replay, self.clock, nonces)

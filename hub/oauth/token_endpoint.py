@@ -42,12 +42,12 @@ class TokenEndpoint:
         if form.get("grant_type") != "client_credentials":
             raise UnsupportedGrantType("the hub grants client_credentials only")
         target(request.values("resource"), self._tokens.resource)
-        allowed = client.scopes & self._catalogue
+        allowed = client.scopes & self._catalogue  # the scopes its live grants hold now
         requested = frozenset(form["scope"].split()) if "scope" in form else allowed
         if not requested <= allowed:
-            raise InvalidScope(f"not allowed for this client: {' '.join(sorted(requested - allowed))}")
+            raise InvalidScope(f"not granted to this client: {' '.join(sorted(requested - allowed))}")
         if not requested:
-            raise InvalidScope("this client is allowed no scope of the catalogue")
+            raise InvalidScope("this client holds no live grant for a scope of the catalogue")
         token = await self._tokens.issue(client, requested, jkt)
         body = {
             "access_token": token,

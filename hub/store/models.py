@@ -1,4 +1,5 @@
-"""The tables: departments, their clients, the signing keys, revoked tokens.
+"""The tables: departments, their clients, grants and grant requests, the admin actions log,
+the signing keys, revoked tokens.
 
 Times are integer Unix seconds: the same on SQLite and PostgreSQL, compared directly with JWT
 ``iat``/``exp`` claims, no time-zone round trips.
@@ -8,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, MetaData, PrimaryKeyConstraint, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -33,6 +45,8 @@ class Department(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
     # Tokens of its clients issued before this instant are dead (set on disable), as for a client.
     tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    # GB/T 2260 prefix its clients' row filters compare with a record's division code; "" = whole city.
+    jurisdiction: Mapped[str] = mapped_column(String(12), default="")
 
 
 class Client(Base):
@@ -43,10 +57,69 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))  # active | disabled
     jwks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"keys": [public JWK, ...]}
-    scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Tokens issued before this instant are dead (set on disable): a per-client cut-off.
     tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class GrantRequestRow(Base):
+    """A client's request for scopes of one owning department (DOMAIN.md: conditional sharing)."""
+
+    __tablename__ = "grant_requests"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    consumer_department: Mapped[str] = mapped_column(String(40), index=True)
+    owner_department: Mapped[str] = mapped_column(String(40), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    duration_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | refused | withdrawn | granted
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)  # the owner answers by then
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class GrantRow(Base):
+    """What a client may read (scopes), why (purposes), until when, on what legal basis."""
+
+    __tablename__ = "grants"
+
+    grant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    owner_department: Mapped[str] = mapped_column(String(40), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_to: Mapped[int] = mapped_column(BigInteger)  # exclusive
+    duration_days: Mapped[int] = mapped_column(Integer)  # recertification extends by this much
+    granted_by: Mapped[str] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # active | revoked
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("grant_requests.request_id"), nullable=True)
+
+
+class AdminActionRow(Base):
+    """The admin actions log (DOMAIN.md: admin actions have their own audit log); append-only."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    why: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class SigningKeyRow(Base):

@@ -1,0 +1,47 @@
+"""Grants as the registry reads them: what each client may read now, and for which purposes.
+
+A grant is live at ``now`` when it is active (not revoked) and ``valid_from <= now < valid_to``.
+The registry reads this on every request, so a revocation, an expiry or a removed purpose takes
+effect on the next one. The grant workflow (requests, approval, recertification) is ``hub.grants``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.store.models import GrantRow
+
+DAY = 86_400
+
+
+def new_grant_id() -> str:
+    return f"g-{secrets.token_hex(8)}"
+
+
+def live(now: int) -> tuple[object, ...]:
+    """The WHERE clauses of a grant live at ``now``."""
+    return (GrantRow.status == "active", GrantRow.valid_from <= now, GrantRow.valid_to > now)
+
+
+async def live_grants(
+    session: AsyncSession, client_ids: Iterable[str], now: int
+) -> dict[str, Mapping[str, frozenset[str]]]:
+    """client id -> (scope -> union of the purposes of its live grants naming that scope)."""
+    ids = list(client_ids)
+    found: dict[str, dict[str, set[str]]] = {client_id: {} for client_id in ids}
+    if ids:
+        query = select(GrantRow.client_id, GrantRow.scopes, GrantRow.purposes).where(
+            GrantRow.client_id.in_(ids), *live(now)
+        )
+        for client_id, scopes, purposes in await session.execute(query):
+            for scope in scopes:
+                found[client_id].setdefault(scope, set()).update(purposes)
+    return {
+        client_id: MappingProxyType({s: frozenset(p) for s, p in grants.items()})
+        for client_id, grants in found.items()
+    }
