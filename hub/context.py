@@ -41,7 +41,7 @@ class Caller:
     end_user: str | None = None
     purpose: str | None = None
     case_number: str | None = None
-    grants: Mapping[str, frozenset[str]] = NO_GRANTS
+    grants: Mapping[str, frozenset[str]] = field(default_factory=lambda: NO_GRANTS)
     jurisdiction: str = ""
     unrestricted: bool = False
 
