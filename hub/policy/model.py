@@ -18,6 +18,18 @@ class Sharing(enum.Enum):
     NOT_SHARED = "not_shared"
 
 
+class UpdateCycle(enum.Enum):
+    """How often the owner updates a resource's data, as the catalogue tells consumers (closed set)."""
+
+    REAL_TIME = "real-time"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ON_CHANGE = "on change"
+
+
 @dataclass(frozen=True, slots=True)
 class MaskSpec:
     """A named mask as a policy configures it; ``params`` never holds a pseudonym key."""
@@ -50,6 +62,7 @@ class TypePolicy:
     purposes: frozenset[str]
     jurisdiction: str | None
     fields: Mapping[str, FieldPolicy]
+    update_cycle: UpdateCycle | None = None
 
 
 @dataclass(slots=True)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.policy.graph import GraphField
-from hub.policy.model import FieldPolicy, MaskSpec, Sharing, TypePolicy
+from hub.policy.model import FieldPolicy, MaskSpec, Sharing, TypePolicy, UpdateCycle
 from hub.policy.source import PolicyFile
 
-TYPE_KEYS = frozenset({"scope", "purposes", "jurisdiction", "fields"})
+TYPE_KEYS = frozenset({"scope", "purposes", "jurisdiction", "update_cycle", "fields"})
 FIELD_KEYS = frozenset({"sharing", "scope", "mask", "purposes", "legal_basis"})
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SHARING = {s.value: s for s in Sharing}
+_CYCLES = {c.value: c for c in UpdateCycle}
 
 
 def _label(key: tuple[str, ...]) -> str:
@@ -138,6 +139,13 @@ def _jurisdiction(file: PolicyFile, key: tuple[str, ...], value: Any, graph: Map
     return name
 
 
+def _update_cycle(file: PolicyFile, key: tuple[str, ...], value: Any) -> UpdateCycle:
+    if not isinstance(value, str) or value not in _CYCLES:
+        known = ", ".join(repr(c) for c in _CYCLES)
+        raise file.error(key, f"{key[1]}: update_cycle must be one of {known}, not {value!r}")
+    return _CYCLES[value]
+
+
 def type_policy(
     file: PolicyFile,
     type_name: str,
@@ -157,5 +165,10 @@ def type_policy(
     jurisdiction = None
     if "jurisdiction" in table:
         jurisdiction = _jurisdiction(file, key + ("jurisdiction",), table["jurisdiction"], graph)
+    cycle = None
+    if "update_cycle" in table:
+        cycle = _update_cycle(file, key + ("update_cycle",), table["update_cycle"])
     fields = _fields(file, key + ("fields",), table["fields"], context)
-    return TypePolicy(type_name, file.department, str(file.path), scope, purposes, jurisdiction, fields)
+    return TypePolicy(
+        type_name, file.department, str(file.path), scope, purposes, jurisdiction, fields, cycle
+    )
