@@ -19,6 +19,9 @@ from typing import Any, Literal, cast
 Kind = Literal["sql", "rest", "graphql"]
 KINDS: tuple[Kind, ...] = ("sql", "rest", "graphql")
 PARAM_NAMES = frozenset({"eq", "in", "prefix", "gte", "lte", "order_by", "after", "limit"})
+# A GraphQL filter argument takes one String value; "in" is the key lookup's own argument.
+FILTER_OPS = frozenset({"eq", "prefix", "gte", "lte"})
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 _TOP_KEYS = frozenset({"department", "title", "title_local", "source", "entities"})
 _SOURCE_KEYS = frozenset({"kind", "url", "timeout", "cache_ttl"})
@@ -27,7 +30,7 @@ _COMMON_ENTITY_KEYS = frozenset({"key", "fields", "values"})
 _KIND_ENTITY_KEYS: dict[Kind, frozenset[str]] = {
     "sql": frozenset({"table"}),
     "rest": frozenset({"path", "items", "params", "max_keys"}),
-    "graphql": frozenset({"query", "key_argument", "key_type", "max_keys"}),
+    "graphql": frozenset({"query", "key_argument", "key_type", "max_keys", "filters"}),
 }
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
 
@@ -64,6 +67,8 @@ class EntityBinding:
     query: str | None = None
     key_argument: str | None = None
     key_type: str | None = None
+    # GraphQL: graph field -> {op -> the root field's argument taking that filter}.
+    filters: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     # graph field -> {the department's value -> the graph's value}, e.g. status 有效 -> VALID.
     values: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -177,13 +182,40 @@ class _Reader:
             return replace(entity, table=self.text(doc, "table", where))
         if kind == "rest":
             return self.rest_entity(entity, doc, where)
+        key_argument = self.text(doc, "key_argument", where)
         return replace(
             entity,
             query=self.text(doc, "query", where),
-            key_argument=self.text(doc, "key_argument", where),
+            key_argument=key_argument,
             key_type=self.text(doc, "key_type", where),
             max_keys=self.positive_int(doc, "max_keys", where),
+            filters=self.filters(doc, fields, key_argument, where),
         )
+
+    def filters(
+        self, doc: dict[str, Any], fields: dict[str, str], key_argument: str, where: str
+    ) -> Mapping[str, Mapping[str, str]]:
+        """``[entities.X.filters.<field>]``: op = the argument the service takes that filter as."""
+        if "filters" not in doc:
+            return MappingProxyType({})
+        taken = {key_argument}
+        filters: dict[str, Mapping[str, str]] = {}
+        for field_name, ops in self.table(doc, "filters", where).items():
+            at = f"{where}.filters.{field_name}"
+            if field_name not in fields:
+                raise self.fail(f"{where}.filters names {field_name!r}, which is not among its fields")
+            if not isinstance(ops, dict) or not ops:
+                raise self.fail(f"{at} must be a non-empty table")
+            self.no_unknown_keys(ops, FILTER_OPS, at)
+            for argument in self.names(ops, at).values():
+                # The argument is written into the operation text: only a GraphQL name may go there.
+                if not _GRAPHQL_NAME.fullmatch(argument):
+                    raise self.fail(f"{at} argument {argument!r} is not a GraphQL name")
+                if argument in taken:
+                    raise self.fail(f"{at} argument {argument!r} is already taken")
+                taken.add(argument)
+            filters[field_name] = MappingProxyType(dict(ops))
+        return MappingProxyType(filters)
 
     def rest_entity(self, entity: EntityBinding, doc: dict[str, Any], where: str) -> EntityBinding:
         path = self.text(doc, "path", where)

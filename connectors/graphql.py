@@ -1,8 +1,11 @@
-"""The GraphQL connector: a department's GraphQL service, asked for records by key only.
+"""The GraphQL connector: a department's GraphQL service, asked for records by key.
 
 Services of this kind (Public Security's population base, for one) answer identity lookups for a
-list of keys and deliberately offer no listing, so the only pushable query is "key in (...)". The
-operation is built once per entity from the binding; keys travel as a variable, never as text.
+list of keys and deliberately offer no listing, so every query is "key in (...)". A binding may
+declare filter arguments the root field also takes (``[entities.X.filters.<field>]``, e.g.
+``address_code = { prefix = "addressPrefix" }``): a select may then narrow its key lookup by them.
+Operations are built from the binding alone; keys and filter values travel as variables, never as
+text.
 """
 
 from __future__ import annotations
@@ -21,13 +24,23 @@ from connectors.rest import HttpSource, chunks, map_items, snippet
 KEY_OPS: frozenset[Op] = frozenset({"eq", "in"})
 
 
-def fetch_operation(entity: EntityBinding) -> str:
-    """``query HubFetch($keys: <key_type>) { <query>(<key_argument>: $keys) { <fields> } }``."""
+def fetch_operation(entity: EntityBinding, filters: Sequence[str] = ()) -> str:
+    """``query HubFetch($keys: <key_type>[, $<filter>: String]) { <query>(<key_argument>: $keys ...) ...}``.
+
+    ``filters`` are argument names from the binding (checked to be GraphQL names when it loaded).
+    """
     selection = " ".join(entity.fields.values())
+    variables = "".join(f", ${variable(name)}: String" for name in filters)
+    arguments = "".join(f", {name}: ${variable(name)}" for name in filters)
     return (
-        f"query HubFetch($keys: {entity.key_type}) "
-        f"{{ {entity.query}({entity.key_argument}: $keys) {{ {selection} }} }}"
+        f"query HubFetch($keys: {entity.key_type}{variables}) "
+        f"{{ {entity.query}({entity.key_argument}: $keys{arguments}) {{ {selection} }} }}"
     )
+
+
+def variable(argument: str) -> str:
+    """The variable carrying a filter argument's value; never ``keys``, whatever the argument's name."""
+    return f"f_{argument}"
 
 
 class GraphQLConnector(BoundConnector):
@@ -44,8 +57,11 @@ class GraphQLConnector(BoundConnector):
         self._operations = {name: fetch_operation(entity) for name, entity in binding.entities.items()}
 
     def supports(self, entity: str, field: str, op: Op) -> bool:
+        """The key's ``eq``/``in``, and the filters the binding declares (alongside a key lookup)."""
         bound = self.binding.entities.get(entity)
-        return bound is not None and field == bound.key and op in KEY_OPS
+        if bound is None:
+            return False
+        return (field == bound.key and op in KEY_OPS) or op in bound.filters.get(field, {})
 
     async def fetch(self, entity: str, field: str, keys: Sequence[Any]) -> list[Record]:
         bound = self._entity(entity)
@@ -58,25 +74,52 @@ class GraphQLConnector(BoundConnector):
         return [record for batch in await asyncio.gather(*batches) for record in batch]
 
     async def select(self, entity: str, where: Sequence[Condition], page: Page) -> list[Record]:
-        """Only a key lookup (one ``eq``/``in`` on the key) can be asked; it is a fetch, paged here."""
+        """A key lookup (one ``eq``/``in`` on the key), narrowed by declared filters, paged here."""
         bound = self._entity(entity)
         if page.limit < 1:
             raise UnsupportedQuery(self.department, "page limit must be at least 1")
         if page.order_by not in bound.fields:
             raise UnsupportedQuery(self.department, f"no field {page.order_by!r} on {entity!r} to order by")
-        if len(where) != 1 or not self.supports(entity, where[0].field, where[0].op):
+        lookups = [c for c in where if c.field == bound.key and c.op in KEY_OPS]
+        if len(lookups) != 1:
             raise UnsupportedQuery(self.department, f"{entity!r} can only be looked up by {bound.key!r}")
-        condition = where[0]
-        single = condition.op == "eq" or isinstance(condition.value, str)
-        keys = [condition.value] if single else list(condition.value)
-        records = await self.fetch(entity, bound.key, keys)
-        return _page(records, page)
+        filters = self._filters(bound, [c for c in where if c is not lookups[0]])
+        single = lookups[0].op == "eq" or isinstance(lookups[0].value, str)
+        keys = [lookups[0].value] if single else list(dict.fromkeys(lookups[0].value))
+        if not keys:
+            return []
+        assert bound.max_keys is not None  # the binding loader guarantees it for kind "graphql"
+        batches = [self._fetch_chunk(bound, chunk, filters) for chunk in chunks(keys, bound.max_keys)]
+        return _page([record for batch in await asyncio.gather(*batches) for record in batch], page)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _fetch_chunk(self, bound: EntityBinding, keys: list[Any]) -> list[Record]:
-        payload = {"query": self._operations[bound.name], "variables": {"keys": keys}}
+    def _filters(self, bound: EntityBinding, where: Sequence[Condition]) -> dict[str, str]:
+        """Argument -> value for each condition beside the key lookup; each must be declared."""
+        values: dict[str, str] = {}
+        for condition in where:
+            argument = bound.filters.get(condition.field, {}).get(condition.op)
+            if argument is None:
+                raise UnsupportedQuery(
+                    self.department, f"{bound.name!r} takes no {condition.op!r} filter on {condition.field!r}"
+                )
+            if argument in values or not isinstance(condition.value, str):
+                raise UnsupportedQuery(self.department, f"{argument!r} takes one text value")
+            values[argument] = condition.value
+        return values
+
+    def _operation(self, bound: EntityBinding, filters: dict[str, str]) -> str:
+        if not filters:
+            return self._operations[bound.name]
+        return fetch_operation(bound, sorted(filters))
+
+    async def _fetch_chunk(
+        self, bound: EntityBinding, keys: list[Any], filters: dict[str, str] | None = None
+    ) -> list[Record]:
+        filters = filters or {}
+        variables = {"keys": keys, **{variable(name): value for name, value in filters.items()}}
+        payload = {"query": self._operation(bound, filters), "variables": variables}
         body = await self._http.request_json("POST", self._url, json=payload)
         if not isinstance(body, dict):
             raise self._http.failed("response is not a GraphQL result")

@@ -157,6 +157,8 @@ class RestConnector(BoundConnector):
         params: dict[str, str] = {}
         for condition in where:
             name = self._param(bound, condition.field, condition.op)
+            if condition.op == "prefix" and condition.value == "":
+                continue  # every text starts with "" (the whole city); an API refuses an empty value
             if name in params:
                 raise UnsupportedQuery(self.department, f"two conditions on the parameter {name!r}")
             params[name] = self._value(condition.value, condition.op)

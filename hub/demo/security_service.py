@@ -2,8 +2,9 @@
 
 The department answers identity checks in batches: ``persons(idNumbers: [...])`` returns the records
 it holds for those numbers, in one SQL query; a number it does not hold is simply absent, so the
-caller cannot tell "unknown" from "not shared" by an error. GraphiQL is off, as on a production
-department endpoint.
+caller cannot tell "unknown" from "not shared" by an error. ``addressPrefix`` keeps only the persons
+whose address code starts with it (a jurisdiction: the caller's region), matched as plain text.
+GraphiQL is off, as on a production department endpoint.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from hub.demo.services import database_lifespan, healthz
 from hub.demo.tables import population
 
 MAX_ID_NUMBERS = 500
+MAX_PREFIX = 6  # an address code is 6 characters: a longer prefix is a mistake, not a filter
 BAD_USER_INPUT = "BAD_USER_INPUT"
 
 
@@ -47,12 +49,23 @@ class PopulationRecord:
     status: str
 
 
-async def fetch_persons(engine: AsyncEngine, id_numbers: list[str]) -> list[PopulationRecord]:
-    """The records held for ``id_numbers``, each once, in the order first asked for."""
+def address_starts_with(prefix: str) -> ColumnElement[bool]:
+    # LIKE with % and _ escaped narrows the rows; the substr comparison keeps SQLite's
+    # case-insensitive LIKE from matching letters of another case.
+    column = population.c.address_code
+    return and_(column.startswith(prefix, autoescape=True), func.substr(column, 1, len(prefix)) == prefix)
+
+
+async def fetch_persons(
+    engine: AsyncEngine, id_numbers: list[str], address_prefix: str | None = None
+) -> list[PopulationRecord]:
+    """The records held for ``id_numbers`` (within ``address_prefix``), each once, in the order asked."""
     wanted = list(dict.fromkeys(id_numbers))
     if not wanted:
         return []
     statement = select(population).where(population.c.id_number.in_(wanted))
+    if address_prefix is not None:
+        statement = statement.where(address_starts_with(address_prefix))
     async with engine.connect() as conn:
         rows = (await conn.execute(statement)).mappings().all()
     found = {row["id_number"]: PopulationRecord(**row) for row in rows}
@@ -62,13 +75,20 @@ async def fetch_persons(engine: AsyncEngine, id_numbers: list[str]) -> list[Popu
 @strawberry.type
 class Query:
     @strawberry.field
-    async def persons(self, info: Info[Context, None], id_numbers: list[str]) -> list[PopulationRecord]:
+    async def persons(
+        self, info: Info[Context, None], id_numbers: list[str], address_prefix: str | None = None
+    ) -> list[PopulationRecord]:
         if len(id_numbers) > MAX_ID_NUMBERS:
             raise GraphQLError(
                 f"persons takes at most {MAX_ID_NUMBERS} idNumbers per request, got {len(id_numbers)}",
                 extensions={"code": BAD_USER_INPUT},
             )
-        return await fetch_persons(info.context.engine, id_numbers)
+        if address_prefix is not None and len(address_prefix) > MAX_PREFIX:
+            raise GraphQLError(
+                f"addressPrefix is at most {MAX_PREFIX} characters, got {len(address_prefix)}",
+                extensions={"code": BAD_USER_INPUT},
+            )
+        return await fetch_persons(info.context.engine, id_numbers, address_prefix)
 
 
 class PopulationSchema(strawberry.Schema):
