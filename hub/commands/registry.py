@@ -1,9 +1,9 @@
 """``hub registry``: departments, their clients and keys, and the hub's signing keys.
 
 hub registry migrate                              create or upgrade the registry tables
-hub registry add-department NAME --title TITLE
+hub registry add-department NAME --title TITLE [--jurisdiction 1302]   (GB/T 2260 prefix; none = whole city)
 hub registry keygen PATH                          a client key pair: PATH (private), PATH.pub.json
-hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json --scope SCOPE ...
+hub registry add-client DEPARTMENT NAME --jwk PUBLIC.json   (what it reads: `hub grants`)
 hub registry list
 hub registry disable CLIENT_ID | enable CLIENT_ID
 hub registry disable-department NAME | enable-department NAME   (all its clients, their tokens die)
@@ -49,11 +49,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     dept = _add(sub, "add-department", _add_department, "register a department")
     dept.add_argument("name")
     dept.add_argument("--title", required=True)
+    dept.add_argument("--jurisdiction", default="", help="GB/T 2260 prefix of its region (default: whole city)")
     client = _add(sub, "add-client", _add_client, "register a client from its public JWK")
     client.add_argument("department")
     client.add_argument("name")
     client.add_argument("--jwk", type=Path, required=True, help="the client's public JWK (JSON file)")
-    client.add_argument("--scope", action="append", default=[], help="an allowed scope (repeat)")
+    client.add_argument("--scope", action="append", default=[], help=argparse.SUPPRESS)  # moved to grants
     _add(sub, "list", _list, "list departments and clients")
     for name, status in (("disable", "disabled"), ("enable", "active")):
         _add(sub, name, _status(status), f"{name} a client").add_argument("client_id")
@@ -68,9 +69,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     remove_key = _add(sub, "remove-key", _remove_key, "remove a client's key by kid")
     remove_key.add_argument("client_id")
     remove_key.add_argument("kid")
-    scopes = _add(sub, "set-scopes", _set_scopes, "replace a client's allowed scopes")
+    scopes = _add(sub, "set-scopes", _set_scopes, "(gone: scopes come from grants, see `hub grants`)")
     scopes.add_argument("client_id")
-    scopes.add_argument("--scope", action="append", default=[], help="an allowed scope (repeat)")
+    scopes.add_argument("--scope", action="append", default=[], help=argparse.SUPPRESS)
     _add(sub, "rotate-signing-keys", _rotate, "rotate the hub's signing keys")
     sub.add_parser("new-key-encryption-key", help="print a new HUB_KEY_ENCRYPTION_KEY").set_defaults(
         run=lambda args: print(new_key_encryption_key()) or 0
@@ -114,14 +115,16 @@ async def _migrate(args: argparse.Namespace, settings: Settings, registry: Regis
 async def _add_department(
     args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys
 ) -> int:
-    department = await registry.add_department(args.name, args.title)
-    print(f"department {department.name} ({department.title}) registered")
+    department = await registry.add_department(args.name, args.title, args.jurisdiction)
+    where = f", jurisdiction {department.jurisdiction}" if department.jurisdiction else ""
+    print(f"department {department.name} ({department.title}{where}) registered")
     return 0
 
 
 async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    _check_scopes(settings, args.scope)
-    client = await registry.register_client(args.department, args.name, _read_jwk(args.jwk), set(args.scope))
+    if args.scope:
+        raise RegistryError(_GRANTS_NOW)
+    client = await registry.register_client(args.department, args.name, _read_jwk(args.jwk))
     print(client.client_id)
     return 0
 
@@ -133,7 +136,7 @@ async def _list(args: argparse.Namespace, settings: Settings, registry: Registry
         for client in await registry.clients(department.name):
             kids = ", ".join(k["kid"] for k in client.keys)
             print(f"  {client.client_id}  {client.status}  {client.name}  keys: {kids}")
-            print(f"    scopes: {' '.join(sorted(client.scopes)) or '(none)'}")
+            print(f"    granted now: {' '.join(sorted(client.scopes)) or '(none)'}")
     return 0
 
 
@@ -161,11 +164,14 @@ async def _add_key(args: argparse.Namespace, settings: Settings, registry: Regis
     return 0
 
 
+_GRANTS_NOW = (
+    "a client's scopes come from its grants: hub grants grant CLIENT_ID --scope SCOPE --purpose PURPOSE "
+    "--legal-basis TEXT --days N (or hub grants request, for a department's steward to approve)"
+)
+
+
 async def _set_scopes(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    _check_scopes(settings, args.scope)
-    client = await registry.set_scopes(args.client_id, set(args.scope))
-    print(f"{client.client_id} scopes: {' '.join(sorted(client.scopes)) or '(none)'}")
-    return 0
+    raise RegistryError(_GRANTS_NOW)
 
 
 async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
@@ -179,13 +185,6 @@ async def _rotate(args: argparse.Namespace, settings: Settings, registry: Regist
     await signing_keys.ensure()
     print(f"signing key {await signing_keys.rotate()} is now active")
     return 0
-
-
-def _check_scopes(settings: Settings, scopes: list[str]) -> None:
-    """Nobody invents a scope: each must be in the catalogue derived from the bindings."""
-    unknown = sorted(set(scopes) - scope_catalogue(settings.bindings_dir))
-    if unknown:
-        raise RegistryError(f"scopes not in the catalogue: {', '.join(unknown)}")
 
 
 def _read_jwk(path: Path) -> dict[str, Any]:
@@ -205,39 +204,69 @@ def register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
 
 async def _register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
     from connectors.binding import load_bindings
-    from hub.client import new_client_key
 
-    catalogue = scope_catalogue(settings.bindings_dir)
     engine = connect(settings.registry_url)
     written: list[Path] = []
     try:
         await migrate(engine)
         registry = Registry(engine)
-        known = {d.name for d in await registry.departments()}
+        for name, binding in load_bindings(settings.bindings_dir).items():
+            if name not in {d.name for d in await registry.departments()}:
+                await registry.add_department(name, binding.title)
+        grants = demo_grants(settings)
         for name, binding in load_bindings(settings.bindings_dir).items():
             path = directory / f"{name}.json"
             if path.is_file() and await registry.client(json.loads(path.read_text())["client_id"]):
                 continue
-            if name not in known:
-                await registry.add_department(name, binding.title)
-            key = new_client_key()
-            public = {k: v for k, v in key.items() if k != "d"}
             path.unlink(missing_ok=True)  # a stale file of a client the registry no longer has
-            client = await registry.register_client(name, f"{binding.title} demo system", public, catalogue)
-            _write_private(
-                path,
-                {
-                    "client_id": client.client_id,
-                    "private_jwk": key,
-                    "token_url": f"{settings.oauth_issuer}/oauth/token",
-                    "resource": settings.oauth_resource,
-                    "scope": " ".join(sorted(catalogue)),
-                },
-            )
-            written.append(path)
+            written.append(await _demo_client(settings, engine, registry, name, binding.title, grants, path))
     finally:
         await engine.dispose()
     return written
+
+
+async def _demo_client(
+    settings: Settings, engine: Any, registry: Registry, name: str, title: str, grants: Any, path: Path
+) -> Path:
+    from hub.client import new_client_key
+    from hub.grants import Actor, GrantService
+
+    key = new_client_key()
+    public = {k: v for k, v in key.items() if k != "d"}
+    client = await registry.register_client(name, f"{title} demo system", public)
+    catalogue, purposes = grants
+    service = GrantService(engine, catalogue)
+    operator = Actor("demo", "operator")
+    for owner in sorted({owner for owner, _ in catalogue.values()}):
+        owned = [scope for scope, (department, _) in catalogue.items() if department == owner]
+        await service.grant_now(operator, client.client_id, owned, purposes, "development demo", 365)
+    tokens_take = scope_catalogue(settings.bindings_dir) & set(catalogue)  # what /oauth/token issues
+    _write_private(
+        path,
+        {
+            "client_id": client.client_id,
+            "private_jwk": key,
+            "token_url": f"{settings.oauth_issuer}/oauth/token",
+            "resource": settings.oauth_resource,
+            "scope": " ".join(sorted(tokens_take)),
+        },
+    )
+    return path
+
+
+def demo_grants(settings: Settings) -> tuple[Any, list[str]]:
+    """The demo grants every scope of the catalogue for every purpose the policies name."""
+    import schema
+    from hub.grants import grant_catalogue
+    from hub.policy import load_policies
+
+    policies = load_policies(settings.policies_dir, schema.build_schema())
+    purposes = set[str]()
+    for type_policy in policies.types.values():
+        purposes |= type_policy.purposes
+        for field in type_policy.fields.values():
+            purposes |= field.purposes
+    return grant_catalogue(policies), sorted(purposes)
 
 
 def _shown(url: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hub.oauth.catalogue import scope_catalogue
+from hub.policy.model import Policies, Sharing
 from hub.policy.source import PolicyFile, read_policy_file
 
 SCOPE = re.compile(r"^([a-z][a-z0-9_]*)(\.[a-z][a-z0-9_]*)+:read$")
@@ -45,3 +46,17 @@ def full_scope_catalogue(bindings_dir: Path, policies_dir: Path) -> frozenset[st
     bound = scope_catalogue(bindings_dir)
     files = [read_policy_file(path) for path in policy_files(policies_dir)]
     return bound | frozenset(declared_scopes(files, bound))
+
+
+def scope_sharing(policies: Policies) -> dict[str, str]:
+    """Scope -> "conditional" if any field it unlocks unmasked is conditional, else "unconditional".
+
+    A field is unlocked by its own scope, or by its type's scope when it has none. Grant requests
+    for a conditional scope wait for the owning department's steward (DOMAIN.md sharing classes).
+    """
+    sharing = {scope: "unconditional" for scope in policies.catalogue}
+    for type_policy in policies.types.values():
+        for field in type_policy.fields.values():
+            if field.sharing is Sharing.CONDITIONAL:
+                sharing[field.scope or type_policy.scope] = "conditional"
+    return sharing

@@ -25,7 +25,7 @@ from hub.store.models import Client, Department, RevokedToken, UsedAssertion
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 # A GB/T 2260 prefix: a province (2 digits), a prefecture (4) or a county (6); "" = the whole city.
-_JURISDICTION = re.compile(r"^(\d{2}|\d{4}|\d{6})?$")
+_JURISDICTION = re.compile(r"(?:[0-9]{2}|[0-9]{4}|[0-9]{6})?")
 STATUSES = ("active", "disabled")
 
 
@@ -124,7 +124,7 @@ class Registry:
     async def add_department(self, name: str, title: str, jurisdiction: str = "") -> DepartmentRecord:
         if not _NAME.match(name):
             raise RegistryError("a department name is 2-40 lower-case letters, digits or _, e.g. market")
-        if not _JURISDICTION.match(jurisdiction):
+        if not _JURISDICTION.fullmatch(jurisdiction):
             raise RegistryError(
                 "a jurisdiction is a GB/T 2260 prefix of 2, 4 or 6 digits (e.g. 1302), or empty for the whole city"
             )

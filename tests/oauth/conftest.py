@@ -26,6 +26,7 @@ from joserfc.jwk import ECKey
 
 from hub.app import Hub, create_app
 from hub.client import HubAuth, new_client_key
+from hub.grants import Actor, Catalogue, Grant, GrantService, load_grant_catalogue
 from hub.oauth import jws
 from hub.oauth.rfc9449 import access_token_hash
 from hub.settings import Settings, load_settings
@@ -37,6 +38,15 @@ RESOURCE = f"{ISSUER}/graphql"
 TOKEN_URL = f"{ISSUER}/oauth/token"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SCOPE = "market.enterprise:read"
+OPERATOR = Actor("test-operator", "operator")
+_CATALOGUE: list[Catalogue] = []
+
+
+def grant_catalogue() -> Catalogue:
+    """The real catalogue of the policy files (loaded once: it builds the graph)."""
+    if not _CATALOGUE:
+        _CATALOGUE.append(load_grant_catalogue(load_settings().policies_dir))
+    return _CATALOGUE[0]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -84,16 +94,41 @@ class OAuthHub:
     async def registry(self) -> Any:
         return (await self.server.parts()).registry
 
-    async def register(
-        self, department: str = "market", scopes: frozenset[str] = frozenset({SCOPE})
-    ) -> Registered:
+    async def grants(self) -> GrantService:
+        """The grant workflow on this hub's registry, at the authorization server's clock."""
+        return GrantService((await self.server.parts()).engine, grant_catalogue(), self.server.clock)
+
+    async def department(self, name: str) -> None:
         registry = await self.registry()
-        if department not in {d.name for d in await registry.departments()}:
-            await registry.add_department(department, department.title())
+        if name not in {d.name for d in await registry.departments()}:
+            await registry.add_department(name, name.title())
+
+    async def register(
+        self,
+        department: str = "market",
+        scopes: frozenset[str] = frozenset({SCOPE}),
+        purposes: tuple[str, ...] = ("licensing",),
+    ) -> Registered:
+        """A client of ``department`` granted ``scopes`` for ``purposes`` by the operator."""
+        await self.department(department)
         key = new_client_key()
         public = {k: v for k, v in key.items() if k != "d"}
-        client = await registry.register_client(department, f"{department} system", public, scopes)
+        client = await (await self.registry()).register_client(department, f"{department} system", public)
+        await self.grant(client.client_id, scopes, purposes)
         return Registered(client.client_id, key, department)
+
+    async def grant(
+        self, client_id: str, scopes: frozenset[str], purposes: tuple[str, ...] = ("licensing",), days: int = 30
+    ) -> list[Grant]:
+        """One grant per owning department of ``scopes`` (each owner registered first)."""
+        service, by_owner = await self.grants(), dict[str, set[str]]()
+        for scope in scopes:
+            by_owner.setdefault(scope.split(".", 1)[0], set()).add(scope)
+        granted = []
+        for owner, owned in sorted(by_owner.items()):
+            await self.department(owner)
+            granted.append(await service.grant_now(OPERATOR, client_id, owned, purposes, "test fixture", days))
+        return granted
 
     def assertion(self, client: Registered, header: dict[str, Any] | None = None, **claims: Any) -> str:
         now = int(time.time())

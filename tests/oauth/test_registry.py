@@ -43,9 +43,9 @@ async def test_migrating_twice_is_harmless(engine: AsyncEngine) -> None:
 
 async def test_a_client_gets_a_hub_generated_id_under_its_department(registry: Registry) -> None:
     key = public(new_client_key())
-    client = await registry.register_client("market", "licensing system", key, {"market.enterprise:read"})
+    client = await registry.register_client("market", "licensing system", key)
     assert client.client_id.startswith("market-") and len(client.client_id) == len("market-") + 16
-    assert client.status == "active" and client.scopes == {"market.enterprise:read"}
+    assert client.status == "active" and client.scopes == frozenset() and client.grants == {}
     assert client.keys == (key,)
     assert await registry.client(client.client_id) == client
     assert [c.client_id for c in await registry.clients("market")] == [client.client_id]
@@ -58,22 +58,22 @@ async def test_a_department_registers_once(registry: Registry) -> None:
 
 async def test_a_client_of_an_unregistered_department_is_refused(registry: Registry) -> None:
     with pytest.raises(RegistryError, match="no department"):
-        await registry.register_client("housing", "x", public(new_client_key()), set())
+        await registry.register_client("housing", "x", public(new_client_key()))
 
 
 async def test_a_jwk_with_private_members_is_refused(registry: Registry) -> None:
     with pytest.raises(RegistryError, match=r"private members \(d\)"):
-        await registry.register_client("market", "leaky", new_client_key(), set())
+        await registry.register_client("market", "leaky", new_client_key())
 
 
 async def test_keys_other_than_p256_are_refused(registry: Registry) -> None:
     rsa = {"kty": "RSA", "n": "AQAB", "e": "AQAB"}
     with pytest.raises(RegistryError, match="P-256"):
-        await registry.register_client("market", "rsa", rsa, set())
+        await registry.register_client("market", "rsa", rsa)
 
 
 async def test_disabling_sets_a_token_cut_off_that_survives_re_enabling(registry: Registry) -> None:
-    client = await registry.register_client("market", "s", public(new_client_key()), set())
+    client = await registry.register_client("market", "s", public(new_client_key()))
     disabled = await registry.set_status(client.client_id, "disabled")
     assert not disabled.active and disabled.tokens_valid_after > 0
     enabled = await registry.set_status(client.client_id, "active")
@@ -82,7 +82,7 @@ async def test_disabling_sets_a_token_cut_off_that_survives_re_enabling(registry
 
 async def test_client_keys_rotate_by_adding_the_new_then_removing_the_old(registry: Registry) -> None:
     old, new = public(new_client_key()), public(new_client_key())
-    client = await registry.register_client("market", "s", old, set())
+    client = await registry.register_client("market", "s", old)
     both = await registry.add_key(client.client_id, new)
     assert [k["kid"] for k in both.keys] == [old["kid"], new["kid"]]
     with pytest.raises(RegistryError, match="already has"):
@@ -147,7 +147,7 @@ async def test_an_assertion_jti_is_used_once_per_client_and_forgotten_after_expi
 
 
 async def test_a_disabled_department_disables_its_clients_as_read(registry: Registry) -> None:
-    client = await registry.register_client("market", "licensing", public(new_client_key()), set())
+    client = await registry.register_client("market", "licensing", public(new_client_key()))
     assert (await registry.client(client.client_id)).active  # type: ignore[union-attr]
     department = await registry.set_department_status("market", "disabled")
     assert department.status == "disabled"
@@ -160,3 +160,18 @@ async def test_a_disabled_department_disables_its_clients_as_read(registry: Regi
     assert read is not None and read.active and read.cutoff > 0  # the cut-off stays
     with pytest.raises(RegistryError, match="no department"):
         await registry.set_department_status("nowhere", "disabled")
+
+
+async def test_a_department_carries_its_jurisdiction_to_its_clients(registry: Registry) -> None:
+    department = await registry.add_department("ecology", "Ecology", jurisdiction="1302")
+    assert department.jurisdiction == "1302"
+    client = await registry.register_client("ecology", "permits", public(new_client_key()))
+    assert (await registry.client(client.client_id)).jurisdiction == "1302"  # type: ignore[union-attr]
+    assert {d.name: d.jurisdiction for d in await registry.departments()} == {"ecology": "1302", "market": ""}
+
+
+@pytest.mark.parametrize("bad", ["1", "130", "13020", "1302000", "13a2", " 1302", "１３", "13\n"])
+async def test_a_jurisdiction_is_a_two_four_or_six_digit_prefix(registry: Registry, bad: str) -> None:
+    assert (await registry.add_department("province", "P", jurisdiction="13")).jurisdiction == "13"
+    with pytest.raises(RegistryError, match="GB/T 2260 prefix"):
+        await registry.add_department("elsewhere", "E", jurisdiction=bad)

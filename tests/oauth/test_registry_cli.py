@@ -37,8 +37,6 @@ def test_an_operator_registers_lists_disables_and_re_enables_a_client(
         "licensing",
         "--jwk",
         str(jwk_file),
-        "--scope",
-        "market.enterprise:read",
     )
     client_id = out.strip()
     assert code == 0 and client_id.startswith("market-")
@@ -68,15 +66,25 @@ def test_a_jwk_file_with_private_members_is_refused(
     assert code == 1 and "private members" in out
 
 
-def test_a_scope_outside_the_catalogue_is_refused(
+def test_scopes_at_registration_are_refused_with_a_pointer_to_grants(
     operator_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (operator_env / "k.json").write_text(json.dumps(new_key_pair()[0]))
     run(capsys, "add-department", "market", "--title", "Market Regulation")
     code, out = run(
-        capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"), "--scope", "all:write"
+        capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"), "--scope", "market.enterprise:read"
     )
-    assert code == 1 and "not in the catalogue: all:write" in out
+    assert code == 1 and "hub grants grant" in out
+    assert "market-" not in run(capsys, "list")[1]  # nothing registered
+
+
+def test_a_department_is_registered_with_its_jurisdiction_or_refused_with_a_bad_one(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "add-department", "ecology", "--title", "Ecology", "--jurisdiction", "1302")
+    assert code == 0 and out == "department ecology (Ecology, jurisdiction 1302) registered\n"
+    code, out = run(capsys, "add-department", "housing", "--title", "Housing", "--jurisdiction", "13O2")
+    assert code == 1 and "GB/T 2260 prefix" in out
 
 
 def test_client_and_signing_keys_rotate_from_the_command_line(
@@ -119,21 +127,19 @@ def test_the_demo_registers_one_client_per_department_once(operator_env: Path) -
     ]
     market = json.loads((operator_env / "clients" / "market.json").read_text())
     assert market["client_id"].startswith("market-") and "d" in market["private_jwk"]
+    assert "market.enterprise:read" in market["scope"].split()
     assert register_demo_clients(settings, operator_env / "clients") == []
 
 
-def test_an_operator_replaces_a_clients_allowed_scopes_from_the_catalogue_only(
+def test_set_scopes_is_gone_and_points_the_operator_at_grants(
     operator_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (operator_env / "k.json").write_text(json.dumps(new_key_pair()[0]))
     run(capsys, "add-department", "market", "--title", "Market Regulation")
     client_id = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "k.json"))[1].strip()
-    code, out = run(
-        capsys, "set-scopes", client_id, "--scope", "market.person:read", "--scope", "centre.case:read"
-    )
-    assert code == 0 and out == f"{client_id} scopes: centre.case:read market.person:read\n"
-    code, out = run(capsys, "set-scopes", client_id, "--scope", "market.everything:write")
-    assert code == 1 and "not in the catalogue" in out
+    code, out = run(capsys, "set-scopes", client_id, "--scope", "market.person:read")
+    assert code == 1 and "hub grants grant" in out
+    assert "granted now: (none)" in run(capsys, "list")[1]
 
 
 def test_keygen_creates_the_private_key_owner_only_never_chmods_it_afterwards(

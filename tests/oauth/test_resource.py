@@ -16,6 +16,7 @@ from joserfc.jwk import ECKey
 from hub.client import new_client_key
 from hub.oauth import jws
 from tests.oauth.conftest import (
+    OPERATOR,
     RESOURCE,
     OAuthHub,
     Session,
@@ -285,12 +286,14 @@ async def test_a_token_that_outlives_what_the_hub_issues_is_refused(
     assert "lifetime" in refused(await oauth.graphql(forged, session.dpop_key), 401, "invalid_token")
 
 
-async def test_a_token_loses_the_scopes_an_operator_removes_from_its_client(
+async def test_a_token_loses_the_scopes_of_a_grant_revoked_since_it_was_issued(
     oauth: OAuthHub, session: Session
 ) -> None:
-    """The token's scopes are narrowed to the client's current scopes on every request."""
+    """The token's scopes are narrowed to the client's live grants on every request."""
     assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
-    await (await oauth.registry()).set_scopes(session.client.client_id, set())
+    service = await oauth.grants()
+    for grant in await service.grants(client_id=session.client.client_id):
+        await service.revoke(OPERATOR, grant.grant_id, "no longer needed")
     response = await oauth.graphql(session.token, session.dpop_key)
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
