@@ -28,6 +28,11 @@ class Metrics:
         self.cache_misses = Counter(
             "hub_cache_misses", "Entity cache misses", ["connector"], registry=self.registry
         )
+        # Jurisdiction row filters on selects: pushed into the source query, or applied after fetch.
+        self.row_filters = Counter(
+            "hub_row_filter", "Row-filtered selects by how the filter was applied", ["connector", "mode"],
+            registry=self.registry,
+        )
         self.requests = Counter(
             "hub_graphql_requests", "GraphQL requests by outcome", ["outcome"], registry=self.registry
         )

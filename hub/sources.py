@@ -1,7 +1,10 @@
 """The department sources as the graph sees them: connectors, behind the entity cache, counted.
 
 ``Sources`` is app-wide (one per hub process); it never sees a caller. ``fetch`` is what every
-entity loader's batch calls: cache first, then one source call for all the misses.
+entity loader's batch calls: cache first, then one source call for all the misses. ``select`` asks
+for a page of records, under a jurisdiction row filter when the policy engine gives one
+(``hub.row_filter``: pushed into the source query when the connector can take it, else applied
+after the fetch). Pages are never cached: the entity cache holds raw records by key only.
 """
 
 from __future__ import annotations
@@ -13,15 +16,23 @@ from typing import Any
 from connectors.base import Condition, Connector, Page, Record, SourceError
 from hub.cache import EntityCache, namespace_of
 from hub.metrics import Metrics
+from hub.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
 
 log = logging.getLogger("hub.sources")
 
 
 class Sources:
-    def __init__(self, connectors: Mapping[str, Connector], cache: EntityCache, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        connectors: Mapping[str, Connector],
+        cache: EntityCache,
+        metrics: Metrics,
+        scan_budget: ScanBudget = ScanBudget(),
+    ) -> None:
         self.connectors = dict(connectors)
         self.cache = cache
         self.metrics = metrics
+        self.scan_budget = scan_budget
         # Counters resolved once: label lookups cost more than the increments themselves.
         self._calls = {
             (name, entity): metrics.source_calls.labels(name, entity)
@@ -58,10 +69,51 @@ class Sources:
         return found
 
     async def select(
-        self, connector: str, entity: str, where: Sequence[Condition], page: Page
-    ) -> list[Record]:
+        self,
+        connector: str,
+        entity: str,
+        where: Sequence[Condition],
+        page: Page,
+        row_filter: Condition | None = None,
+    ) -> Selected:
+        """Up to ``page.limit`` records matching ``where`` (and ``row_filter``), in ``page`` order."""
         conn = self.connectors[connector]
-        return await self._call(conn, entity, conn.select(entity, where, page))
+        if row_filter is None:
+            return Selected(await self._call(conn, entity, conn.select(entity, where, page)))
+        check_row_filter(conn.department, row_filter)
+        pushed = conn.supports(entity, row_filter.field, "prefix")
+        self.metrics.row_filters.labels(connector, "pushed" if pushed else "post").inc()
+        narrowed = narrow(where, row_filter)
+        if narrowed is None:
+            return Selected()  # the caller asked for a region outside its jurisdiction: no call
+        return await self._admitted(conn, entity, narrowed if pushed else where, page, row_filter, pushed)
+
+    async def _admitted(
+        self, conn: Connector, entity: str, where: Sequence[Condition], page: Page, row_filter: Condition,
+        pushed: bool,
+    ) -> Selected:
+        """A page of admitted records, read in widening source pages until full or out of budget.
+
+        A pushed filter normally fills the page in the first call; the check still runs, so a
+        source that ignored the filter costs more calls, never a record outside the jurisdiction.
+        """
+        kept = Selected()
+        after, size = page.after, page.limit
+        for call in range(1, self.scan_budget.max_calls + 1):
+            scan = Page(page.order_by, size, after)
+            batch = await self._call(conn, entity, conn.select(entity, where, scan))
+            admitted = [record for record in batch if admits(record, row_filter)]
+            if pushed and len(admitted) < len(batch):
+                log.warning("%s.%s returned %d records outside the pushed row filter or without a code",
+                            conn.name, entity, len(batch) - len(admitted))
+            kept.extend(admitted[: page.limit - len(kept)])
+            if len(kept) == page.limit or len(batch) < size:
+                return kept  # full, or the source has no more
+            if call < self.scan_budget.max_calls:
+                after = batch[-1][page.order_by]
+                size = max(page.limit, min(size * 2, self.scan_budget.max_scan))
+        kept.truncated = True
+        return kept
 
     async def _call(self, conn: Connector, entity: str, call: Any) -> list[Record]:
         self._calls[(conn.name, entity)].inc()

@@ -74,6 +74,9 @@ key_type = "[String!]!"
 max_keys = 500
 [entities.identity_record.fields]
 id_number = "idNumber"
+address_code = "addressCode"
+[entities.identity_record.filters.address_code]
+prefix = "addressPrefix"
 """
 
 # (template, text to replace, replacement, what the error must say)
@@ -111,6 +114,26 @@ MALFORMED = {
     "graphql without key argument": (GRAPHQL, 'key_argument = "idNumbers"', "", "lacks 'key_argument'"),
     "graphql max keys as text": (GRAPHQL, "max_keys = 500", 'max_keys = "500"', "must be a positive integer"),
     "invalid toml": (SQL, "[source]", "[source", "is not valid TOML"),
+    "graphql filter on a field not bound": (
+        GRAPHQL, 'address_code = "addressCode"', 'shoe_size = "shoe"', "filters names 'address_code'"
+    ),
+    "graphql filter by in": (GRAPHQL, 'prefix = "addressPrefix"', 'in = "codes"', "unknown key(s) 'in'"),
+    "graphql filter argument that is not a name": (
+        GRAPHQL, 'prefix = "addressPrefix"', 'prefix = "aP) { __typename } #"', "is not a GraphQL name"
+    ),
+    "graphql filter argument of the key": (
+        GRAPHQL, 'prefix = "addressPrefix"', 'prefix = "idNumbers"', "'idNumbers' is already taken"
+    ),
+    "graphql filter without an argument": (
+        GRAPHQL, 'prefix = "addressPrefix"', "", "filters.address_code must be a non-empty table"
+    ),
+    "graphql filters not a table": (
+        GRAPHQL.replace('[entities.identity_record.filters.address_code]\nprefix = "addressPrefix"\n', ""),
+        "max_keys = 500", 'max_keys = 500\nfilters = "address_code"', "'filters' must be a table"
+    ),
+    "rest entity with graphql filters": (
+        REST, 'items = "items"', 'items = "items"\nfilters = {}', "unknown key(s) 'filters'"
+    ),
 }
 
 
@@ -197,3 +220,8 @@ def test_a_binding_cannot_be_changed_in_place() -> None:
         binding.department = "market"  # type: ignore[misc]
     with pytest.raises(TypeError):
         binding.entities["tax_registration"].fields["uscc"] = "x"  # type: ignore[index]
+
+
+def test_a_graphql_binding_declares_the_arguments_its_filters_take(tmp_path: Path) -> None:
+    entity = load_binding(write(tmp_path, GRAPHQL)).entities["identity_record"]
+    assert dict(entity.filters["address_code"]) == {"prefix": "addressPrefix"}
