@@ -16,19 +16,23 @@ from starlette.routing import Mount, Route
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
+from hub.audit import AuditKeys, AuditStore
+from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import build_cache
 from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.graphiql import ASSET_PATH, GraphiQL
+from hub.graphql.views import Views
 from hub.metrics import Metrics
-from hub.oauth.catalogue import scope_catalogue
 from hub.oauth.endpoints import oauth_routes
 from hub.oauth.resource import ResourceServer
 from hub.oauth.server import AuthorizationServer, check_production
 from hub.ops import OpsEndpoint
+from hub.policy import Policies, full_scope_catalogue, load_policies
 from hub.settings import Settings
+from hub.store import Sealer
 from hub.sources import Sources
 from schema import build_schema
 
@@ -48,6 +52,9 @@ class Hub:
     titles: dict[str, str]
     authenticate: Authenticator
     oauth: AuthorizationServer
+    policies: Policies
+    views: Views
+    disclosures: DisclosureRecorder
 
     async def aclose(self) -> None:
         await self.sources.aclose()
@@ -75,7 +82,9 @@ def build_hub(settings: Settings) -> Hub:
     metrics = Metrics()
     cache = build_cache(settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries)
     schema = build_schema()
-    oauth = AuthorizationServer(settings, scope_catalogue(settings.bindings_dir))
+    # Fail closed (DESIGN.md rule 2): an unclassified field or a malformed policy stops start-up here.
+    policies = load_policies(settings.policies_dir, schema)
+    oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir))
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access
     return Hub(
@@ -92,7 +101,18 @@ def build_hub(settings: Settings) -> Hub:
         titles=titles,
         authenticate=AnonymousAccess(ResourceServer(oauth)) if anonymous else ResourceServer(oauth),
         oauth=oauth,
+        policies=policies,
+        views=Views(schema._schema, policies),
+        disclosures=_disclosures(settings, oauth),
     )
+
+
+def _disclosures(settings: Settings, oauth: AuthorizationServer) -> DisclosureRecorder:
+    async def open_store() -> AuditStore:
+        keys = AuditKeys.from_sealer(Sealer.from_settings(settings))
+        return AuditStore((await oauth.parts()).engine, keys, seal_every=settings.audit_seal_every)
+
+    return DisclosureRecorder(open_store)
 
 
 def create_app(settings: Settings) -> Starlette:

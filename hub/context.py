@@ -1,8 +1,8 @@
 """What one GraphQL request carries through resolution: the caller, its loaders, its errors.
 
-The caller is anonymous until OAuth lands; the policy engine and the disclosure audit will read
-``caller`` and fill ``disclosed`` from here, so resolvers already pass every record they return to
-a caller through ``reveal``.
+Resolvers pass every record they return through ``reveal``/``reveal_all``: the row filter
+(jurisdiction) applies there, and the request notes whom it showed what for the disclosure audit.
+Field decisions need no call: they are built into the caller's view of the schema.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from connectors.base import Record
+from connectors.base import Condition, Record
+from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
+from hub.graphql.selection import selected_fields
 from hub.loaders import Loaders
 from hub.settings import Settings
 from hub.sources import Sources
@@ -51,25 +53,75 @@ ANONYMOUS = Caller(unrestricted=True)
 
 @dataclass(slots=True)
 class RequestContext:
+    """One request's state. ``view`` is the caller's view of the graph (``hub.graphql.views.View``)."""
+
     request_id: str
     caller: Caller
     settings: Settings
     sources: Sources
     loaders: Loaders
     today: dt.date
+    view: Any = None
     # Errors that do not null a field (a department missing from a merged list): the edge adds them.
     partial_errors: list[GraphQLError] = field(default_factory=list)
-    # (entity type, key) of each subject whose data this request returned: the audit's input.
-    disclosed: set[tuple[str, str]] = field(default_factory=set)
+    # Whom the request showed what: the disclosure audit's input.
+    disclosed: Disclosed = field(default_factory=Disclosed)
+    _field_sets: dict[tuple[int, str], int] = field(default_factory=dict)
 
-    def reveal(self, type_name: str, key_field: str, record: Record | None) -> Any:
-        """The view of a raw record this caller may see (allow-all until policies land)."""
-        if record is not None:
-            self.disclosed.add((type_name, record[key_field]))
+    def can_see(self, type_name: str) -> bool:
+        """Whether the caller's view has the type at all (a licence register it is not granted: no)."""
+        return self.view is None or self.view.sees(type_name)
+
+    def row_filter(self, type_name: str) -> Condition | None:
+        """The jurisdiction filter a list of ``type_name`` must be fetched with (None: every row)."""
+        if self.caller.unrestricted or not self.caller.jurisdiction or self.view is None:
+            return None
+        field_name = self.view.jurisdictions.get(type_name)
+        return None if field_name is None else Condition(field_name, "prefix", self.caller.jurisdiction)
+
+    def reveal(self, info: Any, type_name: str, record: Record | None, subject: Subject | None = None) -> Any:
+        """The record if the caller may see this row (jurisdiction), noted for the disclosure audit."""
+        if record is None or not self._admits(type_name, record):
+            return None
+        found = subject or _subject_of(type_name, record)
+        field_set = self._field_set(info, type_name)
+        if found is not None:
+            self.disclosed.add(found, field_set)
         return record
 
-    def reveal_all(self, type_name: str, key_field: str, records: list[Record]) -> list[Record]:
-        disclosed = self.disclosed
-        for record in records:
-            disclosed.add((type_name, record[key_field]))
+    def reveal_all(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+        if self.row_filter(type_name) is not None:
+            records = [r for r in records if self._admits(type_name, r)]
+        field_set = self._field_set(info, type_name)
+        subject_of = SUBJECT_OF.get(type_name)
+        if subject_of is not None:
+            add = self.disclosed.add
+            for record in records:
+                found = subject_of(record)
+                if found is not None:
+                    add(found, field_set)
         return records
+
+    def _admits(self, type_name: str, record: Record) -> bool:
+        row_filter = self.row_filter(type_name)
+        if row_filter is None:
+            return True
+        code = record.get(row_filter.field)
+        return isinstance(code, str) and code.startswith(row_filter.value)
+
+    def _field_set(self, info: Any, type_name: str) -> int:
+        raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+        key = (id(raw.field_nodes[0]), type_name)
+        found = self._field_sets.get(key)
+        if found is None:
+            self.disclosed.types.add(type_name)
+            names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type)
+            labels = None if self.view is None else self.view.labels(type_name)
+            fields = {f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names}
+            found = self._field_sets[key] = self.disclosed.field_set(fields)
+        return found
+
+
+def _subject_of(type_name: str, record: Record) -> Subject | None:
+    subject_of = SUBJECT_OF.get(type_name)
+    return None if subject_of is None else subject_of(record)

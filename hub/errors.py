@@ -1,6 +1,7 @@
 """Errors resolvers raise in domain terms; the GraphQL edge alone translates them for clients.
 
 - ``BadInput`` / ``InvalidIdentifier``: the caller's argument is wrong -> ``BAD_USER_INPUT``;
+- ``Forbidden``: policy denies the caller a field -> ``FORBIDDEN`` naming the missing scope or purpose;
 - ``connectors.base.SourceError``: a department could not answer -> ``SOURCE_UNAVAILABLE``
   naming the department and whether the provider or the hub failed;
 - anything else is a hub bug -> masked ``INTERNAL_SERVER_ERROR`` with the request id.
@@ -35,3 +36,20 @@ class AccessRefused(Exception):
         self.error = error
         self.description = description
         self.challenge = challenge
+
+
+class Forbidden(Exception):
+    """A field the caller may not see for this request: its scope or its purpose is missing.
+
+    ``reason`` is ``"scope"`` (``missing`` names the scope) or ``"purpose"`` (``missing`` says which
+    purposes the client's grants name and what the request declared).
+    """
+
+    def __init__(self, type_name: str, field: str, reason: str, missing: str) -> None:
+        if reason == "purpose":
+            message = f"{type_name}.{field} is not available for this request's purpose: {missing}"
+        else:
+            message = f"{type_name}.{field} needs the scope {missing}, which this client is not granted"
+        super().__init__(message)
+        self.reason = reason
+        self.missing = missing

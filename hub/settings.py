@@ -66,12 +66,17 @@ class Settings:
     resource: str | None = None  # the RFC 8707 resource identifier; None: <issuer>/graphql
     access_token_minutes: int = 5
     dpop_nonce: bool = False
+    # The disclosure audit (hub/audit) lives in the registry database; a seal every this many records.
+    audit_seal_every: int = 1000
     # "memory" (one process) or a redis:// URL: the DPoP proof jti replay cache.
     replay_cache_url: str = "memory"
     # Production with the in-process replay cache must declare that one process serves (HUB_SINGLE_PROCESS).
     single_process: bool = False
     # Development only: /graphql without a token (the embedded demo). Production refuses it.
     anonymous_access: bool = False
+    # The admin console (hub/admin): a session ends after this long unused, or this long after sign-in.
+    admin_idle_minutes: int = 30
+    admin_session_hours: int = 8
 
     @property
     def development(self) -> bool:
@@ -108,6 +113,7 @@ _ENV_FIELDS = {
     "HUB_DEMO_DATA": "demo_data_dir",
     "HUB_BINDINGS": "bindings_dir",
     "HUB_POLICIES": "policies_dir",
+    "HUB_AUDIT_SEAL_EVERY": "audit_seal_every",
     "HUB_CACHE_URL": "cache_url",
     "HUB_CACHE_PREFIX": "cache_prefix",
     "HUB_GRAPHIQL": "graphiql",
@@ -126,6 +132,8 @@ _ENV_FIELDS = {
     "HUB_REPLAY_CACHE_URL": "replay_cache_url",
     "HUB_SINGLE_PROCESS": "single_process",
     "HUB_ANONYMOUS_ACCESS": "anonymous_access",
+    "HUB_ADMIN_IDLE_MINUTES": "admin_idle_minutes",
+    "HUB_ADMIN_SESSION_HOURS": "admin_session_hours",
 }
 
 
@@ -157,7 +165,10 @@ def _coerce(raw: dict[str, Any]) -> Settings:
 
 def _convert(name: str, value: Any) -> Any:
     try:
-        if name in ("port", "max_page_size", "cache_max_entries", "access_token_minutes"):
+        if name in (
+            "port", "max_page_size", "cache_max_entries", "access_token_minutes", "admin_idle_minutes",
+            "admin_session_hours", "audit_seal_every",
+        ):
             return int(value)
         if name in ("demo_data_dir", "bindings_dir", "policies_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
@@ -194,11 +205,17 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"policies directory {settings.policies_dir} does not exist (set HUB_POLICIES)")
     if not settings.cache_url == "memory" and not settings.cache_url.startswith(("redis://", "rediss://")):
         raise SettingsError("HUB_CACHE_URL must be 'memory' or a redis:// URL")
+    if not 1 <= settings.audit_seal_every <= 1_000_000:
+        raise SettingsError("audit_seal_every must be between 1 and 1000000")
     if not 1 <= settings.max_page_size <= 10_000:
         raise SettingsError("max_page_size must be between 1 and 10000")
     if settings.ops_token is not None and len(settings.ops_token) < 32:
         raise SettingsError("HUB_OPS_TOKEN must be at least 32 characters")
     _validate_oauth(settings)
+    if not 1 <= settings.admin_idle_minutes <= 240:
+        raise SettingsError("HUB_ADMIN_IDLE_MINUTES must be between 1 and 240")
+    if not 1 <= settings.admin_session_hours <= 24:
+        raise SettingsError("HUB_ADMIN_SESSION_HOURS must be between 1 and 24")
     return settings
 
 

@@ -38,7 +38,8 @@ class Material:
 
 
 async def resolve_materials(root: Record, info: Info) -> list[Material]:
-    return await ctx(info).loaders.many("centre", "matter_material", "matter_code", root["code"])  # type: ignore[return-value]
+    c = ctx(info)
+    return c.reveal_all(info, "Material", await c.loaders.many("centre", "matter_material", "matter_code", root["code"]))  # type: ignore[return-value]
 
 
 @strawberry.type(description="A service matter (政务服务事项) in the centre's catalogue.")
@@ -70,12 +71,14 @@ class CaseStage:
 
 
 async def resolve_matter(root: Record, info: Info) -> ServiceMatter | None:
-    return await ctx(info).loaders.one("centre", "service_matter", "code", root["matter_code"])  # type: ignore[return-value]
+    c = ctx(info)
+    return c.reveal(info, "ServiceMatter", await c.loaders.one("centre", "service_matter", "code", root["matter_code"]))  # type: ignore[no-any-return]
 
 
 async def resolve_stages(root: Record, info: Info) -> list[CaseStage]:
-    stages = await ctx(info).loaders.many("centre", "case_stage", "case_number", root["number"])
-    return sorted(stages, key=lambda s: s["seq"])  # type: ignore[return-value]
+    c = ctx(info)
+    stages = await c.loaders.many("centre", "case_stage", "case_number", root["number"])
+    return c.reveal_all(info, "CaseStage", sorted(stages, key=lambda s: s["seq"]))  # type: ignore[return-value]
 
 
 async def resolve_applicant_enterprise(
@@ -84,7 +87,7 @@ async def resolve_applicant_enterprise(
     if root["applicant_id_type"] != "USCC":
         return None
     c = ctx(info)
-    return c.reveal("Enterprise", "uscc", await c.loaders.one("market", "enterprise", "uscc", root["applicant_id"]))
+    return c.reveal(info, "Enterprise", await c.loaders.one("market", "enterprise", "uscc", root["applicant_id"]))
 
 
 async def resolve_applicant_person(
@@ -93,7 +96,7 @@ async def resolve_applicant_person(
     if root["applicant_id_type"] != "ID":
         return None
     c = ctx(info)
-    return c.reveal("Person", "id_number", await c.loaders.one("market", "person", "id_number", root["applicant_id"]))
+    return c.reveal(info, "Person", await c.loaders.one("market", "person", "id_number", root["applicant_id"]))
 
 
 async def resolve_licence(root: Record, info: Info) -> Licence | None:
@@ -102,7 +105,9 @@ async def resolve_licence(root: Record, info: Info) -> Licence | None:
         return None
     connector, entity, type_name = LICENCE_SOURCES[licence_kind_of(number)]
     c = ctx(info)
-    return c.reveal(type_name, "number", await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
+    if not c.can_see(type_name):
+        return None
+    return c.reveal(info, type_name, await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="An application case (办件) handled at the service centre.")

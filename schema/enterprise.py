@@ -40,16 +40,17 @@ async def resolve_legal_representative(
     root: Record, info: Info
 ) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
     c = ctx(info)
-    return c.reveal("Person", "id_number", await c.loaders.one("market", "person", "id_number", root["legal_rep_id"]))
+    return c.reveal(info, "Person", await c.loaders.one("market", "person", "id_number", root["legal_rep_id"]))
 
 
 async def resolve_tax_registration(root: Record, info: Info) -> TaxRegistration | None:
     c = ctx(info)
-    return c.reveal("Enterprise", "uscc", await c.loaders.one("taxation", "tax_registration", "uscc", root["uscc"]))
+    return c.reveal(info, "TaxRegistration", await c.loaders.one("taxation", "tax_registration", "uscc", root["uscc"]))
 
 
 async def resolve_abnormal_operations(root: Record, info: Info) -> list[AbnormalOperation] | None:
-    return await ctx(info).loaders.many("market", "abnormal_operation", "uscc", root["uscc"])
+    c = ctx(info)
+    return c.reveal_all(info, "AbnormalOperation", await c.loaders.many("market", "abnormal_operation", "uscc", root["uscc"]))
 
 
 async def resolve_licences(root: Record, info: Info) -> list[Licence]:
@@ -59,23 +60,29 @@ async def resolve_licences(root: Record, info: Info) -> list[Licence]:
 async def resolve_food_licences(
     root: Record, info: Info
 ) -> list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None:
-    return await ctx(info).loaders.many("market", "food_licence", "holder_uscc", root["uscc"])
+    c = ctx(info)
+    return c.reveal_all(info, "FoodBusinessLicence", await c.loaders.many("market", "food_licence", "holder_uscc", root["uscc"]))
 
 
 async def resolve_construction_permits(
     root: Record, info: Info
 ) -> list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None:
-    return await ctx(info).loaders.many("housing", "construction_permit", "holder_uscc", root["uscc"])
+    c = ctx(info)
+    permits = await c.loaders.many("housing", "construction_permit", "holder_uscc", root["uscc"])
+    return c.reveal_all(info, "ConstructionPermit", permits)
 
 
 async def resolve_discharge_permits(
     root: Record, info: Info
 ) -> list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None:
-    return await ctx(info).loaders.many("ecology", "discharge_permit", "holder_uscc", root["uscc"])
+    c = ctx(info)
+    permits = await c.loaders.many("ecology", "discharge_permit", "holder_uscc", root["uscc"])
+    return c.reveal_all(info, "PollutantDischargePermit", permits)
 
 
 async def resolve_cases(root: Record, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.centre")]] | None:
-    return await ctx(info).loaders.many("centre", "case", "applicant_id", root["uscc"])
+    c = ctx(info)
+    return c.reveal_all(info, "Case", await c.loaders.many("centre", "case", "applicant_id", root["uscc"]))
 
 
 def resolve_region_name(root: Record) -> str | None:

@@ -61,7 +61,7 @@ def type_name_of(record: Record) -> str:
 async def resolve_holder(root: Record, info: Info) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
     c = ctx(info)
     record = await c.loaders.one("market", "enterprise", "uscc", root["holder_uscc"])
-    return c.reveal("Enterprise", "uscc", record)
+    return c.reveal(info, "Enterprise", record)
 
 
 @strawberry.interface(description="A licence, permit or certificate issued by a department.")
@@ -87,7 +87,7 @@ class Licence:
 async def licences_of_holder(info: Info, uscc: str, kinds: tuple[Kind, ...]) -> list[Record]:
     """Every licence of one holder across departments; a department that fails is reported, not fatal."""
     c = ctx(info)
-    sources = [LICENCE_SOURCES[k] for k in kinds]
+    sources = [s for s in (LICENCE_SOURCES[k] for k in kinds) if c.can_see(s[2])]
     results = await asyncio.gather(
         *(c.loaders.many(conn, entity, "holder_uscc", uscc) for conn, entity, _ in sources),
         return_exceptions=True,
@@ -99,7 +99,7 @@ async def licences_of_holder(info: Info, uscc: str, kinds: tuple[Kind, ...]) -> 
         elif isinstance(result, BaseException):
             raise result
         else:
-            licences.extend(c.reveal_all(type_name, "number", result))
+            licences.extend(c.reveal_all(info, type_name, result))
     return licences
 
 

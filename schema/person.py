@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 async def resolve_identity_verification(root: Record, info: Info) -> IdentityVerification | None:
     c = ctx(info)
     record = await c.loaders.one("security", "identity_record", "id_number", root["id_number"])
-    return verify(root, record, c.today.isoformat())  # type: ignore[return-value]
+    result = verify(root, record, c.today.isoformat())
+    return c.reveal(info, "IdentityVerification", result, subject=("person", root["id_number"]))  # type: ignore[no-any-return]
 
 
 async def resolve_represents(
@@ -27,7 +28,7 @@ async def resolve_represents(
 ) -> list[Annotated[Enterprise, strawberry.lazy("schema.enterprise")]] | None:
     c = ctx(info)
     records = await c.loaders.many("market", "enterprise", "legal_rep_id", root["id_number"])
-    return c.reveal_all("Enterprise", "uscc", records)
+    return c.reveal_all(info, "Enterprise", records)
 
 
 def resolve_sex(root: Record) -> str:

@@ -53,9 +53,10 @@ def _expiring(info: Info, days: int | None) -> list[Condition]:
 async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition], page: Page) -> list[Record]:
     """One keyset page per issuing register, merged by number; a failed register is reported."""
     c = ctx(info)
-    sources = [LICENCE_SOURCES[k] for k in kinds]
+    sources = [s for s in (LICENCE_SOURCES[k] for k in kinds) if c.can_see(s[2])]
     results = await asyncio.gather(
-        *(c.sources.select(conn, entity, where, page) for conn, entity, _ in sources), return_exceptions=True
+        *(c.sources.select(conn, entity, where, page, c.row_filter(type_name)) for conn, entity, type_name in sources),
+        return_exceptions=True,
     )
     merged: list[Record] = []
     for (conn, entity, type_name), result in zip(sources, results, strict=True):
@@ -65,7 +66,7 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
         if isinstance(result, BaseException):
             raise result
         c.loaders.prime(conn, entity, "number", result)
-        merged.extend(c.reveal_all(type_name, "number", result))
+        merged.extend(c.reveal_all(info, type_name, result))
     merged.sort(key=lambda r: r["number"])
     return merged[: page.limit]
 
@@ -76,33 +77,37 @@ class Query:
     async def enterprise(self, info: Info, uscc: str) -> Enterprise | None:
         c = ctx(info)
         record = await c.loaders.one("market", "enterprise", "uscc", validate_uscc(uscc))
-        return c.reveal("Enterprise", "uscc", record)  # type: ignore[no-any-return]
+        return c.reveal(info, "Enterprise", record)  # type: ignore[no-any-return]
 
     @strawberry.field(description="A person by resident identity number.")
     async def person(self, info: Info, id_number: str) -> Person | None:
         c = ctx(info)
         record = await c.loaders.one("market", "person", "id_number", validate_id_number(id_number, today=c.today))
-        return c.reveal("Person", "id_number", record)  # type: ignore[no-any-return]
+        return c.reveal(info, "Person", record)  # type: ignore[no-any-return]
 
     @strawberry.field(description="A licence of any kind by its number; the number says which register.")
     async def licence(self, info: Info, number: str) -> Licence | None:
         number = number.strip().upper()
         connector, entity, type_name = LICENCE_SOURCES[licence_kind_of(number)]
         c = ctx(info)
-        return c.reveal(type_name, "number", await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
+        if not c.can_see(type_name):
+            return None
+        return c.reveal(info, type_name, await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
 
     @strawberry.field(name="case", description="An application case by its number.")
     async def case_(self, info: Info, number: str) -> Case | None:
         number = number.strip()
         if not 1 <= len(number) <= 24 or not number.isalnum():
             raise BadInput("number", "a case number is 1-24 letters and digits")
-        return await ctx(info).loaders.one("centre", "case", "number", number)  # type: ignore[return-value]
+        c = ctx(info)
+        return c.reveal(info, "Case", await c.loaders.one("centre", "case", "number", number))  # type: ignore[no-any-return]
 
     @strawberry.field(description="The service matters in the centre's catalogue.")
     async def service_matters(self, info: Info, department: str | None = None) -> list[ServiceMatter]:
         where = [] if department is None else [Condition("department", "eq", department)]
         page = Page(order_by="code", limit=ctx(info).settings.max_page_size)
-        return await ctx(info).sources.select("centre", "service_matter", where, page)  # type: ignore[return-value]
+        c = ctx(info)
+        return c.reveal_all(info, "ServiceMatter", await c.sources.select("centre", "service_matter", where, page))  # type: ignore[return-value]
 
     @strawberry.field(description="Enterprises, by USCC, filtered by region and status.")
     async def enterprises(
@@ -112,9 +117,9 @@ class Query:
         page = _page(info, first, after, "uscc")
         where = _region(region) + ([] if status is None else [Condition("status", "eq", status.value)])
         c = ctx(info)
-        records = await c.sources.select("market", "enterprise", where, page)
+        records = await c.sources.select("market", "enterprise", where, page, c.row_filter("Enterprise"))
         c.loaders.prime("market", "enterprise", "uscc", records)
-        c.reveal_all("Enterprise", "uscc", records)
+        c.reveal_all(info, "Enterprise", records)
         return connection(records, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Licences of every kind, by number, filtered; kinds are merged in number order.")
@@ -146,6 +151,8 @@ class Query:
             where.append(Condition("matter_code", "eq", matter_code))
         if applicant_id is not None:
             where.append(Condition("applicant_id", "eq", applicant_id.strip().upper()))
-        records = await ctx(info).sources.select("centre", "case", where, page)
-        ctx(info).loaders.prime("centre", "case", "number", records)
+        c = ctx(info)
+        records = await c.sources.select("centre", "case", where, page, c.row_filter("Case"))
+        c.loaders.prime("centre", "case", "number", records)
+        c.reveal_all(info, "Case", records)
         return connection(records, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from hub.federation.tracing import FTV1_HEADER, FieldTimings, current, instrument
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
+from hub.graphql.views import Views
 from schema.subgraphs import DEPARTMENTS, build_subgraph
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ class SubgraphEndpoint(GraphQLEndpoint):
             hide_suggestions=settings.environment == "production",
             introspection=settings.introspection_enabled,
         )
-        super().__init__(dataclasses.replace(hub, graphql_schema=schema, documents=documents))
+        views = Views(schema, hub.policies)  # the same grants and policies hold at every GraphQL endpoint
+        super().__init__(dataclasses.replace(hub, graphql_schema=schema, documents=documents, views=views))
         self.department = department
 
     async def handle(self, request: Request) -> Response:

@@ -65,16 +65,21 @@ class DocumentCache:
         self._rules = (
             None if introspection else (*specified_rules, NoSchemaIntrospectionCustomRule)
         )
-        self._entries: OrderedDict[str, Document] = OrderedDict()
+        self._entries: OrderedDict[tuple[GraphQLSchema, str], Document] = OrderedDict()
         self._max_entries = max_entries
 
-    def get(self, query: str) -> Document:
-        found = self._entries.get(query)
+    def get(self, query: str, schema: GraphQLSchema | None = None) -> Document:
+        """The document validated against ``schema``: a caller's view (``hub.graphql.views``) or the graph.
+
+        Limits are always measured on the whole graph, so a view never changes what a document costs.
+        """
+        key = (schema or self._schema, query)
+        found = self._entries.get(key)
         if found is not None:
-            self._entries.move_to_end(query)
+            self._entries.move_to_end(key)
             return found
-        document = self._load(query)
-        self._entries[query] = document
+        document = self._load(query, key[0])
+        self._entries[key] = document
         if len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
         return document
@@ -94,7 +99,7 @@ class DocumentCache:
         name = f"operation {operation.name.value!r}" if operation.name else "the operation"
         return cost_refusal(name, size.cost, self._limits.max_cost)
 
-    def _load(self, query: str) -> Document:
+    def _load(self, query: str, schema: GraphQLSchema) -> Document:
         try:
             node = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
@@ -103,7 +108,7 @@ class DocumentCache:
         if refused:
             # Validation is never run on a document over the limits: that is the work they protect.
             return Document(node, tuple(refused), False)
-        errors = validate(self._schema, node, self._rules, hide_suggestions=self.hide_suggestions)
+        errors = validate(schema, node, self._rules, hide_suggestions=self.hide_suggestions)
         return Document(node, tuple(errors), False, sized_by_variables)
 
     def _judge(self, node: DocumentNode) -> tuple[list[GraphQLError], bool]:

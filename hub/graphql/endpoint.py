@@ -91,9 +91,11 @@ class GraphQLEndpoint:
         )
 
     async def run(self, params: Params, method: str, request_id: str, media_type: str, caller: Caller) -> Outcome:
-        """One operation: its document and verdict, then execution."""
+        """One operation: its document and verdict in the caller's view, execution, then its audit record."""
+        view = self.hub.views.for_caller(caller)
         try:
-            document = self.hub.documents.get(self.persisted.document_for(params, caller.client_id))
+            text = self.persisted.document_for(params, caller.client_id)
+            document = self.hub.documents.get(text, view.schema)
         except GraphQLError as error:
             return self._request_errors([error], request_id, media_type)
         if method == "GET" and document.node is not None and not document.is_query(params.operation_name):
@@ -112,10 +114,16 @@ class GraphQLEndpoint:
             sources=self.hub.sources,
             loaders=Loaders(self.hub.sources),
             today=self.hub.settings.current_date(),
+            view=view,
         )
         result = await self._execute(document, params, context)
         if result is None:
             return self._timed_out(request_id, media_type)
+        if result.data is not None or context.disclosed:
+            try:
+                await self.hub.disclosures.record(request_id, caller, text, params.operation_name, context.disclosed)
+            except Exception:  # noqa: BLE001  rule 6: whatever stops the record stops the data
+                return self._unrecorded(request_id, media_type)
         return self._result_body(result, context, media_type)
 
     async def _execute(self, document: Document, params: Params, context: RequestContext) -> ExecutionResult | None:
@@ -124,7 +132,7 @@ class GraphQLEndpoint:
         try:
             async with deadline:
                 result = execute(
-                    self.hub.graphql_schema, document.node,  # type: ignore[arg-type]
+                    context.view.schema, document.node,  # type: ignore[arg-type]
                     context_value=context, variable_values=params.variables,
                     operation_name=params.operation_name, hide_suggestions=self.hub.documents.hide_suggestions,
                 )
@@ -146,6 +154,14 @@ class GraphQLEndpoint:
                         requestId=request_id)
         body = {"errors": [format_error(error, request_id, self.hub.titles)]}
         return (504 if media_type == GRAPHQL_RESPONSE else 200), body, {}
+
+    def _unrecorded(self, request_id: str, media_type: str) -> Outcome:
+        """DESIGN.md rule 6: the disclosure could not be recorded, so nothing is disclosed."""
+        log.exception("request %s: the disclosure audit record could not be written; no data returned", request_id)
+        self.hub.metrics.requests.labels("unrecorded").inc()
+        message = f"the disclosure could not be recorded, so no data is returned (request {request_id})"
+        body = {"errors": [{"message": message, "extensions": {"code": "AUDIT_UNAVAILABLE", "requestId": request_id}}]}
+        return 503, body, {}
 
     def _request_errors(self, errors: list[GraphQLError], request_id: str, media_type: str) -> Outcome:
         self.hub.metrics.requests.labels("invalid").inc()

@@ -12,7 +12,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from connectors.base import SourceError
-from hub.errors import BadInput
+from hub.errors import BadInput, Forbidden
 from hub.identifiers import InvalidIdentifier
 
 log = logging.getLogger("hub.graphql")
@@ -32,6 +32,10 @@ def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -
     elif isinstance(original, (InvalidIdentifier, BadInput)):
         formatted["message"] = str(original)
         formatted["extensions"] = {"code": "BAD_USER_INPUT"}
+    elif isinstance(original, Forbidden):
+        formatted["message"] = str(original)
+        key = "purpose" if original.reason == "purpose" else "scope"
+        formatted["extensions"] = {"code": "FORBIDDEN", "reason": original.reason, key: original.missing}
     elif isinstance(original, SourceError):
         if original.side == "hub" and original.__cause__ is not None:
             # A hub bug behind a source call: its traceback belongs in the log under this request's id.

@@ -26,7 +26,7 @@ def load(connector: str, entity: str, key: str, type_name: str) -> Reference:
     async def reference(info: Info, representation: dict[str, Any]) -> Record | None:
         c = ctx(info)
         record = await c.loaders.one(connector, entity, key, representation[graphql_key])
-        return c.reveal(type_name, key, record)  # type: ignore[no-any-return]
+        return c.reveal(info, type_name, record)  # type: ignore[no-any-return]
 
     return reference
 

@@ -1,0 +1,50 @@
+"""The edge's side of the disclosure audit: one record per executed operation, before the answer.
+
+DESIGN.md rule 6: if the record cannot be written, the data is not returned. The recorder opens the
+audit store on the registry's database (the same engine as the OAuth registry: one database holds
+registry, grants and audit) the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from hub.audit.records import Disclosure, operation_hash
+from hub.audit.store import AuditStore
+from hub.audit.subjects import Disclosed
+from hub.context import Caller
+
+DEVELOPMENT_CLIENT = "anonymous"  # the development demo's caller: recorded all the same
+
+
+class DisclosureRecorder:
+    def __init__(self, open_store: Callable[[], Awaitable[AuditStore]]) -> None:
+        self._open = open_store
+        self._store: AuditStore | None = None
+        self._lock = asyncio.Lock()
+
+    async def store(self) -> AuditStore:
+        if self._store is None:
+            async with self._lock:
+                if self._store is None:
+                    self._store = await self._open()
+        return self._store
+
+    async def record(
+        self, request_id: str, caller: Caller, document: str, operation_name: str | None, disclosed: Disclosed,
+    ) -> int:
+        """Append the request's record; raises ``AuditWriteFailed`` (or any store error) when it cannot."""
+        store = await self.store()
+        disclosure = Disclosure(
+            request_id=request_id,
+            client_id=caller.client_id or DEVELOPMENT_CLIENT,
+            department=caller.department or "development",
+            purpose=caller.purpose or "",
+            operation_hash=operation_hash(document),
+            subjects=disclosed.subjects(store.pseudonyms),
+            end_user=caller.end_user,
+            case_number=caller.case_number,
+            operation_name=operation_name,
+        )
+        return await store.append(disclosure)

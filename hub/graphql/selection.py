@@ -1,0 +1,72 @@
+"""Which fields of a type a resolver's selection asks for: the disclosure audit's field list.
+
+A resolver that returns records of a type (``Query.enterprise``, ``Licence.holder``, a connection
+of enterprises) is asked, once per request and selection, which of the type's fields the operation
+selects there, through fragments and inline fragments on the type or an interface it implements,
+and through a connection's ``edges { node { ... } }``. Names come back as record keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+)
+
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+PLUMBING = ("edges", "node")
+
+
+def selected_fields(
+    schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
+    fragments: dict[str, FragmentDefinitionNode], return_type: object,
+) -> list[str]:
+    """Record keys of ``type_name``'s fields selected under ``field_nodes`` (in the order met)."""
+    target = schema.type_map.get(type_name)
+    if not isinstance(target, GraphQLObjectType):
+        return []
+    conditions = {type_name, *(i.name for i in target.interfaces)}
+    sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
+    if get_named_type(return_type).name.endswith("Connection"):  # type: ignore[arg-type]
+        for step in PLUMBING:
+            sets = [f.selection_set for s in sets for f in _fields(s, None, fragments) if f.name.value == step
+                    and f.selection_set is not None]
+    names: dict[str, None] = {}
+    for selection_set in sets:
+        for node in _fields(selection_set, conditions, fragments):
+            field = target.fields.get(node.name.value)
+            if field is not None:
+                definition = field.extensions.get(DEFINITION_BACKREF)
+                names[definition.python_name if definition is not None else node.name.value] = None
+    return list(names)
+
+
+def _fields(
+    selection_set: SelectionSetNode, conditions: set[str] | None, fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            if _applies(selection.type_condition, conditions):
+                yield from _fields(selection.selection_set, conditions, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen and _applies(fragment.type_condition, conditions):
+                yield from _fields(fragment.selection_set, conditions, fragments, seen | {name})
+
+
+def _applies(condition: object, conditions: set[str] | None) -> bool:
+    return conditions is None or condition is None or condition.name.value in conditions  # type: ignore[attr-defined]

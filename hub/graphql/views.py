@@ -1,0 +1,307 @@
+"""Each caller's view of the graph: only what its grants reach, with the policy decisions built in.
+
+DESIGN.md "Access model": a client sees (introspection, GraphiQL, validation) only the types its
+grants reach; a field outside them is exactly a field that does not exist. Within what it sees,
+every field carries the caller's decision for the declared purpose:
+
+- allow: the field as the graph has it (the one-call reader of the raw record: no cost added);
+- mask: a reader that applies the named mask; the field turns nullable (a mask may withhold) and,
+  when the mask writes text over a number or a date (a band, a year), its type is ``String``;
+- deny: a resolver that raises ``hub.errors.Forbidden`` (``extensions.code = "FORBIDDEN"``) naming
+  the scope or the purpose that is missing; the field turns nullable so the rest of the answer still comes.
+
+A view is a GraphQL schema built from the hub's own: the same resolvers, filtered and rewritten.
+Views depend only on (scopes, purpose), so they are built once and cached: a request pays a dict
+lookup, never a per-field policy evaluation (DESIGN.md "Performance principles").
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    GraphQLUnionType,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+)
+
+from hub.context import Caller
+from hub.errors import Forbidden
+from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
+from hub.policy.graph import is_exempt
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+MAX_VIEWS = 256
+KEEPS_TYPE = frozenset({"suppress"})  # masks whose output is the field's own type (or null)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One (scopes, purpose)'s schema and decisions; ``decisions`` is None for the unrestricted demo."""
+
+    schema: GraphQLSchema
+    decisions: Mapping[str, TypeDecisions] | None
+    jurisdictions: Mapping[str, str]  # type -> its division-code field, for row filters
+
+    def sees(self, type_name: str) -> bool:
+        return self.schema.type_map.get(type_name) is not None
+
+    def of(self, type_name: str) -> TypeDecisions | None:
+        return None if self.decisions is None else self.decisions.get(type_name)
+
+    def labels(self, type_name: str) -> Mapping[str, str] | None:
+        """Field -> allow | mask | deny, as the disclosure audit records it (None: unrestricted)."""
+        if self.decisions is None:
+            return None
+        decisions = self.decisions.get(type_name)
+        if decisions is None:
+            return {}
+        return {name: _label(d) for name, d in decisions.fields.items()}
+
+
+class Views:
+    """The views of one schema under one set of policies, cached per (scopes, purpose)."""
+
+    def __init__(self, schema: GraphQLSchema, policies: Policies) -> None:
+        self._schema = schema
+        self._policies = policies
+        self._jurisdictions = {
+            name: policy.jurisdiction for name, policy in policies.types.items() if policy.jurisdiction
+        }
+        self.unrestricted = View(schema, None, self._jurisdictions)
+        self._views: OrderedDict[Any, View] = OrderedDict()
+
+    def for_caller(self, caller: Caller) -> View:
+        if caller.unrestricted:
+            return self.unrestricted
+        purpose = caller.purpose or ""
+        serving = frozenset(s for s in caller.scopes if purpose in caller.grants.get(s, ()))
+        key = (caller.scopes, serving, purpose)
+        view = self._views.get(key)
+        if view is None:
+            view = self._build(caller, serving, purpose)
+            self._views[key] = view
+            if len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
+        return view
+
+    def _build(self, caller: Caller, serving: frozenset[str], purpose: str) -> View:
+        decisions: dict[str, TypeDecisions] = {}
+        for name, policy in self._policies.types.items():
+            found = decide(self._policies, serving, purpose, name)
+            decisions[name] = _explained(found, policy.scope, caller, purpose)
+        visible = frozenset(n for n, p in self._policies.types.items() if p.scope in caller.scopes)
+        schema = _Filter(self._schema, self._policies, decisions, visible).schema()
+        return View(schema, decisions, self._jurisdictions)
+
+
+def _explained(found: TypeDecisions, type_scope: str, caller: Caller, purpose: str) -> TypeDecisions:
+    """Say "purpose" where a scope is granted, but not for the purpose this request declared."""
+    granted = caller.grants.get(type_scope)
+    if granted is None or purpose in granted:
+        return found
+    named = ", ".join(sorted(granted)) or "none"
+    declared = f"{purpose!r}" if purpose else "no purpose (send X-Hub-Purpose)"
+    missing = f"this client's grants for {type_scope} name the purposes {named}; the request declared {declared}"
+    fields = {
+        name: Deny("purpose", missing) if isinstance(d, Deny) and d.reason == "scope" else d
+        for name, d in found.fields.items()
+    }
+    return TypeDecisions(found.type_name, fields, found.jurisdiction, found.plan)
+
+
+class _Filter:
+    """Rebuilds the schema's output types for one caller: hidden, masked and denied fields."""
+
+    def __init__(
+        self, schema: GraphQLSchema, policies: Policies, decisions: Mapping[str, TypeDecisions],
+        visible: frozenset[str],
+    ) -> None:
+        self._base = schema
+        self._policies = policies
+        self._decisions = decisions
+        self._visible_policy_types = visible
+        self._shown: dict[str, bool] = {}
+        self._built: dict[str, GraphQLNamedType] = {}
+
+    def schema(self) -> GraphQLSchema:
+        query = self._named(self._base.query_type)  # type: ignore[arg-type]
+        extra = [self._named(t) for t in self._base.type_map.values() if isinstance(t, GraphQLObjectType)
+                 and t.interfaces and self.shows(t)]
+        view = GraphQLSchema(query=query, types=extra, directives=self._base.directives,  # type: ignore[arg-type]
+                             extensions=self._base.extensions)
+        view._strawberry_schema = getattr(self._base, "_strawberry_schema", None)  # type: ignore[attr-defined]
+        return view
+
+    # -- what is shown -------------------------------------------------------------------------
+    def shows(self, named: GraphQLNamedType) -> bool:
+        if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
+            return True
+        found = self._shown.get(named.name)
+        if found is None:
+            self._shown[named.name] = True  # a cycle (Enterprise -> Person -> Enterprise) assumes shown
+            found = self._decide_shown(named)
+            self._shown[named.name] = found
+        return found
+
+    def _decide_shown(self, named: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType) -> bool:
+        if isinstance(named, GraphQLUnionType):
+            return any(self.shows(member) for member in named.types)
+        if isinstance(named, GraphQLInterfaceType):
+            return any(self.shows(t) for t in self._base.get_possible_types(named))
+        if named.name in self._policies.types:
+            return named.name in self._visible_policy_types
+        if named is self._base.query_type or named.name.startswith("__"):
+            return True
+        if is_exempt(named, self._base):
+            # Pagination plumbing: an edge or a connection exists only if what it carries does.
+            return all(self.shows(get_named_type(f.type)) for f in named.fields.values())
+        return True
+
+    def field_shown(self, owner: str, name: str, field: GraphQLField) -> bool:
+        if not self.shows(get_named_type(field.type)):
+            return False
+        decisions = self._decisions.get(owner)
+        if decisions is None:
+            return True
+        decision = decisions.decision(_python_name(name, field))
+        return not (isinstance(decision, Deny) and decision.reason in ("not_shared", "unclassified"))
+
+    # -- building ------------------------------------------------------------------------------
+    def _named(self, named: GraphQLNamedType) -> GraphQLNamedType:
+        if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
+            return named  # scalars, enums, inputs: shared with the hub's schema as they are
+        built = self._built.get(named.name)
+        if built is not None:
+            return built
+        kwargs = named.to_kwargs()
+        if isinstance(named, GraphQLUnionType):
+            kwargs["types"] = lambda: [self._named(t) for t in named.types if self.shows(t)]
+            built = GraphQLUnionType(**kwargs)
+        elif isinstance(named, GraphQLInterfaceType):
+            kwargs["fields"] = lambda: self._interface_fields(named)
+            kwargs["interfaces"] = lambda: [self._named(i) for i in named.interfaces if self.shows(i)]
+            built = GraphQLInterfaceType(**kwargs)
+        else:
+            kwargs["fields"] = lambda: self._object_fields(named)
+            kwargs["interfaces"] = lambda: [self._named(i) for i in named.interfaces if self.shows(i)]
+            built = GraphQLObjectType(**kwargs)
+        self._built[named.name] = built
+        return built
+
+    def _object_fields(self, named: GraphQLObjectType) -> dict[str, GraphQLField]:
+        fields: dict[str, GraphQLField] = {}
+        for name, field in named.fields.items():
+            if self.field_shown(named.name, name, field):
+                fields[name] = self._field(named.name, name, field)
+        return fields
+
+    def _interface_fields(self, named: GraphQLInterfaceType) -> dict[str, GraphQLField]:
+        """An interface keeps a field only where every implementation shown keeps it alike."""
+        implementations = [self._named(t) for t in self._base.get_possible_types(named) if self.shows(t)]
+        fields: dict[str, GraphQLField] = {}
+        for name, field in named.fields.items():
+            types = [getattr(impl, "fields", {}).get(name) for impl in implementations]
+            if any(t is None for t in types):
+                continue
+            shapes = {str(get_nullable_type(t.type)) for t in types if t is not None}
+            if len(shapes) != 1:
+                continue
+            nullable = any(not isinstance(t.type, GraphQLNonNull) for t in types if t is not None)
+            rebuilt = self._output(field.type)
+            kept = types[0].type if types and types[0] is not None else rebuilt  # type: ignore[union-attr]
+            fields[name] = GraphQLField(
+                get_nullable_type(kept) if nullable else kept, args=field.args, resolve=field.resolve,
+                description=field.description, deprecation_reason=field.deprecation_reason,
+                extensions=field.extensions, ast_node=field.ast_node,
+            )
+        return fields
+
+    def _field(self, owner: str, name: str, field: GraphQLField) -> GraphQLField:
+        output: GraphQLOutputType = self._output(field.type)
+        resolve = field.resolve
+        description = field.description
+        decisions = self._decisions.get(owner)
+        if decisions is not None:
+            key = _python_name(name, field)
+            decision = decisions.decision(key)
+            if isinstance(decision, Mask):
+                kind = self._policies.types[owner].fields[key].mask
+                text = kind is not None and kind.kind not in KEEPS_TYPE
+                output = GraphQLString if text and is_leaf_type(get_named_type(output)) else get_nullable_type(output)
+                resolve = _masked(decision, key, field.resolve)
+                description = f"{description or ''} (masked for this client: {decision.name})".strip()
+            elif isinstance(decision, Deny):
+                output = get_nullable_type(output)  # type: ignore[assignment]
+                resolve = _denied(owner, name, decision)
+        return GraphQLField(
+            output, args=field.args, resolve=resolve, description=description,
+            deprecation_reason=field.deprecation_reason, extensions=field.extensions, ast_node=field.ast_node,
+        )
+
+    def _output(self, output: Any) -> Any:
+        if isinstance(output, GraphQLNonNull):
+            return GraphQLNonNull(self._output(output.of_type))
+        if isinstance(output, GraphQLList):
+            return GraphQLList(self._output(output.of_type))
+        return self._named(output)
+
+
+def _label(decision: Any) -> str:
+    return "allow" if isinstance(decision, Allow) else "mask" if isinstance(decision, Mask) else "deny"
+
+
+def _python_name(name: str, field: GraphQLField) -> str:
+    definition = field.extensions.get(DEFINITION_BACKREF)
+    return definition.python_name if definition is not None else name
+
+
+def _masked(decision: Mask, key: str, original: Callable[..., Any] | None) -> Callable[..., Any]:
+    apply = decision.apply
+
+    def masked(value: Any) -> Any:
+        try:
+            return apply(value)
+        except Exception:  # noqa: BLE001  rule 6: a mask that cannot be applied withholds the value
+            return None
+
+    if original is None:
+        def read(source: Any, info: Any) -> Any:
+            return masked(source.get(key) if type(source) is dict else getattr(source, key, None))
+        return read
+
+    def computed(source: Any, info: Any, **args: Any) -> Any:
+        value = original(source, info, **args)
+        if inspect.isawaitable(value):
+            return _masked_later(value, masked)
+        return masked(value)
+
+    return computed
+
+
+async def _masked_later(value: Any, masked: Callable[[Any], Any]) -> Any:
+    return masked(await value)
+
+
+def _denied(owner: str, name: str, decision: Deny) -> Callable[..., Any]:
+    def deny(source: Any, info: Any, **args: Any) -> Any:
+        raise Forbidden(owner, name, decision.reason, decision.missing)
+
+    return deny
