@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
+from hub.admin import admin_app
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
         *subgraph_routes(hub),
         *oauth_routes(hub.oauth),
+        Mount("/admin", app=admin_app(hub)),
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))

@@ -1,0 +1,145 @@
+"""Who may do what in the console: the one place the rule is written.
+
+Every admin page and API route is wrapped by ``require(role, ...)``. The guard, in order:
+a signed-out visitor is sent to the sign-in page (``/admin/api``: 401); a session still owing
+its second factor reaches only the TOTP page; a changing request (not GET/HEAD) must come from
+the console's own origin and carry the session's CSRF token (form field ``csrf`` or header
+``X-CSRF-Token``); the role must be one of those named; an auditor changes nothing (only their
+own sign-out and second factor, routes marked ``own_account``). A steward's or developer's
+department is checked by ``act_for_department`` wherever a route names a department.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from hub.admin.accounts import ROLES, Account
+from hub.admin.sessions import FULL, SignedIn
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+ANY_ROLE = ROLES
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+READ_ONLY_ROLES = frozenset({"auditor"})
+SESSION_COOKIE = "__Host-hub-admin"
+CSRF_HEADER = "x-csrf-token"
+MAX_BODY = 64 * 1024
+
+
+class Forbidden(Exception):
+    """The signed-in visitor may not do this; the message says why (shown to them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The signed-in person behind this request."""
+
+    account: Account
+    session: SignedIn
+    session_token: str
+
+    @property
+    def role(self) -> str:
+        return self.account.role
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session.csrf_token
+
+
+def visitor(request: Request) -> Visitor:
+    """The visitor ``require`` admitted; only routes behind ``require`` call this."""
+    found: Visitor = request.state.visitor
+    return found
+
+
+def act_for_department(who: Visitor, department: str) -> None:
+    """Operators act for every department; a steward or developer only for their own."""
+    if who.role in ("steward", "developer") and who.account.department != department:
+        raise Forbidden(f"you act for department {who.account.department}, not {department}")
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/admin/api")
+
+
+def require(*roles: str, own_account: bool = False) -> Callable[[Endpoint], Endpoint]:
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            from hub.admin.console import console
+
+            found = await console(request).visitor(request)
+            if found is None or found.session.stage != FULL:
+                return signed_out(request)
+            refusal = _refusal(request, found, roles, own_account) or await _forgery(request, found)
+            if refusal is not None:
+                return refusal
+            request.state.visitor = found
+            try:
+                return await endpoint(request)
+            except Forbidden as exc:
+                return forbidden(request, str(exc))
+
+        guarded.__name__ = getattr(endpoint, "__name__", "guarded")
+        return guarded
+
+    return wrap
+
+
+def _refusal(request: Request, who: Visitor, roles: tuple[str, ...], own_account: bool) -> Response | None:
+    if request.method not in SAFE_METHODS and who.role in READ_ONLY_ROLES and not own_account:
+        return forbidden(request, "an auditor reads; changes are made by others")
+    if who.role not in roles:
+        article = "an" if who.role[0] in "aeiou" else "a"
+        return forbidden(request, f"{article} {who.role} cannot open this page")
+    return None
+
+
+async def _forgery(request: Request, who: Visitor) -> Response | None:
+    """A changing request from elsewhere, or without this session's CSRF token, is refused."""
+    if request.method in SAFE_METHODS:
+        return None
+    if not same_origin(request):
+        return forbidden(request, "this request did not come from the console's own pages")
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        return _problem(request, 413, "the request is too large")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and not is_api(request):
+        sent = str((await request.form()).get("csrf") or "")
+    if not sent or not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
+        return forbidden(request, "the form has expired or did not come from the console; reload the page")
+    return None
+
+
+def same_origin(request: Request) -> bool:
+    """The Origin header names this console (as the browser reached it); a missing one is refused."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    sent = urlsplit(origin)
+    return f"{sent.scheme}://{sent.netloc}" == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def signed_out(request: Request) -> Response:
+    if is_api(request):
+        return JSONResponse({"error": "signed_out", "message": "sign in at /admin/signin"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/admin/signin?next={quote(target, safe='')}", status_code=303)
+
+
+def forbidden(request: Request, message: str) -> Response:
+    return _problem(request, 403, message)
+
+
+def _problem(request: Request, status: int, message: str) -> Response:
+    if is_api(request):
+        return JSONResponse({"error": "forbidden" if status == 403 else "refused", "message": message},
+                            status_code=status)
+    from hub.admin.console import console
+
+    return console(request).page(request, "problem.html", {"message": message}, status_code=status)

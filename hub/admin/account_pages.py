@@ -1,0 +1,60 @@
+"""The signed-in person's own account: who they are, and enrolling a TOTP second factor.
+
+Enrolment shows a new secret as text and as an ``otpauth://`` URI (any authenticator app takes
+either); it is saved only when a code made from it is entered, so a mistyped secret never locks
+anyone out.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.admin.access import ANY_ROLE, require, visitor
+from hub.admin.admin_log import record
+from hub.admin.console import console
+from hub.admin.credentials import new_totp_secret, totp_step, totp_uri
+
+
+@require(*ANY_ROLE)
+async def account_page(request: Request) -> Response:
+    return console(request).page(request, "account.html")
+
+
+def _enrolment(request: Request, secret: str, error: str = "", status_code: int = 200) -> Response:
+    uri = totp_uri(secret, visitor(request).account.username)
+    return console(request).page(
+        request, "totp_enrol.html", {"secret": secret, "uri": uri, "error": error}, status_code=status_code
+    )
+
+
+@require(*ANY_ROLE)
+async def totp_enrolment(request: Request) -> Response:
+    return _enrolment(request, new_totp_secret())
+
+
+@require(*ANY_ROLE, own_account=True)
+async def totp_enrol(request: Request) -> Response:
+    form = await request.form()
+    secret, code = str(form.get("secret") or ""), str(form.get("code") or "")
+    if not (len(secret) == 32 and secret.isalnum() and secret.isupper()):
+        return _enrolment(request, new_totp_secret(), "That secret is not one the console made; try again.", 400)
+    step = totp_step(secret, code, 0)
+    if step is None:
+        return _enrolment(request, secret, "That code does not match the secret; check the app's clock.", 400)
+    who = visitor(request)
+    stores = await console(request).stores()
+    await stores.accounts.set_totp(who.account.username, secret)
+    # The code just shown has been used: it must not pass the next sign-in.
+    await stores.accounts.second_factor(who.account.username, code)
+    await record(request, "account.totp_enabled", who.account.username)
+    return RedirectResponse("/admin/account?totp=on", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/account", account_page),
+        Route("/account/totp", totp_enrolment, methods=["GET"]),
+        Route("/account/totp", totp_enrol, methods=["POST"]),
+    ]

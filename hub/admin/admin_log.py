@@ -1,0 +1,72 @@
+"""The console's side of the admin actions log: each change made here is recorded (who, role, what,
+target, why), and operators and auditors read the log on its own page.
+
+The registry's methods own their transactions, so a registry change is recorded right after it
+commits, in a transaction of its own (``hub.store.admin_log.record_action``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.admin.access import require, visitor
+from hub.admin.console import console
+from hub.store.admin_log import AdminAction, admin_actions, record_action
+
+READERS = ("operator", "auditor")
+
+
+async def record(
+    request: Request, action: str, target: str, why: str | None = None, details: dict[str, Any] | None = None
+) -> None:
+    who = visitor(request)
+    engine = (await console(request).stores()).registry.engine
+    async with AsyncSession(engine) as session, session.begin():
+        await record_action(
+            session, actor=who.account.username, role=who.role, action=action, target=target, why=why,
+            details=details or {},
+        )
+
+
+def as_json(entry: AdminAction) -> dict[str, Any]:
+    return {
+        "id": entry.id, "at": entry.at, "actor": entry.actor, "role": entry.role, "action": entry.action,
+        "target": entry.target, "why": entry.why, "details": entry.details,
+    }
+
+
+async def _entries(request: Request) -> list[AdminAction]:
+    engine = (await console(request).stores()).registry.engine
+    query = request.query_params
+    return await admin_actions(
+        engine, actor=query.get("actor") or None, action=query.get("action") or None,
+        target=query.get("target") or None, limit=200,
+    )
+
+
+@require(*READERS)
+async def log_page(request: Request) -> Response:
+    entries = [
+        {**as_json(e), "when": dt.datetime.fromtimestamp(e.at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        for e in await _entries(request)
+    ]
+    return console(request).page(request, "admin_log.html", {"entries": entries, "query": request.query_params})
+
+
+@require(*READERS)
+async def log_api(request: Request) -> Response:
+    return JSONResponse({"actions": [as_json(e) for e in await _entries(request)]})
+
+
+def routes() -> list[Route]:
+    return [Route("/admin-log", log_page)]
+
+
+def api_routes() -> list[Route]:
+    return [Route("/admin-log", log_api)]

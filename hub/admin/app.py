@@ -1,0 +1,91 @@
+"""``admin_app(hub)``: the console's ASGI app, mounted at ``/admin`` by ``hub.app``.
+
+To add a page: write ``routes()`` in a module of this package (endpoints wrapped by
+``access.require``), list them in ``_routes`` and, for the navigation bar, add a ``Section``.
+JSON routes go in ``api.routes()`` (served under ``/admin/api``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, Router, request_response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.admin import account_pages, admin_log, api, registry_pages, signin
+from hub.admin.access import ANY_ROLE, is_api, require
+from hub.admin.console import SCOPE_KEY, Console, Section, console
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+STATIC = Path(__file__).resolve().parent / "static"
+# No inline script or style anywhere in the console: the policy can forbid both.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+SECTIONS = [
+    Section("Departments", "/admin/departments", ("operator", "auditor")),
+    Section("Clients", "/admin/clients", ("operator", "auditor")),
+    Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
+]
+
+
+class AdminApp:
+    """The console's router, with its ``Console`` in every request's scope and the security headers
+    on every response, the sign-in page and errors included."""
+
+    def __init__(self, console: Console, app: ASGIApp) -> None:
+        self.console, self.app = console, app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[SCOPE_KEY] = self.console
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@require(*ANY_ROLE)
+async def not_found(request: Request) -> Response:
+    """Signed out, any unknown path leads to the sign-in page too (``require``); signed in, a 404."""
+    if is_api(request):
+        return JSONResponse({"error": "not_found", "message": "no such admin API route"}, status_code=404)
+    return console(request).page(request, "problem.html", {"message": "There is no such page."}, 404)
+
+
+def _routes() -> list[Route | Mount]:
+    return [
+        *signin.routes(),
+        *account_pages.routes(),
+        *registry_pages.routes(),
+        *admin_log.routes(),
+        Mount("/api", app=Router(api.routes(), default=request_response(not_found))),
+        Mount("/static", app=StaticFiles(directory=STATIC)),
+    ]
+
+
+def admin_app(hub: Hub) -> AdminApp:
+    return AdminApp(Console(hub, SECTIONS), Router(_routes(), default=request_response(not_found)))

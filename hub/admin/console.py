@@ -1,0 +1,94 @@
+"""The console's state for one hub: accounts, sessions, the registry, the pages' templates.
+
+It opens on first use from the authorization server's parts (the same engine, migrated to head),
+so building the app touches no database. Pages find it with ``console(request)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from hub.admin.access import SESSION_COOKIE, Visitor
+from hub.admin.accounts import Accounts
+from hub.admin.sessions import Sessions
+from hub.store import Registry
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SCOPE_KEY = "hub.admin.console"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """An entry of the navigation bar, shown to the roles that may open it."""
+
+    label: str
+    path: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    accounts: Accounts
+    sessions: Sessions
+    registry: Registry
+
+
+class Console:
+    def __init__(self, hub: Hub, sections: list[Section]) -> None:
+        self.hub = hub
+        self.settings = hub.settings
+        self.sections = sections
+        self.templates = Jinja2Templates(directory=TEMPLATES)
+        self._stores: Stores | None = None
+        self._lock = asyncio.Lock()
+
+    async def stores(self) -> Stores:
+        if self._stores is None:
+            async with self._lock:
+                if self._stores is None:
+                    parts = await self.hub.oauth.parts()
+                    idle = self.settings.admin_idle_minutes * 60
+                    absolute = self.settings.admin_session_hours * 3600
+                    self._stores = Stores(
+                        Accounts(parts.engine), Sessions(parts.engine, idle=idle, absolute=absolute),
+                        parts.registry,
+                    )
+        return self._stores
+
+    async def visitor(self, request: Request) -> Visitor | None:
+        """The person signed in with this request's session cookie, if the session and account are good."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or len(token) > 100:
+            return None
+        stores = await self.stores()
+        signed_in = await stores.sessions.find(token)
+        if signed_in is None:
+            return None
+        account = await stores.accounts.get(signed_in.username)
+        if account is None or account.disabled:
+            return None
+        return Visitor(account, signed_in, token)
+
+    def page(
+        self, request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+    ) -> Response:
+        """A page in the console's layout; the navigation shows what the visitor's role may open."""
+        who: Visitor | None = getattr(request.state, "visitor", None)
+        sections = [s for s in self.sections if who is not None and who.role in s.roles]
+        values = {"visitor": who, "sections": sections, "csrf": who.csrf_token if who else "", **(context or {})}
+        return self.templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def console(request: Request) -> Console:
+    found: Console = request.scope[SCOPE_KEY]
+    return found

@@ -1,0 +1,117 @@
+"""The operator's registry changes, shared by the pages and the JSON API: each checks its input,
+makes the change through ``hub.store.Registry`` and records it in the admin log.
+
+The registry is read on every token and ``/graphql`` request, so a change takes effect on the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from hub.admin.admin_log import record
+from hub.admin.console import console
+from hub.store import ClientRecord, DepartmentRecord, RegistryError
+
+MAX_JWK_FILE = 16 * 1024
+STATUS_WORDS = {"active": "unblocked", "disabled": "blocked"}
+
+
+def text(value: Any, what: str, *, limit: int = 200, required: bool = True) -> str:
+    """A form or JSON value as trimmed text, refused when missing, too long or not text."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise RegistryError(f"{what} must be text")
+    value = value.strip()
+    if required and not value:
+        raise RegistryError(f"{what} is required")
+    if len(value) > limit or any(ord(c) < 32 for c in value):
+        raise RegistryError(f"{what} must be at most {limit} printable characters")
+    return value
+
+
+async def jwk_from_upload(upload: Any) -> dict[str, Any]:
+    """The JSON object in an uploaded JWK file (its checks are the registry's: public P-256 only)."""
+    if not isinstance(upload, UploadFile):
+        raise RegistryError("choose the client's public JWK file (JSON) to upload")
+    content = await upload.read(MAX_JWK_FILE + 1)
+    if len(content) > MAX_JWK_FILE:
+        raise RegistryError("a JWK file is at most 16 KB")
+    return jwk_from_json(content)
+
+
+def jwk_from_json(content: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = content if isinstance(content, dict) else json.loads(content)
+    except ValueError:
+        raise RegistryError("the file is not JSON; a JWK is a JSON object") from None
+    if not isinstance(value, dict):
+        raise RegistryError("a JWK is a JSON object")
+    return value
+
+
+def status_value(value: Any) -> str:
+    if value not in STATUS_WORDS:
+        raise RegistryError("status must be 'active' (unblocked) or 'disabled' (blocked)")
+    return str(value)
+
+
+async def register_department(request: Request, name: Any, title: Any, jurisdiction: Any) -> DepartmentRecord:
+    registry = (await console(request).stores()).registry
+    department = await registry.add_department(
+        text(name, "name", limit=40), text(title, "title"), text(jurisdiction, "jurisdiction", limit=12,
+                                                                 required=False),
+    )
+    await record(request, "department.register", department.name,
+                 details={"title": department.title, "jurisdiction": department.jurisdiction})
+    return department
+
+
+async def set_department_status(request: Request, name: str, status: Any) -> DepartmentRecord:
+    registry = (await console(request).stores()).registry
+    department = await registry.set_department_status(name, status_value(status))
+    await record(request, f"department.{STATUS_WORDS[department.status][:-2]}", department.name)
+    return department
+
+
+async def register_client(request: Request, department: Any, name: Any, jwk: dict[str, Any]) -> ClientRecord:
+    registry = (await console(request).stores()).registry
+    client = await registry.register_client(text(department, "department", limit=40), text(name, "name"), jwk)
+    await record(request, "client.register", client.client_id,
+                 details={"department": client.department, "name": client.name, "kid": client.keys[0]["kid"]})
+    return client
+
+
+async def set_client_status(request: Request, client_id: str, status: Any) -> ClientRecord:
+    registry = (await console(request).stores()).registry
+    client = await registry.set_status(client_id, status_value(status))
+    await record(request, f"client.{STATUS_WORDS[client.status][:-2]}", client_id)
+    return client
+
+
+async def add_key(request: Request, client_id: str, jwk: dict[str, Any]) -> ClientRecord:
+    registry = (await console(request).stores()).registry
+    before = {k["kid"] for k in (await _client(request, client_id)).keys}
+    client = await registry.add_key(client_id, jwk)
+    added = next(k["kid"] for k in client.keys if k["kid"] not in before)
+    await record(request, "client.key_add", client_id, details={"kid": added})
+    return client
+
+
+async def remove_key(request: Request, client_id: str, kid: Any) -> ClientRecord:
+    registry = (await console(request).stores()).registry
+    kid = text(kid, "kid", limit=100)
+    client = await registry.remove_key(client_id, kid)
+    await record(request, "client.key_remove", client_id, details={"kid": kid})
+    return client
+
+
+async def _client(request: Request, client_id: str) -> ClientRecord:
+    client = await (await console(request).stores()).registry.client(client_id)
+    if client is None:
+        raise RegistryError(f"no client {client_id!r}")
+    return client

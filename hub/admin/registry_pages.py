@@ -1,0 +1,129 @@
+"""The registry's pages: departments and their clients. Operators change them; auditors read them.
+
+Each form posts back, and the page is shown again with what happened or what was wrong.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.admin import registry_actions as actions
+from hub.admin.access import require
+from hub.admin.console import console
+from hub.store import RegistryError
+
+READERS = ("operator", "auditor")
+WRITERS = ("operator",)
+
+
+async def _departments(request: Request, error: str = "", status_code: int = 200) -> Response:
+    registry = (await console(request).stores()).registry
+    departments = await registry.departments()
+    counts = {d.name: 0 for d in departments}
+    for client in await registry.clients():
+        counts[client.department] = counts.get(client.department, 0) + 1
+    context = {"departments": departments, "counts": counts, "error": error,
+               "done": request.query_params.get("done", "")}
+    return console(request).page(request, "departments.html", context, status_code=status_code)
+
+
+@require(*READERS)
+async def departments_page(request: Request) -> Response:
+    return await _departments(request)
+
+
+@require(*WRITERS)
+async def register_department(request: Request) -> Response:
+    form = await request.form()
+    try:
+        department = await actions.register_department(
+            request, form.get("name"), form.get("title"), form.get("jurisdiction")
+        )
+    except RegistryError as exc:
+        return await _departments(request, str(exc), 400)
+    return RedirectResponse(f"/admin/departments?done=registered+{department.name}", status_code=303)
+
+
+@require(*WRITERS)
+async def department_status(request: Request) -> Response:
+    form = await request.form()
+    try:
+        department = await actions.set_department_status(
+            request, request.path_params["name"], form.get("status")
+        )
+    except RegistryError as exc:
+        return await _departments(request, str(exc), 400)
+    word = actions.STATUS_WORDS[department.status]
+    return RedirectResponse(f"/admin/departments?done={department.name}+{word}", status_code=303)
+
+
+async def _clients(request: Request, error: str = "", status_code: int = 200) -> Response:
+    registry = (await console(request).stores()).registry
+    chosen = request.query_params.get("department") or None
+    context = {
+        "departments": await registry.departments(), "clients": await registry.clients(chosen),
+        "chosen": chosen or "", "error": error, "done": request.query_params.get("done", ""),
+    }
+    return console(request).page(request, "clients.html", context, status_code=status_code)
+
+
+@require(*READERS)
+async def clients_page(request: Request) -> Response:
+    return await _clients(request)
+
+
+@require(*WRITERS)
+async def register_client(request: Request) -> Response:
+    form = await request.form()
+    try:
+        jwk = await actions.jwk_from_upload(form.get("jwk"))
+        client = await actions.register_client(request, form.get("department"), form.get("name"), jwk)
+    except RegistryError as exc:
+        return await _clients(request, str(exc), 400)
+    return RedirectResponse(f"/admin/clients/{client.client_id}?done=registered", status_code=303)
+
+
+async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
+    client = await (await console(request).stores()).registry.client(request.path_params["client_id"])
+    if client is None:
+        return console(request).page(request, "problem.html", {"message": "no such client"}, status_code=404)
+    context = {"client": client, "error": error, "done": request.query_params.get("done", "")}
+    return console(request).page(request, "client.html", context, status_code=status_code)
+
+
+@require(*READERS)
+async def client_page(request: Request) -> Response:
+    return await _client(request)
+
+
+@require(*WRITERS)
+async def client_change(request: Request) -> Response:
+    """Block/unblock, add a key or remove one: the form's ``change`` field says which."""
+    client_id, form = request.path_params["client_id"], await request.form()
+    change = form.get("change")
+    try:
+        if change == "status":
+            await actions.set_client_status(request, client_id, form.get("status"))
+        elif change == "add_key":
+            await actions.add_key(request, client_id, await actions.jwk_from_upload(form.get("jwk")))
+        elif change == "remove_key":
+            await actions.remove_key(request, client_id, form.get("kid"))
+        else:
+            raise RegistryError("unknown change")
+    except RegistryError as exc:
+        return await _client(request, str(exc), 400)
+    return RedirectResponse(f"/admin/clients/{client_id}?done={change}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/departments", departments_page, methods=["GET"]),
+        Route("/departments", register_department, methods=["POST"]),
+        Route("/departments/{name}/status", department_status, methods=["POST"]),
+        Route("/clients", clients_page, methods=["GET"]),
+        Route("/clients", register_client, methods=["POST"]),
+        Route("/clients/{client_id}", client_page, methods=["GET"]),
+        Route("/clients/{client_id}", client_change, methods=["POST"]),
+    ]

@@ -1,0 +1,44 @@
+"""The console's tables (migration 0006): accounts, the clients a developer may act for, sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.store.models import Base
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.name"), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The last TOTP time step accepted: a code is good once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountClientRow(Base):
+    __tablename__ = "account_clients"
+    __table_args__ = (PrimaryKeyConstraint("username", "client_id"),)
+
+    username: Mapped[str] = mapped_column(ForeignKey("accounts.username", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
+
+
+class SessionRow(Base):
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("accounts.username", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))  # totp (second factor due) | full
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_seen: Mapped[int] = mapped_column(BigInteger, index=True)
