@@ -1,23 +1,39 @@
-"""Auditors' questions of the log: who accessed this subject's data, when and why.
+"""Auditors' questions of the log: who accessed this subject's data, when and why; any disclosure
+by client, subject, purpose, case and time; and whether the chain holds (``chain_status``).
 
-The lookup reads ``audit_subjects`` by its (subject, seq) index and joins each hit to its
+``who_accessed`` reads ``audit_subjects`` by its (subject, seq) index and joins each hit to its
 record by primary key, so it costs the subject's own accesses, not the length of the log. A
 person is looked up by the keyed hash of their ID number, made with the same key as on append.
+
+``search`` pages newest first by seq (keyset: ``before_seq`` is the last seq of the page before),
+so a page costs the same however deep it is. Its subject filter uses the subject index; client,
+purpose, case and time have no index of their own in migration 0002 and are checked while the
+primary key is walked backwards from ``before_seq``, which stays cheap while matches are common.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, select
 
+from hub.audit.search import Criteria, criteria
+from hub.audit.status import ChainStatus, chain_status
 from hub.audit.store import AuditStore
 from hub.audit.tables import AuditRecordRow, AuditSubjectRow
 
 
 @dataclass(frozen=True, slots=True)
 class Access:
+    """One disclosure as an auditor reads it.
+
+    ``fields`` are the looked-up subject's fields (field -> allow | mask | deny), empty when the
+    question named no subject; ``subjects`` every subject the record names (``enterprise:<USCC>``
+    or ``person:<keyed hash>``) with its fields.
+    """
+
     seq: int
     time: str
     client_id: str
@@ -26,7 +42,10 @@ class Access:
     purpose: str
     case_number: str | None
     operation_name: str | None
-    fields: dict[str, str]  # field -> allow | mask | deny
+    fields: dict[str, str]
+    request_id: str = ""
+    operation_hash: str = ""
+    subjects: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
@@ -36,26 +55,83 @@ async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
     """
     references = store.pseudonyms.references(identifier)
     query = (
-        select(AuditRecordRow, AuditSubjectRow.subject)
+        select(AuditRecordRow)
         .join(AuditSubjectRow, AuditSubjectRow.seq == AuditRecordRow.seq)
         .where(AuditSubjectRow.subject.in_(references))
         .order_by(AuditSubjectRow.seq)
     )
     async with store.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [_access(row) for row in rows]
+    return [_access(row, frozenset(references)) for row in rows]
 
 
-def _access(row: Row[Any]) -> Access:
-    fields = next((s["fields"] for s in row.subjects if s["subject"] == row.subject), {})
+async def search(
+    store: AuditStore,
+    *,
+    client_id: str | None = None,
+    subject: str | None = None,
+    purpose: str | None = None,
+    case_number: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+    before_seq: int | None = None,
+) -> list[Access]:
+    """Disclosures matching every criterion given, newest first, at most ``limit`` (1..500).
+
+    ``subject`` is a USCC or an ID number (``InvalidIdentifier`` otherwise); ``since`` (inclusive)
+    and ``until`` (exclusive) are ISO 8601 instants with a UTC offset; anything malformed raises
+    ``ValueError`` naming the criterion. The next page: ``before_seq`` = the last seq returned.
+    """
+    asked = criteria(
+        client_id=client_id, purpose=purpose, case_number=case_number,
+        since=since, until=until, limit=limit, before_seq=before_seq,
+    )  # fmt: skip
+    references = frozenset(store.pseudonyms.references(subject)) if subject is not None else frozenset()
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(_search_query(asked, references))).all()
+    return [_access(row, references) for row in rows]
+
+
+def _search_query(asked: Criteria, references: frozenset[str]) -> Any:
+    record = AuditRecordRow
+    query = select(record).order_by(record.seq.desc()).limit(asked.limit)
+    if asked.before_seq is not None:
+        query = query.where(record.seq < asked.before_seq)
+    if references:
+        indexed = select(AuditSubjectRow.seq).where(AuditSubjectRow.subject.in_(sorted(references)))
+        query = query.where(record.seq.in_(indexed))
+    for column, value in (
+        (record.client_id, asked.client_id),
+        (record.purpose, asked.purpose),
+        (record.case_number, asked.case_number),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if asked.since is not None:
+        query = query.where(record.time >= asked.since)
+    if asked.until is not None:
+        query = query.where(record.time < asked.until)
+    return query
+
+
+def _access(row: Row[Any], references: frozenset[str]) -> Access:
+    subjects = {s["subject"]: dict(s["fields"]) for s in row.subjects}
+    fields = next((f for name, f in subjects.items() if name in references), {})
     return Access(
-        row.seq,
-        row.time,
-        row.client_id,
-        row.department,
-        row.end_user,
-        row.purpose,
-        row.case_number,
-        row.operation_name,
-        dict(fields),
+        seq=row.seq,
+        time=row.time,
+        client_id=row.client_id,
+        department=row.department,
+        end_user=row.end_user,
+        purpose=row.purpose,
+        case_number=row.case_number,
+        operation_name=row.operation_name,
+        fields=dict(fields),
+        request_id=row.request_id,
+        operation_hash=row.operation_hash,
+        subjects=subjects,
     )
+
+
+__all__ = ["Access", "ChainStatus", "chain_status", "search", "who_accessed"]
