@@ -1,46 +1,44 @@
-"""Jurisdiction row filters through ``Sources.select``: pushed into each kind of source, or applied
-after the fetch with full, exactly continuing pages; refused when malformed; never admitting a
-record without a division code.
+"""Jurisdiction row filters through ``Sources.select`` on SQL and REST sources: pushed into the
+source query in one call, or applied after the fetch with full, exactly continuing pages; never
+admitting a record without a division code.
 
-The "sites" table is written here (every tenth record in 130202, others elsewhere or with no code),
-so every assertion can name exact records; the demo departments' own data serves the rest.
+The "sites" table and the sparse permits are written here (every tenth record in 130202, others
+elsewhere or with no code), so every assertion can name exact records.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, create_engine, event
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from connectors import Binding, Condition, Connector, Page, UnsupportedQuery, load_binding
+from connectors import Binding, Page, load_binding
 from connectors.registry import connector_of_kind
-from hub.cache import MemoryEntityCache
 from hub.demo import ecology_service, tables
 from hub.demo.services import RunningService, serve_in_thread
-from hub.metrics import Metrics
-from hub.row_filter import ScanBudget, Selected, admits
+from hub.row_filter import ScanBudget, admits
 from hub.sources import Sources
-from tests.connectors.subjects import CountingTransport, read_rows, sqlite_url
+from tests.connectors.row_filtering import (
+    IN_REGION,
+    REGION,
+    SITE_ROWS,
+    SITES,
+    calls,
+    filtered,
+    in_region,
+    region_of,
+    rest_sources,
+    sources_over,
+    walk,
+)
+from tests.connectors.subjects import read_rows, sqlite_url
 
-REGION = "130202"
-SITES = 133  # 13 of them in REGION: two full pages of 5, then a short one
-
-
-def region_of(i: int) -> str | None:
-    """Every tenth site in REGION; the rest in a neighbouring county, another province, or nowhere."""
-    return {3: REGION, 7: None, 8: ""}.get(i % 10, "130203" if i % 2 else "110105")
-
-
-SITE_ROWS = [{"number": f"S{i:03d}", "region_code": region_of(i)} for i in range(SITES)]
-IN_REGION = [row["number"] for row in SITE_ROWS if row["region_code"] == REGION]
 sites_table = Table(
     "sites", MetaData(), Column("number", String(8), primary_key=True), Column("region_code", String(6))
 )
@@ -60,35 +58,6 @@ key = "number"
 number = "number"
 region_code = "region_code"
 """
-
-
-def in_region(prefix: str = REGION) -> Condition:
-    return Condition("region_code", "prefix", prefix)
-
-
-def sources_over(connector: Connector, budget: ScanBudget = ScanBudget()) -> Sources:
-    return Sources({connector.name: connector}, MemoryEntityCache(), Metrics(), budget)
-
-
-def filtered(sources: Sources, connector: str, mode: str) -> float:
-    return sources.metrics.value("hub_row_filter_total", connector=connector, mode=mode)
-
-
-def calls(sources: Sources, connector: str, entity: str) -> float:
-    return sources.metrics.value("hub_source_calls_total", connector=connector, entity=entity)
-
-
-async def walk(sources: Sources, connector: str, entity: str, key: str, size: int) -> list[Selected]:
-    """Every page of a row-filtered select, each continuing after the last record of the one before."""
-    pages: list[Selected] = []
-    after = None
-    while True:
-        page = await sources.select(connector, entity, [], Page(key, size, after), row_filter=in_region())
-        pages.append(page)
-        if len(page) < size and not page.truncated:
-            return pages
-        assert page, "a truncated page with no record cannot move the cursor"
-        after = page[-1][key]
 
 
 # --- SQL: the filter is one more LIKE in the one statement --------------------------------------
@@ -208,14 +177,6 @@ def without_prefix_parameter(binding: Binding) -> Binding:
     return replace(binding, entities=entities)
 
 
-def rest_sources(
-    binding: Binding, url: str, budget: ScanBudget = ScanBudget()
-) -> tuple[Sources, CountingTransport]:
-    transport = CountingTransport()
-    connector = connector_of_kind(binding.with_source(url=url), transport)
-    return sources_over(connector, budget), transport
-
-
 async def test_a_rest_source_takes_the_row_filter_as_its_prefix_parameter_in_one_request(
     sparse_ecology: RunningService, bindings: dict[str, Binding]
 ) -> None:
@@ -285,145 +246,16 @@ async def test_a_callers_region_inside_the_jurisdiction_is_one_parameter_and_out
     assert [request.url.params["region_code_prefix"] for request in transport.requests] == [REGION, REGION]
 
 
-# --- GraphQL: the filter is a declared argument, sent as a variable --------------------------------
-
-
-def population(demo_data_dir: Path) -> list[dict[str, Any]]:
-    return read_rows(demo_data_dir / "security.sqlite", "population")
-
-
-def graphql_sources(binding: Binding, url: str) -> tuple[Sources, CountingTransport]:
-    transport = CountingTransport()
-    return sources_over(connector_of_kind(binding.with_source(url=url), transport)), transport
-
-
-@pytest.fixture
-def persons(demo_data_dir: Path) -> tuple[list[str], list[str]]:
-    """Forty identity numbers, the commonest address code among them, and the numbers with it."""
-    rows = sorted(population(demo_data_dir), key=lambda row: row["id_number"])[:40]
-    codes = [row["address_code"] for row in rows]
-    prefix = max(set(codes), key=codes.count)
-    inside = [row["id_number"] for row in rows if row["address_code"] == prefix]
-    assert 0 < len(inside) < len(rows)
-    return [row["id_number"] for row in rows], [prefix, *inside]
-
-
-async def test_a_graphql_source_takes_the_row_filter_as_a_declared_argument_variable(
-    security_service: RunningService, bindings: dict[str, Binding], persons: tuple[list[str], list[str]]
+async def test_the_entity_cache_holds_raw_records_by_key_and_never_a_filtered_page(
+    sparse_ecology: RunningService, bindings: dict[str, Binding]
 ) -> None:
-    keys, (prefix, *inside) = persons
-    sources, transport = graphql_sources(bindings["security"], security_service.url + "/graphql")
-    lookup = [Condition("id_number", "in", keys)]
-    row_filter = Condition("address_code", "prefix", prefix)
-    page = await sources.select("security", "identity_record", lookup, Page("id_number", 100), row_filter)
+    sources, _ = rest_sources(bindings["ecology"], sparse_ecology.url)
+    await sources.select("ecology", "discharge_permit", [], Page("number", 5), in_region())
+    assert await sources.cache.clear() == 0
+    outside = "91130200699229617X000P"
+    found = await sources.fetch("ecology", "discharge_permit", "number", [PERMITS_IN_REGION[0], outside])
+    cached = await sources.cache.get_many("ecology:discharge_permit:number", [PERMITS_IN_REGION[0], outside])
     await sources.aclose()
-    assert [record["id_number"] for record in page] == inside
-    assert len(transport.requests) == 1
-    body = json.loads(transport.requests[0].content)
-    assert body["variables"]["f_addressPrefix"] == prefix
-    assert prefix not in body["query"] and "addressPrefix: $f_addressPrefix" in body["query"]
-    assert filtered(sources, "security", "pushed") == 1
-
-
-async def test_a_graphql_binding_without_the_argument_filters_after_the_lookup(
-    security_service: RunningService, bindings: dict[str, Binding], persons: tuple[list[str], list[str]]
-) -> None:
-    keys, (prefix, *inside) = persons
-    entity = replace(bindings["security"].entities["identity_record"], filters=MappingProxyType({}))
-    binding = replace(bindings["security"], entities=MappingProxyType({"identity_record": entity}))
-    sources, transport = graphql_sources(binding, security_service.url + "/graphql")
-    lookup = [Condition("id_number", "in", keys)]
-    row_filter = Condition("address_code", "prefix", prefix)
-    first = await sources.select("security", "identity_record", lookup, Page("id_number", 2), row_filter)
-    rest = await sources.select(
-        "security", "identity_record", lookup, Page("id_number", 100, first[-1]["id_number"]), row_filter
-    )
-    await sources.aclose()
-    assert [record["id_number"] for record in [*first, *rest]] == inside
-    assert all("addressPrefix" not in json.loads(request.content)["query"] for request in transport.requests)
-    assert filtered(sources, "security", "post") == 2 and filtered(sources, "security", "pushed") == 0
-
-
-async def test_the_security_service_refuses_an_address_prefix_longer_than_a_code(
-    security_service: RunningService, persons: tuple[list[str], list[str]]
-) -> None:
-    keys, _ = persons
-    query = "query($ids: [String!]!, $p: String) { persons(idNumbers: $ids, addressPrefix: $p) { idNumber } }"
-    async with httpx.AsyncClient(base_url=security_service.url) as client:
-        refused, literal = [
-            (await client.post("/graphql", json={"query": query, "variables": {"ids": keys, "p": p}})).json()
-            for p in ("1" * 7, "1_%")
-        ]
-    assert refused["data"] is None
-    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "addressPrefix is at most 6 characters" in refused["errors"][0]["message"]
-    assert literal == {"data": {"persons": []}}
-
-
-# --- What no source is ever asked -------------------------------------------------------------------
-
-
-MALFORMED = [
-    "%", "_", "13%", "1302_", "'", "13' OR '1'='1", "1" * 7, "1" * 10_000, "abc", "１３", " 13", "13\n",
-]
-
-
-@pytest.mark.parametrize("prefix", MALFORMED)
-async def test_a_malformed_row_filter_is_refused_before_any_source_call(
-    ecology_service: RunningService, bindings: dict[str, Binding], prefix: str
-) -> None:
-    sources, transport = rest_sources(bindings["ecology"], ecology_service.url)
-    with pytest.raises(UnsupportedQuery) as refused:
-        await sources.select("ecology", "discharge_permit", [], Page("number", 5), in_region(prefix))
-    await sources.aclose()
-    assert (refused.value.side, refused.value.department) == ("hub", "ecology")
-    assert transport.requests == []
-
-
-NOT_PREFIXES = [Condition("region_code", "eq", REGION), Condition("region_code", "prefix", None)]
-
-
-@pytest.mark.parametrize("row_filter", NOT_PREFIXES)
-async def test_a_row_filter_is_a_text_prefix_and_nothing_else(
-    ecology_service: RunningService, bindings: dict[str, Binding], row_filter: Condition
-) -> None:
-    sources, transport = rest_sources(bindings["ecology"], ecology_service.url)
-    with pytest.raises(UnsupportedQuery):
-        await sources.select("ecology", "discharge_permit", [], Page("number", 5), row_filter)
-    await sources.aclose()
-    assert transport.requests == []
-
-
-@pytest.mark.parametrize(
-    ("record", "admitted"),
-    [
-        ({"region_code": "130202"}, True),
-        ({"region_code": "130203"}, False),
-        ({"region_code": "13020"}, False),
-        ({"region_code": ""}, False),
-        ({"region_code": None}, False),
-        ({"region_code": 130202}, False),
-        ({}, False),
-    ],
-)
-def test_a_key_lookup_admits_only_records_whose_code_starts_with_the_prefix(
-    record: dict[str, Any], admitted: bool
-) -> None:
-    assert admits(record, in_region(REGION)) is admitted
-
-
-def test_a_scan_budget_needs_at_least_one_call_of_one_record() -> None:
-    for calls_, scan in ((0, 10), (3, 0), (-1, -1)):
-        with pytest.raises(ValueError):
-            ScanBudget(max_calls=calls_, max_scan=scan)
-
-
-async def test_a_select_without_a_row_filter_is_one_call_and_counts_no_filter(
-    ecology_service: RunningService, bindings: dict[str, Binding]
-) -> None:
-    sources, transport = rest_sources(bindings["ecology"], ecology_service.url)
-    page = await sources.select("ecology", "discharge_permit", [], Page("number", 5))
-    await sources.aclose()
-    assert len(page) == 5 and not page.truncated and len(transport.requests) == 1
-    assert filtered(sources, "ecology", "pushed") == filtered(sources, "ecology", "post") == 0
-
+    assert cached == found and len(cached) == 2
+    # A key look-up cannot push the filter: whoever returns the record checks it.
+    assert admits(found[PERMITS_IN_REGION[0]][0], in_region()) and not admits(found[outside][0], in_region())
