@@ -121,7 +121,9 @@ class GraphQLEndpoint:
             return self._timed_out(request_id, media_type)
         if result.data is not None or context.disclosed:
             try:
-                await self.hub.disclosures.record(request_id, caller, text, params.operation_name, context.disclosed)
+                operation = document.operation(params.operation_name)
+                name = operation.name.value if operation is not None and operation.name else None
+                await self.hub.disclosures.record(request_id, caller, text, name, context.disclosed)
             except Exception:  # noqa: BLE001  rule 6: whatever stops the record stops the data
                 return self._unrecorded(request_id, media_type)
         return self._result_body(result, context, media_type)

@@ -113,17 +113,19 @@ class Views:
 
 
 def _explained(found: TypeDecisions, type_scope: str, caller: Caller, purpose: str) -> TypeDecisions:
-    """Say "purpose" where a scope is granted, but not for the purpose this request declared."""
-    granted = caller.grants.get(type_scope)
-    if granted is None or purpose in granted:
-        return found
-    named = ", ".join(sorted(granted)) or "none"
+    """Purpose refusals that say what was declared, and which purposes the field or the grants name."""
     declared = f"{purpose!r}" if purpose else "no purpose (send X-Hub-Purpose)"
-    missing = f"this client's grants for {type_scope} name the purposes {named}; the request declared {declared}"
-    fields = {
-        name: Deny("purpose", missing) if isinstance(d, Deny) and d.reason == "scope" else d
-        for name, d in found.fields.items()
-    }
+    granted = caller.grants.get(type_scope)
+    by_grant = granted is not None and purpose not in granted
+    fields: dict[str, Any] = {}
+    for name, decision in found.fields.items():
+        if isinstance(decision, Deny) and decision.reason == "purpose":
+            decision = Deny("purpose", f"it serves {decision.missing}; the request declared {declared}")
+        elif isinstance(decision, Deny) and decision.reason == "scope" and by_grant:
+            named = ", ".join(sorted(granted or ())) or "none"
+            decision = Deny("purpose", f"this client's grants for {type_scope} name {named}; the request declared "
+                                       f"{declared}")
+        fields[name] = decision
     return TypeDecisions(found.type_name, fields, found.jurisdiction, found.plan)
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
+
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -41,9 +46,17 @@ def hub_settings(demo_data_dir: Path, ecology_url: str, security_url: str, **ove
         **overrides.pop("sources", {}),
     }
     overrides.setdefault("anonymous_access", True)  # the graph tests are about the graph, not tokens
+    overrides.setdefault("state_dir", _state_dir())  # registry and audit of this test run, nobody else's
     return load_settings(
         environment="development", demo_data_dir=demo_data_dir, sources=sources, today=DEMO_AS_OF, **overrides
     )
+
+
+@functools.cache
+def _state_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="hub-test-state-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 class HubClient:

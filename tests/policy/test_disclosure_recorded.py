@@ -1,0 +1,101 @@
+"""Every answered operation leaves one disclosure record before the answer; no record, no data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from hub.audit import verify, who_accessed
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.policy.test_applied import CALLERS, ENTERPRISE, LEGAL_REP, PERSON, ask, caller, caller_named_in_header
+
+QUERY = """query Registration($u: String!) {
+  enterprise(uscc: $u) { uscc name registeredCapital legalRepresentative { idNumber name } }
+}"""
+
+
+@pytest.fixture
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+    settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
+    async with open_hub(settings) as client:
+        client.hub.authenticate = caller_named_in_header
+        CALLERS["case-window"] = caller("case-window", {ENTERPRISE: ["licensing"], PERSON: ["licensing"],
+                                                        LEGAL_REP: ["licensing"]})
+        yield client
+
+
+@pytest.fixture(scope="module")
+def enterprise(demo_db: Any) -> dict[str, Any]:  # noqa: F811
+    return demo_db("market", "SELECT * FROM enterprises WHERE legal_rep_id IS NOT NULL ORDER BY uscc DESC LIMIT 1")[0]
+
+
+async def test_the_record_names_client_purpose_case_operation_and_each_subjects_fields_with_decisions(
+    hub: HubClient, enterprise: dict[str, Any]
+) -> None:
+    response = await hub.http.post(
+        "/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+        headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing", "x-request-id": "req-audit-0001"},
+    )
+    assert response.status_code == 200 and "errors" not in response.json()
+    store = await hub.hub.disclosures.store()
+    [access] = [a for a in await who_accessed(store, enterprise["uscc"]) if a.client_id == "case-window"]
+    assert (access.purpose, access.operation_name, access.department) == ("licensing", "Registration", "market")
+    assert access.fields == {"Enterprise.uscc": "allow", "Enterprise.name": "allow",
+                             "Enterprise.registered_capital": "mask", "Enterprise.legal_representative": "allow"}
+    [person] = [a for a in await who_accessed(store, enterprise["legal_rep_id"]) if a.client_id == "case-window"]
+    assert person.fields == {"Person.id_number": "mask", "Person.name": "mask"}
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(text("SELECT * FROM audit_records WHERE request_id = 'req-audit-0001'"))).one()
+        everything = " ".join(str(v) for r in (await conn.execute(text("SELECT * FROM audit_subjects"))).all()
+                              for v in r) + " ".join(str(v) for v in row)
+    assert enterprise["legal_rep_id"] not in everything  # a person's ID number never in clear
+    assert (await verify(store)).findings == []
+
+
+async def test_a_denied_field_is_recorded_as_denied(hub: HubClient, enterprise: dict[str, Any]) -> None:
+    await ask(hub, "people", "query Rep($u: String!) { enterprise(uscc: $u) { name legalRepresentative { idType } } }",
+              u=enterprise["uscc"])
+    store = await hub.hub.disclosures.store()
+    [access] = [a for a in await who_accessed(store, enterprise["uscc"]) if a.client_id == "people"]
+    assert access.fields == {"Enterprise.name": "allow", "Enterprise.legal_representative": "deny"}
+
+
+async def test_when_the_record_cannot_be_written_the_answer_carries_no_data(
+    hub: HubClient, enterprise: dict[str, Any]
+) -> None:
+    await ask(hub, "case-window", QUERY, u=enterprise["uscc"])  # the audit store is open and working
+    store = await hub.hub.disclosures.store()
+    async with store.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_records RENAME TO audit_records_away"))
+    try:
+        response = await hub.http.post(
+            "/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+            headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing"},
+        )
+    finally:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE audit_records_away RENAME TO audit_records"))
+    assert response.status_code == 503
+    body = response.json()
+    assert "data" not in body
+    assert enterprise["name"] not in response.text
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+
+
+async def test_every_answered_request_appends_exactly_one_record(hub: HubClient, enterprise: dict[str, Any]) -> None:
+    store = await hub.hub.disclosures.store()
+
+    async def count() -> int:
+        async with store.engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM audit_records"))).scalar_one())
+
+    before = await count()
+    for _ in range(3):
+        await ask(hub, "case-window", QUERY, u=enterprise["uscc"])
+    await ask(hub, "case-window", "{ enterprise(uscc: 1) { nothingHere } }")  # refused before execution
+    assert await count() == before + 3
