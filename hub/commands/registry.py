@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from hub.oauth.catalogue import scope_catalogue
 from hub.settings import Settings, load_settings
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.sealing import new_key_encryption_key
@@ -198,75 +197,10 @@ def _read_jwk(path: Path) -> dict[str, Any]:
 
 
 def register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
-    """One client per demo department, its credentials in ``directory/<department>.json``."""
-    return asyncio.run(_register_demo_clients(settings, directory))
+    """One client per demo department, granted through the grant service (``hub.commands.demo_clients``)."""
+    from hub.commands.demo_clients import register_demo_clients as register
 
-
-async def _register_demo_clients(settings: Settings, directory: Path) -> list[Path]:
-    from connectors.binding import load_bindings
-
-    engine = connect(settings.registry_url)
-    written: list[Path] = []
-    try:
-        await migrate(engine)
-        registry = Registry(engine)
-        for name, binding in load_bindings(settings.bindings_dir).items():
-            if name not in {d.name for d in await registry.departments()}:
-                await registry.add_department(name, binding.title)
-        grants = demo_grants(settings)
-        for name, binding in load_bindings(settings.bindings_dir).items():
-            path = directory / f"{name}.json"
-            if path.is_file() and await registry.client(json.loads(path.read_text())["client_id"]):
-                continue
-            path.unlink(missing_ok=True)  # a stale file of a client the registry no longer has
-            written.append(await _demo_client(settings, engine, registry, name, binding.title, grants, path))
-    finally:
-        await engine.dispose()
-    return written
-
-
-async def _demo_client(
-    settings: Settings, engine: Any, registry: Registry, name: str, title: str, grants: Any, path: Path
-) -> Path:
-    from hub.client import new_client_key
-    from hub.grants import Actor, GrantService
-
-    key = new_client_key()
-    public = {k: v for k, v in key.items() if k != "d"}
-    client = await registry.register_client(name, f"{title} demo system", public)
-    catalogue, purposes = grants
-    service = GrantService(engine, catalogue)
-    operator = Actor("demo", "operator")
-    for owner in sorted({owner for owner, _ in catalogue.values()}):
-        owned = [scope for scope, (department, _) in catalogue.items() if department == owner]
-        await service.grant_now(operator, client.client_id, owned, purposes, "development demo", 365)
-    tokens_take = scope_catalogue(settings.bindings_dir) & set(catalogue)  # what /oauth/token issues
-    _write_private(
-        path,
-        {
-            "client_id": client.client_id,
-            "private_jwk": key,
-            "token_url": f"{settings.oauth_issuer}/oauth/token",
-            "resource": settings.oauth_resource,
-            "scope": " ".join(sorted(tokens_take)),
-        },
-    )
-    return path
-
-
-def demo_grants(settings: Settings) -> tuple[Any, list[str]]:
-    """The demo grants every scope of the catalogue for every purpose the policies name."""
-    import schema
-    from hub.grants import grant_catalogue
-    from hub.policy import load_policies
-
-    policies = load_policies(settings.policies_dir, schema.build_schema())
-    purposes = set[str]()
-    for type_policy in policies.types.values():
-        purposes |= type_policy.purposes
-        for field in type_policy.fields.values():
-            purposes |= field.purposes
-    return grant_catalogue(policies), sorted(purposes)
+    return register(settings, directory)
 
 
 def _shown(url: str) -> str:
