@@ -10,6 +10,7 @@
   hub operations hash      the SHA-256 naming a document on a persisted-operation allow-list
   hub federation sdl       the departments' Federation v2.7 subgraph SDL (--write: schema/*.graphql)
   hub registry ...         departments, clients and their keys, the hub's signing keys
+  hub admin ...            console accounts: create-account, set-password, totp-enable, disable
   hub grants ...           purpose-bound grants: request, approve, revoke, recertify, the admin log
   hub catalogue export     the catalogue of shared data (resources, fields, scopes) as JSON or CSV
 """
@@ -43,14 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from hub.commands import (
-        audit, cache, catalogue, demo, federation, graphiql, grants, operations, registry, serve,
+        admin, audit, cache, catalogue, demo, federation, graphiql, grants, operations, registry, serve,
     )
 
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, graphiql, cache, federation, operations, registry, grants, audit, catalogue):
+    modules = (demo, serve, graphiql, cache, federation, operations, registry, grants, audit, catalogue, admin)
+    for module in modules:
         module.register(commands)
     return parser
 

@@ -1,0 +1,126 @@
+"""``hub admin``: the console's accounts, for the first operator and for recovery.
+
+hub admin create-account USERNAME --role ROLE [--department D] [--name NAME] [--client CLIENT_ID ...]
+hub admin set-password USERNAME        (the password is read from the terminal, or stdin with --password-stdin)
+hub admin totp-enable USERNAME         a new TOTP secret (printed with its otpauth:// URI)
+hub admin totp-disable USERNAME
+hub admin disable USERNAME | enable USERNAME
+hub admin list
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from hub.admin.accounts import ROLES, AccountError, Accounts
+from hub.admin.credentials import CredentialError, new_totp_secret, totp_uri
+from hub.admin.sessions import Sessions
+from hub.settings import load_settings
+from hub.store import connect, migrate
+
+Action = Callable[[argparse.Namespace, Accounts, Sessions], Awaitable[int]]
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "admin", help="console accounts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
+    sub = parser.add_subparsers(metavar="ACTION", required=True)
+    create = _add(sub, "create-account", _create, "create a console account")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--department", help="stewards and developers: their department")
+    create.add_argument("--name", default="", help="display name (default: the username)")
+    create.add_argument("--client", action="append", default=[], help="developers: a client they act for (repeat)")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    password = _add(sub, "set-password", _set_password, "set an account's password (its sessions end)")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _add(sub, "totp-enable", _totp_enable, "give an account a new TOTP secret")
+    _add(sub, "totp-disable", _totp_disable, "remove an account's TOTP second factor")
+    _add(sub, "disable", _disabled(True), "disable an account (its sessions end)")
+    _add(sub, "enable", _disabled(False), "enable an account")
+    listing = sub.add_parser("list", help="list the accounts")
+    listing.set_defaults(run=lambda args: asyncio.run(_with_accounts(args, _list)))
+
+
+def _add(sub: argparse._SubParsersAction, name: str, action: Action, help: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.add_argument("username")
+    parser.set_defaults(run=lambda args: asyncio.run(_with_accounts(args, action)))
+    return parser
+
+
+async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
+    settings = load_settings(args.config)
+    engine = connect(settings.registry_url)
+    try:
+        await migrate(engine)
+        sessions = Sessions(engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600)
+        return await action(args, Accounts(engine), sessions)
+    except (AccountError, CredentialError) as exc:
+        print(f"hub admin: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise CredentialError("the two passwords differ")
+    return first
+
+
+async def _create(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    account = await accounts.create(
+        args.username, args.name, args.role, _password(args), args.department, frozenset(args.client)
+    )
+    print(f"account {account.username} ({account.role}) created; sign in at /admin/signin")
+    return 0
+
+
+async def _set_password(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    await accounts.set_password(args.username, _password(args))
+    await sessions.close_all(args.username)
+    print(f"password of {args.username} set; its sessions have ended")
+    return 0
+
+
+async def _totp_enable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    secret = new_totp_secret()
+    await accounts.set_totp(args.username, secret)
+    await sessions.close_all(args.username)
+    print(f"TOTP secret for {args.username}: {secret}\n{totp_uri(secret, args.username)}")
+    return 0
+
+
+async def _totp_disable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    await accounts.set_totp(args.username, None)
+    print(f"{args.username} signs in with a password only")
+    return 0
+
+
+def _disabled(disabled: bool) -> Action:
+    async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+        await accounts.set_disabled(args.username, disabled)
+        if disabled:
+            await sessions.close_all(args.username)
+        print(f"{args.username} is {'disabled' if disabled else 'enabled'}")
+        return 0
+
+    return run
+
+
+async def _list(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    for account in await accounts.all():
+        flags = [f for f, on in (("totp", account.totp_enabled), ("disabled", account.disabled)) if on]
+        clients = f"  clients: {', '.join(sorted(account.clients))}" if account.clients else ""
+        print(f"{account.username}  {account.role}  {account.department or '-'}  {' '.join(flags)}{clients}")
+    return 0
