@@ -5,6 +5,8 @@ Each form posts back, and the page is shown again with what happened or what was
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -82,7 +84,7 @@ async def register_client(request: Request) -> Response:
         client = await actions.register_client(request, form.get("department"), form.get("name"), jwk)
     except RegistryError as exc:
         return await _clients(request, str(exc), 400)
-    return RedirectResponse(f"/admin/clients/{client.client_id}?done=registered", status_code=303)
+    return RedirectResponse(f"/admin/clients/{client.client_id}?done=client+registered", status_code=303)
 
 
 async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
@@ -105,16 +107,19 @@ async def client_change(request: Request) -> Response:
     change = form.get("change")
     try:
         if change == "status":
-            await actions.set_client_status(request, client_id, form.get("status"))
+            client = await actions.set_client_status(request, client_id, form.get("status"))
+            done = f"client {actions.STATUS_WORDS[client.status]}"
         elif change == "add_key":
             await actions.add_key(request, client_id, await actions.jwk_from_upload(form.get("jwk")))
+            done = "key added"
         elif change == "remove_key":
             await actions.remove_key(request, client_id, form.get("kid"))
+            done = "key removed"
         else:
             raise RegistryError("unknown change")
     except RegistryError as exc:
         return await _client(request, str(exc), 400)
-    return RedirectResponse(f"/admin/clients/{client_id}?done={change}", status_code=303)
+    return RedirectResponse(f"/admin/clients/{client_id}?done={quote_plus(done)}", status_code=303)
 
 
 def routes() -> list[Route]:

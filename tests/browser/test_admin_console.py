@@ -1,0 +1,217 @@
+"""The console in a real Chromium: an operator signs in by typing, registers a department and a
+client by uploading its JWK file, blocks the client, and the hub refuses that client's next token
+request. Screenshots go to ``tests/artifacts/admin-*.png``.
+
+The hub runs over HTTP on 127.0.0.1 (a potentially trustworthy origin, where Chromium keeps
+``Secure`` and ``__Host-`` cookies). Async set-up runs in a worker thread: once sync Playwright has
+run, the main thread has a running event loop (BROWSER-TESTS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from hub.admin.accounts import Accounts
+from hub.app import create_app
+from hub.client import HubAuth, TokenRefused, new_client_key
+from hub.demo.services import serve_in_thread
+from hub.grants import Actor, GrantService, load_grant_catalogue
+from hub.settings import Settings, load_settings
+from hub.store import Registry, connect, migrate
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PASSWORD = "operator's long password"
+SCOPE = "market.enterprise:read"
+T = TypeVar("T")
+
+
+def in_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _seed(settings: Settings) -> None:
+    engine = connect(settings.registry_url)
+    try:
+        await migrate(engine)
+        await Registry(engine).add_department("market", "Market Regulation")
+        await Accounts(engine).create("olga", "Olga Operator", "operator", PASSWORD)
+        await Accounts(engine).create("ada", "Ada Auditor", "auditor", PASSWORD)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def console_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    port = _free_port()
+    settings = load_settings(
+        environment="development", port=port, demo_data_dir=demo_data_dir,
+        state_dir=tmp_path_factory.mktemp("console-state"),
+    )
+    in_thread(lambda: _seed(settings))
+    with serve_in_thread(create_app(settings), port=port) as running:
+        yield running.url, settings
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must provide it")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/departments")
+    assert "/admin/signin" in page.url
+    page.get_by_label("Username").press_sequentially(username)
+    page.get_by_label("Password").press_sequentially(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
+
+
+def _grant(settings: Settings, client_id: str) -> None:
+    async def work() -> None:
+        engine = connect(settings.registry_url)
+        try:
+            service = GrantService(engine, load_grant_catalogue(settings.policies_dir))
+            await service.grant_now(Actor("olga", "operator"), client_id, {SCOPE}, ("licensing",), "test", 30)
+        finally:
+            await engine.dispose()
+
+    in_thread(work)
+
+
+def _token(base: str, client_id: str, key: dict[str, Any]) -> str:
+    auth = HubAuth(f"{base}/oauth/token", client_id, key, f"{base}/graphql", SCOPE)
+    with httpx.Client(base_url=base, timeout=10) as http:
+        flow = auth._fetch_token()
+        request = next(flow)
+        try:
+            flow.send(http.send(request))
+        except StopIteration:
+            pass
+    assert auth._token is not None
+    return auth._token
+
+
+def test_an_operator_registers_a_department_and_a_client_then_blocks_it_and_its_tokens_stop(
+    page: Any, console_hub: tuple[str, Settings], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base, settings = console_hub
+    sign_in(page, base, "olga")
+    expect(page).to_have_url(f"{base}/admin/departments")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["__Host-hub-admin"]
+    assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
+
+    page.get_by_label("Name").press_sequentially("transport")
+    page.get_by_label("Title").press_sequentially("Transport Bureau")
+    page.get_by_label("Jurisdiction prefix").press_sequentially("1302")
+    page.get_by_role("button", name="Register department").click()
+    row = page.locator("#department-transport")
+    expect(row).to_contain_text("Transport Bureau")
+    expect(row).to_contain_text("1302")
+    shot(page, "departments")
+
+    key = new_client_key()
+    jwk_file = tmp_path / "case-system.pub.json"
+    jwk_file.write_text(json.dumps({k: v for k, v in key.items() if k != "d"}))
+    page.get_by_role("link", name="Clients").first.click()
+    page.get_by_label("Department").last.select_option("transport")
+    page.get_by_label("Name").press_sequentially("case handling system")
+    page.get_by_label("Public key (JWK file, EC P-256)").set_input_files(str(jwk_file))
+    page.get_by_role("button", name="Register client").click()
+    expect(page.locator("h1")).to_contain_text("transport-")
+    expect(page.locator("#client-status")).to_have_text("active")
+    client_id = page.locator("h1 code").inner_text()
+    shot(page, "client")
+
+    _grant(settings, client_id)
+    assert _token(base, client_id, key)  # the system gets a token while the client is active
+
+    page.get_by_role("button", name="Block client").click()
+    expect(page.locator("#client-status")).to_have_text("blocked")
+    shot(page, "client-blocked")
+    with pytest.raises(TokenRefused, match="invalid_client"):
+        _token(base, client_id, key)
+
+    page.get_by_role("link", name="Admin log").click()
+    expect(page.locator("table")).to_contain_text("client.block")
+    expect(page.locator("table")).to_contain_text("department.register")
+    shot(page, "admin-log")
+
+
+def test_an_auditor_sees_the_registry_without_any_form_to_change_it(
+    page: Any, console_hub: tuple[str, Settings]
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _ = console_hub
+    sign_in(page, base, "ada")
+    expect(page.locator("h1")).to_have_text("Departments")
+    expect(page.get_by_role("button", name="Register department")).to_have_count(0)
+    expect(page.get_by_role("button", name="Block market")).to_have_count(0)
+    shot(page, "auditor")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/admin/signin")
+    page.goto(f"{base}/admin/admin-log")
+    assert "/admin/signin" in page.url
+
+
+def test_a_wrong_password_in_the_browser_shows_the_refusal(page: Any, console_hub: tuple[str, Settings]) -> None:
+    from playwright.sync_api import expect
+
+    base, _ = console_hub
+    page.goto(f"{base}/admin/")
+    page.get_by_label("Username").press_sequentially("ada")
+    page.get_by_label("Password").press_sequentially("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username, password or code")
+    shot(page, "signin-refused")
