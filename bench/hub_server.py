@@ -1,23 +1,74 @@
 """The hub as the bench runs it, on the bench's demo data and services.
 
-The graph path is what is measured: the hub runs in development mode with anonymous access (no
-token or DPoP proof to check) and GraphiQL off, since the floor has no authentication either.
-Measuring with OAuth, policies and the audit on is the bench's next step (bench/README.md).
+The graph path is what is measured, with the hub's policies and disclosure audit on or off; tokens
+are not (no DPoP proof to check: the OAuth cost is per request and separate, bench/README.md).
+The hub runs in development mode with GraphiQL off; what differs is who asks and what is recorded:
 
-Parameters come from the environment (set by ``bench.run``): ``BENCH_PORT``, ``BENCH_DATA_DIR``,
-``BENCH_TODAY``, ``BENCH_ECOLOGY_URL``, ``BENCH_SECURITY_URL`` and ``BENCH_CACHE`` (``on`` keeps
-every department's cache TTL from its binding, as in production; ``off`` sets ``cache_ttl = 0``).
+- ``BENCH_POLICIES=off``: the development demo's unrestricted caller (no view to apply, no row
+  filter) and the disclosure recorder replaced by a no-op, in this process only;
+- ``BENCH_POLICIES=on``: every request is ``BENCH_CALLER``, a restricted client of Market Regulation
+  whose grants for "licensing" cover every field the scenarios ask (so the answers equal the
+  floor's), through the hub's own view of the graph, row filters and the real audit recorder
+  writing one record per request to the registry in ``BENCH_STATE_DIR``;
+- ``BENCH_POLICIES=masked``: as ``on`` with ``MASKED_CALLER``, whose narrower grant leaves
+  registered capital banded and a person's name and identity number masked.
+
+Other parameters come from the environment (set by ``bench.run``): ``BENCH_PORT``, ``BENCH_DATA_DIR``,
+``BENCH_STATE_DIR``, ``BENCH_TODAY``, ``BENCH_ECOLOGY_URL``, ``BENCH_SECURITY_URL`` and ``BENCH_CACHE``
+(``on`` keeps every department's cache TTL from its binding, as in production; ``off`` sets ``cache_ttl = 0``).
 """
 
 from __future__ import annotations
 
 import os
 
+from starlette.requests import Request
+
 from bench.serving import serve
-from hub.app import create_app
+from hub.app import Hub, create_app
+from hub.audit.recorder import DisclosureRecorder
+from hub.audit.store import AuditStore
+from hub.audit.subjects import Disclosed
+from hub.context import Caller
 from hub.settings import Settings, load_settings
 
 DEPARTMENTS = ("market", "housing", "taxation", "centre", "ecology", "security")
+PURPOSE = "licensing"
+# What the three scenarios read, whole: enterprises (capital exact), their legal representatives
+# (identity unmasked), the three licence registers.
+FULL_SCOPES = (
+    "market.enterprise:read", "market.finance:read", "market.enterprise.legal_rep:read",
+    "market.person:read", "security.identity:read", "market.food_licence:read",
+    "housing.construction_permit:read", "ecology.discharge_permit:read",
+)
+# The same without the finance and identity scopes: capital banded, names and id numbers masked.
+MASKED_SCOPES = tuple(s for s in FULL_SCOPES if s not in ("market.finance:read", "security.identity:read"))
+
+
+def bench_caller(client_id: str, scopes: tuple[str, ...]) -> Caller:
+    return Caller(
+        client_id=client_id, department="market", scopes=frozenset(scopes),
+        grants={scope: frozenset({PURPOSE}) for scope in scopes}, purpose=PURPOSE, jurisdiction="",
+    )
+
+
+BENCH_CALLER = bench_caller("bench-licensing", FULL_SCOPES)
+MASKED_CALLER = bench_caller("bench-licensing-masked", MASKED_SCOPES)
+
+
+class NoDisclosures(DisclosureRecorder):
+    """The recorder of the policies-off target: records nothing, opens no store."""
+
+    def __init__(self) -> None:
+        async def no_store() -> AuditStore:
+            raise RuntimeError("the bench's policies-off hub has no audit store")
+
+        super().__init__(no_store)
+
+    async def record(
+        self, request_id: str, caller: Caller, document: str, operation_name: str | None, disclosed: Disclosed,
+    ) -> int:
+        return 0
 
 
 def bench_settings(env: dict[str, str]) -> Settings:
@@ -32,16 +83,34 @@ def bench_settings(env: dict[str, str]) -> Settings:
         environment="development",
         anonymous_access=True,
         graphiql=False,
-        state_dir=env["BENCH_DATA_DIR"],
+        state_dir=env.get("BENCH_STATE_DIR", env["BENCH_DATA_DIR"]),
         demo_data_dir=env["BENCH_DATA_DIR"],
         today=env["BENCH_TODAY"],
         sources=sources,
     )
 
 
+def apply_policies_mode(hub: Hub, mode: str) -> None:
+    """Who the hub's callers are and whether their disclosures are recorded (module docstring)."""
+    if mode == "off":
+        hub.disclosures = NoDisclosures()
+        return
+    callers = {"on": BENCH_CALLER, "masked": MASKED_CALLER}
+    if mode not in callers:
+        raise SystemExit(f"bench.hub_server: BENCH_POLICIES must be on, off or masked, not {mode!r}")
+    caller = callers[mode]
+
+    async def authenticate(request: Request) -> Caller:
+        return caller
+
+    hub.authenticate = authenticate
+
+
 def main() -> None:
     env = dict(os.environ)
-    serve(create_app(bench_settings(env)), int(env["BENCH_PORT"]))
+    app = create_app(bench_settings(env))
+    apply_policies_mode(app.state.hub, env.get("BENCH_POLICIES", "on"))
+    serve(app, int(env["BENCH_PORT"]))
 
 
 if __name__ == "__main__":

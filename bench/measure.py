@@ -3,7 +3,7 @@
 The machine is shared (other work may start mid-run), so targets are never measured one after
 the other: sequential requests go round the targets in turn (request i to each target, the order
 reversed every other round), and each throughput run is split into halves run in the order
-1 2 3 3 2 1 (targets 1, 2 and 3).
+1 2 ... n n ... 2 1 (targets 1 to n).
 A drift in background load then shifts every target's figures, not one target's, and the ratios
 stay honest. Source calls per request are counted over the sequential phase (after warm-up): the
 hub's ``hub_source_calls_total`` from ``/metrics``, the floor's own statements and HTTP calls.
@@ -12,6 +12,7 @@ hub's ``hub_source_calls_total`` from ``/metrics``, the floor's own statements a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ class Target:
     key: str
     child: Child
     is_hub: bool
+    policies: str = ""  # the hub's BENCH_POLICIES (on, off, masked); "" for the floor
+    state_dir: Path | None = None  # where its registry (and so its audit) lives
 
     def requests(self, scenario: Scenario) -> list[bytes]:
         if self.is_hub:
@@ -65,7 +68,7 @@ async def measure(
             "rps": throughput[t.key].rps, "throughput_requests": throughput[t.key].requests,
             "source_calls_per_request": calls[t.key], "sequential_requests": len(latencies[t.key]),
         }
-        print(f"  {t.key:12} p50 {result['p50_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms  "
+        print(f"  {t.key:16} p50 {result['p50_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms  "
               f"{result['rps']:7.1f} req/s  {result['source_calls_per_request']:.2f} source calls/request",
               flush=True)
         results.append(result)
@@ -97,7 +100,7 @@ async def sequential(
 async def concurrent(
     targets: list[Target], requests: dict[str, list[bytes]], options: Options
 ) -> dict[str, client.Throughput]:
-    """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 3 3 2 1)."""
+    """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 ... n n ... 2 1)."""
     done = {t.key: 0 for t in targets}
     elapsed = {t.key: 0.0 for t in targets}
     for t in [*targets, *reversed(targets)]:

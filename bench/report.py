@@ -2,7 +2,9 @@
 
 Ratios are hub / floor for the same scenario in the same run: for p50 latency above 1 means the hub
 is slower (2.0: twice the floor's time); for throughput below 1 means the hub serves fewer requests
-per second (0.5: half the floor's).
+per second (0.5: half the floor's). The ratios on/off compare a hub with policies and the audit on
+with the same hub (same cache setting) with both off, read the same way: what policies and the
+audit cost.
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ from bench.measure import Options
 from bench.processes import ROOT
 from bench.serving import server_options
 
-LABELS = {"hub": "hub (cache on)", "hub-nocache": "hub (cache off)", "floor": "floor"}
+LABELS = {
+    "hub-on": "hub policies on (cache on)", "hub-off": "hub policies off (cache on)",
+    "hub-on-nocache": "hub policies on (cache off)", "hub-off-nocache": "hub policies off (cache off)",
+    "hub-masked": "hub masked grant (cache on)", "floor": "floor",
+}
+# A target measured with policies and the audit on -> the same hub with both off.
+OFF_OF = {"hub-on": "hub-off", "hub-on-nocache": "hub-off-nocache", "hub-masked": "hub-off"}
 COLUMNS = (
     "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
+    "p50 on/off", "p95 on/off", "req/s on/off",
 )
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "aiosqlite", "orjson")
 
@@ -40,17 +49,24 @@ def document(started: dt.datetime, options: Options, outcome: dict[str, Any]) ->
         "client_ceiling": outcome["client_ceiling"],
         "scenarios": outcome["scenarios"],
         "results": results,
+        "audit": outcome.get("audit", []),
         "failures": outcome["failures"],
     }
 
 
 def with_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    floors = {r["scenario"]: r for r in results if r["target"] == "floor"}
+    by_key = {(r["scenario"], r["target"]): r for r in results}
     for result in results:
-        floor = floors.get(result["scenario"])
-        if floor is not None:
+        floor = by_key.get((result["scenario"], "floor"))
+        if floor is not None and result["target"] != "floor":
             result["p50_ratio_to_floor"] = result["p50_ms"] / floor["p50_ms"]
             result["rps_ratio_to_floor"] = result["rps"] / floor["rps"]
+        off = by_key.get((result["scenario"], OFF_OF.get(result["target"], "")))
+        if off is not None:
+            result["ratio_on_off_target"] = off["target"]
+            result["p50_ratio_on_off"] = result["p50_ms"] / off["p50_ms"]
+            result["p95_ratio_on_off"] = result["p95_ms"] / off["p95_ms"]
+            result["rps_ratio_on_off"] = result["rps"] / off["rps"]
     return results
 
 
@@ -102,19 +118,34 @@ def table(doc: dict[str, Any]) -> str:
         "|---|---|" + "--:|" * (len(COLUMNS) - 2),
     ]
     for r in doc["results"]:
-        ratios = ("", "") if r["target"] == "floor" else (
-            f"{r['p50_ratio_to_floor']:.2f}x", f"{r['rps_ratio_to_floor']:.2f}x"
-        )
         cells = [
             r["scenario"], LABELS[r["target"]], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['rps']:.1f}",
-            f"{r['source_calls_per_request']:.2f}", *ratios,
+            f"{r['source_calls_per_request']:.2f}",
+            *(ratio(r, k) for k in ("p50_ratio_to_floor", "rps_ratio_to_floor", "p50_ratio_on_off",
+                                    "p95_ratio_on_off", "rps_ratio_on_off")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     for failure in doc["failures"]:
         lines.append(f"| {failure['scenario']} | FAILED: {failure['problems'][0][:200]} |")
     lines.append("")
     lines += [f"{s['key']}: {s['title']}" for s in doc["scenarios"]]
+    lines += ["", *audit_lines(doc.get("audit", []))]
     return "\n".join(lines)
+
+
+def ratio(result: dict[str, Any], key: str) -> str:
+    return f"{result[key]:.2f}x" if key in result else ""
+
+
+def audit_lines(audit: list[dict[str, Any]]) -> list[str]:
+    """Each hub's audit table after the run, against the requests it answered."""
+    lines = ["Disclosure audit after the run (audit_records in each hub's <state dir>/hub.sqlite):"]
+    for a in audit:
+        verdict = "ok" if a["audit_records"] == a["expected_records"] else "MISMATCH"
+        lines.append(f"  {a['target']:16} policies {a['policies']:6} {a['requests']:6} requests, "
+                     f"{a['audit_records']:6} records ({a['expected_records']} expected, {verdict}), "
+                     f"{a['audit_subject_rows']} subject rows")
+    return lines
 
 
 def write(directory: Path, started: dt.datetime, doc: dict[str, Any]) -> Path:

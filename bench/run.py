@@ -1,9 +1,11 @@
 """``python -m bench``: generate the data, start every process, check and measure each scenario, report.
 
-Targets: the hub with its entity cache on (as in production), the hub with every department's
-cache off, and the floor. For each scenario the floor's JSON is compared with the hub's ``data``
-(both hubs, every request of the rotation) before anything is measured: a scenario whose hub answer
-carries ``errors`` or differs from the floor's fails loudly and gets no figures.
+Targets (``HUBS``): the hub with policies and the disclosure audit on and off, each with its entity
+cache on (as in production) and off, the hub with a narrower grant (masks applied), and the floor.
+For each scenario the floor's JSON is compared with every hub's ``data`` (every request of the
+rotation; masked where the masked hub must mask) before anything is measured: a scenario whose hub
+answer carries ``errors`` or differs fails loudly and gets no figures. After the run, each
+policies-on hub's audit must hold exactly one record per request it answered (``bench.audit_count``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import httpx
 import orjson
 
 from bench import report
+from bench.audit_count import check_audits
+from bench.masked import masked, maskers
 from bench.measure import Options, Target, client_ceiling, measure
 from bench.processes import Processes
 from bench.scenarios import Scenario, scenarios
@@ -62,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             outcome = asyncio.run(run_scenarios(targets, scenarios(data_dir), options))
         finally:
             processes.stop_all()
+        # Once every hub has stopped: each policies-on hub's audit holds one record per request.
+        outcome["audit"], problems = check_audits(targets, outcome.pop("sent"))
+        if problems:
+            outcome["failures"].append({"scenario": "audit", "problems": problems})
     outcome["load_average"] = {"start": load_before, "end": os.getloadavg()}
     document = report.document(started, options, outcome)
     print(report.table(document))
@@ -75,7 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if document["failures"] else 0
 
 
+# (key, BENCH_POLICIES, BENCH_CACHE) of every hub target; each pair on/off is compared in the report.
+HUBS = (
+    ("hub-on", "on", "on"), ("hub-off", "off", "on"),
+    ("hub-on-nocache", "on", "off"), ("hub-off-nocache", "off", "off"),
+    ("hub-masked", "masked", "on"),
+)
+
+
 def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
+    """Every hub of ``HUBS`` (each with a registry, and so an audit, of its own) and the floor, last."""
     def service(name: str) -> list[str]:
         return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
 
@@ -85,17 +102,25 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
         "BENCH_DATA_DIR": str(data_dir), "BENCH_TODAY": AS_OF.isoformat(),
         "BENCH_ECOLOGY_URL": ecology.url, "BENCH_SECURITY_URL": security.url + "/graphql",
     }
-    hub = processes.start("hub", ["-m", "bench.hub_server"], {**env, "BENCH_CACHE": "on"})
-    hub_nocache = processes.start("hub-nocache", ["-m", "bench.hub_server"], {**env, "BENCH_CACHE": "off"})
-    floor = processes.start("floor", ["-m", "bench.floor"], env)
+    targets = []
+    for key, policies, cache in HUBS:
+        state_dir = data_dir.parent / f"state-{key}"
+        state_dir.mkdir()
+        child = processes.start(key, ["-m", "bench.hub_server"], {
+            **env, "BENCH_POLICIES": policies, "BENCH_CACHE": cache, "BENCH_STATE_DIR": str(state_dir),
+        })
+        targets.append(Target(key, child, True, policies, state_dir))
+    targets.append(Target("floor", processes.start("floor", ["-m", "bench.floor"], env), False))
     for child in processes.children:
         processes.wait_healthy(child)
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
-    return [Target("hub", hub, True), Target("hub-nocache", hub_nocache, True), Target("floor", floor, False)]
+    return targets
 
 
 async def run_scenarios(targets: list[Target], cases: list[Scenario], options: Options) -> dict[str, Any]:
     outcome: dict[str, Any] = {"scenarios": [], "results": [], "failures": []}
+    # Requests each hub answered (checks, warm-up, sequential, throughput): its audit must hold as many.
+    outcome["sent"] = sent = {t.key: 0 for t in targets if t.is_hub}
     outcome["client_ceiling"] = ceiling = await client_ceiling(targets[-1], options)
     print(f"Load generator against the floor's /healthz: p50 {ceiling['healthz_p50_ms']:.2f} ms, "
           f"{ceiling['healthz_rps']:.0f} req/s", flush=True)
@@ -104,17 +129,29 @@ async def run_scenarios(targets: list[Target], cases: list[Scenario], options: O
             outcome["scenarios"].append({"key": scenario.key, "title": scenario.title})
             print(f"\nScenario {scenario.key}: {scenario.title}", flush=True)
             problems = await check(http, targets, scenario)
+            for key in sent:
+                sent[key] += len(scenario.requests)
             if problems:
                 report_failure(targets, problems)
                 outcome["failures"].append({"scenario": scenario.key, "problems": problems})
                 continue
-            outcome["results"] += await measure(http, targets, scenario, options)
+            results = await measure(http, targets, scenario, options)
+            for result in results:
+                if result["target"] in sent:
+                    sent[result["target"]] += (
+                        options.warmup + result["sequential_requests"] + result["throughput_requests"]
+                    )
+            outcome["results"] += results
     return outcome
 
 
 async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenario) -> list[str]:
-    """Every hub answer of the rotation must carry no errors and ``data`` equal to the floor's JSON."""
+    """Every hub answer of the rotation must carry no errors and ``data`` equal to the floor's JSON.
+
+    The masked target's answers must equal the floor's JSON with its masks applied (``bench.masked``).
+    """
     floor = targets[-1]
+    masks = maskers()
     problems = []
     for n, (body, path) in enumerate(scenario.requests):
         expected = orjson.loads((await http.get(floor.child.url + path)).content)
@@ -124,12 +161,13 @@ async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenar
                 answer = orjson.loads(response.content)
             except orjson.JSONDecodeError:
                 answer = {}
+            wanted = masked(expected, masks) if hub.policies == "masked" else expected
             if response.status_code != 200 or "data" not in answer:
                 problems.append(f"{hub.key} request {n}: HTTP {response.status_code} {response.text[:300]}")
             elif answer.get("errors"):
                 problems.append(f"{hub.key} request {n}: errors {orjson.dumps(answer['errors']).decode()}")
-            elif answer.get("data") != expected:
-                difference = first_difference(answer.get("data"), expected)
+            elif answer.get("data") != wanted:
+                difference = first_difference(answer.get("data"), wanted)
                 problems.append(f"{hub.key} request {n}: data differs from the floor's ({difference})")
     return problems
 
