@@ -72,7 +72,8 @@ def connection(records: list[Record], first: int, order_key: Callable[[Record], 
     return {
         "edges": edges,
         "page_info": {
-            "has_next_page": len(records) > first,
+            # A page the hub filtered after the fetch may end short of its budget with more to come.
+            "has_next_page": len(records) > first or getattr(records, "truncated", False),
             "has_previous_page": after is not None,
             "start_cursor": edges[0]["cursor"] if edges else None,
             "end_cursor": edges[-1]["cursor"] if edges else None,

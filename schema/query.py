@@ -17,6 +17,7 @@ from hub.identifiers import (
     validate_uscc,
 )
 from hub.identifiers.division import division_prefix
+from hub.row_filter import Selected
 from schema.centre import Case, CaseStatus, ServiceMatter
 from schema.common import BadInput, ctx
 from schema.enterprise import Enterprise, EnterpriseStatus
@@ -59,6 +60,7 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
         return_exceptions=True,
     )
     merged: list[Record] = []
+    truncated = False
     for (conn, entity, type_name), result in zip(sources, results, strict=True):
         if isinstance(result, SourceError):
             c.partial_errors.append(partial_source_error(result, info))
@@ -67,8 +69,9 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
             raise result
         c.loaders.prime(conn, entity, "number", result)
         merged.extend(c.reveal_all(info, type_name, result))
+        truncated = truncated or getattr(result, "truncated", False)
     merged.sort(key=lambda r: r["number"])
-    return merged[: page.limit]
+    return Selected(merged[: page.limit], truncated)
 
 
 @strawberry.type

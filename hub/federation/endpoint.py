@@ -7,7 +7,6 @@ gateway asks for it, the response carries ``extensions.ftv1``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ class SubgraphEndpoint(GraphQLEndpoint):
             introspection=settings.introspection_enabled,
         )
         views = Views(schema, hub.policies)  # the same grants and policies hold at every GraphQL endpoint
-        super().__init__(dataclasses.replace(hub, graphql_schema=schema, documents=documents, views=views))
+        super().__init__(hub, views, documents)
         self.department = department
 
     async def handle(self, request: Request) -> Response:

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from hub.context import Caller, RequestContext
 from hub.errors import AccessRefused
-from hub.graphql.documents import Document
+from hub.graphql.documents import Document, DocumentCache
 from hub.graphql.errors import format_error
 from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, response_media_type
 from hub.graphql.limits import refusal
@@ -31,6 +31,7 @@ from hub.loaders import Loaders
 
 if TYPE_CHECKING:
     from hub.app import Hub
+    from hub.graphql.views import Views
 
 log = logging.getLogger("hub.graphql")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -43,12 +44,23 @@ def request_id_of(request: Request) -> str:
 
 
 class GraphQLEndpoint:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, views: Views | None = None, documents: DocumentCache | None = None) -> None:
         self.hub = hub
+        # The graph's by default (read from the hub per request); a subgraph endpoint brings its own.
+        self._views = views
+        self._documents = documents
         self.limits = hub.settings.limits
         self.persisted = PersistedOperations.load(
             self.limits.persisted_operations_dir, required=self.limits.require_persisted_operations
         )
+
+    @property
+    def views(self) -> Views:
+        return self._views or self.hub.views
+
+    @property
+    def documents(self) -> DocumentCache:
+        return self._documents or self.hub.documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -92,10 +104,14 @@ class GraphQLEndpoint:
 
     async def run(self, params: Params, method: str, request_id: str, media_type: str, caller: Caller) -> Outcome:
         """One operation: its document and verdict in the caller's view, execution, then its audit record."""
-        view = self.hub.views.for_caller(caller)
+        view = self.views.for_caller(caller)
+        if view.reaches_nothing:
+            error = refusal("FORBIDDEN", "this client's grants reach nothing in this graph: ask the data owners for a "
+                                         "grant (the catalogue lists the scopes)")
+            return self._request_errors([error], request_id, media_type)
         try:
             text = self.persisted.document_for(params, caller.client_id)
-            document = self.hub.documents.get(text, view.schema)
+            document = self.documents.get(text, view.schema)
         except GraphQLError as error:
             return self._request_errors([error], request_id, media_type)
         if method == "GET" and document.node is not None and not document.is_query(params.operation_name):
@@ -104,7 +120,7 @@ class GraphQLEndpoint:
             return 405, body, {"Allow": "POST"}
         if document.errors:
             return self._request_errors(list(document.errors), request_id, media_type)
-        too_costly = self.hub.documents.cost_refusal(document, params.operation_name, params.variables)
+        too_costly = self.documents.cost_refusal(document, params.operation_name, params.variables)
         if too_costly is not None:
             return self._request_errors([too_costly], request_id, media_type)
         context = RequestContext(
@@ -136,7 +152,7 @@ class GraphQLEndpoint:
                 result = execute(
                     context.view.schema, document.node,  # type: ignore[arg-type]
                     context_value=context, variable_values=params.variables,
-                    operation_name=params.operation_name, hide_suggestions=self.hub.documents.hide_suggestions,
+                    operation_name=params.operation_name, hide_suggestions=self.documents.hide_suggestions,
                 )
                 if not isinstance(result, ExecutionResult):
                     result = await result

@@ -42,7 +42,6 @@ from graphql import (
 from hub.context import Caller
 from hub.errors import Forbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
-from hub.policy.graph import is_exempt
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
@@ -57,6 +56,11 @@ class View:
     schema: GraphQLSchema
     decisions: Mapping[str, TypeDecisions] | None
     jurisdictions: Mapping[str, str]  # type -> its division-code field, for row filters
+
+    @property
+    def reaches_nothing(self) -> bool:
+        """No root field at all: the grants reach no type of this graph (an empty Query is no schema)."""
+        return not self.schema.query_type.fields  # type: ignore[union-attr]
 
     def sees(self, type_name: str) -> bool:
         return self.schema.type_map.get(type_name) is not None
@@ -145,6 +149,8 @@ class _Filter:
 
     def schema(self) -> GraphQLSchema:
         query = self._named(self._base.query_type)  # type: ignore[arg-type]
+        if not query.fields:  # type: ignore[union-attr]
+            return GraphQLSchema(query=query)  # type: ignore[arg-type]  # never executed: View.reaches_nothing
         extra = [self._named(t) for t in self._base.type_map.values() if isinstance(t, GraphQLObjectType)
                  and t.interfaces and self.shows(t)]
         view = GraphQLSchema(query=query, types=extra, directives=self._base.directives,  # type: ignore[arg-type]
@@ -172,10 +178,9 @@ class _Filter:
             return named.name in self._visible_policy_types
         if named is self._base.query_type or named.name.startswith("__"):
             return True
-        if is_exempt(named, self._base):
-            # Pagination plumbing: an edge or a connection exists only if what it carries does.
-            return all(self.shows(get_named_type(f.type)) for f in named.fields.values())
-        return True
+        # Types no policy classifies carry no department data (pagination plumbing, federation's
+        # _Service): an edge or a connection exists only if what it carries does.
+        return all(self.shows(get_named_type(f.type)) for f in named.fields.values())
 
     def field_shown(self, owner: str, name: str, field: GraphQLField) -> bool:
         if not self.shows(get_named_type(field.type)):

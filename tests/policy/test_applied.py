@@ -227,3 +227,32 @@ async def test_suggestions_in_development_never_name_a_field_outside_the_grants(
     assert "taxRegistration" not in body["errors"][0]["message"]
     body = await ask(hub, "tax", '{ enterprise(uscc: "x") { taxRegistratio { status } } }')
     assert "Did you mean 'taxRegistration'?" in body["errors"][0]["message"]
+
+
+async def test_grants_that_reach_no_type_are_refused_before_execution(hub: HubClient) -> None:
+    CALLERS["credit-only"] = caller("credit-only", {CREDIT: ["licensing"]})  # a finer scope without its type's
+    body = await ask(hub, "credit-only", "{ __typename }")
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_departments_subgraph_applies_the_same_policies(hub: HubClient, enterprise: dict[str, Any]) -> None:
+    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Enterprise { uscc registeredCapital } } }"""
+    representation = [{"__typename": "Enterprise", "uscc": enterprise["uscc"]}]
+    response = await hub.http.post(
+        "/subgraphs/market/graphql", json={"query": query, "variables": {"r": representation}},
+        headers={"x-test-caller": "registry-only", "x-hub-purpose": "licensing"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["_entities"] == [{
+        "uscc": enterprise["uscc"],
+        "registeredCapital": amount_band(enterprise["registered_capital"], CAPITAL_EDGES),
+    }]
+    hidden = await hub.http.post(
+        "/subgraphs/taxation/graphql",
+        json={"query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Enterprise { taxRegistration "
+                       "{ status } } } }", "variables": {"r": representation}},
+        headers={"x-test-caller": "registry-only", "x-hub-purpose": "licensing"},
+    )
+    assert hidden.json()["errors"][0]["message"] == "Cannot query field 'taxRegistration' on type 'Enterprise'."
