@@ -11,7 +11,9 @@ The hub runs in development mode with GraphiQL off; what differs is who asks and
   floor's), through the hub's own view of the graph, row filters and the real audit recorder
   writing one record per request to the registry in ``BENCH_STATE_DIR``;
 - ``BENCH_POLICIES=masked``: as ``on`` with ``MASKED_CALLER``, whose narrower grant leaves
-  registered capital banded and a person's name and identity number masked.
+  registered capital banded and a person's name and identity number masked;
+- ``BENCH_POLICIES=on-noaudit``: as ``on`` with the no-op recorder, to split what the view and
+  row filters cost from what the audit record costs.
 
 Other parameters come from the environment (set by ``bench.run``): ``BENCH_PORT``, ``BENCH_DATA_DIR``,
 ``BENCH_STATE_DIR``, ``BENCH_TODAY``, ``BENCH_ECOLOGY_URL``, ``BENCH_SECURITY_URL`` and ``BENCH_CACHE``
@@ -92,12 +94,13 @@ def bench_settings(env: dict[str, str]) -> Settings:
 
 def apply_policies_mode(hub: Hub, mode: str) -> None:
     """Who the hub's callers are and whether their disclosures are recorded (module docstring)."""
-    if mode == "off":
+    if mode in ("off", "on-noaudit"):
         hub.disclosures = NoDisclosures()
+    if mode == "off":
         return
-    callers = {"on": BENCH_CALLER, "masked": MASKED_CALLER}
+    callers = {"on": BENCH_CALLER, "on-noaudit": BENCH_CALLER, "masked": MASKED_CALLER}
     if mode not in callers:
-        raise SystemExit(f"bench.hub_server: BENCH_POLICIES must be on, off or masked, not {mode!r}")
+        raise SystemExit(f"bench.hub_server: BENCH_POLICIES must be on, off, on-noaudit or masked, not {mode!r}")
     caller = callers[mode]
 
     async def authenticate(request: Request) -> Caller:

@@ -27,10 +27,13 @@ from bench.serving import server_options
 LABELS = {
     "hub-on": "hub policies on (cache on)", "hub-off": "hub policies off (cache on)",
     "hub-on-nocache": "hub policies on (cache off)", "hub-off-nocache": "hub policies off (cache off)",
-    "hub-masked": "hub masked grant (cache on)", "floor": "floor",
+    "hub-masked": "hub masked grant (cache on)", "hub-on-noaudit": "hub policies on, audit off (cache on)",
+    "floor": "floor",
 }
 # A target measured with policies and the audit on -> the same hub with both off.
-OFF_OF = {"hub-on": "hub-off", "hub-on-nocache": "hub-off-nocache", "hub-masked": "hub-off"}
+OFF_OF = {
+    "hub-on": "hub-off", "hub-on-nocache": "hub-off-nocache", "hub-masked": "hub-off", "hub-on-noaudit": "hub-off",
+}
 COLUMNS = (
     "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
     "p50 on/off", "p95 on/off", "req/s on/off",
@@ -142,7 +145,7 @@ def audit_lines(audit: list[dict[str, Any]]) -> list[str]:
     lines = ["Disclosure audit after the run (audit_records in each hub's <state dir>/hub.sqlite):"]
     for a in audit:
         verdict = "ok" if a["audit_records"] == a["expected_records"] else "MISMATCH"
-        lines.append(f"  {a['target']:16} policies {a['policies']:6} {a['requests']:6} requests, "
+        lines.append(f"  {a['target']:16} policies {a['policies']:10} {a['requests']:6} requests, "
                      f"{a['audit_records']:6} records ({a['expected_records']} expected, {verdict}), "
                      f"{a['audit_subject_rows']} subject rows")
     return lines

@@ -1,7 +1,8 @@
 """``python -m bench``: generate the data, start every process, check and measure each scenario, report.
 
 Targets (``HUBS``): the hub with policies and the disclosure audit on and off, each with its entity
-cache on (as in production) and off, the hub with a narrower grant (masks applied), and the floor.
+cache on (as in production) and off, the hub with a narrower grant (masks applied), the hub with
+policies on and the audit off (cache on; what the audit record costs, apart), and the floor.
 For each scenario the floor's JSON is compared with every hub's ``data`` (every request of the
 rotation; masked where the masked hub must mask) before anything is measured: a scenario whose hub
 answer carries ``errors`` or differs fails loudly and gets no figures. After the run, each
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 HUBS = (
     ("hub-on", "on", "on"), ("hub-off", "off", "on"),
     ("hub-on-nocache", "on", "off"), ("hub-off-nocache", "off", "off"),
-    ("hub-masked", "masked", "on"),
+    ("hub-masked", "masked", "on"), ("hub-on-noaudit", "on-noaudit", "on"),
 )
 
 
