@@ -4,6 +4,8 @@ is granted now. Through the real app in-process, on SQLite."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 
 from hub.client import new_client_key
@@ -16,10 +18,10 @@ IDENTITY = "security.identity:read"
 PERMITS = "ecology.discharge_permit:read"
 
 
-def _request(token: str, dpop_key: dict[str, object], purpose: str = "licensing") -> Request:
+def _request(token: str, dpop_key: dict[str, Any], purpose: str = "licensing") -> Request:
     headers = [
         (b"authorization", f"DPoP {token}".encode()),
-        (b"dpop", proof(dpop_key, "POST", RESOURCE, token).encode()),  # type: ignore[arg-type]
+        (b"dpop", proof(dpop_key, "POST", RESOURCE, token).encode()),
         (b"x-hub-purpose", purpose.encode()),
     ]
     scope = {
@@ -29,11 +31,11 @@ def _request(token: str, dpop_key: dict[str, object], purpose: str = "licensing"
     return Request(scope)
 
 
-async def _caller(oauth: OAuthHub, token: str, dpop_key: dict[str, object]) -> Caller:
+async def _caller(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> Caller:
     return await oauth.hub.authenticate(_request(token, dpop_key))
 
 
-async def _refusal(oauth: OAuthHub, token: str, dpop_key: dict[str, object]) -> AccessRefused:
+async def _refusal(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> AccessRefused:
     try:
         await _caller(oauth, token, dpop_key)
     except AccessRefused as refused:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.grants import GrantError
+from hub.grants import Actor, GrantError
 from tests.grants.conftest import CENTRE_STEWARD, DAY, MARKET_STEWARD, OPERATOR, SECURITY_STEWARD, Setting
 
 UNCONDITIONAL = ["market.enterprise:read", "market.food_licence:read"]
@@ -101,15 +101,15 @@ async def test_the_operator_grants_a_conditional_scope_in_one_step(setting: Sett
 
 
 @pytest.mark.parametrize("revoker", [OPERATOR, MARKET_STEWARD, CENTRE_STEWARD], ids=["operator", "owner", "consumer"])
-async def test_a_revoked_grant_is_gone_from_the_client_at_once(setting: Setting, revoker: object) -> None:
+async def test_a_revoked_grant_is_gone_from_the_client_at_once(setting: Setting, revoker: Actor) -> None:
     service, client = setting.service, setting.centre_client
     asked = await service.request(CENTRE_STEWARD, client, UNCONDITIONAL, ["licensing"], BASIS, 90)
     assert asked.grant_id is not None
     with pytest.raises(GrantError, match="reason for the revocation is required"):
-        await service.revoke(revoker, asked.grant_id, " ")  # type: ignore[arg-type]
-    revoked = await service.revoke(revoker, asked.grant_id, "the licensing project ended")  # type: ignore[arg-type]
+        await service.revoke(revoker, asked.grant_id, " ")
+    revoked = await service.revoke(revoker, asked.grant_id, "the licensing project ended")
     assert revoked.status == "revoked" and revoked.revoke_reason == "the licensing project ended"
-    assert revoked.revoked_by == revoker.username  # type: ignore[attr-defined]
+    assert revoked.revoked_by == revoker.username
     assert (await setting.registry.client(client)).grants == {}  # type: ignore[union-attr]
     with pytest.raises(GrantError, match="is revoked"):
         await service.revoke(OPERATOR, asked.grant_id, "again")
