@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hub.catalogue.model import Department, Resource, ScopeEntry
-from hub.policy.model import Policies, Sharing
-
-CONDITIONAL = Sharing.CONDITIONAL.value
-UNCONDITIONAL = Sharing.UNCONDITIONAL.value
+from hub.policy.catalogue import scope_sharing
+from hub.policy.model import Policies
 
 
 def scope_entries(
     policies: Policies, resources: Sequence[Resource], departments: Sequence[Department]
 ) -> tuple[ScopeEntry, ...]:
     titles = {d.id: d for d in departments}
+    # The same classification the grant workflow uses to decide who must approve a request.
+    sharing = scope_sharing(policies)
     entries = []
     for scope in sorted(policies.catalogue):
         owner = scope.partition(".")[0]
@@ -27,7 +27,6 @@ def scope_entries(
             raise ValueError(f"scope {scope!r} belongs to {owner!r}, which has no binding")
         types = tuple(r.name for r in resources if r.scope == scope)
         unlocked = [f for r in resources for f in r.fields if f.scope == scope]
-        sharing = CONDITIONAL if any(f.sharing == CONDITIONAL for f in unlocked) else UNCONDITIONAL
         description = policies.declared_scopes.get(scope) or _described(
             scope, titles[owner], [r for r in resources if r.name in types]
         )
@@ -36,7 +35,7 @@ def scope_entries(
                 scope=scope,
                 owner=owner,
                 description=description,
-                sharing=sharing,
+                sharing=sharing[scope],
                 types=types,
                 unlocks=tuple(f"{f.resource}.{f.graphql_name}" for f in unlocked),
             )

@@ -192,3 +192,12 @@ def test_an_owner_without_a_binding_cannot_be_catalogued(
     without_ecology = {k: v for k, v in bindings.items() if k != "ecology"}
     with pytest.raises(CatalogueError, match="'ecology', which has no binding"):
         build_catalogue(graph, policies, without_ecology)
+
+
+def test_every_scopes_sharing_follows_the_fields_it_unlocks(catalogue: Catalogue) -> None:
+    by_name = {f"{f.resource}.{f.graphql_name}": f for f in catalogue.fields()}
+    for scope in catalogue.scopes:
+        unlocked = [by_name[name] for name in scope.unlocks]
+        assert all(f.scope == scope.scope for f in unlocked)
+        conditional = any(f.sharing == "conditional" for f in unlocked)
+        assert scope.sharing == ("conditional" if conditional else "unconditional"), scope.scope
