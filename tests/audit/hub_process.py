@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,20 @@ def start_hub(name: str, config: Path, log_dir: Path) -> HubProcess:
             cwd=PROJECT, env=_environment(), stdout=out, stderr=subprocess.STDOUT,
         )
     return HubProcess(name, port, log, process)
+
+
+@contextmanager
+def running(names: tuple[str, ...], config: Path, log_dir: Path) -> Iterator[list[HubProcess]]:
+    """Replicas started together and answering; stopped, their ports free, however the block ends."""
+    hubs: list[HubProcess] = []
+    try:
+        for name in names:
+            hubs.append(start_hub(name, config, log_dir))
+        for hub in hubs:
+            hub.wait_ready()
+        yield hubs
+    finally:
+        for hub in hubs:
+            hub.stop()
+    held = [hub.port for hub in hubs if not port_is_free(hub.port)]
+    assert not held, f"stopped replicas still hold ports {held}"

@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from hub.store import connect
 from hub.store.sealing import new_key_encryption_key
-from tests.audit.hub_process import HubProcess, hub_cli, port_is_free, start_hub, write_settings
+from tests.audit.hub_process import HubProcess, hub_cli, running, write_settings
 from tests.conftest import DEMO_AS_OF
 from tests.graph.conftest import DepartmentServices, services  # noqa: F401
 
@@ -76,8 +76,9 @@ def settings_file(
         "demo_data_dir": demo_data_dir,
         "today": DEMO_AS_OF.isoformat(),
         "log_level": "WARNING",
-        # The demo services share this test's interpreter: under 120 requests at once they answer slowly.
+        # 120 requests at once on a shared machine answer slower than a department's usual limit.
         "sources": {
+            **{name: {"timeout": SOURCE_TIMEOUT} for name in ("centre", "housing", "market", "taxation")},
             "ecology": {"url": services.ecology.url, "timeout": SOURCE_TIMEOUT},
             "security": {"url": services.security.url + "/graphql", "timeout": SOURCE_TIMEOUT},
         },
@@ -94,18 +95,16 @@ def migrated(settings_file: Path) -> Path:
 
 @pytest.fixture
 def two_hubs(migrated: Path, tmp_path: Path) -> Iterator[list[HubProcess]]:
-    """Both replicas up and answering; stopped (and their ports free) whatever the test's outcome."""
-    hubs: list[HubProcess] = []
-    try:
-        for name in HUBS:
-            hubs.append(start_hub(name, migrated, tmp_path))
-        for hub in hubs:
-            hub.wait_ready()
+    """Both replicas up and answering over the migrated database."""
+    with running(HUBS, migrated, tmp_path) as hubs:
         yield hubs
-    finally:
-        for hub in hubs:
-            hub.stop()
-    assert all(port_is_free(hub.port) for hub in hubs), "a stopped replica still holds its port"
+
+
+@pytest.fixture
+def two_hubs_on_a_fresh_database(settings_file: Path, tmp_path: Path) -> Iterator[list[HubProcess]]:
+    """Both replicas up over an empty database: each brings it to head on its first request."""
+    with running(HUBS, settings_file, tmp_path) as hubs:
+        yield hubs
 
 
 @pytest.fixture(scope="module")
@@ -155,16 +154,15 @@ def interleaved(writers: list[str]) -> bool:
     return first["east"] < last["west"] and first["west"] < last["east"]
 
 
-async def test_two_replicas_answering_at_once_record_every_request_once_in_one_intact_sealed_chain(
-    two_hubs: list[HubProcess], settings_file: Path, database_url: str, enterprises: list[str]
-) -> None:
+def asks_at(hubs: list[HubProcess], per_hub: int, enterprises: list[str]) -> list[Ask]:
     run = uuid.uuid4().hex[:6]
-    asks = [
+    return [
         Ask(hub, f"{run}-{hub.name}-{n:03d}", enterprises[n % len(enterprises)])
-        for n in range(PER_HUB) for hub in two_hubs
+        for n in range(per_hub) for hub in hubs
     ]
-    answers = await fire(asks)
 
+
+def assert_answered(asks: list[Ask], answers: list[httpx.Response]) -> None:
     for ask, answer in zip(asks, answers, strict=True):
         assert answer.status_code == 200, (ask.request_id, answer.text)
         assert answer.headers["x-request-id"] == ask.request_id
@@ -172,33 +170,69 @@ async def test_two_replicas_answering_at_once_record_every_request_once_in_one_i
         assert "errors" not in body, (ask.request_id, body)
         assert body["data"]["enterprise"]["uscc"] == ask.uscc
 
+
+async def assert_recorded_once_each(database_url: str, asks: list[Ask]) -> None:
     records = await audit_rows(database_url, "SELECT seq, request_id FROM audit_records ORDER BY seq")
     assert Counter(r.request_id for r in records) == Counter(a.request_id for a in asks)
     assert [r.seq for r in records] == list(range(1, len(asks) + 1))
     assert interleaved([hub_of(r.request_id) for r in records]), "the replicas did not write at once"
 
+
+def assert_verified_intact(settings_file: Path, records: int) -> None:
+    """``hub audit verify`` as an auditor runs it: every record, every seal, exit status 0."""
     verified = hub_cli(settings_file, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    total = len(asks)
-    seals = total // SEAL_EVERY
-    assert verified.stdout.splitlines() == [f"{total} records (last seq {total}), {seals} seals", "intact"]
+    summary = f"{records} records (last seq {records}), {records // SEAL_EVERY} seals"
+    assert verified.stdout.splitlines() == [summary, "intact"]
 
+
+async def test_two_replicas_answering_at_once_keep_one_intact_chain_sealed_by_both_naming_each_request(
+    two_hubs: list[HubProcess], settings_file: Path, database_url: str, enterprises: list[str]
+) -> None:
+    asks = asks_at(two_hubs, PER_HUB, enterprises)
+    assert_answered(asks, await fire(asks))
+    await assert_recorded_once_each(database_url, asks)
+    assert_verified_intact(settings_file, len(asks))  # verify checks each seal's signature, key and claims
+    await assert_sealed_by_both(database_url, len(asks))
+    assert_who_names_each_request(settings_file, asks, enterprises[0])
+
+
+async def assert_sealed_by_both(database_url: str, records: int) -> None:
     sealed_by = await audit_rows(
         database_url,
         "SELECT s.seq, r.request_id FROM audit_seals s JOIN audit_records r ON r.seq = s.seq ORDER BY s.seq",
     )
-    assert [s.seq for s in sealed_by] == list(range(SEAL_EVERY, total + 1, SEAL_EVERY))
-    assert {hub_of(s.request_id) for s in sealed_by} == set(HUBS), "each replica sealed while appending"
+    # Whoever appends a multiple of 7 seals it in the same transaction, so the record names the sealer.
+    assert [s.seq for s in sealed_by] == list(range(SEAL_EVERY, records + 1, SEAL_EVERY))
+    assert {hub_of(s.request_id) for s in sealed_by} == set(HUBS), "not both replicas sealed"
 
-    uscc = enterprises[0]
+
+def assert_who_names_each_request(settings_file: Path, asks: list[Ask], uscc: str) -> None:
     who = hub_cli(settings_file, "audit", "who", uscc)
     assert who.returncode == 0, who.stdout + who.stderr
-    lines = who.stdout.splitlines()
+    *lines, total = who.stdout.splitlines()
     expected = sorted(a.operation for a in asks if a.uscc == uscc)
-    assert lines[-1] == f"{len(expected)} disclosures"
-    assert sorted(_operation(line) for line in lines[:-1]) == expected
-    assert all("development/anonymous" in line and "Enterprise.name=allow" in line for line in lines[:-1])
+    assert {hub_of(a.request_id) for a in asks if a.uscc == uscc} == set(HUBS)
+    assert total == f"{len(expected)} disclosures"
+    assert sorted(_operation(line) for line in lines) == expected
+    assert all("development/anonymous" in line and "Enterprise.name=allow" in line for line in lines)
 
 
 def _operation(line: str) -> str:
     return next(word for word in line.split() if word.startswith("Ask_"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "each replica migrates the database on its first request with nothing serialising the two: "
+    "both run Alembic's CREATE TABLEs at once, one fails ('table departments already exists' on SQLite, "
+    "'duplicate key value violates unique constraint pg_type_typname_nsp_index' on PostgreSQL) and "
+    "its first requests answer 503 AUDIT_UNAVAILABLE"
+))
+async def test_two_replicas_started_together_on_a_fresh_database_answer_and_record_their_first_requests(
+    two_hubs_on_a_fresh_database: list[HubProcess], settings_file: Path, database_url: str,
+    enterprises: list[str],
+) -> None:
+    asks = asks_at(two_hubs_on_a_fresh_database, 10, enterprises)
+    assert_answered(asks, await fire(asks))
+    await assert_recorded_once_each(database_url, asks)
+    assert_verified_intact(settings_file, len(asks))
