@@ -39,10 +39,33 @@ PEOPLE = {
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+_HASHES: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def argon2_once_per_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2id hashes, made once per password for the whole run (each costs ~0.4 s here);
+    every sign-in still verifies against a real hash."""
+    from hub.admin import accounts, credentials
+
+    def hash_once(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = credentials.hash_password(password)
+        return _HASHES[password]
+
+    monkeypatch.setattr(accounts, "hash_password", hash_once)
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def console_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both stores for the access rules and the stores' own tests; the page-by-page suites override
+    this with SQLite alone (their SQL is the same calls, already run on both here)."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+        return sqlite_url(tmp_path)
     return str(request.getfixturevalue("console_postgres_url"))
 
 

@@ -3,6 +3,8 @@ rotation, blocking, each on the admin log; and a block takes effect on the next 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 from typing import Any
 
@@ -12,8 +14,13 @@ import pytest
 from hub.client import HubAuth, new_client_key
 from hub.grants import GrantService
 from hub.oauth.errors import InvalidToken
-from tests.admin.conftest import ORIGIN, Console, public_jwk
+from tests.admin.conftest import ORIGIN, Console, public_jwk, sqlite_url
 from tests.oauth.conftest import OPERATOR, SCOPE, grant_catalogue
+
+
+@pytest.fixture
+def console_url(tmp_path: Path) -> str:
+    return sqlite_url(tmp_path)
 
 
 def upload(jwk: Any) -> dict[str, tuple[str, bytes, str]]:

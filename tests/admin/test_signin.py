@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.admin.conftest import ORIGIN, PASSWORD, Console, csrf_field
+from pathlib import Path
+
+import pytest
+
+from tests.admin.conftest import ORIGIN, PASSWORD, Console, csrf_field, sqlite_url
+
+
+@pytest.fixture
+def console_url(tmp_path: Path) -> str:
+    return sqlite_url(tmp_path)
 
 
 async def test_a_person_signs_in_and_sees_their_role(console: Console) -> None:

@@ -3,13 +3,22 @@ right once, never twice, and not skipped by going straight to a page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import re
 import time
 
 import pyotp
 
 from hub.admin.credentials import TOTP_STEP
-from tests.admin.conftest import PASSWORD, Console, Person
+from tests.admin.conftest import PASSWORD, Console, Person, sqlite_url
+
+
+@pytest.fixture
+def console_url(tmp_path: Path) -> str:
+    return sqlite_url(tmp_path)
 
 
 def code_at(secret: str, offset_steps: int = 0) -> str:
