@@ -3,9 +3,8 @@ rotation, blocking, each on the admin log; and a block takes effect on the next 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx

@@ -3,14 +3,12 @@ right once, never twice, and not skipped by going straight to a page."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 import re
 import time
+from pathlib import Path
 
 import pyotp
+import pytest
 
 from hub.admin.credentials import TOTP_STEP
 from tests.admin.conftest import PASSWORD, Console, Person, sqlite_url
