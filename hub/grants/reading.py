@@ -66,10 +66,13 @@ class GrantReading:
         department: str | None = None,
         side: Side = "consumer",
         status: str | None = None,
+        request_id: str | None = None,
     ) -> list[GrantRequest]:
         """Requests with their deadline and ``overdue`` flag, for the requester and the owner alike."""
         row = GrantRequestRow
         query = select(row, GrantRow.grant_id).outerjoin(GrantRow, GrantRow.request_id == row.request_id)
+        if request_id is not None:
+            query = query.where(row.request_id == request_id)
         if client_id is not None:
             query = query.where(row.client_id == client_id)
         if department is not None:
@@ -82,7 +85,7 @@ class GrantReading:
             return [request_of(request, now, grant_id) for request, grant_id in found]
 
     async def request_record(self, request_id: str) -> GrantRequest:
-        found = [r for r in await self.requests() if r.request_id == request_id]
+        found = await self.requests(request_id=request_id)
         if not found:
             raise GrantError(f"no grant request {request_id!r}")
         return found[0]
