@@ -106,7 +106,8 @@ async def _forgery(request: Request, who: Visitor) -> Response | None:
         return None
     if not same_origin(request):
         return forbidden(request, "this request did not come from the console's own pages")
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+    length = request.headers.get("content-length") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
         return _problem(request, 413, "the request is too large")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and not is_api(request):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router, request_response
@@ -18,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.admin import account_pages, admin_log, api, registry_pages, signin
-from hub.admin.access import ANY_ROLE, is_api, require
+from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
 if TYPE_CHECKING:
@@ -76,6 +77,15 @@ async def not_found(request: Request) -> Response:
     return console(request).page(request, "problem.html", {"message": "There is no such page."}, 404)
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """Signed out, a path known for another method leads to the sign-in page like any other."""
+    if await console(request).visitor(request) is None:
+        return signed_out(request)
+    if is_api(request):
+        return JSONResponse({"error": "method_not_allowed", "message": "not with this method"}, status_code=405)
+    return console(request).page(request, "problem.html", {"message": "Not with this method."}, 405)
+
+
 def _routes() -> list[Route | Mount]:
     return [
         *signin.routes(),
@@ -88,4 +98,5 @@ def _routes() -> list[Route | Mount]:
 
 
 def admin_app(hub: Hub) -> AdminApp:
-    return AdminApp(Console(hub, SECTIONS), Router(_routes(), default=request_response(not_found)))
+    router = Router(_routes(), default=request_response(not_found))
+    return AdminApp(Console(hub, SECTIONS), ExceptionMiddleware(router, handlers={405: method_not_allowed}))

@@ -19,6 +19,10 @@ async def test_a_signed_out_visitor_is_sent_to_the_sign_in_page_from_every_conso
         assert response.headers["location"].startswith("/admin/signin?next=")
     for path in ("/admin/departments", "/admin/clients", "/admin/signout", "/admin/clients/x"):
         assert (await person.http.post(path, data={"name": "x"})).status_code == 303
+    for method, path in (("GET", "/admin/signout"), ("PUT", "/admin/departments"), ("DELETE", "/admin/")):
+        response = await person.http.request(method, path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/admin/signin"), path
+    assert (await person.http.put("/admin/api/departments")).status_code == 401
 
 
 async def test_a_signed_out_caller_of_the_admin_api_gets_401_and_nothing_else(console: Console) -> None:
@@ -122,3 +126,9 @@ async def test_an_oversized_change_request_is_refused_before_it_is_read(console:
     person = await console.signed_in("olga")
     response = await person.api("POST", "/departments", {"name": "t" * 40, "title": "x" * 70_000})
     assert response.status_code == 413
+
+
+async def test_a_signed_in_person_gets_405_for_a_method_a_path_does_not_take(console: Console) -> None:
+    person = await console.signed_in("olga")
+    assert (await person.http.get("/admin/signout")).status_code == 405
+    assert (await person.http.put("/admin/api/departments")).status_code == 405
