@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route, Router, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.admin import account_pages, admin_log, api, registry_pages, signin
+from hub.admin import account_admin, account_pages, admin_log, api, registry_pages, signin
 from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -42,6 +42,7 @@ SECURITY_HEADERS = {
 SECTIONS = [
     Section("Departments", "/admin/departments", ("operator", "auditor")),
     Section("Clients", "/admin/clients", ("operator", "auditor")),
+    Section("Accounts", "/admin/accounts", ("operator", "auditor")),
     Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
 ]
 
@@ -90,6 +91,7 @@ def _routes() -> list[Route | Mount]:
     return [
         *signin.routes(),
         *account_pages.routes(),
+        *account_admin.routes(),
         *registry_pages.routes(),
         *admin_log.routes(),
         Mount("/api", app=Router(api.routes(), default=request_response(not_found))),

@@ -1,0 +1,76 @@
+"""The operator's page of console accounts: list, create, disable and enable (auditors read).
+
+Passwords are set here once, for the person to change from the command line or to be reset by
+``hub admin set-password``; disabling an account ends its sessions at once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.admin.access import Forbidden, require, visitor
+from hub.admin.accounts import ROLES, AccountError
+from hub.admin.admin_log import record
+from hub.admin.console import console
+from hub.admin.credentials import CredentialError
+
+
+async def _page(request: Request, error: str = "", status_code: int = 200) -> Response:
+    stores = await console(request).stores()
+    context = {
+        "accounts": await stores.accounts.all(), "roles": ROLES, "departments": await stores.registry.departments(),
+        "error": error, "done": request.query_params.get("done", ""),
+    }
+    return console(request).page(request, "accounts.html", context, status_code=status_code)
+
+
+@require("operator", "auditor")
+async def accounts_page(request: Request) -> Response:
+    return await _page(request)
+
+
+@require("operator")
+async def create_account(request: Request) -> Response:
+    form = await request.form()
+    fields = {name: str(form.get(name) or "").strip() for name in ("username", "name", "role", "department")}
+    clients = frozenset(c.strip() for c in str(form.get("clients") or "").split(",") if c.strip())
+    try:
+        account = await (await console(request).stores()).accounts.create(
+            fields["username"], fields["name"][:200], fields["role"], str(form.get("password") or ""),
+            fields["department"] or None, clients,
+        )
+    except (AccountError, CredentialError) as exc:
+        return await _page(request, str(exc), 400)
+    await record(request, "account.create", account.username,
+                 details={"role": account.role, "department": account.department, "clients": sorted(clients)})
+    return RedirectResponse(f"/admin/accounts?done=created+{quote_plus(account.username)}", status_code=303)
+
+
+@require("operator")
+async def account_status(request: Request) -> Response:
+    username, form = request.path_params["username"], await request.form()
+    disabled = form.get("disabled") == "true"
+    if username == visitor(request).account.username:
+        raise Forbidden("you cannot disable your own account here; another operator can")
+    stores = await console(request).stores()
+    try:
+        await stores.accounts.set_disabled(username, disabled)
+    except AccountError as exc:
+        return await _page(request, str(exc), 400)
+    if disabled:
+        await stores.sessions.close_all(username)
+    await record(request, "account.disable" if disabled else "account.enable", username)
+    word = "disabled" if disabled else "enabled"
+    return RedirectResponse(f"/admin/accounts?done={quote_plus(username)}+{word}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/accounts", accounts_page, methods=["GET"]),
+        Route("/accounts", create_account, methods=["POST"]),
+        Route("/accounts/{username}/status", account_status, methods=["POST"]),
+    ]
