@@ -40,17 +40,20 @@ def maskers(policies_dir: Path = ROOT / "policies") -> dict[str, Masker]:
     return {graphql: policy_masker(market, *where) for graphql, where in MASKED_FIELDS.items()}
 
 
-def masked(expected: Any, masks: dict[str, Masker], owner: str = "") -> Any:
-    """The floor's answer with each masked field replaced; ``name`` is masked on a person only."""
+PERSON_FIELDS = frozenset({"idNumber", "name"})  # masked on a person; an enterprise's name is not
+PERSON_HOLDERS = frozenset({"legalRepresentative"})  # the scenarios' fields that hold a person
+
+
+def masked(expected: Any, masks: dict[str, Masker], in_person: bool = False) -> Any:
+    """The floor's answer with each masked field replaced by its mask of the floor's value."""
     if isinstance(expected, list):
-        return [masked(item, masks, owner) for item in expected]
+        return [masked(item, masks, in_person) for item in expected]
     if not isinstance(expected, dict):
         return expected
     out = {}
     for key, value in expected.items():
-        person_field = owner == "legalRepresentative"
-        if key in masks and (key != "name" or person_field) and (key != "idNumber" or person_field):
+        if key in masks and (in_person or key not in PERSON_FIELDS):
             out[key] = masks[key](value)
         else:
-            out[key] = masked(value, masks, key)
+            out[key] = masked(value, masks, key in PERSON_HOLDERS)
     return out
