@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.admin import admin_log
+from hub.admin import admin_log, developer
 from hub.admin import registry_actions as actions
 from hub.admin.access import ANY_ROLE, act_for_department, require, visitor
 from hub.admin.console import console
@@ -152,4 +152,5 @@ def routes() -> list[Route]:
         Route("/clients/{client_id}/keys", add_key, methods=["POST"]),
         Route("/clients/{client_id}/keys/{kid}", remove_key, methods=["DELETE"]),
         *admin_log.api_routes(),
+        *developer.api_routes(),
     ]

@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.admin import account_admin, account_pages, admin_log, api, registry_pages, signin
+from hub.admin import developer
 from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -30,6 +31,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        # GraphiQL (developer.py) calls /graphql from its page and brings its fonts as data: URLs.
+        "connect-src 'self'; font-src data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "cache-control": "no-store",
@@ -44,6 +47,7 @@ SECTIONS = [
     Section("Clients", "/admin/clients", ("operator", "auditor")),
     Section("Accounts", "/admin/accounts", ("operator", "auditor")),
     Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
+    Section("Developer", "/admin/developer", developer.DEVELOPERS),
 ]
 
 
@@ -94,6 +98,7 @@ def _routes() -> list[Route | Mount]:
         *account_admin.routes(),
         *registry_pages.routes(),
         *admin_log.routes(),
+        *developer.routes(),
         Mount("/api", app=Router(api.routes(), default=request_response(not_found))),
         Mount("/static", app=StaticFiles(directory=STATIC)),
     ]
