@@ -22,7 +22,8 @@ from hub.admin.credentials import CredentialError
 async def _page(request: Request, error: str = "", status_code: int = 200) -> Response:
     stores = await console(request).stores()
     context = {
-        "accounts": await stores.accounts.all(), "roles": ROLES, "departments": await stores.registry.departments(),
+        "accounts": await stores.accounts.all(), "roles": ROLES,
+        "departments": await stores.registry.departments(),
         "error": error, "done": request.query_params.get("done", ""),
     }
     return console(request).page(request, "accounts.html", context, status_code=status_code)

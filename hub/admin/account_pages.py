@@ -39,7 +39,8 @@ async def totp_enrol(request: Request) -> Response:
     form = await request.form()
     secret, code = str(form.get("secret") or ""), str(form.get("code") or "")
     if not (len(secret) == 32 and secret.isalnum() and secret.isupper()):
-        return _enrolment(request, new_totp_secret(), "That secret is not one the console made; try again.", 400)
+        message = "That secret is not one the console made; try again."
+        return _enrolment(request, new_totp_secret(), message, 400)
     step = totp_step(secret, code, 0)
     if step is None:
         return _enrolment(request, secret, "That code does not match the secret; check the app's clock.", 400)

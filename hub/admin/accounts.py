@@ -146,7 +146,9 @@ def _failed(row: AccountRow, now: int) -> None:
 
 def _check_shape(username: str, role: str, department: str | None, clients: frozenset[str]) -> None:
     if not _USERNAME.match(username):
-        raise AccountError("a username is 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter")
+        raise AccountError(
+            "a username is 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+        )
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if (department is not None) != (role in DEPARTMENT_ROLES):
@@ -167,7 +169,9 @@ async def _clients(session: AsyncSession, username: str) -> list[str]:
     return list(await session.scalars(query.order_by(AccountClientRow.client_id)))
 
 
-async def _set_clients(session: AsyncSession, username: str, department: str | None, clients: frozenset[str]) -> None:
+async def _set_clients(
+    session: AsyncSession, username: str, department: str | None, clients: frozenset[str]
+) -> None:
     """A developer acts only for clients of their own department."""
     await session.execute(delete(AccountClientRow).where(AccountClientRow.username == username))
     for client_id in sorted(clients):

@@ -56,7 +56,8 @@ async def log_page(request: Request) -> Response:
         {**as_json(e), "when": dt.datetime.fromtimestamp(e.at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
         for e in await _entries(request)
     ]
-    return console(request).page(request, "admin_log.html", {"entries": entries, "query": request.query_params})
+    context = {"entries": entries, "query": request.query_params}
+    return console(request).page(request, "admin_log.html", context)
 
 
 @require(*READERS)

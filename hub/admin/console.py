@@ -85,7 +85,8 @@ class Console:
         """A page in the console's layout; the navigation shows what the visitor's role may open."""
         who: Visitor | None = getattr(request.state, "visitor", None)
         sections = [s for s in self.sections if who is not None and who.role in s.roles]
-        values = {"visitor": who, "sections": sections, "csrf": who.csrf_token if who else "", **(context or {})}
+        csrf = who.csrf_token if who else ""
+        values = {"visitor": who, "sections": sections, "csrf": csrf, **(context or {})}
         return self.templates.TemplateResponse(request, template, values, status_code=status_code)
 
 

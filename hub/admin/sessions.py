@@ -43,7 +43,8 @@ class Sessions:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), int(time.time())
         async with self._sessions.begin() as session:
             if replacing is not None:
-                await session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(replacing)))
+                replaced = token_hash(replacing)
+                await session.execute(delete(SessionRow).where(SessionRow.token_hash == replaced))
             await session.execute(delete(SessionRow).where(SessionRow.last_seen < now - self.idle))
             session.add(SessionRow(
                 token_hash=token_hash(token), username=username, stage=stage, csrf_token=csrf,

@@ -1,7 +1,7 @@
 """``hub admin``: the console's accounts, for the first operator and for recovery.
 
 hub admin create-account USERNAME --role ROLE [--department D] [--name NAME] [--client CLIENT_ID ...]
-hub admin set-password USERNAME        (the password is read from the terminal, or stdin with --password-stdin)
+hub admin set-password USERNAME        (read from the terminal, or from stdin with --password-stdin)
 hub admin totp-enable USERNAME         a new TOTP secret (printed with its otpauth:// URI)
 hub admin totp-disable USERNAME
 hub admin disable USERNAME | enable USERNAME
@@ -28,7 +28,8 @@ Action = Callable[[argparse.Namespace, Accounts, Sessions], Awaitable[int]]
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
-        "admin", help="console accounts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        "admin", help="console accounts", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
@@ -36,7 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     create.add_argument("--role", choices=ROLES, required=True)
     create.add_argument("--department", help="stewards and developers: their department")
     create.add_argument("--name", default="", help="display name (default: the username)")
-    create.add_argument("--client", action="append", default=[], help="developers: a client they act for (repeat)")
+    create.add_argument(
+        "--client", action="append", default=[], help="developers: a client they act for (repeat)"
+    )
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     password = _add(sub, "set-password", _set_password, "set an account's password (its sessions end)")
     password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -48,7 +51,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.set_defaults(run=lambda args: asyncio.run(_with_accounts(args, _list)))
 
 
-def _add(sub: argparse._SubParsersAction, name: str, action: Action, help: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def _add(
+    sub: argparse._SubParsersAction, name: str, action: Action, help: str  # type: ignore[type-arg]
+) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
     parser.add_argument("username")
     parser.set_defaults(run=lambda args: asyncio.run(_with_accounts(args, action)))
@@ -60,7 +65,9 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
     engine = connect(settings.registry_url)
     try:
         await migrate(engine)
-        sessions = Sessions(engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600)
+        sessions = Sessions(
+            engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600
+        )
         return await action(args, Accounts(engine), sessions)
     except (AccountError, CredentialError) as exc:
         print(f"hub admin: {exc}", file=sys.stderr)
