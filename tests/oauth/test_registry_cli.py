@@ -96,7 +96,7 @@ def test_client_and_signing_keys_rotate_from_the_command_line(
     run(capsys, "add-department", "market", "--title", "Market Regulation")
     client_id = run(capsys, "add-client", "market", "s", "--jwk", str(operator_env / "old.json"))[1].strip()
     assert new["kid"] in run(capsys, "add-key", client_id, "--jwk", str(operator_env / "new.json"))[1]
-    code, out = run(capsys, "remove-key", client_id, old["kid"])
+    code, out = run(capsys, "remove-key", client_id, "--", old["kid"])  # a kid may begin with "-"
     assert code == 0 and old["kid"] not in out and new["kid"] in out
     assert "is now active" in run(capsys, "rotate-signing-keys")[1]
 
