@@ -18,7 +18,9 @@ from starlette.routing import Mount, Route, Router, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.admin import account_admin, account_pages, admin_log, api, registry_pages, signin
+from hub.admin import (
+    account_admin, account_pages, admin_log, api, audit_pages, catalogue_pages, registry_pages, signin,
+)
 from hub.admin import developer
 from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
@@ -47,6 +49,8 @@ SECTIONS = [
     Section("Clients", "/admin/clients", ("operator", "auditor")),
     Section("Accounts", "/admin/accounts", ("operator", "auditor")),
     Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
+    Section("Catalogue", "/admin/catalogue", ANY_ROLE),
+    Section("Audit", "/admin/audit", audit_pages.READERS),
     Section("Developer", "/admin/developer", developer.DEVELOPERS),
 ]
 
@@ -98,6 +102,8 @@ def _routes() -> list[Route | Mount]:
         *account_admin.routes(),
         *registry_pages.routes(),
         *admin_log.routes(),
+        *catalogue_pages.routes(),
+        *audit_pages.routes(),
         *developer.routes(),
         Mount("/api", app=Router(api.routes(), default=request_response(not_found))),
         Mount("/static", app=StaticFiles(directory=STATIC)),

@@ -1,0 +1,65 @@
+"""The catalogue of shared data in the console (issue 6, item 4): every resource and field with its
+owner, sharing class, scope, mask, purposes and update cycle, and the JSON and CSV exports.
+
+Every signed-in role reads it: a developer plans queries with it, a steward checks what their
+department publishes, an auditor compares it with what was disclosed. It is generated on each
+request from the running hub's graph, loaded policies and bindings (about 10 ms), so the page can
+never drift from what the hub enforces; the downloads are ``hub.catalogue``'s exports, byte for byte.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.binding import load_bindings
+from hub.admin.access import ANY_ROLE, require
+from hub.admin.console import console
+from hub.catalogue import Catalogue, build_catalogue, to_csv, to_json
+
+EXPORTS = {
+    "json": ("application/json", "catalogue.json"),
+    "csv": ("text/csv; charset=utf-8", "catalogue.csv"),
+}
+
+
+def current_catalogue(request: Request) -> Catalogue:
+    hub = console(request).hub
+    return build_catalogue(hub.graphql_schema, hub.policies, load_bindings(hub.settings.bindings_dir))
+
+
+@require(*ANY_ROLE)
+async def catalogue_page(request: Request) -> Response:
+    catalogue = current_catalogue(request)
+    chosen = request.query_params.get("department", "")
+    known = {d.id for d in catalogue.departments}
+    error, status = "", 200
+    if chosen and chosen not in known:
+        error, status = f"There is no department {chosen[:64]!r} in the catalogue; choose one from the list.", 400
+    resources = [r for r in catalogue.resources if not chosen or r.department == chosen]
+    context = {
+        "catalogue": catalogue, "resources": [] if error else resources, "chosen": chosen,
+        "titles": {d.id: d for d in catalogue.departments}, "error": error,
+        "field_count": sum(len(r.fields) for r in resources) if not error else 0,
+    }
+    return console(request).page(request, "catalogue.html", context, status_code=status)
+
+
+@require(*ANY_ROLE)
+async def catalogue_export(request: Request) -> Response:
+    kind = request.path_params["kind"]
+    if kind not in EXPORTS:
+        return console(request).page(request, "problem.html", {"message": "There is no such export."}, 404)
+    catalogue = current_catalogue(request)
+    body = to_json(catalogue) if kind == "json" else to_csv(catalogue).encode("utf-8")
+    media_type, filename = EXPORTS[kind]
+    return Response(body, media_type=media_type,
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/catalogue", catalogue_page, methods=["GET"]),
+        Route("/catalogue.{kind}", catalogue_export, methods=["GET"]),
+    ]
