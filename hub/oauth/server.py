@@ -25,6 +25,7 @@ from hub.oauth.rfc9449 import DPoPVerifier, Nonces
 from hub.oauth.token_endpoint import TokenEndpoint
 from hub.settings import Settings, SettingsError
 from hub.store import ClientRecord, Registry, Sealer, SigningKeys, connect, migrate
+from hub.store.database import exclusive
 from hub.store.signing_keys import retention_for
 
 
@@ -86,10 +87,11 @@ class AuthorizationServer:
         settings = self.settings
         check_production(settings)
         engine = connect(settings.registry_url)
-        await migrate(engine)
         sealer = Sealer.from_settings(settings)
         keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
-        await keys.ensure()
+        async with exclusive(engine):  # replicas starting together on a fresh database take turns
+            await migrate(engine)
+            await keys.ensure()
         registry, keyring = Registry(engine, self.clock.now), KeyRing(keys)  # grants live by this clock
         replay = build_replay_cache(settings.replay_cache_url)
         nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None

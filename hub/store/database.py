@@ -7,7 +7,11 @@ version table, apart from anything else in the database).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# Any constant shared by every hub process: the advisory lock's key on PostgreSQL.
+PREPARE_LOCK = 0x6875625F70726570  # "hub_prep"
+
+
+@contextlib.asynccontextmanager
+async def exclusive(engine: AsyncEngine) -> AsyncIterator[None]:
+    """One hub process at a time, across processes: replicas starting together on a fresh database
+    must not both create its tables (or both make a first signing key).
+
+    PostgreSQL: a session advisory lock on a connection held for the duration. SQLite: an exclusive
+    ``flock`` on a file beside the database (SQLite's own locks do not cover DDL races between
+    Alembic's separate statements).
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_lock({PREPARE_LOCK})")
+            try:
+                yield
+            finally:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PREPARE_LOCK})")
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.lock", "a+b") as handle:
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:

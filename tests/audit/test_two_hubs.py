@@ -222,12 +222,6 @@ def _operation(line: str) -> str:
     return next(word for word in line.split() if word.startswith("Ask_"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "each replica migrates the database on its first request with nothing serialising the two: "
-    "both run Alembic's CREATE TABLEs at once, one fails ('table departments already exists' on SQLite, "
-    "'duplicate key value violates unique constraint pg_type_typname_nsp_index' on PostgreSQL) and "
-    "its first requests answer 503 AUDIT_UNAVAILABLE"
-))
 async def test_two_replicas_started_together_on_a_fresh_database_answer_and_record_their_first_requests(
     two_hubs_on_a_fresh_database: list[HubProcess], settings_file: Path, database_url: str,
     enterprises: list[str],
