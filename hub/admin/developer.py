@@ -153,7 +153,8 @@ async def issue_token(request: Request) -> Response:
 
 @require(*DEVELOPERS)
 async def schema(request: Request) -> Response:
-    """``GET /admin/api/developer/schema?client_id=&purpose=``: the introspection of the client's view."""
+    """``GET /admin/api/developer/schema?client_id=&purpose=``: the client's live scopes and the
+    introspection of its view of the graph for that purpose (what GraphiQL's explorer shows)."""
     query = request.query_params
     try:
         found = await sandbox(request, query.get("client_id"))
@@ -163,7 +164,10 @@ async def schema(request: Request) -> Response:
     view = console(request).hub.views.for_caller(found.caller(purpose, visitor(request).account.username))
     if view.reaches_nothing:
         raise Forbidden(f"client {found.client.client_id}'s grants reach nothing in this graph")
-    return JSONResponse(introspection_from_schema(view.schema))
+    return JSONResponse({
+        "client_id": found.client.client_id, "purpose": purpose, "scopes": sorted(found.scopes),
+        "introspection": introspection_from_schema(view.schema),
+    })
 
 
 @require(*DEVELOPERS)

@@ -111,7 +111,7 @@ def console_of(console: Console) -> Any:
 
 
 def _type_names(introspection: dict[str, Any]) -> set[str]:
-    return {t["name"] for t in introspection["__schema"]["types"]}
+    return {t["name"] for t in introspection["introspection"]["__schema"]["types"]}
 
 
 async def test_the_schema_shows_only_the_types_the_clients_grants_reach(granted: Console) -> None:
@@ -119,6 +119,7 @@ async def test_the_schema_shows_only_the_types_the_clients_grants_reach(granted:
     schema = await dev.http.get("/admin/api/developer/schema",
                                 params={"client_id": granted.market_client, "purpose": "licensing"})
     names = _type_names(schema.json())
+    assert schema.json()["scopes"] == ["market.enterprise:read"]
     assert "Enterprise" in names
     assert not names & {"PollutantDischargePermit", "TaxRegistration", "FoodBusinessLicence", "Case", "Person"}
 

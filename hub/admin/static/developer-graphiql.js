@@ -5,11 +5,15 @@
 // access token bound to its public half (cnf.jkt); every request to /graphql carries that token
 // and a fresh proof (RFC 9449: htm, htu, iat, jti, ath; the server's nonce when it asks for one),
 // the purpose the page was opened for, and no cookies. An expired or refused token is re-issued.
+// GraphiQL's introspection is answered by the console with the client's view of the graph for
+// that purpose (what its live grants reach), whether or not /graphql answers introspection
+// itself; GraphiQL's re-fetch button asks again, so a revoked grant leaves the explorer too.
 "use strict";
 
 (function () {
   const root = document.getElementById("graphiql");
   const status = document.getElementById("token-status");
+  const scopes = document.getElementById("sandbox-scopes");
   const config = root.dataset;
   const encoder = new TextEncoder();
   const RENEW_BEFORE_MS = 20000;
@@ -58,7 +62,8 @@
     state.expiresAt = Date.now() + body.expires_in * 1000;
     state.htu = body.graphql_url;
     const until = new Date(state.expiresAt).toLocaleTimeString();
-    show("issued for " + body.scope.split(" ").length + " scope(s), valid until " + until + " (renewed automatically)");
+    scopes.textContent = body.scope.split(" ").join(", ");
+    show("valid until " + until + " (renewed automatically)");
   }
 
   async function proof(method, token) {
@@ -92,7 +97,15 @@
     return response;
   }
 
+  async function schema() {
+    const query = new URLSearchParams({ client_id: config.client, purpose: config.purpose });
+    const body = await consoleJSON("/admin/api/developer/schema?" + query.toString());
+    scopes.textContent = body.scopes.join(", ");
+    return { data: body.introspection };
+  }
+
   async function fetcher(params) {
+    if (params.operationName === "IntrospectionQuery" && params.query.includes("__schema")) return schema();
     if (state.token === null || Date.now() > state.expiresAt - RENEW_BEFORE_MS) await issue();
     let response = await send(params);
     const challenge = response.status === 401 ? response.headers.get("WWW-Authenticate") || "" : "";
@@ -130,12 +143,9 @@
   async function start() {
     try {
       await issue();
-      const query = new URLSearchParams({ client_id: config.client, purpose: config.purpose });
-      const schema = await consoleJSON("/admin/api/developer/schema?" + query.toString());
       ReactDOM.createRoot(root).render(
         React.createElement(GraphiQL, {
           fetcher: guarded,
-          schema: schema,
           storage: memoryStorage(),
           plugins: [GraphiQLPluginExplorer.explorerPlugin()],
           defaultEditorToolsVisibility: true,
