@@ -22,6 +22,7 @@ from hub.admin import (
     account_admin, account_pages, admin_log, api, audit_pages, catalogue_pages, registry_pages, signin,
 )
 from hub.admin import developer
+from hub.admin import grant_api, grant_pages
 from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -48,6 +49,7 @@ SECTIONS = [
     Section("Departments", "/admin/departments", ("operator", "auditor")),
     Section("Clients", "/admin/clients", ("operator", "auditor")),
     Section("Accounts", "/admin/accounts", ("operator", "auditor")),
+    Section("Grants", "/admin/grants", ("operator", "steward", "auditor")),
     Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
     Section("Catalogue", "/admin/catalogue", ANY_ROLE),
     Section("Audit", "/admin/audit", audit_pages.READERS),
@@ -102,10 +104,11 @@ def _routes() -> list[Route | Mount]:
         *account_admin.routes(),
         *registry_pages.routes(),
         *admin_log.routes(),
+        *grant_pages.routes(),
         *catalogue_pages.routes(),
         *audit_pages.routes(),
         *developer.routes(),
-        Mount("/api", app=Router(api.routes(), default=request_response(not_found))),
+        Mount("/api", app=Router([*api.routes(), *grant_api.routes()], default=request_response(not_found))),
         Mount("/static", app=StaticFiles(directory=STATIC)),
     ]
 

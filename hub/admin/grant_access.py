@@ -1,0 +1,134 @@
+"""The grant workflow as the console sees it, shared by the pages and the admin API: the service for
+this hub, the visitor as the service's ``Actor``, and what each visitor may read.
+
+The service decides who may change what (``hub.grants``); reading is the console's choice: the
+operator and auditors read every grant and request, a steward those of their own department as
+the data owner or as the consumer, a developer none (``READERS`` leaves them out).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import cast
+
+from starlette.requests import Request
+
+from hub.admin.access import Visitor, act_for_department, visitor
+from hub.admin.console import console
+from hub.grants import Actor, Grant, GrantError, GrantRequest, GrantService, grant_catalogue
+from hub.grants.model import Role
+from hub.grants.reading import Side
+
+READERS = ("operator", "steward", "auditor")
+CHANGERS = ("operator", "steward")
+RECERTIFY_WITHIN_DAYS = 30  # a grant ending this soon is flagged "recertify soon"
+GRANT_ID = re.compile(r"^g-[0-9a-f]{16}$")
+REQUEST_ID = re.compile(r"^r-[0-9a-f]{16}$")
+SIDES: tuple[Side, ...] = ("owner", "consumer")
+
+
+class NotFound(GrantError):
+    """A well-formed id that names no grant or request (404, where a malformed one is 400)."""
+
+
+async def grant_service(request: Request) -> GrantService:
+    """The service over the registry's engine, on the clock the token endpoint reads grants by."""
+    hub = console(request).hub
+    engine = (await console(request).stores()).registry.engine
+    return GrantService(engine, grant_catalogue(hub.policies), hub.oauth.clock)
+
+
+def actor(request: Request) -> Actor:
+    account = visitor(request).account
+    return Actor(account.username, cast(Role, account.role), account.department)  # accounts hold the same roles
+
+
+def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise GrantError(f"{value[:40]!r} is not a {what} id")
+    return value
+
+
+async def known_grant(service: GrantService, grant_id: str) -> Grant:
+    checked_id(grant_id, GRANT_ID, "grant")
+    try:
+        return await service.grant(grant_id)
+    except GrantError:
+        raise NotFound(f"no grant {grant_id}") from None
+
+
+async def known_request(service: GrantService, request_id: str) -> GrantRequest:
+    checked_id(request_id, REQUEST_ID, "grant request")
+    try:
+        return await service.request_record(request_id)
+    except GrantError:
+        raise NotFound(f"no grant request {request_id}") from None
+
+
+def readable_department(who: Visitor, asked: str | None) -> str | None:
+    """The department whose grants this visitor reads: a steward always their own."""
+    if who.role == "steward":
+        department = who.account.department or ""
+        act_for_department(who, asked or department)
+        return department
+    return asked or None
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """One department's grant work, or everything when ``department`` is None (operator, auditor)."""
+
+    department: str | None
+    inbox: list[GrantRequest]  # pending requests the owner answers
+    asked: list[GrantRequest]  # requests made for the department's clients
+    owned: list[Grant]  # grants of the department's data
+    held: list[Grant]  # grants the department's clients hold
+
+
+async def desk(service: GrantService, department: str | None) -> Desk:
+    if department is None:
+        every = await service.grants()
+        return Desk(None, await service.requests(status="pending"), await service.requests(), every, every)
+    return Desk(
+        department,
+        await service.requests(department=department, side="owner", status="pending"),
+        await service.requests(department=department, side="consumer"),
+        await service.grants(department=department, side="owner"),
+        await service.grants(department=department, side="consumer"),
+    )
+
+
+async def visible_grants(
+    service: GrantService, department: str | None, side: Side | None, client_id: str | None
+) -> list[Grant]:
+    """Grants of a department on one side or both, optionally of one client; all when no department."""
+    if department is None:
+        return await service.grants(client_id=client_id)
+    found: dict[str, Grant] = {}
+    for each in (side,) if side else SIDES:
+        for grant in await service.grants(client_id=client_id, department=department, side=each):
+            found[grant.grant_id] = grant
+    return sorted(found.values(), key=lambda g: (g.created_at, g.grant_id))
+
+
+async def visible_requests(
+    service: GrantService, department: str | None, side: Side | None, status: str | None
+) -> list[GrantRequest]:
+    if department is None:
+        return await service.requests(status=status)
+    found: dict[str, GrantRequest] = {}
+    for each in (side,) if side else SIDES:
+        for asked in await service.requests(department=department, side=each, status=status):
+            found[asked.request_id] = asked
+    return sorted(found.values(), key=lambda r: (r.created_at, r.request_id))
+
+
+def may_read_grant(who: Visitor, grant: Grant) -> bool:
+    department = who.account.department
+    return who.role != "steward" or department in (grant.owner_department, grant.consumer_department)
+
+
+def may_read_request(who: Visitor, asked: GrantRequest) -> bool:
+    department = who.account.department
+    return who.role != "steward" or department in (asked.owner_department, asked.consumer_department)

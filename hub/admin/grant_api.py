@@ -1,0 +1,165 @@
+"""The admin API for grants, under ``/admin/api``: the grant pages' work as JSON.
+
+GET/POST /grants (read; grant at once: the operator), POST /grants/{id}/revoke, GET/POST
+/grant-requests (read; request scopes for a client), POST /grant-requests/{id}/approve|refuse.
+Same session, Origin and ``X-CSRF-Token`` as the rest of the admin API. Errors are
+``{"error", "message"}``: 400 bad input or state, 403 forbidden, 404 an unknown id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any, cast
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.admin.access import require, visitor
+from hub.admin.grant_access import (
+    CHANGERS, READERS, SIDES, NotFound, actor, grant_service, known_grant, known_request, readable_department,
+    visible_grants, visible_requests,
+)
+from hub.grants import Forbidden, Grant, GrantError, GrantRequest
+from hub.grants.reading import Side
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def grant_json(grant: Grant) -> dict[str, Any]:
+    return {**asdict(grant), "scopes": sorted(grant.scopes), "purposes": sorted(grant.purposes)}
+
+
+def request_json(asked: GrantRequest) -> dict[str, Any]:
+    return {**asdict(asked), "scopes": sorted(asked.scopes), "purposes": sorted(asked.purposes)}
+
+
+def _error(error: str, message: str, status_code: int) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status_code)
+
+
+def _answers(handler: Handler) -> Handler:
+    """The service's refusals as JSON: forbidden 403, unknown id 404, anything else 400."""
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Forbidden as exc:
+            return _error("forbidden", str(exc), 403)
+        except NotFound as exc:
+            return _error("not_found", str(exc), 404)
+        except GrantError as exc:
+            return _error("bad_request", str(exc), 400)
+
+    run.__name__ = handler.__name__
+    return run
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        value = await request.json()
+    except ValueError:
+        raise GrantError("the body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise GrantError("the body must be a JSON object")
+    return value
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise GrantError(f"{name} must be a string")
+    return value
+
+
+def _names(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise GrantError(f"{name} must be a list of strings")
+    return value
+
+
+def _asking(body: dict[str, Any]) -> tuple[str, list[str], list[str], str, int]:
+    days = body.get("duration_days")
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise GrantError("duration_days must be a whole number of days (1 to 1095)")
+    return _text(body, "client_id"), _names(body, "scopes"), _names(body, "purposes"), \
+        _text(body, "legal_basis"), days
+
+
+def _side(request: Request) -> Side | None:
+    side = request.query_params.get("side") or None
+    if side is not None and side not in SIDES:
+        raise GrantError("side is owner or consumer")
+    return cast(Side | None, side)
+
+
+@require(*READERS)
+@_answers
+async def list_grants(request: Request) -> Response:
+    department = readable_department(visitor(request), request.query_params.get("department"))
+    found = await visible_grants(
+        await grant_service(request), department, _side(request), request.query_params.get("client_id") or None
+    )
+    return JSONResponse({"grants": [grant_json(g) for g in found]})
+
+
+@require("operator")
+@_answers
+async def grant_now(request: Request) -> Response:
+    grant = await (await grant_service(request)).grant_now(actor(request), *_asking(await _body(request)))
+    return JSONResponse(grant_json(grant), status_code=201)
+
+
+@require(*CHANGERS)
+@_answers
+async def revoke(request: Request) -> Response:
+    service = await grant_service(request)
+    grant = await known_grant(service, request.path_params["grant_id"])
+    reason = _text(await _body(request), "reason")
+    return JSONResponse(grant_json(await service.revoke(actor(request), grant.grant_id, reason)))
+
+
+@require(*READERS)
+@_answers
+async def list_requests(request: Request) -> Response:
+    department = readable_department(visitor(request), request.query_params.get("department"))
+    status = request.query_params.get("status") or None
+    found = await visible_requests(await grant_service(request), department, _side(request), status)
+    return JSONResponse({"requests": [request_json(r) for r in found]})
+
+
+@require(*CHANGERS)
+@_answers
+async def make_request(request: Request) -> Response:
+    asked = await (await grant_service(request)).request(actor(request), *_asking(await _body(request)))
+    return JSONResponse(request_json(asked), status_code=201)
+
+
+@require(*CHANGERS)
+@_answers
+async def approve(request: Request) -> Response:
+    service = await grant_service(request)
+    asked = await known_request(service, request.path_params["request_id"])
+    return JSONResponse(grant_json(await service.approve(actor(request), asked.request_id)), status_code=201)
+
+
+@require(*CHANGERS)
+@_answers
+async def refuse(request: Request) -> Response:
+    service = await grant_service(request)
+    asked = await known_request(service, request.path_params["request_id"])
+    reason = _text(await _body(request), "reason")
+    return JSONResponse(request_json(await service.refuse(actor(request), asked.request_id, reason)))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/grants", list_grants, methods=["GET"]),
+        Route("/grants", grant_now, methods=["POST"]),
+        Route("/grants/{grant_id}/revoke", revoke, methods=["POST"]),
+        Route("/grant-requests", list_requests, methods=["GET"]),
+        Route("/grant-requests", make_request, methods=["POST"]),
+        Route("/grant-requests/{request_id}/approve", approve, methods=["POST"]),
+        Route("/grant-requests/{request_id}/refuse", refuse, methods=["POST"]),
+    ]
