@@ -94,12 +94,16 @@ def dpop_key(jwk: Any) -> dict[str, Any]:
         key = public_jwk(jwk)
     except UnacceptableKey as exc:
         raise Refused(f"DPoP key: {exc}") from None
-    x, y = (int.from_bytes(base64.urlsafe_b64decode(key[n] + "=" * (-len(key[n]) % 4)), "big") for n in ("x", "y"))
+    x, y = (int.from_bytes(_b64(key[n]), "big") for n in ("x", "y"))
     try:
         ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
     except ValueError:
         raise Refused("DPoP key: the point is not on the P-256 curve") from None
     return key
+
+
+def _b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def token_lifetime(request: Request) -> int:
@@ -110,7 +114,8 @@ async def _issue(request: Request, found: Sandbox, purpose: str, jkt: str) -> di
     server = console(request).hub.oauth
     parts = await server.parts()
     # The hub's own token maker with a shorter lifetime: the same keys, issuer, audience and claims.
-    tokens = AccessTokens(parts.keyring, server.issuer, server.resource, token_lifetime(request), server.clock)
+    lifetime = token_lifetime(request)
+    tokens = AccessTokens(parts.keyring, server.issuer, server.resource, lifetime, server.clock)
     token = await tokens.issue(found.client, found.scopes, jkt)
     claims = jws.parts(token)[1]
     await admin_log.record(request, "developer.token", found.client.client_id, None, {
@@ -140,7 +145,8 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 @require(*DEVELOPERS)
 async def issue_token(request: Request) -> Response:
-    """``POST /admin/api/developer/token`` ``{client_id, purpose, jwk}``: a DPoP-bound token for the client."""
+    """``POST /admin/api/developer/token`` ``{client_id, purpose, jwk}``: a DPoP-bound token for
+    the client (its live grants as scopes), made by the hub's own token maker."""
     try:
         body = await _json_object(request)
         found = await sandbox(request, body.get("client_id"))

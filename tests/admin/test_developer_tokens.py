@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from hub.audit.queries import who_accessed
 from hub.client import new_client_key
 from hub.oauth.rfc7638 import thumbprint
 from hub.settings import with_overrides
 from tests.admin.conftest import ORIGIN, Console, sqlite_url
-from tests.admin.developer_helpers import grant, grants, graphql, public_of, token_request
-from tests.oauth.conftest import OPERATOR, claims_of
+from tests.admin.developer_helpers import GRAPHQL, grant, grants, graphql, public_of, token_request
+from tests.oauth.conftest import OPERATOR, claims_of, proof
 
 BAND = re.compile(r"^(<\d+|\d+-\d+|>=\d+)$")
 ENTERPRISES = "{ enterprises(first: 3) { edges { node { uscc name registeredCapital } } } }"
@@ -69,6 +70,23 @@ async def test_graphiql_requests_with_the_token_and_a_proof_see_the_clients_data
     nodes = [edge["node"] for edge in answer["data"]["enterprises"]["edges"]]
     assert nodes and all(n["uscc"][2:6] == "1302" for n in nodes)  # the market department's jurisdiction
     assert all(BAND.match(n["registeredCapital"]) for n in nodes), nodes  # a band, not the amount
+
+
+async def test_each_graphiql_request_is_on_the_disclosure_record_as_the_clients_for_the_developer(
+    granted: Console,
+) -> None:
+    dev, key = await granted.signed_in("dev"), new_client_key()
+    token = (await token_request(dev, granted.market_client, key, "supervision")).json()["access_token"]
+    http = granted.person().http
+    answer = await http.post("/graphql", json={"query": ENTERPRISES}, headers={
+        "authorization": f"DPoP {token}", "dpop": proof(key, "POST", GRAPHQL, token),
+        "x-hub-purpose": "supervision", "x-hub-end-user": "dev",
+    })
+    uscc = answer.json()["data"]["enterprises"]["edges"][0]["node"]["uscc"]
+    store = await granted.app.state.hub.disclosures.store()
+    [record] = await who_accessed(store, uscc)
+    assert (record.client_id, record.end_user, record.purpose) == (granted.market_client, "dev", "supervision")
+    assert record.fields["Enterprise.registered_capital"] == "mask"
 
 
 async def test_the_token_is_refused_as_bearer_with_another_key_or_once_expired(granted: Console) -> None:

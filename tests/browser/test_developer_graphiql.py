@@ -10,11 +10,14 @@ request. Screenshots go to ``tests/artifacts/developer-*.png``.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,8 @@ from hub.admin.accounts import Accounts
 from hub.app import create_app
 from hub.client import new_client_key
 from hub.demo.services import serve_in_thread
-from hub.graphql import graphiql
 from hub.grants import Actor, GrantService, load_grant_catalogue
+from hub.graphql import graphiql
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 from hub.store.admin_log import admin_actions
@@ -110,18 +113,32 @@ async def _seed(settings: Settings, uscc: str, name: str) -> Seeded:
     return Seeded(mine.client_id, other.client_id, uscc, name)
 
 
-@pytest.fixture(scope="module")
-def sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+@contextmanager
+def _serve_sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[Sandbox]:
     port = _free_port()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir,
         state_dir=tmp_path_factory.mktemp("developer-state"), graphiql_assets_dir=_assets_dir(tmp_path_factory),
+        **overrides,
     )
     uscc, name = _an_enterprise(demo_data_dir)
     seeded = in_thread(lambda: _seed(settings, uscc, name))
     app = create_app(settings)
     with serve_in_thread(app, port=port) as running:
         yield Sandbox(running.url, settings, seeded, app)
+
+
+@pytest.fixture(scope="module")
+def sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with _serve_sandbox(demo_data_dir, tmp_path_factory) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def nonce_sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A hub that asks every DPoP proof for its server-provided nonce (RFC 9449 section 8)."""
+    with _serve_sandbox(demo_data_dir, tmp_path_factory, dpop_nonce=True) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +164,7 @@ class Watched:
     blocked: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     graphql: list[dict[str, str]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -169,12 +187,17 @@ def watched(browser: Any) -> Iterator[Watched]:
         if urlsplit(request.url).path == "/graphql":
             found.graphql.append(request.all_headers())
 
+    def answered(response: Any) -> None:
+        if urlsplit(response.url).path == "/graphql":
+            found.statuses.append(response.status)
+
     context.route("**/*", route)
     context.route_web_socket(re.compile(".*"), lambda socket: (found.blocked.append(socket.url), socket.close()))
     context.add_init_script(WATCH_WEBCRYPTO)
     page.on("pageerror", lambda error: found.errors.append(str(error)))
     page.on("console", lambda msg: found.errors.append(msg.text) if msg.type == "error" else None)
     page.on("request", seen)
+    page.on("response", answered)
     try:
         yield found
     finally:
@@ -272,6 +295,10 @@ def test_a_developer_explores_and_queries_the_graph_as_their_client_with_no_outs
         assert headers["authorization"].startswith("DPoP ") and headers["dpop"].count(".") == 2
         assert headers["x-hub-purpose"] == "licensing" and headers["x-hub-end-user"] == "dev"
         assert "cookie" not in headers
+        header, claims = _proof_parts(headers["dpop"])
+        assert (header["typ"], header["alg"], sorted(header["jwk"])) == ("dpop+jwt", "ES256", ["crv", "kty", "x", "y"])
+        assert claims["htm"] == "POST" and claims["htu"] == f"{sandbox.base}/graphql"
+        assert {"iat", "jti", "ath"} <= set(claims)
     [entry] = [e for e in _issued(sandbox.settings) if e.target == seeded.client_id]
     assert entry.actor == "dev" and entry.details["scopes"] == ["market.enterprise:read", "market.food_licence:read"]
     assert watched.blocked == [], f"the page needed outside resources: {watched.blocked}"
@@ -328,3 +355,25 @@ async def _revoke_grant(sandbox: Sandbox, client_id: str, scope: str) -> None:
                 await service.revoke(OPERATOR, grant.grant_id, "no longer needed")
     finally:
         await engine.dispose()
+
+
+def test_a_hub_asking_for_dpop_nonces_gets_them_from_the_page(watched: Watched, nonce_sandbox: Sandbox) -> None:
+    from playwright.sync_api import expect
+
+    page, seeded = watched.page, nonce_sandbox.seeded
+    _open_graphiql(page, nonce_sandbox)
+    _type_query(page, f'{{ enterprise(uscc: "{seeded.uscc}") {{ name }} }}')
+    expect(_run(page)).to_contain_text(seeded.name)
+    assert watched.statuses[0] == 401 and watched.statuses[-1] == 200  # told the nonce once, then used it
+    assert "nonce" not in _proof_claims(watched.graphql[0]["dpop"])
+    assert _proof_claims(watched.graphql[-1]["dpop"])["nonce"]
+    assert watched.blocked == []
+
+
+def _proof_parts(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, payload = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in proof.split(".")[:2])
+    return header, payload
+
+
+def _proof_claims(proof: str) -> dict[str, Any]:
+    return _proof_parts(proof)[1]
