@@ -199,3 +199,14 @@ async def test_a_steward_reads_only_their_own_department(console: Console) -> No
     olga = await console.signed_in("olga")
     await requested(console, eli)
     assert "Grants · ecology" in (await olga.http.get("/admin/grants?department=ecology")).text
+
+
+async def test_the_requester_withdraws_a_pending_request_and_the_owner_cannot(console: Console) -> None:
+    eli, mei = await console.signed_in("eli"), await console.signed_in("mei")
+    request_id = await requested(console, eli)
+    path = f"/admin/grant-requests/{request_id}/withdraw"
+    refused = await post(mei, path, {})
+    assert refused.status_code == 403 and "may not withdraw a request of ecology" in refused.text
+    assert (await post(eli, path, {})).status_code == 303
+    assert "withdrawn" in row((await eli.http.get("/admin/grants")).text, f'id="asked-{request_id}"')
+    assert f'id="inbox-{request_id}"' not in (await mei.http.get("/admin/grants")).text
