@@ -124,7 +124,8 @@ async def _issue(request: Request, found: Sandbox, purpose: str, jkt: str) -> di
     })
     return {
         "access_token": token, "token_type": "DPoP", "expires_in": tokens.lifetime,
-        "scope": claims["scope"], "purpose": purpose, "graphql_url": server.resource,
+        # The URL proofs name (htu): /graphql checks it against the issuer, whatever the resource id.
+        "scope": claims["scope"], "purpose": purpose, "graphql_url": f"{server.issuer}/graphql",
         "expires_at": claims["exp"],
     }
 

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+from hub.admin.accounts import Accounts
+from hub.app import create_app
 from hub.audit.queries import who_accessed
 from hub.client import new_client_key
 from hub.oauth.rfc7638 import thumbprint
-from hub.settings import with_overrides
-from tests.admin.conftest import ORIGIN, Console, sqlite_url
+from hub.settings import load_settings, with_overrides
+from hub.store.sealing import new_key_encryption_key
+from tests.admin.conftest import ORIGIN, PASSWORD, Console, sqlite_url
 from tests.admin.developer_helpers import GRAPHQL, grant, grants, graphql, public_of, token_request
 from tests.oauth.conftest import OPERATOR, claims_of, proof
 
@@ -43,10 +46,37 @@ async def test_the_token_carries_exactly_the_clients_live_grants_bound_to_the_br
     claims = claims_of(body["access_token"])
     assert claims["scope"] == body["scope"] == "market.enterprise:read market.food_licence:read"
     assert claims["sub"] == claims["client_id"] == granted.market_client
-    assert claims["aud"] == body["graphql_url"] == f"{ORIGIN}/graphql" and claims["iss"] == ORIGIN
+    assert claims["aud"] == f"{ORIGIN}/graphql" and claims["iss"] == ORIGIN
+    assert body["graphql_url"] == f"{ORIGIN}/graphql"
     assert claims["cnf"] == {"jkt": thumbprint(key)}
     assert await granted.app.state.hub.oauth.live_claims(body["access_token"]) == claims  # the hub's own checks
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_proofs_name_the_hubs_graphql_url_even_when_the_resource_identifier_differs(
+    demo_data_dir: Path, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        environment="production", issuer=ORIGIN, resource="urn:city:hub", database_url=sqlite_url(tmp_path),
+        demo_data_dir=demo_data_dir, single_process=True, key_encryption_key=new_key_encryption_key(),
+    )
+    app = create_app(settings)
+    try:
+        parts = await app.state.hub.oauth.parts()
+        await parts.registry.add_department("market", "Market Regulation")
+        client = await parts.registry.register_client("market", "licensing system", public_of(new_client_key()))
+        await Accounts(parts.engine).create("dev", "Dev", "developer", PASSWORD, "market",
+                                            frozenset({client.client_id}))
+        console = Console(app, Accounts(parts.engine), parts.registry, client.client_id, "")
+        await grant(console, client.client_id, {"market.enterprise:read"})
+        dev, key = await console.signed_in("dev"), new_client_key()
+        body = (await token_request(dev, client.client_id, key)).json()
+        assert claims_of(body["access_token"])["aud"] == "urn:city:hub"
+        assert body["graphql_url"] == f"{ORIGIN}/graphql"
+        answer = await graphql(console, body["access_token"], key, "{ __typename }")
+        assert answer.status_code == 200 and answer.json()["data"] == {"__typename": "Query"}
+    finally:
+        await app.state.hub.aclose()
 
 
 async def test_the_token_lives_five_minutes_or_the_hubs_shorter_configured_lifetime(granted: Console) -> None:
