@@ -17,6 +17,7 @@ from graphql import GraphQLError
 
 from connectors.base import Condition, Record
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
+from hub.errors import Forbidden
 from hub.graphql.selection import selected_fields
 from hub.loaders import Loaders
 from hub.settings import Settings
@@ -79,8 +80,24 @@ class RequestContext:
         field_name = self.view.jurisdictions.get(type_name)
         return None if field_name is None else Condition(field_name, "prefix", self.caller.jurisdiction)
 
+    def refuse_unseen(self, type_name: str) -> None:
+        """Raise ``Forbidden`` when the caller's view denies every field of the type (scope or purpose)."""
+        refusal = None if self.view is None else self.view.refusal(type_name)
+        if refusal is not None:
+            raise Forbidden(type_name, "", refusal.reason, refusal.missing)
+
+    def require_clear(self, type_name: str, field_name: str) -> None:
+        """Refuse a look-up or filter by a field the caller does not see in clear (no guess confirmed)."""
+        refusal = None if self.view is None else self.view.clear_or_refusal(type_name, field_name)
+        if refusal is not None:
+            raise Forbidden(type_name, field_name, refusal.reason, refusal.missing)
+
     def reveal(self, info: Any, type_name: str, record: Record | None, subject: Subject | None = None) -> Any:
-        """The record if the caller may see this row (jurisdiction), noted for the disclosure audit."""
+        """The record if the caller may see this row (jurisdiction), noted for the disclosure audit.
+
+        Refused whole, found or not, when the caller may see none of the type's fields.
+        """
+        self.refuse_unseen(type_name)
         if record is None or not self._admits(type_name, record):
             return None
         found = subject or _subject_of(type_name, record)
@@ -90,6 +107,7 @@ class RequestContext:
         return record
 
     def reveal_all(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+        self.refuse_unseen(type_name)
         if self.row_filter(type_name) is not None:
             records = [r for r in records if self._admits(type_name, r)]
         field_set = self._field_set(info, type_name)
@@ -115,7 +133,8 @@ class RequestContext:
         found = self._field_sets.get(key)
         if found is None:
             self.disclosed.types.add(type_name)
-            names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type)
+            names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
+                                    getattr(raw.variable_values, "coerced", raw.variable_values))
             labels = None if self.view is None else self.view.labels(type_name)
             fields = {f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names}
             found = self._field_sets[key] = self.disclosed.field_set(fields)

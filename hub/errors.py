@@ -46,10 +46,11 @@ class Forbidden(Exception):
     """
 
     def __init__(self, type_name: str, field: str, reason: str, missing: str) -> None:
+        what = f"{type_name}.{field}" if field else f"{type_name} (every field)"
         if reason == "purpose":
-            message = f"{type_name}.{field} is not available for this request's purpose: {missing}"
+            message = f"{what} is not available for this request's purpose: {missing}"
         else:
-            message = f"{type_name}.{field} needs the scope {missing}, which this client is not granted"
+            message = f"{what} needs the scope {missing}, which this client is not granted"
         super().__init__(message)
         self.reason = reason
         self.missing = missing

@@ -85,6 +85,7 @@ class Query:
     @strawberry.field(description="A person by resident identity number.")
     async def person(self, info: Info, id_number: str) -> Person | None:
         c = ctx(info)
+        c.require_clear("Person", "id_number")  # a look-up by a number the caller sees masked confirms guesses
         record = await c.loaders.one("market", "person", "id_number", validate_id_number(id_number, today=c.today))
         return c.reveal(info, "Person", record)  # type: ignore[no-any-return]
 
@@ -153,6 +154,7 @@ class Query:
         if matter_code is not None:
             where.append(Condition("matter_code", "eq", matter_code))
         if applicant_id is not None:
+            ctx(info).require_clear("Case", "applicant_id")  # a filter on a pseudonymised number confirms guesses
             where.append(Condition("applicant_id", "eq", applicant_id.strip().upper()))
         c = ctx(info)
         records = await c.sources.select("centre", "case", where, page, c.row_filter("Case"))

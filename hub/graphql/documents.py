@@ -36,6 +36,7 @@ class Document:
     parse_failed: bool
     # Some operation's cost depends on variables: judged per request by ``DocumentCache.cost_refusal``.
     sized_by_variables: bool = False
+    schema: GraphQLSchema | None = None  # the view it was measured and validated in
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation that would run; None when the name matches none (execution reports it)."""
@@ -69,9 +70,10 @@ class DocumentCache:
         self._max_entries = max_entries
 
     def get(self, query: str, schema: GraphQLSchema | None = None) -> Document:
-        """The document validated against ``schema``: a caller's view (``hub.graphql.views``) or the graph.
+        """The document measured and validated in ``schema``: a caller's view (``hub.graphql.views``) or the graph.
 
-        Limits are always measured on the whole graph, so a view never changes what a document costs.
+        Measured in the view: a field outside the caller's grants costs nothing and is then unknown,
+        exactly like a field that does not exist (never "too costly" where a missing one is "unknown").
         """
         key = (schema or self._schema, query)
         found = self._entries.get(key)
@@ -93,7 +95,7 @@ class DocumentCache:
         operation = document.operation(operation_name)
         if operation is None:
             return None
-        size = self._measurer(document.node, variables or {}).operation(operation)
+        size = self._measurer(document.node, variables or {}, document.schema).operation(operation)
         if size.cost <= self._limits.max_cost:
             return None
         name = f"operation {operation.name.value!r}" if operation.name else "the operation"
@@ -104,15 +106,15 @@ class DocumentCache:
             node = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
             return Document(None, (self._parse_error(error),), True)
-        refused, sized_by_variables = self._judge(node)
+        refused, sized_by_variables = self._judge(node, schema)
         if refused:
             # Validation is never run on a document over the limits: that is the work they protect.
-            return Document(node, tuple(refused), False)
+            return Document(node, tuple(refused), False, schema=schema)
         errors = validate(schema, node, self._rules, hide_suggestions=self.hide_suggestions)
-        return Document(node, tuple(errors), False, sized_by_variables)
+        return Document(node, tuple(errors), False, sized_by_variables, schema)
 
-    def _judge(self, node: DocumentNode) -> tuple[list[GraphQLError], bool]:
-        measurer = self._measurer(node, None)
+    def _judge(self, node: DocumentNode, schema: GraphQLSchema) -> tuple[list[GraphQLError], bool]:
+        measurer = self._measurer(node, None, schema)
         refused: list[GraphQLError] = []
         sized_by_variables = False
         for operation in (d for d in node.definitions if isinstance(d, OperationDefinitionNode)):
@@ -121,9 +123,11 @@ class DocumentCache:
             sized_by_variables = sized_by_variables or measurer.sized_by_variables
         return refused, sized_by_variables
 
-    def _measurer(self, node: DocumentNode, variables: dict[str, Any] | None) -> Measurer:
+    def _measurer(
+        self, node: DocumentNode, variables: dict[str, Any] | None, schema: GraphQLSchema | None = None
+    ) -> Measurer:
         fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
-        return Measurer(self._schema, fragments, self._limits, self._max_page_size, variables)
+        return Measurer(schema or self._schema, fragments, self._limits, self._max_page_size, variables)
 
     def _parse_error(self, error: GraphQLError) -> GraphQLError:
         if _TOO_MANY_TOKENS in error.message:

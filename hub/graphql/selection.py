@@ -9,15 +9,19 @@ and through a connection's ``edges { node { ... } }``. Names come back as record
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from graphql import (
+    BooleanValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    SelectionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
 )
 
@@ -29,7 +33,7 @@ PLUMBING = ("edges", "node")
 
 def selected_fields(
     schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
-    fragments: dict[str, FragmentDefinitionNode], return_type: object,
+    fragments: dict[str, FragmentDefinitionNode], return_type: object, variables: dict[str, Any] | None = None,
 ) -> list[str]:
     """Record keys of ``type_name``'s fields selected under ``field_nodes`` (in the order met)."""
     target = schema.type_map.get(type_name)
@@ -39,11 +43,11 @@ def selected_fields(
     sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
     if get_named_type(return_type).name.endswith("Connection"):  # type: ignore[arg-type]
         for step in PLUMBING:
-            sets = [f.selection_set for s in sets for f in _fields(s, None, fragments) if f.name.value == step
-                    and f.selection_set is not None]
+            sets = [f.selection_set for s in sets for f in _fields(s, None, fragments, variables)
+                    if f.name.value == step and f.selection_set is not None]
     names: dict[str, None] = {}
     for selection_set in sets:
-        for node in _fields(selection_set, conditions, fragments):
+        for node in _fields(selection_set, conditions, fragments, variables):
             field = target.fields.get(node.name.value)
             if field is not None:
                 definition = field.extensions.get(DEFINITION_BACKREF)
@@ -53,19 +57,36 @@ def selected_fields(
 
 def _fields(
     selection_set: SelectionSetNode, conditions: set[str] | None, fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
+    variables: dict[str, Any] | None, seen: frozenset[str] = frozenset(),
 ) -> Iterator[FieldNode]:
     for selection in selection_set.selections:
+        if not _included(selection, variables):
+            continue  # @skip(if: true) / @include(if: false): not executed, so not disclosed
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
             if _applies(selection.type_condition, conditions):
-                yield from _fields(selection.selection_set, conditions, fragments, seen)
+                yield from _fields(selection.selection_set, conditions, fragments, variables, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is not None and name not in seen and _applies(fragment.type_condition, conditions):
-                yield from _fields(fragment.selection_set, conditions, fragments, seen | {name})
+                yield from _fields(fragment.selection_set, conditions, fragments, variables, seen | {name})
+
+
+def _included(node: SelectionNode, variables: dict[str, Any] | None) -> bool:
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        argument = next((a.value for a in directive.arguments if a.name.value == "if"), None)
+        if isinstance(argument, VariableNode):
+            value = bool((variables or {}).get(argument.name.value))
+        else:
+            value = isinstance(argument, BooleanValueNode) and argument.value
+        if value == (name == "skip"):
+            return False
+    return True
 
 
 def _applies(condition: object, conditions: set[str] | None) -> bool:

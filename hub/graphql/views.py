@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -56,6 +56,23 @@ class View:
     schema: GraphQLSchema
     decisions: Mapping[str, TypeDecisions] | None
     jurisdictions: Mapping[str, str]  # type -> its division-code field, for row filters
+    unmasking: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (type, field) -> scope showing it
+
+    def clear_or_refusal(self, type_name: str, field_name: str) -> Deny | None:
+        """None when the caller sees the field in clear; else why not (the refusal a look-up by it gets).
+
+        A look-up or filter by a value the caller sees only masked would confirm guesses one by one
+        (a masked ID number has a birth year and both ends shown: some 30 candidates).
+        """
+        decisions = self.of(type_name)
+        if self.decisions is None:
+            return None
+        decision = None if decisions is None else decisions.decision(field_name)
+        if isinstance(decision, Allow):
+            return None
+        if isinstance(decision, Deny):
+            return decision
+        return Deny("scope", self.unmasking.get((type_name, field_name), "a scope this client lacks"))
 
     @property
     def reaches_nothing(self) -> bool:
@@ -67,6 +84,20 @@ class View:
 
     def of(self, type_name: str) -> TypeDecisions | None:
         return None if self.decisions is None else self.decisions.get(type_name)
+
+    def refusal(self, type_name: str) -> Deny | None:
+        """The reason every field of the type is denied (its scope or this purpose), else None.
+
+        Resolvers refuse such a type's records whole, before any is returned: a record whose every
+        field is null would still tell that it exists, and a connection's cursors carry its key.
+        """
+        decisions = self.of(type_name)
+        if decisions is None or not decisions.fields:
+            return None
+        found = list(decisions.fields.values())
+        if all(isinstance(d, Deny) and d.reason in ("scope", "purpose") for d in found):
+            return next((d for d in found if isinstance(d, Deny) and d.reason == "purpose"), found[0])  # type: ignore[return-value]
+        return None
 
     def labels(self, type_name: str) -> Mapping[str, str] | None:
         """Field -> allow | mask | deny, as the disclosure audit records it (None: unrestricted)."""
@@ -87,6 +118,10 @@ class Views:
         self._jurisdictions = {
             name: policy.jurisdiction for name, policy in policies.types.items() if policy.jurisdiction
         }
+        self._unmasking = {
+            (name, field_name): field.scope or policy.scope
+            for name, policy in policies.types.items() for field_name, field in policy.fields.items()
+        }
         self.unrestricted = View(schema, None, self._jurisdictions)
         self._views: OrderedDict[Any, View] = OrderedDict()
 
@@ -95,7 +130,8 @@ class Views:
             return self.unrestricted
         purpose = caller.purpose or ""
         serving = frozenset(s for s in caller.scopes if purpose in caller.grants.get(s, ()))
-        key = (caller.scopes, serving, purpose)
+        # The grants' purposes are part of the key: a refusal quotes them, and must quote the caller's own.
+        key = (serving, purpose, frozenset((s, frozenset(caller.grants.get(s, ()))) for s in caller.scopes))
         view = self._views.get(key)
         if view is None:
             view = self._build(caller, serving, purpose)
@@ -113,7 +149,7 @@ class Views:
             decisions[name] = _explained(found, policy.scope, caller, purpose)
         visible = frozenset(n for n, p in self._policies.types.items() if p.scope in caller.scopes)
         schema = _Filter(self._schema, self._policies, decisions, visible).schema()
-        return View(schema, decisions, self._jurisdictions)
+        return View(schema, decisions, self._jurisdictions, self._unmasking)
 
 
 def _explained(found: TypeDecisions, type_scope: str, caller: Caller, purpose: str) -> TypeDecisions:

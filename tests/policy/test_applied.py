@@ -118,9 +118,10 @@ async def test_a_purpose_the_grant_does_not_name_is_forbidden_naming_the_purpose
 ) -> None:
     body = await ask(hub, "registry-only", "query($u: String!) { enterprise(uscc: $u) { name } }",
                      purpose="statistics", u=enterprise["uscc"])
-    # Enterprise.name is not null in the graph; denied, it is null in this caller's view.
-    assert body["data"] == {"enterprise": {"name": None}}
+    # Every field of the type is denied for this purpose: the enterprise is refused whole, registered or not.
+    assert body["data"] == {"enterprise": None}
     [error] = body["errors"]
+    assert error["path"] == ["enterprise"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["extensions"]["reason"] == "purpose"
     assert "licensing" in error["extensions"]["purpose"] and "'statistics'" in error["extensions"]["purpose"]
@@ -129,7 +130,7 @@ async def test_a_purpose_the_grant_does_not_name_is_forbidden_naming_the_purpose
 async def test_a_request_without_a_purpose_is_forbidden_every_field(hub: HubClient, enterprise: dict[str, Any]) -> None:
     body = await ask(hub, "registry-only", "query($u: String!) { enterprise(uscc: $u) { name } }",
                      purpose=None, u=enterprise["uscc"])
-    assert body["data"] == {"enterprise": {"name": None}}
+    assert body["data"] == {"enterprise": None}
     assert "X-Hub-Purpose" in body["errors"][0]["extensions"]["purpose"]
 
 

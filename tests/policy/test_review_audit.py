@@ -22,8 +22,6 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
         yield client
 
 
-@pytest.mark.xfail(strict=True, reason="LOW: the audit's field list reads the document, not what ran: a field under "
-                                       "@skip(if: true) or @include(if: false) is recorded as disclosed")
 async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
     [row] = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc DESC LIMIT 1")
     body = await ask(hub, "skipping-finance", "query($u: String!, $no: Boolean!) { enterprise(uscc: $u) "

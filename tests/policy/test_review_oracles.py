@@ -43,8 +43,6 @@ def id_numbers_behind(masked_id: str, birth_year: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="HIGH: person(idNumber:) confirms a guess, so ~33 aliased look-ups unmask "
-                                       "an ID number the caller's view masks (birth year and both ends are shown)")
 async def test_a_masked_id_number_cannot_be_recovered_by_looking_up_each_birth_date_of_its_year(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:
@@ -61,8 +59,6 @@ async def test_a_masked_id_number_cannot_be_recovered_by_looking_up_each_birth_d
     assert recovered != [enterprise["legal_rep_id"]]
 
 
-@pytest.mark.xfail(strict=True, reason="MEDIUM: cases(applicantId:) filters on the raw applicant number that the "
-                                       "caller sees only as a pseudonym: a guessed number is confirmed")
 async def test_filtering_cases_by_applicant_confirms_no_guess_for_a_caller_who_sees_a_pseudonym(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:
@@ -76,8 +72,6 @@ async def test_filtering_cases_by_applicant_confirms_no_guess_for_a_caller_who_s
     assert case["number"] not in found
 
 
-@pytest.mark.xfail(strict=True, reason="MEDIUM: Enterprise.cases needs only centre.case:read, so an enterprise's "
-                                       "USCC links to the applicant pseudonym centre.case.applicant:read protects")
 async def test_an_enterprises_cases_do_not_link_its_uscc_to_the_applicant_pseudonym(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:

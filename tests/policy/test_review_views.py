@@ -29,8 +29,6 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
         yield client
 
 
-@pytest.mark.xfail(strict=True, reason="MEDIUM: under a purpose no grant names every field is denied, yet a "
-                                       "connection's cursors still carry each record's key (USCCs in clear)")
 async def test_a_purpose_no_grant_names_lists_no_keys_through_cursors(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
     usccs = {r["uscc"] for r in demo_db("market", "SELECT uscc FROM enterprises")}
     body = await ask(hub, "registry-only", "{ enterprises(first: 5) { edges { cursor node { uscc } } "
@@ -50,8 +48,6 @@ def a_valid_uscc_not_registered(registered: set[str]) -> str:
     raise AssertionError("no free USCC")
 
 
-@pytest.mark.xfail(strict=True, reason="LOW: under a purpose no grant names, enterprise(uscc:) answers an object "
-                                       "for a registered enterprise and null for any other: a register oracle")
 async def test_a_purpose_no_grant_names_does_not_tell_a_registered_enterprise_from_an_unknown_one(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:
@@ -62,8 +58,6 @@ async def test_a_purpose_no_grant_names_does_not_tell_a_registered_enterprise_fr
     assert known.get("data") == unknown.get("data")
 
 
-@pytest.mark.xfail(strict=True, reason="LOW: views are cached by (scopes, serving scopes, purpose) but their "
-                                       "refusals quote the first caller's grants: another client reads them")
 async def test_a_refusal_names_the_callers_own_grants_even_when_another_client_built_the_view(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:
@@ -75,8 +69,6 @@ async def test_a_refusal_names_the_callers_own_grants_even_when_another_client_b
     assert "statistics" not in second["errors"][0]["extensions"]["purpose"]
 
 
-@pytest.mark.xfail(strict=True, reason="LOW: limits are measured on the whole graph before validation, so a field "
-                                       "outside the grants is refused as too costly where a missing one is unknown")
 async def test_the_cost_limit_does_not_tell_a_hidden_list_field_from_a_missing_one(hub: HubClient) -> None:
     hub.hub.documents.hide_suggestions = True  # as in production
 
