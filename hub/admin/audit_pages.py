@@ -24,6 +24,7 @@ from hub.admin.audit_form import MAX_DIGITS, MAX_IDENTIFIER, search_form, shown_
 from hub.admin.console import console
 from hub.audit import AuditStore
 from hub.audit.queries import Access, chain_status, search, who_accessed
+from hub.audit.recorder import DEVELOPMENT_CLIENT
 
 READERS = ("operator", "auditor")
 
@@ -72,7 +73,8 @@ async def record_page(request: Request) -> Response:
         found = await search(await audit_store(request), limit=1, before_seq=seq + 1)
     if not found or found[0].seq != seq:
         return console(request).page(request, "problem.html", {"message": f"There is no record {seq}."}, 404)
-    return console(request).page(request, "audit_record.html", {"record": row(found[0])})
+    context = {"record": row(found[0]), "registered": found[0].client_id != DEVELOPMENT_CLIENT}
+    return console(request).page(request, "audit_record.html", context)
 
 
 @require(*READERS)

@@ -200,6 +200,7 @@ async def test_a_record_shows_its_subjects_and_fields_with_decisions(console: Co
     olga = await console.signed_in("olga")
     page = (await olga.http.get("/admin/audit/records/4")).text
     assert "Disclosure record 4" in page and written[3].request_id in page and written[3].operation_hash in page
+    assert '<a href="/admin/clients/market-a1">market-a1</a>' in page
     assert "2026-11-04 10:00:00 CST" in page and "CASE-2026-00004" in page and "officer-0" in page
     assert f'href="/admin/audit/who?identifier={enterprise_uscc(4)}"' in page
     assert 'decision-deny" title="deny">phone: deny' in page and 'decision-mask" title="mask">legalRep: mask' in page
@@ -234,6 +235,7 @@ async def test_who_accessed_a_person_by_their_number(console: Console) -> None:
     ada = await console.signed_in("ada")
     page = (await ada.http.get("/admin/audit/who", params={"identifier": person_id(2)})).text
     assert "2 disclosures" in page and page.count("phone: deny") == 2
+    assert page.count(person_id(2)) == 1 and f'value="{person_id(2)}"' in page  # only in the form, as typed
     nobody = (await ada.http.get("/admin/audit/who", params={"identifier": enterprise_uscc(4000)})).text
     assert "Nobody has accessed this subject" in nobody
 

@@ -96,7 +96,7 @@ def test_an_auditor_finds_a_real_disclosure_opens_its_record_and_sees_the_chain_
     subjects = page.locator("table.subjects")
     expect(subjects).to_contain_text(uscc)
     expect(subjects).to_contain_text("name: allow")
-    expect(page.locator(".facts")).to_contain_text("anonymous")
+    expect(page.locator(".facts")).to_contain_text("anonymous (the development demo's caller without a token)")
     shot(page, "audit-record")
 
     page.get_by_role("link", name=uscc).click()
