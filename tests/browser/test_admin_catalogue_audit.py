@@ -10,6 +10,7 @@ filters the catalogue by department. Screenshots go to ``tests/artifacts/admin-a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from hub.admin.accounts import Accounts
 from hub.app import create_app
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
+from sqlalchemy import text
+
 from hub.store import Registry, connect, migrate
 from tests.browser.test_admin_console import _free_port, browser, in_thread, page, shot
 
@@ -42,16 +45,22 @@ async def _seed(settings: Settings) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def audited_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def running_hub(demo_data_dir: Path, state_dir: Path) -> Iterator[tuple[str, Settings]]:
     port = _free_port()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir, anonymous_access=True,
-        state_dir=tmp_path_factory.mktemp("audit-state"),
+        state_dir=state_dir,
     )
     in_thread(lambda: _seed(settings))
     with serve_in_thread(create_app(settings), port=port) as running:
-        yield running.url
+        yield running.url, settings
+
+
+@pytest.fixture(scope="module")
+def audited_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_hub(demo_data_dir, tmp_path_factory.mktemp("audit-state")) as (url, _):
+        yield url
 
 
 def disclose_an_enterprise(base: str) -> str:
@@ -143,3 +152,31 @@ def test_a_developer_filters_the_catalogue_by_department_and_cannot_open_the_aud
     expect(page.get_by_role("link", name="Audit")).to_have_count(0)
     page.goto(f"{base}/admin/audit")
     expect(page.get_by_text("a developer cannot open this page")).to_be_visible()
+
+
+def _edit_a_record_behind_the_hubs_back(settings: Settings) -> None:
+    async def work() -> None:
+        engine = connect(settings.registry_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("update audit_records set purpose = 'curiosity' where seq = 1"))
+        finally:
+            await engine.dispose()
+
+    in_thread(work)
+
+
+def test_an_auditor_sees_the_chain_turn_red_when_a_record_is_edited_outside_the_hub(
+    page: Any, demo_data_dir: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    with running_hub(demo_data_dir, tmp_path / "state") as (base, settings):
+        disclose_an_enterprise(base)
+        sign_in(page, base, "/admin/audit/chain", "ada")
+        expect(page.locator("#chain-verdict")).to_contain_text("Intact")
+        _edit_a_record_behind_the_hubs_back(settings)
+        page.reload()
+        expect(page.locator("#chain-verdict")).to_contain_text("Tampered: 1 finding")
+        expect(page.locator("table.findings")).to_contain_text("edited")
+        shot(page, "audit-chain-tampered")
