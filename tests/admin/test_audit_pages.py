@@ -55,7 +55,7 @@ def seqs(page: str) -> list[int]:
 
 
 def alert(page: str) -> str:
-    found = re.search(r'<p class="error" role="alert">(.*?)</p>', page, re.S)
+    found = re.search(r'<p class="error" role="alert">(.*?)</p>', page, re.DOTALL)
     return html.unescape(found.group(1)) if found else ""
 
 

@@ -16,13 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from hub.admin.accounts import Accounts
 from hub.app import create_app
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
-from sqlalchemy import text
-
 from hub.store import Registry, connect, migrate
 from tests.browser.test_admin_console import _free_port, browser, in_thread, page, shot
 
