@@ -19,17 +19,18 @@ from schema.common import SCALARS
 from schema.query import Query
 from schema.subgraphs import pagination
 from schema.subgraphs.departments import PARTS
+from schema.subgraphs.entities import SubgraphSchema
 from schema.subgraphs.parts import Projection
 
 FEDERATION_VERSION: Final = "2.7"
 DEPARTMENTS = tuple(PARTS)
 
 
-def build_subgraph(department: str) -> strawberry.federation.Schema:
+def build_subgraph(department: str) -> SubgraphSchema:
     projection = Projection(PARTS[department], {graph_pagination.Connection: pagination.Connection})
     types = projection.build()
     query = projection.types.get(Query)
-    return strawberry.federation.Schema(
+    return SubgraphSchema(
         query=query,
         types=[t for t in types if t is not query],
         config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),  # type: ignore[arg-type]

@@ -21,10 +21,12 @@ from schema.subgraphs.parts import Part
 from schema.subgraphs.references import (
     applicant_enterprise_reference,
     applicant_person_reference,
-    as_record,
+    contributed,
+    enterprise_division,
     holder_reference,
     licence_reference,
     load,
+    owners_division,
 )
 
 ENTERPRISE_KEY = ("uscc",)
@@ -32,6 +34,9 @@ PERSON_KEY = ("idNumber",)
 NUMBER_KEY = ("number",)
 # An issuer's licences name their holder by USCC; Market Regulation's subgraph resolves it.
 LICENCE_ELSEWHERE = Part(Licence, resolvers={"holder": holder_reference})
+# A department adding fields to an enterprise holds it to the owner's row filter: its division is in its USCC.
+ENTERPRISE_ELSEWHERE = contributed("Enterprise", enterprise_division)
+PERSON_ELSEWHERE = contributed("Person")
 
 MARKET = [
     Part(Query, fields=("enterprise", "person", "enterprises")),
@@ -57,7 +62,7 @@ MARKET = [
 ]
 
 HOUSING = [
-    Part(Enterprise, keys=ENTERPRISE_KEY, reference=as_record, fields=("construction_permits",)),
+    Part(Enterprise, keys=ENTERPRISE_KEY, reference=ENTERPRISE_ELSEWHERE, fields=("construction_permits",)),
     LICENCE_ELSEWHERE,
     Part(
         ConstructionPermit, keys=NUMBER_KEY,
@@ -66,7 +71,7 @@ HOUSING = [
 ]
 
 ECOLOGY = [
-    Part(Enterprise, keys=ENTERPRISE_KEY, reference=as_record, fields=("discharge_permits",)),
+    Part(Enterprise, keys=ENTERPRISE_KEY, reference=ENTERPRISE_ELSEWHERE, fields=("discharge_permits",)),
     LICENCE_ELSEWHERE,
     Part(
         PollutantDischargePermit, keys=NUMBER_KEY,
@@ -75,14 +80,14 @@ ECOLOGY = [
 ]
 
 TAXATION = [
-    Part(Enterprise, keys=ENTERPRISE_KEY, reference=as_record, fields=("tax_registration",)),
+    Part(Enterprise, keys=ENTERPRISE_KEY, reference=ENTERPRISE_ELSEWHERE, fields=("tax_registration",)),
 ]
 
 # Public Security checks a person against the name another department recorded: the gateway
-# brings that name from Market Regulation with the key.
+# brings that name from Market Regulation with the key (taken only from a caller who sees it in clear).
 SECURITY = [
     Part(
-        Person, keys=PERSON_KEY, reference=as_record, fields=("identity_verification",),
+        Person, keys=PERSON_KEY, reference=PERSON_ELSEWHERE, fields=("identity_verification",),
         external=("name",), requires={"identity_verification": "name"},
     ),
 ]
@@ -98,13 +103,17 @@ CENTRE = [
             "licence": licence_reference,
         },
     ),
-    Part(Enterprise, keys=ENTERPRISE_KEY, reference=as_record, fields=("licences", "cases")),
-    Part(Person, keys=PERSON_KEY, reference=as_record, fields=()),
+    Part(Enterprise, keys=ENTERPRISE_KEY, reference=ENTERPRISE_ELSEWHERE, fields=("licences", "cases")),
+    Part(Person, keys=PERSON_KEY, reference=PERSON_ELSEWHERE, fields=()),
     # Licences by number only: which licences there are is the centre's answer, their fields the issuers'.
     Part(Licence, fields=("number",)),
-    Part(FoodBusinessLicence, keys=NUMBER_KEY, reference=as_record, fields=()),
-    Part(ConstructionPermit, keys=NUMBER_KEY, reference=as_record, fields=()),
-    Part(PollutantDischargePermit, keys=NUMBER_KEY, reference=as_record, fields=()),
+    # A licence's division is on its issuer's record only: the row filter loads it from there.
+    Part(FoodBusinessLicence, keys=NUMBER_KEY, fields=(), reference=contributed(
+        "FoodBusinessLicence", owners_division("market", "food_licence", "number"))),
+    Part(ConstructionPermit, keys=NUMBER_KEY, fields=(), reference=contributed(
+        "ConstructionPermit", owners_division("housing", "construction_permit", "number"))),
+    Part(PollutantDischargePermit, keys=NUMBER_KEY, fields=(), reference=contributed(
+        "PollutantDischargePermit", owners_division("ecology", "discharge_permit", "number"))),
 ]
 
 PARTS: dict[str, list[Part]] = {

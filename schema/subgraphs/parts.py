@@ -22,10 +22,12 @@ from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_snake_case
 
 from connectors.base import Record
+from schema.common import ctx
+from schema.subgraphs.representations import accept, representation_fields
 
 TYPENAME = "__typename"
-# representation (GraphQL names, ``__typename`` removed) -> the record the type's fields read.
-Reference = Callable[[Info, dict[str, Any]], Awaitable[Record | None]]
+# the accepted representation (records' field names) -> the record the type's fields read.
+Reference = Callable[[Info, Record], Awaitable[Record | None]]
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class Projection:
         hooks: dict[str, Any] = {} if check is None else {"is_type_of": check}
         if part.reference is not None:
             name = definition_of(part.origin).name
-            hooks = {"resolve_reference": _reference_resolver(part.reference, name),
+            hooks = {"resolve_reference": _reference_resolver(part.reference, part, name),
                      "is_type_of": _entity_check(name, check)}
         for hook, value in hooks.items():
             setattr(cls, hook, value)
@@ -160,9 +162,16 @@ class Projection:
         return self.types.get(t, t)
 
 
-def _reference_resolver(reference: Reference, name: str) -> classmethod[Any, Any, Any]:
+def _reference_resolver(reference: Reference, part: Part, name: str) -> classmethod[Any, Any, Any]:
+    """``resolve_reference``: the representation checked against the caller's view, then ``reference``."""
+    fields = representation_fields(part.keys, part.external)
+    keys = frozenset(k for key in part.keys for k in key.split())
+
     async def resolve_reference(cls: type, /, info: Info, **representation: Any) -> Record | None:
-        record = await reference(info, representation)
+        c = ctx(info)
+        if not c.can_see(name):
+            return None  # before any look-up: a type the caller cannot see says nothing of its keys
+        record = await reference(info, accept(c, name, fields, keys, representation))
         # Tagged: ``_entities`` returns a union of plain records, told apart by this tag only.
         return None if record is None else {**record, TYPENAME: name}
 

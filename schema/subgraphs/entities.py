@@ -1,0 +1,41 @@
+"""``_entities`` that answers a malformed representation as the caller's mistake, not the hub's.
+
+Strawberry looks a representation's ``__typename`` up unchecked: a missing one, or a name this
+subgraph does not resolve, escapes as an internal error for the whole list. Here each such
+representation gets its own ``BAD_USER_INPUT`` error at its index; the others resolve as usual.
+The subgraph's SDL is public, so saying which types it resolves tells nothing about any data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.federation.schema import FederationAny
+from strawberry.types.info import Info
+
+from hub.errors import BadInput
+from schema.subgraphs.representations import ARGUMENT
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        refusals = {i: self._refusal(r) for i, r in enumerate(representations)}
+        valid = [r for i, r in enumerate(representations) if refusals[i] is None]
+        resolved = iter(super().entities_resolver(info, valid))
+        return [next(resolved) if refusal is None else refusal for refusal in refusals.values()]  # type: ignore[misc]
+
+    def _refusal(self, representation: Any) -> BadInput | None:
+        if not isinstance(representation, dict) or not isinstance(representation.get("__typename"), str):
+            return BadInput(ARGUMENT, "each representation is an object with a __typename")
+        name = representation["__typename"]
+        found = self.schema_converter.type_map.get(name)
+        origin = getattr(getattr(found, "definition", None), "origin", None)
+        if not hasattr(origin, "resolve_reference"):
+            known = ", ".join(sorted(self._entity_names()))
+            return BadInput(ARGUMENT, f"this subgraph resolves no entity {name[:60]!r} (entities: {known})")
+        return None
+
+    def _entity_names(self) -> list[str]:
+        return [name for name, t in self.schema_converter.type_map.items()
+                if hasattr(getattr(getattr(t, "definition", None), "origin", None), "resolve_reference")]

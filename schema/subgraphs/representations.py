@@ -1,0 +1,84 @@
+"""What a subgraph takes of an entity representation: the caller's own words, checked like arguments.
+
+A representation is what a gateway, or anyone holding a token, says about an entity: its key, and for
+``@requires`` the fields another subgraph resolved. The hub answers from it no more than the graph would:
+
+- a type outside the caller's view resolves to null before any look-up, so its register neither
+  confirms nor denies a key (the same null for a registered key and an unknown one);
+- a field that is neither the part's key nor one of its ``@requires`` fields is bad input, so nothing
+  the hub derives itself (a division code for the row filter) can be supplied instead;
+- each value is taken only from a caller who sees that field in clear: a value the caller sees
+  masked (a person's name, an ID number) is never looked up or compared with the real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
+
+from connectors.base import Record
+from hub.context import RequestContext
+from hub.errors import BadInput, Forbidden
+from hub.policy import Allow, Deny, Mask
+
+ARGUMENT = "representations"
+
+
+class ClearValueRequired(Forbidden):
+    """A representation carries values of fields the caller does not see in clear (all of them named)."""
+
+    def __init__(self, type_name: str, refusals: dict[str, tuple[str, str, str]]) -> None:
+        first, (reason, missing, _) = next(iter(refusals.items()))
+        super().__init__(type_name, first, reason, missing)
+        seen = "; ".join(f"{type_name}.{field} {how}" for field, (_, _, how) in refusals.items())
+        self.args = (f"a representation's values are taken only from a client that sees them in clear: {seen}",)
+
+
+def representation_fields(keys: tuple[str, ...], external: tuple[str, ...]) -> dict[str, str]:
+    """GraphQL name -> record field name, for every field a representation of the part may carry."""
+    named = {k: to_snake_case(k) for key in keys for k in key.split()}
+    named.update({to_camel_case(name): name for name in external})
+    return named
+
+
+def accept(
+    c: RequestContext, type_name: str, fields: Mapping[str, str], keys: frozenset[str],
+    representation: Mapping[str, Any],
+) -> Record:
+    """The representation in the records' field names, or ``BadInput`` / ``ClearValueRequired``."""
+    unknown = sorted(set(representation) - set(fields))
+    if unknown:
+        raise BadInput(ARGUMENT, f"a {type_name} here carries only {', '.join(sorted(fields))}, "
+                                 f"not {', '.join(unknown)}")
+    missing = sorted(keys - set(representation))
+    if missing:
+        raise BadInput(ARGUMENT, f"a {type_name} needs its key {', '.join(missing)}")
+    record: Record = {}
+    refusals: dict[str, tuple[str, str, str]] = {}
+    for name, value in representation.items():
+        field = fields[name]
+        if name in keys and not isinstance(value, str):
+            raise BadInput(ARGUMENT, f"{type_name}.{name} must be a string")
+        refusal = _refusal(c, type_name, field)
+        if refusal is not None:
+            refusals[field] = refusal
+        record[field] = value
+    if refusals:
+        raise ClearValueRequired(type_name, refusals)
+    return record
+
+
+def _refusal(c: RequestContext, type_name: str, field: str) -> tuple[str, str, str] | None:
+    """(reason, missing, how the caller sees it) when the caller does not see the field in clear."""
+    if c.view is None or c.view.decisions is None:  # the development demo's unrestricted caller
+        return None
+    decisions = c.view.of(type_name)
+    decision = Deny("unclassified", "a policy for this field") if decisions is None else decisions.decision(field)
+    if isinstance(decision, Allow):
+        return None
+    if isinstance(decision, Mask):
+        return "scope", f"one that shows {type_name}.{field} unmasked", f"is masked ({decision.name})"
+    reason = decision.reason if decision.reason in ("scope", "purpose") else "scope"
+    return reason, decision.missing, f"is not shown ({decision.reason})"
