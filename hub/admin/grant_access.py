@@ -41,7 +41,8 @@ async def grant_service(request: Request) -> GrantService:
 
 def actor(request: Request) -> Actor:
     account = visitor(request).account
-    return Actor(account.username, cast(Role, account.role), account.department)  # accounts hold the same roles
+    # Console accounts hold the same four roles as the service's actors.
+    return Actor(account.username, cast(Role, account.role), account.department)
 
 
 def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:

@@ -98,9 +98,8 @@ def _side(request: Request) -> Side | None:
 @_answers
 async def list_grants(request: Request) -> Response:
     department = readable_department(visitor(request), request.query_params.get("department"))
-    found = await visible_grants(
-        await grant_service(request), department, _side(request), request.query_params.get("client_id") or None
-    )
+    client_id = request.query_params.get("client_id") or None
+    found = await visible_grants(await grant_service(request), department, _side(request), client_id)
     return JSONResponse({"grants": [grant_json(g) for g in found]})
 
 

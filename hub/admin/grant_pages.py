@@ -25,8 +25,8 @@ from hub.admin.access import Visitor, require, visitor
 from hub.admin.catalogue_pages import current_catalogue
 from hub.admin.console import console
 from hub.admin.grant_access import (
-    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, NotFound, actor, desk, grant_service, known_grant, known_request,
-    readable_department,
+    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, NotFound, actor, desk, grant_service, known_grant,
+    known_request, readable_department,
 )
 from hub.grants import Forbidden, Grant, GrantError, GrantRequest
 
@@ -104,8 +104,10 @@ async def make_request(request: Request) -> Response:
         return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 403)
     except GrantError as exc:
         return await _request_form(request, form, str(exc), 400)
-    done = (f"granted at once as {asked.grant_id}" if asked.grant_id
-            else f"request {asked.request_id} sent to {asked.owner_department}, to answer by {day(asked.deadline)}")
+    done = f"granted at once as {asked.grant_id}"
+    if asked.grant_id is None:
+        owner, deadline = asked.owner_department, day(asked.deadline)
+        done = f"request {asked.request_id} sent to {owner}, to answer by {deadline}"
     return RedirectResponse(f"/admin/grants?done={quote_plus(done)}", status_code=303)
 
 
@@ -166,7 +168,8 @@ async def remove_purpose(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     grant = await known_grant(service, request.path_params["grant_id"])
     purpose = str(form.get("purpose") or "")
-    await service.amend(actor(request), grant.grant_id, [purpose] if purpose else [], str(form.get("reason") or "") or None)
+    reason = str(form.get("reason") or "") or None
+    await service.amend(actor(request), grant.grant_id, [purpose] if purpose else [], reason)
     return f"purpose {purpose} removed from grant {grant.grant_id}"
 
 

@@ -43,7 +43,9 @@ async def test_an_unconditional_scope_is_granted_at_once_and_both_departments_se
         ]
 
 
-async def test_a_conditional_request_waits_with_its_deadline_for_the_owner_who_approves_it(console: Console) -> None:
+async def test_a_conditional_request_waits_with_its_deadline_for_the_owner_who_approves_it(
+    console: Console,
+) -> None:
     eli, mei = await console.signed_in("eli"), await console.signed_in("mei")
     asked = await pending_request(console, eli)
     assert asked["status"] == "pending" and asked["grant_id"] is None and not asked["overdue"]
@@ -74,7 +76,9 @@ async def test_the_owner_refuses_with_a_reason_the_requester_reads(console: Cons
     assert again.status_code == 400 and "refused, not pending" in again.json()["message"]
 
 
-async def test_a_steward_cannot_answer_for_another_department_nor_request_for_its_clients(console: Console) -> None:
+async def test_a_steward_cannot_answer_for_another_department_nor_request_for_its_clients(
+    console: Console,
+) -> None:
     eli, mei = await console.signed_in("eli"), await console.signed_in("mei")
     asked = await pending_request(console, eli)
     for answer, body in (("approve", None), ("refuse", {"reason": "mine to refuse"})):
@@ -130,7 +134,8 @@ async def test_an_auditor_reads_grants_and_requests_but_changes_nothing(console:
 
 @pytest.mark.parametrize("method,path", [
     ("GET", "/grants"), ("POST", "/grants"), ("GET", "/grant-requests"), ("POST", "/grant-requests"),
-    ("POST", "/grant-requests/r-0000000000000000/approve"), ("POST", "/grant-requests/r-0000000000000000/refuse"),
+    ("POST", "/grant-requests/r-0000000000000000/approve"),
+    ("POST", "/grant-requests/r-0000000000000000/refuse"),
     ("POST", "/grants/g-0000000000000000/revoke"),
 ])
 async def test_a_developer_is_refused_and_a_signed_out_caller_told_to_sign_in(
@@ -173,7 +178,10 @@ async def test_a_request_with_bad_input_is_refused_with_the_reason(
 
 async def test_malformed_ids_are_bad_input_and_unknown_ones_not_found(console: Console) -> None:
     olga = await console.signed_in("olga")
-    for path in ("/grant-requests/r-1;drop/approve", "/grants/%27or%201=1/revoke", "/grant-requests/g-00/refuse"):
+    malformed_paths = (
+        "/grant-requests/r-1;drop/approve", "/grants/%27or%201=1/revoke", "/grant-requests/g-00/refuse",
+    )
+    for path in malformed_paths:
         malformed = await olga.api("POST", path, {"reason": "x"})
         assert malformed.status_code == 400 and "is not a" in malformed.json()["message"], path
     for path in ("/grant-requests/r-0123456789abcdef/approve", "/grants/g-0123456789abcdef/revoke"):

@@ -21,7 +21,8 @@ from hub.client import HubAuth, new_client_key
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
-from tests.browser.test_admin_console import _free_port, browser, in_thread, page, shot  # noqa: F401 (fixtures)
+# browser and page are fixtures: imported to be found here, not called.
+from tests.browser.test_admin_console import _free_port, browser, in_thread, page, shot  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,9 @@ async def _seed(settings: Settings, key: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def grants_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Any]]:
+def grants_hub(
+    demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, Any]]:
     port, key = _free_port(), new_client_key()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir,
@@ -128,7 +131,8 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     expect(waiting).to_contain_text(SCOPE)
     expect(waiting.locator(".deadline")).to_contain_text("UTC")
     shot(page, "grants-inbox")
-    page.get_by_label(f"Reason for refusing {first}").press_sequentially("finance data serves tax matters only")
+    reason = page.get_by_label(f"Reason for refusing {first}")
+    reason.press_sequentially("finance data serves tax matters only")
     page.get_by_role("button", name=f"Refuse {first}").click()
     expect(page.get_by_role("status")).to_contain_text(f"request {first} refused")
     sign_out(page, base)
