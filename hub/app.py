@@ -32,6 +32,7 @@ from hub.oauth.resource import ResourceServer
 from hub.oauth.server import AuthorizationServer, check_production
 from hub.ops import OpsEndpoint
 from hub.policy import Policies, full_scope_catalogue, load_policies
+from hub.policy.masks_config import refuse_published_keys
 from hub.settings import Settings
 from hub.store import Sealer
 from hub.sources import Sources
@@ -85,6 +86,8 @@ def build_hub(settings: Settings) -> Hub:
     schema = build_schema()
     # Fail closed (DESIGN.md rule 2): an unclassified field or a malformed policy stops start-up here.
     policies = load_policies(settings.policies_dir, schema)
+    if not settings.development:
+        refuse_published_keys(settings.policies_dir)  # a mask key in a policy file is every developer's
     oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir))
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access

@@ -45,6 +45,17 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def applicant_pseudonym_key() -> Iterator[str]:
+    """The pseudonym key a deployment sets in the environment: production hubs in tests start with it
+    (policies/centre.toml; production refuses the development key written there). Set in os.environ,
+    so hubs a test runs as subprocesses have it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        key = f"test-run-{RUN_ID}-applicant-pseudonym-key"
+        patch.setenv("HUB_APPLICANT_PSEUDONYM_KEY", key)
+        yield key
+
+
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 

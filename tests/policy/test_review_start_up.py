@@ -13,10 +13,10 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 DEMO_KEY = "demo-only-applicant-pseudonym-key"
 
 
-@pytest.mark.xfail(strict=True, reason="MEDIUM: production loads policies/centre.toml with its published demo "
-                                       "pseudonym key, so anyone holding the repository reverses applicant "
-                                       "pseudonyms (HMAC of each candidate USCC or ID number)")
-async def test_a_production_hub_refuses_the_published_demo_pseudonym_key(tmp_path: Path, demo_data_dir: Path) -> None:
+async def test_a_production_hub_refuses_the_published_demo_pseudonym_key(
+    tmp_path: Path, demo_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUB_APPLICANT_PSEUDONYM_KEY")  # the deployment set no key of its own
     assert DEMO_KEY in (POLICIES / "centre.toml").read_text(encoding="utf-8")
     settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}", demo_data_dir)
     try:
