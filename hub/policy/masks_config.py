@@ -45,7 +45,9 @@ class MaskKey:
     variable: str | None = None
 
 
-def mask_key(file: PolicyFile, name: str, params: Mapping[str, Any], environ: Mapping[str, str]) -> MaskKey | None:
+def mask_key(
+    file: PolicyFile, name: str, params: Mapping[str, Any], environ: Mapping[str, str]
+) -> MaskKey | None:
     """The key ``[masks.<name>]`` configures (None: it names none); a key it cannot have raises."""
     written, fallback = params.get("key"), params.get("development_key")
     is_reference = isinstance(written, str) and written.startswith(ENV_PREFIX)
@@ -59,10 +61,12 @@ def mask_key(file: PolicyFile, name: str, params: Mapping[str, Any], environ: Ma
     variable = written.removeprefix(ENV_PREFIX)
     where = ("masks", name, "key")
     if not _VARIABLE.match(variable):
-        raise file.error(where, f"mask {name}: key {written!r} must name an environment variable (A-Z, 0-9, _)")
+        raise file.error(where, f"mask {name}: key {written!r} must name an environment variable "
+                                "(A-Z, 0-9, _)")
     if fallback is not None and (not isinstance(fallback, str) or len(fallback) < MIN_KEY_LENGTH):
         raise file.error(("masks", name, "development_key"),
-                         f"mask {name}: development_key must be a string of {MIN_KEY_LENGTH} characters or more")
+                         f"mask {name}: development_key must be a string of {MIN_KEY_LENGTH} characters "
+                         "or more")
     value = environ.get(variable)
     if not value:
         if fallback is None:
@@ -132,8 +136,9 @@ def published_keys(directory: Path, environ: Mapping[str, str] | None = None) ->
             if found is None or found.origin == "environment":
                 continue
             if found.origin == "file":
-                problem = (f"mask {name}: a production hub takes no key written in a policy file (every developer "
-                           "reads them): write key = \"env:<VARIABLE>\" and set that variable")
+                problem = (f"mask {name}: a production hub takes no key written in a policy file "
+                           "(every developer reads them): write key = \"env:<VARIABLE>\" and set that "
+                           "variable")
             else:
                 problem = (f"mask {name}: a production hub needs {found.variable} set to a key of its own "
                            f"({MIN_KEY_LENGTH} characters or more), not the development_key published here")

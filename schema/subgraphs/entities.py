@@ -23,7 +23,8 @@ class SubgraphSchema(strawberry.federation.Schema):
         refusals = {i: self._refusal(r) for i, r in enumerate(representations)}
         valid = [r for i, r in enumerate(representations) if refusals[i] is None]
         resolved = iter(super().entities_resolver(info, valid))
-        return [next(resolved) if refusal is None else refusal for refusal in refusals.values()]  # type: ignore[misc]
+        answers = [next(resolved) if refusal is None else refusal for refusal in refusals.values()]
+        return answers  # type: ignore[return-value]
 
     def _refusal(self, representation: Any) -> BadInput | None:
         if not isinstance(representation, dict) or not isinstance(representation.get("__typename"), str):

@@ -33,7 +33,8 @@ class ClearValueRequired(Forbidden):
         first, (reason, missing, _) = next(iter(refusals.items()))
         super().__init__(type_name, first, reason, missing)
         seen = "; ".join(f"{type_name}.{field} {how}" for field, (_, _, how) in refusals.items())
-        self.args = (f"a representation's values are taken only from a client that sees them in clear: {seen}",)
+        self.args = (f"a representation's values are taken only from a client that sees them in clear: "
+                     f"{seen}",)
 
 
 def representation_fields(keys: tuple[str, ...], external: tuple[str, ...]) -> dict[str, str]:
@@ -75,7 +76,8 @@ def _refusal(c: RequestContext, type_name: str, field: str) -> tuple[str, str, s
     if c.view is None or c.view.decisions is None:  # the development demo's unrestricted caller
         return None
     decisions = c.view.of(type_name)
-    decision = Deny("unclassified", "a policy for this field") if decisions is None else decisions.decision(field)
+    unclassified = Deny("unclassified", "a policy for this field")
+    decision = unclassified if decisions is None else decisions.decision(field)
     if isinstance(decision, Allow):
         return None
     if isinstance(decision, Mask):

@@ -52,7 +52,9 @@ def refusal(excinfo: pytest.ExceptionInfo[PolicyError], directory: Path) -> str:
     return message
 
 
-def test_the_key_is_the_environment_variable_and_the_development_key_only_while_it_is_unset(tmp_path: Path) -> None:
+def test_the_key_is_the_environment_variable_and_the_development_key_only_while_it_is_unset(
+    tmp_path: Path,
+) -> None:
     table = f'key = "env:{VARIABLE}"\ndevelopment_key = "{DEMO_KEY}"\n'
     own = pseudonym_of("91130202MA0000000X", table, {VARIABLE: "a-key-of-this-deployment"}, tmp_path)
     development = pseudonym_of("91130202MA0000000X", table, {}, tmp_path)
@@ -95,7 +97,8 @@ async def test_a_production_hub_starts_with_the_key_from_the_environment(
 ) -> None:
     settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}", demo_data_dir)
     app = create_app(settings)
-    assert applicant_mask(app)("110105194912310029") == pseudonym("110105194912310029", applicant_pseudonym_key)
+    number = "110105194912310029"
+    assert applicant_mask(app)(number) == pseudonym(number, applicant_pseudonym_key)
     await app.state.hub.aclose()
 
 
