@@ -22,6 +22,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from hub.policy.errors import PolicyError
 from hub.settings import SettingsError
 
 
@@ -37,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except SettingsError as exc:
         print(f"hub: settings: {exc}", file=sys.stderr)
+        return 2
+    except PolicyError as exc:
+        print(f"hub: policies: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

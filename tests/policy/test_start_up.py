@@ -46,3 +46,17 @@ def test_the_hub_refuses_to_start_on_a_bad_policy_naming_file_line_and_field(
 def test_the_hub_starts_on_the_demo_policies(tmp_path: Path) -> None:
     app = create_app(load_settings(environment="development", state_dir=tmp_path / "state"))
     assert app.state.hub.policies.types["Enterprise"].scope == "market.enterprise:read"
+
+
+def test_hub_serve_refuses_bad_policies_with_the_message_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hub.cli import main
+
+    monkeypatch.setenv("HUB_POLICIES", str(broken_copy(tmp_path, 'business_scope = "unconditional"\n', "")))
+    monkeypatch.setenv("HUB_ENV", "development")
+    monkeypatch.setenv("HUB_STATE_DIR", str(tmp_path / "state"))
+    assert main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hub: policies: ") and "market.toml:" in err and "business_scope" in err
+    assert "Traceback" not in err
