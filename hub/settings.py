@@ -77,6 +77,14 @@ class Settings:
     # The admin console (hub/admin): a session ends after this long unused, or this long after sign-in.
     admin_idle_minutes: int = 30
     admin_session_hours: int = 8
+    # Optional sign-in to the console through an OpenID Connect provider (hub/admin/oidc.py); README "Console".
+    oidc_enabled: bool = False
+    oidc_issuer: str | None = None  # discovery at <issuer>/.well-known/openid-configuration
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str = "OpenID Connect"  # shown on the button: "Sign in with <name>"
+    oidc_scopes: str = "openid profile email"
+    oidc_claim: str = "sub"  # the id_token claim whose value an operator links to an account
 
     @property
     def development(self) -> bool:
@@ -134,6 +142,13 @@ _ENV_FIELDS = {
     "HUB_ANONYMOUS_ACCESS": "anonymous_access",
     "HUB_ADMIN_IDLE_MINUTES": "admin_idle_minutes",
     "HUB_ADMIN_SESSION_HOURS": "admin_session_hours",
+    "HUB_OIDC_ENABLED": "oidc_enabled",
+    "HUB_OIDC_ISSUER": "oidc_issuer",
+    "HUB_OIDC_CLIENT_ID": "oidc_client_id",
+    "HUB_OIDC_CLIENT_SECRET": "oidc_client_secret",
+    "HUB_OIDC_NAME": "oidc_name",
+    "HUB_OIDC_SCOPES": "oidc_scopes",
+    "HUB_OIDC_CLAIM": "oidc_claim",
 }
 
 
@@ -172,7 +187,7 @@ def _convert(name: str, value: Any) -> Any:
             return int(value)
         if name in ("demo_data_dir", "bindings_dir", "policies_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
-        if name in ("dpop_nonce", "anonymous_access", "single_process"):
+        if name in ("dpop_nonce", "anonymous_access", "single_process", "oidc_enabled"):
             return value if isinstance(value, bool) else _bool(str(value))
         if name in ("graphiql", "introspection"):
             return value if isinstance(value, bool) or value is None else _bool(str(value))
@@ -216,7 +231,26 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("HUB_ADMIN_IDLE_MINUTES must be between 1 and 240")
     if not 1 <= settings.admin_session_hours <= 24:
         raise SettingsError("HUB_ADMIN_SESSION_HOURS must be between 1 and 24")
+    if settings.oidc_enabled:
+        _validate_oidc(settings)
     return settings
+
+
+def _validate_oidc(settings: Settings) -> None:
+    issuer = settings.oidc_issuer or ""
+    local = issuer.startswith(("http://127.0.0.1", "http://localhost")) and settings.development
+    if not issuer.startswith("https://") and not local:
+        raise SettingsError(
+            "HUB_OIDC_ISSUER must be an https:// URL (http://127.0.0.1 only in development)"
+        )
+    if not settings.oidc_client_id:
+        raise SettingsError("OpenID Connect sign-in needs HUB_OIDC_CLIENT_ID")
+    if len(settings.oidc_client_secret or "") < 16:
+        raise SettingsError("OpenID Connect sign-in needs HUB_OIDC_CLIENT_SECRET (at least 16 characters)")
+    if "openid" not in settings.oidc_scopes.split():
+        raise SettingsError("HUB_OIDC_SCOPES must include 'openid'")
+    if not settings.oidc_claim.strip() or not settings.oidc_name.strip():
+        raise SettingsError("HUB_OIDC_CLAIM and HUB_OIDC_NAME must not be empty")
 
 
 def _validate_oauth(settings: Settings) -> None:

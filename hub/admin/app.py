@@ -23,6 +23,7 @@ from hub.admin import (
 )
 from hub.admin import developer
 from hub.admin import grant_api, grant_pages
+from hub.admin import oidc
 from hub.admin.access import ANY_ROLE, is_api, require, signed_out
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -100,6 +101,7 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 def _routes() -> list[Route | Mount]:
     return [
         *signin.routes(),
+        *oidc.routes(),
         *account_pages.routes(),
         *account_admin.routes(),
         *registry_pages.routes(),

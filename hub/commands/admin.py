@@ -6,6 +6,8 @@ hub admin totp-enable USERNAME         a new TOTP secret (printed with its otpau
 hub admin totp-disable USERNAME
 hub admin disable USERNAME | enable USERNAME
 hub admin list
+hub admin link-oidc USERNAME SUBJECT   the OpenID Connect identity (HUB_OIDC_ISSUER, the HUB_OIDC_CLAIM
+                                       value) that may sign in as USERNAME; unlink-oidc removes it
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from hub.admin.accounts import ROLES, AccountError, Accounts
 from hub.admin.credentials import CredentialError, new_totp_secret, totp_uri
+from hub.admin.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
 from hub.settings import load_settings
 from hub.store import connect, migrate
@@ -47,6 +50,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     _add(sub, "totp-disable", _totp_disable, "remove an account's TOTP second factor")
     _add(sub, "disable", _disabled(True), "disable an account (its sessions end)")
     _add(sub, "enable", _disabled(False), "enable an account")
+    for name, linking in (("link-oidc", True), ("unlink-oidc", False)):
+        oidc = _add(sub, name, _oidc_link(linking), f"{name.split('-')[0]} an OpenID Connect identity")
+        oidc.add_argument("subject", help="the value of the HUB_OIDC_CLAIM claim (default: sub)")
     listing = sub.add_parser("list", help="list the accounts")
     listing.set_defaults(run=lambda args: asyncio.run(_with_accounts(args, _list)))
 
@@ -131,3 +137,26 @@ async def _list(args: argparse.Namespace, accounts: Accounts, sessions: Sessions
         clients = f"  clients: {', '.join(sorted(account.clients))}" if account.clients else ""
         print(f"{account.username}  {account.role}  {account.department or '-'}  {' '.join(flags)}{clients}")
     return 0
+
+
+def _oidc_link(linking: bool) -> Action:
+    async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+        settings = load_settings(args.config)
+        if not settings.oidc_issuer:
+            raise AccountError("set HUB_OIDC_ISSUER first: a link names the provider's issuer")
+        engine = connect(settings.registry_url)
+        try:
+            links, issuer = OidcLinks(engine), settings.oidc_issuer
+            if linking:
+                await links.link(issuer, args.subject, args.username)
+                print(f"{args.subject} at {issuer} signs in as {args.username}")
+            elif await links.unlink(issuer, args.subject):
+                await sessions.close_all(args.username)
+                print(f"{args.subject} at {issuer} no longer signs in; the sessions of {args.username} ended")
+            else:
+                raise AccountError(f"{args.subject} at {issuer} was not linked")
+        finally:
+            await engine.dispose()
+        return 0
+
+    return run

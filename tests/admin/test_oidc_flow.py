@@ -1,0 +1,285 @@
+"""OpenID Connect sign-in to the console against a real provider (node oidc-provider from tests/peers).
+
+The person's browser is two httpx clients sharing nothing but URLs: one talks to the hub in-process
+(its cookies only go over https, as the console's are Secure), one to the provider over the network,
+filling in the provider's own development login and consent forms. Without Node.js or the peers
+these tests skip naming what is missing; under ``CI=true`` they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+
+from hub.admin.accounts import Accounts
+from hub.admin.oidc_links import OidcLinks
+from hub.app import create_app
+from hub.settings import load_settings
+from hub.store.sealing import new_key_encryption_key
+from tests.admin.conftest import ORIGIN, PASSWORD, sqlite_url
+
+PEERS = Path(__file__).resolve().parent.parent / "peers"
+CLIENT_ID, CLIENT_SECRET = "hub-console", "a-client-secret-for-the-tests-only"
+_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
+
+
+@dataclass
+class Provider:
+    issuer: str
+    signing_key: RSAKey  # the provider's own key: tests sign tokens it would never issue
+
+
+def _node() -> str:
+    node, missing = shutil.which("node"), None
+    if node is None:
+        missing = "Node.js (`node`) is not installed"
+    elif not (PEERS / "node_modules" / "oidc-provider").is_dir():
+        missing = "Node.js oidc-provider is not installed (npm ci --prefix tests/peers)"
+    if missing is None:
+        return str(node)
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing}; CI must provide it")
+    pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    node, port = _node(), _free_port()
+    key = RSAKey.generate_key(2048, parameters={"kid": "provider-1", "alg": "RS256", "use": "sig"})
+    config = tmp_path_factory.mktemp("oidc") / "provider.json"
+    config.write_text(json.dumps({
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "redirect_uris": [f"{ORIGIN}/admin/oidc/callback"], "jwks": {"keys": [key.as_dict(private=True)]},
+    }))
+    process = subprocess.Popen(
+        [node, str(PEERS / "oidc_provider.mjs"), str(port), str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PEERS,
+    )
+    try:
+        yield Provider(_await_listening(process), key)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _await_listening(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + 20, []
+    while time.monotonic() < deadline and process.poll() is None:
+        if select.select([process.stdout], [], [], 0.2)[0]:
+            line = process.stdout.readline()
+            seen.append(line)
+            if line.startswith("listening "):
+                return line.split()[1]
+    raise RuntimeError(f"oidc-provider did not start: {''.join(seen)}")
+
+
+@dataclass
+class Hub:
+    app: Starlette
+    accounts: Accounts
+    links: OidcLinks
+    issuer: str
+
+    def browser(self) -> Browser:
+        hub = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN)
+        return Browser(hub, httpx.AsyncClient(timeout=10), self.issuer)
+
+
+@dataclass
+class Browser:
+    hub: httpx.AsyncClient
+    provider: httpx.AsyncClient
+    issuer: str
+
+    async def to_provider(self, next_page: str = "/admin/") -> str:
+        """Click "Sign in with ...": the authorization URL the hub sends the browser to."""
+        started = await self.hub.get("/admin/oidc/start", params={"next": next_page})
+        assert started.status_code == 303, started.text
+        return started.headers["location"]
+
+    async def sign_in_at_provider(self, authorization_url: str, login: str) -> str:
+        """Log in and consent at the provider; the hub callback URL it sends the browser back to."""
+        page = await self._follow(authorization_url)
+        page = await self._submit(page, {"prompt": "login", "login": login, "password": "anything"})
+        if "callback" not in str(page.url):
+            page = await self._submit(page, {"prompt": "consent"})
+        assert str(page.url).startswith(f"{ORIGIN}/admin/oidc/callback"), page.text
+        return str(page.url)
+
+    async def _submit(self, page: httpx.Response, form: dict[str, str]) -> httpx.Response:
+        action = _ACTION.search(page.text)
+        assert action, page.text
+        response = await self.provider.post(page.url.join(action.group(1)), data=form)
+        return await self._follow_response(response)
+
+    async def _follow(self, url: str) -> httpx.Response:
+        return await self._follow_response(await self.provider.get(url))
+
+    async def _follow_response(self, response: httpx.Response) -> httpx.Response:
+        while response.is_redirect:
+            location = str(response.url.join(response.headers["location"]))
+            if not location.startswith(self.issuer):
+                return httpx.Response(200, request=httpx.Request("GET", location))
+            response = await self.provider.get(location)
+        return response
+
+    async def back_at_hub(self, callback_url: str) -> httpx.Response:
+        parts = urlsplit(callback_url)
+        return await self.hub.get(f"{parts.path}?{parts.query}")
+
+    async def signed_in_as(self) -> str | None:
+        me = await self.hub.get("/admin/api/me")
+        return str(me.json()["username"]) if me.status_code == 200 else None
+
+
+@pytest.fixture
+async def hub(provider: Provider, tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[Hub]:
+    settings = load_settings(
+        environment="development", issuer=ORIGIN, database_url=sqlite_url(tmp_path), demo_data_dir=demo_data_dir,
+        key_encryption_key=new_key_encryption_key(), oidc_enabled=True, oidc_issuer=provider.issuer,
+        oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET, oidc_name="City ID",
+    )
+    app = create_app(settings)
+    parts = await app.state.hub.oauth.parts()
+    accounts, links = Accounts(parts.engine), OidcLinks(parts.engine)
+    await parts.registry.add_department("market", "Market Regulation", "1302")
+    await accounts.create("mei", "Mei Market-Steward", "steward", PASSWORD, "market")
+    await accounts.create("ada", "Ada Auditor", "auditor", PASSWORD)
+    await links.link(provider.issuer, "mei.city", "mei")
+    try:
+        yield Hub(app, accounts, links, provider.issuer)
+    finally:
+        await app.state.hub.aclose()
+
+
+def with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()} | changes
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def test_a_linked_identity_signs_in_to_its_account_with_a_full_session(hub: Hub) -> None:
+    browser = hub.browser()
+    authorization = await browser.to_provider("/admin/grants")
+    query = parse_qs(urlsplit(authorization).query)
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    assert query["scope"] == ["openid profile email"] and query["client_id"] == [CLIENT_ID]
+    page = await browser.back_at_hub(await browser.sign_in_at_provider(authorization, "mei.city"))
+    assert page.status_code == 200 and 'href="/admin/grants"' in page.text
+    session_cookie = page.headers.get_list("set-cookie")[0]
+    assert "httponly" in session_cookie.lower() and "samesite=strict" in session_cookie.lower()
+    assert await browser.signed_in_as() == "mei"
+    assert (await browser.hub.get("/admin/grants")).status_code == 200
+
+
+async def test_the_flow_cookie_is_lax_httponly_and_scoped_to_the_oidc_paths(hub: Hub) -> None:
+    started = await hub.browser().hub.get("/admin/oidc/start")
+    cookie = started.headers["set-cookie"].lower()
+    assert "path=/admin/oidc" in cookie and "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+
+
+async def test_an_unlinked_identity_is_refused_with_a_page_saying_what_to_ask(hub: Hub) -> None:
+    browser = hub.browser()
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "stranger")
+    page = await browser.back_at_hub(callback)
+    assert page.status_code == 403 and "no console account is linked" in page.text and "stranger" in page.text
+    assert await browser.signed_in_as() is None
+
+
+async def test_a_linked_but_disabled_account_is_refused(hub: Hub) -> None:
+    await hub.accounts.set_disabled("mei", True)
+    browser = hub.browser()
+    page = await browser.back_at_hub(await browser.sign_in_at_provider(await browser.to_provider(), "mei.city"))
+    assert page.status_code == 403 and await browser.signed_in_as() is None
+
+
+async def test_a_forged_state_is_refused(hub: Hub) -> None:
+    browser = hub.browser()
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "mei.city")
+    page = await browser.back_at_hub(with_query(callback, state="forged"))
+    assert page.status_code == 400 and "another sign-in (state)" in page.text
+    assert await browser.signed_in_as() is None
+
+
+async def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(hub: Hub) -> None:
+    """Login CSRF: an attacker's code and state delivered to the victim's browser."""
+    attacker = hub.browser()
+    callback = await attacker.sign_in_at_provider(await attacker.to_provider(), "mei.city")
+    victim = hub.browser()
+    page = await victim.back_at_hub(callback)
+    assert page.status_code == 400 and "did not start it here" in page.text
+    assert await victim.signed_in_as() is None
+
+
+async def test_a_tampered_flow_cookie_is_refused(hub: Hub) -> None:
+    browser = hub.browser()
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "mei.city")
+    sealed = browser.hub.cookies.get("__Secure-hub-oidc", path="/admin/oidc")
+    assert sealed
+    browser.hub.cookies.set("__Secure-hub-oidc", sealed[:-2] + "00", domain="hub.test", path="/admin/oidc")
+    page = await browser.back_at_hub(callback)
+    assert page.status_code == 400 and await browser.signed_in_as() is None
+
+
+async def test_a_replayed_callback_is_refused(hub: Hub) -> None:
+    browser = hub.browser()
+    authorization = await browser.to_provider()
+    flow_cookie = browser.hub.cookies.get("__Secure-hub-oidc", path="/admin/oidc")
+    callback = await browser.sign_in_at_provider(authorization, "mei.city")
+    assert (await browser.back_at_hub(callback)).status_code == 200
+    assert browser.hub.cookies.get("__Secure-hub-oidc", path="/admin/oidc") is None  # the flow is over
+    replay = hub.browser()
+    assert flow_cookie
+    replay.hub.cookies.set("__Secure-hub-oidc", flow_cookie, domain="hub.test", path="/admin/oidc")
+    page = await replay.back_at_hub(callback)  # the same code, even with the captured cookie
+    assert page.status_code == 400 and "code was not accepted" in page.text
+    assert await replay.signed_in_as() is None
+
+
+async def test_an_id_token_for_another_nonce_is_refused(hub: Hub) -> None:
+    browser = hub.browser()
+    authorization = with_query(await browser.to_provider(), nonce="a-nonce-the-hub-never-sent")
+    page = await browser.back_at_hub(await browser.sign_in_at_provider(authorization, "mei.city"))
+    assert page.status_code == 400 and "id_token was refused" in page.text and "nonce" in page.text, page.text
+    assert await browser.signed_in_as() is None
+
+
+async def test_an_error_from_the_provider_is_shown_and_signs_nobody_in(hub: Hub) -> None:
+    browser = hub.browser()
+    state = parse_qs(urlsplit(await browser.to_provider()).query)["state"][0]
+    page = await browser.hub.get("/admin/oidc/callback", params={"state": state, "error": "access_denied"})
+    assert page.status_code == 400 and "access_denied" in page.text and await browser.signed_in_as() is None
+
+
+async def test_an_answer_naming_another_issuer_is_refused(hub: Hub) -> None:
+    browser = hub.browser()
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "mei.city")
+    page = await browser.back_at_hub(with_query(callback, iss="https://evil.example"))
+    assert page.status_code == 400 and "another provider" in page.text
+
+
+async def test_the_sign_in_page_offers_the_provider_by_its_name(hub: Hub) -> None:
+    page = await hub.browser().hub.get("/admin/signin")
+    assert "Sign in with City ID" in page.text and 'action="/admin/oidc/start"' in page.text
