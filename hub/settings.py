@@ -77,7 +77,7 @@ class Settings:
     # The admin console (hub/admin): a session ends after this long unused, or this long after sign-in.
     admin_idle_minutes: int = 30
     admin_session_hours: int = 8
-    # Optional sign-in to the console through an OpenID Connect provider (hub/admin/oidc.py); README "Console".
+    # Optional console sign-in through an OpenID Connect provider (hub/admin/oidc.py); README "Console".
     oidc_enabled: bool = False
     oidc_issuer: str | None = None  # discovery at <issuer>/.well-known/openid-configuration
     oidc_client_id: str | None = None

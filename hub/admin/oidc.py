@@ -58,7 +58,8 @@ def redirect_uri(settings: Settings) -> str:
 
 def _flow_key(settings: Settings) -> bytes:
     # The client secret is shared by every replica and known only to the hub and the provider.
-    return hmac.new(str(settings.oidc_client_secret).encode(), b"hub console oidc flow", hashlib.sha256).digest()
+    secret = str(settings.oidc_client_secret).encode()
+    return hmac.new(secret, b"hub console oidc flow", hashlib.sha256).digest()
 
 
 def seal_flow(settings: Settings, flow: dict[str, Any]) -> str:
@@ -165,7 +166,8 @@ async def _exchange(settings: Settings, code: str, flow: dict[str, Any]) -> dict
             metadata["token_endpoint"], grant_type="authorization_code", code=code,
             code_verifier=flow["verifier"],
         )
-        jwks = (await client.request("GET", metadata["jwks_uri"], withhold_token=True)).raise_for_status().json()
+        published = await client.request("GET", metadata["jwks_uri"], withhold_token=True)
+        jwks = published.raise_for_status().json()
     if "id_token" not in token:
         raise IdTokenRefused("the provider sent no id_token")
     return verified_claims(
@@ -187,7 +189,8 @@ async def _sign_in(request: Request, settings: Settings, claims: dict[str, Any],
         response = console(request).page(request, "problem.html", {"message": message}, 403)
         response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH, secure=True, httponly=True, samesite="lax")
         return response
-    token, _ = await stores.sessions.open(account.username, FULL, replacing=request.cookies.get(SESSION_COOKIE))
+    presented = request.cookies.get(SESSION_COOKIE)
+    token, _ = await stores.sessions.open(account.username, FULL, replacing=presented)
     # A page of ours moves on: a redirect would still count as the provider's cross-site
     # navigation, and the Strict session cookie would not go with it.
     response = console(request).page(request, "oidc_done.html", {"next": safe_next(target)})

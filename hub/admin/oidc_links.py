@@ -41,7 +41,8 @@ class OidcLinks:
             found = await session.get(OidcLinkRow, (issuer, subject))
             if found is not None:
                 raise AccountError(f"{subject!r} at {issuer} is already linked to {found.username!r}")
-            session.add(OidcLinkRow(issuer=issuer, subject=subject, username=username, created_at=int(time.time())))
+            now = int(time.time())
+            session.add(OidcLinkRow(issuer=issuer, subject=subject, username=username, created_at=now))
 
     async def unlink(self, issuer: str, subject: str) -> bool:
         async with self._sessions.begin() as session:

@@ -8,14 +8,7 @@ these tests skip naming what is missing; under ``CI=true`` they fail.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import select
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +16,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
-from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 
 from hub.admin.accounts import Accounts
@@ -32,67 +24,15 @@ from hub.app import create_app
 from hub.settings import load_settings
 from hub.store.sealing import new_key_encryption_key
 from tests.admin.conftest import ORIGIN, PASSWORD, sqlite_url
+from tests.admin.oidc_peer import CLIENT_ID, CLIENT_SECRET, Provider, free_port, running_provider
 
-PEERS = Path(__file__).resolve().parent.parent / "peers"
-CLIENT_ID, CLIENT_SECRET = "hub-console", "a-client-secret-for-the-tests-only"
 _ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
-
-
-@dataclass
-class Provider:
-    issuer: str
-    signing_key: RSAKey  # the provider's own key: tests sign tokens it would never issue
-
-
-def _node() -> str:
-    node, missing = shutil.which("node"), None
-    if node is None:
-        missing = "Node.js (`node`) is not installed"
-    elif not (PEERS / "node_modules" / "oidc-provider").is_dir():
-        missing = "Node.js oidc-provider is not installed (npm ci --prefix tests/peers)"
-    if missing is None:
-        return str(node)
-    if os.environ.get("CI"):
-        pytest.fail(f"{missing}; CI must provide it")
-    pytest.skip(missing)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    node, port = _node(), _free_port()
-    key = RSAKey.generate_key(2048, parameters={"kid": "provider-1", "alg": "RS256", "use": "sig"})
-    config = tmp_path_factory.mktemp("oidc") / "provider.json"
-    config.write_text(json.dumps({
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uris": [f"{ORIGIN}/admin/oidc/callback"], "jwks": {"keys": [key.as_dict(private=True)]},
-    }))
-    process = subprocess.Popen(
-        [node, str(PEERS / "oidc_provider.mjs"), str(port), str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PEERS,
-    )
-    try:
-        yield Provider(_await_listening(process), key)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _await_listening(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    deadline, seen = time.monotonic() + 20, []
-    while time.monotonic() < deadline and process.poll() is None:
-        if select.select([process.stdout], [], [], 0.2)[0]:
-            line = process.stdout.readline()
-            seen.append(line)
-            if line.startswith("listening "):
-                return line.split()[1]
-    raise RuntimeError(f"oidc-provider did not start: {''.join(seen)}")
+    with running_provider(f"{ORIGIN}/admin/oidc/callback", tmp_path_factory.mktemp("oidc")) as running:
+        yield running
 
 
 @dataclass
@@ -157,7 +97,8 @@ class Browser:
 @pytest.fixture
 async def hub(provider: Provider, tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[Hub]:
     settings = load_settings(
-        environment="development", issuer=ORIGIN, database_url=sqlite_url(tmp_path), demo_data_dir=demo_data_dir,
+        environment="development", issuer=ORIGIN, database_url=sqlite_url(tmp_path),
+        demo_data_dir=demo_data_dir,
         key_encryption_key=new_key_encryption_key(), oidc_enabled=True, oidc_issuer=provider.issuer,
         oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET, oidc_name="City ID",
     )
@@ -197,7 +138,8 @@ async def test_a_linked_identity_signs_in_to_its_account_with_a_full_session(hub
 async def test_the_flow_cookie_is_lax_httponly_and_scoped_to_the_oidc_paths(hub: Hub) -> None:
     started = await hub.browser().hub.get("/admin/oidc/start")
     cookie = started.headers["set-cookie"].lower()
-    assert "path=/admin/oidc" in cookie and "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+    assert "path=/admin/oidc" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" in cookie
 
 
 async def test_an_unlinked_identity_is_refused_with_a_page_saying_what_to_ask(hub: Hub) -> None:
@@ -211,7 +153,8 @@ async def test_an_unlinked_identity_is_refused_with_a_page_saying_what_to_ask(hu
 async def test_a_linked_but_disabled_account_is_refused(hub: Hub) -> None:
     await hub.accounts.set_disabled("mei", True)
     browser = hub.browser()
-    page = await browser.back_at_hub(await browser.sign_in_at_provider(await browser.to_provider(), "mei.city"))
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "mei.city")
+    page = await browser.back_at_hub(callback)
     assert page.status_code == 403 and await browser.signed_in_as() is None
 
 
@@ -303,13 +246,15 @@ async def test_the_session_is_a_console_session_with_csrf_sign_out_and_rotation(
     first = browser.hub.cookies.get("__Host-hub-admin")
     no_csrf = await browser.hub.post("/admin/signout", headers={"origin": ORIGIN})
     assert no_csrf.status_code == 403 and await browser.signed_in_as() == "mei"
-    again = await browser.back_at_hub(await browser.sign_in_at_provider(await browser.to_provider(), "mei.city"))
+    callback = await browser.sign_in_at_provider(await browser.to_provider(), "mei.city")
+    again = await browser.back_at_hub(callback)
     assert again.status_code == 200 and browser.hub.cookies.get("__Host-hub-admin") != first
     stale = hub.browser()
     stale.hub.cookies.set("__Host-hub-admin", str(first), domain="hub.test", path="/")
     assert await stale.signed_in_as() is None  # the session presented at sign-in ended
     me = (await browser.hub.get("/admin/api/me")).json()
-    out = await browser.hub.post("/admin/signout", headers={"origin": ORIGIN, "x-csrf-token": me["csrf_token"]})
+    headers = {"origin": ORIGIN, "x-csrf-token": me["csrf_token"]}
+    out = await browser.hub.post("/admin/signout", headers=headers)
     assert out.status_code == 303 and await browser.signed_in_as() is None
 
 
@@ -329,7 +274,7 @@ async def test_an_unreachable_provider_is_a_clear_page_not_an_error(hub: Hub, tm
     from hub.settings import with_overrides
 
     settings = hub.app.state.hub.settings
-    broken = create_app(with_overrides(settings, oidc_issuer=f"http://127.0.0.1:{_free_port()}"))
+    broken = create_app(with_overrides(settings, oidc_issuer=f"http://127.0.0.1:{free_port()}"))
     try:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=broken), base_url=ORIGIN)
         page = await client.get("/admin/oidc/start")

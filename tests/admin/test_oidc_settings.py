@@ -37,7 +37,8 @@ def test_the_environment_configures_oidc_sign_in(monkeypatch: pytest.MonkeyPatch
     }.items():
         monkeypatch.setenv(name, value)
     settings = load_settings(environment="development")
-    assert settings.oidc_enabled and settings.oidc_name == "City ID" and settings.oidc_claim == "preferred_username"
+    assert settings.oidc_enabled and settings.oidc_name == "City ID"
+    assert settings.oidc_claim == "preferred_username"
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -52,7 +53,9 @@ def test_the_environment_configures_oidc_sign_in(monkeypatch: pytest.MonkeyPatch
     ({"oidc_claim": " "}, "HUB_OIDC_CLAIM"),
     ({"oidc_name": ""}, "HUB_OIDC_NAME"),
 ])
-def test_an_unsafe_or_incomplete_oidc_configuration_stops_the_hub(changes: dict[str, Any], message: str) -> None:
+def test_an_unsafe_or_incomplete_oidc_configuration_stops_the_hub(
+    changes: dict[str, Any], message: str
+) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(environment="production", **(GOOD | changes))
 

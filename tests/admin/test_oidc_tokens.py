@@ -13,7 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from hub.admin.oidc_tokens import IdTokenRefused, verified_claims
-from tests.admin.test_oidc_flow import CLIENT_ID, CLIENT_SECRET, Provider, provider  # noqa: F401
+from tests.admin.oidc_peer import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.admin.test_oidc_flow import provider  # noqa: F401
 
 NONCE = "the-nonce-this-browser-sent"
 
@@ -26,7 +27,10 @@ def published_keys(provider: Provider) -> Iterator[dict[str, Any]]:  # noqa: F81
 
 def claims(provider: Provider, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": provider.issuer, "aud": CLIENT_ID, "sub": "mei.city", "iat": now, "exp": now + 300, "nonce": NONCE}
+    base = {
+        "iss": provider.issuer, "aud": CLIENT_ID, "sub": "mei.city", "nonce": NONCE,
+        "iat": now, "exp": now + 300,
+    }
     return {k: v for k, v in (base | changes).items() if v is not None}
 
 
@@ -88,22 +92,29 @@ def test_a_token_signed_with_the_client_secret_is_refused(
         verify(jwt.encode({"alg": "HS256"}, claims(provider), secret), keys, provider)
 
 
-def test_an_unsigned_token_is_refused(provider: Provider, published_keys: dict[str, Any]) -> None:  # noqa: F811
+def test_an_unsigned_token_is_refused(
+    provider: Provider, published_keys: dict[str, Any]  # noqa: F811
+) -> None:
     _, body, _ = signed(provider, claims(provider)).split(".")
     with pytest.raises(IdTokenRefused):
         verify("eyJhbGciOiJub25lIn0." + body + ".", published_keys, provider)  # {"alg":"none"}
 
 
-def test_a_token_with_a_tampered_body_is_refused(provider: Provider, published_keys: dict[str, Any]) -> None:  # noqa: F811
+def test_a_token_with_a_tampered_body_is_refused(
+    provider: Provider, published_keys: dict[str, Any]  # noqa: F811
+) -> None:
     header, _, signature = signed(provider, claims(provider)).split(".")
     _, other_body, _ = signed(provider, claims(provider, sub="olga")).split(".")
     with pytest.raises(IdTokenRefused, match="signature"):
         verify(f"{header}.{other_body}.{signature}", published_keys, provider)
 
 
-def test_garbage_is_refused(provider: Provider, published_keys: dict[str, Any]) -> None:  # noqa: F811
+def test_garbage_is_refused(
+    provider: Provider, published_keys: dict[str, Any]  # noqa: F811
+) -> None:
     for token in ("", "a.b.c", "not a token"):
         with pytest.raises(IdTokenRefused):
             verify(token, published_keys, provider)
     with pytest.raises(IdTokenRefused):
-        verify(signed(provider, claims(provider)), {"keys": [ECKey.generate_key("P-256").as_dict()]}, provider)
+        other_keys = {"keys": [ECKey.generate_key("P-256").as_dict()]}
+        verify(signed(provider, claims(provider)), other_keys, provider)
