@@ -225,7 +225,7 @@ async def test_an_answer_naming_another_issuer_is_refused(hub: Hub) -> None:
 
 async def test_the_sign_in_page_offers_the_provider_by_its_name(hub: Hub) -> None:
     page = await hub.browser().hub.get("/admin/signin")
-    assert "Sign in with City ID" in page.text and 'action="/admin/oidc/start"' in page.text
+    assert "Sign in with City ID" in page.text and 'href="/admin/oidc/start?next=/admin/"' in page.text
 
 
 async def signed_in_through_the_provider(hub: Hub, login: str = "mei.city") -> Browser:
