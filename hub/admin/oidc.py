@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -42,6 +43,7 @@ from hub.admin.sessions import FULL
 from hub.admin.signin import safe_next, set_cookie
 from hub.settings import Settings
 
+ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 FLOW_COOKIE = "__Secure-hub-oidc"
 FLOW_PATH = "/admin/oidc"
 FLOW_SECONDS = 600
@@ -149,7 +151,9 @@ async def callback(request: Request) -> Response:
     if "iss" in params and params["iss"] != settings.oidc_issuer:  # RFC 9207 mix-up defence
         return refused(request, "the answer came from another provider")
     if "error" in params or "code" not in params:
-        return refused(request, f"the provider answered {params.get('error', 'without a code')}")
+        error = params.get("error", "")  # an RFC 6749 error code; anything else is not repeated
+        shown = error if ERROR_CODE.match(error) else "without a code"
+        return refused(request, f"the provider answered {shown}")
     try:
         claims = await _exchange(settings, str(params["code"]), flow)
     except IdTokenRefused as exc:

@@ -214,6 +214,9 @@ async def test_an_error_from_the_provider_is_shown_and_signs_nobody_in(hub: Hub)
     state = parse_qs(urlsplit(await browser.to_provider()).query)["state"][0]
     page = await browser.hub.get("/admin/oidc/callback", params={"state": state, "error": "access_denied"})
     assert page.status_code == 400 and "access_denied" in page.text and await browser.signed_in_as() is None
+    state = parse_qs(urlsplit(await browser.to_provider()).query)["state"][0]  # the refusal ended the flow
+    odd = await browser.hub.get("/admin/oidc/callback", params={"state": state, "error": "Call +1 555 now"})
+    assert odd.status_code == 400 and "555" not in odd.text and "without a code" in odd.text
 
 
 async def test_an_answer_naming_another_issuer_is_refused(hub: Hub) -> None:
