@@ -172,12 +172,24 @@ async def _exchange(settings: Settings, code: str, flow: dict[str, Any]) -> dict
         )
         published = await client.request("GET", metadata["jwks_uri"], withhold_token=True)
         jwks = published.raise_for_status().json()
-    if "id_token" not in token:
-        raise IdTokenRefused("the provider sent no id_token")
-    return verified_claims(
-        str(token["id_token"]), jwks, issuer=str(settings.oidc_issuer),
-        client_id=str(settings.oidc_client_id), nonce=str(flow["nonce"]),
-    )
+        if "id_token" not in token:
+            raise IdTokenRefused("the provider sent no id_token")
+        claims = verified_claims(
+            str(token["id_token"]), jwks, issuer=str(settings.oidc_issuer),
+            client_id=str(settings.oidc_client_id), nonce=str(flow["nonce"]),
+        )
+        if settings.oidc_claim not in claims and "userinfo_endpoint" in metadata:
+            claims = await _with_userinfo(client, metadata["userinfo_endpoint"], claims)
+    return claims
+
+
+async def _with_userinfo(client: AsyncOAuth2Client, endpoint: str, claims: dict[str, Any]) -> dict[str, Any]:
+    """Providers may keep profile claims out of the id_token (OpenID Connect Core 5.4); the UserInfo
+    answer counts only for the same subject (5.3.2), and never overrides the verified claims."""
+    answer = (await client.request("GET", endpoint)).raise_for_status().json()
+    if not isinstance(answer, dict) or answer.get("sub") != claims["sub"]:
+        raise IdTokenRefused("the UserInfo answer is about another subject")
+    return answer | claims
 
 
 async def _sign_in(request: Request, settings: Settings, claims: dict[str, Any], target: str) -> Response:

@@ -284,3 +284,21 @@ async def test_an_unreachable_provider_is_a_clear_page_not_an_error(hub: Hub, tm
         assert page.status_code == 502 and "cannot be reached" in page.text
     finally:
         await broken.state.hub.aclose()
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"), [("preferred_username", "ada.city"), ("email", "ada.city@example.test")]
+)
+async def test_a_claim_the_provider_keeps_for_userinfo_names_the_account_too(
+    hub: Hub, claim: str, value: str
+) -> None:
+    from hub.settings import with_overrides
+
+    settings = with_overrides(hub.app.state.hub.settings, oidc_claim=claim)
+    await hub.links.link(hub.issuer, value, "ada")
+    other = Hub(create_app(settings), hub.accounts, hub.links, hub.issuer)
+    try:
+        browser = await signed_in_through_the_provider(other, "ada.city")
+        assert await browser.signed_in_as() == "ada"
+    finally:
+        await other.app.state.hub.aclose()
