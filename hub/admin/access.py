@@ -5,7 +5,8 @@ a signed-out visitor is sent to the sign-in page (``/admin/api``: 401); a sessio
 its second factor reaches only the TOTP page; a changing request (not GET/HEAD) must come from
 the console's own origin and carry the session's CSRF token (form field ``csrf`` or header
 ``X-CSRF-Token``); the role must be one of those named; an auditor changes nothing (only their
-own sign-out and second factor, routes marked ``own_account``). A steward's or developer's
+own sign-out and second factor, routes marked ``own_account``, and searches sent in a POST body so
+that a person's ID number stays out of URLs, routes marked ``reads``). A steward's or developer's
 department is checked by ``act_for_department`` wherever a route names a department.
 """
 
@@ -68,7 +69,7 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/admin/api")
 
 
-def require(*roles: str, own_account: bool = False) -> Callable[[Endpoint], Endpoint]:
+def require(*roles: str, own_account: bool = False, reads: bool = False) -> Callable[[Endpoint], Endpoint]:
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
             from hub.admin.console import console
@@ -76,7 +77,7 @@ def require(*roles: str, own_account: bool = False) -> Callable[[Endpoint], Endp
             found = await console(request).visitor(request)
             if found is None or found.session.stage != FULL:
                 return signed_out(request)
-            refusal = _refusal(request, found, roles, own_account) or await _forgery(request, found)
+            refusal = _refusal(request, found, roles, own_account or reads) or await _forgery(request, found)
             if refusal is not None:
                 return refusal
             request.state.visitor = found
@@ -91,8 +92,8 @@ def require(*roles: str, own_account: bool = False) -> Callable[[Endpoint], Endp
     return wrap
 
 
-def _refusal(request: Request, who: Visitor, roles: tuple[str, ...], own_account: bool) -> Response | None:
-    if request.method not in SAFE_METHODS and who.role in READ_ONLY_ROLES and not own_account:
+def _refusal(request: Request, who: Visitor, roles: tuple[str, ...], may_post: bool) -> Response | None:
+    if request.method not in SAFE_METHODS and who.role in READ_ONLY_ROLES and not may_post:
         return forbidden(request, "an auditor reads; changes are made by others")
     if who.role not in roles:
         article = "an" if who.role[0] in "aeiou" else "a"

@@ -12,13 +12,20 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from hub.identifiers import InvalidIdentifier, validate_id_number
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 DEFAULT_LIMIT = 50
 MAX_DIGITS = 18  # keeps a seq below 2**63, the BIGINT column's range
-MAX_IDENTIFIER = 40  # a USCC or an ID number is 18 characters; anything far longer is no identifier
+MAX_IDENTIFIER = 80  # 18 characters for a USCC or an ID number, 71 for a person's reference
 FIELDS = ("client", "subject", "purpose", "case", "since", "until", "limit")
+IN_URL = (
+    "a person's ID number is looked up with the form, which sends it in the request body: "
+    "it never goes in a URL, where browsers' histories and servers' logs would keep it"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +39,34 @@ class SearchForm:
     def limit(self) -> int:
         return int(self.criteria["limit"])
 
-    def older(self, before_seq: int) -> str:
-        """The query string of the next page: the same criteria, records before ``before_seq``."""
+    def older(self, before_seq: int) -> dict[str, str]:
+        """The next page's form fields: the same criteria, records before ``before_seq``."""
         kept = {name: value for name, value in self.typed.items() if value}
-        return urlencode({**kept, "before": str(before_seq)})
+        return {**kept, "before": str(before_seq)}
+
+
+async def asked(request: Request, identifiers: tuple[str, ...]) -> dict[str, str]:
+    """The criteria of a GET's query string or a POSTed form (its CSRF token left out).
+
+    Raises ``ValueError`` when a GET names a person's ID number in one of ``identifiers``.
+    """
+    if request.method != "POST":
+        params = dict(request.query_params)
+        if any(is_person_number(params.get(name, "")) for name in identifiers):
+            raise ValueError(IN_URL)
+        return params
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str) and name != "csrf"}
+
+
+def is_person_number(value: str) -> bool:
+    """A valid ID number, even one that passes the USCC check too; links name an enterprise
+    unambiguously as ``enterprise:<USCC>`` and a person as ``person:<keyed hash>``."""
+    try:
+        validate_id_number(value.strip().upper())
+    except InvalidIdentifier:
+        return False
+    return True
 
 
 def search_form(params: Mapping[str, str]) -> SearchForm:

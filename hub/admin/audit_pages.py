@@ -6,9 +6,14 @@ for one department, but a record is a whole request: it names every subject and 
 showed, other departments' data included, so a steward's view would need records cut down to their
 department's fields. Until that exists, refusing is the rule that leaks nothing.
 
-Every page is a GET and changes nothing. A person appears only as the keyed hash the log keeps
+Nothing on these pages changes anything. A person appears only as the keyed hash the log keeps
 (``person:<hex>``); the ID number an auditor types is used to compute it and shown back only in
-their own form. Bad input is answered on the page with a 400 and the reason, never searched.
+their own form. The search and look-up forms are POSTed (CSRF-checked like every form), so an ID
+number travels in the request body and never lands in a URL, a browser's history, a Referer or
+an access log; the next page of a search is a form too. A GET still answers criteria in its query
+string (an enterprise's USCC is public, the record page links to it), but a person's ID number
+in a query string is refused, so no bookmark or habit carries one. Bad input is answered on the
+page with a 400 and the reason, never searched.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.admin.access import require
-from hub.admin.audit_form import MAX_DIGITS, MAX_IDENTIFIER, search_form, shown_time
+from hub.admin.audit_form import MAX_DIGITS, MAX_IDENTIFIER, asked, search_form, shown_time
 from hub.admin.console import console
 from hub.audit import AuditStore
 from hub.audit.queries import Access, chain_status, search, who_accessed
@@ -45,16 +50,18 @@ def row(access: Access) -> dict[str, Any]:
     }
 
 
-@require(*READERS)
+@require(*READERS, reads=True)
 async def search_page(request: Request) -> Response:
     context: dict[str, Any] = {"typed": {}, "rows": [], "older": None, "searched": False}
     status = 200
+    params: dict[str, str] = {}
     try:
-        form = search_form(request.query_params)
+        params = await asked(request, ("subject",))
+        form = search_form(params)
         context["typed"] = form.typed
         found = await search(await audit_store(request), **form.criteria)
     except ValueError as exc:
-        context["typed"] = {k: v for k, v in request.query_params.items() if k != "before"}
+        context["typed"] = {k: v for k, v in params.items() if k != "before"}
         context["error"], status = str(exc), 400
     else:
         context["rows"] = [row(a) for a in found]
@@ -77,9 +84,12 @@ async def record_page(request: Request) -> Response:
     return console(request).page(request, "audit_record.html", context)
 
 
-@require(*READERS)
+@require(*READERS, reads=True)
 async def who_page(request: Request) -> Response:
-    typed = request.query_params.get("identifier", "").strip()
+    try:
+        typed = (await asked(request, ("identifier",))).get("identifier", "").strip()
+    except ValueError as exc:
+        return console(request).page(request, "audit_who.html", {"typed": "", "error": str(exc)}, 400)
     context: dict[str, Any] = {"typed": typed, "rows": [], "asked": bool(typed)}
     status = 200
     if typed:
@@ -106,8 +116,8 @@ async def chain_page(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/audit", search_page, methods=["GET"]),
+        Route("/audit", search_page, methods=["GET", "POST"]),
         Route("/audit/records/{seq:int}", record_page, methods=["GET"]),
-        Route("/audit/who", who_page, methods=["GET"]),
+        Route("/audit/who", who_page, methods=["GET", "POST"]),
         Route("/audit/chain", chain_page, methods=["GET"]),
     ]

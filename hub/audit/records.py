@@ -80,7 +80,12 @@ class Pseudonyms:
         return f"{PERSON}:{hmac.new(self._key, code.encode('ascii'), hashlib.sha256).hexdigest()}"
 
     def references(self, identifier: str) -> list[str]:
-        """Every reference an identifier can stand for (a USCC, an ID number, or, rarely, both)."""
+        """Every reference an identifier can stand for: a USCC, an ID number, or both (an ID number
+        can pass the USCC check too); a reference as records hold it (``enterprise:<USCC>``,
+        ``person:<keyed hash>``) stands for itself."""
+        kind, colon, rest = identifier.partition(":")
+        if colon:
+            return [self.reference(kind.lower(), rest)]
         found: list[str] = []
         for make in (self.enterprise, self.person):
             try:
@@ -90,6 +95,15 @@ class Pseudonyms:
         if not found:
             raise InvalidIdentifier("subject", identifier, "is neither a valid USCC nor a valid ID number")
         return found
+
+    def reference(self, kind: str, value: str) -> str:
+        if kind == ENTERPRISE:
+            return self.enterprise(value)
+        digest = value.lower()
+        if kind == PERSON and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+            return f"{PERSON}:{digest}"
+        why = "is no reference the log holds (enterprise:<USCC> or person:<64 hex digits>)"
+        raise InvalidIdentifier("subject", f"{kind}:{value}", why)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The disclosure audit in the console: auditors and operators search the log, open a record,
 check the chain and ask who accessed an enterprise or a person; nobody else gets in, nothing on
-the pages changes anything, and bad input is answered on the page with its reason."""
+the pages changes anything, a person's ID number never travels in a URL, and bad input is
+answered on the page with its reason."""
 
 from __future__ import annotations
 
@@ -79,6 +80,9 @@ async def test_developers_and_stewards_are_refused_every_audit_page(console: Con
         response = await person.http.get(path)
         assert response.status_code == 403 and "cannot open this page" in response.text, path
         assert "market-a1" not in response.text
+    for path, field in (("/admin/audit", "subject"), ("/admin/audit/who", "identifier")):
+        response = await person.form(path, {field: enterprise_uscc(1)})
+        assert response.status_code == 403 and "market-a1" not in response.text, path
     assert '<a href="/admin/audit">' not in (await person.http.get("/admin/catalogue")).text
 
 
@@ -95,32 +99,75 @@ async def test_auditors_and_operators_open_every_audit_page(console: Console, us
 async def test_nothing_on_the_audit_pages_changes_anything(console: Console) -> None:
     await fill(console, 3)
     ada, olga = await console.signed_in("ada"), await console.signed_in("olga")
+    searches = {"/admin/audit": "subject", "/admin/audit/who": "identifier"}
     for path in PAGES:
         for person in (ada, olga):
-            assert (await person.form(path, {"identifier": enterprise_uscc(1)})).status_code == 405
-            assert (await person.http.post(path, data={})).status_code == 405  # without CSRF too
+            if path in searches:  # the search forms are POSTed, CSRF-checked, and only read
+                answered = await person.form(path, {searches[path]: enterprise_uscc(1)})
+                assert answered.status_code == 200 and "CASE-2026-00001" in answered.text
+                forged = await person.http.post(path, data={searches[path]: enterprise_uscc(1)})
+                assert forged.status_code == 403 and "CASE-2026-00001" not in forged.text
+            else:
+                assert (await person.form(path, {"identifier": enterprise_uscc(1)})).status_code == 405
+                assert (await person.http.post(path, data={})).status_code == 405  # without CSRF too
             assert (await person.http.delete(path)).status_code == 405
     assert await record_count(console) == 3
     assert "Intact" in (await olga.http.get("/admin/audit/chain")).text
 
 
 async def search(person: Person, **params: str) -> str:
-    response = await person.http.get("/admin/audit", params=params)
+    response = await person.form("/admin/audit", params)
     assert response.status_code == 200, alert(response.text)
     return response.text
+
+
+def older_form(page: str) -> dict[str, str] | None:
+    """The fields of the page's "Older disclosures" form, if it has one."""
+    found = re.search(r'<form method="post" action="/admin/audit" class="older">(.*?)</form>', page, re.DOTALL)
+    if not found:
+        return None
+    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found.group(1))
+    return {name: html.unescape(value) for name, value in pairs if name != "csrf"}
 
 
 @BOTH
 async def test_the_newest_disclosures_come_first_and_older_links_page_through_all_of_them(console: Console) -> None:
     await fill(console, 12)
     ada = await console.signed_in("ada")
-    pages, path = [], "/admin/audit?limit=5"
-    while path:
-        page = (await ada.http.get(path)).text
+    pages, fields = [], {"limit": "5"}
+    while fields is not None:
+        page = await search(ada, **fields)
         pages.append(seqs(page))
-        older = re.search(r'<a href="(/admin/audit\?[^"]+)" rel="next">Older', page)
-        path = html.unescape(older.group(1)) if older else ""
+        fields = older_form(page)
     assert pages == [[12, 11, 10, 9, 8], [7, 6, 5, 4, 3], [2, 1]]  # a short page is the last
+    assert seqs((await ada.http.get("/admin/audit", params={"limit": "5", "before": "8"})).text) == [7, 6, 5, 4, 3]
+
+
+async def test_the_next_page_of_a_persons_disclosures_carries_their_number_in_a_form_not_a_url(
+    console: Console,
+) -> None:
+    await fill(console, 12)
+    ada = await console.signed_in("ada")
+    number = person_id(1)
+    first = await search(ada, subject=number, limit="2")
+    assert seqs(first) == [10, 7]
+    fields = older_form(first)
+    assert fields == {"subject": number, "limit": "2", "before": "7"}
+    assert seqs(await search(ada, **fields)) == [4, 1]
+    assert not re.search(rf'href="[^"]*{number}', first)
+
+
+async def test_a_persons_number_in_a_url_is_refused_and_nothing_is_searched(console: Console) -> None:
+    await fill(console, 3)
+    ada = await console.signed_in("ada")
+    for path, field in (("/admin/audit", "subject"), ("/admin/audit/who", "identifier")):
+        response = await ada.http.get(path, params={field: person_id(1)})
+        assert response.status_code == 400, path
+        assert "sends it in the request body: it never goes in a URL" in alert(response.text)
+        assert seqs(response.text) == [] and "CASE-2026-00001" not in response.text
+        assert person_id(1) not in response.text
+    enterprise = await ada.http.get("/admin/audit/who", params={"identifier": enterprise_uscc(1)})
+    assert enterprise.status_code == 200 and "CASE-2026-00001" in enterprise.text  # a USCC is public
 
 
 async def test_a_search_by_client_purpose_and_case_finds_those_disclosures(console: Console) -> None:
@@ -188,10 +235,10 @@ async def test_bad_search_input_is_answered_on_the_page_with_its_reason(
 ) -> None:
     await fill(console, 3)
     ada = await console.signed_in("ada")
-    response = await ada.http.get("/admin/audit", params=params)
+    response = await ada.form("/admin/audit", params)
     assert response.status_code == 400
     assert message in alert(response.text)
-    assert seqs(response.text) == [] and '<form method="get" action="/admin/audit"' in response.text
+    assert seqs(response.text) == [] and '<form method="post" action="/admin/audit"' in response.text
 
 
 @BOTH
@@ -202,7 +249,7 @@ async def test_a_record_shows_its_subjects_and_fields_with_decisions(console: Co
     assert "Disclosure record 4" in page and written[3].request_id in page and written[3].operation_hash in page
     assert '<a href="/admin/clients/market-a1">market-a1</a>' in page
     assert "2026-11-04 10:00:00 CST" in page and "CASE-2026-00004" in page and "officer-0" in page
-    assert f'href="/admin/audit/who?identifier={enterprise_uscc(4)}"' in page
+    assert f'href="/admin/audit/who?identifier=enterprise%3A{enterprise_uscc(4)}"' in page
     assert 'decision-deny" title="deny">phone: deny' in page and 'decision-mask" title="mask">legalRep: mask' in page
 
 
@@ -218,7 +265,7 @@ async def test_a_record_that_does_not_exist_is_not_found(console: Console, path:
 async def test_who_accessed_an_enterprise_lists_each_access_newest_first(console: Console) -> None:
     await fill(console, 12)
     ada = await console.signed_in("ada")
-    page = (await ada.http.get("/admin/audit/who", params={"identifier": enterprise_uscc(2)})).text
+    page = (await ada.form("/admin/audit/who", {"identifier": enterprise_uscc(2)})).text
     assert "3 disclosures of this subject, newest first" in page
     rows = re.findall(r"<tr>\s*<td class=\"when\">(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td>",
                       page)
@@ -233,21 +280,38 @@ async def test_who_accessed_an_enterprise_lists_each_access_newest_first(console
 async def test_who_accessed_a_person_by_their_number(console: Console) -> None:
     await fill(console, 6)
     ada = await console.signed_in("ada")
-    page = (await ada.http.get("/admin/audit/who", params={"identifier": person_id(2)})).text
+    page = (await ada.form("/admin/audit/who", {"identifier": person_id(2)})).text
     assert "2 disclosures" in page and page.count("phone: deny") == 2
     assert page.count(person_id(2)) == 1 and f'value="{person_id(2)}"' in page  # only in the form, as typed
-    nobody = (await ada.http.get("/admin/audit/who", params={"identifier": enterprise_uscc(4000)})).text
+    nobody = (await ada.form("/admin/audit/who", {"identifier": enterprise_uscc(4000)})).text
     assert "Nobody has accessed this subject" in nobody
+
+
+@BOTH
+async def test_a_record_links_each_subject_to_who_accessed_it_without_the_persons_number(console: Console) -> None:
+    await fill(console, 6)
+    ada = await console.signed_in("ada")
+    record = (await ada.http.get("/admin/audit/records/4")).text
+    hashed = (await audit_log(console)).pseudonyms.person(person_id(1))
+    assert f'href="/admin/audit/who?identifier=person%3A{hashed[7:]}"' in record and person_id(1) not in record
+    page = await ada.http.get("/admin/audit/who", params={"identifier": hashed})
+    assert page.status_code == 200 and "2 disclosures" in page.text and person_id(1) not in page.text
+    by_reference = await search(ada, subject=f"enterprise:{enterprise_uscc(4)}")
+    assert seqs(by_reference) == [4]
 
 
 @pytest.mark.parametrize(("identifier", "message"), [
     ("91110000600037341N", "is neither a valid USCC nor a valid ID number"),
     ("360426199113010079", "is neither a valid USCC nor a valid ID number"),
     ("9" * 100, "must be a USCC or an ID number"),
+    ("person:" + "g" * 64, "is no reference the log holds"),
+    ("person:abc", "is no reference the log holds"),
+    ("licence:130202202403180101", "is no reference the log holds"),
+    ("enterprise:91110000600037341N", "check character is 'N', expected 'L'"),
 ])
 async def test_who_accessed_with_a_bad_identifier_says_why(console: Console, identifier: str, message: str) -> None:
     ada = await console.signed_in("ada")
-    response = await ada.http.get("/admin/audit/who", params={"identifier": identifier})
+    response = await ada.form("/admin/audit/who", {"identifier": identifier})
     assert response.status_code == 400 and message in alert(response.text)
 
 
