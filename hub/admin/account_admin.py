@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from hub.admin.access import Forbidden, require, visitor
 from hub.admin.accounts import ROLES, AccountError
-from hub.admin.admin_log import record
+from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.admin.credentials import CredentialError
 
@@ -40,14 +40,14 @@ async def create_account(request: Request) -> Response:
     fields = {name: str(form.get(name) or "").strip() for name in ("username", "name", "role", "department")}
     clients = frozenset(c.strip() for c in str(form.get("clients") or "").split(",") if c.strip())
     try:
+        details = {"role": fields["role"], "department": fields["department"] or None, "clients": sorted(clients)}
         account = await (await console(request).stores()).accounts.create(
             fields["username"], fields["name"][:200], fields["role"], str(form.get("password") or ""),
             fields["department"] or None, clients,
+            noted=noting(request, lambda username: ("account.create", username, details)),
         )
     except (AccountError, CredentialError) as exc:
         return await _page(request, str(exc), 400)
-    await record(request, "account.create", account.username,
-                 details={"role": account.role, "department": account.department, "clients": sorted(clients)})
     return RedirectResponse(f"/admin/accounts?done=created+{quote_plus(account.username)}", status_code=303)
 
 
@@ -58,13 +58,13 @@ async def account_status(request: Request) -> Response:
     if username == visitor(request).account.username:
         raise Forbidden("you cannot disable your own account here; another operator can")
     stores = await console(request).stores()
+    action = "account.disable" if disabled else "account.enable"
     try:
-        await stores.accounts.set_disabled(username, disabled)
+        await stores.accounts.set_disabled(username, disabled, noted=noting(request, lambda u: (action, u, {})))
     except AccountError as exc:
         return await _page(request, str(exc), 400)
     if disabled:
         await stores.sessions.close_all(username)
-    await record(request, "account.disable" if disabled else "account.enable", username)
     word = "disabled" if disabled else "enabled"
     return RedirectResponse(f"/admin/accounts?done={quote_plus(username)}+{word}", status_code=303)
 

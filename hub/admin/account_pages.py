@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.admin.access import ANY_ROLE, require, visitor
-from hub.admin.admin_log import record
+from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.admin.credentials import new_totp_secret, totp_step, totp_uri
 
@@ -46,10 +46,11 @@ async def totp_enrol(request: Request) -> Response:
         return _enrolment(request, secret, "That code does not match the secret; check the app's clock.", 400)
     who = visitor(request)
     stores = await console(request).stores()
-    await stores.accounts.set_totp(who.account.username, secret)
     # The code just shown has been used: it must not pass the next sign-in.
-    await stores.accounts.second_factor(who.account.username, code)
-    await record(request, "account.totp_enabled", who.account.username)
+    await stores.accounts.set_totp(
+        who.account.username, secret, used_step=step,
+        noted=noting(request, lambda username: ("account.totp_enabled", username, {})),
+    )
     return RedirectResponse("/admin/account?totp=on", status_code=303)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.admin.credentials import hash_password, password_matches, totp_step
 from hub.admin.tables import AccountClientRow, AccountRow
+from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
 
 ROLES = ("operator", "steward", "auditor", "developer")
@@ -62,7 +63,7 @@ class Accounts:
 
     async def create(
         self, username: str, display_name: str, role: str, password: str,
-        department: str | None = None, clients: frozenset[str] = frozenset(),
+        department: str | None = None, clients: frozenset[str] = frozenset(), noted: Noted | None = None,
     ) -> Account:
         _check_shape(username, role, department, clients)
         password_hash = hash_password(password)
@@ -78,6 +79,8 @@ class Accounts:
             ))
             await session.flush()
             await _set_clients(session, username, department, clients)
+            if noted is not None:
+                await noted(session, username)
         return await self._get(username)
 
     async def get(self, username: str) -> Account | None:
@@ -96,14 +99,22 @@ class Accounts:
             row = await _row(session, username)
             row.password_hash, row.failed_attempts, row.locked_until = password_hash, 0, 0
 
-    async def set_disabled(self, username: str, disabled: bool) -> None:
+    async def set_disabled(self, username: str, disabled: bool, noted: Noted | None = None) -> None:
         async with self._sessions.begin() as session:
             (await _row(session, username)).disabled = disabled
+            if noted is not None:
+                await noted(session, username)
 
-    async def set_totp(self, username: str, secret: str | None) -> None:
+    async def set_totp(
+        self, username: str, secret: str | None, used_step: int = 0, noted: Noted | None = None
+    ) -> None:
+        """Sets (or clears) the TOTP secret; ``used_step`` is the step of a code already shown, which
+        then cannot pass the next sign-in."""
         async with self._sessions.begin() as session:
             row = await _row(session, username)
-            row.totp_secret, row.totp_last_step = secret, 0
+            row.totp_secret, row.totp_last_step = secret, used_step
+            if noted is not None:
+                await noted(session, username)
 
     async def sign_in(self, username: str, password: str, now: int | None = None) -> Account | None:
         """The account if the password is right and the account usable; a failure counts towards the lock."""

@@ -1,13 +1,16 @@
 """The console's side of the admin actions log: each change made here is recorded (who, role, what,
 target, why), and operators and auditors read the log on its own page.
 
-The registry's methods own their transactions, so a registry change is recorded right after it
-commits, in a transaction of its own (``hub.store.admin_log.record_action``).
+A change to the registry or an account is recorded in the change's own transaction: the store's
+method is handed ``noting(request, entry)``, which writes the entry the changed record makes (so
+no change is made without its entry). ``record`` writes an entry of its own for an action that
+changes no stored state (a developer's token).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +20,7 @@ from starlette.routing import Route
 
 from hub.admin.access import require, visitor
 from hub.admin.console import console
-from hub.store.admin_log import AdminAction, admin_actions, record_action
+from hub.store.admin_log import AdminAction, Noted, admin_actions, record_action
 
 READERS = ("operator", "auditor")
 
@@ -32,6 +35,24 @@ async def record(
             session, actor=who.account.username, role=who.role, action=action, target=target, why=why,
             details=details or {},
         )
+
+
+Entry = Callable[[Any], tuple[str, str, dict[str, Any]]]
+
+
+def noting(request: Request, entry: Entry, why: str | None = None) -> Noted:
+    """Writes the visitor's entry, ``entry(changed) -> (action, target, details)``, in the change's
+    transaction."""
+    who = visitor(request)
+
+    async def noted(session: AsyncSession, changed: Any) -> None:
+        action, target, details = entry(changed)
+        await record_action(
+            session, actor=who.account.username, role=who.role, action=action, target=target, why=why,
+            details=details,
+        )
+
+    return noted
 
 
 def as_json(entry: AdminAction) -> dict[str, Any]:

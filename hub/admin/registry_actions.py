@@ -1,5 +1,6 @@
 """The operator's registry changes, shared by the pages and the JSON API: each checks its input,
-makes the change through ``hub.store.Registry`` and records it in the admin log.
+makes the change through ``hub.store.Registry``, which records it in the admin log in the same
+transaction.
 
 The registry is read on every token and ``/graphql`` request, so a change takes effect on the next one.
 """
@@ -12,7 +13,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from hub.admin.admin_log import record
+from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.store import ClientRecord, DepartmentRecord, RegistryError
 
@@ -62,56 +63,50 @@ def status_value(value: Any) -> str:
 
 async def register_department(request: Request, name: Any, title: Any, jurisdiction: Any) -> DepartmentRecord:
     registry = (await console(request).stores()).registry
-    department = await registry.add_department(
-        text(name, "name", limit=40), text(title, "title"), text(jurisdiction, "jurisdiction", limit=12,
-                                                                 required=False),
+    return await registry.add_department(
+        text(name, "name", limit=40), text(title, "title"),
+        text(jurisdiction, "jurisdiction", limit=12, required=False),
+        noted=noting(request, lambda d: (
+            "department.register", d.name, {"title": d.title, "jurisdiction": d.jurisdiction}
+        )),
     )
-    await record(request, "department.register", department.name,
-                 details={"title": department.title, "jurisdiction": department.jurisdiction})
-    return department
 
 
 async def set_department_status(request: Request, name: str, status: Any) -> DepartmentRecord:
     registry = (await console(request).stores()).registry
-    department = await registry.set_department_status(name, status_value(status))
-    await record(request, f"department.{STATUS_WORDS[department.status][:-2]}", department.name)
-    return department
+    return await registry.set_department_status(name, status_value(status), noted=noting(
+        request, lambda d: (f"department.{STATUS_WORDS[d.status][:-2]}", d.name, {})
+    ))
 
 
 async def register_client(request: Request, department: Any, name: Any, jwk: dict[str, Any]) -> ClientRecord:
     registry = (await console(request).stores()).registry
-    client = await registry.register_client(text(department, "department", limit=40), text(name, "name"), jwk)
-    await record(request, "client.register", client.client_id,
-                 details={"department": client.department, "name": client.name, "kid": client.keys[0]["kid"]})
-    return client
+    return await registry.register_client(
+        text(department, "department", limit=40), text(name, "name"), jwk,
+        noted=noting(request, lambda c: (
+            "client.register", c.client_id, {"department": c.department, "name": c.name, "kid": c.keys[0]["kid"]}
+        )),
+    )
 
 
 async def set_client_status(request: Request, client_id: str, status: Any) -> ClientRecord:
     registry = (await console(request).stores()).registry
-    client = await registry.set_status(client_id, status_value(status))
-    await record(request, f"client.{STATUS_WORDS[client.status][:-2]}", client_id)
-    return client
+    return await registry.set_status(client_id, status_value(status), noted=noting(
+        request, lambda c: (f"client.{STATUS_WORDS[c.status][:-2]}", client_id, {})
+    ))
 
 
 async def add_key(request: Request, client_id: str, jwk: dict[str, Any]) -> ClientRecord:
     registry = (await console(request).stores()).registry
-    before = {k["kid"] for k in (await _client(request, client_id)).keys}
-    client = await registry.add_key(client_id, jwk)
-    added = next(k["kid"] for k in client.keys if k["kid"] not in before)
-    await record(request, "client.key_add", client_id, details={"kid": added})
-    return client
+    return await registry.add_key(client_id, jwk, noted=noting(
+        request, lambda added: ("client.key_add", client_id, {"kid": added})
+    ))
 
 
 async def remove_key(request: Request, client_id: str, kid: Any) -> ClientRecord:
     registry = (await console(request).stores()).registry
     kid = text(kid, "kid", limit=100)
-    client = await registry.remove_key(client_id, kid)
-    await record(request, "client.key_remove", client_id, details={"kid": kid})
-    return client
+    return await registry.remove_key(client_id, kid, noted=noting(
+        request, lambda removed: ("client.key_remove", client_id, {"kid": removed})
+    ))
 
-
-async def _client(request: Request, client_id: str) -> ClientRecord:
-    client = await (await console(request).stores()).registry.client(client_id)
-    if client is None:
-        raise RegistryError(f"no client {client_id!r}")
-    return client

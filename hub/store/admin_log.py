@@ -1,12 +1,16 @@
 """The admin actions log: who did what to which target, when and why (append-only).
 
-Every mutating admin call (grants, registry changes made from the console) appends one row in
-the same transaction as the change itself, so a change is never made without its record.
+Every mutating admin call (grants, registry and account changes made from the console) appends
+one row in the same transaction as the change itself, so a change is never made without its
+record, and a record that cannot be written undoes the change. The registry's and the accounts'
+methods take a ``Noted`` for that: called with the open session and the changed record, just
+before the commit.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +18,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hub.store.models import AdminActionRow
+
+
+Noted = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
