@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -107,15 +108,24 @@ async def _forgery(request: Request, who: Visitor) -> Response | None:
         return None
     if not same_origin(request):
         return forbidden(request, "this request did not come from the console's own pages")
-    length = request.headers.get("content-length") or "0"
-    if not length.isdigit() or int(length) > MAX_BODY:
-        return _problem(request, 413, "the request is too large")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and not is_api(request):
         sent = str((await request.form()).get("csrf") or "")
     if not sent or not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
         return forbidden(request, "the form has expired or did not come from the console; reload the page")
     return None
+
+
+async def json_object(request: Request, refused: Callable[[str], Exception]) -> dict[str, Any]:
+    """The request's body as a JSON object; bad JSON, JSON nested too deep to parse (a 64 KB body
+    of ``[`` exhausts the parser's recursion) or any other value raises ``refused(message)``."""
+    try:
+        value = await request.json()
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise refused("the body must be a JSON object")
+    return value
 
 
 def same_origin(request: Request) -> bool:
@@ -136,6 +146,10 @@ def signed_out(request: Request) -> Response:
 
 def forbidden(request: Request, message: str) -> Response:
     return _problem(request, 403, message)
+
+
+def too_large(request: Request) -> Response:
+    return _problem(request, 413, f"the request is too large (at most {MAX_BODY // 1024} KB)")
 
 
 def _problem(request: Request, status: int, message: str) -> Response:

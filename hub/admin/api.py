@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from hub.admin import admin_log, developer
 from hub.admin import registry_actions as actions
-from hub.admin.access import ANY_ROLE, act_for_department, require, visitor
+from hub.admin.access import ANY_ROLE, act_for_department, json_object, require, visitor
 from hub.admin.console import console
 from hub.store import ClientRecord, DepartmentRecord, RegistryError
 
@@ -27,13 +27,7 @@ def bad_request(message: str, status_code: int = 400) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        value = await request.json()
-    except ValueError:
-        raise RegistryError("the body must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise RegistryError("the body must be a JSON object")
-    return value
+    return await json_object(request, RegistryError)
 
 
 def client_json(client: ClientRecord) -> dict[str, Any]:

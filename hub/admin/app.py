@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,7 +24,7 @@ from hub.admin import (
 from hub.admin import developer
 from hub.admin import grant_api, grant_pages
 from hub.admin import oidc
-from hub.admin.access import ANY_ROLE, is_api, require, signed_out
+from hub.admin.access import ANY_ROLE, MAX_BODY, is_api, require, signed_out, too_large
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
 if TYPE_CHECKING:
@@ -58,9 +58,15 @@ SECTIONS = [
 ]
 
 
+class BodyTooLarge(Exception):
+    """A request body went past ``MAX_BODY`` while it was read."""
+
+
 class AdminApp:
-    """The console's router, with its ``Console`` in every request's scope and the security headers
-    on every response, the sign-in page and errors included."""
+    """The console's router, with its ``Console`` in every request's scope, the security headers
+    on every response (the sign-in page and errors included) and every request body held to
+    ``MAX_BODY``, signed in or not: a declared length over it is refused before routing, and a body
+    without one (chunked) is cut off where it passes the limit, before anything parses it."""
 
     def __init__(self, console: Console, app: ASGIApp) -> None:
         self.console, self.app = console, app
@@ -70,15 +76,51 @@ class AdminApp:
             await self.app(scope, receive, send)
             return
         scope[SCOPE_KEY] = self.console
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        if not _declared_length_fits(scope):
+            await _too_large(scope, receive, send_with_headers)
+            return
+        try:
+            await self.app(scope, _limited(receive), send_with_headers)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(scope, receive, send_with_headers)
+
+
+def _declared_length_fits(scope: Scope) -> bool:
+    length = Headers(scope=scope).get("content-length")
+    return length is None or (length.isascii() and length.isdigit() and int(length) <= MAX_BODY)
+
+
+def _limited(receive: Receive) -> Receive:
+    read = 0
+
+    async def limited() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > MAX_BODY:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = too_large(Request(scope, receive))
+    await response(scope, receive, send)
 
 
 @require(*ANY_ROLE)

@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from hub.admin import admin_log
-from hub.admin.access import Forbidden, act_for_department, require, visitor
+from hub.admin.access import Forbidden, act_for_department, json_object, require, visitor
 from hub.admin.console import console
 from hub.context import Caller
 from hub.graphql.graphiql import ASSETS, installed
@@ -135,13 +135,7 @@ def _refused(message: str) -> JSONResponse:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        value = await request.json()
-    except ValueError:
-        raise Refused("the body must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise Refused("the body must be a JSON object")
-    return value
+    return await json_object(request, Refused)
 
 
 @require(*DEVELOPERS)

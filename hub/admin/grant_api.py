@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import require, visitor
+from hub.admin.access import json_object, require, visitor
 from hub.admin.grant_access import (
     CHANGERS, READERS, SIDES, NotFound, actor, grant_service, known_grant, known_request, readable_department,
     visible_grants, visible_requests,
@@ -56,13 +56,7 @@ def _answers(handler: Handler) -> Handler:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        value = await request.json()
-    except ValueError:
-        raise GrantError("the body must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise GrantError("the body must be a JSON object")
-    return value
+    return await json_object(request, GrantError)
 
 
 def _text(body: dict[str, Any], name: str) -> str:

@@ -102,3 +102,28 @@ async def test_wrong_codes_count_towards_the_lockout(console: Console) -> None:
         assert await second_step(person, "999999" if code_at(secret) != "999999" else "888888") == 401
     assert await second_step(person, code_at(secret, +1)) == 401
     assert (await console.person().sign_in("mei", PASSWORD)).status_code == 401
+
+
+async def test_a_secret_already_on_is_replaced_only_with_a_code_from_it(console: Console) -> None:
+    old = pyotp.random_base32(32)
+    await console.accounts.set_totp("eli", old)
+    person = console.person()
+    await person.sign_in("eli", PASSWORD)
+    used = code_at(old, -1)
+    assert await second_step(person, used) == 303
+    page = await person.http.get("/admin/account/totp")
+    assert 'name="current"' in page.text and ">Replace</button>" in page.text
+    new = re.search(r'id="totp-secret">([A-Z2-7]{32})<', page.text)
+    assert new
+    fresh = code_at(new.group(1))
+    without = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh})
+    replayed = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh, "current": used})
+    for refused in (without, replayed):
+        assert refused.status_code == 400 and "a code from the app you use now" in refused.text
+    assert (await console.accounts.get("eli")).totp_enabled  # type: ignore[union-attr]
+    right = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh, "current": code_at(old)})
+    assert right.status_code == 303
+    later = console.person()
+    await later.sign_in("eli", PASSWORD)
+    assert await second_step(later, code_at(old, +1)) == 401
+    assert await second_step(later, code_at(new.group(1), +1)) == 303
