@@ -1,4 +1,9 @@
-"""The signed-in person's own account: who they are, and enrolling a TOTP second factor.
+"""The signed-in person's own account: who they are, changing their password, and enrolling a TOTP
+second factor.
+
+A new password needs the current one (a wrong one counts towards the account's lock, as at
+sign-in); once it is set, every session of the account ends and this browser gets a new one, so
+whoever else held a session (or the old password) is out.
 
 Enrolment shows a new secret as text and as an ``otpauth://`` URI (any authenticator app takes
 either); it is saved only when a code made from it is entered, so a mistyped secret never locks
@@ -15,17 +20,58 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import ANY_ROLE, require, visitor
+from hub.admin.access import ANY_ROLE, SESSION_COOKIE, require, visitor
 from hub.admin.admin_log import noting
 from hub.admin.console import console
-from hub.admin.credentials import new_totp_secret, totp_step, totp_uri
+from hub.admin.credentials import CredentialError, new_totp_secret, totp_step, totp_uri
+from hub.admin.sessions import FULL
+from hub.admin.signin import set_cookie
 
 SECRET = re.compile(r"[A-Z2-7]{32}")  # 160 bits in RFC 4648 base32, as new_totp_secret makes them
 
 
+NOTICES = {"password": "your password is changed and your other sessions have ended", "totp": "TOTP is on"}
+
+
 @require(*ANY_ROLE)
 async def account_page(request: Request) -> Response:
-    return console(request).page(request, "account.html")
+    return console(request).page(request, "account.html", {"done": NOTICES.get(request.query_params.get("done", ""))})
+
+
+@require(*ANY_ROLE)
+async def password_page(request: Request) -> Response:
+    return console(request).page(request, "password.html")
+
+
+@require(*ANY_ROLE, own_account=True)
+async def password_change(request: Request) -> Response:
+    form = await request.form()
+    current, new, again = (str(form.get(name) or "") for name in ("current", "new", "again"))
+    who = visitor(request)
+    username = who.account.username
+    stores = await console(request).stores()
+    if new != again:
+        return _password_problem(request, "The two new passwords differ.")
+    if new == current:
+        return _password_problem(request, "Choose a password other than the current one.")
+    if await stores.accounts.sign_in(username, current) is None:
+        message = "The current password is wrong (repeated failures lock the account for a while)."
+        return _password_problem(request, message)
+    try:
+        await stores.accounts.set_password(
+            username, new, noted=noting(request, lambda name: ("account.password_changed", name, {}))
+        )
+    except CredentialError as exc:
+        return _password_problem(request, f"The new password cannot be used: {exc}.")
+    await stores.sessions.close_all(username)
+    token, _ = await stores.sessions.open(username, FULL)
+    response = RedirectResponse("/admin/account?done=password", status_code=303)
+    set_cookie(response, SESSION_COOKIE, token)
+    return response
+
+
+def _password_problem(request: Request, error: str) -> Response:
+    return console(request).page(request, "password.html", {"error": error}, status_code=400)
 
 
 def _enrolment(request: Request, secret: str, error: str = "", status_code: int = 200) -> Response:
@@ -61,12 +107,14 @@ async def totp_enrol(request: Request) -> Response:
         who.account.username, secret, used_step=step,
         noted=noting(request, lambda username: ("account.totp_enabled", username, {})),
     )
-    return RedirectResponse("/admin/account?totp=on", status_code=303)
+    return RedirectResponse("/admin/account?done=totp", status_code=303)
 
 
 def routes() -> list[Route]:
     return [
         Route("/account", account_page),
+        Route("/account/password", password_page, methods=["GET"]),
+        Route("/account/password", password_change, methods=["POST"]),
         Route("/account/totp", totp_enrolment, methods=["GET"]),
         Route("/account/totp", totp_enrol, methods=["POST"]),
     ]

@@ -93,11 +93,13 @@ class Accounts:
             rows = list(await session.scalars(select(AccountRow).order_by(AccountRow.username)))
             return [_account(row, await _clients(session, row.username)) for row in rows]
 
-    async def set_password(self, username: str, password: str) -> None:
+    async def set_password(self, username: str, password: str, noted: Noted | None = None) -> None:
         password_hash = hash_password(password)
         async with self._sessions.begin() as session:
             row = await _row(session, username)
             row.password_hash, row.failed_attempts, row.locked_until = password_hash, 0, 0
+            if noted is not None:
+                await noted(session, username)
 
     async def set_disabled(self, username: str, disabled: bool, noted: Noted | None = None) -> None:
         async with self._sessions.begin() as session:
