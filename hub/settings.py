@@ -77,6 +77,8 @@ class Settings:
     # The admin console (hub/admin): a session ends after this long unused, or this long after sign-in.
     admin_idle_minutes: int = 30
     admin_session_hours: int = 8
+    # Failed console sign-ins one address may make within 15 minutes (hub/admin/throttle.py).
+    admin_address_failures: int = 20
     # Optional console sign-in through an OpenID Connect provider (hub/admin/oidc.py); README "Console".
     oidc_enabled: bool = False
     oidc_issuer: str | None = None  # discovery at <issuer>/.well-known/openid-configuration
@@ -142,6 +144,7 @@ _ENV_FIELDS = {
     "HUB_ANONYMOUS_ACCESS": "anonymous_access",
     "HUB_ADMIN_IDLE_MINUTES": "admin_idle_minutes",
     "HUB_ADMIN_SESSION_HOURS": "admin_session_hours",
+    "HUB_ADMIN_ADDRESS_FAILURES": "admin_address_failures",
     "HUB_OIDC_ENABLED": "oidc_enabled",
     "HUB_OIDC_ISSUER": "oidc_issuer",
     "HUB_OIDC_CLIENT_ID": "oidc_client_id",
@@ -182,7 +185,7 @@ def _convert(name: str, value: Any) -> Any:
     try:
         if name in (
             "port", "max_page_size", "cache_max_entries", "access_token_minutes", "admin_idle_minutes",
-            "admin_session_hours", "audit_seal_every",
+            "admin_session_hours", "admin_address_failures", "audit_seal_every",
         ):
             return int(value)
         if name in ("demo_data_dir", "bindings_dir", "policies_dir", "graphiql_assets_dir", "state_dir"):
@@ -231,6 +234,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("HUB_ADMIN_IDLE_MINUTES must be between 1 and 240")
     if not 1 <= settings.admin_session_hours <= 24:
         raise SettingsError("HUB_ADMIN_SESSION_HOURS must be between 1 and 24")
+    if not 5 <= settings.admin_address_failures <= 10_000:
+        raise SettingsError("HUB_ADMIN_ADDRESS_FAILURES must be between 5 and 10000")
     if settings.oidc_enabled:
         _validate_oidc(settings)
     return settings

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from hub.admin.access import SESSION_COOKIE, Visitor
 from hub.admin.accounts import Accounts
 from hub.admin.sessions import Sessions
+from hub.admin.throttle import AddressThrottle
 from hub.store import Registry
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Stores:
     accounts: Accounts
     sessions: Sessions
     registry: Registry
+    throttle: AddressThrottle
 
 
 class Console:
@@ -61,7 +63,7 @@ class Console:
                     absolute = self.settings.admin_session_hours * 3600
                     self._stores = Stores(
                         Accounts(parts.engine), Sessions(parts.engine, idle=idle, absolute=absolute),
-                        parts.registry,
+                        parts.registry, AddressThrottle(parts.engine, self.settings.admin_address_failures),
                     )
         return self._stores
 

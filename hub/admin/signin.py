@@ -2,7 +2,9 @@
 
 The sign-in form is protected before any session exists by a double-submit token: a random
 value in a ``__Host-`` cookie and the same value in the form, plus the Origin check. Each step
-that raises what a session may do opens a new session (``Sessions.open`` rotates).
+that raises what a session may do opens a new session (``Sessions.open`` rotates). Every wrong
+password or code also counts against the address it came from (``throttle.py``); an address over
+its limit is answered 429 before any password or code is checked.
 """
 
 from __future__ import annotations
@@ -34,6 +36,20 @@ def safe_next(target: str | None) -> str:
     return "/admin/"
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def throttled(request: Request, wait: int) -> Response:
+    minutes = -(-wait // 60)
+    message = (
+        f"Too many failed sign-ins from your address; try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    )
+    response = await signin_page(request, message, status_code=429)
+    response.headers["retry-after"] = str(wait)
+    return response
+
+
 async def signin_page(request: Request, error: str = "", status_code: int = 200) -> Response:
     found = await console(request).visitor(request)
     if found is not None and found.session.stage == FULL and request.method == "GET":
@@ -53,9 +69,14 @@ async def signin(request: Request) -> Response:
     if not same_origin(request) or not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
         return forbidden(request, "the sign-in form has expired or did not come from the console; reload it")
     stores = await console(request).stores()
+    address = client_address(request)
+    wait = await stores.throttle.wait(address)
+    if wait:
+        return await throttled(request, wait)
     username, password = str(form.get("username") or "").strip().lower(), str(form.get("password") or "")
     account = await stores.accounts.sign_in(username, password) if username and password else None
     if account is None:
+        await stores.throttle.failed(address)
         return await signin_page(request, WRONG, status_code=401)
     stage = SECOND_FACTOR_DUE if account.totp_enabled else FULL
     token, _ = await stores.sessions.open(username, stage, replacing=request.cookies.get(SESSION_COOKIE))
@@ -78,7 +99,12 @@ async def second_factor_page(request: Request) -> Response:
     sent = str(form.get("csrf") or "")
     if not same_origin(request) or not hmac.compare_digest(sent.encode(), pending.csrf_token.encode()):
         return forbidden(request, "the form has expired or did not come from the console; sign in again")
+    address = client_address(request)
+    wait = await stores.throttle.wait(address)
+    if wait:
+        return await throttled(request, wait)
     if not await stores.accounts.second_factor(pending.username, str(form.get("code") or "")):
+        await stores.throttle.failed(address)
         return console(request).page(
             request, "totp.html", {"csrf": pending.csrf_token, "error": WRONG}, status_code=401
         )

@@ -1,8 +1,9 @@
-"""The console's tables (migration 0006): accounts, the clients a developer may act for, sessions."""
+"""The console's tables: accounts, the clients a developer may act for, sessions (migration 0006);
+failed sign-ins per address (0009)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models import Base
@@ -42,3 +43,15 @@ class SessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_seen: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SignInFailureRow(Base):
+    __tablename__ = "console_signin_failures"
+    __table_args__ = (
+        Index("ix_console_signin_failures_address_at", "address", "at"),
+        Index("ix_console_signin_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[int] = mapped_column(BigInteger)
