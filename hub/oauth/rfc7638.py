@@ -1,7 +1,10 @@
 """RFC 7638 JWK thumbprints, and the checks that keep a JWK public (RFC 7517, RFC 7518 6.2).
 
-The hub accepts only P-256 EC keys (ES256 is its one algorithm); a JWK carrying any private
-member is refused outright rather than stripped: whoever sent it has leaked the key.
+The hub accepts only P-256 EC keys (ES256 is its one algorithm) whose point is on the curve; a
+JWK carrying any private member is refused outright rather than stripped: whoever sent it has
+leaked the key. A client key the registry keeps (``client_jwk``) also needs a ``kid`` the hub can
+show, log and remove again: 1-100 printable ASCII characters, no ``/`` and no space at either end;
+the kid a client chose is kept (it signs its assertions with it), a key without one gets its thumbprint.
 """
 
 from __future__ import annotations
@@ -9,9 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# What a client key's kid may be: it is shown in the console, written to the admin log and named in
+# DELETE .../keys/{kid} (which is why "/" is out and the limit is that route's 100; removal trims spaces).
+_KID = re.compile(r"[!-.0-~](?:[ -.0-~]{0,98}[!-.0-~])?")
 
 
 class UnacceptableKey(ValueError):
@@ -39,10 +48,27 @@ def public_jwk(jwk: Any) -> dict[str, Any]:
     for name in ("x", "y"):
         if not isinstance(jwk.get(name), str) or len(_b64(jwk[name])) != 32:
             raise UnacceptableKey(f"member {name!r} must be a 32-byte base64url coordinate")
+    x, y = (int.from_bytes(_b64(jwk[name]), "big") for name in ("x", "y"))
+    try:
+        ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+    except ValueError:
+        raise UnacceptableKey("the point (x, y) is not on the P-256 curve") from None
     if jwk.get("use", "sig") != "sig" or jwk.get("alg", "ES256") != "ES256":
         raise UnacceptableKey("the key must be for signatures with ES256")
     key = {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
     key["kid"] = str(jwk.get("kid") or thumbprint(key))
+    return key
+
+
+def client_jwk(jwk: Any) -> dict[str, Any]:
+    """A client key as the registry keeps it: ``public_jwk``, its kid (if the client chose one) checked."""
+    key = public_jwk(jwk)
+    chosen = jwk.get("kid")
+    if chosen not in (None, "") and not (isinstance(chosen, str) and _KID.fullmatch(chosen)):
+        raise UnacceptableKey(
+            "kid must be text of 1-100 printable ASCII characters, without '/' or spaces at either end "
+            "(or leave it out: the hub then uses the key's RFC 7638 thumbprint)"
+        )
     return key
 
 

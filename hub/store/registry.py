@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from hub.oauth.rfc7638 import UnacceptableKey, public_jwk
+from hub.oauth.rfc7638 import UnacceptableKey, client_jwk
 from hub.store.admin_log import Noted
 from hub.store.grants import live_grants
 from hub.store.models import Client, Department, RevokedToken, UsedAssertion
@@ -273,7 +273,7 @@ class Registry:
 
 def _public(jwk: dict[str, Any]) -> dict[str, Any]:
     try:
-        return public_jwk(jwk)
+        return client_jwk(jwk)
     except UnacceptableKey as exc:
         raise RegistryError(str(exc)) from None
 
