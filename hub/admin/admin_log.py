@@ -10,7 +10,6 @@ changes no stored state (a developer's token).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,8 @@ from starlette.routing import Route
 
 from hub.admin.access import require, visitor
 from hub.admin.console import console
-from hub.store.admin_log import AdminAction, Noted, admin_actions, record_action
+from hub.store.admin_log import AdminAction, Entry, Noted, admin_actions, record_action
+from hub.store.admin_log import noting as store_noting
 
 READERS = ("operator", "auditor")
 
@@ -37,22 +37,11 @@ async def record(
         )
 
 
-Entry = Callable[[Any], tuple[str, str, dict[str, Any]]]
-
-
 def noting(request: Request, entry: Entry, why: str | None = None) -> Noted:
-    """Writes the visitor's entry, ``entry(changed) -> (action, target, details)``, in the change's
-    transaction."""
+    """Writes the signed-in visitor's entry, ``entry(changed) -> (action, target, details)``, in the
+    change's transaction."""
     who = visitor(request)
-
-    async def noted(session: AsyncSession, changed: Any) -> None:
-        action, target, details = entry(changed)
-        await record_action(
-            session, actor=who.account.username, role=who.role, action=action, target=target, why=why,
-            details=details,
-        )
-
-    return noted
+    return store_noting(who.account.username, who.role, entry, why)
 
 
 def as_json(entry: AdminAction) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import BigInteger, ForeignKey, PrimaryKeyConstraint, String, delete, select
+from sqlalchemy import BigInteger, ForeignKey, PrimaryKeyConstraint, String, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.admin.accounts import AccountError
 from hub.admin.tables import AccountRow
+from hub.store.admin_log import Noted
 from hub.store.models import Base
 
 
@@ -32,7 +33,7 @@ class OidcLinks:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def link(self, issuer: str, subject: str, username: str) -> None:
+    async def link(self, issuer: str, subject: str, username: str, noted: Noted | None = None) -> None:
         if not subject or len(subject) > 255:
             raise AccountError("an OpenID Connect subject has 1 to 255 characters")
         async with self._sessions.begin() as session:
@@ -43,13 +44,20 @@ class OidcLinks:
                 raise AccountError(f"{subject!r} at {issuer} is already linked to {found.username!r}")
             now = int(time.time())
             session.add(OidcLinkRow(issuer=issuer, subject=subject, username=username, created_at=now))
+            if noted is not None:
+                await session.flush()
+                await noted(session, username)
 
-    async def unlink(self, issuer: str, subject: str) -> bool:
+    async def unlink(self, issuer: str, subject: str, noted: Noted | None = None) -> bool:
         async with self._sessions.begin() as session:
-            gone = await session.execute(
-                delete(OidcLinkRow).where(OidcLinkRow.issuer == issuer, OidcLinkRow.subject == subject)
-            )
-        return bool(getattr(gone, "rowcount", 0))
+            found = await session.get(OidcLinkRow, (issuer, subject))
+            if found is None:
+                return False
+            await session.delete(found)
+            if noted is not None:
+                await session.flush()
+                await noted(session, found.username)
+        return True
 
     async def account_for(self, issuer: str, subject: str) -> str | None:
         async with self._sessions.begin() as session:

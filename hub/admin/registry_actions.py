@@ -16,6 +16,7 @@ from starlette.requests import Request
 from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.store import ClientRecord, DepartmentRecord, RegistryError
+from hub.store.admin_log import Entry
 
 MAX_JWK_FILE = 16 * 1024
 STATUS_WORDS = {"active": "unblocked", "disabled": "blocked"}
@@ -61,52 +62,68 @@ def status_value(value: Any) -> str:
     return str(value)
 
 
+# The admin-log entries of registry changes, the same from the console and from `hub registry`.
+def department_registered(d: DepartmentRecord) -> tuple[str, str, dict[str, Any]]:
+    return "department.register", d.name, {"title": d.title, "jurisdiction": d.jurisdiction}
+
+
+def department_status_set(d: DepartmentRecord) -> tuple[str, str, dict[str, Any]]:
+    return f"department.{STATUS_WORDS[d.status][:-2]}", d.name, {}
+
+
+def client_registered(c: ClientRecord) -> tuple[str, str, dict[str, Any]]:
+    details = {"department": c.department, "name": c.name, "kid": c.keys[0]["kid"]}
+    return "client.register", c.client_id, details
+
+
+def client_status_set(c: ClientRecord) -> tuple[str, str, dict[str, Any]]:
+    return f"client.{STATUS_WORDS[c.status][:-2]}", c.client_id, {}
+
+
+def key_added(client_id: str) -> Entry:
+    return lambda kid: ("client.key_add", client_id, {"kid": kid})
+
+
+def key_removed(client_id: str) -> Entry:
+    return lambda kid: ("client.key_remove", client_id, {"kid": kid})
+
+
 async def register_department(request: Request, name: Any, title: Any, jurisdiction: Any) -> DepartmentRecord:
     registry = (await console(request).stores()).registry
     return await registry.add_department(
         text(name, "name", limit=40), text(title, "title"),
         text(jurisdiction, "jurisdiction", limit=12, required=False),
-        noted=noting(request, lambda d: (
-            "department.register", d.name, {"title": d.title, "jurisdiction": d.jurisdiction}
-        )),
+        noted=noting(request, department_registered),
     )
 
 
 async def set_department_status(request: Request, name: str, status: Any) -> DepartmentRecord:
     registry = (await console(request).stores()).registry
-    return await registry.set_department_status(name, status_value(status), noted=noting(
-        request, lambda d: (f"department.{STATUS_WORDS[d.status][:-2]}", d.name, {})
-    ))
+    noted = noting(request, department_status_set)
+    return await registry.set_department_status(name, status_value(status), noted=noted)
 
 
 async def register_client(request: Request, department: Any, name: Any, jwk: dict[str, Any]) -> ClientRecord:
     registry = (await console(request).stores()).registry
     return await registry.register_client(
         text(department, "department", limit=40), text(name, "name"), jwk,
-        noted=noting(request, lambda c: (
-            "client.register", c.client_id, {"department": c.department, "name": c.name, "kid": c.keys[0]["kid"]}
-        )),
+        noted=noting(request, client_registered),
     )
 
 
 async def set_client_status(request: Request, client_id: str, status: Any) -> ClientRecord:
     registry = (await console(request).stores()).registry
-    return await registry.set_status(client_id, status_value(status), noted=noting(
-        request, lambda c: (f"client.{STATUS_WORDS[c.status][:-2]}", client_id, {})
-    ))
+    noted = noting(request, client_status_set)
+    return await registry.set_status(client_id, status_value(status), noted=noted)
 
 
 async def add_key(request: Request, client_id: str, jwk: dict[str, Any]) -> ClientRecord:
     registry = (await console(request).stores()).registry
-    return await registry.add_key(client_id, jwk, noted=noting(
-        request, lambda added: ("client.key_add", client_id, {"kid": added})
-    ))
+    return await registry.add_key(client_id, jwk, noted=noting(request, key_added(client_id)))
 
 
 async def remove_key(request: Request, client_id: str, kid: Any) -> ClientRecord:
     registry = (await console(request).stores()).registry
     kid = text(kid, "kid", limit=100)
-    return await registry.remove_key(client_id, kid, noted=noting(
-        request, lambda removed: ("client.key_remove", client_id, {"kid": removed})
-    ))
+    return await registry.remove_key(client_id, kid, noted=noting(request, key_removed(client_id)))
 

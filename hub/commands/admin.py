@@ -8,6 +8,8 @@ hub admin disable USERNAME | enable USERNAME
 hub admin list
 hub admin link-oidc USERNAME SUBJECT   the OpenID Connect identity (HUB_OIDC_ISSUER, the HUB_OIDC_CLAIM
                                        value) that may sign in as USERNAME; unlink-oidc removes it
+
+Each change is on the admin log (as in the console), by the OS user or --as NAME, role operator.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hub.admin.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
 from hub.settings import load_settings
 from hub.store import connect, migrate
+from hub.store.admin_log import Noted, noting
 
 Action = Callable[[argparse.Namespace, Accounts, Sessions], Awaitable[int]]
 
@@ -35,6 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
+    parser.add_argument("--as", dest="actor", default=None, help="the operator's name (default: OS user)")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     create = _add(sub, "create-account", _create, "create a console account")
     create.add_argument("--role", choices=ROLES, required=True)
@@ -82,6 +86,12 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
         await engine.dispose()
 
 
+def _noted(args: argparse.Namespace, action: str, details: dict[str, object] | None = None) -> Noted:
+    """The change's admin-log entry (target: the account), written in its transaction."""
+    entry = (lambda username: (action, username, details or {}))
+    return noting(args.actor or getpass.getuser(), "operator", entry, why="hub admin")
+
+
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -92,15 +102,17 @@ def _password(args: argparse.Namespace) -> str:
 
 
 async def _create(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    details = {"role": args.role, "department": args.department, "clients": sorted(args.client)}
     account = await accounts.create(
-        args.username, args.name, args.role, _password(args), args.department, frozenset(args.client)
+        args.username, args.name, args.role, _password(args), args.department, frozenset(args.client),
+        noted=_noted(args, "account.create", details),
     )
     print(f"account {account.username} ({account.role}) created; sign in at /admin/signin")
     return 0
 
 
 async def _set_password(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    await accounts.set_password(args.username, _password(args))
+    await accounts.set_password(args.username, _password(args), noted=_noted(args, "account.password_set"))
     await sessions.close_all(args.username)
     print(f"password of {args.username} set; its sessions have ended")
     return 0
@@ -108,21 +120,22 @@ async def _set_password(args: argparse.Namespace, accounts: Accounts, sessions: 
 
 async def _totp_enable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
     secret = new_totp_secret()
-    await accounts.set_totp(args.username, secret)
+    await accounts.set_totp(args.username, secret, noted=_noted(args, "account.totp_enabled"))
     await sessions.close_all(args.username)
     print(f"TOTP secret for {args.username}: {secret}\n{totp_uri(secret, args.username)}")
     return 0
 
 
 async def _totp_disable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    await accounts.set_totp(args.username, None)
+    await accounts.set_totp(args.username, None, noted=_noted(args, "account.totp_disabled"))
     print(f"{args.username} signs in with a password only")
     return 0
 
 
 def _disabled(disabled: bool) -> Action:
     async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-        await accounts.set_disabled(args.username, disabled)
+        action = "account.disable" if disabled else "account.enable"
+        await accounts.set_disabled(args.username, disabled, noted=_noted(args, action))
         if disabled:
             await sessions.close_all(args.username)
         print(f"{args.username} is {'disabled' if disabled else 'enabled'}")
@@ -148,9 +161,13 @@ def _oidc_link(linking: bool) -> Action:
         try:
             links, issuer = OidcLinks(engine), settings.oidc_issuer
             if linking:
-                await links.link(issuer, args.subject, args.username)
+                noted = _noted(args, "account.oidc_link", {"issuer": issuer, "subject": args.subject})
+                await links.link(issuer, args.subject, args.username, noted=noted)
                 print(f"{args.subject} at {issuer} signs in as {args.username}")
-            elif await links.unlink(issuer, args.subject):
+            elif await links.unlink(
+                issuer, args.subject,
+                noted=_noted(args, "account.oidc_unlink", {"issuer": issuer, "subject": args.subject}),
+            ):
                 await sessions.close_all(args.username)
                 print(f"{args.subject} at {issuer} no longer signs in; the sessions of {args.username} ended")
             else:

@@ -11,12 +11,15 @@ hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ..
 hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
 hub registry rotate-signing-keys                  next -> active -> retired
 hub registry new-key-encryption-key               a value for HUB_KEY_ENCRYPTION_KEY
+
+Each change is on the admin log (as in the console), by the OS user or --as NAME, role operator.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -25,7 +28,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from hub.admin.registry_actions import (
+    client_registered, client_status_set, department_registered, department_status_set, key_added,
+    key_removed,
+)
 from hub.settings import Settings, load_settings
+from hub.store.admin_log import Entry, Noted, noting
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.sealing import new_key_encryption_key
 from hub.store.signing_keys import retention_for
@@ -43,6 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
+    parser.add_argument("--as", dest="username", default=None, help="the operator's name (default: OS user)")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     _add(sub, "migrate", _migrate, "create or upgrade the registry tables")
     dept = _add(sub, "add-department", _add_department, "register a department")
@@ -105,6 +114,11 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
         await engine.dispose()
 
 
+def _noted(args: argparse.Namespace, entry: Entry) -> Noted:
+    """The change's admin-log entry, written in its transaction, by the operator at the terminal."""
+    return noting(args.username or getpass.getuser(), "operator", entry, why="hub registry")
+
+
 async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     await keys().ensure()
     print(f"registry at {_shown(settings.registry_url)} is up to date")
@@ -114,7 +128,9 @@ async def _migrate(args: argparse.Namespace, settings: Settings, registry: Regis
 async def _add_department(
     args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys
 ) -> int:
-    department = await registry.add_department(args.name, args.title, args.jurisdiction)
+    department = await registry.add_department(
+        args.name, args.title, args.jurisdiction, noted=_noted(args, department_registered)
+    )
     where = f", jurisdiction {department.jurisdiction}" if department.jurisdiction else ""
     print(f"department {department.name} ({department.title}{where}) registered")
     return 0
@@ -123,7 +139,9 @@ async def _add_department(
 async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     if args.scope:
         raise RegistryError(_GRANTS_NOW)
-    client = await registry.register_client(args.department, args.name, _read_jwk(args.jwk))
+    client = await registry.register_client(
+        args.department, args.name, _read_jwk(args.jwk), noted=_noted(args, client_registered)
+    )
     print(client.client_id)
     return 0
 
@@ -141,7 +159,7 @@ async def _list(args: argparse.Namespace, settings: Settings, registry: Registry
 
 def _status(status: str) -> Action:
     async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-        client = await registry.set_status(args.client_id, status)
+        client = await registry.set_status(args.client_id, status, noted=_noted(args, client_status_set))
         print(f"{client.client_id} is {client.status}")
         return 0
 
@@ -150,7 +168,9 @@ def _status(status: str) -> Action:
 
 def _department_status(status: str) -> Action:
     async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-        department = await registry.set_department_status(args.name, status)
+        department = await registry.set_department_status(
+            args.name, status, noted=_noted(args, department_status_set)
+        )
         print(f"department {department.name} is {department.status}")
         return 0
 
@@ -158,7 +178,8 @@ def _department_status(status: str) -> Action:
 
 
 async def _add_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    client = await registry.add_key(args.client_id, _read_jwk(args.jwk))
+    noted = _noted(args, key_added(args.client_id))
+    client = await registry.add_key(args.client_id, _read_jwk(args.jwk), noted=noted)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 
@@ -174,7 +195,8 @@ async def _set_scopes(args: argparse.Namespace, settings: Settings, registry: Re
 
 
 async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    client = await registry.remove_key(args.client_id, args.kid)
+    noted = _noted(args, key_removed(args.client_id))
+    client = await registry.remove_key(args.client_id, args.kid, noted=noted)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 

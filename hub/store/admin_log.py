@@ -21,6 +21,20 @@ from hub.store.models import AdminActionRow
 
 
 Noted = Callable[[AsyncSession, Any], Awaitable[None]]
+# What a change's entry says, made from the changed record: (action, target, details).
+Entry = Callable[[Any], tuple[str, str, dict[str, Any]]]
+
+
+def noting(actor: str, role: str, entry: Entry, why: str | None = None) -> Noted:
+    """A ``Noted`` that writes ``actor``'s entry for the changed record in the change's transaction."""
+
+    async def noted(session: AsyncSession, changed: Any) -> None:
+        action, target, details = entry(changed)
+        await record_action(
+            session, actor=actor, role=role, action=action, target=target, why=why, details=details
+        )
+
+    return noted
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,3 +177,44 @@ async def test_the_registry_url_is_printed_without_its_password() -> None:
     with contextlib.redirect_stdout(printed):
         assert await _migrate(argparse.Namespace(), settings, None, lambda: Keys()) == 0  # type: ignore[arg-type]
     assert "hunter2" not in printed.getvalue() and "hub:***@db/hub" in printed.getvalue()
+
+
+def test_every_change_made_at_the_terminal_is_on_the_admin_log_by_the_operator_named(
+    operator_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import io
+
+    from hub.settings import load_settings
+    from hub.store import connect
+    from hub.store.admin_log import admin_actions
+
+    jwk_file = operator_env / "system.pub.json"
+    jwk_file.write_text(json.dumps(new_key_pair()[0]))
+    assert run(capsys, "--as", "wang", "add-department", "market", "--title", "Market Regulation")[0] == 0
+    added = run(capsys, "--as", "wang", "add-client", "market", "licensing", "--jwk", str(jwk_file))
+    client_id = added[1].strip()
+    assert run(capsys, "--as", "wang", "disable", client_id)[0] == 0
+    assert run(capsys, "--as", "wang", "disable-department", "market")[0] == 0
+    assert run(capsys, "add-department", "market", "--title", "Again")[0] == 1  # refused: nothing logged
+    monkeypatch.setattr("sys.stdin", io.StringIO("a first long password\n"))
+    assert main(["admin", "--as", "li", "create-account", "root", "--role", "operator",
+                 "--password-stdin"]) == 0
+    assert main(["admin", "--as", "li", "disable", "root"]) == 0
+
+    async def log() -> list[tuple[str, str, str, str, str | None]]:
+        engine = connect(load_settings().registry_url)
+        try:
+            found = await admin_actions(engine, limit=50)
+        finally:
+            await engine.dispose()
+        return [(a.actor, a.role, a.action, a.target, a.why) for a in reversed(found)]
+
+    assert asyncio.run(log()) == [
+        ("wang", "operator", "department.register", "market", "hub registry"),
+        ("wang", "operator", "client.register", client_id, "hub registry"),
+        ("wang", "operator", "client.block", client_id, "hub registry"),
+        ("wang", "operator", "department.block", "market", "hub registry"),
+        ("li", "operator", "account.create", "root", "hub admin"),
+        ("li", "operator", "account.disable", "root", "hub admin"),
+    ]
