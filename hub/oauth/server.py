@@ -124,7 +124,12 @@ class AuthorizationServer:
         return claims, client
 
     async def live_claims(self, token: str) -> dict[str, Any]:
-        return (await self.live(token))[0]
+        """The live token's claims, its ``scope`` cut to what the client's grants hold now: a grant
+        revoked or expired since issue takes effect at once, so introspection (RFC 7662) reports
+        what the token can still do, not what it could when it was issued."""
+        claims, client = await self.live(token)
+        held = [scope for scope in str(claims.get("scope", "")).split() if scope in client.scopes]
+        return {**claims, "scope": " ".join(held)}
 
     async def aclose(self) -> None:
         if self._parts is not None:

@@ -93,3 +93,19 @@ async def test_revoking_an_unknown_token_answers_200(oauth: OAuthHub, session: S
         "/oauth/revoke", data={**oauth.token_form(session.client), "token": "x.y.z"}
     )
     assert response.status_code == 200 and response.json() == {}
+
+
+async def test_introspection_reports_the_scopes_the_clients_grants_hold_now(oauth: OAuthHub) -> None:
+    from tests.oauth.conftest import OPERATOR, SCOPE
+
+    other = "taxation.tax_registration:read"
+    client = await oauth.register()
+    (taxation,) = await oauth.grant(client.client_id, frozenset({other}))
+    dpop_key = new_client_key()
+    issued = await oauth.token_response(oauth.token_form(client, scope=f"{SCOPE} {other}"), dpop_key)
+    session = Session(client, dpop_key, issued.json()["access_token"])
+    assert set(str((await introspect(oauth, session, session.token))["scope"]).split()) == {SCOPE, other}
+    await (await oauth.grants()).revoke(OPERATOR, taxation.grant_id, "no longer needed for licensing")
+    answer = await introspect(oauth, session, session.token)
+    assert answer["active"] is True and answer["scope"] == SCOPE
+    assert set(str(claims_of(session.token)["scope"]).split()) == {SCOPE, other}  # the token is unchanged
