@@ -29,12 +29,16 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from hub.admin.registry_actions import (
-    client_registered, client_status_set, department_registered, department_status_set, key_added,
+    client_registered,
+    client_status_set,
+    department_registered,
+    department_status_set,
+    key_added,
     key_removed,
 )
 from hub.settings import Settings, load_settings
-from hub.store.admin_log import Entry, Noted, noting
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
+from hub.store.admin_log import Entry, Noted, noting
 from hub.store.sealing import new_key_encryption_key
 from hub.store.signing_keys import retention_for
 

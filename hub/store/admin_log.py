@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hub.store.models import AdminActionRow
 
-
 Noted = Callable[[AsyncSession, Any], Awaitable[None]]
 # What a change's entry says, made from the changed record: (action, target, details).
 Entry = Callable[[Any], tuple[str, str, dict[str, Any]]]

@@ -11,14 +11,20 @@ from sqlalchemy import text
 from tests.admin.conftest import ORIGIN, PASSWORD, Console, public_jwk
 
 SQLITE_REFUSAL = (
-    "create trigger refuse_admin_log before insert on admin_actions "
-    "begin select raise(abort, 'admin log unavailable'); end",
+    (
+        "create trigger refuse_admin_log before insert on admin_actions "
+        "begin select raise(abort, 'admin log unavailable'); end"
+    ),
 )
 POSTGRES_REFUSAL = (
-    "create function refuse_admin_log() returns trigger language plpgsql as "
-    "$$ begin raise exception 'admin log unavailable'; end $$",
-    "create trigger refuse_admin_log before insert on admin_actions "
-    "for each row execute function refuse_admin_log()",
+    (
+        "create function refuse_admin_log() returns trigger language plpgsql as "
+        "$$ begin raise exception 'admin log unavailable'; end $$"
+    ),
+    (
+        "create trigger refuse_admin_log before insert on admin_actions "
+        "for each row execute function refuse_admin_log()"
+    ),
 )
 
 

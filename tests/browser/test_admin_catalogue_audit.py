@@ -23,9 +23,8 @@ from hub.app import create_app
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
-from tests.browser.test_admin_console import ARTIFACTS, _free_port, browser, in_thread, page, shot
-
-__all__ = ["browser", "page"]  # the Chromium fixtures, shared with the console's own browser test
+from tests.browser.conftest import ARTIFACTS, free_port, in_thread
+from tests.browser.test_admin_console import shot
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,7 @@ async def _seed(settings: Settings) -> None:
 
 @contextmanager
 def running_hub(demo_data_dir: Path, state_dir: Path) -> Iterator[tuple[str, Settings]]:
-    port = _free_port()
+    port = free_port()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir, anonymous_access=True,
         state_dir=state_dir,

@@ -9,14 +9,10 @@ run, the main thread has a running event loop (BROWSER-TESTS.md).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import socket
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -28,26 +24,12 @@ from hub.demo.services import serve_in_thread
 from hub.grants import Actor, GrantService, load_grant_catalogue
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
+from tests.browser.conftest import ARTIFACTS, free_port, in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "operator's long password"
 SCOPE = "market.enterprise:read"
-T = TypeVar("T")
-
-
-def in_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _seed(settings: Settings) -> None:
@@ -63,7 +45,7 @@ async def _seed(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def console_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    port = _free_port()
+    port = free_port()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir,
         state_dir=tmp_path_factory.mktemp("console-state"),
@@ -71,34 +53,6 @@ def console_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     in_thread(lambda: _seed(settings))
     with serve_in_thread(create_app(settings), port=port) as running:
         yield running.url, settings
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must provide it")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def sign_in(page: Any, base: str, username: str) -> None:

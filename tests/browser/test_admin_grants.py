@@ -21,8 +21,10 @@ from hub.client import HubAuth, new_client_key
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
+
 # browser and page are fixtures: imported to be found here, not called.
-from tests.browser.test_admin_console import _free_port, browser, in_thread, page, shot  # noqa: F401
+from tests.browser.conftest import free_port, in_thread
+from tests.browser.test_admin_console import shot
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +59,7 @@ async def _seed(settings: Settings, key: dict[str, Any]) -> str:
 def grants_hub(
     demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str, Any]]:
-    port, key = _free_port(), new_client_key()
+    port, key = free_port(), new_client_key()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir,
         state_dir=tmp_path_factory.mktemp("grants-state"),

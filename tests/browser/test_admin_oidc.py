@@ -19,7 +19,8 @@ from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 from tests.admin.oidc_peer import CLIENT_ID, CLIENT_SECRET, free_port, running_provider
-from tests.browser.test_admin_console import PASSWORD, browser, in_thread, page, shot  # noqa: F401
+from tests.browser.conftest import in_thread
+from tests.browser.test_admin_console import PASSWORD, shot
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,7 @@ def _at_provider(page: Any, login: str) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
-def test_a_linked_steward_signs_in_through_the_provider(oidc_hub: str, page: Any) -> None:  # noqa: F811
+def test_a_linked_steward_signs_in_through_the_provider(oidc_hub: str, page: Any) -> None:
     page.goto(f"{oidc_hub}/admin/grants")
     assert "/admin/signin" in page.url
     shot(page, "oidc-signin")
@@ -72,7 +73,7 @@ def test_a_linked_steward_signs_in_through_the_provider(oidc_hub: str, page: Any
     shot(page, "oidc-console")
 
 
-def test_an_unlinked_identity_is_told_to_ask_the_operator(oidc_hub: str, page: Any) -> None:  # noqa: F811
+def test_an_unlinked_identity_is_told_to_ask_the_operator(oidc_hub: str, page: Any) -> None:
     page.goto(f"{oidc_hub}/admin/signin")
     page.get_by_role("link", name="Sign in with City ID").click()
     _at_provider(page, "stranger")

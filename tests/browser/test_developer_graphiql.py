@@ -34,7 +34,7 @@ from hub.graphql import graphiql
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 from hub.store.admin_log import admin_actions
-from tests.browser.test_admin_console import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _free_port, in_thread
+from tests.browser.conftest import ARTIFACTS, free_port, in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,7 @@ async def _seed(settings: Settings, uscc: str, name: str) -> Seeded:
 
 @contextmanager
 def _serve_sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[Sandbox]:
-    port = _free_port()
+    port = free_port()
     settings = load_settings(
         environment="development", port=port, demo_data_dir=demo_data_dir,
         state_dir=tmp_path_factory.mktemp("developer-state"), graphiql_assets_dir=_assets_dir(tmp_path_factory),
@@ -139,23 +139,6 @@ def nonce_sandbox(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     """A hub that asks every DPoP proof for its server-provided nonce (RFC 9449 section 8)."""
     with _serve_sandbox(demo_data_dir, tmp_path_factory, dpop_nonce=True) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must provide it")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass

@@ -25,21 +25,18 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from hub.store.sealing import new_key_encryption_key
-
 from hub.app import create_app
 from hub.demo.services import RunningService, serve_in_thread
 from hub.graphql import graphiql
 from hub.graphql.graphiql import ASSET_PATH, ASSETS
 from hub.settings import load_settings
+from hub.store.sealing import new_key_encryption_key
+from tests.browser.conftest import ARTIFACTS
 from tests.graph.conftest import DepartmentServices, hub_settings, services  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 RUN_BUTTON = "Execute query (Ctrl-Enter)"
 PRETTIFY_BUTTON = "Prettify query (Shift-Ctrl-P)"
 TIMEOUT_MS = 15_000
@@ -94,23 +91,6 @@ def production_hub(
     assert settings.graphiql is None and not settings.graphiql_enabled
     with _serve(settings) as running:
         yield running.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must provide it")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _local(url: str) -> bool:
