@@ -6,13 +6,16 @@ for named purposes, on a legal basis, for 1-1095 days. Unconditional scopes are 
 after the registry check; a request with a conditional scope waits for the owning department's
 steward, who approves it or refuses it with a reason by its deadline. Grants are revoked (with a
 reason), lose purposes, and are recertified for their original duration. Authorization lives
-here: anyone else gets ``Forbidden``. Every change appends an admin action in its transaction.
+here: anyone else gets ``Forbidden``, checked before the state of the request, grant or client
+(so an uninvolved steward learns nothing of it). Every change appends an admin action in its
+transaction.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hub.grants.checks import Catalogue, checked_days, checked_purposes, checked_scopes, checked_text
 from hub.grants.model import Actor, Forbidden, Grant, GrantError, GrantRequest
 from hub.grants.reading import GrantReading
-from hub.grants.records import grant_of, registry_check, request_of
+from hub.grants.records import client_row, grant_of, registry_check, request_of
 from hub.oauth.clock import Clock
 from hub.store.admin_log import record_action
 from hub.store.grants import DAY, new_grant_id
@@ -52,12 +55,13 @@ class GrantService(GrantReading):
         named, basis = checked_purposes(purposes), checked_text(legal_basis, "a legal basis")
         days, now = checked_days(duration_days), self.now()
         async with self._sessions.begin() as session:
-            client = await registry_check(session, client_id, owner)
-            if not (actor.role == "operator" or actor.stewards(client.department)):
+            department = (await client_row(session, client_id)).department
+            if not (actor.role == "operator" or actor.stewards(department)):
                 raise Forbidden(
                     f"{_who(actor)} may not request grants for {client_id}: only a steward of "
-                    f"{client.department} or the operator may"
+                    f"{department} or the operator may"
                 )
+            client = await registry_check(session, client_id, owner)
             row = GrantRequestRow(
                 request_id=f"r-{secrets.token_hex(8)}", client_id=client_id,
                 consumer_department=client.department, owner_department=owner,
@@ -78,8 +82,7 @@ class GrantService(GrantReading):
         _may_change(actor)
         now = self.now()
         async with self._sessions.begin() as session:
-            row = await _pending(session, request_id)
-            _owner_only(actor, row.owner_department, f"approve request {request_id}")
+            row = await _pending(session, request_id, _owner(actor, f"approve request {request_id}"))
             checked_scopes(self.catalogue, row.scopes)  # the catalogue may have changed since
             await registry_check(session, row.client_id, row.owner_department)
             return await self._issue(session, row, actor, "approved", now)
@@ -89,8 +92,7 @@ class GrantService(GrantReading):
         _may_change(actor)
         why, now = checked_text(reason, "a reason for the refusal"), self.now()
         async with self._sessions.begin() as session:
-            row = await _pending(session, request_id)
-            _owner_only(actor, row.owner_department, f"refuse request {request_id}")
+            row = await _pending(session, request_id, _owner(actor, f"refuse request {request_id}"))
             await self._decide(session, row, actor, "refused", why, now)
         return request_of(row, now)
 
@@ -98,9 +100,7 @@ class GrantService(GrantReading):
         _may_change(actor)
         now = self.now()
         async with self._sessions.begin() as session:
-            row = await _pending(session, request_id)
-            if not (actor.role == "operator" or actor.stewards(row.consumer_department)):
-                raise Forbidden(f"{_who(actor)} may not withdraw a request of {row.consumer_department}")
+            row = await _pending(session, request_id, partial(_may_withdraw, actor))
             await self._decide(session, row, actor, "withdrawn", reason, now)
         return request_of(row, now)
 
@@ -126,12 +126,7 @@ class GrantService(GrantReading):
         _may_change(actor)
         why, now = checked_text(reason, "a reason for the revocation"), self.now()
         async with self._sessions.begin() as session:
-            row, consumer = await _active(session, grant_id)
-            if not (actor.role == "operator" or actor.stewards(row.owner_department) or actor.stewards(consumer)):
-                raise Forbidden(
-                    f"{_who(actor)} may not revoke {grant_id}: a steward of {row.owner_department} "
-                    f"or {consumer}, or the operator, may"
-                )
+            row, consumer = await _active(session, grant_id, partial(_may_revoke, actor))
             row.status, row.revoked_at, row.revoked_by, row.revoke_reason = "revoked", now, actor.username, why
             await _record(session, actor, "grant.revoke", grant_id, why, now, {"client_id": row.client_id})
         return grant_of(row, consumer)
@@ -145,8 +140,7 @@ class GrantService(GrantReading):
         if not removed:
             raise GrantError("name at least one purpose to remove")
         async with self._sessions.begin() as session:
-            row, consumer = await _active(session, grant_id)
-            _owner_only(actor, row.owner_department, f"amend {grant_id}")
+            row, consumer = await _active(session, grant_id, _owner(actor, f"amend {grant_id}"))
             unknown = sorted(removed - set(row.purposes))
             if unknown:
                 raise GrantError(f"{grant_id} names no purpose {', '.join(unknown)}")
@@ -163,8 +157,7 @@ class GrantService(GrantReading):
         _may_change(actor)
         now = self.now()
         async with self._sessions.begin() as session:
-            row, consumer = await _active(session, grant_id)
-            _owner_only(actor, row.owner_department, f"recertify {grant_id}")
+            row, consumer = await _active(session, grant_id, _owner(actor, f"recertify {grant_id}"))
             before = row.valid_to
             row.valid_to = max(before, now) + row.duration_days * DAY
             details = {"valid_to_before": before, "valid_to": row.valid_to}
@@ -208,6 +201,24 @@ def _owner_only(actor: Actor, owner: str, what: str) -> None:
         raise Forbidden(f"{_who(actor)} may not {what}: only a steward of {owner} (the data owner) may")
 
 
+def _owner(actor: Actor, what: str) -> Callable[..., None]:
+    """The check that ``actor`` may do ``what`` to a request or grant row: the owner's steward's work."""
+    return lambda row, *_: _owner_only(actor, row.owner_department, what)
+
+
+def _may_withdraw(actor: Actor, row: GrantRequestRow) -> None:
+    if not (actor.role == "operator" or actor.stewards(row.consumer_department)):
+        raise Forbidden(f"{_who(actor)} may not withdraw a request of {row.consumer_department}")
+
+
+def _may_revoke(actor: Actor, row: GrantRow, consumer: str) -> None:
+    if not (actor.role == "operator" or actor.stewards(row.owner_department) or actor.stewards(consumer)):
+        raise Forbidden(
+            f"{_who(actor)} may not revoke {row.grant_id}: a steward of {row.owner_department} "
+            f"or {consumer}, or the operator, may"
+        )
+
+
 def _who(actor: Actor) -> str:
     of = f" of {actor.department}" if actor.department else ""
     return f"{actor.username} ({actor.role}{of})"
@@ -229,17 +240,24 @@ async def _record(
     )
 
 
-async def _pending(session: AsyncSession, request_id: str) -> GrantRequestRow:
+async def _pending(
+    session: AsyncSession, request_id: str, allowed: Callable[[GrantRequestRow], None]
+) -> GrantRequestRow:
+    """The request, locked; ``allowed`` (who may act) is checked before whether it is still pending."""
     query = select(GrantRequestRow).where(GrantRequestRow.request_id == request_id).with_for_update()
     row = await session.scalar(query)
     if row is None:
         raise GrantError(f"no grant request {request_id!r}")
+    allowed(row)
     if row.status != "pending":
         raise GrantError(f"request {request_id} is {row.status}, not pending")
     return row
 
 
-async def _active(session: AsyncSession, grant_id: str) -> tuple[GrantRow, str]:
+async def _active(
+    session: AsyncSession, grant_id: str, allowed: Callable[[GrantRow, str], None]
+) -> tuple[GrantRow, str]:
+    """The grant, locked, and its consumer; ``allowed`` is checked before whether it is still active."""
     query = (
         select(GrantRow, Client.department)
         .join(Client, GrantRow.client_id == Client.client_id)
@@ -249,6 +267,7 @@ async def _active(session: AsyncSession, grant_id: str) -> tuple[GrantRow, str]:
     found = (await session.execute(query)).first()
     if found is None:
         raise GrantError(f"no grant {grant_id!r}")
+    allowed(found[0], found[1])
     if found[0].status != "active":
         raise GrantError(f"grant {grant_id} is {found[0].status}")
     return found[0], found[1]

@@ -310,17 +310,33 @@ async def test_a_steward_cannot_request_for_or_list_the_clients_of_another_depar
     assert console.ecology_client not in page.text and console.market_client in page.text
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5: a steward of an uninvolved department learns whether "
-                   "another department's request is still pending and its client exists or is blocked (400)")
 async def test_an_uninvolved_steward_gets_403_whatever_the_state_of_the_request_or_client_they_probe(
     console: Console, third: Person,
 ) -> None:
-    eli = await console.signed_in("eli")
+    """Finding 5 (fixed): who acts is checked before the state of the request, grant or client."""
+    eli, mei = await console.signed_in("eli"), await console.signed_in("mei")
     request_id = await pending(console, eli)
+    grant_id = await held_grant(console, eli, mei)
     await eli.form(f"/admin/grant-requests/{request_id}/withdraw", {"reason": "changed plans"})
     assert (await third.api("POST", f"/grant-requests/{request_id}/approve")).status_code == 403
+    refused = await third.api("POST", f"/grant-requests/{request_id}/refuse", {"reason": "x"})
+    assert refused.status_code == 403
+    for verb in ("approve", "refuse", "withdraw"):
+        answer = await third.form(f"/admin/grant-requests/{request_id}/{verb}", {"reason": "x"})
+        assert answer.status_code == 403, verb
+    assert (await mei.api("POST", f"/grants/{grant_id}/revoke", {"reason": "ended"})).status_code == 200
+    assert (await third.api("POST", f"/grants/{grant_id}/revoke", {"reason": "x"})).status_code == 403
+    for path, data in ((f"/admin/grants/{grant_id}/revoke", {"reason": "x"}),
+                       (f"/admin/grants/{grant_id}/recertify", {}),
+                       (f"/admin/grants/{grant_id}/remove-purpose", {"purpose": "licensing"})):
+        assert (await third.form(path, data)).status_code == 403, path
     await console.registry.set_status(console.ecology_client, "disabled")
     assert (await third.api("POST", "/grant-requests", asking(console.ecology_client))).status_code == 403
+    # The parties themselves are still told the state.
+    again = await mei.api("POST", f"/grant-requests/{request_id}/approve")
+    assert again.status_code == 400 and "is withdrawn, not pending" in again.json()["message"]
+    blocked = await eli.api("POST", "/grant-requests", asking(console.ecology_client))
+    assert blocked.status_code == 400 and "is disabled" in blocked.json()["message"]
 
 
 # --- CSRF and Origin --------------------------------------------------------------------------------
