@@ -214,6 +214,12 @@ class _Filter:
             return named.name in self._visible_policy_types
         if named is self._base.query_type or named.name.startswith("__"):
             return True
+        if named.name == "_Service":
+            # A subgraph's SDL (federation's `_service { sdl }`) describes all of it: only a caller
+            # whose grants reach every type of the subgraph (a gateway's client) may read it; to
+            # anyone else the field does not exist, as for any type outside the view.
+            return all(name in self._visible_policy_types for name in self._policies.types
+                       if name in self._base.type_map)
         # Types no policy classifies carry no department data (pagination plumbing, federation's
         # _Service): an edge or a connection exists only if what it carries does.
         return all(self.shows(get_named_type(f.type)) for f in named.fields.values())

@@ -97,3 +97,21 @@ async def test_entities_of_a_type_outside_the_view_do_not_tell_a_registered_pers
         body = await subgraph(hub, "market", "enterprise-only", query, [{"__typename": "Person", "idNumber": id_number}])
         answers.append((body.get("data"), [e["extensions"]["code"] for e in body.get("errors", [])]))
     assert answers[0] == answers[1]
+
+
+async def test_a_subgraphs_sdl_is_read_only_by_a_caller_whose_grants_reach_all_of_it(hub: HubClient) -> None:
+    from hub.federation.endpoint import subgraph_schema
+    from tests.federation.test_sdl import sdl_path
+
+    policies = hub.hub.policies
+    whole = {policies.types[name].scope: ["licensing"] for name in policies.types
+             if name in subgraph_schema("taxation").type_map}
+    CALLERS["taxation-gateway"] = caller("taxation-gateway", whole)
+    query = "{ _service { sdl } }"
+    restricted = await subgraph(hub, "taxation", "registry-only", query, [])
+    missing = await subgraph(hub, "taxation", "registry-only", "{ _serviceAll { sdl } }", [])
+    assert "data" not in restricted and "data" not in missing
+    assert [e["message"] for e in restricted["errors"]] == ["Cannot query field '_service' on type 'Query'."]
+    assert [e["message"] for e in missing["errors"]] == ["Cannot query field '_serviceAll' on type 'Query'."]
+    gateway = await subgraph(hub, "taxation", "taxation-gateway", query, [])
+    assert gateway["data"]["_service"]["sdl"] + "\n" == sdl_path("taxation").read_text(encoding="utf-8")
