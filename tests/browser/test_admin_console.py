@@ -169,3 +169,74 @@ def test_a_wrong_password_in_the_browser_shows_the_refusal(page: Any, console_hu
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Wrong username, password or code")
     shot(page, "signin-refused")
+
+
+def _register_client(page: Any, base: str, department: str, key: dict[str, Any], tmp_path: Path) -> str:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/admin/departments")
+    page.get_by_label("Name").press_sequentially(department)
+    page.get_by_label("Title").press_sequentially(f"{department.title()} Bureau")
+    page.get_by_role("button", name="Register department").click()
+    expect(page.locator(f"#department-{department}")).to_be_visible()
+    jwk_file = tmp_path / f"{department}.pub.json"
+    jwk_file.write_text(json.dumps({k: v for k, v in key.items() if k != "d"}))
+    page.get_by_role("link", name="Clients").first.click()
+    page.get_by_label("Department").last.select_option(department)
+    page.get_by_label("Name").press_sequentially(f"{department} system")
+    page.get_by_label("Public key (JWK file, EC P-256)").set_input_files(str(jwk_file))
+    page.get_by_role("button", name="Register client").click()
+    expect(page.locator("#client-status")).to_have_text("active")
+    return str(page.locator("h1 code").inner_text())
+
+
+def test_an_operator_rotates_a_clients_key_and_blocks_and_unblocks_the_client_and_its_department(
+    page: Any, console_hub: tuple[str, Settings], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base, settings = console_hub
+    sign_in(page, base, "olga")
+    old, new = new_client_key(), new_client_key()
+    client_id = _register_client(page, base, "water", old, tmp_path)
+    _grant(settings, client_id)
+    assert _token(base, client_id, old)
+
+    new_file = tmp_path / "water-new.pub.json"
+    new_file.write_text(json.dumps({k: v for k, v in new.items() if k != "d"}))
+    page.get_by_label("Public key (JWK file)", exact=True).set_input_files(str(new_file))
+    page.get_by_role("button", name="Add key").click()
+    keys = page.locator("table tbody tr")
+    expect(keys).to_have_count(2)
+    assert _token(base, client_id, new)  # the system switches to its new key ...
+    keys.filter(has_text=old["kid"]).get_by_role("button", name="Remove key").click()
+    expect(keys).to_have_count(1)
+    expect(keys.first).to_contain_text(new["kid"])
+    shot(page, "client-rotated")
+    with pytest.raises(TokenRefused, match="invalid_client"):
+        _token(base, client_id, old)  # ... and the old key signs in no more
+    assert _token(base, client_id, new)
+
+    page.get_by_role("button", name="Block client").click()
+    expect(page.locator("#client-status")).to_have_text("blocked")
+    with pytest.raises(TokenRefused, match="invalid_client"):
+        _token(base, client_id, new)
+    page.get_by_role("button", name="Unblock client").click()
+    expect(page.locator("#client-status")).to_have_text("active")
+    assert _token(base, client_id, new)
+
+    page.get_by_role("link", name="Departments").click()
+    page.get_by_role("button", name="Block water").click()
+    expect(page.get_by_role("button", name="Unblock water")).to_be_visible()
+    shot(page, "department-blocked")
+    with pytest.raises(TokenRefused, match="invalid_client"):
+        _token(base, client_id, new)
+    page.get_by_role("button", name="Unblock water").click()
+    expect(page.get_by_role("button", name="Block water")).to_be_visible()
+    assert _token(base, client_id, new)
+
+    page.get_by_role("link", name="Admin log").click()
+    log = page.locator("table")
+    for action in ("client.key_add", "client.key_remove", "client.unblock", "department.block",
+                   "department.unblock"):
+        expect(log).to_contain_text(action)
