@@ -208,7 +208,8 @@ async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Re
 async def _rotate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     signing_keys = keys()
     await signing_keys.ensure()
-    print(f"signing key {await signing_keys.rotate()} is now active")
+    rotated = await signing_keys.rotate(noted=_noted(args, lambda kid: ("signing_key.rotate", kid, {})))
+    print(f"signing key {rotated} is now active")
     return 0
 
 

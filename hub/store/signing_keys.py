@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from hub.oauth.rfc7638 import public_jwk
+from hub.store.admin_log import Noted
 from hub.store.models import SigningKeyRow
 from hub.store.sealing import Sealer
 
@@ -62,8 +63,9 @@ class SigningKeys:
             if "next" not in states:
                 session.add(self._new_row("next"))
 
-    async def rotate(self) -> str:
-        """Retire the active key, promote the next one, make a new next; returns the new active kid."""
+    async def rotate(self, noted: Noted | None = None) -> str:
+        """Retire the active key, promote the next one, make a new next; returns the new active kid.
+        ``noted`` writes the rotation's admin-log entry in the same transaction."""
         now = int(time.time())
         async with self._sessions.begin() as session:
             rows = list(await session.scalars(select(SigningKeyRow).where(SigningKeyRow.state != "retired")))
@@ -74,6 +76,9 @@ class SigningKeys:
             promoted.state = "active"
             self._add(session, "next")
             await self._purge(session, now)
+            if noted is not None:
+                await session.flush()
+                await noted(session, promoted.kid)
             return promoted.kid
 
     async def keys(self, now: int | None = None) -> list[SigningKey]:

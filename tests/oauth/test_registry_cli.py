@@ -197,6 +197,7 @@ def test_every_change_made_at_the_terminal_is_on_the_admin_log_by_the_operator_n
     assert run(capsys, "--as", "wang", "disable", client_id)[0] == 0
     assert run(capsys, "--as", "wang", "disable-department", "market")[0] == 0
     assert run(capsys, "add-department", "market", "--title", "Again")[0] == 1  # refused: nothing logged
+    rotated = run(capsys, "--as", "wang", "rotate-signing-keys")[1].split()[2]
     monkeypatch.setattr("sys.stdin", io.StringIO("a first long password\n"))
     assert main(["admin", "--as", "li", "create-account", "root", "--role", "operator",
                  "--password-stdin"]) == 0
@@ -215,6 +216,7 @@ def test_every_change_made_at_the_terminal_is_on_the_admin_log_by_the_operator_n
         ("wang", "operator", "client.register", client_id, "hub registry"),
         ("wang", "operator", "client.block", client_id, "hub registry"),
         ("wang", "operator", "department.block", "market", "hub registry"),
+        ("wang", "operator", "signing_key.rotate", rotated, "hub registry"),
         ("li", "operator", "account.create", "root", "hub admin"),
         ("li", "operator", "account.disable", "root", "hub admin"),
     ]
