@@ -1,0 +1,248 @@
+"""Console accounts in a real Chromium: an operator creates a steward account through the form; the
+steward signs in, turns on a TOTP second factor, signs in with it, changes the password (which ends
+the steward's other sessions), and is signed out everywhere once the operator disables the account.
+Screenshots go to ``tests/artifacts/admin-*.png``.
+
+The tests run in file order and share one steward (a module fixture), as one person's story. The
+steward's codes come from pyotp, one time step each: the hub accepts the previous, the current and
+the next step but never a step it has already seen, so a later sign-in may have to wait for the clock.
+Async set-up runs in a worker thread: once sync Playwright has run, the main thread has a running
+event loop (BROWSER-TESTS.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+from hub.admin.accounts import Accounts
+from hub.app import create_app
+from hub.demo.services import serve_in_thread
+from hub.settings import Settings, load_settings
+from hub.store import Registry, connect, migrate
+from tests.browser.conftest import ARTIFACTS, free_port, in_thread
+
+pytestmark = pytest.mark.browser
+
+OPERATOR_PASSWORD = "operator's long password"
+FIRST_PASSWORD = "steward's first password"
+NEW_PASSWORD = "steward's second password"
+STEWARD = "mira"
+TOTP_STEP = 30
+
+
+async def _seed(settings: Settings) -> None:
+    engine = connect(settings.registry_url)
+    try:
+        await migrate(engine)
+        await Registry(engine).add_department("market", "Market Regulation")
+        await Accounts(engine).create("olga", "Olga Operator", "operator", OPERATOR_PASSWORD)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def accounts_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    settings = load_settings(
+        environment="development", port=port, demo_data_dir=demo_data_dir,
+        state_dir=tmp_path_factory.mktemp("accounts-state"),
+    )
+    in_thread(lambda: _seed(settings))
+    with serve_in_thread(create_app(settings), port=port) as running:
+        yield running.url
+
+
+@dataclass
+class Steward:
+    """The steward's browsers (at the desk, and a laptop left signed in) and what the steward knows."""
+
+    desk: Any
+    laptop: Any
+    password: str = FIRST_PASSWORD
+    secret: str = ""
+    spent_step: int = 0  # the last time step whose code the hub has seen
+
+
+def _new_page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def steward(browser: Any) -> Iterator[Steward]:
+    desk, laptop = _new_page(browser), _new_page(browser)
+    try:
+        yield Steward(desk, laptop)
+    finally:
+        desk.context.close()
+        laptop.context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/admin/account")
+    assert "/admin/signin" in page.url
+    page.get_by_label("Username").press_sequentially(username)
+    page.get_by_label("Password").press_sequentially(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def next_code(who: Steward) -> str:
+    """The code of the time step after the last one spent, once the hub's clock admits it (the hub
+    takes one step either side of its own); the step is then spent."""
+    step = max(who.spent_step + 1, int(time.time() // TOTP_STEP))
+    while int(time.time() // TOTP_STEP) < step - 1:
+        time.sleep(0.2)
+    who.spent_step = step
+    return str(pyotp.TOTP(who.secret).at(step * TOTP_STEP))
+
+
+def test_an_operator_creates_a_steward_account_and_the_steward_signs_in(
+    page: Any, accounts_hub: str, steward: Steward
+) -> None:
+    from playwright.sync_api import expect
+
+    base = accounts_hub
+    sign_in(page, base, "olga", OPERATOR_PASSWORD)
+    page.get_by_role("link", name="Accounts").click()
+    expect(page).to_have_url(f"{base}/admin/accounts")
+    page.get_by_label("Username", exact=True).press_sequentially(STEWARD)
+    page.get_by_label("Name", exact=True).press_sequentially("Mira Steward")
+    page.get_by_label("Role").select_option("steward")
+    page.get_by_label("Department").select_option("market")
+    page.get_by_label("First password").press_sequentially(FIRST_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("status")).to_contain_text(f"created {STEWARD}")
+    row = page.locator(f"#account-{STEWARD}")
+    expect(row.locator("td")).to_have_text([STEWARD, "Mira Steward", "steward", "market", "", "off", "active",
+                                            f"Disable {STEWARD}"])
+    expect(row.get_by_role("button", name=f"Disable {STEWARD}")).to_be_visible()
+    shot(page, "accounts")
+
+    for browser_page in (steward.desk, steward.laptop):  # a fresh context each, not the operator's
+        sign_in(browser_page, base, STEWARD, FIRST_PASSWORD)
+        expect(browser_page).to_have_url(f"{base}/admin/account")
+        expect(browser_page.locator("h1")).to_have_text("Your account")
+        expect(browser_page.locator("dl.facts")).to_contain_text("market")
+
+
+def test_the_steward_turns_on_totp_and_the_next_sign_in_asks_for_a_code(
+    accounts_hub: str, steward: Steward
+) -> None:
+    from playwright.sync_api import expect
+
+    base, page = accounts_hub, steward.desk
+    page.goto(f"{base}/admin/account")
+    expect(page.locator("dl.facts")).to_contain_text("off")
+    page.get_by_role("link", name="Turn on a TOTP second factor").click()
+    expect(page).to_have_url(f"{base}/admin/account/totp")
+    steward.secret = page.locator("#totp-secret").inner_text().strip()
+    assert len(steward.secret) == 32
+    steward.spent_step = int(time.time() // TOTP_STEP)
+    code = pyotp.TOTP(steward.secret).at(steward.spent_step * TOTP_STEP)  # what the app shows now
+    page.get_by_label("Code").press_sequentially(code)
+    shot(page, "totp-enrol")
+    page.get_by_role("button", name="Turn on").click()
+    expect(page).to_have_url(f"{base}/admin/account?done=totp")
+    expect(page.get_by_role("status")).to_contain_text("TOTP is on")
+    expect(page.locator("dl.facts")).to_contain_text("TOTP is on")
+    expect(page.get_by_role("link", name="Replace your TOTP secret")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/admin/signin")
+    sign_in(page, base, STEWARD, steward.password)
+    expect(page).to_have_url(f"{base}/admin/signin/totp")
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    shot(page, "totp-signin")
+    page.get_by_label("Code").press_sequentially(next_code(steward))  # the enrolment's step is spent
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{base}/admin/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"{base}/admin/account")
+    expect(page.locator("h1")).to_have_text("Your account")
+
+
+def test_the_steward_changes_the_password_and_the_other_session_and_the_old_password_end(
+    browser: Any, accounts_hub: str, steward: Steward
+) -> None:
+    from playwright.sync_api import expect
+
+    base, page = accounts_hub, steward.desk
+    page.goto(f"{base}/admin/account")
+    page.get_by_role("link", name="Change your password").click()
+    expect(page).to_have_url(f"{base}/admin/account/password")
+    page.get_by_label("Current password").press_sequentially(FIRST_PASSWORD)
+    page.get_by_label("New password", exact=True).press_sequentially(NEW_PASSWORD)
+    page.get_by_label("New password again").press_sequentially(NEW_PASSWORD + " typo")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_have_text("The two new passwords differ.")
+    shot(page, "password-refused")
+
+    page.get_by_label("Current password").press_sequentially(FIRST_PASSWORD)
+    page.get_by_label("New password", exact=True).press_sequentially(NEW_PASSWORD)
+    page.get_by_label("New password again").press_sequentially(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page).to_have_url(f"{base}/admin/account?done=password")
+    expect(page.get_by_role("status")).to_contain_text(
+        "your password is changed and your other sessions have ended"
+    )
+    shot(page, "password-changed")
+    steward.password = NEW_PASSWORD
+
+    steward.laptop.goto(f"{base}/admin/account")  # signed in before the change
+    assert "/admin/signin" in steward.laptop.url
+    page.goto(f"{base}/admin/account")  # this browser got a new session with the change
+    expect(page.locator("h1")).to_have_text("Your account")
+
+    fresh = _new_page(browser)
+    try:
+        sign_in(fresh, base, STEWARD, FIRST_PASSWORD)
+        expect(fresh.get_by_role("alert")).to_contain_text("Wrong username, password or code")
+        expect(fresh).to_have_url(f"{base}/admin/signin")
+        fresh.goto(f"{base}/admin/signin")
+        fresh.get_by_label("Username").press_sequentially(STEWARD)
+        fresh.get_by_label("Password").press_sequentially(NEW_PASSWORD)
+        fresh.get_by_role("button", name="Sign in").click()
+        expect(fresh).to_have_url(f"{base}/admin/signin/totp")
+        fresh.get_by_label("Code").press_sequentially(next_code(steward))
+        fresh.get_by_role("button", name="Continue").click()
+        expect(fresh).to_have_url(f"{base}/admin/")
+        expect(fresh.get_by_role("button", name="Sign out")).to_be_visible()
+    finally:
+        fresh.context.close()
+
+
+def test_the_operator_disables_the_steward_and_the_stewards_session_ends(
+    page: Any, accounts_hub: str, steward: Steward
+) -> None:
+    from playwright.sync_api import expect
+
+    base = accounts_hub
+    steward.desk.goto(f"{base}/admin/account")
+    expect(steward.desk.locator("h1")).to_have_text("Your account")  # signed in until now
+
+    sign_in(page, base, "olga", OPERATOR_PASSWORD)
+    page.goto(f"{base}/admin/accounts")
+    row = page.locator(f"#account-{STEWARD}")
+    expect(row.locator("td").nth(5)).to_have_text("on")  # the TOTP column
+    row.get_by_role("button", name=f"Disable {STEWARD}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{STEWARD} disabled")
+    expect(row.locator("td.status-disabled")).to_have_text("disabled")
+    expect(row.get_by_role("button", name=f"Enable {STEWARD}")).to_be_visible()
+    shot(page, "accounts-disabled")
+
+    steward.desk.goto(f"{base}/admin/account")
+    assert "/admin/signin" in steward.desk.url
+    expect(steward.desk.locator("h1")).to_have_text("Sign in")
