@@ -1,7 +1,8 @@
 """The operator's page of console accounts: list, create, disable and enable (auditors read).
 
-Passwords are set here once, for the person to change from the command line or to be reset by
-``hub admin set-password``; disabling an account ends its sessions at once.
+A first password is set here, for the person to change at Your account (``account_pages.py``); an
+operator resets a forgotten one with ``hub admin set-password``. Disabling an account ends its
+sessions at once.
 """
 
 from __future__ import annotations
