@@ -5,8 +5,9 @@ A new password needs the current one (a wrong one counts towards the account's l
 sign-in); once it is set, every session of the account ends and this browser gets a new one, so
 whoever else held a session (or the old password) is out.
 
-Enrolment shows a new secret as text and as an ``otpauth://`` URI (any authenticator app takes
-either); it is saved only when a code made from it is entered, so a mistyped secret never locks
+Enrolment shows a new secret as text, as an ``otpauth://`` URI and as that URI's QR code (an SVG
+data URI made here with segno, so the page loads nothing from elsewhere; any authenticator app
+takes one of them); it is saved only when a code made from it is entered, so a mistyped secret never locks
 anyone out. Replacing a secret already on also needs a code from the current one: a session left
 open must not let someone swap the account's second factor for their own (a wrong code counts
 towards the account's lock, as at sign-in).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+import segno
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -76,9 +78,12 @@ def _password_problem(request: Request, error: str) -> Response:
 
 def _enrolment(request: Request, secret: str, error: str = "", status_code: int = 200) -> Response:
     uri = totp_uri(secret, visitor(request).account.username)
-    return console(request).page(
-        request, "totp_enrol.html", {"secret": secret, "uri": uri, "error": error}, status_code=status_code
-    )
+    context = {"secret": secret, "uri": uri, "qr": qr_code(uri), "error": error}
+    return console(request).page(request, "totp_enrol.html", context, status_code=status_code)
+
+
+def qr_code(uri: str) -> str:
+    return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=4))
 
 
 @require(*ANY_ROLE)

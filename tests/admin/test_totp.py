@@ -127,3 +127,18 @@ async def test_a_secret_already_on_is_replaced_only_with_a_code_from_it(console:
     await later.sign_in("eli", PASSWORD)
     assert await second_step(later, code_at(old, +1)) == 401
     assert await second_step(later, code_at(new.group(1), +1)) == 303
+
+
+async def test_enrolment_shows_the_secrets_uri_as_a_qr_code_served_inline(console: Console) -> None:
+    import html
+
+    import segno
+
+    person = await console.signed_in("mei")
+    page = (await person.http.get("/admin/account/totp")).text
+    uri = re.search(r'<code class="wrap">(otpauth://totp/[^<]+)</code>', page)
+    image = re.search(r'<img id="totp-qr" src="([^"]+)" alt="QR code of the otpauth URI below">', page)
+    assert uri and image and image.group(1).startswith("data:image/svg+xml")
+    assert html.unescape(image.group(1)) == segno.make(html.unescape(uri.group(1)), error="m").svg_data_uri(
+        scale=5, border=4
+    )
