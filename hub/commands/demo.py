@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -81,6 +82,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print("Demo set up. Start it with: make run  (or .venv/bin/hub demo)")
         return 0
     children = [_start_service(name, args.data_dir) for name in SERVICES]
+    # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default action
+    # would then end this process before `finally`, leaving the services running on their ports.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         for name, port in SERVICES.items():
             _wait_healthy(name, f"http://127.0.0.1:{port}/healthz")
@@ -93,6 +97,10 @@ def run_demo(args: argparse.Namespace) -> int:
             child.terminate()
             child.wait(timeout=10)
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def demo_settings(args: argparse.Namespace) -> Settings:
