@@ -10,10 +10,17 @@ import os
 import socket
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from hub.admin.accounts import Accounts
+from hub.app import create_app
+from hub.demo.services import serve_in_thread
+from hub.settings import Settings, load_settings
+from hub.store import Registry, connect, migrate
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
@@ -35,7 +42,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
+        message = (
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; `make test` does as root)"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"{message}; CI must provide it")
         pytest.skip(message)
@@ -58,3 +67,47 @@ def page(browser: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+# (username, display name, role, password, department or None)
+Account = tuple[str, str, str, str, "str | None"]
+
+
+@contextmanager
+def serving_console(
+    demo_data_dir: Path, state_dir: Path, accounts: list[Account], **settings: Any
+) -> Iterator[tuple[str, Settings]]:
+    """A development hub on a free port, its registry holding Market Regulation and ``accounts``."""
+    port = free_port()
+    loaded = load_settings(
+        environment="development", port=port, demo_data_dir=demo_data_dir, state_dir=state_dir, **settings
+    )
+
+    async def seed() -> None:
+        engine = connect(loaded.registry_url)
+        try:
+            await migrate(engine)
+            await Registry(engine).add_department("market", "Market Regulation")
+            for username, name, role, password, department in accounts:
+                await Accounts(engine).create(username, name, role, password, department)
+        finally:
+            await engine.dispose()
+
+    in_thread(seed)
+    with serve_in_thread(create_app(loaded), port=port) as running:
+        yield running.url, loaded
+
+
+def sign_in(page: Any, base: str, username: str, password: str, path: str = "/admin/") -> None:
+    """Open ``path`` signed out, land on the sign-in page, type the username and password."""
+    page.goto(f"{base}{path}")
+    assert "/admin/signin" in page.url
+    page.get_by_label("Username").press_sequentially(username)
+    page.get_by_label("Password").press_sequentially(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shot(page: Any, name: str) -> None:
+    """The whole page as ``tests/artifacts/admin-<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)

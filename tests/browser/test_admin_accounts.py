@@ -21,12 +21,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from hub.admin.accounts import Accounts
-from hub.app import create_app
-from hub.demo.services import serve_in_thread
-from hub.settings import Settings, load_settings
-from hub.store import Registry, connect, migrate
-from tests.browser.conftest import ARTIFACTS, free_port, in_thread
+from tests.browser.conftest import Account, serving_console, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,26 +32,11 @@ STEWARD = "mira"
 TOTP_STEP = 30
 
 
-async def _seed(settings: Settings) -> None:
-    engine = connect(settings.registry_url)
-    try:
-        await migrate(engine)
-        await Registry(engine).add_department("market", "Market Regulation")
-        await Accounts(engine).create("olga", "Olga Operator", "operator", OPERATOR_PASSWORD)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def accounts_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    settings = load_settings(
-        environment="development", port=port, demo_data_dir=demo_data_dir,
-        state_dir=tmp_path_factory.mktemp("accounts-state"),
-    )
-    in_thread(lambda: _seed(settings))
-    with serve_in_thread(create_app(settings), port=port) as running:
-        yield running.url
+    operator: Account = ("olga", "Olga Operator", "operator", OPERATOR_PASSWORD, None)
+    with serving_console(demo_data_dir, tmp_path_factory.mktemp("accounts-state"), [operator]) as (url, _):
+        yield url
 
 
 @dataclass
@@ -86,19 +66,6 @@ def steward(browser: Any) -> Iterator[Steward]:
         laptop.context.close()
 
 
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/admin/account")
-    assert "/admin/signin" in page.url
-    page.get_by_label("Username").press_sequentially(username)
-    page.get_by_label("Password").press_sequentially(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def next_code(who: Steward) -> str:
     """The code of the time step after the last one spent, once the hub's clock admits it (the hub
     takes one step either side of its own); the step is then spent."""
@@ -115,7 +82,7 @@ def test_an_operator_creates_a_steward_account_and_the_steward_signs_in(
     from playwright.sync_api import expect
 
     base = accounts_hub
-    sign_in(page, base, "olga", OPERATOR_PASSWORD)
+    sign_in(page, base, "olga", OPERATOR_PASSWORD, "/admin/account")
     page.get_by_role("link", name="Accounts").click()
     expect(page).to_have_url(f"{base}/admin/accounts")
     page.get_by_label("Username", exact=True).press_sequentially(STEWARD)
@@ -132,7 +99,7 @@ def test_an_operator_creates_a_steward_account_and_the_steward_signs_in(
     shot(page, "accounts")
 
     for browser_page in (steward.desk, steward.laptop):  # a fresh context each, not the operator's
-        sign_in(browser_page, base, STEWARD, FIRST_PASSWORD)
+        sign_in(browser_page, base, STEWARD, FIRST_PASSWORD, "/admin/account")
         expect(browser_page).to_have_url(f"{base}/admin/account")
         expect(browser_page.locator("h1")).to_have_text("Your account")
         expect(browser_page.locator("dl.facts")).to_contain_text("market")
@@ -164,7 +131,7 @@ def test_the_steward_turns_on_totp_and_the_next_sign_in_asks_for_a_code(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{base}/admin/signin")
-    sign_in(page, base, STEWARD, steward.password)
+    sign_in(page, base, STEWARD, steward.password, "/admin/account")
     expect(page).to_have_url(f"{base}/admin/signin/totp")
     expect(page.locator("h1")).to_have_text("Enter your code")
     shot(page, "totp-signin")
@@ -210,7 +177,7 @@ def test_the_steward_changes_the_password_and_the_other_session_and_the_old_pass
 
     fresh = _new_page(browser)
     try:
-        sign_in(fresh, base, STEWARD, FIRST_PASSWORD)
+        sign_in(fresh, base, STEWARD, FIRST_PASSWORD, "/admin/account")
         expect(fresh.get_by_role("alert")).to_contain_text("Wrong username, password or code")
         expect(fresh).to_have_url(f"{base}/admin/signin")
         fresh.goto(f"{base}/admin/signin")
@@ -235,7 +202,7 @@ def test_the_operator_disables_the_steward_and_the_stewards_session_ends(
     steward.desk.goto(f"{base}/admin/account")
     expect(steward.desk.locator("h1")).to_have_text("Your account")  # signed in until now
 
-    sign_in(page, base, "olga", OPERATOR_PASSWORD)
+    sign_in(page, base, "olga", OPERATOR_PASSWORD, "/admin/account")
     page.goto(f"{base}/admin/accounts")
     row = page.locator(f"#account-{STEWARD}")
     expect(row.locator("td").nth(5)).to_have_text("on")  # the TOTP column

@@ -18,13 +18,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hub.admin.accounts import Accounts
-from hub.app import create_app
-from hub.demo.services import serve_in_thread
-from hub.settings import Settings, load_settings
-from hub.store import Registry, connect, migrate
-from tests.browser.conftest import ARTIFACTS, free_port, in_thread
-from tests.browser.test_admin_console import shot
+from hub.settings import Settings
+from hub.store import connect
+from tests.browser.conftest import ARTIFACTS, Account, in_thread, serving_console, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,27 +28,12 @@ PASSWORD = "auditor's long password"
 LOOKUP = "query EnterpriseCheck($uscc: String!) { enterprise(uscc: $uscc) { uscc name status } }"
 
 
-async def _seed(settings: Settings) -> None:
-    engine = connect(settings.registry_url)
-    try:
-        await migrate(engine)
-        await Registry(engine).add_department("market", "Market Regulation")
-        await Accounts(engine).create("ada", "Ada Auditor", "auditor", PASSWORD)
-        await Accounts(engine).create("dev", "Dev Developer", "developer", PASSWORD, "market")
-    finally:
-        await engine.dispose()
-
-
 @contextmanager
 def running_hub(demo_data_dir: Path, state_dir: Path) -> Iterator[tuple[str, Settings]]:
-    port = free_port()
-    settings = load_settings(
-        environment="development", port=port, demo_data_dir=demo_data_dir, anonymous_access=True,
-        state_dir=state_dir,
-    )
-    in_thread(lambda: _seed(settings))
-    with serve_in_thread(create_app(settings), port=port) as running:
-        yield running.url, settings
+    people: list[Account] = [("ada", "Ada Auditor", "auditor", PASSWORD, None),
+                             ("dev", "Dev Developer", "developer", PASSWORD, "market")]
+    with serving_console(demo_data_dir, state_dir, people, anonymous_access=True) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +52,6 @@ def disclose_an_enterprise(base: str) -> str:
     return uscc
 
 
-def sign_in(page: Any, base: str, path: str, username: str) -> None:
-    page.goto(f"{base}{path}")
-    assert "/admin/signin" in page.url
-    page.get_by_label("Username").press_sequentially(username)
-    page.get_by_label("Password").press_sequentially(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_an_auditor_finds_a_real_disclosure_opens_its_record_and_sees_the_chain_intact(
     page: Any, audited_hub: str
 ) -> None:
@@ -86,7 +59,7 @@ def test_an_auditor_finds_a_real_disclosure_opens_its_record_and_sees_the_chain_
 
     base = audited_hub
     uscc = disclose_an_enterprise(base)
-    sign_in(page, base, "/admin/audit", "ada")
+    sign_in(page, base, "ada", PASSWORD, "/admin/audit")
     expect(page).to_have_url(f"{base}/admin/audit")
     expect(page.locator("h1")).to_have_text("Disclosures")
 
@@ -121,7 +94,7 @@ def test_an_auditor_finds_a_real_disclosure_opens_its_record_and_sees_the_chain_
 def test_an_auditor_who_types_a_bad_identifier_is_told_why(page: Any, audited_hub: str) -> None:
     from playwright.sync_api import expect
 
-    sign_in(page, audited_hub, "/admin/audit/who", "ada")
+    sign_in(page, audited_hub, "ada", PASSWORD, "/admin/audit/who")
     page.get_by_label("USCC or ID number").press_sequentially("91110000600037341N")
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_role("alert")).to_contain_text("neither a valid USCC nor a valid ID number")
@@ -134,7 +107,7 @@ def test_a_developer_filters_the_catalogue_by_department_and_cannot_open_the_aud
     from playwright.sync_api import expect
 
     base = audited_hub
-    sign_in(page, base, "/admin/catalogue", "dev")
+    sign_in(page, base, "dev", PASSWORD, "/admin/catalogue")
     expect(page.locator("h1")).to_have_text("Catalogue of shared data")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-catalogue.png"))  # the top only: the whole is ~16,000 px
@@ -172,7 +145,7 @@ def test_an_auditor_sees_the_chain_turn_red_when_a_record_is_edited_outside_the_
 
     with running_hub(demo_data_dir, tmp_path / "state") as (base, settings):
         disclose_an_enterprise(base)
-        sign_in(page, base, "/admin/audit/chain", "ada")
+        sign_in(page, base, "ada", PASSWORD, "/admin/audit/chain")
         expect(page.locator("#chain-verdict")).to_contain_text("Intact")
         _edit_a_record_behind_the_hubs_back(settings)
         page.reload()

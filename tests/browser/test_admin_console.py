@@ -17,14 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.admin.accounts import Accounts
-from hub.app import create_app
 from hub.client import HubAuth, TokenRefused, new_client_key
-from hub.demo.services import serve_in_thread
 from hub.grants import Actor, GrantService, load_grant_catalogue
-from hub.settings import Settings, load_settings
-from hub.store import Registry, connect, migrate
-from tests.browser.conftest import ARTIFACTS, free_port, in_thread
+from hub.settings import Settings
+from hub.store import connect
+from tests.browser.conftest import Account, in_thread, serving_console, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,40 +29,14 @@ PASSWORD = "operator's long password"
 SCOPE = "market.enterprise:read"
 
 
-async def _seed(settings: Settings) -> None:
-    engine = connect(settings.registry_url)
-    try:
-        await migrate(engine)
-        await Registry(engine).add_department("market", "Market Regulation")
-        await Accounts(engine).create("olga", "Olga Operator", "operator", PASSWORD)
-        await Accounts(engine).create("ada", "Ada Auditor", "auditor", PASSWORD)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
-def console_hub(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    port = free_port()
-    settings = load_settings(
-        environment="development", port=port, demo_data_dir=demo_data_dir,
-        state_dir=tmp_path_factory.mktemp("console-state"),
-    )
-    in_thread(lambda: _seed(settings))
-    with serve_in_thread(create_app(settings), port=port) as running:
-        yield running.url, settings
-
-
-def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/admin/departments")
-    assert "/admin/signin" in page.url
-    page.get_by_label("Username").press_sequentially(username)
-    page.get_by_label("Password").press_sequentially(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
+def console_hub(
+    demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Settings]]:
+    people: list[Account] = [("olga", "Olga Operator", "operator", PASSWORD, None),
+                             ("ada", "Ada Auditor", "auditor", PASSWORD, None)]
+    with serving_console(demo_data_dir, tmp_path_factory.mktemp("console-state"), people) as running:
+        yield running
 
 
 def _grant(settings: Settings, client_id: str) -> None:
@@ -99,7 +70,7 @@ def test_an_operator_registers_a_department_and_a_client_then_blocks_it_and_its_
     from playwright.sync_api import expect
 
     base, settings = console_hub
-    sign_in(page, base, "olga")
+    sign_in(page, base, "olga", PASSWORD, "/admin/departments")
     expect(page).to_have_url(f"{base}/admin/departments")
     cookies = {c["name"]: c for c in page.context.cookies()}
     session = cookies["__Host-hub-admin"]
@@ -148,7 +119,7 @@ def test_an_auditor_sees_the_registry_without_any_form_to_change_it(
     from playwright.sync_api import expect
 
     base, _ = console_hub
-    sign_in(page, base, "ada")
+    sign_in(page, base, "ada", PASSWORD, "/admin/departments")
     expect(page.locator("h1")).to_have_text("Departments")
     expect(page.get_by_role("button", name="Register department")).to_have_count(0)
     expect(page.get_by_role("button", name="Block market")).to_have_count(0)
@@ -196,7 +167,7 @@ def test_an_operator_rotates_a_clients_key_and_blocks_and_unblocks_the_client_an
     from playwright.sync_api import expect
 
     base, settings = console_hub
-    sign_in(page, base, "olga")
+    sign_in(page, base, "olga", PASSWORD, "/admin/departments")
     old, new = new_client_key(), new_client_key()
     client_id = _register_client(page, base, "water", old, tmp_path)
     _grant(settings, client_id)

@@ -23,8 +23,7 @@ from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 
 # browser and page are fixtures: imported to be found here, not called.
-from tests.browser.conftest import free_port, in_thread
-from tests.browser.test_admin_console import shot
+from tests.browser.conftest import free_port, in_thread, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,13 +68,6 @@ def grants_hub(
         yield running.url, client_id, key
 
 
-def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/admin/grants")
-    page.get_by_label("Username").press_sequentially(username)
-    page.get_by_label("Password").press_sequentially(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def sign_out(page: Any, base: str) -> None:
     page.get_by_role("button", name="Sign out").click()
     assert page.url == f"{base}/admin/signin"
@@ -117,7 +109,7 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     from playwright.sync_api import expect
 
     base, client_id, key = grants_hub
-    sign_in(page, base, "eli")
+    sign_in(page, base, "eli", PASSWORD, "/admin/grants")
     expect(page.locator("h1")).to_have_text("Grants · ecology")
     page.get_by_role("link", name="Request scopes for a client").click()
     expect(page.locator("#scopes-market")).to_contain_text("conditional")
@@ -128,7 +120,7 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     shot(page, "grants-requested")
     sign_out(page, base)
 
-    sign_in(page, base, "mei")
+    sign_in(page, base, "mei", PASSWORD, "/admin/grants")
     waiting = page.locator(f"#inbox-{first}")
     expect(waiting).to_contain_text(SCOPE)
     expect(waiting.locator(".deadline")).to_contain_text("UTC")
@@ -139,7 +131,7 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     expect(page.get_by_role("status")).to_contain_text(f"request {first} refused")
     sign_out(page, base)
 
-    sign_in(page, base, "eli")
+    sign_in(page, base, "eli", PASSWORD, "/admin/grants")
     refused = page.locator(f"#asked-{first}")
     expect(refused).to_contain_text("refused")
     expect(refused).to_contain_text("finance data serves tax matters only")
@@ -147,7 +139,7 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     second = ask_for_finance_data(page, client_id, "discharge_permit_review")
     sign_out(page, base)
 
-    sign_in(page, base, "mei")
+    sign_in(page, base, "mei", PASSWORD, "/admin/grants")
     page.get_by_role("button", name=f"Approve {second}").click()
     expect(page.get_by_role("status")).to_contain_text(f"request {second} approved")
     expect(page.locator("#owned")).to_contain_text(client_id)
@@ -165,13 +157,13 @@ def test_an_auditor_reads_the_grants_without_forms_and_a_developer_has_no_grants
     from playwright.sync_api import expect
 
     base, _, _ = grants_hub
-    sign_in(page, base, "ada")
+    sign_in(page, base, "ada", PASSWORD, "/admin/grants")
     expect(page.locator("h1")).to_have_text("Grants")
     expect(page.get_by_role("link", name="Request scopes for a client")).to_have_count(0)
     expect(page.locator("main form[method=post]")).to_have_count(0)
     shot(page, "grants-auditor")
     sign_out(page, base)
-    sign_in(page, base, "dev")
+    sign_in(page, base, "dev", PASSWORD, "/admin/grants")
     expect(page.get_by_role("alert")).to_contain_text("a developer cannot open this page")
     page.goto(f"{base}/admin/")
     expect(page.locator(".bar nav")).to_contain_text("Catalogue")

@@ -19,8 +19,8 @@ from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 from tests.admin.oidc_peer import CLIENT_ID, CLIENT_SECRET, free_port, running_provider
-from tests.browser.conftest import in_thread
-from tests.browser.test_admin_console import PASSWORD, shot
+from tests.browser.conftest import in_thread, shot
+from tests.browser.test_admin_console import PASSWORD
 
 pytestmark = pytest.mark.browser
 
