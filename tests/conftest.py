@@ -61,15 +61,20 @@ BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last, marked ``browser``: once sync Playwright has run, the main thread keeps a
-    running asyncio loop and every later asyncio test would fail."""
-    others: list[pytest.Item] = []
+    """Slow tests (real processes, containers: marked ``slow``) after the fast ones, and browser tests
+    last, marked ``browser``: once sync Playwright has run, the main thread keeps a running asyncio
+    loop and every later asyncio test would fail."""
+    fast: list[pytest.Item] = []
+    slow: list[pytest.Item] = []
     browser: list[pytest.Item] = []
     for item in items:
-        (browser if BROWSER_TESTS in item.path.resolve().parents else others).append(item)
+        if BROWSER_TESTS in item.path.resolve().parents:
+            browser.append(item)
+        else:
+            (slow if item.get_closest_marker("slow") else fast).append(item)
     for item in browser:
         item.add_marker(pytest.mark.browser)
-    items[:] = others + browser
+    items[:] = fast + slow + browser
 
 
 @pytest.fixture(scope="session")
