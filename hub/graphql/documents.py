@@ -24,7 +24,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from hub.graphql.limits import Limits, refusal
-from hub.graphql.measure import Measurer, cost_refusal, over_limits
+from hub.graphql.measure import Measurer, cost_refusal, over_limits, representation_refusal
 
 _TOO_MANY_TOKENS = "tokens. Parsing aborted."
 
@@ -89,16 +89,22 @@ class DocumentCache:
     def cost_refusal(
         self, document: Document, operation_name: str | None, variables: dict[str, Any] | None
     ) -> GraphQLError | None:
-        """The cost verdict for this request's variables (None when within the budget)."""
+        """The cost verdict for this request's variables (None when within the budget).
+
+        A subgraph's ``_entities`` given its representations in a variable is sized here too: held
+        to ``max_representations``, then costed once per representation.
+        """
         if not document.sized_by_variables or document.node is None:
             return None
         operation = document.operation(operation_name)
         if operation is None:
             return None
         size = self._measurer(document.node, variables or {}, document.schema).operation(operation)
+        name = f"operation {operation.name.value!r}" if operation.name else "the operation"
+        if size.representations > self._limits.max_representations:
+            return representation_refusal(name, size.representations, self._limits.max_representations)
         if size.cost <= self._limits.max_cost:
             return None
-        name = f"operation {operation.name.value!r}" if operation.name else "the operation"
         return cost_refusal(name, size.cost, self._limits.max_cost)
 
     def _load(self, query: str, schema: GraphQLSchema) -> Document:

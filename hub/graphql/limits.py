@@ -28,6 +28,9 @@ class Limits:
     # Static estimate: a field costs 1, a list multiplies its selections by `first` (or default_list_size).
     max_cost: int = 500_000
     default_list_size: int = 20
+    # Entity representations one `_entities` call on a subgraph endpoint may be given (a gateway sends
+    # one per entity it needs from that subgraph); each costs its selection, as a list item does.
+    max_representations: int = 1000
     max_body_bytes: int = 1_000_000
     # Seconds an operation may execute; beyond it the response is a TIMEOUT error and its work is cancelled.
     execution_timeout: float = 15.0

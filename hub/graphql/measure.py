@@ -24,6 +24,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -44,11 +45,12 @@ class Size:
     aliases: int = 0
     fields: int = 0  # fields at the top of the selection set, through fragments
     cost: int = 0
+    representations: int = 0  # entity representations a subgraph's `_entities` is given
 
     def __add__(self, other: Size) -> Size:
         return Size(
             max(self.depth, other.depth), self.aliases + other.aliases,
-            self.fields + other.fields, self.cost + other.cost,
+            self.fields + other.fields, self.cost + other.cost, self.representations + other.representations,
         )
 
 
@@ -112,8 +114,11 @@ class Measurer:
     def _field(self, node: FieldNode, parent: GraphQLNamedType | None, paid: bool, level: int) -> Size:
         definition = _field_definition(node.name.value, parent)
         child_type = get_named_type(definition.type) if definition else None
-        multiplier, child_paid = 1, False
-        if definition is not None and "first" in definition.args:
+        multiplier, child_paid, representations = 1, False, 0
+        if definition is not None and node.name.value == "_entities" and "representations" in definition.args:
+            # A subgraph's `_entities` answers one entity per representation: a list as long as it is given.
+            multiplier = representations = self._representations(node)
+        elif definition is not None and "first" in definition.args:
             multiplier, child_paid = self._first(node, definition.args["first"].default_value), True
         elif definition is not None and is_list_type(get_nullable_type(definition.type)):
             multiplier = 1 if paid else self._limits.default_list_size
@@ -123,7 +128,22 @@ class Measurer:
             aliases=(1 if node.alias else 0) + children.aliases,
             fields=1,
             cost=1 + multiplier * children.cost,
+            representations=representations + children.representations,
         )
+
+    def _representations(self, node: FieldNode) -> int:
+        """How many representations `_entities` is given (before the request: the default list size)."""
+        argument = next((a for a in node.arguments or () if a.name.value == "representations"), None)
+        value: Any = None if argument is None else argument.value
+        if isinstance(value, VariableNode):
+            self.sized_by_variables = True
+            value = (self._variables or {}).get(value.name.value, self._limits.default_list_size)
+        if isinstance(value, ListValueNode):
+            value = value.values
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        # A single value where a list is expected is coerced to a list of one.
+        return len(value) if isinstance(value, (list, tuple)) else 1
 
     def _first(self, node: FieldNode, schema_default: Any) -> int:
         """The page size a connection field asks for (capped as its resolver caps it)."""
@@ -177,9 +197,19 @@ def over_limits(
             f"{name} selects {size.fields} root fields; the limit is max_root_fields = {limits.max_root_fields}",
             limit=limits.max_root_fields,
         ))
+    if with_cost and not found and size.representations > limits.max_representations:
+        found.append(representation_refusal(name, size.representations, limits.max_representations))
     if with_cost and not found and size.cost > limits.max_cost:
         found.append(cost_refusal(name, size.cost, limits.max_cost))
     return found
+
+
+def representation_refusal(name: str, representations: int, limit: int) -> GraphQLError:
+    return refusal(
+        "REPRESENTATION_LIMIT_EXCEEDED",
+        f"{name} gives `_entities` {representations} representations; the limit is "
+        f"max_representations = {limit}", representations=representations, limit=limit,
+    )
 
 
 def cost_refusal(name: str, cost: int, limit: int) -> GraphQLError:

@@ -34,7 +34,7 @@ PERSON_KEY = ("idNumber",)
 NUMBER_KEY = ("number",)
 # An issuer's licences name their holder by USCC; Market Regulation's subgraph resolves it.
 LICENCE_ELSEWHERE = Part(Licence, resolvers={"holder": holder_reference})
-# A department adding fields to an enterprise holds it to the owner's row filter: its division is in its USCC.
+# A department adding fields to an enterprise holds it to the owner's row filter, by the owner's record.
 ENTERPRISE_ELSEWHERE = contributed("Enterprise", enterprise_division)
 PERSON_ELSEWHERE = contributed("Person")
 

@@ -23,7 +23,7 @@ from strawberry.utils.str_converters import to_snake_case
 
 from connectors.base import Record
 from schema.common import ctx
-from schema.subgraphs.representations import accept, representation_fields
+from schema.subgraphs.representations import accept, representation_fields, required_fields
 
 TYPENAME = "__typename"
 # the accepted representation (records' field names) -> the record the type's fields read.
@@ -166,12 +166,13 @@ def _reference_resolver(reference: Reference, part: Part, name: str) -> classmet
     """``resolve_reference``: the representation checked against the caller's view, then ``reference``."""
     fields = representation_fields(part.keys, part.external)
     keys = frozenset(k for key in part.keys for k in key.split())
+    required = required_fields(part.requires)
 
     async def resolve_reference(cls: type, /, info: Info, **representation: Any) -> Record | None:
         c = ctx(info)
         if not c.can_see(name):
             return None  # before any look-up: a type the caller cannot see says nothing of its keys
-        record = await reference(info, accept(c, name, fields, keys, representation))
+        record = await reference(info, accept(c, name, fields, keys, representation, required))
         # Tagged: ``_entities`` returns a union of plain records, told apart by this tag only.
         return None if record is None else {**record, TYPENAME: name}
 

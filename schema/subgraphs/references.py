@@ -4,7 +4,8 @@ The representation reaches here checked (``schema.subgraphs.representations``): 
 ``@requires`` field the caller may see in clear, in the records' field names. The owner of an entity
 loads it through the request's loaders, so a gateway's ``_entities`` call for a hundred keys is one
 source call; a department that only adds fields to an entity reads nothing but the key (and any
-``@requires`` fields). Either way the record passes through ``reveal``: the jurisdiction row filter
+``@requires`` fields), plus, for a caller held to a jurisdiction, the division on the owner's record
+(batched like any look-up). Either way the record passes through ``reveal``: the jurisdiction row filter
 holds at a contributing department as at the owner, and the disclosure audit notes it.
 A department that points at another's entity answers with a reference (its key), never a look-up:
 the owner resolves it, once for all the references in the gateway's query.
@@ -59,12 +60,22 @@ def contributed(type_name: str, division: Division | None = None) -> Reference:
 
 
 async def enterprise_division(info: Info, representation: Record, field: str) -> str | None:
-    """A USCC carries its registering division (positions 3-8, GB 32100): no source call needed."""
-    return validate_uscc(representation["uscc"])[2:8]
+    """The division on Market Regulation's current record, as /graphql places an enterprise.
+
+    Not the one written in the USCC (positions 3-8 name the division that first registered it):
+    an enterprise that moved is served where it is now, and nowhere else. The USCC is still checked
+    (a malformed one is the caller's mistake, as at ``enterprise(uscc:)``).
+    """
+    validate_uscc(representation["uscc"])
+    return await _ENTERPRISE_OWNER(info, representation, field)
 
 
 def owners_division(connector: str, entity: str, key: str) -> Division:
-    """The division code on the owner's record, loaded (batched) through the request's loaders."""
+    """The division code on the owner's record, loaded (batched) through the request's loaders.
+
+    An owner that cannot be reached raises its ``SourceUnavailable``: the entity is withheld with an
+    error naming the owner (fail closed), never placed by a guess.
+    """
 
     async def division(info: Info, representation: Record, field: str) -> str | None:
         record = await ctx(info).loaders.one(connector, entity, key, representation[key])
@@ -72,6 +83,9 @@ def owners_division(connector: str, entity: str, key: str) -> Division:
         return code if isinstance(code, str) else None
 
     return division
+
+
+_ENTERPRISE_OWNER = owners_division("market", "enterprise", "uscc")
 
 
 def holder_reference(root: Record) -> Record:

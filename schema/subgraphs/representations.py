@@ -3,8 +3,10 @@
 A representation is what a gateway, or anyone holding a token, says about an entity: its key, and for
 ``@requires`` the fields another subgraph resolved. The hub answers from it no more than the graph would:
 
-- a type outside the caller's view resolves to null before any look-up, so its register neither
-  confirms nor denies a key (the same null for a registered key and an unknown one);
+- a type outside the caller's view is refused before any look-up exactly as a type the subgraph
+  does not resolve (``schema.subgraphs.entities``), so its register neither confirms nor denies a key;
+- a representation without its key, or without a field one of the part's fields ``@requires``, is bad
+  input naming what is missing (a gateway that sends less than the SDL asks for made the mistake);
 - a field that is neither the part's key nor one of its ``@requires`` fields is bad input, so nothing
   the hub derives itself (a division code for the row filter) can be supplied instead;
 - each value is taken only from a caller who sees that field in clear: a value the caller sees
@@ -44,9 +46,14 @@ def representation_fields(keys: tuple[str, ...], external: tuple[str, ...]) -> d
     return named
 
 
+def required_fields(requires: Mapping[str, str]) -> dict[str, str]:
+    """GraphQL name of each ``@requires`` field -> the GraphQL name of the field that requires it."""
+    return {needed: to_camel_case(field) for field, selection in requires.items() for needed in selection.split()}
+
+
 def accept(
     c: RequestContext, type_name: str, fields: Mapping[str, str], keys: frozenset[str],
-    representation: Mapping[str, Any],
+    representation: Mapping[str, Any], required: Mapping[str, str] | None = None,
 ) -> Record:
     """The representation in the records' field names, or ``BadInput`` / ``ClearValueRequired``."""
     unknown = sorted(set(representation) - set(fields))
@@ -56,6 +63,10 @@ def accept(
     missing = sorted(keys - set(representation))
     if missing:
         raise BadInput(ARGUMENT, f"a {type_name} needs its key {', '.join(missing)}")
+    lacking = sorted(set(required or ()) - set(representation))
+    if lacking:
+        raise BadInput(ARGUMENT, f"a {type_name} here needs " + ", ".join(
+            f"{name} ({type_name}.{required[name]} @requires it)" for name in lacking))  # type: ignore[index]
     record: Record = {}
     refusals: dict[str, tuple[str, str, str]] = {}
     for name, value in representation.items():

@@ -46,6 +46,8 @@ require_persisted_operations = true
         ("max_depth = 0", "limits.max_depth must be positive"),
         ("execution_timeout = -1", "limits.execution_timeout must be positive"),
         ('max_aliases = "many"', "limits.max_aliases must be a number"),
+        ("max_representations = 0", "limits.max_representations must be positive"),
+        ('max_representations = "all"', "limits.max_representations must be a number"),
         ('require_persisted_operations = "perhaps"', "limits.require_persisted_operations must be true or false"),
         ("require_persisted_operations = true", "persisted_operations_dir"),
     ],

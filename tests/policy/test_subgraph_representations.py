@@ -1,8 +1,8 @@
 """A subgraph takes an entity representation as the caller's word: checked like an argument.
 
 Each refusal here is one a department's ``_entities`` adds so that it grants no more than the graph:
-bad representations are BAD_USER_INPUT at their own index, a type outside the view is null before any
-look-up, the row filter holds at a contributing department (and the disclosure is recorded there), and
+bad representations are BAD_USER_INPUT at their own index, a type outside the view is refused as one the
+subgraph does not resolve before any look-up, the row filter holds at a contributing department (and the disclosure is recorded there), and
 a value the caller sees masked is never compared with the real one.
 """
 
@@ -86,7 +86,7 @@ async def test_an_unknown_typename_or_none_is_bad_input_and_the_others_still_res
     assert body["data"]["_entities"][3]["taxRegistration"]["status"]
 
 
-async def test_a_type_outside_the_view_is_null_without_an_error_or_a_source_call(
+async def test_a_type_outside_the_view_is_refused_as_unknown_without_a_source_call(
     hub: HubClient, demo_db: Any  # noqa: F811
 ) -> None:
     CALLERS["enterprise-only"] = caller("enterprise-only", {ENTERPRISE: ["licensing"]})
@@ -94,7 +94,8 @@ async def test_a_type_outside_the_view_is_null_without_an_error_or_a_source_call
     before = hub.all_source_calls()
     body = await subgraph(hub, "market", "enterprise-only", ENTITIES % "__typename",
                           [{"__typename": "Person", "idNumber": registered, "extra": 1}])
-    assert body == {"data": {"_entities": [None]}}
+    assert body["data"] == {"_entities": [None]} and codes(body) == [(0, "BAD_USER_INPUT")]
+    assert "'Person'" in body["errors"][0]["message"] and "Person," not in body["errors"][0]["message"]
     assert hub.all_source_calls() == before
 
 
