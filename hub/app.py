@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from graphql import GraphQLSchema
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
@@ -33,9 +33,10 @@ from hub.oauth.server import AuthorizationServer, check_production
 from hub.ops import OpsEndpoint
 from hub.policy import Policies, full_scope_catalogue, load_policies
 from hub.policy.masks_config import refuse_published_keys
+from hub.readiness import Readiness, healthz
 from hub.settings import Settings
-from hub.store import Sealer
 from hub.sources import Sources
+from hub.store import Sealer
 from schema import build_schema
 
 log = logging.getLogger("hub")
@@ -124,20 +125,20 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_at_start(hub)
         # Everything built at start-up lives as long as the process: keep it out of the GC's scans.
         gc.collect()
         gc.freeze()
         yield
+        await readiness.aclose()
         await hub.aclose()
 
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
+    readiness = Readiness(hub)
     routes = [
         Route("/graphql", GraphQLEndpoint(hub), methods=["GET", "POST"]),
         Route("/metrics", hub.metrics.endpoint),
         Route("/healthz", healthz),
-        Route("/readyz", healthz),
+        Route("/readyz", readiness.endpoint),
         Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
         *subgraph_routes(hub),
         *oauth_routes(hub.oauth),
@@ -145,6 +146,24 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=forwarded_headers(settings))
     app.state.hub = hub
+    app.state.readiness = readiness
     return app
+
+
+async def open_at_start(hub: Hub) -> None:
+    """Open the registry (development: migrating it) before the first request; a registry not
+    reachable yet is not fatal: ``/readyz`` says so until it is, and the first use opens it."""
+    try:
+        await hub.oauth.parts()
+    except Exception as exc:  # noqa: BLE001 - reported by /readyz, retried on use
+        log.warning("the registry is not open yet (%s); /readyz reports it until it is", exc)
+
+
+def forwarded_headers(settings: Settings) -> list[Middleware]:
+    """X-Forwarded-For / -Proto believed only from the configured proxies (none by default), so a
+    client cannot name its own address to the console's per-address sign-in throttle."""
+    if not settings.trusted_proxies:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]

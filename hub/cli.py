@@ -5,6 +5,7 @@
   hub demo generate        (re)generate the demo departments' databases only
   hub demo service NAME    run one demo department service (ecology REST, security GraphQL)
   hub serve                run the hub on the configured sources (HUB_CONFIG, HUB_* variables)
+  hub migrate              bring the registry database to this hub's schema (before replicas start)
   hub graphiql install     fetch GraphiQL's files from the npm registry, for offline use
   hub cache invalidate     drop entity cache entries by key (or all of an entity)
   hub operations hash      the SHA-256 naming a document on a persisted-operation allow-list
@@ -48,14 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from hub.commands import (
-        admin, audit, cache, catalogue, demo, federation, graphiql, grants, operations, registry, serve,
+        admin, audit, cache, catalogue, demo, federation, graphiql, grants, migrate, operations, registry,
+        serve,
     )
 
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    modules = (demo, serve, graphiql, cache, federation, operations, registry, grants, audit, catalogue, admin)
+    modules = (
+        demo, serve, migrate, graphiql, cache, federation, operations, registry, grants, audit, catalogue, admin,
+    )
     for module in modules:
         module.register(commands)
     return parser

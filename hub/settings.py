@@ -9,6 +9,7 @@ in the settings file points one at the department's real system (url, timeout, c
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -87,10 +88,19 @@ class Settings:
     oidc_name: str = "OpenID Connect"  # shown on the button: "Sign in with <name>"
     oidc_scopes: str = "openid profile email"
     oidc_claim: str = "sub"  # the id_token claim whose value an operator links to an account
+    # Schema migrations at start-up (None: in development only; production runs `hub migrate`).
+    migrate_at_start: bool | None = None
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For / -Proto are believed
+    # (none by default: the connection's peer is the client). README "Deploying".
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def migrates_at_start(self) -> bool:
+        return self.development if self.migrate_at_start is None else self.migrate_at_start
 
     @property
     def introspection_enabled(self) -> bool:
@@ -152,6 +162,8 @@ _ENV_FIELDS = {
     "HUB_OIDC_NAME": "oidc_name",
     "HUB_OIDC_SCOPES": "oidc_scopes",
     "HUB_OIDC_CLAIM": "oidc_claim",
+    "HUB_MIGRATE_AT_START": "migrate_at_start",
+    "HUB_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
@@ -192,7 +204,9 @@ def _convert(name: str, value: Any) -> Any:
             return Path(value)
         if name in ("dpop_nonce", "anonymous_access", "single_process", "oidc_enabled"):
             return value if isinstance(value, bool) else _bool(str(value))
-        if name in ("graphiql", "introspection"):
+        if name == "trusted_proxies":
+            return trusted_networks(value)
+        if name in ("graphiql", "introspection", "migrate_at_start"):
             return value if isinstance(value, bool) or value is None else _bool(str(value))
         if name == "today":
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
@@ -203,6 +217,21 @@ def _convert(name: str, value: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r}: {exc}") from None
     return value
+
+
+def trusted_networks(value: Any) -> tuple[str, ...]:
+    """``HUB_TRUSTED_PROXIES``: comma-separated IP addresses or networks (CIDR), never a wildcard."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    networks = []
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError("trusted proxies are IP addresses or networks, given as text")
+        text = item.strip()
+        if text:
+            networks.append(str(ipaddress.ip_network(text, strict=False)))
+    if len(networks) > 100:
+        raise ValueError("at most 100 trusted proxy networks")
+    return tuple(networks)
 
 
 def _bool(text: str) -> bool:

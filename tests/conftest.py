@@ -56,6 +56,16 @@ def applicant_pseudonym_key() -> Iterator[str]:
         yield key
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrate_at_start() -> Iterator[None]:
+    """Tests' hubs open fresh registries, so they migrate them at start-up as development does
+    (``HUB_MIGRATE_AT_START``, subprocess hubs included); production's default, refusing a registry
+    behind the code and naming ``hub migrate``, is tested with the setting off (tests/deploy/)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HUB_MIGRATE_AT_START", "true")
+        yield
+
+
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 

@@ -8,8 +8,9 @@ database (every replica counts the same failures, as for client assertions' ``jt
 its oldest failure leaves the window. A success clears nothing: one good account must not launder
 an address's guesses at others.
 
-The address is the connection's peer as the ASGI server reports it; behind nginx, uvicorn's
-proxy headers (``FORWARDED_ALLOW_IPS``, 127.0.0.1 by default) make it the browser's.
+The address is the connection's peer; behind nginx it is the browser's only when the settings name
+nginx as a trusted proxy (``HUB_TRUSTED_PROXIES``, ``hub.app.forwarded_headers``): otherwise a
+client could name a fresh address in ``X-Forwarded-For`` for every guess.
 """
 
 from __future__ import annotations

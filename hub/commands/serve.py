@@ -1,8 +1,16 @@
-"""``hub serve``: run the hub on the configured sources."""
+"""``hub serve``: run the hub on the configured sources.
+
+A production replica whose registry database is behind the code's migrations refuses to start,
+naming ``hub migrate``; one whose database is not reachable yet starts not ready (``/readyz``).
+Forwarded headers are the app's business (``Settings.trusted_proxies``), so uvicorn's own proxy
+header handling, which believes 127.0.0.1 by default, is off.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from pathlib import Path
 
 from hub.settings import Settings, load_settings
@@ -31,8 +39,27 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     from hub.oauth.server import check_production
 
     check_production(settings)  # refuse to start without what tokens need (keys, issuer, registry)
+    if not settings.migrates_at_start:
+        asyncio.run(refuse_registry_behind(settings))
     print(f"The hub is at http://{settings.host}:{settings.port}/graphql ({settings.environment})", flush=True)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-        access_log=False, workers=workers if workers > 1 else None,
+        access_log=False, workers=workers if workers > 1 else None, proxy_headers=False,
     )
+
+
+async def refuse_registry_behind(settings: Settings) -> None:
+    """Raise ``RegistryBehind`` (a settings error: exit 2 with its message) when the database is
+    reachable and older than the code; an unreachable one is only a warning."""
+    from hub.store import connect
+    from hub.store.revision import RegistryBehind, require_migrated
+
+    engine = connect(settings.registry_url)
+    try:
+        await require_migrated(engine)
+    except RegistryBehind:
+        raise
+    except Exception as exc:  # noqa: BLE001 - not reachable yet: start, not ready
+        print(f"hub serve: the registry database is not reachable yet ({exc}); /readyz says so", file=sys.stderr)
+    finally:
+        await engine.dispose()

@@ -1,8 +1,10 @@
 """The authorization server composed from its RFC parts, opened on first use.
 
-Opening connects the registry (migrating it to head), makes the first signing keys if there
-are none, and wires the cores. It happens on the first OAuth or ``/graphql`` request rather than
-at import or construction, so building an app touches no database and no key file.
+Opening connects the registry, makes the first signing keys if there are none, and wires the
+cores. Development migrates the registry to head here; production only checks that ``hub migrate``
+did (``hub.store.revision``). ``hub serve`` opens it at start-up (the app's lifespan); an app
+driven without its lifespan (in-process tests) opens it on first use. Building an app touches no
+database and no key file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hub.oauth.token_endpoint import TokenEndpoint
 from hub.settings import Settings, SettingsError
 from hub.store import ClientRecord, Registry, Sealer, SigningKeys, connect, migrate
 from hub.store.database import exclusive
+from hub.store.revision import require_migrated
 from hub.store.signing_keys import retention_for
 
 
@@ -89,9 +92,11 @@ class AuthorizationServer:
         engine = connect(settings.registry_url)
         sealer = Sealer.from_settings(settings)
         keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
-        async with exclusive(engine):  # replicas starting together on a fresh database take turns
-            await migrate(engine)
-            await keys.ensure()
+        try:
+            await self._prepare(engine, keys)
+        except BaseException:
+            await engine.dispose()  # tried again on the next use; no pool left behind meanwhile
+            raise
         registry, keyring = Registry(engine, self.clock.now), KeyRing(keys)  # grants live by this clock
         replay = build_replay_cache(settings.replay_cache_url)
         nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
@@ -111,6 +116,14 @@ class AuthorizationServer:
             Introspection(clients, self.live_claims),
             Revocation(clients, tokens, registry),
         )
+
+    async def _prepare(self, engine: AsyncEngine, keys: SigningKeys) -> None:
+        if not self.settings.migrates_at_start:
+            await require_migrated(engine)  # production: `hub migrate` did it, or nothing serves
+        async with exclusive(engine):  # replicas starting together on a fresh database take turns
+            if self.settings.migrates_at_start:
+                await migrate(engine)
+            await keys.ensure()
 
     async def live(self, token: str) -> tuple[dict[str, Any], ClientRecord]:
         """A token valid now (signed, in date, not revoked, its client active), and its client."""
