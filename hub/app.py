@@ -21,6 +21,8 @@ from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import build_cache
+from hub.fairuse.build import build_fair_use
+from hub.fairuse.gate import FairUse
 from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -58,10 +60,12 @@ class Hub:
     policies: Policies
     views: Views
     disclosures: DisclosureRecorder
+    fair_use: FairUse
 
     async def aclose(self) -> None:
         await self.sources.aclose()
         await self.oauth.aclose()
+        await self.fair_use.counters.aclose()
 
 
 def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -92,6 +96,7 @@ def build_hub(settings: Settings) -> Hub:
     oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir))
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access
+    disclosures = _disclosures(settings, oauth)
     return Hub(
         settings=settings,
         sources=Sources(connectors, cache, metrics),
@@ -108,7 +113,8 @@ def build_hub(settings: Settings) -> Hub:
         oauth=oauth,
         policies=policies,
         views=Views(schema._schema, policies),
-        disclosures=_disclosures(settings, oauth),
+        disclosures=disclosures,
+        fair_use=build_fair_use(settings, policies, metrics, disclosures),
     )
 
 

@@ -25,6 +25,7 @@ from hub.sources import Sources
 
 
 NO_GRANTS: Mapping[str, frozenset[str]] = MappingProxyType({})
+NO_QUOTAS: Mapping[str, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,9 @@ class Caller:
     ``grants`` maps each of them to the purposes its live grants name: a request's declared
     purpose must be among them (DESIGN.md rule 5). ``jurisdiction`` is the client department's
     GB/T 2260 prefix for row filters ("" = the whole city). ``unrestricted`` is the development
-    demo's anonymous caller only: settings refuse it in production.
+    demo's anonymous caller only: settings refuse it in production. ``limits`` is the client's own
+    ``hub.fairuse.ClientLimits`` (None: the settings' defaults); ``quotas`` maps a scope to the
+    distinct subjects a day its grants allow (``hub.fairuse``).
     """
 
     client_id: str | None = None
@@ -47,6 +50,8 @@ class Caller:
     grants: Mapping[str, frozenset[str]] = field(default_factory=lambda: NO_GRANTS)
     jurisdiction: str = ""
     unrestricted: bool = False
+    limits: Any = None
+    quotas: Mapping[str, int] = field(default_factory=lambda: NO_QUOTAS)
 
 
 ANONYMOUS = Caller(unrestricted=True)
@@ -107,9 +112,18 @@ class RequestContext:
         return record
 
     def reveal_all(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+        return self.note_shown(info, type_name, self.admit_all(type_name, records))
+
+    def admit_all(self, type_name: str, records: list[Record]) -> list[Record]:
+        """The records the caller may see (jurisdiction), not yet noted as shown: a page fetched with one
+        record more than it shows (to tell whether another page follows) notes only those it shows."""
         self.refuse_unseen(type_name)
         if self.row_filter(type_name) is not None:
             records = [r for r in records if self._admits(type_name, r)]
+        return records
+
+    def note_shown(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+        """Note admitted records for the disclosure audit (and the quotas counted from it)."""
         field_set = self._field_set(info, type_name)
         subject_of = SUBJECT_OF.get(type_name)
         if subject_of is not None:

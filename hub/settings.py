@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from hub.fairuse.limits import FairUseSettings, LimitsError
 from hub.graphql.limits import Limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,10 @@ class Settings:
     # Addresses or networks of the reverse proxies whose X-Forwarded-For / -Proto are believed
     # (none by default: the connection's peer is the client). README "Deploying".
     trusted_proxies: tuple[str, ...] = ()
+    # Per-client rate limits, cost budgets and disclosure quotas (hub/fairuse); README "Fair use".
+    fair_use: FairUseSettings = field(default_factory=FairUseSettings)
+    # "memory" or a redis:// URL for the fair-use counters; None: the replay cache's (shared by every replica).
+    fair_use_url: str | None = None
 
     @property
     def development(self) -> bool:
@@ -120,6 +125,10 @@ class Settings:
     @property
     def oauth_resource(self) -> str:
         return self.resource or f"{self.oauth_issuer}/graphql"
+
+    @property
+    def fair_use_store_url(self) -> str:
+        return self.fair_use_url or self.replay_cache_url
 
     @property
     def registry_url(self) -> str:
@@ -164,6 +173,7 @@ _ENV_FIELDS = {
     "HUB_OIDC_CLAIM": "oidc_claim",
     "HUB_MIGRATE_AT_START": "migrate_at_start",
     "HUB_TRUSTED_PROXIES": "trusted_proxies",
+    "HUB_FAIR_USE_URL": "fair_use_url",
 }
 
 
@@ -212,9 +222,11 @@ def _convert(name: str, value: Any) -> Any:
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
         if name == "limits":
             return value.checked() if isinstance(value, Limits) else Limits.from_mapping(dict(value))
+        if name == "fair_use":
+            return value if isinstance(value, FairUseSettings) else FairUseSettings.from_mapping(dict(value))
         if name == "sources":
             return {dept: SourceSettings(**spec) for dept, spec in dict(value).items()}
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, LimitsError) as exc:
         raise SettingsError(f"setting {name!r}: {exc}") from None
     return value
 
@@ -292,6 +304,13 @@ def _validate_oauth(settings: Settings) -> None:
         raise SettingsError("HUB_ACCESS_TOKEN_MINUTES must be between 1 and 60")
     if settings.replay_cache_url != "memory" and not settings.replay_cache_url.startswith(("redis://", "rediss://")):
         raise SettingsError("HUB_REPLAY_CACHE_URL must be 'memory' or a redis:// URL")
+    if settings.fair_use_url not in (None, "memory") and not settings.fair_use_url.startswith(("redis://", "rediss://")):
+        raise SettingsError("HUB_FAIR_USE_URL must be 'memory' or a redis:// URL")
+    if settings.fair_use_url == "memory" and settings.replay_cache_url != "memory" and not settings.single_process:
+        raise SettingsError(
+            "HUB_FAIR_USE_URL=memory counts limits per process: with several replicas (a shared replay cache) "
+            "leave it unset or name the shared Redis"
+        )
     if not settings.development and settings.anonymous_access:
         raise SettingsError("anonymous_access is for the development demo only; production requires tokens")
 

@@ -59,7 +59,8 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
         *(c.sources.select(conn, entity, where, page, c.row_filter(type_name)) for conn, entity, type_name in sources),
         return_exceptions=True,
     )
-    merged: list[Record] = []
+    merged: list[tuple[Record, str]] = []
+    answered: list[str] = []
     truncated = False
     for (conn, entity, type_name), result in zip(sources, results, strict=True):
         if isinstance(result, SourceError):
@@ -68,10 +69,13 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
         if isinstance(result, BaseException):
             raise result
         c.loaders.prime(conn, entity, "number", result)
-        merged.extend(c.reveal_all(info, type_name, result))
+        merged.extend((record, type_name) for record in c.admit_all(type_name, result))
+        answered.append(type_name)
         truncated = truncated or getattr(result, "truncated", False)
-    merged.sort(key=lambda r: r["number"])
-    return Selected(merged[: page.limit], truncated)
+    merged.sort(key=lambda pair: pair[0]["number"])
+    for type_name in answered:  # noted as shown: the page's records, not the one more that was fetched
+        c.note_shown(info, type_name, [r for r, kind in merged[: page.limit - 1] if kind == type_name])
+    return Selected([record for record, _ in merged[: page.limit]], truncated)
 
 
 @strawberry.type
@@ -123,7 +127,7 @@ class Query:
         c = ctx(info)
         records = await c.sources.select("market", "enterprise", where, page, c.row_filter("Enterprise"))
         c.loaders.prime("market", "enterprise", "uscc", records)
-        c.reveal_all(info, "Enterprise", records)
+        c.reveal_all(info, "Enterprise", records[:first])  # the one more fetched is not shown
         return connection(records, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Licences of every kind, by number, filtered; kinds are merged in number order.")
@@ -159,5 +163,5 @@ class Query:
         c = ctx(info)
         records = await c.sources.select("centre", "case", where, page, c.row_filter("Case"))
         c.loaders.prime("centre", "case", "number", records)
-        c.reveal_all(info, "Case", records)
+        c.reveal_all(info, "Case", records[:first])  # the one more fetched is not shown
         return connection(records, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]

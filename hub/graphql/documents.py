@@ -7,7 +7,8 @@ with it; only a cost that depends on variables (``first: $n``) is judged again p
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -37,6 +38,8 @@ class Document:
     # Some operation's cost depends on variables: judged per request by ``DocumentCache.cost_refusal``.
     sized_by_variables: bool = False
     schema: GraphQLSchema | None = None  # the view it was measured and validated in
+    # operation name -> estimated cost, for operations whose cost depends on no variable (fair-use budgets).
+    costs: Mapping[str | None, int] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation that would run; None when the name matches none (execution reports it)."""
@@ -94,40 +97,54 @@ class DocumentCache:
         A subgraph's ``_entities`` given its representations in a variable is sized here too: held
         to ``max_representations``, then costed once per representation.
         """
-        if not document.sized_by_variables or document.node is None:
-            return None
-        operation = document.operation(operation_name)
-        if operation is None:
-            return None
+        return self.judged_cost(document, operation_name, variables)[1]
+
+    def judged_cost(
+        self, document: Document, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> tuple[int, GraphQLError | None]:
+        """The estimated cost of the operation this request runs (0 when none would run), and the
+        refusal when a size that depends on variables is over its limit: measured once per request."""
+        operation = None if document.node is None else document.operation(operation_name)
+        if operation is None or document.node is None:
+            return 0, None
+        found = document.costs.get(operation.name.value if operation.name else None)
+        if found is not None or not document.sized_by_variables:
+            return found or 0, None
         size = self._measurer(document.node, variables or {}, document.schema).operation(operation)
         name = f"operation {operation.name.value!r}" if operation.name else "the operation"
         if size.representations > self._limits.max_representations:
-            return representation_refusal(name, size.representations, self._limits.max_representations)
+            limit = self._limits.max_representations
+            return size.cost, representation_refusal(name, size.representations, limit)
         if size.cost <= self._limits.max_cost:
-            return None
-        return cost_refusal(name, size.cost, self._limits.max_cost)
+            return size.cost, None
+        return size.cost, cost_refusal(name, size.cost, self._limits.max_cost)
 
     def _load(self, query: str, schema: GraphQLSchema) -> Document:
         try:
             node = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
             return Document(None, (self._parse_error(error),), True)
-        refused, sized_by_variables = self._judge(node, schema)
+        refused, sized_by_variables, costs = self._judge(node, schema)
         if refused:
             # Validation is never run on a document over the limits: that is the work they protect.
             return Document(node, tuple(refused), False, schema=schema)
         errors = validate(schema, node, self._rules, hide_suggestions=self.hide_suggestions)
-        return Document(node, tuple(errors), False, sized_by_variables, schema)
+        return Document(node, tuple(errors), False, sized_by_variables, schema, costs)
 
-    def _judge(self, node: DocumentNode, schema: GraphQLSchema) -> tuple[list[GraphQLError], bool]:
+    def _judge(
+        self, node: DocumentNode, schema: GraphQLSchema
+    ) -> tuple[list[GraphQLError], bool, dict[str | None, int]]:
         measurer = self._measurer(node, None, schema)
         refused: list[GraphQLError] = []
         sized_by_variables = False
+        costs: dict[str | None, int] = {}
         for operation in (d for d in node.definitions if isinstance(d, OperationDefinitionNode)):
             size = measurer.operation(operation)
             refused.extend(over_limits(operation, size, self._limits, with_cost=not measurer.sized_by_variables))
             sized_by_variables = sized_by_variables or measurer.sized_by_variables
-        return refused, sized_by_variables
+            if not measurer.sized_by_variables:
+                costs[operation.name.value if operation.name else None] = size.cost
+        return refused, sized_by_variables, costs
 
     def _measurer(
         self, node: DocumentNode, variables: dict[str, Any] | None, schema: GraphQLSchema | None = None

@@ -120,9 +120,12 @@ class GraphQLEndpoint:
             return 405, body, {"Allow": "POST"}
         if document.errors:
             return self._request_errors(list(document.errors), request_id, media_type)
-        too_costly = self.documents.cost_refusal(document, params.operation_name, params.variables)
+        cost, too_costly = self.documents.judged_cost(document, params.operation_name, params.variables)
         if too_costly is not None:
             return self._request_errors([too_costly], request_id, media_type)
+        over_fair_use = await self.hub.fair_use.admit(caller, cost)
+        if over_fair_use is not None:  # rate limit or cost budget: nothing runs, nothing is disclosed
+            return over_fair_use.outcome(request_id)
         context = RequestContext(
             request_id=request_id,
             caller=caller,
@@ -135,6 +138,9 @@ class GraphQLEndpoint:
         result = await self._execute(document, params, context)
         if result is None:
             return self._timed_out(request_id, media_type)
+        over_quota = await self.hub.fair_use.disclose(caller, context.disclosed)
+        if over_quota is not None:  # refused whole: nothing leaves, so nothing is recorded as disclosed
+            return over_quota.outcome(request_id)
         if result.data is not None or context.disclosed:
             try:
                 operation = document.operation(params.operation_name)

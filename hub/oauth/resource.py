@@ -70,6 +70,8 @@ class ResourceServer:
             case_number=_header(request, "x-hub-case"),
             grants={scope: client.grants[scope] for scope in scopes},
             jurisdiction=client.jurisdiction,
+            limits=client.limits,
+            quotas={scope: quota for scope, quota in client.quotas.items() if scope in scopes},
         )
 
 

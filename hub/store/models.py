@@ -60,6 +60,8 @@ class Client(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Tokens issued before this instant are dead (set on disable): a per-client cut-off.
     tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Its own rate limit and cost budgets (hub.fairuse.ClientLimits as JSON); None: the settings' defaults.
+    limits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 
 
 class GrantRequestRow(Base):
@@ -105,6 +107,8 @@ class GrantRow(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     request_id: Mapped[str | None] = mapped_column(ForeignKey("grant_requests.request_id"), nullable=True)
+    # Distinct subjects a day the client may be shown under each of its scopes (set by the owner); None: no quota.
+    daily_quota: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
 
 
 class AdminActionRow(Base):

@@ -13,16 +13,17 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.oauth.rfc7638 import UnacceptableKey, client_jwk
 from hub.store.admin_log import Noted
-from hub.store.grants import live_grants
+from hub.store.grants import live_grants_and_quotas
 from hub.store.models import Client, Department, RevokedToken, UsedAssertion
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -57,6 +58,9 @@ class ClientRecord:
     department_status: str = "active"
     department_tokens_valid_after: int = 0
     jurisdiction: str = ""
+    # Its own rate limit and cost budgets (None: the settings' defaults), and scope -> disclosure quota.
+    limits: ClientLimits | None = None
+    quotas: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -92,7 +96,8 @@ class ClientStore(Protocol):
 
 
 def _record(
-    row: Client, department: Department | None = None, grants: Mapping[str, frozenset[str]] | None = None
+    row: Client, department: Department | None = None, grants: Mapping[str, frozenset[str]] | None = None,
+    quotas: Mapping[str, int] | None = None,
 ) -> ClientRecord:
     return ClientRecord(
         row.client_id,
@@ -105,7 +110,18 @@ def _record(
         department.status if department is not None else "active",
         department.tokens_valid_after if department is not None else 0,
         department.jurisdiction if department is not None else "",
+        _limits(row.limits),
+        quotas or {},
     )
+
+
+def _limits(stored: dict[str, Any] | None) -> ClientLimits | None:
+    if not stored:
+        return None
+    try:
+        return ClientLimits.from_mapping(stored)
+    except LimitsError:
+        return None  # a row edited by hand into nonsense: the settings' defaults hold
 
 
 def _with_department() -> Any:
@@ -192,8 +208,8 @@ class Registry:
             found = (await session.execute(_with_department().where(Client.client_id == client_id))).first()
             if found is None:
                 return None
-            grants = await live_grants(session, [client_id], self._now())
-            return _record(*found, grants[client_id])
+            grants, quotas = (await live_grants_and_quotas(session, [client_id], self._now()))[client_id]
+            return _record(*found, grants, quotas)
 
     async def clients(self, department: str | None = None) -> list[ClientRecord]:
         query = _with_department().order_by(Client.department, Client.client_id)
@@ -201,8 +217,8 @@ class Registry:
             query = query.where(Client.department == department)
         async with self._sessions() as session:
             rows = list(await session.execute(query))
-            grants = await live_grants(session, [client.client_id for client, _ in rows], self._now())
-            return [_record(client, dept, grants[client.client_id]) for client, dept in rows]
+            grants = await live_grants_and_quotas(session, [client.client_id for client, _ in rows], self._now())
+            return [_record(client, dept, *grants[client.client_id]) for client, dept in rows]
 
     async def set_status(self, client_id: str, status: str, noted: Noted | None = None) -> ClientRecord:
         if status not in STATUSES:
@@ -212,6 +228,17 @@ class Registry:
             if status == "disabled" and row.status != "disabled":
                 row.tokens_valid_after = int(time.time()) + 1
             row.status = status
+            await _note(noted, session, _record(row))
+        return _record(row)
+
+    async def set_limits(
+        self, client_id: str, limits: ClientLimits | None, noted: Noted | None = None
+    ) -> ClientRecord:
+        """The client's own rate limit and cost budgets (None: back to the settings' defaults), from
+        its next request on (every replica reads them with the client)."""
+        async with self._sessions.begin() as session:
+            row = await self._row(session, client_id)
+            row.limits = None if limits is None else limits.checked().as_json()
             await _note(noted, session, _record(row))
         return _record(row)
 

@@ -1,0 +1,93 @@
+"""Disclosure quotas at the edge: counted from what answers disclosed, per scope and day; an answer
+that would pass one is refused whole (429, ``FORBIDDEN`` with ``reason: "quota"``), and neither
+counted nor recorded as disclosed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from hub.audit import who_accessed
+from hub.fairuse.counters import RedisCounters
+from tests.fairuse.conftest import FairHub, OpenFairHub
+from tests.fairuse.test_edge_limits import refused, unique
+
+SCOPE = "market.enterprise:read"
+PAGE = "query($n: Int!) { enterprises(first: $n) { edges { node { uscc name } } } }"
+MATTERS = "{ serviceMatters { code } }"
+
+
+@asynccontextmanager
+async def shared_hub(fair_hub: OpenFairHub, redis_url: str, redis_prefix: str) -> AsyncIterator[FairHub]:
+    async with fair_hub(fair_use_url=redis_url) as hub:
+        await hub.hub.fair_use.counters.aclose()
+        hub.hub.fair_use.counters = RedisCounters(redis_url, prefix=redis_prefix)
+        yield hub
+
+
+def first_usccs(hub: FairHub, n: int) -> list[str]:
+    with sqlite3.connect(hub.hub.settings.demo_data_dir / "market.sqlite") as conn:
+        return [r[0] for r in conn.execute("SELECT uscc FROM enterprises ORDER BY uscc LIMIT ?", (n,))]
+
+
+async def test_a_quota_admits_distinct_subjects_up_to_it_and_refuses_the_answer_that_would_pass_it(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 5})
+        for _ in range(2):  # the same three enterprises twice: three subjects shown today
+            assert (await hub.send(client, PAGE, {"n": 3})).status_code == 200
+        response = await hub.send(client, PAGE, {"n": 6})
+        error = refused(response, 429, "FORBIDDEN")
+        assert error["extensions"] | {"requestId": None} == {
+            "code": "FORBIDDEN", "reason": "quota", "scope": SCOPE, "quota": 5, "used": 3, "asked": 3,
+            "resetsAt": "2027-01-15T16:00:00Z", "requestId": None,
+        }
+        assert response.headers["retry-after"] == str(8 * 3600)
+        sixth = first_usccs(hub, 6)[5]
+        store = await hub.hub.disclosures.store()
+        assert [a for a in await who_accessed(store, sixth) if a.client_id == client] == []
+        assert (await hub.send(client, PAGE, {"n": 5})).status_code == 200  # exactly at the quota
+        refused(await hub.send(client, PAGE, {"n": 6}), 429, "FORBIDDEN")
+        assert hub.refusals(client, "quota") == 2
+
+
+async def test_the_quota_refills_at_the_city_s_midnight(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        assert (await hub.send(client, PAGE, {"n": 2})).status_code == 200
+        refused(await hub.send(client, PAGE, {"n": 3}), 429, "FORBIDDEN")
+        hub.now = 1_800_000_000.0 + 8 * 3600 - 1  # 23:59:59 in the city
+        refused(await hub.send(client, PAGE, {"n": 3}), 429, "FORBIDDEN")
+        hub.now += 1
+        assert (await hub.send(client, PAGE, {"n": 2})).status_code == 200
+
+
+async def test_answers_about_nobody_and_scopes_without_a_quota_are_not_counted(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={"security.identity:read": 1})
+        assert (await hub.send(client, MATTERS)).status_code == 200
+        assert (await hub.send(client, PAGE, {"n": 20})).status_code == 200
+        usage = await hub.hub.fair_use.usage(client, hub.hub.fair_use.settings.defaults, {"security.identity:read": 1})
+        assert usage is not None and usage.subjects_today == {"security.identity:read": 0}
+
+
+async def test_quotas_count_on_the_subgraph_endpoints_too(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        assert (await hub.send(client, PAGE, {"n": 2})).status_code == 200
+        uscc = first_usccs(hub, 3)[2]
+        query = {"query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Enterprise { uscc name } } }",
+                 "variables": {"r": [{"__typename": "Enterprise", "uscc": uscc}]}}
+        response = await hub.http.post(
+            "/subgraphs/market/graphql", json=query,
+            headers={"accept": "application/graphql-response+json", "x-test-client": client},
+        )
+        refused(response, 429, "FORBIDDEN")
