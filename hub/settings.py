@@ -51,6 +51,8 @@ class Settings:
     introspection: bool | None = None  # None: on in development, off in production
     graphiql_assets_dir: Path = PROJECT_ROOT / ".demo" / "graphiql"
     max_page_size: int = 1000
+    # Lists of plain record fields completed by plan (hub/graphql/compiled); off: graphql-core's own path.
+    compiled_execution: bool = True
     # Operation limits at the GraphQL edge (``[limits]`` in the settings file); README "Limits".
     limits: Limits = field(default_factory=Limits)
     # Token that the CLI presents to /ops (cache invalidation); None disables /ops.
@@ -147,6 +149,7 @@ _ENV_FIELDS = {
     "HUB_CACHE_PREFIX": "cache_prefix",
     "HUB_GRAPHIQL": "graphiql",
     "HUB_INTROSPECTION": "introspection",
+    "HUB_COMPILED_EXECUTION": "compiled_execution",
     "HUB_GRAPHIQL_ASSETS": "graphiql_assets_dir",
     "HUB_OPS_TOKEN": "ops_token",
     "HUB_TODAY": "today",

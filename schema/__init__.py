@@ -67,6 +67,7 @@ def _reader(name: str) -> Any:
             return source.get(name)
         return getattr(source, name)
 
+    read.record_key = name  # type: ignore[attr-defined]  # plain: the compiled path reads the key itself
     return read
 
 

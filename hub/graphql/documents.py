@@ -24,6 +24,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from hub.graphql.compiled.plans import Plans
 from hub.graphql.limits import Limits, refusal
 from hub.graphql.measure import Measurer, cost_refusal, over_limits, representation_refusal
 
@@ -40,6 +41,7 @@ class Document:
     schema: GraphQLSchema | None = None  # the view it was measured and validated in
     # operation name -> estimated cost, for operations whose cost depends on no variable (fair-use budgets).
     costs: Mapping[str | None, int] = field(default_factory=dict)
+    plans: Plans | None = None  # the compiled path's plans in that view (``hub.graphql.compiled``)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation that would run; None when the name matches none (execution reports it)."""
@@ -129,7 +131,7 @@ class DocumentCache:
             # Validation is never run on a document over the limits: that is the work they protect.
             return Document(node, tuple(refused), False, schema=schema)
         errors = validate(schema, node, self._rules, hide_suggestions=self.hide_suggestions)
-        return Document(node, tuple(errors), False, sized_by_variables, schema, costs)
+        return Document(node, tuple(errors), False, sized_by_variables, schema, costs, None if errors else Plans(node))
 
     def _judge(
         self, node: DocumentNode, schema: GraphQLSchema

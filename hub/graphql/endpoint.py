@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from hub.context import Caller, RequestContext
 from hub.errors import AccessRefused
+from hub.graphql.compiled import CompiledExecutor
 from hub.graphql.documents import Document, DocumentCache
 from hub.graphql.errors import format_error
 from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, response_media_type
@@ -159,6 +160,7 @@ class GraphQLEndpoint:
                     context.view.schema, document.node,  # type: ignore[arg-type]
                     context_value=context, variable_values=params.variables,
                     operation_name=params.operation_name, hide_suggestions=self.documents.hide_suggestions,
+                    **self._compiled(document),
                 )
                 if not isinstance(result, ExecutionResult):
                     result = await result
@@ -169,6 +171,12 @@ class GraphQLEndpoint:
             return None
         finally:
             context.loaders.cancel()
+
+    def _compiled(self, document: Document) -> dict[str, Any]:
+        """The compiled path's executor and the document's plans, unless the setting turns it off."""
+        if not self.hub.settings.compiled_execution or document.plans is None:
+            return {}
+        return {"executor_class": CompiledExecutor, "plans": document.plans}
 
     def _timed_out(self, request_id: str, media_type: str) -> Outcome:
         self.hub.metrics.requests.labels("timeout").inc()

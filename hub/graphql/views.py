@@ -331,9 +331,15 @@ def _masked(decision: Mask, key: str, original: Callable[..., Any] | None) -> Ca
         except Exception:  # noqa: BLE001  rule 6: a mask that cannot be applied withholds the value
             return None
 
-    if original is None:
+    record_key = key if original is None else getattr(original, "record_key", None)
+    if record_key is not None:
+        def attribute(source: Any, info: Any) -> Any:
+            return getattr(source, record_key, None) if original is None else original(source, info)
+
         def read(source: Any, info: Any) -> Any:
-            return masked(source.get(key) if type(source) is dict else getattr(source, key, None))
+            return masked(source.get(record_key) if type(source) is dict else attribute(source, info))
+        read.record_key = record_key  # type: ignore[attr-defined]  # a plain read and a mask: compiled
+        read.record_mask = True  # type: ignore[attr-defined]
         return read
 
     def computed(source: Any, info: Any, **args: Any) -> Any:

@@ -1,0 +1,23 @@
+"""The compiled path: lists of plain record fields completed in a tight loop instead of field by field.
+
+graphql-core completes every field of every record on its own: a resolve info, a response path, a
+resolver call, awaitable checks, a leaf coercion. For 1,000 enterprises with 5 fields that is 5,000
+rounds of it, where the answer is five dictionary reads per record. ``CompiledExecutor`` (an
+``Executor`` subclass, chosen per request by the edge) plans once per prepared document and caller's
+view which fields are plain reads of record keys (the graph's one-call readers, with or without the
+view's mask) and completes those directly; everything else (resolvers with look-ups, denied fields,
+row filters, abstract types, errors) keeps graphql-core's own path.
+
+What it never changes: plain readers are pure (a dictionary read, maybe a mask), so a value that
+does not complete cleanly (null in a non-null field, a value a scalar cannot represent) is completed
+again by graphql-core, which reports it exactly as it always has. Resolvers that note disclosures
+(``RequestContext.reveal``/``reveal_all``) are never compiled, so the disclosure record is the same.
+``tests/graph/test_compiled_path.py`` runs every known query through both paths and compares bytes.
+"""
+
+from __future__ import annotations
+
+from hub.graphql.compiled.executor import CompiledExecutor
+from hub.graphql.compiled.plans import Plans
+
+__all__ = ["CompiledExecutor", "Plans"]

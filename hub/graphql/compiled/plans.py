@@ -1,0 +1,259 @@
+"""Plans: for one object type and selection in a caller's view, how each field completes.
+
+A field is *plain* when it takes no arguments and its resolver is one of the graph's record readers
+(``schema.read_plain_fields_directly``, marked ``record_key``) or the view's mask over one (marked
+``record_mask``); ``__typename`` is plain too. A plain field's value completes without graphql-core
+when it is a scalar or enum, a list of them, or an object (not an interface or union) whose own
+selection is wholly plain. Each plain field becomes an *entry*: a closure from the source record to
+the completed value that raises ``Unplanned`` on anything unusual, so the caller completes that
+field the usual way instead.
+
+Plans are kept with the prepared document (``hub.graphql.documents.Document.plans``), itself kept
+per caller's view, keyed by the selection's field nodes; a document whose selection depends on
+variables (``@skip``/``@include`` with a variable) keeps its plans for one execution only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLString,
+    Undefined,
+    VariableNode,
+    Visitor,
+    is_leaf_type,
+    is_object_type,
+    visit,
+)
+from graphql.pyutils import is_awaitable
+
+if TYPE_CHECKING:
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+
+    from hub.graphql.compiled.executor import CompiledExecutor
+
+Entry = Callable[[Any], Any]  # source record -> completed value; raises Unplanned
+Complete = Callable[[Any], Any]  # value read -> completed value; raises Unplanned
+
+
+class Unplanned(Exception):  # noqa: N818  a signal, not an error: "complete this the usual way"
+    """The value did not complete cleanly; graphql-core completes (and reports) it instead."""
+
+
+class ObjectPlan:
+    """One object type's selection: an entry per response name (None: not plain), in selection order.
+
+    A wholly plain plan also has ``complete``: one function, generated for the selection, that reads
+    each text field straight from the record and leaves everything else to the field's entry.
+    """
+
+    __slots__ = ("complete", "entries", "names")
+
+    def __init__(self, names: tuple[str, ...], planned: tuple[Planned | None, ...]) -> None:
+        self.names = names
+        self.entries: tuple[Entry | None, ...] = tuple(None if p is None else p.entry for p in planned)
+        self.complete: Callable[[Any], dict[str, Any]] = _unplanned
+        if all(p is not None for p in planned):
+            self.complete = _object_function(names, planned)  # type: ignore[arg-type]
+
+    @property
+    def wholly_plain(self) -> bool:
+        return self.complete is not _unplanned
+
+    @property
+    def partly_plain(self) -> bool:
+        return any(e is not None for e in self.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    entry: Entry
+    text_key: str | None = None  # the record key, when the field is text read as it is stored
+
+
+def _unplanned(source: Any) -> dict[str, Any]:
+    raise Unplanned
+
+
+def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Callable[[Any], dict[str, Any]]:
+    """``complete(record) -> dict``, the object's fields in selection order (source generated once per plan)."""
+    entries = {f"e{i}": p.entry for i, p in enumerate(planned)}
+    lines = [
+        "def complete(source):",
+        "    if type(source) is not dict:",
+        "        return {" + ", ".join(f"{n!r}: e{i}(source)" for i, n in enumerate(names)) + "}",
+        "    get = source.get",
+    ]
+    for i, p in enumerate(planned):
+        if p.text_key is None:
+            lines.append(f"    v{i} = e{i}(source)")
+        else:  # the common case inline: a str stored is the str answered; anything else, the entry
+            lines.append(f"    v{i} = get({p.text_key!r})")
+            lines.append(f"    if type(v{i}) is not str: v{i} = e{i}(source)")
+    lines.append("    return {" + ", ".join(f"{n!r}: v{i}" for i, n in enumerate(names)) + "}")
+    namespace: dict[str, Any] = dict(entries)
+    exec("\n".join(lines), namespace)  # noqa: S102  names are GraphQL names, keys Python names, both repr'd
+    return namespace["complete"]  # type: ignore[no-any-return]
+
+
+class Plans:
+    """The plans of one prepared document in one view, by (type, selection's field nodes)."""
+
+    def __init__(self, node: DocumentNode | None) -> None:
+        self.static = node is not None and not _selection_varies(node)
+        self._plans: dict[tuple[Any, ...], ObjectPlan] = {}
+
+    def get(self, key: tuple[Any, ...]) -> ObjectPlan | None:
+        return self._plans.get(key) if self.static else None
+
+    def put(self, key: tuple[Any, ...], plan: ObjectPlan) -> None:
+        if self.static:
+            self._plans[key] = plan
+
+
+def plan_key(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> tuple[Any, ...]:
+    """The selection's identity within its document: the type and every field node, by response name."""
+    return (parent_type.name, *((name, *(id(d.node) for d in details)) for name, details in fields.items()))
+
+
+def build_plan(executor: CompiledExecutor, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> ObjectPlan:
+    return ObjectPlan(tuple(fields), tuple(_entry(executor, parent_type, details) for details in fields.values()))
+
+
+def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Planned | None:
+    node = details[0].node
+    name = node.name.value
+    if name == "__typename":
+        type_name = parent_type.name
+        return Planned(lambda source: type_name)
+    field = parent_type.fields.get(name)
+    if field is None or field.args or any(d.node.arguments for d in details):
+        return None
+    read = _reader(field.resolve)
+    complete = None if read is None else _completer(executor, field.type, details)
+    if read is None or complete is None:
+        return None
+    return Planned(lambda source: complete(read(source)), _text_key(field.resolve, field.type))
+
+
+def _text_key(resolve: Any, output: GraphQLOutputType) -> str | None:
+    """The record key of an unmasked field whose stored str is its answer as it is (String, ID, Date)."""
+    leaf = output.of_type if isinstance(output, GraphQLNonNull) else output
+    if getattr(resolve, "record_mask", False) or not is_leaf_type(leaf) or not _text_as_is(leaf):  # type: ignore[arg-type]
+        return None
+    return getattr(resolve, "record_key", None)
+
+
+def _text_as_is(leaf: GraphQLLeafType) -> bool:
+    # The scalars whose coercion gives a str back as it is (strawberry's Date: ``serialize=str``).
+    return leaf is GraphQLString or leaf is GraphQLID or leaf.coerce_output_value is str
+
+
+def _reader(resolve: Any) -> Callable[[Any], Any] | None:
+    key = getattr(resolve, "record_key", None)
+    if key is None:
+        return None
+    if getattr(resolve, "record_mask", False):
+        return lambda source: resolve(source, None)  # the view's masked reader: the read and the mask
+
+    def read(source: Any) -> Any:
+        return source.get(key) if type(source) is dict else resolve(source, None)
+
+    return read
+
+
+def _completer(executor: CompiledExecutor, output: GraphQLOutputType, details: FieldDetailsList) -> Complete | None:
+    if isinstance(output, GraphQLNonNull):
+        inner = _completer(executor, output.of_type, details)
+        return None if inner is None else _non_null(inner)
+    if isinstance(output, GraphQLList):
+        item = _completer(executor, output.of_type, details)
+        return None if item is None else _nullable(_list(item))
+    if is_leaf_type(output):
+        return _nullable(_leaf(output))  # type: ignore[arg-type]
+    if is_object_type(output) and output.is_type_of is None:  # type: ignore[union-attr]
+        plan = executor.plan_of(output, executor.collect_subfields(output, details)[0])  # type: ignore[arg-type]
+        return _nullable(_record(plan.complete)) if plan.wholly_plain else None
+    return None  # interfaces and unions: graphql-core resolves the type
+
+
+def _record(complete: Complete) -> Complete:
+    def record(value: Any) -> Any:
+        if type(value) is not dict:  # records are dicts; anything else (an awaitable) goes the usual way
+            raise Unplanned
+        return complete(value)
+
+    return record
+
+
+def _non_null(inner: Complete) -> Complete:
+    def complete(value: Any) -> Any:
+        completed = None if value is None else inner(value)
+        if completed is None:
+            raise Unplanned
+        return completed
+
+    return complete
+
+
+def _nullable(inner: Complete) -> Complete:
+    return lambda value: None if value is None else inner(value)
+
+
+def _list(item: Complete) -> Complete:
+    def complete(value: Any) -> Any:
+        if type(value) is not list and type(value) is not tuple:
+            raise Unplanned
+        return [item(v) for v in value]
+
+    return complete
+
+
+_STORED = frozenset({str, int, float, bool})  # what sources store: never an exception or an awaitable
+
+
+def _leaf(leaf: GraphQLLeafType) -> Complete:
+    coerce = leaf.coerce_output_value
+    text_as_is = _text_as_is(leaf)
+
+    def complete(value: Any) -> Any:
+        kind = type(value)
+        if kind is str and text_as_is:
+            return value
+        if kind not in _STORED and (isinstance(value, Exception) or is_awaitable(value)):
+            raise Unplanned  # graphql-core raises the one and awaits the other
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Unplanned
+        return coerced
+
+    return complete
+
+
+def _selection_varies(node: DocumentNode) -> bool:
+    """Whether some ``@skip``/``@include`` takes a variable (the selection then depends on the request)."""
+    found: list[bool] = []
+
+    class Directives(Visitor):
+        def enter_directive(self, directive: DirectiveNode, *_: Any) -> None:
+            if directive.name.value in ("skip", "include") and any(
+                isinstance(a.value, VariableNode) for a in directive.arguments
+            ):
+                found.append(True)
+
+    visit(node, Directives())
+    return bool(found)
+
+
+__all__: list[str] = ["ObjectPlan", "Plans", "Unplanned", "build_plan", "plan_key"]

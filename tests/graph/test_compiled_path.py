@@ -1,0 +1,288 @@
+"""The compiled path changes nothing but speed: the same bytes and the same disclosure records.
+
+Every query of the bench, of the README and of the graph and policy test suites (read from their
+source) goes to two hubs over the same data, one with ``compiled_execution`` on and one with it off,
+as a fully granted caller, a masked one, a jurisdiction-limited one and the development demo's
+unrestricted one. The answers must be byte-identical (data, errors with paths and extensions, order
+of keys) and the disclosure records the same subjects with the same fields and decisions.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    OperationDefinitionNode,
+    execute,
+    parse,
+)
+from starlette.requests import Request
+
+from bench.scenarios import ENTERPRISE, ENTERPRISES, LICENCES
+from hub.context import ANONYMOUS, Caller
+from hub.graphql.compiled import CompiledExecutor, Plans
+from hub.policy import full_scope_catalogue
+from schema.subgraphs import DEPARTMENTS
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = ("tests/graph", "tests/policy")
+PURPOSE = "licensing"
+UNMASKING = ("market.finance:read", "security.identity:read", "centre.applicant:read")
+# Beyond what the suites ask: masks, __typename, fragments and cursors in long lists.
+OWN = [
+    """{ enterprises(first: 200) { edges { cursor node { __typename uscc name status registeredCapital
+       registrationDate termTo regionCode regionName legalRepresentative { idNumber name birthDate sex } } }
+       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+    """{ licences(first: 150) { edges { node { __typename number status validFrom validTo regionCode
+       ... on FoodBusinessLicence { businessItems version } ... on ConstructionPermit { number }
+       holder { uscc registeredCapital } } } } }""",
+    "{ serviceMatters { code name } }",
+    "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Enterprise { uscc name } } }",
+    "{ a: enterprises(first: 3) { edges { node { uscc } } } b: enterprises(first: 3) { edges { node { uscc name } } } }",
+]
+
+
+def suite_queries() -> list[str]:
+    """Every string in the graph and policy test modules that is a GraphQL operation."""
+    found: dict[str, None] = {}
+    for suite in SUITES:
+        for module in sorted((ROOT / suite).glob("test_*.py")):
+            for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_operation(node.value):
+                    found[node.value] = None
+    return list(found)
+
+
+def readme_queries() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    bodies = re.findall(r'\{"query":\s*"((?:[^"\\]|\\.)*)"', text.replace("'", '"'))
+    return [body for body in bodies if _is_operation(body)]
+
+
+def _is_operation(text: str) -> bool:
+    if "{" not in text:
+        return False
+    try:
+        return any(isinstance(d, OperationDefinitionNode) for d in parse(text).definitions)
+    except Exception:  # noqa: BLE001  not GraphQL: some other string of the module
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class Samples:
+    """Values for the queries' variables, from the demo data."""
+
+    uscc: str
+    id_number: str
+    licence: str
+    case: str
+    applicant: str
+    region: str
+
+    def variables(self, query: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, kind in re.findall(r"\$(\w+)\s*:\s*([\w!\[\]]+)", query):
+            values[name] = self._value(name, kind, query)
+        return values
+
+    def _value(self, name: str, kind: str, query: str) -> Any:
+        if kind.startswith("[_Any"):
+            return [{"__typename": "Enterprise", "uscc": self.uscc}, {"__typename": "Person", "idNumber": self.id_number},
+                    {"__typename": "FoodBusinessLicence", "number": self.licence}, {"__typename": "Spaceship"}]
+        if kind.startswith("Boolean"):
+            return False
+        if kind.startswith("Int"):
+            return 5
+        by_name = {"u": self.uscc, "uscc": self.uscc, "i": self.id_number, "id": self.id_number, "r": self.region}
+        if name == "n":
+            return self.case if "case(" in query else self.licence
+        if name == "a":
+            return self.applicant if kind.endswith("!") else None
+        return by_name.get(name, self.uscc)
+
+
+@pytest.fixture(scope="module")
+def samples(demo_db: Any) -> Samples:
+    enterprise = demo_db("market", "SELECT uscc, legal_rep_id, region_code FROM enterprises "
+                                   "WHERE legal_rep_id IS NOT NULL ORDER BY uscc LIMIT 1")[0]
+    licence = demo_db("market", "SELECT number FROM food_licences ORDER BY number LIMIT 1")[0]["number"]
+    case = demo_db("centre", "SELECT number, applicant_id FROM cases ORDER BY number LIMIT 1")[0]
+    return Samples(enterprise["uscc"], enterprise["legal_rep_id"], licence, case["number"], case["applicant_id"],
+                   enterprise["region_code"][:4] + "00")
+
+
+def callers(region: str) -> dict[str, Caller]:
+    scopes = full_scope_catalogue(ROOT / "connectors" / "departments", ROOT / "policies")
+
+    def caller(name: str, granted: frozenset[str], jurisdiction: str = "") -> Caller:
+        return Caller(client_id=name, department="market", scopes=granted, purpose=PURPOSE,
+                      grants={s: frozenset({PURPOSE}) for s in granted}, jurisdiction=jurisdiction)
+
+    return {
+        "fully granted": caller("full", scopes),
+        "masked": caller("masked", scopes - frozenset(UNMASKING)),
+        "jurisdiction-limited": caller("district", scopes, jurisdiction=region[:4]),
+        "unrestricted demo": ANONYMOUS,
+    }
+
+
+Recorded = list[Any]
+
+
+def recording(client: HubClient) -> Recorded:
+    """The disclosures each request records, as subjects (in order) with their fields and decisions."""
+    seen: Recorded = []
+    record = client.hub.disclosures.record
+
+    async def noting(request_id: str, caller: Caller, document: str, name: str | None, disclosed: Any) -> int:
+        subjects = [(subject, _merged(disclosed, sets)) for subject, sets in disclosed._subjects.items()]
+        seen.append((request_id, name, subjects, sorted(disclosed.types)))
+        return await record(request_id, caller, document, name, disclosed)
+
+    client.hub.disclosures.record = noting  # type: ignore[method-assign]
+    return seen
+
+
+def _merged(disclosed: Any, sets: set[int]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for index in sorted(sets):
+        fields.update(disclosed._field_sets[index])
+    return fields
+
+
+@dataclasses.dataclass
+class Pair:
+    compiled: HubClient
+    usual: HubClient
+    compiled_records: Recorded
+    usual_records: Recorded
+    caller: Caller = ANONYMOUS
+
+
+@pytest.fixture(scope="module")
+async def pair(demo_data_dir: Path, services: DepartmentServices, tmp_path_factory: Any) -> AsyncIterator[Pair]:
+    def settings(compiled: bool) -> Any:
+        state = tmp_path_factory.mktemp("compiled" if compiled else "usual")
+        return hub_settings(demo_data_dir, services.ecology.url, services.security.url,
+                            compiled_execution=compiled, state_dir=state)
+
+    async with open_hub(settings(True)) as compiled, open_hub(settings(False)) as usual:
+        found = Pair(compiled, usual, recording(compiled), recording(usual))
+
+        async def who(request: Request) -> Caller:
+            return found.caller
+
+        compiled.hub.authenticate = usual.hub.authenticate = who  # type: ignore[method-assign]
+        yield found
+
+
+def every_query(samples: Samples) -> list[tuple[str, dict[str, Any]]]:
+    bench = [(LICENCES % samples.region, {}), (ENTERPRISES, {}), (ENTERPRISE, {"uscc": samples.uscc})]
+    known = [*readme_queries(), *suite_queries(), *OWN]
+    return bench + [(query, samples.variables(query)) for query in known]
+
+
+def endpoints(query: str) -> list[str]:
+    """The graph's endpoint; a federation query (``_entities``, ``_service``) at every department's subgraph too."""
+    if "_entities" not in query and "_service" not in query:
+        return ["/graphql"]
+    return ["/graphql", *(f"/subgraphs/{d}/graphql" for d in DEPARTMENTS)]
+
+
+def test_the_suites_and_the_readme_give_the_differential_test_its_queries() -> None:
+    assert len(suite_queries()) >= 40
+    assert readme_queries(), "the README's curl and Python examples are GraphQL operations"
+
+
+@pytest.mark.parametrize("who", ["fully granted", "masked", "jurisdiction-limited", "unrestricted demo"])
+async def test_both_paths_answer_every_known_query_byte_for_byte_and_record_the_same_disclosures(
+    pair: Pair, samples: Samples, who: str,
+) -> None:
+    pair.caller = callers(samples.region)[who]
+    asked = 0
+    for number, (query, variables) in enumerate(every_query(samples)):
+        for path in endpoints(query):
+            request_id = f"differential-{who.replace(' ', '-')}-{number}-{path.split('/')[-2]}"
+            body = {"query": query, "variables": variables}
+            headers = {"x-request-id": request_id, "accept": "application/graphql-response+json"}
+            compiled = await pair.compiled.http.post(path, json=body, headers=headers)
+            usual = await pair.usual.http.post(path, json=body, headers=headers)
+            assert (compiled.status_code, compiled.content) == (usual.status_code, usual.content), (path, query)
+            asked += 1
+    assert asked > 80
+    assert pair.compiled_records == pair.usual_records
+    assert pair.compiled_records, "the queries disclosed something"
+
+
+async def test_a_list_of_enterprises_with_plain_fields_is_planned_whole_for_the_compiled_path(pair: Pair) -> None:
+    pair.caller = ANONYMOUS
+    answer = await pair.compiled.query(ENTERPRISES)
+    assert len(answer["data"]["enterprises"]["edges"]) > 100
+    document = pair.compiled.hub.documents.get(ENTERPRISES, pair.compiled.hub.views.unrestricted.schema)
+    plans = document.plans._plans  # type: ignore[union-attr]
+    wholly_plain = sorted(key[0] for key, plan in plans.items() if plan.wholly_plain)
+    assert wholly_plain == ["Enterprise", "EnterpriseConnection", "EnterpriseEdge"]
+
+
+# -- the fallback, on a schema whose records break the rules ---------------------------------------
+
+
+def _reader(key: str) -> Callable[..., Any]:
+    def read(source: Any, info: Any) -> Any:
+        return source.get(key) if type(source) is dict else getattr(source, key)
+
+    read.record_key = key  # type: ignore[attr-defined]
+    return read
+
+
+def _rules_breaking_schema() -> GraphQLSchema:
+    item = GraphQLObjectType("Item", lambda: {
+        "id": GraphQLField(GraphQLNonNull(GraphQLString), resolve=_reader("id")),
+        "size": GraphQLField(GraphQLFloat, resolve=_reader("size")),
+        "count": GraphQLField(GraphQLInt, resolve=_reader("count")),
+        "tags": GraphQLField(GraphQLList(GraphQLNonNull(GraphQLString)), resolve=_reader("tags")),
+    })
+    records = [
+        {"id": "a", "size": 1.5, "count": 1, "tags": ["x"]},
+        {"id": None, "size": 2.0, "count": 2, "tags": []},  # null in a non-null field
+        {"id": "c", "size": "large", "count": 3, "tags": None},  # a Float that is not a number
+        {"id": "d", "size": 4.0, "count": 2**40, "tags": ["y", None]},  # an Int too large, a null tag
+        {"id": "e", "size": 5.0, "count": 5, "tags": {"not": "a list"}},  # a list that is a dict
+    ]
+    query = GraphQLObjectType("Query", {
+        "items": GraphQLField(GraphQLList(item), args={"upTo": GraphQLArgument(GraphQLInt)},
+                              resolve=lambda _root, _info, upTo=5: records[:upTo]),  # noqa: N803
+        "strict": GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(item))), resolve=lambda *_: records[:2]),
+    })
+    return GraphQLSchema(query)
+
+
+@pytest.mark.parametrize("query", [
+    "{ items(upTo: 1) { id size count tags } }",
+    "{ items { id size count tags } }",
+    "{ items { count id } strict { id } }",
+    "{ items { __typename tags } }",
+])
+def test_records_that_break_the_rules_are_reported_exactly_as_graphql_core_reports_them(query: str) -> None:
+    schema = _rules_breaking_schema()
+    document = parse(query)
+    usual = execute(schema, document)
+    compiled = execute(schema, document, executor_class=CompiledExecutor, plans=Plans(document))
+    assert compiled.data == usual.data  # type: ignore[union-attr]
+    assert [e.formatted for e in compiled.errors or ()] == [e.formatted for e in usual.errors or ()]  # type: ignore[union-attr]
