@@ -10,6 +10,7 @@ after the fetch). Pages are never cached: the entity cache holds raw records by 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ class Sources:
         }
         self._hits = {name: metrics.cache_hits.labels(name) for name in self.connectors}
         self._misses = {name: metrics.cache_misses.labels(name) for name in self.connectors}
+        self._seconds = {name: metrics.source_seconds.labels(name) for name in self.connectors}
 
     def connector(self, name: str) -> Connector:
         return self.connectors[name]
@@ -117,6 +119,7 @@ class Sources:
 
     async def _call(self, conn: Connector, entity: str, call: Any) -> list[Record]:
         self._calls[(conn.name, entity)].inc()
+        started = time.perf_counter()
         try:
             return await call  # type: ignore[no-any-return]
         except SourceError as exc:
@@ -128,6 +131,8 @@ class Sources:
             self.metrics.source_errors.labels(conn.name, "hub").inc()
             log.exception("hub failed calling %s.%s", conn.name, entity)
             raise SourceError(conn.department, "hub", "the hub failed to query this source") from exc
+        finally:
+            self._seconds[conn.name].observe(time.perf_counter() - started)
 
     async def aclose(self) -> None:
         for conn in self.connectors.values():

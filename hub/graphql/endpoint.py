@@ -105,6 +105,7 @@ class GraphQLEndpoint:
 
     async def run(self, params: Params, method: str, request_id: str, media_type: str, caller: Caller) -> Outcome:
         """One operation: its document and verdict in the caller's view, execution, then its audit record."""
+        started = time.perf_counter()
         view = self.views.for_caller(caller)
         if view.reaches_nothing:
             error = refusal("FORBIDDEN", "this client's grants reach nothing in this graph: ask the data owners for a "
@@ -149,6 +150,9 @@ class GraphQLEndpoint:
                 await self.hub.disclosures.record(request_id, caller, text, name, context.disclosed)
             except Exception:  # noqa: BLE001  rule 6: whatever stops the record stops the data
                 return self._unrecorded(request_id, media_type)
+        operation = document.operation(params.operation_name)
+        kind = "query" if operation is None else operation.operation.value
+        self.hub.metrics.operation_seconds.labels(kind).observe(time.perf_counter() - started)
         return self._result_body(result, context, media_type)
 
     async def _execute(self, document: Document, params: Params, context: RequestContext) -> ExecutionResult | None:
