@@ -14,7 +14,10 @@ PEERS := tests/peers/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 GRAPHIQL := .demo/graphiql.stamp
 
-test: $(STAMP) $(PEERS) $(GRAPHIQL) $(CHROMIUM)
+NGINX := /usr/sbin/nginx
+PODMAN := /usr/bin/podman
+
+test: $(STAMP) $(PEERS) $(GRAPHIQL) $(CHROMIUM) $(NGINX) $(PODMAN)
 	$(BIN)/python -m pytest -q
 
 # GraphiQL's files, served by the hub offline (npm pack from the registry, integrity-checked).
@@ -33,6 +36,20 @@ $(CHROMIUM):
 	else \
 	  echo "note: $(CHROMIUM) is missing and installing it needs root (apt-get install chromium);" \
 	    "the browser tests will skip"; \
+	fi
+
+# The deployment tests' parts from Debian: nginx terminating TLS in front of two replicas
+# (tests/deploy/test_topology.py), and podman, runc and debootstrap to build and start the image
+# with no image registry (docker/podman/: settings passed as CONTAINERS_CONF, nothing under /etc).
+# Installed as root or under CI; elsewhere those tests skip, saying so.
+$(NGINX) $(PODMAN):
+	@if [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; then \
+	  echo "installing nginx, podman, runc, debootstrap (apt-get) for the deployment tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light podman runc debootstrap >/dev/null; \
+	else \
+	  echo "note: $@ is missing and installing it needs root (apt-get install nginx-light podman runc debootstrap);" \
+	    "the deployment tests that need it will skip"; \
 	fi
 
 # Third-party GraphQL peers (npm registry) the conformance tests run against.

@@ -84,6 +84,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (slow if item.get_closest_marker("slow") else fast).append(item)
     for item in browser:
         item.add_marker(pytest.mark.browser)
+    # Container tests (building and starting the image) last among the slow ones.
+    slow.sort(key=lambda item: item.get_closest_marker("container") is not None)
     items[:] = fast + slow + browser
 
 

@@ -37,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     service = sub.add_parser("service", help="run one demo department service")
     service.add_argument("name", choices=sorted(SERVICES))
     service.add_argument("--port", type=int, help="port (default: ecology 8101, security 8102)")
+    service.add_argument("--host", default="127.0.0.1", help="address to listen on (a container: 0.0.0.0)")
     service.add_argument("--data-dir", type=Path, default=DEMO_DIR / "data")
     service.set_defaults(run=run_service)
 
@@ -65,7 +66,7 @@ def run_service(args: argparse.Namespace) -> int:
 
     module = ecology_service if args.name == "ecology" else security_service
     app = module.create_app(args.data_dir / f"{args.name}.sqlite")
-    uvicorn.run(app, host="127.0.0.1", port=args.port or SERVICES[args.name], log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port or SERVICES[args.name], log_level="warning")
     return 0
 
 

@@ -9,6 +9,7 @@ at and refuses to serve a registry that is behind, naming the command. Developme
 from __future__ import annotations
 
 import functools
+import logging
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -47,6 +48,7 @@ async def database_revision(engine: AsyncEngine) -> str | None:
 
 
 def _current(connection: Connection) -> str | None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per readiness probe is noise
     return MigrationContext.configure(connection).get_current_revision()
 
 
