@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.admin import (
     account_admin, account_pages, admin_log, api, audit_pages, catalogue_pages, registry_pages, signin,
 )
+from hub.admin import usage_pages
 from hub.admin import developer
 from hub.admin import grant_api, grant_pages
 from hub.admin import oidc
@@ -51,6 +52,7 @@ SECTIONS = [
     Section("Clients", "/admin/clients", ("operator", "auditor")),
     Section("Accounts", "/admin/accounts", ("operator", "auditor")),
     Section("Grants", "/admin/grants", ("operator", "steward", "auditor")),
+    Section("Usage", "/admin/usage", usage_pages.READERS),
     Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
     Section("Catalogue", "/admin/catalogue", ANY_ROLE),
     Section("Audit", "/admin/audit", audit_pages.READERS),
@@ -147,6 +149,7 @@ def _routes() -> list[Route | Mount]:
         *account_pages.routes(),
         *account_admin.routes(),
         *registry_pages.routes(),
+        *usage_pages.routes(),
         *admin_log.routes(),
         *grant_pages.routes(),
         *catalogue_pages.routes(),

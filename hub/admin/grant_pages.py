@@ -173,6 +173,18 @@ async def remove_purpose(request: Request, form: FormData) -> str:
     return f"purpose {purpose} removed from grant {grant.grant_id}"
 
 
+async def set_quota(request: Request, form: FormData) -> str:
+    service = await grant_service(request)
+    grant = await known_grant(service, request.path_params["grant_id"])
+    raw = str(form.get("daily_quota") or "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 9):
+        raise GrantError("a quota is a whole number of subjects a day (empty: no quota)")
+    reason = str(form.get("reason") or "").strip() or None
+    changed = await service.set_quota(actor(request), grant.grant_id, int(raw) if raw else None, reason)
+    shown = f"{changed.daily_quota} subjects a day per scope" if changed.daily_quota else "no quota"
+    return f"grant {grant.grant_id}: {shown}"
+
+
 def routes() -> list[Route]:
     return [
         Route("/grants", grants_page, methods=["GET"]),
@@ -184,4 +196,5 @@ def routes() -> list[Route]:
         Route("/grants/{grant_id}/revoke", _changing(revoke), methods=["POST"]),
         Route("/grants/{grant_id}/recertify", _changing(recertify), methods=["POST"]),
         Route("/grants/{grant_id}/remove-purpose", _changing(remove_purpose), methods=["POST"]),
+        Route("/grants/{grant_id}/quota", _changing(set_quota), methods=["POST"]),
     ]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from hub.admin.admin_log import noting
 from hub.admin.console import console
+from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.store import ClientRecord, DepartmentRecord, RegistryError
 from hub.store.admin_log import Entry
 
@@ -80,6 +81,11 @@ def client_status_set(c: ClientRecord) -> tuple[str, str, dict[str, Any]]:
     return f"client.{STATUS_WORDS[c.status][:-2]}", c.client_id, {}
 
 
+def limits_set(c: ClientRecord) -> tuple[str, str, dict[str, Any]]:
+    """``limits`` None: the client is back on the settings' defaults."""
+    return "client.limits", c.client_id, {"limits": None if c.limits is None else c.limits.as_json()}
+
+
 def key_added(client_id: str) -> Entry:
     return lambda kid: ("client.key_add", client_id, {"kid": kid})
 
@@ -115,6 +121,23 @@ async def set_client_status(request: Request, client_id: str, status: Any) -> Cl
     registry = (await console(request).stores()).registry
     noted = noting(request, client_status_set)
     return await registry.set_status(client_id, status_value(status), noted=noted)
+
+
+def limits_from(raw: Any, defaults: ClientLimits) -> ClientLimits | None:
+    """A client's limits from a form or JSON (None: the settings' defaults); blank cost fields are 0."""
+    if raw.get("use_defaults") in ("on", "true", True):
+        return None
+    values = {name: raw.get(name) for name in ("rate", "burst", "cost_per_minute", "cost_per_day")}
+    values = {name: value for name, value in values.items() if value not in (None, "")}
+    try:
+        return ClientLimits.from_mapping(values, ClientLimits(defaults.rate, defaults.burst))
+    except LimitsError as exc:
+        raise RegistryError(str(exc)) from None
+
+
+async def set_limits(request: Request, client_id: str, limits: ClientLimits | None) -> ClientRecord:
+    registry = (await console(request).stores()).registry
+    return await registry.set_limits(client_id, limits, noted=noting(request, limits_set))
 
 
 async def add_key(request: Request, client_id: str, jwk: dict[str, Any]) -> ClientRecord:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from hub.admin import registry_actions as actions
 from hub.admin.access import require
 from hub.admin.console import console
+from hub.admin.usage_pages import client_use
 from hub.store import RegistryError
 
 READERS = ("operator", "auditor")
@@ -91,8 +92,10 @@ async def _client(request: Request, error: str = "", status_code: int = 200) -> 
     client = await (await console(request).stores()).registry.client(request.path_params["client_id"])
     if client is None:
         return console(request).page(request, "problem.html", {"message": "no such client"}, status_code=404)
-    context = {"client": client, "error": error, "done": request.query_params.get("done", "")}
+    context = {"client": client, "error": error, "done": request.query_params.get("done", ""),
+               "use": await client_use(request, client)}
     return console(request).page(request, "client.html", context, status_code=status_code)
+
 
 
 @require(*READERS)
@@ -102,7 +105,7 @@ async def client_page(request: Request) -> Response:
 
 @require(*WRITERS)
 async def client_change(request: Request) -> Response:
-    """Block/unblock, add a key or remove one: the form's ``change`` field says which."""
+    """Block/unblock, add a key or remove one, set its limits: the form's ``change`` field says which."""
     client_id, form = request.path_params["client_id"], await request.form()
     change = form.get("change")
     try:
@@ -115,6 +118,10 @@ async def client_change(request: Request) -> Response:
         elif change == "remove_key":
             await actions.remove_key(request, client_id, form.get("kid"))
             done = "key removed"
+        elif change == "limits":
+            defaults = console(request).hub.fair_use.settings.defaults
+            await actions.set_limits(request, client_id, actions.limits_from(form, defaults))
+            done = "limits set"
         else:
             raise RegistryError("unknown change")
     except RegistryError as exc:

@@ -6,6 +6,7 @@ hub grants grant CLIENT_ID --scope S ... --purpose P ... --legal-basis TEXT --da
 hub grants revoke GRANT_ID --reason TEXT
 hub grants amend GRANT_ID --remove-purpose P ... [--reason TEXT]
 hub grants recertify GRANT_ID                     extend by the grant's original duration
+hub grants set-quota GRANT_ID --subjects-per-day N | --none [--reason TEXT]   disclosure quota per scope
 hub grants list [--client ID | --department NAME [--side owner|consumer]] [--due-within DAYS]
 hub grants log [--actor U] [--action A] [--target ID] [--since DATE] [--until DATE] [--limit N]
 
@@ -57,6 +58,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     amend.add_argument("--remove-purpose", action="append", default=[], required=True)
     amend.add_argument("--reason")
     _add(sub, "recertify", _recertify, "extend a grant by its original duration").add_argument("grant_id")
+    quota = _add(sub, "set-quota", _set_quota, "cap the distinct subjects a day shown under each of its scopes")
+    quota.add_argument("grant_id")
+    capped = quota.add_mutually_exclusive_group(required=True)
+    capped.add_argument("--subjects-per-day", type=int, metavar="N")
+    capped.add_argument("--none", action="store_true", help="lift the quota")
+    quota.add_argument("--reason")
     listing = _add(sub, "list", _list, "grants and requests, with deadlines and recertification flags")
     listing.add_argument("--client", help="one client's")
     listing.add_argument("--department", help="one department's")
@@ -144,6 +151,13 @@ async def _revoke(args: argparse.Namespace, service: GrantService, actor: Actor)
 async def _amend(args: argparse.Namespace, service: GrantService, actor: Actor) -> int:
     grant = await service.amend(actor, args.grant_id, args.remove_purpose, args.reason)
     print(f"{grant.grant_id} purposes: {' '.join(sorted(grant.purposes))}")
+    return 0
+
+
+async def _set_quota(args: argparse.Namespace, service: GrantService, actor: Actor) -> int:
+    grant = await service.set_quota(actor, args.grant_id, None if args.none else args.subjects_per_day, args.reason)
+    shown = "no quota" if grant.daily_quota is None else f"at most {grant.daily_quota} subjects a day per scope"
+    print(f"{grant.grant_id}: {shown}")
     return 0
 
 

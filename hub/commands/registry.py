@@ -9,6 +9,7 @@ hub registry disable CLIENT_ID | enable CLIENT_ID
 hub registry disable-department NAME | enable-department NAME   (all its clients, their tokens die)
 hub registry add-key CLIENT_ID --jwk PUBLIC.json   (rotation: add the new key ...)
 hub registry remove-key CLIENT_ID KID              (... then, once the system uses it, remove the old)
+hub registry set-limits CLIENT_ID --rate N --burst N [--cost-per-minute N] [--cost-per-day N] | --defaults
 hub registry rotate-signing-keys                  next -> active -> retired
 hub registry new-key-encryption-key               a value for HUB_KEY_ENCRYPTION_KEY
 
@@ -35,7 +36,9 @@ from hub.admin.registry_actions import (
     department_status_set,
     key_added,
     key_removed,
+    limits_set,
 )
+from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.settings import Settings, load_settings
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.admin_log import Entry, Noted, noting
@@ -81,6 +84,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     remove_key = _add(sub, "remove-key", _remove_key, "remove a client's key by kid")
     remove_key.add_argument("client_id")
     remove_key.add_argument("kid")
+    limits = _add(sub, "set-limits", _set_limits, "a client's own rate limit and cost budgets (fair use)")
+    limits.add_argument("client_id")
+    limits.add_argument("--rate", type=float, help="requests per second")
+    limits.add_argument("--burst", type=int, help="requests at once (the bucket's size)")
+    limits.add_argument("--cost-per-minute", type=int, default=0, help="0 (default): no budget")
+    limits.add_argument("--cost-per-day", type=int, default=0, help="0 (default): no budget")
+    limits.add_argument("--defaults", action="store_true", help="back to the settings' defaults")
     scopes = _add(sub, "set-scopes", _set_scopes, "(gone: scopes come from grants, see `hub grants`)")
     scopes.add_argument("client_id")
     scopes.add_argument("--scope", action="append", default=[], help=argparse.SUPPRESS)
@@ -202,6 +212,26 @@ async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Re
     noted = _noted(args, key_removed(args.client_id))
     client = await registry.remove_key(args.client_id, args.kid, noted=noted)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
+    return 0
+
+
+async def _set_limits(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
+    if args.defaults:
+        limits = None
+    elif args.rate is None or args.burst is None:
+        raise RegistryError("name --rate and --burst (or --defaults)")
+    else:
+        try:
+            limits = ClientLimits(args.rate, args.burst, args.cost_per_minute, args.cost_per_day).checked()
+        except LimitsError as exc:
+            raise RegistryError(str(exc)) from None
+    client = await registry.set_limits(args.client_id, limits, noted=_noted(args, limits_set))
+    shown = client.limits or settings.fair_use.defaults
+    which = "its own" if client.limits else "the settings' defaults"
+    print(
+        f"{client.client_id}: {which}: {shown.rate:g} requests/s, bursts of {shown.burst}, "
+        f"cost {shown.cost_per_minute or 'unlimited'}/minute, {shown.cost_per_day or 'unlimited'}/day"
+    )
     return 0
 
 

@@ -82,7 +82,8 @@ class Counters(Protocol):
 
 
 def _refill(tokens: float, at: float, now: float, limits: ClientLimits) -> float:
-    return min(float(limits.burst), tokens + (now - at) * limits.rate) if now > at else tokens
+    """Never past the burst, even one lowered since the bucket was last filled."""
+    return min(float(limits.burst), tokens + max(0.0, now - at) * limits.rate)
 
 
 @dataclass
@@ -166,7 +167,7 @@ local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cost, per_minute, per_day = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
-if now > at then tokens = math.min(burst, tokens + (now - at) * rate) end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 if tokens < 1 then return {'rate', tostring(tokens), tostring((1 - tokens) / rate)} end
 local minute = tonumber(redis.call('GET', KEYS[2]) or '0')
 if per_minute > 0 and minute + cost > per_minute then

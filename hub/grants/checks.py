@@ -55,3 +55,15 @@ def checked_days(days: int, what: str = "duration") -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise GrantError(f"{what} is 1 to {MAX_DAYS} days")
     return days
+
+
+MAX_QUOTA = 10_000_000  # distinct subjects a day: past the city's whole population register
+
+
+def checked_quota(quota: int | None) -> int | None:
+    """A disclosure quota: a whole number of subjects a day, 1 to ``MAX_QUOTA``; None lifts it."""
+    if quota is None:
+        return None
+    if isinstance(quota, bool) or not isinstance(quota, int) or not 1 <= quota <= MAX_QUOTA:
+        raise GrantError(f"a quota is a whole number of subjects a day, 1 to {MAX_QUOTA} (or none)")
+    return quota

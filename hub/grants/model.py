@@ -57,6 +57,7 @@ class Grant:
     revoked_by: str | None = None
     revoke_reason: str | None = None
     consumer_department: str = ""
+    daily_quota: int | None = None  # distinct subjects a day under each scope (None: no quota)
 
     def live_at(self, now: int) -> bool:
         return self.status == "active" and self.valid_from <= now < self.valid_to

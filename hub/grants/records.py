@@ -29,6 +29,7 @@ def grant_of(row: GrantRow, consumer_department: str = "") -> Grant:
         revoked_by=row.revoked_by,
         revoke_reason=row.revoke_reason,
         consumer_department=consumer_department,
+        daily_quota=row.daily_quota,
     )
 
 

@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.grants.checks import Catalogue, checked_days, checked_purposes, checked_scopes, checked_text
+from hub.grants.checks import (
+    Catalogue, checked_days, checked_purposes, checked_quota, checked_scopes, checked_text,
+)
 from hub.grants.model import Actor, Forbidden, Grant, GrantError, GrantRequest
 from hub.grants.reading import GrantReading
 from hub.grants.records import client_row, grant_of, registry_check, request_of
@@ -162,6 +164,20 @@ class GrantService(GrantReading):
             row.valid_to = max(before, now) + row.duration_days * DAY
             details = {"valid_to_before": before, "valid_to": row.valid_to}
             await _record(session, actor, "grant.recertify", grant_id, None, now, details)
+        return grant_of(row, consumer)
+
+    async def set_quota(
+        self, actor: Actor, grant_id: str, daily_quota: int | None, reason: str | None = None
+    ) -> Grant:
+        """The data owner caps how many distinct subjects a day the client may be shown under each of
+        the grant's scopes (None lifts the cap); it holds from the client's next request."""
+        _may_change(actor)
+        quota, now = checked_quota(daily_quota), self.now()
+        async with self._sessions.begin() as session:
+            row, consumer = await _active(session, grant_id, _owner(actor, f"set the quota of {grant_id}"))
+            details = {"client_id": row.client_id, "daily_quota_before": row.daily_quota, "daily_quota": quota}
+            row.daily_quota = quota
+            await _record(session, actor, "grant.quota", grant_id, reason, now, details)
         return grant_of(row, consumer)
 
     async def _decide(

@@ -119,3 +119,10 @@ async def test_usage_reads_the_bucket_and_the_budgets_without_spending_them(coun
     for _ in range(2):
         usage = await counters.usage("c1", limits, NOW + 1, DAY, ())
         assert (usage.tokens, usage.cost_this_minute, usage.cost_today) == (4, 15, 15)
+
+
+async def test_a_burst_lowered_since_the_bucket_filled_holds_at_once(counters: Counters) -> None:
+    await counters.admit("c1", ClientLimits(rate=1.0, burst=100), 1, NOW, DAY)
+    lowered = ClientLimits(rate=0.001, burst=1)
+    assert (await counters.admit("c1", lowered, 1, NOW, DAY)).refused is None
+    assert (await counters.admit("c1", lowered, 1, NOW, DAY)).refused == "rate"
