@@ -23,6 +23,7 @@ from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import build_cache
 from hub.fairuse.build import build_fair_use
 from hub.fairuse.gate import FairUse
+from hub.faults.edge import OutageAnswer
 from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -152,7 +153,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=forwarded_headers(settings))
+    outages = Middleware(OutageAnswer, retry_after=settings.retry_after_seconds, metrics=hub.metrics)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[*forwarded_headers(settings), outages])
     app.state.hub = hub
     app.state.readiness = readiness
     return app

@@ -36,6 +36,11 @@ class Metrics:
         self.requests = Counter(
             "hub_graphql_requests", "GraphQL requests by outcome", ["outcome"], registry=self.registry
         )
+        # The hub's own dependencies failing (hub/faults): 503s by code.
+        self.unavailable = Counter(
+            "hub_unavailable", "Requests answered 503 because a dependency of the hub failed", ["code"],
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "hub_graphql_request_seconds", "GraphQL request latency", registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

@@ -74,6 +74,7 @@ class Settings:
     audit_seal_every: int = 1000
     # "memory" (one process) or a redis:// URL: the DPoP proof jti replay cache.
     replay_cache_url: str = "memory"
+    replay_cache_prefix: str = "hub:replay:"
     # Production with the in-process replay cache must declare that one process serves (HUB_SINGLE_PROCESS).
     single_process: bool = False
     # Development only: /graphql without a token (the embedded demo). Production refuses it.
@@ -100,6 +101,14 @@ class Settings:
     fair_use: FairUseSettings = field(default_factory=FairUseSettings)
     # "memory" or a redis:// URL for the fair-use counters; None: the replay cache's (shared by every replica).
     fair_use_url: str | None = None
+    # When the hub's own dependencies fail (README "When things fail", hub/faults): seconds any one
+    # registry or audit database call may take (connect, statement, lock wait, pool checkout), any
+    # one Redis call, the Retry-After of a 503, and each department's circuit breaker.
+    database_timeout: float = 5.0
+    redis_timeout: float = 1.0
+    retry_after_seconds: int = 2
+    breaker_failures: int = 5
+    breaker_reset_seconds: float = 5.0
 
     @property
     def development(self) -> bool:
@@ -162,6 +171,7 @@ _ENV_FIELDS = {
     "HUB_ACCESS_TOKEN_MINUTES": "access_token_minutes",
     "HUB_DPOP_NONCE": "dpop_nonce",
     "HUB_REPLAY_CACHE_URL": "replay_cache_url",
+    "HUB_REPLAY_CACHE_PREFIX": "replay_cache_prefix",
     "HUB_SINGLE_PROCESS": "single_process",
     "HUB_ANONYMOUS_ACCESS": "anonymous_access",
     "HUB_ADMIN_IDLE_MINUTES": "admin_idle_minutes",
@@ -177,6 +187,11 @@ _ENV_FIELDS = {
     "HUB_MIGRATE_AT_START": "migrate_at_start",
     "HUB_TRUSTED_PROXIES": "trusted_proxies",
     "HUB_FAIR_USE_URL": "fair_use_url",
+    "HUB_DATABASE_TIMEOUT": "database_timeout",
+    "HUB_REDIS_TIMEOUT": "redis_timeout",
+    "HUB_RETRY_AFTER_SECONDS": "retry_after_seconds",
+    "HUB_BREAKER_FAILURES": "breaker_failures",
+    "HUB_BREAKER_RESET_SECONDS": "breaker_reset_seconds",
 }
 
 
@@ -210,9 +225,12 @@ def _convert(name: str, value: Any) -> Any:
     try:
         if name in (
             "port", "max_page_size", "cache_max_entries", "access_token_minutes", "admin_idle_minutes",
-            "admin_session_hours", "admin_address_failures", "audit_seal_every",
+            "admin_session_hours", "admin_address_failures", "audit_seal_every", "retry_after_seconds",
+            "breaker_failures",
         ):
             return int(value)
+        if name in ("database_timeout", "redis_timeout", "breaker_reset_seconds"):
+            return float(value)
         if name in ("demo_data_dir", "bindings_dir", "policies_dir", "graphiql_assets_dir", "state_dir"):
             return Path(value)
         if name in ("dpop_nonce", "anonymous_access", "single_process", "oidc_enabled"):
@@ -282,7 +300,21 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("HUB_ADMIN_ADDRESS_FAILURES must be between 5 and 10000")
     if settings.oidc_enabled:
         _validate_oidc(settings)
+    _validate_fault_bounds(settings)
     return settings
+
+
+def _validate_fault_bounds(settings: Settings) -> None:
+    if not 0.1 <= settings.database_timeout <= 300:
+        raise SettingsError("HUB_DATABASE_TIMEOUT must be between 0.1 and 300 seconds")
+    if not 0.05 <= settings.redis_timeout <= 60:
+        raise SettingsError("HUB_REDIS_TIMEOUT must be between 0.05 and 60 seconds")
+    if not 1 <= settings.retry_after_seconds <= 3600:
+        raise SettingsError("HUB_RETRY_AFTER_SECONDS must be between 1 and 3600")
+    if not 1 <= settings.breaker_failures <= 1000:
+        raise SettingsError("HUB_BREAKER_FAILURES must be between 1 and 1000")
+    if not 0.1 <= settings.breaker_reset_seconds <= 3600:
+        raise SettingsError("HUB_BREAKER_RESET_SECONDS must be between 0.1 and 3600")
 
 
 def _validate_oidc(settings: Settings) -> None:

@@ -197,7 +197,7 @@ class GraphQLEndpoint:
         self.hub.metrics.requests.labels("unrecorded").inc()
         message = f"the disclosure could not be recorded, so no data is returned (request {request_id})"
         body = {"errors": [{"message": message, "extensions": {"code": "AUDIT_UNAVAILABLE", "requestId": request_id}}]}
-        return 503, body, {}
+        return 503, body, {"Retry-After": str(self.hub.settings.retry_after_seconds)}
 
     def _request_errors(self, errors: list[GraphQLError], request_id: str, media_type: str) -> Outcome:
         self.hub.metrics.requests.labels("invalid").inc()

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from hub.faults import outage_of
 from hub.oauth.errors import InvalidRequest, OAuthError, UseDPoPNonce
 from hub.oauth.request import OAuthRequest
 from hub.oauth.rfc8414 import metadata
@@ -46,7 +47,9 @@ class OAuthEndpoint:
             extra = {"DPoP-Nonce": exc.nonce} if isinstance(exc, UseDPoPNonce) else {}
             body = {"error": exc.error, "error_description": exc.description}
             return JSONResponse(body, exc.status, headers={**NO_STORE, **extra})
-        except Exception:  # a bug or an outage: a generic answer, still never cached, details in the log
+        except Exception as exc:  # a bug: a generic answer, still never cached, details in the log
+            if outage_of(exc) is not None:
+                raise  # a dependency's outage: 503 with Retry-After at the edge (hub.faults.edge)
             log.exception("OAuth endpoint %s failed", self._url)
             body = {"error": "server_error", "error_description": "the server could not answer this request"}
             return JSONResponse(body, 500, headers=NO_STORE)

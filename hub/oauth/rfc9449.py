@@ -17,7 +17,7 @@ from typing import Any
 from hub.oauth import jws
 from hub.oauth.clock import Clock
 from hub.oauth.errors import InvalidDPoPProof, UseDPoPNonce
-from hub.oauth.replay import ReplayCache
+from hub.oauth.replay import IssuedBeforeEpoch, ReplayCache
 from hub.oauth.rfc7638 import UnacceptableKey, public_jwk, thumbprint
 
 PROOF_TYPE = "dpop+jwt"
@@ -64,6 +64,7 @@ class Nonces:
 class CheckedProof:
     jkt: str  # the thumbprint of the proof's key
     replay_key: str
+    issued_at: int
 
 
 class DPoPVerifier:
@@ -83,7 +84,14 @@ class DPoPVerifier:
     async def record(self, checked: CheckedProof) -> None:
         """Spend the proof's jti: the token endpoint does so only once the client is authenticated,
         so nobody can burn a client's proof with a request that fails client authentication."""
-        if not await self._replay.first_use(checked.replay_key, REPLAY_TTL):
+        try:
+            first = await self._replay.first_use(checked.replay_key, REPLAY_TTL, checked.issued_at)
+        except IssuedBeforeEpoch:
+            raise InvalidDPoPProof(
+                "DPoP proof: issued before the replay cache's current epoch began (it may have been used "
+                "before): make a new proof"
+            ) from None
+        if not first:
             raise InvalidDPoPProof("DPoP proof: this jti was already used (a replayed proof)")
 
     async def check(
@@ -104,7 +112,7 @@ class DPoPVerifier:
             raise InvalidDPoPProof(f"DPoP proof: {exc}") from None
         self._check_claims(claims, method, url, access_token)
         jkt = thumbprint(key)
-        return CheckedProof(jkt, f"dpop:{jkt}:{claims['jti']}")
+        return CheckedProof(jkt, f"dpop:{jkt}:{claims['jti']}", claims["iat"])
 
     def _check_claims(self, claims: dict[str, Any], method: str, url: str, access_token: str | None) -> None:
         jti, iat = claims.get("jti"), claims.get("iat")

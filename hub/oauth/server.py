@@ -31,6 +31,8 @@ from hub.store.database import exclusive
 from hub.store.revision import require_migrated
 from hub.store.signing_keys import retention_for
 
+PREPARE_TIMEOUT = 60.0  # seconds: development's migrations at start, and waiting for another replica's
+
 
 @dataclass
 class Parts:
@@ -89,16 +91,16 @@ class AuthorizationServer:
     async def _open(self) -> Parts:
         settings = self.settings
         check_production(settings)
-        engine = connect(settings.registry_url)
         sealer = Sealer.from_settings(settings)
+        await self._prepare(sealer)
+        # Serving: every call bounded by database_timeout (a hanging database is a 503, hub.faults).
+        engine = connect(settings.registry_url, timeout=settings.database_timeout)
         keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
-        try:
-            await self._prepare(engine, keys)
-        except BaseException:
-            await engine.dispose()  # tried again on the next use; no pool left behind meanwhile
-            raise
         registry, keyring = Registry(engine, self.clock.now), KeyRing(keys)  # grants live by this clock
-        replay = build_replay_cache(settings.replay_cache_url)
+        replay = build_replay_cache(
+            settings.replay_cache_url, prefix=settings.replay_cache_prefix, timeout=settings.redis_timeout,
+            started=self.clock.now(),
+        )
         nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
         dpop = DPoPVerifier(replay, self.clock, nonces)
         tokens = AccessTokens(
@@ -117,13 +119,23 @@ class AuthorizationServer:
             Revocation(clients, tokens, registry),
         )
 
-    async def _prepare(self, engine: AsyncEngine, keys: SigningKeys) -> None:
-        if not self.settings.migrates_at_start:
-            await require_migrated(engine)  # production: `hub migrate` did it, or nothing serves
-        async with exclusive(engine):  # replicas starting together on a fresh database take turns
-            if self.settings.migrates_at_start:
-                await migrate(engine)
-            await keys.ensure()
+    async def _prepare(self, sealer: Sealer) -> None:
+        """Check (or, in development, run) the migrations and make the first signing keys, on an
+        engine of its own: a migration, or waiting for another replica's, may take longer than a
+        request's database_timeout."""
+        settings = self.settings
+        timeout = PREPARE_TIMEOUT if settings.migrates_at_start else settings.database_timeout
+        engine = connect(settings.registry_url, timeout=max(settings.database_timeout, timeout))
+        keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
+        try:
+            if not settings.migrates_at_start:
+                await require_migrated(engine)  # production: `hub migrate` did it, or nothing serves
+            async with exclusive(engine):  # replicas starting together on a fresh database take turns
+                if settings.migrates_at_start:
+                    await migrate(engine)
+                await keys.ensure()
+        finally:
+            await engine.dispose()
 
     async def live(self, token: str) -> tuple[dict[str, Any], ClientRecord]:
         """A token valid now (signed, in date, not revoked, its client active), and its client."""

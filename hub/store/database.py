@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,27 +25,52 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def connect(url: str, *, schema: str | None = None) -> AsyncEngine:
+def connect(url: str, *, schema: str | None = None, timeout: float | None = None) -> AsyncEngine:
+    """An engine on ``url``; with ``timeout`` (seconds), no call on it waits longer than that for a
+    connection, a statement or a lock, so a database that hangs costs a request a bounded time
+    (``hub.faults`` answers the timeout with 503). The command line tools pass none: an operator's
+    long query may take what it takes."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"connect_args": _bounded(backend, timeout)} if timeout is not None else {}
+    if timeout is not None:
+        kwargs["pool_timeout"] = timeout
     if schema is not None:
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("server_settings", {})["search_path"] = schema
     engine = create_async_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if backend == "sqlite":
+        busy = int((timeout if timeout is not None else 10.0) * 1000)
+        event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy=busy))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _bounded(backend: str, timeout: float) -> dict[str, Any]:
+    """Driver arguments bounding every call: asyncpg's connect and command timeouts are client side
+    (they hold when the server or the network hangs); statement and lock timeouts let PostgreSQL
+    itself give up on work nobody waits for any more."""
+    if backend == "postgresql":
+        millis = str(int(timeout * 1000))
+        return {
+            "timeout": timeout,
+            "command_timeout": timeout,
+            "server_settings": {"statement_timeout": millis, "lock_timeout": millis},
+        }
+    if backend == "sqlite":
+        return {"timeout": timeout}
+    return {}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Every answered request appends a disclosure record: with a write-ahead log a commit costs one
     # sync of the log instead of the rollback journal's several; FULL keeps each commit durable.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")  # replicas on one file wait for each other's writes
+    cursor.execute(f"PRAGMA busy_timeout={busy}")  # replicas on one file wait for each other's writes
     cursor.close()
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from hub.oauth.replay import MemoryReplayCache, RedisReplayCache, ReplayCache
+from hub.oauth.replay import IssuedBeforeEpoch, MemoryReplayCache, RedisReplayCache, ReplayCache
+
+
+
+def issued() -> int:
+    """A proof's iat now: after the epoch of a store made a moment ago (whole seconds, so + 1)."""
+    return int(time.time()) + 1
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -23,20 +30,20 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[ReplayCache]:
 
 
 async def test_a_value_is_accepted_once(cache: ReplayCache) -> None:
-    assert await cache.first_use("dpop:k:jti-1", 60) is True
-    assert await cache.first_use("dpop:k:jti-1", 60) is False
-    assert await cache.first_use("dpop:k:jti-2", 60) is True
+    assert await cache.first_use("dpop:k:jti-1", 60, issued()) is True
+    assert await cache.first_use("dpop:k:jti-1", 60, issued()) is False
+    assert await cache.first_use("dpop:k:jti-2", 60, issued()) is True
 
 
 async def test_concurrent_first_uses_admit_exactly_one(cache: ReplayCache) -> None:
-    results = await asyncio.gather(*(cache.first_use("assertion:c:same", 60) for _ in range(20)))
+    results = await asyncio.gather(*(cache.first_use("assertion:c:same", 60, issued()) for _ in range(20)))
     assert results.count(True) == 1
 
 
 async def test_a_value_is_forgotten_after_its_time_to_live(cache: ReplayCache) -> None:
-    assert await cache.first_use("dpop:k:short", 1) is True
+    assert await cache.first_use("dpop:k:short", 1, issued()) is True
     await asyncio.sleep(1.2)
-    assert await cache.first_use("dpop:k:short", 1) is True
+    assert await cache.first_use("dpop:k:short", 1, issued()) is True
 
 
 async def test_the_in_process_cache_fails_closed_at_its_cap_and_frees_room_as_values_expire(
@@ -47,9 +54,15 @@ async def test_the_in_process_cache_fails_closed_at_its_cap_and_frees_room_as_va
     now = {"t": 1000.0}
     monkeypatch.setattr(replay.time, "monotonic", lambda: now["t"])
     cache = MemoryReplayCache(max_entries=2)
-    assert await cache.first_use("a", 10) and await cache.first_use("b", 60)
-    assert await cache.first_use("c", 60) is False  # full: refused, not accepted unrecorded
-    assert await cache.first_use("a", 10) is False
+    assert await cache.first_use("a", 10, issued()) and await cache.first_use("b", 60, issued())
+    assert await cache.first_use("c", 60, issued()) is False  # full: refused, not accepted unrecorded
+    assert await cache.first_use("a", 10, issued()) is False
     now["t"] += 11  # "a" expired: its room is free again, "b" is still remembered
-    assert await cache.first_use("c", 60) is True
-    assert await cache.first_use("b", 60) is False
+    assert await cache.first_use("c", 60, issued()) is True
+    assert await cache.first_use("b", 60, issued()) is False
+
+
+async def test_a_value_issued_before_the_stores_epoch_is_refused_even_unseen(cache: ReplayCache) -> None:
+    assert await cache.first_use("dpop:k:new", 60, issued()) is True
+    with pytest.raises(IssuedBeforeEpoch):
+        await cache.first_use("dpop:k:old", 60, issued() - 120)
