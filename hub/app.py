@@ -20,7 +20,7 @@ from hub.admin import admin_app
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator
-from hub.cache import build_cache
+from hub.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
 from hub.fairuse.gate import FairUse
 from hub.faults.edge import OutageAnswer
@@ -88,7 +88,10 @@ def build_hub(settings: Settings) -> Hub:
     check_production(settings)  # fail closed: no production hub without keys, issuer and registry
     connectors, titles = build_connectors(settings)
     metrics = Metrics()
-    cache = build_cache(settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries)
+    cache = Bypassable(build_cache(
+        settings.cache_url, prefix=settings.cache_prefix, max_entries=settings.cache_max_entries,
+        timeout=settings.redis_timeout,
+    ), metrics)  # an optimisation: its store failing costs speed, not answers
     schema = build_schema()
     # Fail closed (DESIGN.md rule 2): an unclassified field or a malformed policy stops start-up here.
     policies = load_policies(settings.policies_dir, schema)

@@ -36,6 +36,10 @@ class Metrics:
         self.requests = Counter(
             "hub_graphql_requests", "GraphQL requests by outcome", ["outcome"], registry=self.registry
         )
+        self.cache_bypassed = Counter(
+            "hub_cache_bypassed", "Entity cache reads and writes skipped because its store failed",
+            registry=self.registry,
+        )
         # The hub's own dependencies failing (hub/faults): 503s by code.
         self.unavailable = Counter(
             "hub_unavailable", "Requests answered 503 because a dependency of the hub failed", ["code"],

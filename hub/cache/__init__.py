@@ -8,14 +8,17 @@ Policy is applied on read, per caller, so one cache serves every department with
 from __future__ import annotations
 
 from hub.cache.base import EntityCache, namespace_of
+from hub.cache.bypass import Bypassable
 from hub.cache.memory import MemoryEntityCache
 from hub.cache.redis import RedisEntityCache
 
 
-def build_cache(url: str, *, prefix: str = "hub:cache:", max_entries: int = 200_000) -> EntityCache:
+def build_cache(
+    url: str, *, prefix: str = "hub:cache:", max_entries: int = 200_000, timeout: float | None = None
+) -> EntityCache:
     if url == "memory":
         return MemoryEntityCache(max_entries=max_entries)
-    return RedisEntityCache(url, prefix=prefix)
+    return RedisEntityCache(url, prefix=prefix, timeout=timeout)
 
 
-__all__ = ["EntityCache", "MemoryEntityCache", "RedisEntityCache", "build_cache", "namespace_of"]
+__all__ = ["Bypassable", "EntityCache", "MemoryEntityCache", "RedisEntityCache", "build_cache", "namespace_of"]

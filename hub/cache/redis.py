@@ -4,6 +4,9 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hub.cache.base import Records
 
@@ -11,8 +14,12 @@ from hub.cache.base import Records
 class RedisEntityCache:
     """Shared cache for several hub replicas: one Redis string per entry, expiry by Redis."""
 
-    def __init__(self, url: str, *, prefix: str = "hub:cache:") -> None:
-        self._redis = Redis.from_url(url)
+    def __init__(self, url: str, *, prefix: str = "hub:cache:", timeout: float | None = None) -> None:
+        # No retries with backoff: a failed call is a miss at once (``Bypassable``), not a wait.
+        self._redis = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
         self._prefix = prefix
 
     def _key(self, namespace: str, key: str) -> str:
