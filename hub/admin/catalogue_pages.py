@@ -9,6 +9,8 @@ never drift from what the hub enforces; the downloads are ``hub.catalogue``'s ex
 
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +19,7 @@ from connectors.binding import load_bindings
 from hub.admin.access import ANY_ROLE, require
 from hub.admin.console import console
 from hub.catalogue import Catalogue, build_catalogue, to_csv, to_json
+from hub.fairuse.catalogue import fair_use_section
 
 EXPORTS = {
     "json": ("application/json", "catalogue.json"),
@@ -51,7 +54,9 @@ async def catalogue_export(request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in EXPORTS:
         return console(request).page(request, "problem.html", {"message": "There is no such export."}, 404)
-    catalogue = current_catalogue(request)
+    registry = (await console(request).stores()).registry
+    fair_use = fair_use_section(console(request).hub.settings.fair_use, await registry.clients())
+    catalogue = dataclasses.replace(current_catalogue(request), fair_use=fair_use)
     body = to_json(catalogue) if kind == "json" else to_csv(catalogue).encode("utf-8")
     media_type, filename = EXPORTS[kind]
     return Response(body, media_type=media_type,

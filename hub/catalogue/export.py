@@ -33,6 +33,8 @@ def to_json(catalogue: Catalogue) -> bytes:
         "resources": [dataclasses.asdict(r) for r in catalogue.resources],
         "scopes": [dataclasses.asdict(s) for s in catalogue.scopes],
     }
+    if catalogue.fair_use is not None:
+        document["fair_use"] = catalogue.fair_use
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 

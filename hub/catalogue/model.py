@@ -91,6 +91,8 @@ class Catalogue:
     departments: tuple[Department, ...]
     resources: tuple[Resource, ...]
     scopes: tuple[ScopeEntry, ...]
+    # Limits and quotas as the registry holds them (``hub.fairuse.catalogue``); None: not read.
+    fair_use: Mapping[str, Any] | None = None
 
     def fields(self) -> tuple[FieldEntry, ...]:
         """Every field of every resource, resource by resource (one CSV row each)."""

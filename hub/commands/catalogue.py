@@ -3,6 +3,9 @@
 hub catalogue export --format json            the whole catalogue as JSON on standard output
 hub catalogue export --format csv -o FILE     one row per field (RFC 4180, UTF-8) into FILE
 
+The JSON export also carries ``fair_use``: the settings' default limits and, from the registry, each
+client's own limits and its grants' disclosure quotas.
+
 The policy and binding directories are the hub's own (settings: HUB_POLICIES, HUB_BINDINGS), so
 the export shows what the hub enforces; a policy that would stop the hub stops the export too.
 """
@@ -10,14 +13,22 @@ the export shows what the hub enforces; a policy that would stop the hub stops t
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.binding import BindingError
 from hub.catalogue import Catalogue, CatalogueError, load_catalogue, to_csv, to_json
 from hub.policy import PolicyError
-from hub.settings import load_settings
+from hub.fairuse.catalogue import fair_use_section
+from hub.settings import Settings, load_settings
+from hub.store import Registry, connect
 
 
 def _csv_bytes(catalogue: Catalogue) -> bytes:
@@ -25,6 +36,18 @@ def _csv_bytes(catalogue: Catalogue) -> bytes:
 
 
 FORMATS: dict[str, Callable[[Catalogue], bytes]] = {"json": to_json, "csv": _csv_bytes}
+
+
+async def _fair_use(settings: Settings) -> dict[str, Any]:
+    """The registry's limits and quotas; a development hub that never ran has none yet (the defaults)."""
+    url = make_url(settings.registry_url)
+    if settings.database_url is None and not Path(url.database or "").exists():
+        return fair_use_section(settings.fair_use, [])
+    engine = connect(settings.registry_url)
+    try:
+        return fair_use_section(settings.fair_use, await Registry(engine).clients())
+    finally:
+        await engine.dispose()
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,8 +69,13 @@ def run_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     try:
         catalogue = load_catalogue(settings.policies_dir, settings.bindings_dir)
+        catalogue = dataclasses.replace(catalogue, fair_use=asyncio.run(_fair_use(settings)))
     except (PolicyError, BindingError, CatalogueError) as exc:
         print(f"hub catalogue: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"hub catalogue: cannot read limits and quotas from the registry ({type(exc).__name__}); "
+              "is it migrated (hub migrate)?", file=sys.stderr)
         return 1
     data = FORMATS[args.format](catalogue)
     if args.output is None:

@@ -3,6 +3,7 @@ server, and downloads exactly what ``hub catalogue export`` writes."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hub.catalogue import Catalogue, load_catalogue, to_csv, to_json
+from hub.fairuse.catalogue import fair_use_section
 from tests.admin.conftest import PEOPLE, Console, sqlite_url
 
 PATHS = ("/admin/catalogue", "/admin/catalogue.json", "/admin/catalogue.csv")
@@ -24,6 +26,12 @@ def hub_catalogue(console: Console) -> Catalogue:
     """The catalogue as the CLI generates it, from the hub's own policy and binding directories."""
     settings = console.app.state.hub.settings
     return load_catalogue(settings.policies_dir, settings.bindings_dir)
+
+
+async def exported(console: Console) -> Catalogue:
+    """As ``hub catalogue export`` writes it: with the registry's limits and quotas."""
+    fair_use = fair_use_section(console.app.state.hub.settings.fair_use, await console.registry.clients())
+    return dataclasses.replace(hub_catalogue(console), fair_use=fair_use)
 
 
 def resources_shown(page: str) -> set[str]:
@@ -53,7 +61,7 @@ async def test_the_json_download_is_the_catalogue_export_byte_for_byte(console: 
     response = await dev.http.get("/admin/catalogue.json")
     assert response.headers["content-disposition"] == 'attachment; filename="catalogue.json"'
     assert response.headers["content-type"] == "application/json"
-    assert response.content == to_json(hub_catalogue(console))
+    assert response.content == to_json(await exported(console))
 
 
 async def test_the_csv_download_is_the_catalogue_export_byte_for_byte(console: Console) -> None:
@@ -113,7 +121,7 @@ async def test_an_unknown_export_format_is_not_found(console: Console) -> None:
 
 async def test_nothing_on_the_catalogue_pages_can_be_changed(console: Console) -> None:
     """The pages answer GET only: a form posted to them, with CSRF or without, by any role, is refused."""
-    before = to_json(hub_catalogue(console))
+    before = to_json(await exported(console))
     ada, olga = await console.signed_in("ada"), await console.signed_in("olga")
     for path in PATHS:
         for person in (ada, olga):

@@ -87,3 +87,16 @@ def test_a_revoked_grant_takes_no_quota(client_id: str, capsys: pytest.CaptureFi
     grants(capsys, "revoke", grant_id, "--reason", "project ended")
     code, out = grants(capsys, "set-quota", grant_id, "--subjects-per-day", "5")
     assert code == 1 and "is revoked" in out
+
+
+def test_the_catalogue_export_carries_the_registry_s_limits_and_quotas(
+    client_id: str, capsys: pytest.CaptureFixture[str], tmp_path: Path  # noqa: F811
+) -> None:
+    grant_id = grants(capsys, "grant", client_id, *asking("market.enterprise:read"))[1].split()[0]
+    grants(capsys, "set-quota", grant_id, "--subjects-per-day", "2000")
+    registry(capsys, "set-limits", client_id, "--rate", "1", "--burst", "5")
+    assert main(["catalogue", "export", "--format", "json", "-o", str(tmp_path / "catalogue.json")]) == 0
+    [listed] = json.loads((tmp_path / "catalogue.json").read_text())["fair_use"]["clients"]
+    assert listed == {"client_id": client_id, "department": "centre",
+                      "limits": {"rate": 1.0, "burst": 5, "cost_per_minute": 0, "cost_per_day": 0},
+                      "daily_subject_quotas": {"market.enterprise:read": 2000}}

@@ -144,3 +144,20 @@ async def test_the_usage_page_says_so_when_the_counters_cannot_be_read(console: 
     olga = await console.signed_in("olga")
     page = (await olga.http.get("/admin/usage")).text
     assert "The shared counters cannot be read right now." in row(page, f'id="usage-{console.market_client}"')
+
+
+async def test_the_catalogue_export_carries_the_default_limits_and_each_client_s_own_and_its_quotas(
+    console: Console,
+) -> None:
+    await granted(console, quota=2000)
+    await console.registry.set_limits(console.market_client, ClientLimits(3.0, 9, 100, 0))
+    dev = await console.signed_in("dev")
+    fair_use = (await dev.http.get("/admin/catalogue.json")).json()["fair_use"]
+    assert fair_use["defaults"] == {"rate": 50.0, "burst": 200, "cost_per_minute": 5_000_000, "cost_per_day": 500_000_000}
+    assert fair_use["day_starts_at_utc_offset_minutes"] == 480
+    assert fair_use["clients"] == sorted([
+        {"client_id": console.market_client, "department": "market",
+         "limits": {"rate": 3.0, "burst": 9, "cost_per_minute": 100, "cost_per_day": 0}, "daily_subject_quotas": {}},
+        {"client_id": console.ecology_client, "department": "ecology", "limits": None,
+         "daily_subject_quotas": {SCOPE: 2000}},
+    ], key=lambda c: c["client_id"])
