@@ -24,6 +24,6 @@ def build_fair_use(
         return (await disclosures.store()).pseudonyms
 
     return FairUse(
-        settings.fair_use, build_counters(settings.fair_use_store_url), FairUseMetrics(metrics.registry),
+        settings.fair_use, build_counters(settings.fair_use_store_url, timeout=settings.redis_timeout), FairUseMetrics(metrics.registry),
         field_scopes(policies), pseudonyms,
     )

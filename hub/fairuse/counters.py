@@ -26,15 +26,24 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hub.fairuse.limits import ClientLimits
+from hub.faults import DependencyUnavailable, Outage
 
 DAY = 86_400
 MINUTE = 60
 DOWN_FOR = 1.0  # seconds a replica skips Redis after a failure, so an outage costs no timeout per request
-TIMEOUT = 0.5  # seconds for a connection or an answer: a frozen Redis fails the request's check quickly
+QUOTA_UNAVAILABLE = "QUOTA_UNAVAILABLE"
+COUNTERS = Outage(QUOTA_UNAVAILABLE, "fair-use counters (Redis)")
 
 
-class CountersUnavailable(Exception):
-    """The shared counters could not be reached or did not answer in time."""
+class CountersUnavailable(DependencyUnavailable):
+    """The shared counters could not be reached or did not answer in time (``HUB_REDIS_TIMEOUT``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(COUNTERS)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +217,8 @@ return {0, 0, 0}
 class RedisCounters:
     """Shared by every replica (``HUB_FAIR_USE_URL``, by default the replay cache's Redis)."""
 
-    def __init__(self, url: str, *, prefix: str = "hub:fair:") -> None:
-        self._redis = Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    def __init__(self, url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> None:
+        self._redis = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._prefix = prefix
         self._admit = self._redis.register_script(_ADMIT)
         self._disclose = self._redis.register_script(_DISCLOSE)
@@ -277,5 +286,5 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def build_counters(url: str, *, prefix: str = "hub:fair:") -> Counters:
-    return MemoryCounters() if url == "memory" else RedisCounters(url, prefix=prefix)
+def build_counters(url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> Counters:
+    return MemoryCounters() if url == "memory" else RedisCounters(url, prefix=prefix, timeout=timeout)

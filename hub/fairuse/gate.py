@@ -28,7 +28,9 @@ from typing import Any
 from hub.audit.records import Pseudonyms
 from hub.audit.subjects import Disclosed
 from hub.context import Caller
-from hub.fairuse.counters import DAY, MINUTE, Admission, Counters, CountersUnavailable, MemoryCounters, Usage
+from hub.fairuse.counters import (
+    DAY, MINUTE, QUOTA_UNAVAILABLE, Admission, Counters, CountersUnavailable, MemoryCounters, Usage,
+)
 from hub.fairuse.limits import ClientLimits, FairUseSettings
 from hub.fairuse.metrics import FairUseMetrics
 from hub.fairuse.quotas import FieldScopes, shown_under
@@ -157,7 +159,7 @@ class FairUse:
             "the disclosure quotas on this client's grants cannot be counted right now (the hub's counter "
             "store is unreachable), so no answer is given; try again shortly"
         )
-        return Refusal(503, message, {"code": "QUOTA_UNAVAILABLE"}, {"Retry-After": "1"})
+        return Refusal(503, message, {"code": QUOTA_UNAVAILABLE}, {"Retry-After": "1"})
 
     def _lost(self, exc: CountersUnavailable) -> None:
         if not self._outage:
