@@ -1,6 +1,6 @@
 """The disclosure audit (DESIGN "Request path": audit; DOMAIN "Data exchange conventions").
 
-One record per request, append-only and hash-linked (``chain``), stored in SQL by ``AuditStore``
+One record per request, append-only and hash-linked (``chain``), appended in groups by ``AuditStore``
 (the ``AuditSink``), periodically sealed with an ES256 signature (``seals``), checked end to end
 by ``verify``, and queried by subject with ``who_accessed``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hub.audit.chain import GENESIS, AuditKeys, link
 from hub.audit.queries import Access, who_accessed
-from hub.audit.records import Disclosure, Pseudonyms, SubjectDisclosure, canonical, operation_hash
+from hub.audit.records import Disclosure, Pseudonyms, SubjectDisclosure, SubjectGroup, canonical, operation_hash
 from hub.audit.seals import Seal
 from hub.audit.store import AuditSink, AuditStore, AuditWriteFailed
 from hub.audit.verify import Finding, Report, verify
@@ -27,6 +27,7 @@ __all__ = [
     "Report",
     "Seal",
     "SubjectDisclosure",
+    "SubjectGroup",
     "canonical",
     "link",
     "operation_hash",

@@ -1,9 +1,10 @@
 """Auditors' questions of the log: who accessed this subject's data, when and why; any disclosure
 by client, subject, purpose, case and time; and whether the chain holds (``chain_status``).
 
-``who_accessed`` reads ``audit_subjects`` by its (subject, seq) index and joins each hit to its
-record by primary key, so it costs the subject's own accesses, not the length of the log. A
-person is looked up by the keyed hash of their ID number, made with the same key as on append.
+``who_accessed`` reads ``audit_subjects`` by its (subject key, seq) index and joins each hit to its
+record by primary key, so it costs the subject's own accesses, not the length of the log; each hit
+is confirmed against the record's own subjects (the key is a 64-bit hash). A person is looked up by
+the keyed hash of their ID number, made with the same key as on append.
 
 ``search`` pages newest first by seq (keyset: ``before_seq`` is the last seq of the page before),
 so a page costs the same however deep it is. Its subject filter uses the subject index; client,
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from hub.audit.records import expand, subject_key
 from hub.audit.search import Criteria, criteria
 from hub.audit.status import ChainStatus, chain_status
 from hub.audit.store import AuditStore
@@ -46,6 +48,7 @@ class Access:
     request_id: str = ""
     operation_hash: str = ""
     subjects: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    named: bool = False  # the record names the looked-up subject (not only a key that collides)
 
 
 async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
@@ -53,16 +56,20 @@ async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
 
     Raises ``InvalidIdentifier`` when the identifier is neither.
     """
-    references = store.pseudonyms.references(identifier)
+    references = frozenset(store.pseudonyms.references(identifier))
     query = (
         select(AuditRecordRow)
-        .join(AuditSubjectRow, AuditSubjectRow.seq == AuditRecordRow.seq)
-        .where(AuditSubjectRow.subject.in_(references))
-        .order_by(AuditSubjectRow.seq)
+        .where(AuditRecordRow.seq.in_(_indexed(references)))
+        .order_by(AuditRecordRow.seq)
     )
     async with store.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [_access(row, frozenset(references)) for row in rows]
+    return [access for access in (_access(row, references) for row in rows) if access.named]
+
+
+def _indexed(references: frozenset[str]) -> Any:
+    keys = sorted({subject_key(reference) for reference in references})
+    return select(AuditSubjectRow.seq).where(AuditSubjectRow.subject_key.in_(keys))
 
 
 async def search(
@@ -90,7 +97,7 @@ async def search(
     references = frozenset(store.pseudonyms.references(subject)) if subject is not None else frozenset()
     async with store.engine.connect() as conn:
         rows = (await conn.execute(_search_query(asked, references))).all()
-    return [_access(row, references) for row in rows]
+    return [access for access in (_access(row, references) for row in rows) if access.named or not references]
 
 
 def _search_query(asked: Criteria, references: frozenset[str]) -> Any:
@@ -99,8 +106,7 @@ def _search_query(asked: Criteria, references: frozenset[str]) -> Any:
     if asked.before_seq is not None:
         query = query.where(record.seq < asked.before_seq)
     if references:
-        indexed = select(AuditSubjectRow.seq).where(AuditSubjectRow.subject.in_(sorted(references)))
-        query = query.where(record.seq.in_(indexed))
+        query = query.where(record.seq.in_(_indexed(references)))
     for column, value in (
         (record.client_id, asked.client_id),
         (record.purpose, asked.purpose),
@@ -116,8 +122,9 @@ def _search_query(asked: Criteria, references: frozenset[str]) -> Any:
 
 
 def _access(row: Row[Any], references: frozenset[str]) -> Access:
-    subjects = {s["subject"]: dict(s["fields"]) for s in row.subjects}
-    fields = next((f for name, f in subjects.items() if name in references), {})
+    subjects = expand(row.subjects, row.layout)
+    named = [name for name in subjects if name in references]
+    fields = subjects[named[0]] if named else {}
     return Access(
         seq=row.seq,
         time=row.time,
@@ -131,6 +138,7 @@ def _access(row: Row[Any], references: frozenset[str]) -> Access:
         request_id=row.request_id,
         operation_hash=row.operation_hash,
         subjects=subjects,
+        named=bool(named),
     )
 
 

@@ -42,7 +42,7 @@ class DisclosureRecorder:
             department=caller.department or "development",
             purpose=caller.purpose or "",
             operation_hash=operation_hash(document),
-            subjects=disclosed.subjects(store.pseudonyms),
+            groups=disclosed.groups(store.pseudonyms),
             end_user=caller.end_user,
             case_number=caller.case_number,
             operation_name=operation_name,

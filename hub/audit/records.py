@@ -5,7 +5,11 @@ key the hub derives from its key-encryption key), so the log can answer "who saw
 data" for someone who already holds the number, and tells nothing to someone who does not. An
 enterprise's USCC is public (it is printed on the licence) and is kept in clear.
 
-``canonical`` is the byte string the hash chain covers: sorted-key JSON, UTF-8, no spaces.
+``canonical`` is the byte string the hash chain covers: sorted-key JSON, UTF-8, no spaces. Records
+of layout 2 (every record written now) keep their subjects grouped by the fields shown: a list of
+1,000 enterprises showing the same five fields is one field set and 1,000 references, not 1,000
+copies of the set. Layout 1 (one entry per subject, each with its fields) is how records written
+before were chained; ``verify`` recomputes each record in its own layout.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import orjson
 
 from hub.identifiers.errors import InvalidIdentifier
 from hub.identifiers.id_number import validate_id_number
@@ -25,6 +32,7 @@ Decision = Literal["allow", "mask", "deny"]
 DECISIONS: frozenset[str] = frozenset({"allow", "mask", "deny"})
 ENTERPRISE = "enterprise"
 PERSON = "person"
+LAYOUT = 2  # how records are written now: subjects grouped by their field set
 
 
 def now_iso() -> str:
@@ -38,7 +46,20 @@ def operation_hash(document: str) -> str:
 
 
 def canonical_json(value: Any) -> bytes:
+    """Layout 1's canonical form (the standard library's JSON, kept byte for byte for old records)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def canonical_json_v2(value: Any) -> bytes:
+    """Layout 2's canonical form: sorted keys, compact, UTF-8 (orjson, several times faster)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def subject_key(reference: str) -> int:
+    """The subject index's key for a reference: the first 8 bytes of its SHA-256, as a signed
+    64-bit integer (a tenth of the reference's size in the index; a look-up confirms each hit
+    against the record's own subjects, so a collision can only cost a wasted read)."""
+    return int.from_bytes(hashlib.sha256(reference.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +83,53 @@ class SubjectDisclosure:
 
     def as_dict(self) -> dict[str, Any]:
         return {"subject": self.subject, "fields": dict(self.fields)}
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectGroup:
+    """Subjects shown the same fields with the same decisions (layout 2 keeps a group once)."""
+
+    fields: Mapping[str, Decision]
+    subjects: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"fields": dict(self.fields), "subjects": sorted(self.subjects)}
+
+
+def grouped(groups: Iterable[tuple[Mapping[str, str], Iterable[str]]]) -> list[dict[str, Any]]:
+    """``(fields, references)`` as layout 2 stores them: one group per distinct field set, each
+    reference once (a reference named twice shows the union of its fields), in a fixed order.
+
+    Costs two dictionary operations per reference: field sets are compared once per distinct set.
+    """
+    owner: dict[str, Mapping[str, str]] = {}
+    for fields, references in groups:
+        for reference in references:
+            before = owner.get(reference)
+            owner[reference] = fields if before is None else {**before, **fields}
+    by_object: dict[int, tuple[Mapping[str, str], list[str]]] = {}
+    for reference, fields in owner.items():
+        entry = by_object.get(id(fields))
+        if entry is None:
+            by_object[id(fields)] = (fields, [reference])
+        else:
+            entry[1].append(reference)
+    by_value: dict[bytes, tuple[dict[str, str], list[str]]] = {}
+    for fields, references in by_object.values():
+        key = canonical_json_v2(dict(fields))
+        entry = by_value.get(key)
+        if entry is None:
+            by_value[key] = (dict(fields), references)
+        else:
+            entry[1].extend(references)
+    return [{"fields": fields, "subjects": sorted(refs)} for _, (fields, refs) in sorted(by_value.items())]
+
+
+def expand(stored: Any, layout: int) -> dict[str, dict[str, str]]:
+    """A stored record's subjects as ``{reference: {field: decision}}``, whatever its layout."""
+    if layout == 1:
+        return {s["subject"]: dict(s["fields"]) for s in stored}
+    return {subject: dict(group["fields"]) for group in stored for subject in group["subjects"]}
 
 
 class Pseudonyms:
@@ -116,12 +184,33 @@ class Disclosure:
     purpose: str
     operation_hash: str
     subjects: tuple[SubjectDisclosure, ...] = ()
+    groups: tuple[SubjectGroup, ...] = ()  # subjects shown alike, as ``Disclosed`` collects them
     end_user: str | None = None
     case_number: str | None = None
     operation_name: str | None = None
     time: str = field(default_factory=now_iso)
 
+    def entries(self) -> Iterable[tuple[Mapping[str, str], Iterable[str]]]:
+        """Every ``(fields, references)`` the disclosure names, one subject at a time or grouped."""
+        for single in self.subjects:
+            yield single.fields, (single.subject,)
+        for group in self.groups:
+            yield group.fields, group.subjects
+
     def as_dict(self) -> dict[str, Any]:
+        """Layout 1: one entry per subject (how records were chained before layout 2)."""
+        subjects = expand(self.stored_subjects(), LAYOUT)
+        listed = [{"subject": ref, "fields": fields} for ref, fields in sorted(subjects.items())]
+        return {**self._header(), "subjects": listed}
+
+    def stored(self) -> dict[str, Any]:
+        """The record as layout 2 stores and chains it."""
+        return {**self._header(), "subjects": self.stored_subjects(), "layout": LAYOUT}
+
+    def stored_subjects(self) -> list[dict[str, Any]]:
+        return grouped(self.entries())
+
+    def _header(self) -> dict[str, Any]:
         return {
             "request_id": self.request_id,
             "time": self.time,
@@ -132,15 +221,26 @@ class Disclosure:
             "case_number": self.case_number,
             "operation_name": self.operation_name,
             "operation_hash": self.operation_hash,
-            "subjects": sorted((s.as_dict() for s in self.subjects), key=lambda s: s["subject"]),
         }
 
     @classmethod
-    def from_dict(cls, value: dict[str, Any]) -> Disclosure:
-        subjects = tuple(SubjectDisclosure(s["subject"], dict(s["fields"])) for s in value["subjects"])
-        return cls(**{**value, "subjects": subjects})
+    def from_dict(cls, value: Mapping[str, Any]) -> Disclosure:
+        """A record from its ``as_dict`` (layout 1) or ``stored`` (layout 2) form."""
+        fields = dict(value)
+        if fields.pop("layout", 1) == 1:
+            subjects = tuple(SubjectDisclosure(s["subject"], dict(s["fields"])) for s in fields["subjects"])
+            return cls(**{**fields, "subjects": subjects})
+        groups = tuple(SubjectGroup(dict(g["fields"]), tuple(g["subjects"])) for g in fields["subjects"])
+        return cls(**{**fields, "subjects": (), "groups": groups})
 
 
 def canonical(disclosure: Disclosure) -> bytes:
-    """The bytes the chain hashes: the record as sorted-key JSON, UTF-8."""
-    return canonical_json(disclosure.as_dict())
+    """The bytes the chain hashes: the record in layout 2 as sorted-key JSON, UTF-8."""
+    return canonical_json_v2(disclosure.stored())
+
+
+def canonical_stored(values: Mapping[str, Any], layout: int) -> bytes:
+    """The bytes a stored record was chained with, recomputed from its columns (``verify``)."""
+    if layout == 1:
+        return canonical_json(dict(values))
+    return canonical_json_v2({**values, "layout": layout})

@@ -1,34 +1,71 @@
-"""The audit sink: appends disclosures to the chain in SQL, safely from several hub processes.
+"""The audit sink: appends disclosures to the chain in SQL, in groups, safely from several hub processes.
 
-Every append takes the chain's one lock for its transaction, reads the head (last seq and hash),
-inserts the record and its subject index rows, and moves the head, so two replicas never fork
-the chain or reuse a seq. On PostgreSQL the lock is ``SELECT ... FOR UPDATE`` on the head row
-(read committed: the waiter then reads the winner's head); on SQLite it is ``BEGIN IMMEDIATE``,
-which takes the database's write lock before the first read. An append that fails raises
-``AuditWriteFailed``: the request path fails closed on it (DESIGN rule 6).
+Concurrent requests' records are appended together (``groups.GroupCommit``): one transaction takes
+the chain's one lock, reads the head (last seq and hash), inserts every record of the group and all
+their subject index rows in bulk, moves the head and commits: one lock acquisition and one durable
+flush for the whole group, the records chained in the order they arrived. Each request still waits
+for its own record to be durable before its answer leaves; when a group cannot be written every
+request in it gets ``AuditWriteFailed`` and fails closed (DESIGN rule 6).
+
+Why one chain with the head locked once per group, rather than one chain per writer joined by seals:
+the log stays one total order (seq), which is what auditors page through and what ``verify``, the
+console and who-accessed read, and a deleted record is always a gap somewhere a seal or the head can
+see. The lock is the cost, so it is held as briefly as the group's own writes take and never across
+a request: the records' JSON and their subject keys are computed before it is taken; inside it only
+the chain's hashes and MACs are. On PostgreSQL (``SELECT ... FOR UPDATE`` on the head row, read
+committed) a writer that stops mid-group (a paused or partitioned replica) is cut off by the server
+after ``stall_timeout`` idle in its transaction, which rolls its group back and frees the lock, and
+no writer waits on the lock longer than ``lock_timeout``: a stalled replica holds up the others for
+at most ``stall_timeout``, and only by the time its one group takes. On SQLite (one machine) the lock
+is ``BEGIN IMMEDIATE``, which takes the database's write lock before the first read.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.chain import AuditKeys, link
-from hub.audit.records import Disclosure, Pseudonyms, canonical, now_iso
+from hub.audit.groups import GroupCommit, GroupFailed
+from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, subject_key
 from hub.audit.seals import Seal, write_seal
-from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
+from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow, AuditUsageRow
 from hub.store.sealing import SealError
 
 HEAD_ID = 1
+# A writer idle in its transaction longer than this is a stalled replica: the server ends its session.
+STALL_BOUNDS = text(
+    "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), set_config('lock_timeout', :lock, true)"
+)
+MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes hold the lock too long
 
 
 class AuditWriteFailed(RuntimeError):
     """The disclosure is not on record; whatever it describes must not be returned."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A record ready to be chained: everything but its seq, prev_hash, hash and MAC."""
+
+    values: dict[str, Any]
+    canonical: bytes
+    keys: tuple[int, ...]
+
+    @classmethod
+    def of(cls, disclosure: Disclosure) -> Pending:
+        values = disclosure.stored()
+        keys = sorted({subject_key(ref) for group in values["subjects"] for ref in group["subjects"]})
+        return cls(values, canonical_json_v2(values), tuple(keys))
 
 
 class AuditSink(Protocol):
@@ -43,51 +80,96 @@ class AuditSink(Protocol):
 class AuditStore:
     """The SQL ``AuditSink`` (SQLite or PostgreSQL, migrated by ``hub.store.migrate``)."""
 
-    def __init__(self, engine: AsyncEngine, keys: AuditKeys, *, seal_every: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        keys: AuditKeys,
+        *,
+        seal_every: int | None = None,
+        stall_timeout: float = 2.0,
+        write_timeout: float = 10.0,
+        max_group: int = MAX_GROUP,
+    ) -> None:
         if seal_every is not None and seal_every < 1:
             raise ValueError("seal_every must be at least 1")
+        if not 0 < stall_timeout < write_timeout:
+            raise ValueError("stall_timeout must be positive and below write_timeout")
         self.engine = engine
         self.keys = keys
         self.pseudonyms = Pseudonyms(keys.subject)
         self.seal_every = seal_every
+        self.stall_timeout = stall_timeout
+        self.write_timeout = write_timeout
+        self.groups: GroupCommit[Pending, int] = GroupCommit(self._write_group, max_items=max_group)
 
     @property
     def sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     async def append(self, disclosure: Disclosure) -> int:
+        """The record's seq once it is durably in the chain; ``AuditWriteFailed`` when it is not."""
         try:
-            async with self.locked() as conn:
-                seq = await self._append(conn, disclosure)
-                if self.seal_every is not None and seq % self.seal_every == 0:
-                    await self._seal(conn)
-                return seq
-        except (SQLAlchemyError, OSError, SealError) as exc:
+            return await self.groups.submit(Pending.of(disclosure))
+        except GroupFailed as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
+
+    async def _write_group(self, group: Sequence[Pending]) -> list[int]:
+        try:
+            async with asyncio.timeout(self.write_timeout), self.locked() as conn:
+                chained = await self._append(conn, group)
+                for seq, record_hash in chained:
+                    if self.seal_every is not None and seq % self.seal_every == 0:
+                        await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
+                return [seq for seq, _ in chained]
+        except TimeoutError as exc:
+            raise AuditWriteFailed(f"the audit database did not answer within {self.write_timeout} s") from exc
+        except (SQLAlchemyError, OSError, SealError) as exc:
+            raise AuditWriteFailed(str(exc)) from exc
 
     async def seal(self) -> Seal | None:
         """Seal the latest record now (``hub audit seal``); None while the log is empty."""
         async with self.locked() as conn:
             return await self._seal(conn)
 
-    async def _append(self, conn: AsyncConnection, disclosure: Disclosure) -> int:
+    async def _append(self, conn: AsyncConnection, group: Sequence[Pending]) -> list[tuple[int, str]]:
         head = (await conn.execute(self._head_query())).one()
-        seq, record_hash = head.seq + 1, link(head.hash, canonical(disclosure))
-        values = disclosure.as_dict()
-        await conn.execute(
-            insert(AuditRecordRow).values(
-                seq=seq, prev_hash=head.hash, hash=record_hash, mac=self.keys.row_mac(record_hash), **values
-            )
-        )
-        subjects = sorted({s["subject"] for s in values["subjects"]})
-        if subjects:
-            await conn.execute(insert(AuditSubjectRow), [{"seq": seq, "subject": s} for s in subjects])
+        seq, prev = head.seq, head.hash
+        records: list[dict[str, Any]] = []
+        index: list[dict[str, int]] = []
+        for pending in group:
+            seq, record_hash = seq + 1, link(prev, pending.canonical)
+            records.append({**pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
+                            "mac": self.keys.row_mac(record_hash)})
+            index.extend({"subject_key": key, "seq": seq} for key in pending.keys)
+            prev = record_hash
+        await conn.execute(insert(AuditRecordRow), records)
+        if index:
+            await conn.execute(insert(AuditSubjectRow), index)
         await conn.execute(
             update(AuditHeadRow)
             .where(AuditHeadRow.id == HEAD_ID)
-            .values(seq=seq, hash=record_hash, mac=self.keys.head_mac(seq, record_hash))
+            .values(seq=seq, hash=prev, mac=self.keys.head_mac(seq, prev))
         )
-        return seq
+        await self._count(conn, group)
+        return [(record["seq"], record["hash"]) for record in records]
+
+    async def _count(self, conn: AsyncConnection, group: Sequence[Pending]) -> None:
+        """Add the group to ``audit_usage`` (one row per hour and client, summed in the database)."""
+        usage: dict[tuple[str, str], list[Any]] = {}
+        for pending in group:
+            values = pending.values
+            row = usage.setdefault((values["time"][:13], values["client_id"]), [values["department"], 0, 0])
+            row[1] += 1
+            row[2] += len(pending.keys)
+        rows = [{"hour": hour, "client_id": client, "department": department, "records": records,
+                 "subjects": subjects} for (hour, client), (department, records, subjects) in usage.items()]
+        statement = (sqlite_insert if self.sqlite else pg_insert)(AuditUsageRow).values(rows)
+        excluded = statement.excluded
+        await conn.execute(statement.on_conflict_do_update(
+            index_elements=["hour", "client_id"],
+            set_={"records": AuditUsageRow.records + excluded.records,
+                  "subjects": AuditUsageRow.subjects + excluded.subjects},
+        ))
 
     async def _seal(self, conn: AsyncConnection) -> Seal | None:
         head = (await conn.execute(self._head_query())).one()
@@ -104,6 +186,9 @@ class AuditStore:
         """A transaction holding the chain's lock (committed on success, rolled back on error)."""
         if not self.sqlite:
             async with self.engine.begin() as conn:
+                await conn.execute(STALL_BOUNDS, {
+                    "idle": str(int(self.stall_timeout * 1000)), "lock": str(int(self.write_timeout * 1000)),
+                })
                 yield conn
             return
         async with self.engine.connect() as conn:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.audit.records import ENTERPRISE, PERSON, Pseudonyms, SubjectDisclosure
+from hub.audit.records import ENTERPRISE, PERSON, Pseudonyms, SubjectDisclosure, SubjectGroup
 from hub.identifiers.errors import InvalidIdentifier
 
 Subject = tuple[str, str]  # (enterprise | person, USCC | ID number in clear: held in memory only)
@@ -84,3 +84,25 @@ class Disclosed:
             for index in sets:
                 fields.update(self._field_sets[index])
         return tuple(SubjectDisclosure(reference, fields) for reference, fields in found.items())
+
+    def groups(self, pseudonyms: Pseudonyms) -> tuple[SubjectGroup, ...]:
+        """The subjects as the audit keeps them, grouped by the field sets they were shown: the
+        fields of a group are merged once, not once per subject."""
+        sets_of: dict[str, set[int]] = {}
+        for (kind, identifier), sets in self._subjects.items():
+            try:
+                reference = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
+            except InvalidIdentifier:
+                continue  # a source's malformed key: nothing a subject could ask about
+            before = sets_of.get(reference)
+            sets_of[reference] = sets if before is None else before | sets
+        by_sets: dict[frozenset[int], list[str]] = {}
+        for reference, sets in sets_of.items():
+            by_sets.setdefault(frozenset(sets), []).append(reference)
+        groups: list[SubjectGroup] = []
+        for sets, references in by_sets.items():
+            fields: dict[str, str] = {}
+            for index in sorted(sets):
+                fields.update(self._field_sets[index])
+            groups.append(SubjectGroup(fields, tuple(references)))  # type: ignore[arg-type]
+        return tuple(groups)

@@ -1,16 +1,20 @@
-"""The audit tables (migration ``0002_audit``), on the store's metadata.
+"""The audit tables (migrations ``0002_audit`` and ``0010_audit_groups``), on the store's metadata.
 
-``audit_records`` is append-only: the hub inserts and never updates or deletes. ``audit_subjects``
-indexes each record's subjects so "who accessed this subject" reads an index, not the log.
-``audit_head`` is one row (id 1): the last seq and hash, locked by each append. ``audit_seals``
-holds signed checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest.
+``audit_records`` is append-only: the hub inserts and never updates or deletes; ``layout`` says how
+a record's subjects are kept and chained (``records``). ``audit_subjects`` indexes each record's
+subjects by a 64-bit key of the reference (``records.subject_key``), so "who accessed this subject"
+reads an index, not the log; one B-tree on (key, seq), without a rowid on SQLite. ``audit_head`` is
+one row (id 1): the last seq and hash, locked once per group of appends. ``audit_seals`` holds signed
+checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest. ``audit_usage`` counts
+records and subjects per hour and client for the console's overview: a statistic written in each
+group's transaction, not evidence (``verify`` does not vouch for it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models import Base
@@ -38,6 +42,7 @@ class AuditRecordRow(Base):
     operation_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     operation_hash: Mapped[str] = mapped_column(String(64))
     subjects: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    layout: Mapped[int] = mapped_column(Integer, server_default="1")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)  # uq_audit_records_hash
     mac: Mapped[str] = mapped_column(String(64))
@@ -45,10 +50,20 @@ class AuditRecordRow(Base):
 
 class AuditSubjectRow(Base):
     __tablename__ = "audit_subjects"
-    __table_args__ = (Index("ix_audit_subjects_subject_seq", "subject", "seq"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    seq: Mapped[int] = mapped_column(ForeignKey("audit_records.seq"), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class AuditUsageRow(Base):
+    __tablename__ = "audit_usage"
+
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # UTC, 2026-12-07T06
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department: Mapped[str] = mapped_column(String(40))
+    records: Mapped[int] = mapped_column(BigInteger)
+    subjects: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditHeadRow(Base):

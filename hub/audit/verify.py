@@ -23,7 +23,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
-from hub.audit.records import canonical_json
+from hub.audit.records import canonical_stored, expand, subject_key
 from hub.audit.seals import Seal, check_seal, seals, trusted_keys
 from hub.audit.store import HEAD_ID, AuditStore
 from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
@@ -60,7 +60,8 @@ class Report:
 
 
 def recompute(row: Row[Any]) -> str:
-    return link(row.prev_hash, canonical_json({name: getattr(row, name) for name in RECORD_FIELDS}))
+    """The hash of a stored record, recomputed in the layout it was chained in."""
+    return link(row.prev_hash, canonical_stored({name: getattr(row, name) for name in RECORD_FIELDS}, row.layout))
 
 
 async def verify(store: AuditStore) -> Report:
@@ -146,12 +147,12 @@ def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None
 
 
 async def _check_index(conn: AsyncConnection, rows: Sequence[Row[Any]], report: Report) -> None:
-    indexed: dict[int, set[str]] = defaultdict(set)
-    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject).where(AuditSubjectRow.seq <= report.last_seq)
-    for seq, subject in await conn.execute(query):
-        indexed[seq].add(subject)
+    indexed: dict[int, set[int]] = defaultdict(set)
+    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(AuditSubjectRow.seq <= report.last_seq)
+    for seq, key in await conn.execute(query):
+        indexed[seq].add(key)
     for row in rows:
-        if indexed.pop(row.seq, set()) != {s["subject"] for s in row.subjects}:
+        if indexed.pop(row.seq, set()) != {subject_key(s) for s in expand(row.subjects, row.layout)}:
             report.add(row.seq, "index", "the subject index does not match the record's subjects")
     for seq in indexed:
         report.add(seq, "index", "subject index rows for a record that does not exist")

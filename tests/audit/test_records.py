@@ -34,7 +34,33 @@ def test_canonical_form_is_sorted_key_json_in_utf8_without_spaces() -> None:
     value = json.loads(data)
     assert data == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert "许可审批".encode() in data
-    assert [s["subject"] for s in value["subjects"]] == sorted(s["subject"] for s in value["subjects"])
+    assert value["layout"] == 2
+    assert [g["fields"] for g in value["subjects"]] == [{"name": "allow"}, {"name": "mask", "phone": "deny"}]
+
+
+def test_subjects_shown_the_same_fields_share_one_field_set_in_the_record() -> None:
+    pseudonyms = Pseudonyms(KEY)
+    fields = {"name": "allow", "status": "allow", "capital": "mask"}
+    many = Disclosure(
+        request_id="req-2", client_id="market-a1", department="market", purpose="许可审批",
+        operation_hash=operation_hash(DOCUMENT), time="2026-11-26T08:00:00.000000Z",
+        subjects=tuple(SubjectDisclosure(pseudonyms.enterprise(enterprise_uscc(n)), dict(fields)) for n in range(50)),
+    )  # fmt: skip
+    value = json.loads(canonical(many))
+    assert len(value["subjects"]) == 1 and value["subjects"][0]["fields"] == fields
+    assert value["subjects"][0]["subjects"] == sorted(pseudonyms.enterprise(enterprise_uscc(n)) for n in range(50))
+    assert canonical(many).count(b"capital") == 1
+
+
+def test_a_subject_named_twice_shows_the_union_of_its_fields() -> None:
+    pseudonyms = Pseudonyms(KEY)
+    one = pseudonyms.enterprise(enterprise_uscc(1))
+    twice = Disclosure(
+        request_id="req-3", client_id="market-a1", department="market", purpose="许可审批",
+        operation_hash=operation_hash(DOCUMENT), time="2026-11-26T08:00:00.000000Z",
+        subjects=(SubjectDisclosure(one, {"name": "allow"}), SubjectDisclosure(one, {"status": "mask"})),
+    )  # fmt: skip
+    assert json.loads(canonical(twice))["subjects"] == [{"fields": {"name": "allow", "status": "mask"}, "subjects": [one]}]
 
 
 def test_the_same_disclosure_has_the_same_bytes_whatever_the_order_given() -> None:
@@ -50,6 +76,7 @@ def test_the_same_disclosure_has_the_same_bytes_whatever_the_order_given() -> No
     )
     assert canonical(reordered) == canonical(one)
     assert canonical(Disclosure.from_dict(json.loads(canonical(one)))) == canonical(one)
+    assert canonical(Disclosure.from_dict(one.as_dict())) == canonical(one)
 
 
 def test_a_persons_id_number_is_only_a_keyed_hash() -> None:

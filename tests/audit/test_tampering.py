@@ -192,7 +192,7 @@ async def test_a_deleted_subject_index_row_is_reported(ten: AuditStore) -> None:
 
 def _record(values: dict[str, object]) -> dict[str, object]:
     names = ("request_id", "time", "client_id", "department", "end_user", "purpose", "case_number",
-             "operation_name", "operation_hash", "subjects")  # fmt: skip
+             "operation_name", "operation_hash", "subjects", "layout")  # fmt: skip
     subjects = values["subjects"]
     if isinstance(subjects, str):
         import json
