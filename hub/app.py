@@ -125,7 +125,10 @@ def build_hub(settings: Settings) -> Hub:
 def _disclosures(settings: Settings, oauth: AuthorizationServer) -> DisclosureRecorder:
     async def open_store() -> AuditStore:
         keys = AuditKeys.from_sealer(Sealer.from_settings(settings))
-        return AuditStore((await oauth.parts()).engine, keys, seal_every=settings.audit_seal_every)
+        return AuditStore(
+            (await oauth.parts()).engine, keys, seal_every=settings.audit_seal_every,
+            stall_timeout=settings.audit_stall_timeout, write_timeout=settings.audit_write_timeout,
+        )
 
     return DisclosureRecorder(open_store)
 

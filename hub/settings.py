@@ -72,6 +72,11 @@ class Settings:
     dpop_nonce: bool = False
     # The disclosure audit (hub/audit) lives in the registry database; a seal every this many records.
     audit_seal_every: int = 1000
+    # Seconds a writer may sit idle holding the chain's lock mid-group before PostgreSQL ends its
+    # session (a paused replica stalls the others no longer), and the most any group of appends,
+    # lock wait included, may take before its requests fail closed with 503 AUDIT_UNAVAILABLE.
+    audit_stall_timeout: float = 2.0
+    audit_write_timeout: float = 10.0
     # "memory" (one process) or a redis:// URL: the DPoP proof jti replay cache.
     replay_cache_url: str = "memory"
     replay_cache_prefix: str = "hub:replay:"
@@ -154,6 +159,8 @@ _ENV_FIELDS = {
     "HUB_BINDINGS": "bindings_dir",
     "HUB_POLICIES": "policies_dir",
     "HUB_AUDIT_SEAL_EVERY": "audit_seal_every",
+    "HUB_AUDIT_STALL_TIMEOUT": "audit_stall_timeout",
+    "HUB_AUDIT_WRITE_TIMEOUT": "audit_write_timeout",
     "HUB_CACHE_URL": "cache_url",
     "HUB_CACHE_PREFIX": "cache_prefix",
     "HUB_GRAPHIQL": "graphiql",
@@ -239,6 +246,10 @@ def _convert(name: str, value: Any) -> Any:
             return trusted_networks(value)
         if name in ("graphiql", "introspection", "migrate_at_start"):
             return value if isinstance(value, bool) or value is None else _bool(str(value))
+        if name in ("audit_stall_timeout", "audit_write_timeout"):
+            if isinstance(value, bool):
+                raise ValueError(f"{value!r} is not a number of seconds")
+            return float(value)
         if name == "today":
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
         if name == "limits":
@@ -287,6 +298,10 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("HUB_CACHE_URL must be 'memory' or a redis:// URL")
     if not 1 <= settings.audit_seal_every <= 1_000_000:
         raise SettingsError("audit_seal_every must be between 1 and 1000000")
+    if not 0.1 <= settings.audit_stall_timeout < settings.audit_write_timeout <= 600:
+        raise SettingsError(
+            "audit_stall_timeout must be at least 0.1 s and below audit_write_timeout, at most 600 s"
+        )
     if not 1 <= settings.max_page_size <= 10_000:
         raise SettingsError("max_page_size must be between 1 and 10000")
     if settings.ops_token is not None and len(settings.ops_token) < 32:

@@ -1,0 +1,117 @@
+"""Group commit: concurrent appends share one transaction, and a group that cannot be written fails
+every request in it. On SQLite and on PostgreSQL.
+
+A record the database refuses is made with a trigger, as a constraint or a full disk would refuse
+it: the whole group's transaction is rolled back, so none of its requests may answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from hub.audit import AuditStore, AuditWriteFailed, verify
+from hub.audit.records import Disclosure
+from tests.audit.conftest import disclosure
+
+POISON = "poisoned-request"
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_records WHEN NEW.request_id = 'poisoned-request' "
+    "BEGIN SELECT RAISE(ABORT, 'the database refused this record'); END"
+)
+POSTGRES_TRIGGER = (
+    "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF NEW.request_id = 'poisoned-request' THEN RAISE EXCEPTION 'the database refused this record'; END IF; "
+    "RETURN NEW; END $$",
+    "CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+)
+
+
+async def refuse_poison(store: AuditStore) -> None:
+    async with store.engine.begin() as conn:
+        for statement in (SQLITE_TRIGGER,) if store.sqlite else POSTGRES_TRIGGER:
+            await conn.execute(text(statement))
+
+
+async def recorded_request_ids(store: AuditStore) -> set[str]:
+    async with store.engine.connect() as conn:
+        return set((await conn.execute(text("SELECT request_id FROM audit_records"))).scalars())
+
+
+async def test_concurrent_appends_are_written_in_fewer_transactions_than_records(store: AuditStore) -> None:
+    items = [disclosure(store, n) for n in range(1, 201)]
+    seqs = await asyncio.gather(*(store.append(item) for item in items))
+    assert sorted(seqs) == list(range(1, 201))
+    assert store.groups.groups < 20 and store.groups.largest > 10, (store.groups.groups, store.groups.largest)
+    report = await verify(store)
+    assert report.intact, report.findings
+    assert report.records == 200 and report.seals == 50  # sealed at every 4th record, groups or not
+
+
+async def test_records_are_chained_in_the_order_they_were_handed_in(store: AuditStore) -> None:
+    items = [disclosure(store, n) for n in range(1, 31)]
+    seqs = await asyncio.gather(*(store.append(item) for item in items))
+    assert seqs == list(range(1, 31))
+    async with store.engine.connect() as conn:
+        ordered = (await conn.execute(text("SELECT request_id FROM audit_records ORDER BY seq"))).scalars().all()
+    assert ordered == [item.request_id for item in items]
+
+
+async def test_a_group_the_database_refuses_fails_every_request_in_it_and_records_none(store: AuditStore) -> None:
+    await refuse_poison(store)
+    await store.append(disclosure(store, 1))  # a group of its own, before
+    group = [disclosure(store, n) for n in range(2, 12)]
+    group.insert(5, _poisoned(store))
+    outcomes = await asyncio.gather(*(store.append(item) for item in group), return_exceptions=True)
+    assert all(isinstance(outcome, AuditWriteFailed) for outcome in outcomes), outcomes
+    recorded = await recorded_request_ids(store)
+    assert not recorded & {item.request_id for item in group}
+    after = await store.append(disclosure(store, 50))  # the chain goes on from where it was
+    assert after == 2
+    report = await verify(store)
+    assert report.intact and report.records == 2, report.findings
+
+
+def _poisoned(store: AuditStore) -> Disclosure:
+    item = disclosure(store, 99)
+    return Disclosure(**{name: getattr(item, name) for name in Disclosure.__dataclass_fields__} | {"request_id": POISON})
+
+
+async def test_a_refused_group_does_not_fail_the_groups_after_it(store: AuditStore) -> None:
+    await refuse_poison(store)
+    first = asyncio.gather(store.append(_poisoned(store)), *(store.append(disclosure(store, n)) for n in range(3)),
+                           return_exceptions=True)
+    await asyncio.sleep(0)  # the first group is on its way; the next arrive while it is written
+    later = [disclosure(store, n) for n in range(10, 20)]
+    second = asyncio.gather(*(store.append(item) for item in later), return_exceptions=True)
+    failed, written = await first, await second
+    assert all(isinstance(outcome, AuditWriteFailed) for outcome in failed)
+    assert all(isinstance(outcome, int) for outcome in written), written
+    assert {item.request_id for item in later} <= await recorded_request_ids(store)
+    assert (await verify(store)).intact
+
+
+@pytest.mark.postgres
+async def test_a_group_that_waits_past_the_write_timeout_fails_closed(
+    audit_postgres_url: str, key_encryption_key: str
+) -> None:
+    """PostgreSQL: another writer holding the chain's lock (a stalled replica) costs at most the bound."""
+    from hub.store import migrate
+    from tests.audit.conftest import make_store
+
+    audit_url = audit_postgres_url
+    store = make_store(audit_url, key_encryption_key)
+    store.write_timeout, store.stall_timeout = 1.0, 0.5
+    await migrate(store.engine)
+    holder = make_store(audit_url, key_encryption_key)
+    try:
+        async with holder.locked() as conn:  # another writer holds the chain's lock and does not let go
+            await conn.execute(holder._head_query())
+            with pytest.raises(AuditWriteFailed):
+                await store.append(disclosure(store, 1))
+        assert await store.append(disclosure(store, 2)) == 1  # the lock free again: appends go on
+    finally:
+        await holder.engine.dispose()
+        await store.engine.dispose()
