@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,7 +38,7 @@ from hub.audit.chain import AuditKeys, link
 from hub.audit.groups import GroupCommit, GroupFailed
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, subject_key
 from hub.audit.seals import Seal, write_seal
-from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow, AuditUsageRow
+from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSealRow, AuditSubjectRow, AuditUsageRow
 from hub.store.sealing import SealError
 
 HEAD_ID = 1
@@ -125,6 +125,11 @@ class AuditStore:
             raise AuditWriteFailed(f"the audit database did not answer within {self.write_timeout} s") from exc
         except (SQLAlchemyError, OSError, SealError) as exc:
             raise AuditWriteFailed(str(exc)) from exc
+
+    async def last_sealed_seq(self) -> int | None:
+        """The newest seal's seq (where an incremental check can start), None while nothing is sealed."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.max(AuditSealRow.seq)))).scalar_one_or_none()
 
     async def seal(self) -> Seal | None:
         """Seal the latest record now (``hub audit seal``); None while the log is empty."""

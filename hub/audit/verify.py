@@ -64,12 +64,16 @@ def recompute(row: Row[Any]) -> str:
     return link(row.prev_hash, canonical_stored({name: getattr(row, name) for name in RECORD_FIELDS}, row.layout))
 
 
-async def verify(store: AuditStore) -> Report:
-    """Check the whole log while the hub goes on appending to it.
+async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
+    """Check the log while the hub goes on appending to it: the whole log, or (``since_seal``) the
+    records from a sealed seq on, trusting what an earlier full check found up to that seal.
 
     What vouches for records (head, seals) is read before the records, and the subject index
     after them, so an append landing mid-check is never mistaken for a cut tail or a stray index
-    row; on PostgreSQL the whole check also reads one snapshot (repeatable read).
+    row; on PostgreSQL the whole check also reads one snapshot (repeatable read). An incremental
+    check starts only from a seal whose signature holds and whose record is the one it sealed;
+    otherwise it reports that seal and checks nothing else (``ValueError`` if there is no seal at
+    ``since_seal``).
     """
     report = Report()
     async with store.engine.connect() as conn:
@@ -77,8 +81,14 @@ async def verify(store: AuditStore) -> Report:
             await conn.execution_options(isolation_level="REPEATABLE READ")
         head = await _head(conn)
         sealed, keys = await seals(conn), await trusted_keys(conn, store.keys.sealer)
-        rows = await _check_rows(conn, store.keys, report)
-        await _check_index(conn, rows, report)
+        start = Start(0, GENESIS)
+        if since_seal is not None:
+            anchored = await _anchor(conn, sealed, keys[0], store.keys, since_seal, report)
+            if anchored is None:
+                return report
+            start, sealed = anchored, [seal for seal in sealed if seal.seq >= since_seal]
+        rows = await _check_rows(conn, store.keys, report, start)
+        await _check_index(conn, rows, report, start)
         if _initial(head) and rows:  # the first records landed since: check the head they made
             head, vouching = await _head(conn), False
         else:
@@ -89,10 +99,37 @@ async def verify(store: AuditStore) -> Report:
     return report
 
 
-async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) -> Sequence[Row[Any]]:
-    rows = (await conn.execute(select(AuditRecordRow).order_by(AuditRecordRow.seq))).all()
-    positions = chain_positions([row for row in rows if keys.row_mac_ok(row.hash, row.mac)])
-    expected, prev_hash, prev_forged = 1, GENESIS, False
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where a check begins: after ``seq`` (0: the genesis), whose hash is ``hash``."""
+
+    seq: int
+    hash: str
+
+
+async def _anchor(
+    conn: AsyncConnection, sealed: list[Seal], trusted: dict[str, dict[str, Any]], keys: AuditKeys,
+    seq: int, report: Report,
+) -> Start | None:
+    """The sealed record an incremental check starts after, or None (reported) when it does not hold."""
+    at = [seal for seal in sealed if seal.seq == seq]
+    if not at:
+        raise ValueError(f"there is no seal at seq {seq}: name a sealed seq (hub audit status shows the last)")
+    problem = check_seal(at[-1], trusted)
+    row = (await conn.execute(select(AuditRecordRow).where(AuditRecordRow.seq == seq))).first()
+    if problem is None and (row is None or row.hash != at[-1].hash or not keys.row_mac_ok(row.hash, row.mac)):
+        problem = "the record at the sealed seq is not the one that was sealed"
+    if problem is not None:
+        report.add(seq, "seal", problem)
+        return None
+    return Start(seq, at[-1].hash)
+
+
+async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report, start: Start) -> Sequence[Row[Any]]:
+    query = select(AuditRecordRow).where(AuditRecordRow.seq > start.seq).order_by(AuditRecordRow.seq)
+    rows = (await conn.execute(query)).all()
+    positions = chain_positions([row for row in rows if keys.row_mac_ok(row.hash, row.mac)], start)
+    expected, prev_hash, prev_forged = start.seq + 1, start.hash, False
     for row in rows:
         gap = row.seq > expected
         for missing in range(expected, row.seq):
@@ -105,14 +142,15 @@ async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report) ->
     return rows
 
 
-def chain_positions(rows: Sequence[Row[Any]]) -> dict[str, int]:
+def chain_positions(rows: Sequence[Row[Any]], start: Start = Start(0, GENESIS)) -> dict[str, int]:
     """Where each (authentic) row stands in the chain its hashes spell, whatever its stored seq.
 
-    Walks from the genesis; a row whose predecessor is missing starts a segment at its own seq.
+    Walks from the start (the genesis, or a sealed record); a row whose predecessor is missing
+    starts a segment at its own seq.
     """
     known = {row.hash for row in rows}
     following = {row.prev_hash: row for row in rows}
-    starts = [(0, GENESIS)] + [(r.seq - 1, r.prev_hash) for r in rows if r.prev_hash not in known]
+    starts = [(start.seq, start.hash)] + [(r.seq - 1, r.prev_hash) for r in rows if r.prev_hash not in known]
     positions: dict[str, int] = {}
     for position, prev in starts:
         while (row := following.get(prev)) is not None and row.hash not in positions:
@@ -146,9 +184,11 @@ def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None
         report.add(row.seq, "deleted", "the record that preceded this one in the chain is gone")
 
 
-async def _check_index(conn: AsyncConnection, rows: Sequence[Row[Any]], report: Report) -> None:
+async def _check_index(conn: AsyncConnection, rows: Sequence[Row[Any]], report: Report, start: Start) -> None:
     indexed: dict[int, set[int]] = defaultdict(set)
-    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(AuditSubjectRow.seq <= report.last_seq)
+    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(
+        AuditSubjectRow.seq > start.seq, AuditSubjectRow.seq <= report.last_seq
+    )
     for seq, key in await conn.execute(query):
         indexed[seq].add(key)
     for row in rows:

@@ -1,6 +1,7 @@
 """``hub audit``: the auditors' tools over the disclosure log (read-only, except for sealing).
 
 hub audit verify        recompute the chain, check MACs, head and seals; exit 1 on any tampering
+                        (--since-seal SEQ / --since-last-seal: only the records after a seal)
 hub audit seal          sign a seal over the latest record now
 hub audit who SUBJECT   who accessed an enterprise (USCC) or a person (ID number): when, who, why
 hub audit search ...    disclosures by client, subject, purpose, case and time, newest first
@@ -33,7 +34,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
-    _add(sub, "verify", _verify, "check the whole log for tampering")
+    checks = _add(sub, "verify", _verify, "check the whole log for tampering")
+    since = checks.add_mutually_exclusive_group()
+    since.add_argument("--since-seal", type=int, metavar="SEQ",
+                       help="check only the records after the seal at SEQ (one an earlier full check covered)")
+    since.add_argument("--since-last-seal", action="store_true",
+                       help="check only the records after the newest seal")
     _add(sub, "seal", _seal, "seal the latest record now")
     who = _add(sub, "who", _who, "who accessed a subject's data")
     who.add_argument("subject", help="an enterprise's USCC or a person's ID number")
@@ -70,7 +76,16 @@ async def _with_store(args: argparse.Namespace, action: Action) -> int:
 
 
 async def _verify(args: argparse.Namespace, store: AuditStore) -> int:
-    report = await verify(store)
+    since = args.since_seal
+    if args.since_last_seal:
+        since = await store.last_sealed_seq()
+    try:
+        report = await verify(store, since_seal=since)
+    except ValueError as exc:
+        print(f"hub audit: {exc}")
+        return 2
+    if since is not None:
+        print(f"from the seal at seq {since}:")
     print(f"{report.records} records (last seq {report.last_seq}), {report.seals} seals")
     for finding in report.findings:
         print(f"  seq {finding.seq}: {finding.kind}: {finding.detail}")

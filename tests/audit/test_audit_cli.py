@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hub.cli import main
 from hub.store import migrate
 from hub.store.sealing import new_key_encryption_key
-from tests.audit.conftest import enterprise_uscc, fill, make_store, person_id
+from tests.audit.conftest import disclosure, enterprise_uscc, fill, make_store, person_id
 
 
 @pytest.fixture
@@ -49,6 +50,31 @@ def test_an_auditor_seals_then_verifies_an_intact_log(
     code, out = run(capsys, "verify")
     assert code == 0
     assert out.splitlines() == ["6 records (last seq 6), 1 seals", "intact"]
+
+
+def test_an_auditor_checks_only_what_was_added_since_the_last_seal(
+    auditor_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "seal")
+    assert code == 0
+    asyncio.run(_more(auditor_env))
+    code, out = run(capsys, "verify", "--since-last-seal")
+    assert code == 0 and out.splitlines() == ["from the seal at seq 6:", "3 records (last seq 9), 1 seals", "intact"]
+    with sqlite3.connect(auditor_env) as db:
+        db.execute("UPDATE audit_records SET department = 'security' WHERE seq = 8")
+    code, out = run(capsys, "verify", "--since-seal", "6")
+    assert code == 1 and "seq 8: edited" in out
+    code, out = run(capsys, "verify", "--since-seal", "5")
+    assert code == 2 and out.startswith("hub audit: there is no seal at seq 5")
+
+
+async def _more(database: Path) -> None:
+    store = make_store(f"sqlite+aiosqlite:///{database}", os.environ["HUB_KEY_ENCRYPTION_KEY"])
+    try:
+        for n in range(7, 10):
+            await store.append(disclosure(store, n))
+    finally:
+        await store.engine.dispose()
 
 
 def test_verify_exits_one_and_names_each_tampered_record(

@@ -206,3 +206,31 @@ def _values(item: Disclosure) -> dict[str, object]:
 
     values = item.as_dict()
     return {**values, "subjects": json.dumps(values["subjects"], ensure_ascii=False)}
+
+
+async def test_an_incremental_check_from_a_seal_checks_only_the_records_after_it(ten: AuditStore) -> None:
+    report = await verify(ten, since_seal=8)
+    assert report.intact and report.records == 2 and report.last_seq == 10
+
+
+async def test_an_incremental_check_finds_an_edit_after_its_seal(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 9")
+    assert found(await verify(ten, since_seal=8)) == {(9, "edited")}
+    assert found(await verify(ten, since_seal=4)) == {(9, "edited")}
+
+
+async def test_an_incremental_check_trusts_what_came_before_its_seal_and_a_full_one_does_not(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 5")
+    assert (await verify(ten, since_seal=8)).intact
+    assert found(await verify(ten)) == {(5, "edited")}
+
+
+async def test_an_incremental_check_refuses_to_start_from_a_record_that_is_not_the_sealed_one(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET hash = :hash WHERE seq = 8", hash=secrets.token_hex(32))
+    report = await verify(ten, since_seal=8)
+    assert found(report) == {(8, "seal")} and report.records == 0
+
+
+async def test_an_incremental_check_must_start_at_a_sealed_seq(ten: AuditStore) -> None:
+    with pytest.raises(ValueError, match="no seal at seq 7"):
+        await verify(ten, since_seal=7)

@@ -1,0 +1,213 @@
+"""``python -m bench audit``: the disclosure audit's store alone, on SQLite and on PostgreSQL.
+
+Throughput: 16 concurrent writers in 2 OS processes (8 each, as two replicas) append records about
+100 subjects for a few seconds to one log; appends per second over both. Size: the audit tables'
+bytes on disk per record for records shaped like the bench's scenarios A (100 licences with holder
+and legal representative: 100 enterprises and 100 persons) and C (1,000 enterprises, five fields).
+Verification: ``verify`` over the log, in records per second. ``--group 1`` writes one record per
+transaction (each append taking the lock and the flush alone, as the hub did before group commit),
+so both are measured on the same code in one run. The workers use only ``AuditStore(engine, keys,
+seal_every=...)`` and ``append``, so the same file also measures an older hub's store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from hub.audit import AuditKeys, AuditStore, Disclosure, SubjectDisclosure, operation_hash, verify
+from hub.demo.ids import organisation_check, uscc
+from hub.identifiers.id_number import id_check_char
+from hub.store import Sealer, connect, migrate
+from hub.store.sealing import decode_key, new_key_encryption_key
+
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+ENTERPRISE_FIELDS = ("Enterprise.uscc", "Enterprise.name", "Enterprise.status", "Enterprise.type",
+                     "Enterprise.registeredCapital")  # fmt: skip
+LICENCE_FIELDS = ("FoodBusinessLicence.number", "FoodBusinessLicence.validTo", "FoodBusinessLicence.holder",
+                  "Enterprise.name", "Enterprise.legalRepresentative")  # fmt: skip
+
+
+def enterprise(n: int) -> str:
+    body = f"MA{n % 1_000_000:06d}"
+    return uscc("91", "330100", body + organisation_check(body))
+
+
+def person(n: int) -> str:
+    first17 = f"3301021980{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def shaped(store: AuditStore, shape: str, n: int) -> Disclosure:
+    """Record ``n`` of a shape: ``store`` (100 enterprises), ``A`` or ``C``; subjects vary with ``n``."""
+    make = store.pseudonyms
+    if shape == "C":
+        subjects = [SubjectDisclosure(make.enterprise(enterprise(n + i)), dict.fromkeys(ENTERPRISE_FIELDS, "allow"))
+                    for i in range(1000)]
+    elif shape == "A":
+        subjects = [SubjectDisclosure(make.enterprise(enterprise(n + i)), dict.fromkeys(LICENCE_FIELDS, "allow"))
+                    for i in range(100)]
+        subjects += [SubjectDisclosure(make.person(person(n + i)), {"Person.name": "allow"}) for i in range(100)]
+    else:
+        subjects = [SubjectDisclosure(make.enterprise(enterprise(n + i)), dict.fromkeys(ENTERPRISE_FIELDS, "allow"))
+                    for i in range(100)]
+    return Disclosure(
+        request_id=f"bench-{uuid.uuid4().hex[:16]}", client_id="bench-licensing", department="market",
+        purpose="licensing", operation_hash=operation_hash(f"query Bench{shape} {{ x }}"),
+        operation_name=f"Bench{shape}", case_number=f"TS-2026-{n:06d}", subjects=tuple(subjects),
+    )  # fmt: skip
+
+
+def open_store(url: str, kek: str, group: int | None) -> AuditStore:
+    keys = AuditKeys.from_sealer(Sealer(decode_key(kek)))
+    kwargs: dict[str, Any] = {"seal_every": 1000}
+    if group is not None and "max_group" in inspect.signature(AuditStore).parameters:
+        kwargs["max_group"] = group
+    return AuditStore(connect(url), keys, **kwargs)
+
+
+async def work(url: str, kek: str, writers: int, seconds: float, start: float, group: int | None) -> int:
+    """One process: ``writers`` tasks appending 100-subject records until ``start + seconds``."""
+    store = open_store(url, kek, group)
+    records = [shaped(store, "store", n * 7) for n in range(64)]
+    await asyncio.sleep(max(0.0, start - time.time()))
+    deadline, count = start + seconds, 0
+
+    async def writer(offset: int) -> None:
+        nonlocal count
+        n = offset
+        while time.time() < deadline:
+            base = records[n % len(records)]
+            await store.append(Disclosure(**{**_fields(base), "request_id": f"bench-{os.getpid()}-{n}"}))
+            count += 1
+            n += writers
+
+    try:
+        await asyncio.gather(*(writer(i) for i in range(writers)))
+    finally:
+        await store.engine.dispose()
+    return count
+
+
+def _fields(item: Disclosure) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}
+
+
+async def database(backend: str, folder: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / f'audit-{uuid.uuid4().hex[:6]}.sqlite'}"
+    name = f"bench_audit_{uuid.uuid4().hex[:8]}"
+    admin = connect(POSTGRES + "postgres")
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return POSTGRES + name
+
+
+async def drop(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    admin = connect(POSTGRES + "postgres")
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def throughput(url: str, kek: str, args: argparse.Namespace) -> float:
+    start = time.time() + 3.0  # both interpreters up and connected by then
+    command = [sys.executable, "-m", "bench.audit_store", "--worker", url, kek, str(args.writers // 2),
+               str(args.seconds), str(start), str(args.group or 0)]  # fmt: skip
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    counts = [int(process.communicate(timeout=args.seconds + 120)[0]) for process in workers]
+    if any(process.returncode for process in workers):
+        raise SystemExit("an appending process failed")
+    return sum(counts) / args.seconds
+
+
+async def table_bytes(store: AuditStore) -> int:
+    async with store.engine.connect() as conn:
+        if store.sqlite:
+            query = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%audit_records%' OR name LIKE '%audit_subjects%'"
+        else:
+            query = "SELECT pg_total_relation_size('audit_records') + pg_total_relation_size('audit_subjects')"
+        return int((await conn.execute(text(query))).scalar_one())
+
+
+async def sized(backend: str, folder: Path, kek: str, shape: str, count: int) -> float:
+    url = await database(backend, folder)
+    store = open_store(url, kek, None)
+    try:
+        await migrate(store.engine)
+        before = await table_bytes(store)
+        for n in range(count):
+            await store.append(shaped(store, shape, n * 11))
+        if not store.sqlite:
+            async with store.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("VACUUM ANALYZE audit_records"))
+        return (await table_bytes(store) - before) / count
+    finally:
+        await store.engine.dispose()
+        await drop(url)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    kek = new_key_encryption_key()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="hub-bench-audit-") as tmp:
+        for backend in args.backends:
+            url = await database(backend, Path(tmp))
+            store = open_store(url, kek, None)
+            try:
+                await migrate(store.engine)
+                rate = throughput(url, kek, args)
+                began = time.perf_counter()
+                report = await verify(store)
+                took = time.perf_counter() - began
+                if not report.intact:
+                    raise SystemExit(f"{backend}: the log does not verify: {report.findings[:3]}")
+                results[backend] = {
+                    "appends_per_second": round(rate), "records": report.records,
+                    "verify_records_per_second": round(report.records / took),
+                    "bytes_per_record_A": round(await sized(backend, Path(tmp), kek, "A", args.sized)),
+                    "bytes_per_record_C": round(await sized(backend, Path(tmp), kek, "C", args.sized)),
+                }  # fmt: skip
+            finally:
+                await store.engine.dispose()
+                await drop(url)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--worker"]:
+        url, kek, writers, seconds, start, group = argv[1:7]
+        print(asyncio.run(work(url, kek, int(writers), float(seconds), float(start), int(group) or None)))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench audit", description=__doc__)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
+    parser.add_argument("--writers", type=int, default=16, help="concurrent writers over 2 processes (default 16)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="appending time (default 8)")
+    parser.add_argument("--group", type=int, default=None, help="records per transaction at most (1: no grouping)")
+    parser.add_argument("--sized", type=int, default=30, help="records written per shape to measure bytes (30)")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
