@@ -18,6 +18,7 @@ import orjson
 from connectors.base import Condition, Op, Page, Record, SourceError, UnsupportedQuery
 from connectors.binding import Binding, EntityBinding
 from connectors.bound import BoundConnector
+from connectors.tracing import send_trace_context
 
 SNIPPET = 200  # characters of a provider's error body worth showing; the rest is noise or worse
 
@@ -28,7 +29,9 @@ class HttpSource:
     def __init__(self, department: str, timeout: float, transport: httpx.AsyncBaseTransport | None) -> None:
         self.department = department
         self.timeout = timeout
-        self.client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self.client = httpx.AsyncClient(
+            timeout=timeout, transport=transport, event_hooks={"request": [send_trace_context]}
+        )
 
     async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
         """The decoded JSON body of a 2xx answer; anything else is the provider's failure."""

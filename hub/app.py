@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema
 from starlette.applications import Starlette
@@ -40,6 +40,7 @@ from hub.readiness import Readiness, healthz
 from hub.settings import Settings
 from hub.sources import Sources
 from hub.store import Sealer
+from hub.telemetry import Telemetry
 from schema import build_schema
 
 log = logging.getLogger("hub")
@@ -62,11 +63,13 @@ class Hub:
     views: Views
     disclosures: DisclosureRecorder
     fair_use: FairUse
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     async def aclose(self) -> None:
         await self.sources.aclose()
         await self.oauth.aclose()
         await self.fair_use.counters.aclose()
+        self.telemetry.shutdown()
 
 
 def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -101,9 +104,10 @@ def build_hub(settings: Settings) -> Hub:
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access
     disclosures = _disclosures(settings, oauth)
+    telemetry = Telemetry()  # off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector
     return Hub(
         settings=settings,
-        sources=Sources(connectors, cache, metrics),
+        sources=Sources(connectors, cache, metrics, tracer=telemetry.tracer),
         metrics=metrics,
         graphql_schema=schema._schema,
         documents=DocumentCache(
@@ -119,6 +123,7 @@ def build_hub(settings: Settings) -> Hub:
         views=Views(schema._schema, policies),
         disclosures=disclosures,
         fair_use=build_fair_use(settings, policies, metrics, disclosures),
+        telemetry=telemetry,
     )
 
 

@@ -60,6 +60,8 @@ class Settings:
     # The date "expiring within N days" counts from; None means the real today.
     today: dt.date | None = None
     log_level: str = "INFO"
+    # "text" (a line for people) or "json" (a JSON object per line with request and trace ids).
+    log_format: str = "text"
     # OAuth (hub/oauth) and the registry (hub/store); see README "Tokens".
     # None: SQLite at <state_dir>/hub.sqlite in development; production must name one.
     database_url: str | None = None
@@ -170,6 +172,7 @@ _ENV_FIELDS = {
     "HUB_OPS_TOKEN": "ops_token",
     "HUB_TODAY": "today",
     "HUB_LOG_LEVEL": "log_level",
+    "HUB_LOG_FORMAT": "log_format",
     "HUB_DATABASE_URL": "database_url",
     "HUB_STATE_DIR": "state_dir",
     "HUB_KEY_ENCRYPTION_KEY": "key_encryption_key",
@@ -296,6 +299,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"policies directory {settings.policies_dir} does not exist (set HUB_POLICIES)")
     if not settings.cache_url == "memory" and not settings.cache_url.startswith(("redis://", "rediss://")):
         raise SettingsError("HUB_CACHE_URL must be 'memory' or a redis:// URL")
+    if settings.log_format not in ("text", "json"):
+        raise SettingsError("HUB_LOG_FORMAT must be 'text' or 'json'")
     if not 1 <= settings.audit_seal_every <= 1_000_000:
         raise SettingsError("audit_seal_every must be between 1 and 1000000")
     if not 0.1 <= settings.audit_stall_timeout < settings.audit_write_timeout <= 600:

@@ -14,6 +14,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import NoOpTracer, Span, StatusCode, Tracer
+
 from connectors.base import Condition, Connector, Page, Record, SourceError
 from hub.cache import EntityCache, namespace_of
 from hub.metrics import Metrics
@@ -29,8 +32,10 @@ class Sources:
         cache: EntityCache,
         metrics: Metrics,
         scan_budget: ScanBudget = ScanBudget(),
+        tracer: Tracer | None = None,
     ) -> None:
         self.connectors = dict(connectors)
+        self.tracer = tracer or NoOpTracer()  # hub.telemetry: a span per department fetch and select
         self.cache = cache
         self.metrics = metrics
         self.scan_budget = scan_budget
@@ -51,12 +56,21 @@ class Sources:
         self, connector: str, entity: str, field: str, keys: Sequence[str]
     ) -> dict[str, list[Record]]:
         """Records grouped by key, for every key (an empty list when the source has none)."""
+        with self.tracer.start_as_current_span("department.fetch", attributes=_about(connector, entity)) as span:
+            span.set_attribute("hub.keys", len(keys))
+            return await self._fetch(span, connector, entity, field, keys)
+
+    async def _fetch(
+        self, span: Span, connector: str, entity: str, field: str, keys: Sequence[str]
+    ) -> dict[str, list[Record]]:
         conn = self.connectors[connector]
         namespace = namespace_of(connector, entity, field)
         found = await self.cache.get_many(namespace, keys)
         if found:
             self._hits[connector].inc(len(found))
         missing = [k for k in keys if k not in found]
+        span.set_attributes({"hub.cache.hits": len(found), "hub.cache.misses": len(missing),
+                             "hub.cache": "hit" if not missing else "miss" if not found else "partial"})
         if not missing:
             return found
         self._misses[connector].inc(len(missing))
@@ -79,6 +93,13 @@ class Sources:
         row_filter: Condition | None = None,
     ) -> Selected:
         """Up to ``page.limit`` records matching ``where`` (and ``row_filter``), in ``page`` order."""
+        with self.tracer.start_as_current_span("department.select", attributes=_about(connector, entity)) as span:
+            span.set_attribute("hub.page.limit", page.limit)
+            return await self._select(connector, entity, where, page, row_filter)
+
+    async def _select(
+        self, connector: str, entity: str, where: Sequence[Condition], page: Page, row_filter: Condition | None,
+    ) -> Selected:
         conn = self.connectors[connector]
         if row_filter is None:
             return Selected(await self._call(conn, entity, conn.select(entity, where, page)))
@@ -123,11 +144,13 @@ class Sources:
         try:
             return await call  # type: ignore[no-any-return]
         except SourceError as exc:
+            _failed(exc.side)
             self.metrics.source_errors.labels(conn.name, exc.side).inc()
             log.warning("source call failed: %s", exc)
             raise
         except Exception as exc:
             # A bug or an unexpected library error on our side: never blame the provider for it.
+            _failed("hub")
             self.metrics.source_errors.labels(conn.name, "hub").inc()
             log.exception("hub failed calling %s.%s", conn.name, entity)
             raise SourceError(conn.department, "hub", "the hub failed to query this source") from exc
@@ -138,3 +161,14 @@ class Sources:
         for conn in self.connectors.values():
             await conn.aclose()
         await self.cache.aclose()
+
+
+def _about(connector: str, entity: str) -> dict[str, str]:
+    return {"hub.department": connector, "hub.entity": entity}
+
+
+def _failed(side: str) -> None:
+    """The department span in force records which side failed (``provider`` or ``hub``)."""
+    span = trace.get_current_span()
+    span.set_attribute("hub.failed_side", side)
+    span.set_status(StatusCode.ERROR)

@@ -39,6 +39,10 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     from hub.oauth.server import check_production
 
     check_production(settings)  # refuse to start without what tokens need (keys, issuer, registry)
+    if settings.log_format == "json":
+        from hub.telemetry.logs import use_json_lines
+
+        use_json_lines()
     if not settings.migrates_at_start:
         asyncio.run(refuse_registry_behind(settings))
     print(f"The hub is at http://{settings.host}:{settings.port}/graphql ({settings.environment})", flush=True)

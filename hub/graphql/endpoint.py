@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, execute
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from hub.audit.records import operation_hash
 from hub.context import Caller, RequestContext
 from hub.errors import AccessRefused
 from hub.graphql.compiled import CompiledExecutor
@@ -29,6 +33,7 @@ from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, r
 from hub.graphql.limits import refusal
 from hub.graphql.persisted import PersistedOperations
 from hub.loaders import Loaders
+from hub.telemetry.logs import REQUEST_ID
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -66,12 +71,19 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         started = time.perf_counter()
-        response = await self.handle(request)
+        with self.hub.telemetry.tracer.start_as_current_span(
+            "graphql.request", context=extract(request.headers), kind=SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.url.path},
+        ) as span:
+            response = await self.handle(request)
+            span.set_attribute("http.response.status_code", response.status_code)
         self.hub.metrics.request_seconds.observe(time.perf_counter() - started)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
+        REQUEST_ID.set(request_id)  # JSON log lines name it (hub.telemetry.logs)
+        trace.get_current_span().set_attribute("hub.request_id", request_id)
         headers = {"X-Request-Id": request_id}
         if request.method == "GET" and self._wants_graphiql(request):
             return self.hub.graphiql.page(headers)
@@ -80,6 +92,7 @@ class GraphQLEndpoint:
         except AccessRefused as exc:
             self.hub.metrics.requests.labels("refused").inc()
             return _refused(exc, headers)
+        trace.get_current_span().set_attributes(_who(caller))
         try:
             media_type = response_media_type(request)
             operations, batched = await read_params(request, self.limits)
@@ -113,7 +126,11 @@ class GraphQLEndpoint:
             return self._request_errors([error], request_id, media_type)
         try:
             text = self.persisted.document_for(params, caller.client_id)
-            document = self.documents.get(text, view.schema)
+            span = trace.get_current_span()
+            if span.is_recording():
+                span.set_attribute("hub.operation.sha256", operation_hash(text))
+            with self.hub.telemetry.tracer.start_as_current_span("graphql.prepare"):
+                document = self.documents.get(text, view.schema)
         except GraphQLError as error:
             return self._request_errors([error], request_id, media_type)
         if method == "GET" and document.node is not None and not document.is_query(params.operation_name):
@@ -147,7 +164,8 @@ class GraphQLEndpoint:
             try:
                 operation = document.operation(params.operation_name)
                 name = operation.name.value if operation is not None and operation.name else None
-                await self.hub.disclosures.record(request_id, caller, text, name, context.disclosed)
+                with self.hub.telemetry.tracer.start_as_current_span("audit.append"):
+                    await self.hub.disclosures.record(request_id, caller, text, name, context.disclosed)
             except Exception:  # noqa: BLE001  rule 6: whatever stops the record stops the data
                 return self._unrecorded(request_id, media_type)
         operation = document.operation(params.operation_name)
@@ -215,6 +233,11 @@ class GraphQLEndpoint:
         body["data"] = result.data
         self.hub.metrics.requests.labels("error" if errors else "ok").inc()
         return 200, body, {}
+
+
+def _who(caller: Caller) -> dict[str, str]:
+    """What a request span says about its caller: never the end user or anything read."""
+    return {"hub.client": caller.client_id or "anonymous", "hub.purpose": caller.purpose or ""}
 
 
 def _json(body: Any, status: int, headers: dict[str, str], media_type: str) -> Response:
