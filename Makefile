@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench
+.PHONY: run test setup clean bench messages
 
 run: $(STAMP)
 	$(BIN)/hub demo
@@ -64,6 +64,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The console's message catalogues (hub/admin/i18n.py): extract the English strings from the
+# templates and the console's Python, merge them into each language's .po (new ones empty, for a
+# translator), and compile the .mo files that are committed beside them.
+LOCALE := hub/admin/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ --no-location --sort-output --omit-header \
+	  -o $(LOCALE)/console.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/console.pot -d $(LOCALE) -D console \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALE) -D console --statistics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

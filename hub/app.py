@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -39,6 +40,7 @@ from hub.policy.masks_config import refuse_published_keys
 from hub.readiness import Readiness, healthz
 from hub.settings import Settings
 from hub.sources import Sources
+from hub.source_health import watch
 from hub.store import Sealer
 from hub.telemetry import Telemetry
 from schema import build_schema
@@ -147,7 +149,10 @@ def create_app(settings: Settings) -> Starlette:
         # Everything built at start-up lives as long as the process: keep it out of the GC's scans.
         gc.collect()
         gc.freeze()
+        # A light check of the sources the graph has not called lately (hub/source_health.py).
+        checking = asyncio.create_task(watch(hub.sources.health, hub.sources.connectors))
         yield
+        checking.cancel()
         await readiness.aclose()
         await hub.aclose()
 

@@ -21,6 +21,7 @@ from connectors.base import Condition, Connector, Page, Record, SourceError
 from hub.cache import EntityCache, namespace_of
 from hub.metrics import Metrics
 from hub.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
+from hub.source_health import SourceHealth
 
 log = logging.getLogger("hub.sources")
 
@@ -39,6 +40,8 @@ class Sources:
         self.cache = cache
         self.metrics = metrics
         self.scan_budget = scan_budget
+        # Each call's time and failing side, for the console's health page (hub/source_health.py).
+        self.health = SourceHealth({name: conn.department for name, conn in self.connectors.items()})
         # Counters resolved once: label lookups cost more than the increments themselves.
         self._calls = {
             (name, entity): metrics.source_calls.labels(name, entity)
@@ -71,6 +74,7 @@ class Sources:
         missing = [k for k in keys if k not in found]
         span.set_attributes({"hub.cache.hits": len(found), "hub.cache.misses": len(missing),
                              "hub.cache": "hit" if not missing else "miss" if not found else "partial"})
+        self.health.cached(connector, len(found), len(missing))
         if not missing:
             return found
         self._misses[connector].inc(len(missing))
@@ -142,20 +146,24 @@ class Sources:
         self._calls[(conn.name, entity)].inc()
         started = time.perf_counter()
         try:
-            return await call  # type: ignore[no-any-return]
+            records: list[Record] = await call
         except SourceError as exc:
             _failed(exc.side)
+            self.health.called(conn.name, time.perf_counter() - started, exc.side, str(exc))
             self.metrics.source_errors.labels(conn.name, exc.side).inc()
             log.warning("source call failed: %s", exc)
             raise
         except Exception as exc:
             # A bug or an unexpected library error on our side: never blame the provider for it.
             _failed("hub")
+            self.health.called(conn.name, time.perf_counter() - started, "hub", repr(exc))
             self.metrics.source_errors.labels(conn.name, "hub").inc()
             log.exception("hub failed calling %s.%s", conn.name, entity)
             raise SourceError(conn.department, "hub", "the hub failed to query this source") from exc
         finally:
             self._seconds[conn.name].observe(time.perf_counter() - started)
+        self.health.called(conn.name, time.perf_counter() - started)
+        return records
 
     async def aclose(self) -> None:
         for conn in self.connectors.values():

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hub.admin.accounts import ROLES, Account
+from hub.admin.i18n import N_, Said
 from hub.admin.sessions import FULL, SignedIn
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -31,6 +32,12 @@ READ_ONLY_ROLES = frozenset({"auditor"})
 SESSION_COOKIE = "__Host-hub-admin"
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY = 64 * 1024
+CANNOT_OPEN = {
+    "operator": N_("an operator cannot open this page"),
+    "steward": N_("a steward cannot open this page"),
+    "auditor": N_("an auditor cannot open this page"),
+    "developer": N_("a developer cannot open this page"),
+}
 
 
 class Forbidden(Exception):
@@ -63,7 +70,9 @@ def visitor(request: Request) -> Visitor:
 def act_for_department(who: Visitor, department: str) -> None:
     """Operators act for every department; a steward or developer only for their own."""
     if who.role in ("steward", "developer") and who.account.department != department:
-        raise Forbidden(f"you act for department {who.account.department}, not {department}")
+        raise Forbidden(Said.of(
+            N_("you act for department %(yours)s, not %(asked)s"), yours=who.account.department, asked=department,
+        ))
 
 
 def is_api(request: Request) -> bool:
@@ -78,14 +87,14 @@ def require(*roles: str, own_account: bool = False, reads: bool = False) -> Call
             found = await console(request).visitor(request)
             if found is None or found.session.stage != FULL:
                 return signed_out(request)
+            request.state.visitor = found  # a refusal's page, too, is in their language, with their bar
             refusal = _refusal(request, found, roles, own_account or reads) or await _forgery(request, found)
             if refusal is not None:
                 return refusal
-            request.state.visitor = found
             try:
                 return await endpoint(request)
             except Forbidden as exc:
-                return forbidden(request, str(exc))
+                return forbidden(request, exc.args[0] if exc.args else "")
 
         guarded.__name__ = getattr(endpoint, "__name__", "guarded")
         return guarded
@@ -95,10 +104,9 @@ def require(*roles: str, own_account: bool = False, reads: bool = False) -> Call
 
 def _refusal(request: Request, who: Visitor, roles: tuple[str, ...], may_post: bool) -> Response | None:
     if request.method not in SAFE_METHODS and who.role in READ_ONLY_ROLES and not may_post:
-        return forbidden(request, "an auditor reads; changes are made by others")
+        return forbidden(request, N_("an auditor reads; changes are made by others"))
     if who.role not in roles:
-        article = "an" if who.role[0] in "aeiou" else "a"
-        return forbidden(request, f"{article} {who.role} cannot open this page")
+        return forbidden(request, CANNOT_OPEN[who.role])
     return None
 
 
@@ -107,12 +115,12 @@ async def _forgery(request: Request, who: Visitor) -> Response | None:
     if request.method in SAFE_METHODS:
         return None
     if not same_origin(request):
-        return forbidden(request, "this request did not come from the console's own pages")
+        return forbidden(request, N_("this request did not come from the console's own pages"))
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and not is_api(request):
         sent = str((await request.form()).get("csrf") or "")
     if not sent or not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
-        return forbidden(request, "the form has expired or did not come from the console; reload the page")
+        return forbidden(request, N_("the form has expired or did not come from the console; reload the page"))
     return None
 
 
@@ -144,17 +152,18 @@ def signed_out(request: Request) -> Response:
     return RedirectResponse(f"/admin/signin?next={quote(target, safe='')}", status_code=303)
 
 
-def forbidden(request: Request, message: str) -> Response:
+def forbidden(request: Request, message: str | Said) -> Response:
     return _problem(request, 403, message)
 
 
 def too_large(request: Request) -> Response:
-    return _problem(request, 413, f"the request is too large (at most {MAX_BODY // 1024} KB)")
+    return _problem(request, 413, Said.of(N_("the request is too large (at most %(kb)s KB)"), kb=MAX_BODY // 1024))
 
 
-def _problem(request: Request, status: int, message: str) -> Response:
+def _problem(request: Request, status: int, message: str | Said) -> Response:
+    """A page in the visitor's language; the JSON API keeps its English message."""
     if is_api(request):
-        return JSONResponse({"error": "forbidden" if status == 403 else "refused", "message": message},
+        return JSONResponse({"error": "forbidden" if status == 403 else "refused", "message": str(message)},
                             status_code=status)
     from hub.admin.console import console
 

@@ -18,6 +18,7 @@ from hub.admin.accounts import ROLES, AccountError
 from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.admin.credentials import CredentialError
+from hub.admin.i18n import N_
 
 
 async def _page(request: Request, error: str = "", status_code: int = 200) -> Response:
@@ -57,7 +58,7 @@ async def account_status(request: Request) -> Response:
     username, form = request.path_params["username"], await request.form()
     disabled = form.get("disabled") == "true"
     if username == visitor(request).account.username:
-        raise Forbidden("you cannot disable your own account here; another operator can")
+        raise Forbidden(N_("you cannot disable your own account here; another operator can"))
     stores = await console(request).stores()
     action = "account.disable" if disabled else "account.enable"
     try:

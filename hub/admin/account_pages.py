@@ -28,11 +28,12 @@ from hub.admin.console import console
 from hub.admin.credentials import CredentialError, new_totp_secret, totp_step, totp_uri
 from hub.admin.sessions import FULL
 from hub.admin.signin import set_cookie
+from hub.admin.i18n import N_
 
 SECRET = re.compile(r"[A-Z2-7]{32}")  # 160 bits in RFC 4648 base32, as new_totp_secret makes them
 
 
-NOTICES = {"password": "your password is changed and your other sessions have ended", "totp": "TOTP is on"}
+NOTICES = {"password": N_("your password is changed and your other sessions have ended"), "totp": N_("TOTP is on")}
 
 
 @require(*ANY_ROLE)
@@ -57,7 +58,7 @@ async def password_change(request: Request) -> Response:
     if new == current:
         return _password_problem(request, "Choose a password other than the current one.")
     if await stores.accounts.sign_in(username, current) is None:
-        message = "The current password is wrong (repeated failures lock the account for a while)."
+        message = N_("The current password is wrong (repeated failures lock the account for a while).")
         return _password_problem(request, message)
     try:
         await stores.accounts.set_password(
@@ -96,13 +97,13 @@ async def totp_enrol(request: Request) -> Response:
     form = await request.form()
     secret, code = str(form.get("secret") or ""), str(form.get("code") or "")
     if not SECRET.fullmatch(secret):
-        message = "That secret is not one the console made; try again."
+        message = N_("That secret is not one the console made; try again.")
         return _enrolment(request, new_totp_secret(), message, 400)
     who = visitor(request)
     stores = await console(request).stores()
     current = str(form.get("current") or "")
     if who.account.totp_enabled and not await stores.accounts.second_factor(who.account.username, current):
-        message = "Enter a code from the app you use now to replace its secret."
+        message = N_("Enter a code from the app you use now to replace its secret.")
         return _enrolment(request, secret, message, 400)
     step = totp_step(secret, code, 0)
     if step is None:

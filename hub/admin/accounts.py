@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.admin.credentials import hash_password, password_matches, totp_step
+from hub.admin.i18n import LANGUAGES
 from hub.admin.tables import AccountClientRow, AccountRow
 from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
@@ -41,12 +42,13 @@ class Account:
     clients: frozenset[str]
     totp_enabled: bool
     disabled: bool
+    language: str = "zh"
 
 
 def _account(row: AccountRow, clients: list[str]) -> Account:
     return Account(
         row.username, row.display_name, row.role, row.department, frozenset(clients),
-        row.totp_secret is not None, row.disabled,
+        row.totp_secret is not None, row.disabled, row.language or "zh",
     )
 
 
@@ -106,6 +108,13 @@ class Accounts:
             (await _row(session, username)).disabled = disabled
             if noted is not None:
                 await noted(session, username)
+
+    async def set_language(self, username: str, language: str) -> None:
+        """The language the console speaks to this account (``hub.admin.i18n.LANGUAGES``)."""
+        if language not in LANGUAGES:
+            raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
+        async with self._sessions.begin() as session:
+            (await _row(session, username)).language = language
 
     async def set_totp(
         self, username: str, secret: str | None, used_step: int = 0, noted: Noted | None = None

@@ -25,6 +25,8 @@ from hub.admin import usage_pages
 from hub.admin import developer
 from hub.admin import grant_api, grant_pages
 from hub.admin import oidc
+from hub.admin import health_pages, language_pages
+from hub.admin.i18n import N_
 from hub.admin.access import ANY_ROLE, MAX_BODY, is_api, require, signed_out, too_large
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -48,15 +50,16 @@ SECURITY_HEADERS = {
 }
 
 SECTIONS = [
-    Section("Departments", "/admin/departments", ("operator", "auditor")),
-    Section("Clients", "/admin/clients", ("operator", "auditor")),
-    Section("Accounts", "/admin/accounts", ("operator", "auditor")),
-    Section("Grants", "/admin/grants", ("operator", "steward", "auditor")),
-    Section("Usage", "/admin/usage", usage_pages.READERS),
-    Section("Admin log", "/admin/admin-log", ("operator", "auditor")),
-    Section("Catalogue", "/admin/catalogue", ANY_ROLE),
-    Section("Audit", "/admin/audit", audit_pages.READERS),
-    Section("Developer", "/admin/developer", developer.DEVELOPERS),
+    Section(N_("Departments"), "/admin/departments", ("operator", "auditor")),
+    Section(N_("Clients"), "/admin/clients", ("operator", "auditor")),
+    Section(N_("Accounts"), "/admin/accounts", ("operator", "auditor")),
+    Section(N_("Grants"), "/admin/grants", ("operator", "steward", "auditor")),
+    Section(N_("Usage"), "/admin/usage", usage_pages.READERS),
+    Section(N_("Admin log"), "/admin/admin-log", ("operator", "auditor")),
+    Section(N_("Health"), "/admin/health", health_pages.READERS),
+    Section(N_("Catalogue"), "/admin/catalogue", ANY_ROLE),
+    Section(N_("Audit"), "/admin/audit", audit_pages.READERS),
+    Section(N_("Developer"), "/admin/developer", developer.DEVELOPERS),
 ]
 
 
@@ -130,7 +133,7 @@ async def not_found(request: Request) -> Response:
     """Signed out, any unknown path leads to the sign-in page too (``require``); signed in, a 404."""
     if is_api(request):
         return JSONResponse({"error": "not_found", "message": "no such admin API route"}, status_code=404)
-    return console(request).page(request, "problem.html", {"message": "There is no such page."}, 404)
+    return console(request).page(request, "problem.html", {"message": N_("There is no such page.")}, 404)
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
@@ -139,12 +142,13 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
         return signed_out(request)
     if is_api(request):
         return JSONResponse({"error": "method_not_allowed", "message": "not with this method"}, status_code=405)
-    return console(request).page(request, "problem.html", {"message": "Not with this method."}, 405)
+    return console(request).page(request, "problem.html", {"message": N_("Not with this method.")}, 405)
 
 
 def _routes() -> list[Route | Mount]:
     return [
         *signin.routes(),
+        *language_pages.routes(),
         *oidc.routes(),
         *account_pages.routes(),
         *account_admin.routes(),
@@ -153,6 +157,7 @@ def _routes() -> list[Route | Mount]:
         *admin_log.routes(),
         *grant_pages.routes(),
         *catalogue_pages.routes(),
+        *health_pages.routes(),
         *audit_pages.routes(),
         *developer.routes(),
         Mount("/api", app=Router([*api.routes(), *grant_api.routes()], default=request_response(not_found))),

@@ -16,13 +16,14 @@ from typing import Any
 from starlette.requests import Request
 
 from hub.identifiers import InvalidIdentifier, validate_id_number
+from hub.admin.i18n import N_
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 DEFAULT_LIMIT = 50
 MAX_DIGITS = 18  # keeps a seq below 2**63, the BIGINT column's range
 MAX_IDENTIFIER = 80  # 18 characters for a USCC or an ID number, 71 for a person's reference
 FIELDS = ("client", "subject", "purpose", "case", "since", "until", "limit")
-IN_URL = (
+IN_URL = N_(
     "a person's ID number is looked up with the form, which sends it in the request body: "
     "it never goes in a URL, where browsers' histories and servers' logs would keep it"
 )
@@ -89,7 +90,7 @@ def identifier(value: str) -> str | None:
     if not value:
         return None
     if len(value) > MAX_IDENTIFIER:
-        raise ValueError("the subject must be a USCC or an ID number (18 characters)")
+        raise ValueError(N_("the subject must be a USCC or an ID number (18 characters)"))
     return value.upper()
 
 

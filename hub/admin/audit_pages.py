@@ -30,6 +30,7 @@ from hub.admin.console import console
 from hub.audit import AuditStore
 from hub.audit.queries import Access, chain_status, search, who_accessed
 from hub.audit.recorder import DEVELOPMENT_CLIENT
+from hub.admin.i18n import N_, Said
 
 READERS = ("operator", "auditor")
 
@@ -79,7 +80,7 @@ async def record_page(request: Request) -> Response:
     if 1 <= seq < 10**MAX_DIGITS:
         found = await search(await audit_store(request), limit=1, before_seq=seq + 1)
     if not found or found[0].seq != seq:
-        return console(request).page(request, "problem.html", {"message": f"There is no record {seq}."}, 404)
+        return console(request).page(request, "problem.html", {"message": Said.of(N_("There is no record %(seq)s."), seq=seq)}, 404)
     context = {"record": row(found[0]), "registered": found[0].client_id != DEVELOPMENT_CLIENT}
     return console(request).page(request, "audit_record.html", context)
 
@@ -95,7 +96,7 @@ async def who_page(request: Request) -> Response:
     if typed:
         try:
             if len(typed) > MAX_IDENTIFIER:
-                raise ValueError("the identifier must be a USCC or an ID number (18 characters)")
+                raise ValueError(N_("the identifier must be a USCC or an ID number (18 characters)"))
             accesses = await who_accessed(await audit_store(request), typed.upper())
         except ValueError as exc:
             context["error"], context["asked"], status = str(exc), False, 400

@@ -19,6 +19,7 @@ from connectors.binding import load_bindings
 from hub.admin.access import ANY_ROLE, require
 from hub.admin.console import console
 from hub.catalogue import Catalogue, build_catalogue, to_csv, to_json
+from hub.admin.i18n import N_
 from hub.fairuse.catalogue import fair_use_section
 
 EXPORTS = {
@@ -53,7 +54,7 @@ async def catalogue_page(request: Request) -> Response:
 async def catalogue_export(request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in EXPORTS:
-        return console(request).page(request, "problem.html", {"message": "There is no such export."}, 404)
+        return console(request).page(request, "problem.html", {"message": N_("There is no such export.")}, 404)
     registry = (await console(request).stores()).registry
     fair_use = fair_use_section(console(request).hub.settings.fair_use, await registry.clients())
     catalogue = dataclasses.replace(current_catalogue(request), fair_use=fair_use)

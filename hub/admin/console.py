@@ -10,11 +10,13 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from hub.admin import i18n
 from hub.admin.access import SESSION_COOKIE, Visitor
 from hub.admin.accounts import Accounts
 from hub.admin.sessions import Sessions
@@ -51,6 +53,7 @@ class Console:
         self.settings = hub.settings
         self.sections = sections
         self.templates = Jinja2Templates(directory=TEMPLATES)
+        i18n.install(self.templates.env)
         self._stores: Stores | None = None
         self._lock = asyncio.Lock()
 
@@ -88,8 +91,30 @@ class Console:
         who: Visitor | None = getattr(request.state, "visitor", None)
         sections = [s for s in self.sections if who is not None and who.role in s.roles]
         csrf = who.csrf_token if who else ""
-        values = {"visitor": who, "sections": sections, "csrf": csrf, **(context or {})}
+        language = language_of(request, who)
+        here = back_here(request)
+        values = {
+            "visitor": who, "sections": sections, "csrf": csrf, "language": language,
+            "html_lang": i18n.HTML_LANG[language], "here": here, **(context or {}),
+        }
         return self.templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def back_here(request: Request) -> str:
+    """Where the language switch returns to: this page, without its query (it may name a subject,
+    which the page must not echo), except the sign-in page's ``next``."""
+    target = request.query_params.get("next", "")
+    if request.url.path == "/admin/signin" and target.startswith("/admin") and "//" not in target:
+        return f"/admin/signin?next={quote(target, safe='/')}"
+    return request.url.path
+
+
+def language_of(request: Request, who: Visitor | None) -> str:
+    """The account's language when signed in; else the switch's cookie, else the browser's choice."""
+    if who is not None:
+        return i18n.chosen(who.account.language) or i18n.CHINESE
+    cookie = i18n.chosen(request.cookies.get(i18n.LANGUAGE_COOKIE))
+    return cookie or i18n.from_accept_language(request.headers.get("accept-language"))
 
 
 def console(request: Request) -> Console:

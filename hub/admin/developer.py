@@ -34,6 +34,7 @@ from hub.oauth import jws
 from hub.oauth.rfc7638 import UnacceptableKey, public_jwk, thumbprint
 from hub.oauth.rfc9068 import AccessTokens
 from hub.store import ClientRecord
+from hub.admin.i18n import N_
 
 DEVELOPERS = ("developer",)
 MAX_TOKEN_SECONDS = 300
@@ -69,7 +70,7 @@ async def sandbox(request: Request, client_id: Any) -> Sandbox:
     """The client if this developer may act for it now; ``Forbidden`` otherwise."""
     who = visitor(request)
     if not isinstance(client_id, str) or client_id not in who.account.clients:
-        raise Forbidden("you may act only for the clients listed on your account")
+        raise Forbidden(N_("you may act only for the clients listed on your account"))
     client = await (await console(request).stores()).registry.client(client_id)
     if client is None:
         raise Forbidden(f"client {client_id} is no longer registered")
@@ -81,7 +82,7 @@ async def sandbox(request: Request, client_id: Any) -> Sandbox:
 
 def chosen_purpose(found: Sandbox, purpose: Any) -> str:
     if not isinstance(purpose, str) or not _PURPOSE.match(purpose):
-        raise Refused("choose a purpose (1-64 of a-z 0-9 . _ -)")
+        raise Refused(N_("choose a purpose (1-64 of a-z 0-9 . _ -)"))
     if purpose not in found.purposes:
         named = ", ".join(found.purposes) or "none"
         raise Refused(f"the client's live grants name the purposes {named}, not {purpose!r}")

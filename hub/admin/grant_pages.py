@@ -10,7 +10,6 @@ sees none of it. The service (``hub.grants``) decides and records every change o
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,13 +28,14 @@ from hub.admin.grant_access import (
     known_request, readable_department,
 )
 from hub.grants import Forbidden, Grant, GrantError, GrantRequest
+from hub.admin.i18n import ENGLISH, N_, when
 
 Action = Callable[[Request, FormData], Awaitable[str]]
 WORDS = re.compile(r"[\s,]+")
 
 
 def day(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return when(ENGLISH, seconds)
 
 
 def may(who: Visitor, action: str, item: Grant | GrantRequest) -> bool:
@@ -58,7 +58,7 @@ async def grants_page(request: Request) -> Response:
     department = readable_department(who, request.query_params.get("department"))
     registry = (await console(request).stores()).registry
     context = {
-        "desk": await desk(service, department), "now": service.now(), "day": day,
+        "desk": await desk(service, department), "now": service.now(),
         "within": RECERTIFY_WITHIN_DAYS, "may": lambda action, item: may(who, action, item),
         "departments": await registry.departments(), "done": request.query_params.get("done", ""),
     }
@@ -94,7 +94,7 @@ async def make_request(request: Request) -> Response:
     try:
         days = str(form.get("duration_days") or "").strip()
         if not days.isdigit() or len(days) > 5:
-            raise GrantError("duration is a whole number of days, 1 to 1095")
+            raise GrantError(N_("duration is a whole number of days, 1 to 1095"))
         purposes = [p for p in WORDS.split(str(form.get("purposes") or "")) if p]
         asked = await (await grant_service(request)).request(
             actor(request), str(form.get("client_id") or ""), [str(s) for s in form.getlist("scope")],

@@ -42,6 +42,7 @@ from hub.admin.oidc_tokens import IdTokenRefused, verified_claims
 from hub.admin.sessions import FULL
 from hub.admin.signin import safe_next, set_cookie
 from hub.settings import Settings
+from hub.admin.i18n import N_
 
 ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 FLOW_COOKIE = "__Secure-hub-oidc"
@@ -102,7 +103,7 @@ def _oauth_client(settings: Settings, http_timeout: float = 10.0) -> AsyncOAuth2
 def _disabled(request: Request) -> Response | None:
     if console(request).settings.oidc_enabled:
         return None
-    return console(request).page(request, "problem.html", {"message": "There is no such page."}, 404)
+    return console(request).page(request, "problem.html", {"message": N_("There is no such page.")}, 404)
 
 
 def refused(request: Request, why: str, status_code: int = 400) -> Response:

@@ -16,6 +16,7 @@ from hub.admin.access import require
 from hub.admin.console import console
 from hub.admin.usage_pages import client_use
 from hub.store import RegistryError
+from hub.admin.i18n import N_
 
 READERS = ("operator", "auditor")
 WRITERS = ("operator",)
@@ -91,7 +92,7 @@ async def register_client(request: Request) -> Response:
 async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
     client = await (await console(request).stores()).registry.client(request.path_params["client_id"])
     if client is None:
-        return console(request).page(request, "problem.html", {"message": "no such client"}, status_code=404)
+        return console(request).page(request, "problem.html", {"message": N_("no such client")}, status_code=404)
     context = {"client": client, "error": error, "done": request.query_params.get("done", ""),
                "use": await client_use(request, client)}
     return console(request).page(request, "client.html", context, status_code=status_code)

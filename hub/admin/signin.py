@@ -19,9 +19,10 @@ from starlette.routing import Route
 from hub.admin.access import ANY_ROLE, SESSION_COOKIE, forbidden, require, same_origin, visitor
 from hub.admin.console import console
 from hub.admin.sessions import FULL, SECOND_FACTOR_DUE
+from hub.admin.i18n import N_, Said
 
 SIGNIN_COOKIE = "__Host-hub-signin"
-WRONG = "Wrong username, password or code, or the account is locked for a while after repeated failures."
+WRONG = N_("Wrong username, password or code, or the account is locked for a while after repeated failures.")
 
 
 def set_cookie(response: Response, name: str, value: str) -> None:
@@ -42,15 +43,13 @@ def client_address(request: Request) -> str:
 
 async def throttled(request: Request, wait: int) -> Response:
     minutes = -(-wait // 60)
-    message = (
-        f"Too many failed sign-ins from your address; try again in {minutes} minute{'s' if minutes > 1 else ''}."
-    )
+    message = Said.of(N_("Too many failed sign-ins from your address; try again in %(minutes)s min."), minutes=minutes)
     response = await signin_page(request, message, status_code=429)
     response.headers["retry-after"] = str(wait)
     return response
 
 
-async def signin_page(request: Request, error: str = "", status_code: int = 200) -> Response:
+async def signin_page(request: Request, error: str | Said = "", status_code: int = 200) -> Response:
     found = await console(request).visitor(request)
     if found is not None and found.session.stage == FULL and request.method == "GET":
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -67,7 +66,7 @@ async def signin(request: Request) -> Response:
     form = await request.form()
     cookie, sent = request.cookies.get(SIGNIN_COOKIE, ""), str(form.get("csrf") or "")
     if not same_origin(request) or not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
-        return forbidden(request, "the sign-in form has expired or did not come from the console; reload it")
+        return forbidden(request, N_("the sign-in form has expired or did not come from the console; reload it"))
     stores = await console(request).stores()
     address = client_address(request)
     wait = await stores.throttle.wait(address)
@@ -98,7 +97,7 @@ async def second_factor_page(request: Request) -> Response:
     form = await request.form()
     sent = str(form.get("csrf") or "")
     if not same_origin(request) or not hmac.compare_digest(sent.encode(), pending.csrf_token.encode()):
-        return forbidden(request, "the form has expired or did not come from the console; sign in again")
+        return forbidden(request, N_("the form has expired or did not come from the console; sign in again"))
     address = client_address(request)
     wait = await stores.throttle.wait(address)
     if wait:

@@ -1,5 +1,5 @@
 """The console's tables: accounts, the clients a developer may act for, sessions (migration 0006);
-failed sign-ins per address (0009)."""
+failed sign-ins per address (0009); the language each account reads the console in (0013)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class AccountRow(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # "zh" (Simplified Chinese, the default) or "en": hub/admin/i18n.py.
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
 
 
 class AccountClientRow(Base):

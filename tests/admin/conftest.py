@@ -83,15 +83,21 @@ class Console:
     market_client: str
     ecology_client: str
 
-    def person(self) -> Person:
+    def person(self, language: str = "en") -> Person:
+        """A browser asking for ``language`` (the suites assert English text unless they say otherwise)."""
         return Person(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN, headers={"origin": ORIGIN},
+            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN,
+            headers={"origin": ORIGIN, "accept-language": language},
         ))
 
-    async def signed_in(self, username: str, password: str = PASSWORD) -> Person:
-        person = self.person()
+    async def signed_in(self, username: str, password: str = PASSWORD, language: str = "en") -> Person:
+        """Signed in, with the console switched to ``language`` on the account (Chinese by default)."""
+        person = self.person(language)
         response = await person.sign_in(username, password)
         assert response.status_code == 303, response.text
+        if language != "zh":
+            switched = await person.form("/admin/language", {"language": language, "next": "/admin/"})
+            assert switched.status_code == 303, switched.text
         return person
 
 

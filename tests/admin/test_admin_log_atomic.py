@@ -53,10 +53,11 @@ def unraised(console: Console) -> Console:
     """The console as a browser meets it: an error inside the app is a 500 response, not an exception."""
     transport = httpx.ASGITransport(app=console.app, raise_app_exceptions=False)
 
-    def person() -> object:
+    def person(language: str = "en") -> object:
         from tests.admin.conftest import Person
 
-        return Person(httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers={"origin": ORIGIN}))
+        headers = {"origin": ORIGIN, "accept-language": language}
+        return Person(httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers=headers))
 
     console.person = person  # type: ignore[method-assign]
     return console

@@ -70,7 +70,7 @@ async def test_a_conditional_request_shows_its_deadline_to_the_requester_and_in_
     request_id = await requested(console, eli)
     mine = (await eli.http.get("/admin/grants")).text
     asked = row(mine, f'id="asked-{request_id}"')
-    assert "pending" in asked and "UTC" in asked
+    assert "pending" in asked and "CST" in asked
     assert f"/grant-requests/{request_id}/approve" not in mine  # the requester cannot answer
     inbox = (await mei.http.get("/admin/grants")).text
     assert f'id="inbox-{request_id}"' in inbox and f"Approve {request_id}" in inbox

@@ -43,7 +43,9 @@ class Hub:
     issuer: str
 
     def browser(self) -> Browser:
-        hub = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN)
+        hub = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN, headers={"accept-language": "en"},
+        )
         return Browser(hub, httpx.AsyncClient(timeout=10), self.issuer)
 
 

@@ -22,7 +22,7 @@ LIMIT = 20  # the default, HUB_ADMIN_ADDRESS_FAILURES
 
 def person_at(console: Console, address: str) -> Person:
     transport = httpx.ASGITransport(app=console.app, client=(address, 40000))
-    return Person(httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers={"origin": ORIGIN}))
+    return Person(httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers={"origin": ORIGIN, "accept-language": "en"}))
 
 
 async def throttle(console: Console) -> AddressThrottle:

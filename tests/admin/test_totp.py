@@ -111,15 +111,15 @@ async def test_a_secret_already_on_is_replaced_only_with_a_code_from_it(console:
     await person.sign_in("eli", PASSWORD)
     used = code_at(old, -1)
     assert await second_step(person, used) == 303
-    page = await person.http.get("/admin/account/totp")
-    assert 'name="current"' in page.text and ">Replace</button>" in page.text
+    page = await person.http.get("/admin/account/totp")  # in Chinese: the account has not chosen English
+    assert 'name="current"' in page.text and ">替换</button>" in page.text
     new = re.search(r'id="totp-secret">([A-Z2-7]{32})<', page.text)
     assert new
     fresh = code_at(new.group(1))
     without = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh})
     replayed = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh, "current": used})
     for refused in (without, replayed):
-        assert refused.status_code == 400 and "a code from the app you use now" in refused.text
+        assert refused.status_code == 400 and "请输入当前所用应用的验证码" in refused.text
     assert (await console.accounts.get("eli")).totp_enabled  # type: ignore[union-attr]
     right = await person.form("/admin/account/totp", {"secret": new.group(1), "code": fresh, "current": code_at(old)})
     assert right.status_code == 303

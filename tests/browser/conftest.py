@@ -98,13 +98,26 @@ def serving_console(
         yield running.url, loaded
 
 
-def sign_in(page: Any, base: str, username: str, password: str, path: str = "/admin/") -> None:
-    """Open ``path`` signed out, land on the sign-in page, type the username and password."""
+def sign_in(page: Any, base: str, username: str, password: str, path: str = "/admin/", language: str = "en") -> None:
+    """Open ``path`` signed out, land on the sign-in page, type the username and password; once
+    signed in (no second factor due), switch the account to ``language`` with the bar's switch
+    (accounts read the console in Chinese until they choose)."""
     page.goto(f"{base}{path}")
     assert "/admin/signin" in page.url
+    if language == "zh":
+        page.locator("form.languages button[value=zh]").click()
+        page.get_by_label("用户名").press_sequentially(username)
+        page.get_by_label("密码").press_sequentially(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        return
+    page.locator("form.languages button[value=en]").click()
     page.get_by_label("Username").press_sequentially(username)
     page.get_by_label("Password").press_sequentially(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if "/admin/signin" not in page.url:
+        page.locator("form.languages button[value=en]").click()
+        page.wait_for_load_state()
 
 
 def shot(page: Any, name: str) -> None:

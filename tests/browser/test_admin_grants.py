@@ -123,7 +123,7 @@ def test_a_conditional_request_is_refused_with_a_reason_then_asked_again_and_app
     sign_in(page, base, "mei", PASSWORD, "/admin/grants")
     waiting = page.locator(f"#inbox-{first}")
     expect(waiting).to_contain_text(SCOPE)
-    expect(waiting.locator(".deadline")).to_contain_text("UTC")
+    expect(waiting.locator(".deadline")).to_contain_text("CST")
     shot(page, "grants-inbox")
     reason = page.get_by_label(f"Reason for refusing {first}")
     reason.press_sequentially("finance data serves tax matters only")

@@ -34,7 +34,7 @@ from hub.graphql import graphiql
 from hub.settings import Settings, load_settings
 from hub.store import Registry, connect, migrate
 from hub.store.admin_log import admin_actions
-from tests.browser.conftest import ARTIFACTS, free_port, in_thread
+from tests.browser.conftest import ARTIFACTS, free_port, in_thread, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -212,10 +212,7 @@ def _open_graphiql(page: Any, sandbox: Sandbox) -> None:
     from playwright.sync_api import expect
 
     base = sandbox.base
-    page.goto(f"{base}/admin/developer")
-    page.get_by_label("Username").press_sequentially("dev")
-    page.get_by_label("Password").press_sequentially(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "dev", PASSWORD, "/admin/developer")  # and the console switched to English
     expect(page.locator("h1")).to_have_text("GraphiQL for your clients")
     expect(page.locator(f"#client-{sandbox.seeded.other_client_id}")).to_have_count(0)  # not theirs: not offered
     card = page.locator(f"#client-{sandbox.seeded.client_id}")
