@@ -108,6 +108,7 @@ class Settings:
     fair_use: FairUseSettings = field(default_factory=FairUseSettings)
     # "memory" or a redis:// URL for the fair-use counters; None: the replay cache's (shared by every replica).
     fair_use_url: str | None = None
+    fair_use_prefix: str = "hub:fair:"
     # When the hub's own dependencies fail (README "When things fail", hub/faults): seconds any one
     # registry or audit database call may take (connect, statement, lock wait, pool checkout), any
     # one Redis call, the Retry-After of a 503, and each department's circuit breaker.
@@ -197,6 +198,7 @@ _ENV_FIELDS = {
     "HUB_MIGRATE_AT_START": "migrate_at_start",
     "HUB_TRUSTED_PROXIES": "trusted_proxies",
     "HUB_FAIR_USE_URL": "fair_use_url",
+    "HUB_FAIR_USE_PREFIX": "fair_use_prefix",
     "HUB_DATABASE_TIMEOUT": "database_timeout",
     "HUB_REDIS_TIMEOUT": "redis_timeout",
     "HUB_RETRY_AFTER_SECONDS": "retry_after_seconds",

@@ -23,7 +23,7 @@ def build_fair_use(
     async def pseudonyms() -> Pseudonyms:
         return (await disclosures.store()).pseudonyms
 
-    return FairUse(
-        settings.fair_use, build_counters(settings.fair_use_store_url, timeout=settings.redis_timeout), FairUseMetrics(metrics.registry),
-        field_scopes(policies), pseudonyms,
+    counters = build_counters(
+        settings.fair_use_store_url, prefix=settings.fair_use_prefix, timeout=settings.redis_timeout,
     )
+    return FairUse(settings.fair_use, counters, FairUseMetrics(metrics.registry), field_scopes(policies), pseudonyms)
