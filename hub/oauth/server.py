@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.oauth.clock import Clock
 from hub.oauth.errors import InvalidToken
 from hub.oauth.keyring import KeyRing
+from hub.oauth.live import LiveClients
 from hub.oauth.replay import ReplayCache, build_replay_cache
 from hub.oauth.rfc7009 import Revocation
 from hub.oauth.rfc7523 import ClientAuthenticator
@@ -45,6 +46,7 @@ class Parts:
     token: TokenEndpoint
     introspection: Introspection
     revocation: Revocation
+    live: LiveClients
 
 
 def check_production(settings: Settings) -> None:
@@ -117,6 +119,7 @@ class AuthorizationServer:
             TokenEndpoint(clients, dpop, tokens, self.catalogue),
             Introspection(clients, self.live_claims),
             Revocation(clients, tokens, registry),
+            LiveClients(registry, engine, self.clock.now),
         )
 
     async def _prepare(self, sealer: Sealer) -> None:
@@ -141,9 +144,9 @@ class AuthorizationServer:
         """A token valid now (signed, in date, not revoked, its client active), and its client."""
         parts = await self.parts()
         claims = await parts.tokens.validate(token)
-        if await parts.registry.is_revoked(claims["jti"]):
+        revoked, client = await parts.live.read(claims["jti"], claims["client_id"])
+        if revoked:
             raise InvalidToken("access token: revoked")
-        client = await parts.registry.client(claims["client_id"])
         if client is None or not client.active or claims["iat"] < client.cutoff:
             raise InvalidToken("access token: its client or its department is disabled")
         return claims, client

@@ -1,0 +1,127 @@
+"""Token checks kept between requests still hold from the next request, on every replica.
+
+Each replica keeps what it read of a client and which token ids are not revoked while the
+registry's change counter stays put (``hub/oauth/live.py``). Two hubs on one registry (SQLite and
+PostgreSQL): both answer a token first (so both keep what they read), then a change made through
+the first must be refused by the second on its very next request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hub.client import new_client_key
+from hub.store.changes import generation
+from tests.oauth.conftest import OPERATOR, OAuthHub, Registered, open_oauth_hub, production_settings, refused
+
+
+@dataclasses.dataclass
+class Replicas:
+    first: OAuthHub
+    second: OAuthHub
+    client: Registered
+    dpop_key: dict[str, str]
+    token: str
+
+    async def both_answer(self) -> None:
+        for replica in (self.first, self.second):
+            response = await replica.graphql(self.token, self.dpop_key, **{"X-Hub-Purpose": "licensing"})
+            assert response.status_code == 200, response.text
+
+    async def second_answers(self) -> int:
+        response = await self.second.graphql(self.token, self.dpop_key, **{"X-Hub-Purpose": "licensing"})
+        return response.status_code
+
+
+@pytest.fixture
+async def replicas(registry_url: str, demo_data_dir: Path) -> AsyncIterator[Replicas]:
+    settings = production_settings(registry_url, demo_data_dir)
+    async with open_oauth_hub(settings) as first, open_oauth_hub(settings) as second:
+        client = await first.register()
+        dpop_key = new_client_key()
+        token = await first.token(client, dpop_key)
+        found = Replicas(first, second, client, dpop_key, token)
+        await found.both_answer()
+        await found.both_answer()  # the second time from what each replica kept
+        yield found
+
+
+async def test_a_token_revoked_at_one_replica_is_refused_by_the_other_on_its_next_request(replicas: Replicas) -> None:
+    revoked = await replicas.first.http.post(
+        "/oauth/revoke", data={**replicas.first.token_form(replicas.client), "token": replicas.token}
+    )
+    assert revoked.status_code == 200
+    response = await replicas.second.graphql(replicas.token, replicas.dpop_key)
+    assert "revoked" in refused(response, 401, "invalid_token")
+
+
+async def test_a_client_disabled_at_one_replica_is_refused_by_the_other_on_its_next_request(
+    replicas: Replicas,
+) -> None:
+    await (await replicas.first.registry()).set_status(replicas.client.client_id, "disabled")
+    response = await replicas.second.graphql(replicas.token, replicas.dpop_key)
+    assert "disabled" in refused(response, 401, "invalid_token")
+
+
+async def test_a_department_disabled_at_one_replica_is_refused_by_the_other(replicas: Replicas) -> None:
+    await (await replicas.first.registry()).set_department_status("market", "disabled")
+    response = await replicas.second.graphql(replicas.token, replicas.dpop_key)
+    assert "disabled" in refused(response, 401, "invalid_token")
+
+
+async def test_a_grant_revoked_at_one_replica_no_longer_reaches_the_graph_at_the_other(replicas: Replicas) -> None:
+    service = await replicas.first.grants()
+    for grant in await service.grants(client_id=replicas.client.client_id, active_only=True):
+        await service.revoke(OPERATOR, grant.grant_id, "project ended")
+    assert await replicas.second_answers() == 403
+
+
+async def test_a_grant_that_expires_between_two_requests_is_gone_on_the_second(replicas: Replicas) -> None:
+    """No write happens when a grant runs out: the kept client is good only until its grants' next end."""
+    for replica in (replicas.first, replicas.second):
+        replica.server.clock.offset = 31 * 86_400  # the fixture's grants last 30 days; the token is checked
+    try:
+        response = await replicas.second.graphql(replicas.token, replicas.dpop_key)
+    finally:
+        for replica in (replicas.first, replicas.second):
+            replica.server.clock.offset = 0
+    assert response.status_code in (401, 403), response.text
+
+
+async def test_without_its_change_counter_a_replica_reads_the_registry_afresh_and_still_refuses(
+    replicas: Replicas,
+) -> None:
+    engine = (await replicas.first.server.parts()).engine
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM registry_changes"))  # the counter's row is lost
+    try:
+        await (await replicas.first.registry()).set_status(replicas.client.client_id, "disabled")
+        response = await replicas.second.graphql(replicas.token, replicas.dpop_key)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO registry_changes (id, generation) VALUES (1, 1000)"))
+    assert "disabled" in refused(response, 401, "invalid_token")
+
+
+async def test_every_write_token_checks_read_moves_the_change_counter(replicas: Replicas) -> None:
+    parts = await replicas.first.server.parts()
+    registry = parts.registry
+    moves = []
+    before = await generation(parts.engine)
+    for change in (
+        lambda: registry.add_department("ecology", "Ecology"),
+        lambda: replicas.first.grant(replicas.client.client_id, frozenset({"ecology.discharge_permit:read"})),
+        lambda: registry.revoke_token("some-token-id", replicas.client.client_id, 2**40),
+        lambda: parts.keyring.store.rotate(),
+        lambda: registry.set_status(replicas.client.client_id, "disabled"),
+    ):
+        await change()
+        after = await generation(parts.engine)
+        moves.append(after > before)
+        before = after
+    assert moves == [True] * 5
