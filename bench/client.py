@@ -12,9 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
+
+
+# Pre-encoded bytes, or (with a token) a function that signs a fresh DPoP proof and encodes the request.
+Request = bytes | Callable[[], bytes]
 
 
 def encode_request(port: int, path: str, body: object | None = None) -> bytes:
@@ -42,14 +47,17 @@ class Connection:
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
         return cls(port, reader, writer)
 
-    async def timed(self, request: bytes) -> float:
-        """Seconds from sending ``request`` to having read the whole answer."""
+    async def timed(self, request: Request) -> float:
+        """Seconds from sending ``request`` to having read the whole answer (a proof is signed before)."""
+        encoded = request() if callable(request) else request
         started = time.perf_counter()
-        await self.send(request)
+        await self.send(encoded)
         return time.perf_counter() - started
 
-    async def send(self, request: bytes) -> bytes:
+    async def send(self, request: Request) -> bytes:
         """The body of a 200 answer whose body is not a GraphQL error answer; else ``BadResponse``."""
+        if callable(request):
+            request = request()  # a request with a DPoP proof: signed anew for each send
         try:
             self.writer.write(request)
             head = await self.reader.readuntil(b"\r\n\r\n")
@@ -88,7 +96,7 @@ class Throughput:
         return self.requests / self.seconds
 
 
-async def concurrent(port: int, requests: list[bytes], clients: int, seconds: float) -> Throughput:
+async def concurrent(port: int, requests: list[Request], clients: int, seconds: float) -> Throughput:
     """Requests completed by ``clients`` keep-alive connections sending back to back for ``seconds``."""
     connections = [await Connection.open(port) for _ in range(clients)]
     done = 0

@@ -22,11 +22,15 @@ Other parameters come from the environment (set by ``bench.run``): ``BENCH_PORT`
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+from pathlib import Path
 
 from starlette.requests import Request
 
 from bench.serving import serve
+from bench.tokens import CLIENT_FILE, register
 from hub.app import Hub, create_app
 from hub.audit.recorder import DisclosureRecorder
 from hub.audit.store import AuditStore
@@ -83,7 +87,9 @@ def bench_settings(env: dict[str, str]) -> Settings:
             sources.setdefault(department, {})["cache_ttl"] = 0
     return load_settings(
         environment="development",
-        anonymous_access=True,
+        anonymous_access=True,  # the policies-off targets' caller; a request with a token is checked as one
+        port=int(env.get("BENCH_PORT", "8000")),  # the issuer and resource a DPoP proof names
+        access_token_minutes=60,  # one token lasts the run (a system would take a new one every few minutes)
         graphiql=False,
         state_dir=env.get("BENCH_STATE_DIR", env["BENCH_DATA_DIR"]),
         demo_data_dir=env["BENCH_DATA_DIR"],
@@ -109,10 +115,26 @@ def apply_policies_mode(hub: Hub, mode: str) -> None:
     hub.authenticate = authenticate
 
 
+def register_token_client(settings: Settings, mode: str, public_jwk_file: str) -> None:
+    """The policies-on targets' caller as a real client with real grants (``bench.tokens``)."""
+    scopes = MASKED_SCOPES if mode == "masked" else FULL_SCOPES
+    public = json.loads(Path(public_jwk_file).read_text())
+    client_id = asyncio.run(register(settings, public, scopes))
+    (settings.state_dir / CLIENT_FILE).write_text(json.dumps({"client_id": client_id}))
+
+
 def main() -> None:
     env = dict(os.environ)
-    app = create_app(bench_settings(env))
-    apply_policies_mode(app.state.hub, env.get("BENCH_POLICIES", "on"))
+    settings = bench_settings(env)
+    mode = env.get("BENCH_POLICIES", "on")
+    app = create_app(settings)
+    if mode != "off" and env.get("BENCH_CLIENT_JWK"):
+        # Tokens: every request authenticates with a DPoP-bound token of the registered client.
+        register_token_client(settings, mode, env["BENCH_CLIENT_JWK"])
+        if mode == "on-noaudit":
+            app.state.hub.disclosures = NoDisclosures()
+    else:
+        apply_policies_mode(app.state.hub, mode)
     serve(app, int(env["BENCH_PORT"]))
 
 

@@ -20,6 +20,7 @@ import httpx
 from bench import client
 from bench.processes import Child
 from bench.scenarios import Scenario
+from bench.tokens import TokenCaller
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,11 @@ class Target:
     is_hub: bool
     policies: str = ""  # the hub's BENCH_POLICIES (on, off, masked); "" for the floor
     state_dir: Path | None = None  # where its registry (and so its audit) lives
+    caller: TokenCaller | None = None  # the policies-on targets: a client with a token and a proof per request
 
-    def requests(self, scenario: Scenario) -> list[bytes]:
+    def requests(self, scenario: Scenario) -> list[client.Request]:
+        if self.caller is not None:
+            return [self.caller.request(self.child.port, body) for body, _ in scenario.requests]
         if self.is_hub:
             return [client.encode_request(self.child.port, "/graphql", body) for body, _ in scenario.requests]
         return [client.encode_request(self.child.port, path) for _, path in scenario.requests]
@@ -76,7 +80,7 @@ async def measure(
 
 
 async def sequential(
-    http: httpx.AsyncClient, targets: list[Target], requests: dict[str, list[bytes]], options: Options
+    http: httpx.AsyncClient, targets: list[Target], requests: dict[str, list[client.Request]], options: Options
 ) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Latencies (seconds) of requests sent one at a time, round the targets; source calls per request."""
     conns = {t.key: await client.Connection.open(t.child.port) for t in targets}
@@ -98,7 +102,7 @@ async def sequential(
 
 
 async def concurrent(
-    targets: list[Target], requests: dict[str, list[bytes]], options: Options
+    targets: list[Target], requests: dict[str, list[client.Request]], options: Options
 ) -> dict[str, client.Throughput]:
     """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 ... n n ... 2 1)."""
     done = {t.key: 0 for t in targets}

@@ -12,6 +12,7 @@ policies-on hub's audit must hold exactly one record per request it answered (``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import datetime as dt
 import os
@@ -29,7 +30,9 @@ from bench.audit_count import check_audits
 from bench.masked import masked, maskers
 from bench.measure import Options, Target, client_ceiling, measure
 from bench.processes import Processes
+from bench.hub_server import FULL_SCOPES, MASKED_SCOPES
 from bench.scenarios import Scenario, scenarios
+from bench.tokens import TokenCaller, new_key_files
 
 SEED = 20261126
 ENTERPRISES = 5000
@@ -107,15 +110,25 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
     for key, policies, cache in HUBS:
         state_dir = data_dir.parent / f"state-{key}"
         state_dir.mkdir()
+        tokens = {} if policies == "off" else {"BENCH_CLIENT_JWK": str(new_key_files(state_dir))}
         child = processes.start(key, ["-m", "bench.hub_server"], {
-            **env, "BENCH_POLICIES": policies, "BENCH_CACHE": cache, "BENCH_STATE_DIR": str(state_dir),
+            **env, "BENCH_POLICIES": policies, "BENCH_CACHE": cache, "BENCH_STATE_DIR": str(state_dir), **tokens,
         })
         targets.append(Target(key, child, True, policies, state_dir))
     targets.append(Target("floor", processes.start("floor", ["-m", "bench.floor"], env), False))
     for child in processes.children:
         processes.wait_healthy(child)
+    targets = [with_tokens(t) for t in targets]
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
     return targets
+
+
+def with_tokens(target: Target) -> Target:
+    """A policies-on hub's target with its registered client (``bench.tokens``); others as they are."""
+    if not target.is_hub or target.policies == "off" or target.state_dir is None:
+        return target
+    scopes = MASKED_SCOPES if target.policies == "masked" else FULL_SCOPES
+    return dataclasses.replace(target, caller=TokenCaller(target.child.url, target.state_dir, scopes))
 
 
 async def run_scenarios(targets: list[Target], cases: list[Scenario], options: Options) -> dict[str, Any]:
@@ -157,7 +170,11 @@ async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenar
     for n, (body, path) in enumerate(scenario.requests):
         expected = orjson.loads((await http.get(floor.child.url + path)).content)
         for hub in targets[:-1]:
-            response = await http.post(hub.child.url + "/graphql", json=body)
+            if hub.caller is not None:  # a token (taken on first use) and a proof, as a department system sends
+                response = await http.post(hub.child.url + "/graphql", json=body, auth=hub.caller.auth,
+                                           headers=hub.caller.headers)
+            else:
+                response = await http.post(hub.child.url + "/graphql", json=body)
             try:
                 answer = orjson.loads(response.content)
             except orjson.JSONDecodeError:
