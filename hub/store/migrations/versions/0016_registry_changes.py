@@ -6,7 +6,7 @@ moves (``hub/oauth/live.py``). Triggers bump it whatever writes the rows (the co
 the grant service, another replica), so no write path can forget to.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
