@@ -29,6 +29,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
+from bench.fair_use import OPEN
 from bench.serving import serve
 from bench.tokens import CLIENT_FILE, register
 from hub.app import Hub, create_app
@@ -95,6 +96,8 @@ def bench_settings(env: dict[str, str]) -> Settings:
         demo_data_dir=env["BENCH_DATA_DIR"],
         today=env["BENCH_TODAY"],
         sources=sources,
+        # Fair use on, as in production, with limits no bench request reaches: checked, never refused.
+        fair_use=OPEN,
     )
 
 

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import os
 import signal
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import report
+from bench import fair_use, report
 from bench.audit_count import check_audits
 from bench.masked import masked, maskers
 from bench.measure import Options, Target, client_ceiling, measure
@@ -74,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         outcome["audit"], problems = check_audits(targets, outcome.pop("sent"))
         if problems:
             outcome["failures"].append({"scenario": "audit", "problems": problems})
+    outcome["fair_use"] = asyncio.run(fair_use.measure_checks())
     outcome["load_average"] = {"start": load_before, "end": os.getloadavg()}
     document = report.document(started, options, outcome)
     print(report.table(document))
+    document["fair_use"] = {**outcome["fair_use"], "hub_on_p50_ms": hub_on_p50(document)}
+    print("\n".join(fair_use.lines(outcome["fair_use"], hub_on_p50(document))))
     if max(load_before[0], document["load_average"]["end"][0]) > BUSY_LOAD:
         end = document["load_average"]["end"][0]
         print(f"\nWarning: the machine was busy (1-min load average {load_before[0]:.2f} at start, {end:.2f} "
@@ -85,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     for failure in document["failures"]:
         print(f"FAILED scenario {failure['scenario']}: {failure['problems'][0]}", file=sys.stderr)
     return 1 if document["failures"] else 0
+
+
+def hub_on_p50(document: dict[str, Any]) -> float | None:
+    """The policies-on hub's median p50 over the scenarios of this run (what the fair-use checks add to)."""
+    p50s = [r["p50_ms"] for r in document.get("results", []) if r.get("target") == "hub-on"]
+    return statistics.median(p50s) if p50s else None
 
 
 # (key, BENCH_POLICIES, BENCH_CACHE) of every hub target; each pair on/off is compared in the report.

@@ -12,7 +12,7 @@ set insertion per record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hub.audit.records import ENTERPRISE, PERSON, Pseudonyms, SubjectDisclosure, SubjectGroup
@@ -71,6 +71,11 @@ class Disclosed:
 
     def __len__(self) -> int:
         return len(self._subjects)
+
+    def shown(self) -> tuple[Sequence[Mapping[str, str]], Mapping[Subject, set[int]]]:
+        """The field sets, and per subject (in clear, in memory) the indices of those it was shown
+        under: what the fair-use quotas count from, without building the audit's records."""
+        return self._field_sets, self._subjects
 
     def subjects(self, pseudonyms: Pseudonyms) -> tuple[SubjectDisclosure, ...]:
         """The subjects as the audit keeps them (persons as keyed hashes); unreadable ids are skipped."""

@@ -101,8 +101,7 @@ class FairUse:
         if not (self.settings.enabled and caller.quotas and len(disclosed)):
             return None
         client, now = caller.client_id or ANONYMOUS, self.clock()
-        subjects = disclosed.subjects(await self._pseudonyms())
-        shown = shown_under(subjects, self._scopes_of, caller.quotas)
+        shown = shown_under(disclosed, self._scopes_of, caller.quotas, await self._pseudonyms())
         if not shown:
             return None
         counted = {scope: (caller.quotas[scope], refs) for scope, refs in shown.items()}

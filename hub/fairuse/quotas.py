@@ -3,16 +3,18 @@
 A data owner sets a quota on a grant: how many distinct subjects (enterprises, persons) per day the
 client may be shown under each of its scopes. A subject counts under the scope of every type it was
 shown fields of (allowed or masked), and under a field's own scope when that field was shown in
-clear; a denied field shows nothing and counts nothing. Subjects are counted as short digests of the
-references the audit keeps (a person's is already a keyed hash), never as identifiers in clear.
+clear; a denied field shows nothing and counts nothing. Subjects are counted by the references the
+audit keeps (an enterprise's USCC; a person's keyed hash), never by an ID number in clear. The
+scopes are worked out once per field set (a request has a few), not per subject.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from hub.audit.records import SubjectDisclosure
+from hub.audit.records import PERSON, Pseudonyms
+from hub.audit.subjects import Disclosed
+from hub.identifiers.errors import InvalidIdentifier
 from hub.policy import Policies
 
 # "Type.field" -> (the type's scope, the field's own scope or None)
@@ -28,18 +30,32 @@ def field_scopes(policies: Policies) -> FieldScopes:
 
 
 def shown_under(
-    subjects: Iterable[SubjectDisclosure], scopes_of: FieldScopes, quotas: Mapping[str, int]
+    disclosed: Disclosed, scopes_of: FieldScopes, quotas: Mapping[str, int], pseudonyms: Pseudonyms
 ) -> dict[str, set[str]]:
-    """scope (of those with a quota) -> digests of the subjects the request showed under it."""
-    found: dict[str, set[str]] = {scope: set() for scope in quotas}
-    for subject in subjects:
-        digest = hashlib.blake2b(subject.subject.encode(), digest_size=12).hexdigest()
-        for name, decision in subject.fields.items():
-            if decision == "deny" or name not in scopes_of:
-                continue
-            type_scope, own_scope = scopes_of[name]
-            if type_scope in found:
-                found[type_scope].add(digest)
-            if decision == "allow" and own_scope in found:
-                found[own_scope].add(digest)  # type: ignore[index]
-    return {scope: digests for scope, digests in found.items() if digests}
+    """scope (of those with a quota) -> references of the subjects the request showed under it."""
+    field_sets, subjects = disclosed.shown()
+    under = [_quota_scopes(fields, scopes_of, quotas) for fields in field_sets]  # a few sets per request
+    found: dict[str, set[str]] = {}
+    for (kind, identifier), indices in subjects.items():
+        scopes = set().union(*(under[i] for i in indices))
+        if not scopes:
+            continue
+        try:
+            reference = pseudonyms.person(identifier) if kind == PERSON else f"{kind}:{identifier}"
+        except InvalidIdentifier:
+            continue  # a source's malformed ID number: not a subject the audit records either
+        for scope in scopes:
+            found.setdefault(scope, set()).add(reference)
+    return found
+
+
+def _quota_scopes(fields: Mapping[str, str], scopes_of: FieldScopes, quotas: Mapping[str, int]) -> frozenset[str]:
+    found: set[str] = set()
+    for name, decision in fields.items():
+        if decision == "deny" or name not in scopes_of:
+            continue
+        type_scope, own_scope = scopes_of[name]
+        found.add(type_scope)
+        if decision == "allow" and own_scope is not None:
+            found.add(own_scope)
+    return frozenset(found & quotas.keys())
