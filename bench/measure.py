@@ -40,6 +40,10 @@ class Target:
     state_dir: Path | None = None  # where its registry (and so its audit) lives
     caller: TokenCaller | None = None  # the policies-on targets: a client with a token and a proof per request
 
+    def serves(self, scenario: Scenario) -> bool:
+        """Whether this target answers the scenario (the peer stack serves Market Regulation's data only)."""
+        return True
+
     def requests(self, scenario: Scenario) -> list[client.Request]:
         if self.caller is not None:
             return [self.caller.request(self.child.port, body) for body, _ in scenario.requests]

@@ -50,7 +50,8 @@ class Processes:
         self.log_dir = log_dir
         self.children: list[Child] = []
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None,
+              program: str = sys.executable) -> Child:
         port = free_port()
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         child_env.update(env or {})
@@ -59,7 +60,7 @@ class Processes:
         log = self.log_dir / f"{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, *args], cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT
+                [program, *args], cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT
             )
         child = Child(name, port, process, log)
         self.children.append(child)

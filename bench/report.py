@@ -28,6 +28,7 @@ LABELS = {
     "hub-on": "hub policies on (cache on)", "hub-off": "hub policies off (cache on)",
     "hub-on-nocache": "hub policies on (cache off)", "hub-off-nocache": "hub policies off (cache off)",
     "hub-masked": "hub masked grant (cache on)", "hub-on-noaudit": "hub policies on, audit off (cache on)",
+    "peer": "peer stack: Apollo Gateway + strawberry subgraph (no policies, no audit, no tokens)",
     "floor": "floor",
 }
 # A target measured with policies and the audit on -> the same hub with both off.
@@ -36,7 +37,7 @@ OFF_OF = {
 }
 COLUMNS = (
     "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
-    "p50 on/off", "p95 on/off", "req/s on/off",
+    "p50 on/off", "p95 on/off", "req/s on/off", "req/s hub/peer",
 )
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "aiosqlite", "orjson")
 
@@ -64,6 +65,9 @@ def with_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if floor is not None and result["target"] != "floor":
             result["p50_ratio_to_floor"] = result["p50_ms"] / floor["p50_ms"]
             result["rps_ratio_to_floor"] = result["rps"] / floor["rps"]
+        peer = by_key.get((result["scenario"], "peer"))
+        if peer is not None and result["target"].startswith("hub"):
+            result["rps_ratio_to_peer"] = result["rps"] / peer["rps"]
         off = by_key.get((result["scenario"], OFF_OF.get(result["target"], "")))
         if off is not None:
             result["ratio_on_off_target"] = off["target"]
@@ -125,7 +129,7 @@ def table(doc: dict[str, Any]) -> str:
             r["scenario"], LABELS[r["target"]], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['rps']:.1f}",
             f"{r['source_calls_per_request']:.2f}",
             *(ratio(r, k) for k in ("p50_ratio_to_floor", "rps_ratio_to_floor", "p50_ratio_on_off",
-                                    "p95_ratio_on_off", "rps_ratio_on_off")),
+                                    "p95_ratio_on_off", "rps_ratio_on_off", "rps_ratio_to_peer")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     for failure in doc["failures"]:

@@ -125,10 +125,13 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
             **env, "BENCH_POLICIES": policies, "BENCH_CACHE": cache, "BENCH_STATE_DIR": str(state_dir), **tokens,
         })
         targets.append(Target(key, child, True, policies, state_dir))
-    targets.append(Target("floor", processes.start("floor", ["-m", "bench.floor"], env), False))
+    floor = Target("floor", processes.start("floor", ["-m", "bench.floor"], env), False)
     for child in processes.children:
         processes.wait_healthy(child)
-    targets = [with_tokens(t) for t in targets]
+    from bench.peer.run import start_peer  # it reads this module's constants
+
+    peer = start_peer(processes, env, data_dir.parent)
+    targets = [with_tokens(t) for t in targets] + ([peer] if peer is not None else []) + [floor]
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
     return targets
 
@@ -152,14 +155,15 @@ async def run_scenarios(targets: list[Target], cases: list[Scenario], options: O
         for scenario in cases:
             outcome["scenarios"].append({"key": scenario.key, "title": scenario.title})
             print(f"\nScenario {scenario.key}: {scenario.title}", flush=True)
-            problems = await check(http, targets, scenario)
+            serving = [t for t in targets if t.serves(scenario)]
+            problems = await check(http, serving, scenario)
             for key in sent:
                 sent[key] += len(scenario.requests)
             if problems:
                 report_failure(targets, problems)
                 outcome["failures"].append({"scenario": scenario.key, "problems": problems})
                 continue
-            results = await measure(http, targets, scenario, options)
+            results = await measure(http, serving, scenario, options)
             for result in results:
                 if result["target"] in sent:
                     sent[result["target"]] += (

@@ -54,7 +54,9 @@ const tracePlugin = {
 
 const gateway = new ApolloGateway({ supergraphSdl: readFileSync(file, 'utf8') });
 const server = new ApolloServer({ gateway, plugins: [tracePlugin] });
-const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: 0 } });
+// BENCH_PORT: the port the bench chose (bench/peer); otherwise any free one.
+const port = Number(process.env.BENCH_PORT ?? 0);
+const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port } });
 process.stdout.write(JSON.stringify({ url }) + '\n');
 
 for (const signal of ['SIGTERM', 'SIGINT']) {

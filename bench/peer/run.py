@@ -1,0 +1,183 @@
+"""``python -m bench.peer``: the hub (policies, audit and tokens on) against the peer stack and the floor.
+
+One run on the bench's demo data: the hub as ``make bench``'s ``hub-on`` target (a real client's
+DPoP-bound token and a fresh proof per request, its policies and its disclosure audit), the peer
+stack (``bench.peer.market`` behind ``@apollo/gateway``, composed by ``@apollo/composition``; no
+policies, no audit, no tokens) and the floor. For scenarios A and C each answer is first checked
+equal to the floor's JSON (the hub's and the gateway's alike), then every target is measured
+interleaved as ``make bench`` measures (``bench.measure``). The table gives hub/peer req/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import client
+from bench.measure import Options, Target, measure
+from bench.processes import ROOT, Child, Processes
+from bench.run import AS_OF, ENTERPRISES, SEED, first_difference, with_tokens
+from bench.scenarios import Scenario, scenarios
+from bench.tokens import new_key_files
+
+PEERS = ROOT / "tests" / "peers"
+SCENARIOS = ("A", "C")  # Market Regulation's data only: what the peer stack serves
+
+
+class PeerTarget(Target):
+    """The gateway: asked as the hub is (POST /graphql), checked and measured beside it, never audited."""
+
+    def serves(self, scenario: Scenario) -> bool:
+        return scenario.key in SCENARIOS
+
+    def requests(self, scenario: Scenario) -> list[client.Request]:
+        return [client.encode_request(self.child.port, "/graphql", body) for body, _ in scenario.requests]
+
+    async def source_calls(self, http: httpx.AsyncClient) -> float:
+        return float("nan")  # the gateway and the subgraph count nothing
+
+
+def start_peer(processes: Processes, env: dict[str, str], work: Path) -> PeerTarget | None:
+    """The subgraph and the gateway in front of it (None, saying why, when node is not installed)."""
+    if shutil.which("node") is None or not (PEERS / "node_modules" / "@apollo" / "gateway").is_dir():
+        print("bench: no peer stack (needs node and `npm ci --prefix tests/peers`)", flush=True)
+        return None
+    subgraph = processes.start("peer-market", ["-m", "bench.peer.market"], env)
+    processes.wait_healthy(subgraph)
+    gateway = processes.start("peer", [str(PEERS / "gateway.mjs"), str(compose(processes, subgraph, work))],
+                              program="node")
+    wait_gateway(gateway)
+    return PeerTarget("peer", gateway, False)
+
+
+def compose(processes: Processes, subgraph: Child, work: Path) -> Path:
+    sdl = work / "market.graphql"
+    sdl.write_text(subprocess.run([sys.executable, "-m", "bench.peer.market", "--sdl"], cwd=ROOT, check=True,
+                                  capture_output=True, text=True).stdout)
+    composed = json.loads(subprocess.run(
+        ["node", str(PEERS / "compose.mjs"), "apollo", f"market={sdl}@{subgraph.url}/graphql"],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    if composed["errors"]:
+        raise SystemExit(f"bench.peer: composition failed: {composed['errors']}")
+    supergraph = work / "supergraph.graphql"
+    supergraph.write_text(composed["supergraphSdl"])
+    return supergraph
+
+
+def wait_gateway(gateway: Child) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if gateway.process.poll() is not None:
+            raise SystemExit(f"bench.peer: the gateway exited:\n{gateway.tail()}")
+        try:
+            if httpx.post(gateway.url + "/graphql", json={"query": "{ __typename }"}, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"bench.peer: the gateway did not answer:\n{gateway.tail()}")
+
+
+def start(processes: Processes, data_dir: Path, work: Path) -> list[Target]:
+    def service(name: str) -> list[str]:
+        return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
+
+    ecology, security = processes.start("ecology", service("ecology")), processes.start("security", service("security"))
+    env = {"BENCH_DATA_DIR": str(data_dir), "BENCH_TODAY": AS_OF.isoformat(),
+           "BENCH_ECOLOGY_URL": ecology.url, "BENCH_SECURITY_URL": security.url + "/graphql"}
+    state_dir = work / "state-hub-on"
+    state_dir.mkdir()
+    hub = processes.start("hub-on", ["-m", "bench.hub_server"], {
+        **env, "BENCH_POLICIES": "on", "BENCH_CACHE": "on", "BENCH_STATE_DIR": str(state_dir),
+        "BENCH_CLIENT_JWK": str(new_key_files(state_dir))})
+    floor = processes.start("floor", ["-m", "bench.floor"], env)
+    for child in (ecology, security, hub, floor):
+        processes.wait_healthy(child)
+    peer = start_peer(processes, env, work)
+    if peer is None:
+        raise SystemExit("bench.peer: no peer stack to measure")
+    return [with_tokens(Target("hub-on", hub, True, "on", state_dir)), peer, Target("floor", floor, False)]
+
+
+async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenario) -> list[str]:
+    problems = []
+    for n, (body, path) in enumerate(scenario.requests):
+        expected = orjson.loads((await http.get(targets[-1].child.url + path)).content)
+        for target in targets[:-1]:
+            caller = target.caller
+            response = await http.post(target.child.url + "/graphql", json=body,
+                                       auth=caller.auth if caller else None, headers=caller.headers if caller else {})
+            answer = orjson.loads(response.content) if response.status_code == 200 else {}
+            if answer.get("errors") or answer.get("data") != expected:
+                problems.append(f"{target.key} request {n}: {first_difference(answer.get('data'), expected)} "
+                                f"{response.text[:300]}")
+    return problems
+
+
+async def run(targets: list[Target], cases: list[Scenario], options: Options) -> dict[str, Any]:
+    outcome: dict[str, Any] = {"results": [], "failures": []}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for scenario in (s for s in cases if s.key in SCENARIOS):
+            print(f"\nScenario {scenario.key}: {scenario.title}", flush=True)
+            problems = await check(http, targets, scenario)
+            if problems:
+                print("\n".join(f"  FAILED: {p}" for p in problems[:4]), flush=True)
+                outcome["failures"].append({"scenario": scenario.key, "problems": problems})
+                continue
+            outcome["results"] += await measure(http, targets, scenario, options)
+    return outcome
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| scenario | target | p50 ms | p95 ms | req/s | p50 hub/peer | req/s hub/peer | req/s hub/floor |",
+             "|---|---|--:|--:|--:|--:|--:|--:|"]
+    by = {(r["scenario"], r["target"]): r for r in results}
+    for (scenario, target), r in by.items():
+        hub, peer, floor = by[(scenario, "hub-on")], by[(scenario, "peer")], by[(scenario, "floor")]
+        ratios = ("", "", "")
+        if target == "hub-on":
+            ratios = (f"{hub['p50_ms'] / peer['p50_ms']:.2f}x", f"{hub['rps'] / peer['rps']:.2f}x",
+                      f"{hub['rps'] / floor['rps']:.2f}x")
+        name = {"hub-on": "hub (tokens, policies, audit on; cache on)",
+                "peer": "peer stack (Apollo Gateway + strawberry subgraph; no policies, no audit, no tokens)",
+                "floor": "floor"}[target]
+        lines.append(f"| {scenario} | {name} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['rps']:.1f} | "
+                     + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.peer", description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    args = parser.parse_args(argv)
+    if shutil.which("node") is None:
+        raise SystemExit("bench.peer: needs node (and `npm ci --prefix tests/peers`)")
+    options = Options(args.requests, args.warmup, args.clients, args.seconds)
+    with tempfile.TemporaryDirectory(prefix="hub-bench-peer-") as tmp:
+        data_dir = Path(tmp) / "data"
+        from hub.demo.generate import generate
+
+        print(f"Generating demo data (seed {SEED}, {ENTERPRISES} enterprises, as of {AS_OF})", flush=True)
+        generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
+        processes = Processes(Path(tmp))
+        try:
+            targets = start(processes, data_dir, Path(tmp))
+            outcome = asyncio.run(run(targets, scenarios(data_dir), options))
+        finally:
+            processes.stop_all()
+    print("\n" + table(outcome["results"]))
+    return 1 if outcome["failures"] else 0
