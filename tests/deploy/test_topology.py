@@ -100,7 +100,10 @@ async def topology(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
                 replica.wait_ready()
             tls = make_ca(tmp)
             nginx = start_nginx(tmp / "nginx", tls, [r.port for r in replicas], port)
-            yield Topology(nginx, replicas, env, tls, data, database_url)
+            topology = Topology(nginx, replicas, env, tls, data, database_url)
+            system = await topology.system()  # the shared replay cache begins its epoch here
+            await system.token_from(system.auth, replicas[0].url)
+            yield topology
         finally:
             if nginx is not None:
                 nginx.stop()
