@@ -123,6 +123,11 @@ async def signout(request: Request) -> Response:
 
 @require(*ANY_ROLE)
 async def home(request: Request) -> Response:
+    """The overview for those who watch the hub (hub/admin/overview_pages.py); developers' own start."""
+    from hub.admin import overview_pages
+
+    if visitor(request).role in overview_pages.READERS:
+        return await overview_pages.overview_page(request)
     return console(request).page(request, "home.html")
 
 
