@@ -76,7 +76,7 @@ messages: $(STAMP)
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALE) -D console --statistics
 
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS)
 	$(BIN)/python -m bench
 
 clean:
