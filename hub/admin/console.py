@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from hub.admin import i18n
 from hub.admin.access import SESSION_COOKIE, Visitor
 from hub.admin.accounts import Accounts
+from hub.admin.overview_data import ChainWatch
 from hub.admin.sessions import Sessions
 from hub.admin.throttle import AddressThrottle
 from hub.store import Registry
@@ -55,6 +56,7 @@ class Console:
         self.templates = Jinja2Templates(directory=TEMPLATES)
         i18n.install(self.templates.env)
         self._stores: Stores | None = None
+        self.chain_watch = ChainWatch()  # the overview's chain tile (hub/admin/overview_data.py)
         self._lock = asyncio.Lock()
 
     async def stores(self) -> Stores:

@@ -10,7 +10,9 @@ log).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -103,6 +105,31 @@ class ChainState:
     last_sealed_at: str | None
     checked_since: int | None  # the seal the check started from
     findings: int
+    checked_at: float = 0.0  # wall-clock seconds
+
+
+class ChainWatch:
+    """The chain's state for the overview, checked at most every ``every`` seconds per process and
+    off the page's path: a view finding it stale starts a new check and shows the last one (with
+    its time); only the first view waits. An incremental check still reads the whole subject
+    index today, which grows with the log, so it is kept out of each view."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self.last: ChainState | None = None
+        self._checking: asyncio.Task[ChainState] | None = None
+
+    async def state(self, store: AuditStore) -> ChainState:
+        if self.last is None:
+            return await self._check(store)
+        stale = time.time() - self.last.checked_at > self.every
+        if stale and (self._checking is None or self._checking.done()):
+            self._checking = asyncio.create_task(self._check(store))
+        return self.last
+
+    async def _check(self, store: AuditStore) -> ChainState:
+        self.last = await chain_state(store)
+        return self.last
 
 
 async def chain_state(store: AuditStore) -> ChainState:
@@ -112,9 +139,9 @@ async def chain_state(store: AuditStore) -> ChainState:
         latest = (await conn.execute(seal)).first()
         head = (await conn.execute(select(AuditHeadRow.seq).where(AuditHeadRow.id == 1))).scalar()
     if latest is None:
-        return ChainState(int(head or 0), None, None, None, 0)
+        return ChainState(int(head or 0), None, None, None, 0, time.time())
     report = await verify(store, since_seal=latest.seq)
-    return ChainState(report.last_seq, latest.seq, latest.sealed_at, latest.seq, len(report.findings))
+    return ChainState(report.last_seq, latest.seq, latest.sealed_at, latest.seq, len(report.findings), time.time())
 
 
 def refusals(registry: CollectorRegistry) -> list[tuple[str, str, int]]:

@@ -17,7 +17,7 @@ from hub.admin.charts import Bar, bar_chart
 from hub.admin.console import console, language_of
 from hub.admin.grant_access import RECERTIFY_WITHIN_DAYS, grant_service
 from hub.admin.i18n import N_, say
-from hub.admin.overview_data import Usage, chain_state, refusals, usage
+from hub.admin.overview_data import Usage, refusals, usage
 
 READERS = ("operator", "auditor", "steward")
 KINDS = (N_("refused"), N_("rejected"), N_("invalid"), N_("timeout"), N_("unrecorded"))
@@ -34,7 +34,7 @@ async def overview_page(request: Request) -> Response:
     language = language_of(request, who)
     context: dict[str, Any] = {
         "department": department, "usage": used, "charts": charts(used, language),
-        "refusals": refusals(hub.metrics.registry), "chain": await chain_state(store),
+        "refusals": refusals(hub.metrics.registry), "chain": await console(request).chain_watch.state(store),
         **await grant_work(request, department),
     }
     return console(request).page(request, "overview.html", context)

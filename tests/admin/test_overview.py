@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.admin.overview_data import ChainWatch
 from hub.audit import AuditStore
 from tests.admin.conftest import Console, sqlite_url
 from tests.audit.conftest import disclosure
@@ -72,15 +73,33 @@ async def test_a_developer_keeps_their_own_start_page(console: Console) -> None:
     assert "Welcome, Dev Developer" in page and 'id="per-hour"' not in page
 
 
-async def test_the_chain_tile_checks_the_records_since_the_last_seal(console: Console) -> None:
-    page = (await (await console.signed_in("olga")).http.get("/admin/")).text
-    assert "audit chain: no seal yet" in page
+def chain_watch(console: Console) -> ChainWatch:
+    admin = next(route.app for route in console.app.routes if getattr(route, "path", "") == "/admin")
+    found: ChainWatch = admin.console.chain_watch
+    return found
+
+
+def chain_tile(page: str) -> str:
+    return page.split('id="tile-chain"')[1].split("</div>")[0]
+
+
+async def test_the_chain_tile_shows_the_last_check_since_the_last_seal_and_renews_it_off_the_page(
+    console: Console,
+) -> None:
+    olga = await console.signed_in("olga")
+    assert "audit chain: no seal yet" in chain_tile((await olga.http.get("/admin/")).text)
     store = await record(console, "market-a1", ago(hours=1), ago(hours=1))
     await store.seal()
     await record(console, "market-a1", ago(minutes=1))
-    tile = (await (await console.signed_in("olga")).http.get("/admin/")).text.split('id="tile-chain"')[1]
-    tile = tile.split("</div>")[0]
+    watch = chain_watch(console)
+    assert "no seal yet" in chain_tile((await olga.http.get("/admin/")).text)  # checked under a minute ago
+    watch.every = 0
+    assert "no seal yet" in chain_tile((await olga.http.get("/admin/")).text)  # stale: shown, a check started
+    assert watch._checking is not None
+    await watch._checking
+    tile = chain_tile((await olga.http.get("/admin/")).text)
     assert "audit chain intact since the last seal" in tile and "last seal at seq 2" in tile and "3 records" in tile
+    assert "checked " in tile and "CST" in tile
 
 
 async def test_grant_requests_waiting_and_overdue_are_counted(console: Console) -> None:
