@@ -18,6 +18,7 @@ from graphql import GraphQLError
 from connectors.base import Condition, Record
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
 from hub.errors import Forbidden
+from hub.fairuse.limits import ClientLimits
 from hub.graphql.selection import selected_fields
 from hub.loaders import Loaders
 from hub.settings import Settings
@@ -50,7 +51,7 @@ class Caller:
     grants: Mapping[str, frozenset[str]] = field(default_factory=lambda: NO_GRANTS)
     jurisdiction: str = ""
     unrestricted: bool = False
-    limits: Any = None
+    limits: ClientLimits | None = None
     quotas: Mapping[str, int] = field(default_factory=lambda: NO_QUOTAS)
 
 

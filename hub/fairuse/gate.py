@@ -66,8 +66,7 @@ class FairUse:
         self._outage = False
 
     def limits_of(self, caller: Caller) -> ClientLimits:
-        override = caller.limits
-        return override if isinstance(override, ClientLimits) else self.settings.defaults
+        return caller.limits or self.settings.defaults
 
     def day(self, now: float) -> int:
         return int((now + self.settings.utc_offset_minutes * 60) // DAY)
