@@ -99,3 +99,43 @@ async def test_every_answered_request_appends_exactly_one_record(hub: HubClient,
         await ask(hub, "case-window", QUERY, u=enterprise["uscc"])
     await ask(hub, "case-window", "{ enterprise(uscc: 1) { nothingHere } }")  # refused before execution
     assert await count() == before + 3
+
+
+async def test_requests_whose_records_share_a_refused_group_all_answer_without_data(
+    hub: HubClient, enterprise: dict[str, Any]
+) -> None:
+    """Concurrent requests' records are written in groups; the database refusing one record (a
+    trigger here, as a constraint or a full disk would) rolls back its whole group, and every request
+    of that group answers 503 with no data, while every answer that carries data has its record."""
+    import asyncio
+
+    from tests.audit.test_groups import POISON, SQLITE_TRIGGER
+
+    await ask(hub, "case-window", QUERY, u=enterprise["uscc"])  # the audit store is open and working
+    store = await hub.hub.disclosures.store()
+    async with store.engine.begin() as conn:
+        await conn.execute(text(SQLITE_TRIGGER))
+    request_ids = [f"grouped-{n:02d}" for n in range(16)]
+    request_ids[8] = POISON
+    try:
+        answers = await asyncio.gather(*(
+            hub.http.post("/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+                          headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing", "x-request-id": rid})
+            for rid in request_ids
+        ))
+    finally:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER refuse_poison"))
+    async with store.engine.connect() as conn:
+        recorded = set((await conn.execute(text("SELECT request_id FROM audit_records"))).scalars())
+    refused = {rid for rid, answer in zip(request_ids, answers, strict=True) if answer.status_code == 503}
+    assert POISON in refused
+    for rid, answer in zip(request_ids, answers, strict=True):
+        if rid in refused:
+            assert "data" not in answer.json() and enterprise["name"] not in answer.text
+            assert answer.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+            assert rid not in recorded
+        else:
+            assert answer.status_code == 200 and answer.json()["data"]["enterprise"]["name"] == enterprise["name"]
+            assert rid in recorded
+    assert (await verify(store)).intact
