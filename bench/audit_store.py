@@ -192,6 +192,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+async def verify_speed(backend: str, folder: Path, kek: str, count: int) -> dict[str, Any]:
+    """``verify`` over ``count`` one-subject records (a cached B request's record), full and from
+    the last seal (sealed every 1,000)."""
+    url = await database(backend, folder)
+    store = open_store(url, kek, None)
+    try:
+        await migrate(store.engine)
+        base = shaped(store, "store", 0)
+        one = Disclosure(**{**_fields(base), "subjects": base.subjects[:1]})
+        for start in range(0, count, 1000):
+            await asyncio.gather(*(store.append(Disclosure(**{**_fields(one), "request_id": f"v-{start + i}"}))
+                                   for i in range(min(1000, count - start))))
+        began = time.perf_counter()
+        report = await verify(store)
+        full = time.perf_counter() - began
+        began = time.perf_counter()
+        since = await verify(store, since_seal=(await store.last_sealed_seq()) or 0)
+        incremental = time.perf_counter() - began
+        if not (report.intact and since.intact):
+            raise SystemExit(f"{backend}: the log does not verify: {report.findings[:3]}")
+        return {"records": report.records, "full_seconds": round(full, 2),
+                "since_last_seal_seconds": round(incremental, 3), "records_per_second": round(report.records / full)}
+    finally:
+        await store.engine.dispose()
+        await drop(url)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--worker"]:
         url, kek, writers, seconds, start, group = argv[1:7]
@@ -203,10 +230,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="appending time (default 8)")
     parser.add_argument("--group", type=int, default=None, help="records per transaction at most (1: no grouping)")
     parser.add_argument("--sized", type=int, default=30, help="records written per shape to measure bytes (30)")
+    parser.add_argument("--verify", type=int, metavar="N",
+                        help="instead: time verify over N one-subject records on each backend")
     args = parser.parse_args(argv)
+    if args.verify:
+        results = asyncio.run(_verify_all(args))
+        print(json.dumps(results, indent=2))
+        return 0
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2))
     return 0
+
+
+async def _verify_all(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="hub-bench-audit-") as tmp:
+        kek = new_key_encryption_key()
+        return {backend: await verify_speed(backend, Path(tmp), kek, args.verify) for backend in args.backends}
 
 
 if __name__ == "__main__":

@@ -128,13 +128,14 @@ async def _anchor(
 async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report, start: Start) -> Sequence[Row[Any]]:
     query = select(AuditRecordRow).where(AuditRecordRow.seq > start.seq).order_by(AuditRecordRow.seq)
     rows = (await conn.execute(query)).all()
-    positions = chain_positions([row for row in rows if keys.row_mac_ok(row.hash, row.mac)], start)
+    authentic = {row.seq for row in rows if keys.row_mac_ok(row.hash, row.mac)}
+    positions = chain_positions([row for row in rows if row.seq in authentic], start)
     expected, prev_hash, prev_forged = start.seq + 1, start.hash, False
     for row in rows:
         gap = row.seq > expected
         for missing in range(expected, row.seq):
             report.add(missing, "deleted", "no record with this seq")
-        forged = _check_row(row, keys, report)
+        forged = _check_row(row, row.seq in authentic, report)
         if not (gap or forged or prev_forged) and row.prev_hash != prev_hash:
             _misplaced(row, positions, report)
         expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
@@ -160,9 +161,9 @@ def chain_positions(rows: Sequence[Row[Any]], start: Start = Start(0, GENESIS)) 
     return positions
 
 
-def _check_row(row: Row[Any], keys: AuditKeys, report: Report) -> bool:
-    """Content against hash, hash against MAC; True when the row is not the hub's own."""
-    authentic = keys.row_mac_ok(row.hash, row.mac)
+def _check_row(row: Row[Any], authentic: bool, report: Report) -> bool:
+    """Content against hash, hash (``authentic``: its MAC holds) against MAC; True when the row is not
+    the hub's own."""
     consistent = recompute(row) == row.hash
     if not authentic:
         report.add(row.seq, "inserted", "a row the hub did not write: its MAC does not verify")

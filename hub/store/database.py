@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
@@ -40,7 +41,8 @@ def connect(url: str, *, schema: str | None = None, timeout: float | None = None
     if schema is not None:
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("server_settings", {})["search_path"] = schema
-    engine = create_async_engine(url, **kwargs)
+    # JSON columns (the audit's records above all) read with orjson: a full verification reads them all.
+    engine = create_async_engine(url, json_deserializer=orjson.loads, **kwargs)
     if backend == "sqlite":
         busy = int((timeout if timeout is not None else 10.0) * 1000)
         event.listen(engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy=busy))
