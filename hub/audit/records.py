@@ -33,6 +33,7 @@ DECISIONS: frozenset[str] = frozenset({"allow", "mask", "deny"})
 ENTERPRISE = "enterprise"
 PERSON = "person"
 LAYOUT = 2  # how records are written now: subjects grouped by their field set
+ENTERPRISES_KEPT = 200_000  # checked USCCs remembered (public codes; a few MB)
 
 
 def now_iso() -> str:
@@ -139,9 +140,16 @@ class Pseudonyms:
         if len(key) < 32:
             raise ValueError("the subject key must be at least 32 bytes")
         self._key = key
+        self._enterprises: dict[str, str] = {}  # USCC -> reference: a list of 1,000 checks each once
 
     def enterprise(self, uscc: str) -> str:
-        return f"{ENTERPRISE}:{validate_uscc(uscc)}"
+        found = self._enterprises.get(uscc)
+        if found is None:
+            found = f"{ENTERPRISE}:{validate_uscc(uscc)}"  # raises on a malformed code: never cached
+            if len(self._enterprises) >= ENTERPRISES_KEPT:
+                self._enterprises.clear()
+            self._enterprises[uscc] = found
+        return found
 
     def person(self, id_number: str) -> str:
         code = validate_id_number(id_number)

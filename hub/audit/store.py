@@ -38,7 +38,7 @@ from hub.audit.chain import AuditKeys, link
 from hub.audit.groups import GroupCommit, GroupFailed
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, subject_key
 from hub.audit.seals import Seal, write_seal
-from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSealRow, AuditSubjectRow, AuditUsageRow
+from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSealRow, AuditUsageRow
 from hub.store.sealing import SealError
 
 HEAD_ID = 1
@@ -46,6 +46,10 @@ HEAD_ID = 1
 STALL_BOUNDS = text(
     "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), set_config('lock_timeout', :lock, true)"
 )
+INDEX_ROWS = {
+    True: "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)",  # SQLite
+    False: "INSERT INTO audit_subjects (subject_key, seq) VALUES ($1, $2)",  # PostgreSQL (asyncpg)
+}
 MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes hold the lock too long
 
 
@@ -140,16 +144,16 @@ class AuditStore:
         head = (await conn.execute(self._head_query())).one()
         seq, prev = head.seq, head.hash
         records: list[dict[str, Any]] = []
-        index: list[dict[str, int]] = []
+        index: list[tuple[int, int]] = []
         for pending in group:
             seq, record_hash = seq + 1, link(prev, pending.canonical)
             records.append({**pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
                             "mac": self.keys.row_mac(record_hash)})
-            index.extend({"subject_key": key, "seq": seq} for key in pending.keys)
+            index.extend([(key, seq) for key in pending.keys])
             prev = record_hash
         await conn.execute(insert(AuditRecordRow), records)
-        if index:
-            await conn.execute(insert(AuditSubjectRow), index)
+        if index:  # the driver's own executemany: thousands of rows a group, no per-row compiling
+            await conn.exec_driver_sql(INDEX_ROWS[self.sqlite], index)
         await conn.execute(
             update(AuditHeadRow)
             .where(AuditHeadRow.id == HEAD_ID)
