@@ -25,6 +25,7 @@ from hub.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
 from hub.fairuse.gate import FairUse
 from hub.faults.edge import OutageAnswer
+from hub.federation.certificates import KeepPeer
 from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -190,4 +191,5 @@ def forwarded_headers(settings: Settings) -> list[Middleware]:
     client cannot name its own address to the console's per-address sign-in throttle."""
     if not settings.trusted_proxies:
         return []
-    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+    # The connection's own peer is kept first: a gateway's Client-Cert is believed from a trusted proxy only.
+    return [Middleware(KeepPeer), Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]

@@ -11,6 +11,7 @@
   hub operations hash      the SHA-256 naming a document on a persisted-operation allow-list
   hub federation sdl       the departments' Federation v2.7 subgraph SDL (--write: schema/*.graphql)
   hub registry ...         departments, clients and their keys, the hub's signing keys
+  hub gateways ...         Federation gateways and their TLS client certificates (RFC 8705)
   hub admin ...            console accounts: create-account, set-password, totp-enable, disable
   hub grants ...           purpose-bound grants: request, approve, revoke, recertify, the admin log
   hub catalogue export     the catalogue of shared data (resources, fields, scopes) as JSON or CSV
@@ -49,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from hub.commands import (
-        admin, audit, cache, catalogue, demo, federation, graphiql, grants, migrate, operations, registry,
-        serve,
+        admin, audit, cache, catalogue, demo, federation, gateways, graphiql, grants, migrate, operations,
+        registry, serve,
     )
 
     parser = argparse.ArgumentParser(
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     modules = (
-        demo, serve, migrate, graphiql, cache, federation, operations, registry, grants, audit, catalogue, admin,
+        demo, serve, migrate, graphiql, cache, federation, operations, registry, gateways, grants, audit, catalogue,
+        admin,
     )
     for module in modules:
         module.register(commands)

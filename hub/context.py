@@ -53,6 +53,12 @@ class Caller:
     unrestricted: bool = False
     limits: ClientLimits | None = None
     quotas: Mapping[str, int] = field(default_factory=lambda: NO_QUOTAS)
+    # A Federation gateway's request (hub/federation/gateways.py): ``client_id`` is the gateway's,
+    # the end user, purpose, case and ``origin_client`` are what it declared, ``origin_proven`` when
+    # the originating system's access token came with the declaration.
+    gateway: str | None = None
+    origin_client: str | None = None
+    origin_proven: bool = False
 
 
 ANONYMOUS = Caller(unrestricted=True)

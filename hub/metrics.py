@@ -49,6 +49,16 @@ class Metrics:
             "hub_graphql_request_seconds", "GraphQL request latency", registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # The subgraph endpoints' share of the above, by subgraph and by gateway ("" for a system's token).
+        self.subgraph_requests = Counter(
+            "hub_subgraph_requests", "Subgraph endpoint requests by subgraph, gateway and HTTP status",
+            ["subgraph", "gateway", "status"], registry=self.registry,
+        )
+        self.subgraph_seconds = Histogram(
+            "hub_subgraph_request_seconds", "Subgraph endpoint latency by subgraph and gateway",
+            ["subgraph", "gateway"], registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
 
         # The same story per operation kind (query, mutation) and per department source, so production shows
         # where the time goes as the bench does: an executed operation from its document to its audit record,

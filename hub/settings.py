@@ -117,6 +117,11 @@ class Settings:
     retry_after_seconds: int = 2
     breaker_failures: int = 5
     breaker_reset_seconds: float = 5.0
+    # TLS ending in the hub (``hub serve``): its certificate and key, and the CA that issues gateways'
+    # client certificates (one asked for, optional: systems come with tokens). All three or none.
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
 
     @property
     def development(self) -> bool:
@@ -204,6 +209,9 @@ _ENV_FIELDS = {
     "HUB_RETRY_AFTER_SECONDS": "retry_after_seconds",
     "HUB_BREAKER_FAILURES": "breaker_failures",
     "HUB_BREAKER_RESET_SECONDS": "breaker_reset_seconds",
+    "HUB_TLS_CERTIFICATE": "tls_certificate",
+    "HUB_TLS_KEY": "tls_key",
+    "HUB_TLS_CLIENT_CA": "tls_client_ca",
 }
 
 
@@ -255,6 +263,8 @@ def _convert(name: str, value: Any) -> Any:
             if isinstance(value, bool):
                 raise ValueError(f"{value!r} is not a number of seconds")
             return float(value)
+        if name in ("tls_certificate", "tls_key", "tls_client_ca"):
+            return None if value in (None, "") else Path(value)
         if name == "today":
             return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
         if name == "limits":
@@ -323,6 +333,10 @@ def _validate(settings: Settings) -> Settings:
     if settings.oidc_enabled:
         _validate_oidc(settings)
     _validate_fault_bounds(settings)
+    tls = (settings.tls_certificate, settings.tls_key, settings.tls_client_ca)
+    if any(tls) and not all(path is not None and path.is_file() for path in tls):
+        raise SettingsError("TLS in the hub needs HUB_TLS_CERTIFICATE, HUB_TLS_KEY and HUB_TLS_CLIENT_CA, "
+                            "each an existing file")
     return settings
 
 

@@ -49,6 +49,10 @@ class Access:
     operation_hash: str = ""
     subjects: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     named: bool = False  # the record names the looked-up subject (not only a key that collides)
+    # A gateway's request: the gateway, and the system it declared (proven by that system's token or not).
+    gateway: str | None = None
+    origin_client: str | None = None
+    origin_proven: bool | None = None
 
 
 async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
@@ -139,6 +143,9 @@ def _access(row: Row[Any], references: frozenset[str]) -> Access:
         operation_hash=row.operation_hash,
         subjects=subjects,
         named=bool(named),
+        gateway=row.gateway,
+        origin_client=row.origin_client,
+        origin_proven=row.origin_proven,
     )
 
 

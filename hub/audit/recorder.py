@@ -46,5 +46,8 @@ class DisclosureRecorder:
             end_user=caller.end_user,
             case_number=caller.case_number,
             operation_name=operation_name,
+            gateway=caller.gateway,
+            origin_client=caller.origin_client,
+            origin_proven=caller.origin_proven if caller.gateway else None,
         )
         return await store.append(disclosure)

@@ -197,6 +197,12 @@ class Disclosure:
     case_number: str | None = None
     operation_name: str | None = None
     time: str = field(default_factory=now_iso)
+    # A request a Federation gateway made: ``client_id`` is the gateway, and ``end_user``, ``purpose``,
+    # ``case_number`` and ``origin_client`` (the department system it says it acts for) are its
+    # declaration; ``origin_proven`` when that system's own access token came with it.
+    gateway: str | None = None
+    origin_client: str | None = None
+    origin_proven: bool | None = None
 
     def entries(self) -> Iterable[tuple[Mapping[str, str], Iterable[str]]]:
         """Every ``(fields, references)`` the disclosure names, one subject at a time or grouped."""
@@ -219,6 +225,14 @@ class Disclosure:
         return grouped(self.entries())
 
     def _header(self) -> dict[str, Any]:
+        # The gateway's fields only when a gateway made the request: every other record (and every
+        # record written before gateways existed) keeps the bytes, and so the hash, it always had.
+        declared = {} if self.gateway is None else {
+            "gateway": self.gateway, "origin_client": self.origin_client, "origin_proven": bool(self.origin_proven),
+        }
+        return {**declared, **self._fields()}
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "request_id": self.request_id,
             "time": self.time,

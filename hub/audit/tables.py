@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models import Base
@@ -43,6 +43,10 @@ class AuditRecordRow(Base):
     operation_hash: Mapped[str] = mapped_column(String(64))
     subjects: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     layout: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Set only for a request a gateway made (migration 0012): hashed with the record then, never before.
+    gateway: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    origin_client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    origin_proven: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)  # uq_audit_records_hash
     mac: Mapped[str] = mapped_column(String(64))

@@ -59,9 +59,16 @@ class Report:
         return {(f.seq, f.kind) for f in self.findings}
 
 
+# A gateway's request (hub/audit/records.py ``Disclosure.as_dict``): hashed with these too.
+GATEWAY_FIELDS = ("gateway", "origin_client", "origin_proven")
+
+
 def recompute(row: Row[Any]) -> str:
     """The hash of a stored record, recomputed in the layout it was chained in."""
-    return link(row.prev_hash, canonical_stored({name: getattr(row, name) for name in RECORD_FIELDS}, row.layout))
+    fields = {name: getattr(row, name) for name in RECORD_FIELDS}
+    if getattr(row, "gateway", None) is not None:  # a gateway's request: its declaration is chained too
+        fields.update({name: getattr(row, name) for name in GATEWAY_FIELDS})
+    return link(row.prev_hash, canonical_stored(fields, row.layout))
 
 
 async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:

@@ -45,10 +45,12 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
         use_json_lines()
     if not settings.migrates_at_start:
         asyncio.run(refuse_registry_behind(settings))
-    print(f"The hub is at http://{settings.host}:{settings.port}/graphql ({settings.environment})", flush=True)
+    tls = _tls(settings)
+    scheme = "https" if tls else "http"
+    print(f"The hub is at {scheme}://{settings.host}:{settings.port}/graphql ({settings.environment})", flush=True)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-        access_log=False, workers=workers if workers > 1 else None, proxy_headers=False,
+        access_log=False, workers=workers if workers > 1 else None, proxy_headers=False, **tls,
     )
 
 
@@ -67,3 +69,12 @@ async def refuse_registry_behind(settings: Settings) -> None:
         print(f"hub serve: the registry database is not reachable yet ({exc}); /readyz says so", file=sys.stderr)
     finally:
         await engine.dispose()
+
+
+def _tls(settings: Settings) -> dict[str, object]:
+    """TLS ending in the hub, gateways' client certificates passed to the app (README "Federation")."""
+    if settings.tls_certificate is None or settings.tls_key is None or settings.tls_client_ca is None:
+        return {}
+    from hub.federation.tls import server_context_options
+
+    return server_context_options(str(settings.tls_certificate), str(settings.tls_key), str(settings.tls_client_ca))

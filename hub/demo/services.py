@@ -82,7 +82,8 @@ STOP_TIMEOUT_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 5.0
 class RunningService:
     """An ASGI app served by uvicorn on a background thread with its own event loop."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, **options: Any) -> None:
+        self._scheme = "https" if options.get("ssl_certfile") else "http"
         config = uvicorn.Config(
             app,
             host=host,
@@ -90,6 +91,7 @@ class RunningService:
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **options,  # TLS (``hub.federation.tls.server_context_options``)
         )
         self._server = uvicorn.Server(config)
         self._failure: BaseException | None = None
@@ -115,7 +117,7 @@ class RunningService:
                 raise RuntimeError(f"service did not start within {STARTUP_TIMEOUT_SECONDS} s")
             time.sleep(0.01)
         host, port = self._server.servers[0].sockets[0].getsockname()[:2]
-        self.url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        self.url = f"{self._scheme}://[{host}]:{port}" if ":" in host else f"{self._scheme}://{host}:{port}"
         return self
 
     def stop(self) -> None:
@@ -141,9 +143,12 @@ class RunningService:
         self.stop()
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> RunningService:
-    """Serve ``app`` over HTTP on ``host:port`` (0: any free port) and return once it accepts connections."""
-    return RunningService(app, host, port).start()
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> RunningService:
+    """Serve ``app`` over HTTP on ``host:port`` (0: any free port) and return once it accepts connections.
+
+    ``options`` go to uvicorn as they are (TLS: ``hub.federation.tls.server_context_options``).
+    """
+    return RunningService(app, host, port, **options).start()
 
 
 def run_demo_services(

@@ -1,13 +1,16 @@
 """``/subgraphs/<department>/graphql``: one department's subgraph behind the hub's own GraphQL edge.
 
 The endpoint is the hub's ``GraphQLEndpoint`` (authentication, limits, error translation, per-request
-loaders) over the subgraph's schema instead of the whole graph, plus federated tracing: when the
-gateway asks for it, the response carries ``extensions.ftv1``.
+loaders) over the subgraph's schema instead of the whole graph, plus what a gateway needs: it is
+known by its TLS client certificate (``hub.federation.gateways``), its traffic is counted by
+subgraph and gateway (``hub_subgraph_requests_total``, ``hub_subgraph_request_seconds``), and when
+it asks for federated tracing the response carries ``extensions.ftv1``.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from typing import TYPE_CHECKING
 
 import orjson
@@ -16,6 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.context import Caller
+from hub.federation.certificates import networks
+from hub.federation.gateways import GatewayAccess
 from hub.federation.tracing import FTV1_HEADER, FieldTimings, current, instrument
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -44,8 +50,23 @@ class SubgraphEndpoint(GraphQLEndpoint):
         views = Views(schema, hub.policies)  # the same grants and policies hold at every GraphQL endpoint
         super().__init__(hub, views, documents)
         self.department = department
+        self.gateways = GatewayAccess(hub.oauth, networks(settings.trusted_proxies), lambda: hub.authenticate)
+
+    async def authenticate(self, request: Request) -> Caller:
+        caller = await self.gateways(request)
+        request.state.gateway = caller.gateway
+        return caller
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._traced(request)
+        gateway = getattr(request.state, "gateway", None) or ""
+        metrics = self.hub.metrics
+        metrics.subgraph_requests.labels(self.department, gateway, str(response.status_code)).inc()
+        metrics.subgraph_seconds.labels(self.department, gateway).observe(time.perf_counter() - started)
+        return response
+
+    async def _traced(self, request: Request) -> Response:
         if request.headers.get(FTV1_HEADER, "").lower() != "ftv1":
             return await super().handle(request)
         timings = FieldTimings()

@@ -62,6 +62,20 @@ class Client(Base):
     tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
     # Its own rate limit and cost budgets (hub.fairuse.ClientLimits as JSON); None: the settings' defaults.
     limits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    # "system" (a department system: tokens) or "gateway" (a Federation gateway: TLS client certificates).
+    kind: Mapped[str] = mapped_column(String(16), default="system", server_default="system")
+
+
+class ClientCertificate(Base):
+    """A gateway's TLS client certificate, registered like a key: by its RFC 8705 thumbprint (x5t#S256)."""
+
+    __tablename__ = "client_certificates"
+
+    thumbprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    subject: Mapped[str] = mapped_column(String(400))
+    not_after: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class GrantRequestRow(Base):

@@ -61,6 +61,7 @@ class ClientRecord:
     # Its own rate limit and cost budgets (None: the settings' defaults), and scope -> disclosure quota.
     limits: ClientLimits | None = None
     quotas: Mapping[str, int] = field(default_factory=dict)
+    kind: str = "system"  # or "gateway" (hub.store.gateways): TLS client certificates, no keys
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -112,6 +113,7 @@ def _record(
         department.jurisdiction if department is not None else "",
         _limits(row.limits),
         quotas or {},
+        row.kind or "system",
     )
 
 
@@ -246,6 +248,9 @@ class Registry:
         key = _public(jwk)
         async with self._sessions.begin() as session:
             row = await self._row(session, client_id)
+            if row.kind == "gateway":
+                raise RegistryError(f"{client_id} is a gateway: it has no keys and gets no tokens, it is known by "
+                                    "its TLS client certificates (hub gateways add-certificate)")
             if any(k["kid"] == key["kid"] for k in row.jwks["keys"]):
                 raise RegistryError(f"client {client_id} already has a key {key['kid']!r}")
             row.jwks = {"keys": [*row.jwks["keys"], key]}

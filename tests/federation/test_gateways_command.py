@@ -1,0 +1,77 @@
+"""``hub gateways``: what an operator types to register a gateway and rotate or revoke its certificates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.cli import main
+from tests.federation.pki import Authority
+from tests.oauth.test_registry_cli import operator_env  # noqa: F401
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(argv)  # type: ignore[arg-type]
+    return code, capsys.readouterr().out
+
+
+def test_an_operator_registers_a_gateway_rotates_its_certificate_and_revokes_the_old_one(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    authority = Authority(operator_env)
+    old, new = authority.issue("gateway-2026"), authority.issue("gateway-2027")
+    assert run(capsys, "registry", "add-department", "centre", "--title", "Service Centre")[0] == 0
+    code, out = run(capsys, "gateways", "register", "centre", "City gateway", "--certificate", str(old.certificate))
+    gateway = out.strip()
+    assert code == 0 and gateway.startswith("centre-gw-")
+    assert run(capsys, "gateways", "add-certificate", gateway, "--certificate", str(new.certificate))[0] == 0
+    listed = run(capsys, "gateways", "list")[1]
+    assert gateway in listed and old.loaded.thumbprint in listed and new.loaded.thumbprint in listed
+    assert run(capsys, "gateways", "remove-certificate", gateway, old.loaded.thumbprint)[0] == 0
+    listed = run(capsys, "gateways", "list")[1]
+    assert old.loaded.thumbprint not in listed and new.loaded.thumbprint in listed
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"", "1-16384 bytes"),
+    (b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", "not an X.509 certificate"),
+    (b"\x30" * 20_000, "1-16384 bytes"),
+])
+def test_a_file_that_is_not_one_certificate_is_refused(
+    operator_env: Path, capsys: pytest.CaptureFixture[str], content: bytes, words: str  # noqa: F811
+) -> None:
+    bad = operator_env / "bad.pem"
+    bad.write_bytes(content)
+    run(capsys, "registry", "add-department", "centre", "--title", "Service Centre")
+    code, out = run(capsys, "gateways", "register", "centre", "City gateway", "--certificate", str(bad))
+    assert code == 1 and words in out
+
+
+def test_a_certificate_registered_twice_or_to_a_system_is_refused(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    certificate = Authority(operator_env).issue("gateway")
+    run(capsys, "registry", "add-department", "centre", "--title", "Service Centre")
+    gateway = run(capsys, "gateways", "register", "centre", "A", "--certificate", str(certificate.certificate))[1]
+    code, out = run(capsys, "gateways", "add-certificate", gateway.strip(), "--certificate",
+                    str(certificate.certificate))
+    assert code == 1 and "registered already" in out
+    code, out = run(capsys, "gateways", "add-certificate", "centre-0000", "--certificate", str(certificate.certificate))
+    assert code == 1 and "no gateway 'centre-0000'" in out
+
+
+def test_a_gateway_gets_no_keys_so_no_tokens(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    import json
+
+    from hub.store.signing_keys import new_key_pair
+
+    certificate = Authority(operator_env).issue("gateway")
+    run(capsys, "registry", "add-department", "centre", "--title", "Service Centre")
+    gateway = run(capsys, "gateways", "register", "centre", "A", "--certificate", str(certificate.certificate))[1]
+    jwk_file = operator_env / "key.pub.json"
+    jwk_file.write_text(json.dumps(new_key_pair()[0]))
+    code, out = run(capsys, "registry", "add-key", gateway.strip(), "--jwk", str(jwk_file))
+    assert code == 1 and "is a gateway" in out
