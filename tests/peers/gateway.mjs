@@ -2,11 +2,18 @@
 //   node gateway.mjs <supergraph.graphql>
 // Prints {"url": ...} on one line once it listens; runs until terminated (SIGTERM stops it cleanly).
 //
+// Mutual TLS to the subgraphs (a production hub): HUB_GATEWAY_CA names the CA file the hub's server
+// certificate is checked against, HUB_GATEWAY_CERT and HUB_GATEWAY_KEY the gateway's client
+// certificate (leave them out to call without one). The caller's X-Hub-* declaration headers are
+// passed on to every subgraph request.
+//
 // A request with `x-capture-traces: 1` makes the gateway collect federated traces, as it does when
 // reporting usage to Apollo: it then asks every subgraph for ftv1 and decodes what comes back. The
 // response's `extensions.subgraphTraces` says, per subgraph fetch, whether a trace came and parsed.
 import { readFileSync } from 'node:fs';
-import { ApolloGateway } from '@apollo/gateway';
+import https from 'node:https';
+import nodeFetch from 'node-fetch';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 
@@ -52,11 +59,31 @@ const tracePlugin = {
   },
 };
 
-const gateway = new ApolloGateway({ supergraphSdl: readFileSync(file, 'utf8') });
+const FORWARDED = ['x-hub-end-user', 'x-hub-purpose', 'x-hub-case', 'x-hub-origin-client', 'x-hub-origin-token'];
+const { HUB_GATEWAY_CA: ca, HUB_GATEWAY_CERT: cert, HUB_GATEWAY_KEY: key } = process.env;
+const agent = ca
+  ? new https.Agent({ keepAlive: true, ca: readFileSync(ca), ...(cert ? { cert: readFileSync(cert), key: readFileSync(key) } : {}) })
+  : null;
+
+class HubDataSource extends RemoteGraphQLDataSource {
+  willSendRequest({ request, context }) {
+    for (const name of FORWARDED) {
+      const value = context.headers?.[name];
+      if (typeof value === 'string') request.http.headers.set(name, value);
+    }
+  }
+}
+
+const buildService = ({ url }) =>
+  new HubDataSource(agent ? { url, fetcher: (target, init) => nodeFetch(target, { ...init, agent }) } : { url });
+const gateway = new ApolloGateway({ supergraphSdl: readFileSync(file, 'utf8'), buildService });
 const server = new ApolloServer({ gateway, plugins: [tracePlugin] });
 // BENCH_PORT: the port the bench chose (bench/peer); otherwise any free one.
 const port = Number(process.env.BENCH_PORT ?? 0);
-const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port } });
+const { url } = await startStandaloneServer(server, {
+  listen: { host: '127.0.0.1', port },
+  context: async ({ req }) => ({ headers: req.headers }),
+});
 process.stdout.write(JSON.stringify({ url }) + '\n');
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
