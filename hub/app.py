@@ -24,6 +24,7 @@ from hub.auth import AnonymousAccess, Authenticator
 from hub.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
 from hub.fairuse.gate import FairUse
+from hub.faults.breaker import Breaker
 from hub.faults.edge import OutageAnswer
 from hub.federation.certificates import KeepPeer
 from hub.federation.endpoint import subgraph_routes
@@ -110,7 +111,9 @@ def build_hub(settings: Settings) -> Hub:
     telemetry = Telemetry()  # off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector
     return Hub(
         settings=settings,
-        sources=Sources(connectors, cache, metrics, tracer=telemetry.tracer),
+        sources=Sources(connectors, cache, metrics, tracer=telemetry.tracer, breakers={
+            name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
+        }),
         metrics=metrics,
         graphql_schema=schema._schema,
         documents=DocumentCache(
@@ -158,6 +161,7 @@ def create_app(settings: Settings) -> Starlette:
         await hub.aclose()
 
     readiness = Readiness(hub)
+    readiness.add_detail("breakers", hub.sources.breaker_states)
     routes = [
         Route("/graphql", GraphQLEndpoint(hub), methods=["GET", "POST"]),
         Route("/metrics", hub.metrics.endpoint),

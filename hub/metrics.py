@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +39,14 @@ class Metrics:
         self.cache_bypassed = Counter(
             "hub_cache_bypassed", "Entity cache reads and writes skipped because its store failed",
             registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "hub_source_breaker_state", "Each department's circuit breaker: 0 closed, 1 half open, 2 open",
+            ["connector"], registry=self.registry,
+        )
+        self.breaker_refusals = Counter(
+            "hub_source_breaker_refusals", "Department calls not made because the breaker was open",
+            ["connector"], registry=self.registry,
         )
         # The hub's own dependencies failing (hub/faults): 503s by code.
         self.unavailable = Counter(

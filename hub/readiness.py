@@ -37,6 +37,7 @@ class Readiness:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.checks: dict[str, Check] = {"registry": self._registry}
+        self.details: dict[str, Callable[[], object]] = {}
         self._redis: dict[str, Redis] = {}
         settings = hub.settings
         for name, url in (("cache", settings.cache_url), ("replay_cache", settings.replay_cache_url)):
@@ -47,6 +48,11 @@ class Readiness:
     def add(self, name: str, check: Check) -> None:
         self.checks[name] = check
 
+    def add_detail(self, name: str, detail: Callable[[], object]) -> None:
+        """Shown in the body without deciding readiness (e.g. each department's circuit breaker:
+        one department down makes no replica unfit to serve the others)."""
+        self.details[name] = detail
+
     async def report(self) -> dict[str, str]:
         names = list(self.checks)
         outcomes = await asyncio.gather(*(self._run(self.checks[name]) for name in names))
@@ -55,7 +61,8 @@ class Readiness:
     async def endpoint(self, request: Request) -> JSONResponse:
         checks = await self.report()
         ready = all(outcome == "ok" for outcome in checks.values())
-        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+        body.update({name: detail() for name, detail in self.details.items()})
         return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
     async def aclose(self) -> None:

@@ -19,6 +19,7 @@ from opentelemetry.trace import NoOpTracer, Span, StatusCode, Tracer
 
 from connectors.base import Condition, Connector, Page, Record, SourceError
 from hub.cache import EntityCache, namespace_of
+from hub.faults.breaker import STATE_VALUES, Breaker
 from hub.metrics import Metrics
 from hub.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
 from hub.source_health import SourceHealth
@@ -34,9 +35,14 @@ class Sources:
         metrics: Metrics,
         scan_budget: ScanBudget = ScanBudget(),
         tracer: Tracer | None = None,
+        breakers: Mapping[str, Breaker] | None = None,
     ) -> None:
         self.connectors = dict(connectors)
         self.tracer = tracer or NoOpTracer()  # hub.telemetry: a span per department fetch and select
+        # Per connector (hub.faults.breaker); none: every call goes to its department.
+        self.breakers = dict(breakers or {})
+        for name, breaker in self.breakers.items():
+            metrics.breaker_state.labels(name).set_function(lambda b=breaker: STATE_VALUES[b.state])
         self.cache = cache
         self.metrics = metrics
         self.scan_budget = scan_budget
@@ -143,27 +149,55 @@ class Sources:
         return kept
 
     async def _call(self, conn: Connector, entity: str, call: Any) -> list[Record]:
+        breaker = self.breakers.get(conn.name)
+        if breaker is not None and not breaker.allows():
+            call.close()  # never started: the department is not asked while its breaker is open
+            self.metrics.breaker_refusals.labels(conn.name).inc()
+            raise SourceError(conn.department, "provider", (
+                f"not asked: it failed repeatedly; the hub asks again in {breaker.retry_in():.1f} s"
+            ))
         self._calls[(conn.name, entity)].inc()
         started = time.perf_counter()
         try:
             records: list[Record] = await call
         except SourceError as exc:
+            self._verdict(breaker, exc.side == "provider")
             _failed(exc.side)
             self.health.called(conn.name, time.perf_counter() - started, exc.side, str(exc))
             self.metrics.source_errors.labels(conn.name, exc.side).inc()
             log.warning("source call failed: %s", exc)
             raise
         except Exception as exc:
+            self._verdict(breaker, None)
             # A bug or an unexpected library error on our side: never blame the provider for it.
             _failed("hub")
             self.health.called(conn.name, time.perf_counter() - started, "hub", repr(exc))
             self.metrics.source_errors.labels(conn.name, "hub").inc()
             log.exception("hub failed calling %s.%s", conn.name, entity)
             raise SourceError(conn.department, "hub", "the hub failed to query this source") from exc
+        except BaseException:  # cancelled (the operation's time ran out): no verdict on the department
+            self._verdict(breaker, None)
+            raise
         finally:
             self._seconds[conn.name].observe(time.perf_counter() - started)
+        self._verdict(breaker, False)
         self.health.called(conn.name, time.perf_counter() - started)
         return records
+
+    @staticmethod
+    def _verdict(breaker: Breaker | None, provider_failed: bool | None) -> None:
+        if breaker is None:
+            return
+        if provider_failed is None:
+            breaker.released()
+        elif provider_failed:
+            breaker.failed()
+        else:
+            breaker.succeeded()
+
+    def breaker_states(self) -> dict[str, str]:
+        """Each department's circuit breaker: closed, open or half_open (``/readyz`` details)."""
+        return {name: breaker.state for name, breaker in sorted(self.breakers.items())}
 
     async def aclose(self) -> None:
         for conn in self.connectors.values():

@@ -139,7 +139,8 @@ async def test_no_request_migrates_a_production_registry_and_readyz_names_the_co
         await migrate(engine)
         await engine.dispose()
         ready = await eventually(lambda: http.get("/readyz"), 200)
-        assert ready.json() == {"status": "ready", "checks": {"registry": "ok"}}
+        body = ready.json()  # its "breakers" details are not part of readiness
+        assert (body["status"], body["checks"]) == ("ready", {"registry": "ok"})
 
 
 @pytest.mark.postgres
@@ -171,7 +172,8 @@ async def test_readyz_follows_a_configured_redis_going_away_and_coming_back(
     async with hub_at(settings) as http:
         ready = await http.get("/readyz")
         everything = {"registry": "ok", "cache": "ok", "replay_cache": "ok"}
-        assert ready.json() == {"status": "ready", "checks": everything}
+        body = ready.json()  # its "breakers" details are not part of readiness
+        assert (body["status"], body["checks"]) == ("ready", everything)
         redis_server.stop()
         down = await eventually(lambda: http.get("/readyz"), 503)
         assert down.status_code == 503

@@ -115,7 +115,8 @@ async def topology(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
 async def test_both_replicas_are_ready_behind_nginx(topology: Topology) -> None:
     async with topology.over_tls() as http:
         ready = await http.get("/readyz")
-    assert ready.json() == {"status": "ready", "checks": {"registry": "ok", "cache": "ok", "replay_cache": "ok"}}
+    body = ready.json()  # its "breakers" details are not part of readiness
+    assert (body["status"], body["checks"]) == ("ready", {"registry": "ok", "cache": "ok", "replay_cache": "ok"})
     for replica in topology.replicas:
         async with httpx.AsyncClient(base_url=replica.url) as http:
             assert (await http.get("/readyz")).status_code == 200
