@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 import orjson
+from opentelemetry import trace
 from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
@@ -55,6 +56,8 @@ class SubgraphEndpoint(GraphQLEndpoint):
     async def authenticate(self, request: Request) -> Caller:
         caller = await self.gateways(request)
         request.state.gateway = caller.gateway
+        # The request's span (``graphql.request``) says which subgraph and which gateway, as the metrics do.
+        trace.get_current_span().set_attributes({"hub.subgraph": self.department, "hub.gateway": caller.gateway or ""})
         return caller
 
     async def handle(self, request: Request) -> Response:

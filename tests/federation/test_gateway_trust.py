@@ -281,3 +281,21 @@ async def test_the_proxy_is_known_by_the_connection_not_by_a_forwarded_for_heade
     # From elsewhere, claiming to come from the proxy: not believed.
     forged = await fronted.elsewhere.post(MARKET, json=query, headers={**headers, "X-Forwarded-For": PROXY})
     assert "trusted_proxies" in refusal(forged, 401, "invalid_client")
+
+
+async def test_a_gateways_request_span_names_the_subgraph_and_the_gateway(
+    fronted: Fronted, demo_data_dir: Path
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    fronted.hub.telemetry.tracer = provider.get_tracer("test")
+    await fronted.ask(fronted.certificate, u=uscc_of_first_enterprise(demo_data_dir)["uscc"])
+    [request] = [span for span in exported.get_finished_spans() if span.name == "graphql.request"]
+    assert request.attributes is not None
+    assert (request.attributes["hub.subgraph"], request.attributes["hub.gateway"]) == ("market", fronted.gateway_id)
+    assert request.attributes["hub.client"] == fronted.gateway_id
