@@ -108,3 +108,22 @@ def test_a_certificate_the_ca_did_not_issue_fails_the_handshake(
 def test_a_certificate_of_the_ca_that_is_not_registered_is_refused(served: Served, demo_data_dir: Path) -> None:
     response = _ask(served, served.authority.issue("stranger"), uscc_of_first_enterprise(demo_data_dir)["uscc"])
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("given", [("tls_certificate",), ("tls_certificate", "tls_key"), ("tls_key", "tls_client_ca")])
+def test_tls_in_the_hub_needs_all_three_files(tmp_path: Path, given: tuple[str, ...]) -> None:
+    from hub.settings import SettingsError, load_settings
+
+    authority = Authority(tmp_path)
+    server = authority.issue("hub-server", server=True)
+    files = {"tls_certificate": server.certificate, "tls_key": server.key, "tls_client_ca": authority.path}
+    with pytest.raises(SettingsError, match="HUB_TLS_CERTIFICATE, HUB_TLS_KEY and HUB_TLS_CLIENT_CA"):
+        load_settings(environment="development", **{name: files[name] for name in given})
+
+
+def test_tls_files_that_do_not_exist_stop_the_hub(tmp_path: Path) -> None:
+    from hub.settings import SettingsError, load_settings
+
+    missing = tmp_path / "nowhere.pem"
+    with pytest.raises(SettingsError, match="each an existing file"):
+        load_settings(environment="development", tls_certificate=missing, tls_key=missing, tls_client_ca=missing)
