@@ -177,7 +177,7 @@ def test_an_operator_rotates_a_clients_key_and_blocks_and_unblocks_the_client_an
     new_file.write_text(json.dumps({k: v for k, v in new.items() if k != "d"}))
     page.get_by_label("Public key (JWK file)", exact=True).set_input_files(str(new_file))
     page.get_by_role("button", name="Add key").click()
-    keys = page.locator("table tbody tr")
+    keys = page.locator("table.keys tbody tr")
     expect(keys).to_have_count(2)
     assert _token(base, client_id, new)  # the system switches to its new key ...
     keys.filter(has_text=old["kid"]).get_by_role("button", name="Remove key").click()
