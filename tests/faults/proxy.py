@@ -45,9 +45,10 @@ class FaultyProxy:
         return self
 
     def stop(self) -> None:
-        self._call(self._refuse())
+        self._call(self._shut())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        self._loop.close()
 
     def refuse(self) -> None:
         self._call(self._refuse())
@@ -77,6 +78,14 @@ class FaultyProxy:
             self._server.close()
             self._server = None
         await self._cut()
+
+    async def _shut(self) -> None:
+        """Refuse, and end every connection's task (a frozen one is still waiting to flow)."""
+        await self._refuse()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _cut(self) -> None:
         for writer in list(self._writers):

@@ -8,7 +8,12 @@ intact with a record for every answered request.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +21,14 @@ from urllib.parse import urlencode
 
 import pytest
 from joserfc.jwk import ECKey
+from sqlalchemy import text
 
 from hub.client import new_client_key
 from hub.oauth import jws
 
+from hub.store import connect
 from hub.store.sealing import new_key_encryption_key
-from tests.audit.hub_process import HubProcess, hub_cli, running, write_settings
+from tests.audit.hub_process import PROJECT, HubProcess, free_port, hub_cli, port_is_free, running, write_settings
 from tests.conftest import DEMO_AS_OF
 from tests.faults.keepalive import Answer, KeptConnection
 from tests.faults.proxy import FaultyProxy
@@ -65,8 +72,30 @@ def replicas(settings_file: Path, tmp_path: Path) -> Iterator[list[HubProcess]]:
         yield hubs
 
 
+ANSWERED: list[Answer] = []  # every answer with data, in this module's process: each needs its audit record
+
+
 def ask(connection: KeptConnection) -> Answer:
-    return connection.post_json("/graphql", QUERY)
+    answer = connection.post_json("/graphql", QUERY)
+    if answer.status == 200 and answer.json().get("data"):
+        ANSWERED.append(answer)
+    return answer
+
+
+def assert_audit_intact(settings_file: Path, database_url: str) -> None:
+    """``hub audit verify`` as an auditor runs it, and one record for each answer that carried data."""
+    verified = hub_cli(settings_file, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    async def records() -> int:
+        engine = connect(database_url)
+        try:
+            async with engine.connect() as conn:
+                return int((await conn.execute(text("SELECT count(*) FROM audit_records"))).scalar_one())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(records()) == len(ANSWERED)
 
 
 def assert_503(answer: Answer, code: str) -> None:
@@ -108,8 +137,9 @@ def token_request(connection: KeptConnection, hub: HubProcess) -> Answer:
 
 
 def test_the_registry_down_is_503_on_every_path_with_each_connection_kept(
-    replicas: list[HubProcess], database_proxy: FaultyProxy, settings_file: Path,
+    replicas: list[HubProcess], database_proxy: FaultyProxy, settings_file: Path, hub_database: str,
 ) -> None:
+    ANSWERED.clear()
     connections = [KeptConnection(hub.port) for hub in replicas]
     for connection in connections:
         assert ask(connection).status == 200
@@ -122,13 +152,13 @@ def test_the_registry_down_is_503_on_every_path_with_each_connection_kept(
     database_proxy.restore()
     for connection in connections:
         assert serves_within(connection, 2.0) < 2.0
-    verified = hub_cli(settings_file, "audit", "verify")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_audit_intact(settings_file, hub_database)
 
 
 def test_a_hanging_registry_costs_each_request_the_database_timeout_not_the_hang(
-    replicas: list[HubProcess], database_proxy: FaultyProxy, settings_file: Path,
+    replicas: list[HubProcess], database_proxy: FaultyProxy, settings_file: Path, hub_database: str,
 ) -> None:
+    ANSWERED.clear()
     connections = [KeptConnection(hub.port) for hub in replicas]
     for connection in connections:
         assert ask(connection).status == 200
@@ -145,5 +175,83 @@ def test_a_hanging_registry_costs_each_request_the_database_timeout_not_the_hang
     database_proxy.restore()
     for connection in connections:
         assert serves_within(connection, 2.0) < 2.0
-    verified = hub_cli(settings_file, "audit", "verify")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_audit_intact(settings_file, hub_database)
+
+
+PERMITS = {"query": "{ enterprises(first: 3) { edges { node { uscc name dischargePermits { number } } } } }"}
+SOURCE_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def ecology_process(demo_data_dir: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Ecology's demo service as its own process, to be frozen (SIGSTOP) and killed."""
+    port = free_port()
+    with (tmp_path / "ecology.log").open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "demo", "service", "ecology", "--port", str(port),
+             "--data-dir", str(demo_data_dir)], cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT,
+        )
+    process.port = port  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 60
+        while port_is_free(port):
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "ecology.log").read_text()
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGCONT)
+            process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def hub_over_ecology(
+    tmp_path: Path, demo_data_dir: Path, ecology_process: subprocess.Popen[bytes],
+    services: DepartmentServices,  # noqa: F811
+) -> Iterator[HubProcess]:
+    ecology_url = f"http://127.0.0.1:{ecology_process.port}"  # type: ignore[attr-defined]
+    settings = write_settings(tmp_path / "hub.toml", {
+        "environment": "development", "anonymous_access": True, "state_dir": tmp_path / "state",
+        "demo_data_dir": demo_data_dir, "today": DEMO_AS_OF.isoformat(), "log_level": "WARNING",
+        "breaker_failures": 2, "breaker_reset_seconds": 1.0,
+        "sources": {
+            "ecology": {"url": ecology_url, "timeout": SOURCE_TIMEOUT, "cache_ttl": 0},
+            "security": {"url": services.security.url + "/graphql"},
+        },
+    })
+    with running(("solo",), settings, tmp_path) as (hub,):
+        yield hub
+
+
+def ecology_failed(answer: Answer) -> bool:
+    errors = answer.json().get("errors", [])
+    assert all(e["extensions"]["code"] == "SOURCE_UNAVAILABLE" for e in errors), errors
+    assert all(edge["node"]["name"] for edge in answer.json()["data"]["enterprises"]["edges"])
+    return any(e["extensions"].get("department") == "ecology" for e in errors)
+
+
+def test_a_frozen_then_killed_department_costs_its_fields_at_once_and_is_used_again_when_back(
+    hub_over_ecology: HubProcess, ecology_process: subprocess.Popen[bytes],
+) -> None:
+    connection = KeptConnection(hub_over_ecology.port)
+    assert not ecology_failed(connection.post_json("/graphql", PERMITS))
+    ecology_process.send_signal(signal.SIGSTOP)
+    for _ in range(2):  # two timeouts open the breaker
+        assert ecology_failed(connection.post_json("/graphql", PERMITS))
+    for _ in range(5):
+        started = time.monotonic()
+        assert ecology_failed(connection.post_json("/graphql", PERMITS))
+        assert time.monotonic() - started < SOURCE_TIMEOUT
+    assert '"ecology": "open"' in json.dumps(connection.request("GET", "/readyz").json()["breakers"])
+    ecology_process.send_signal(signal.SIGCONT)
+    started = time.monotonic()
+    while ecology_failed(connection.post_json("/graphql", PERMITS)):
+        assert time.monotonic() - started < 2.0, "not served within 2 s of the department's return"
+        time.sleep(0.1)
+    ecology_process.kill()
+    ecology_process.wait(timeout=10)
+    for _ in range(3):
+        started = time.monotonic()
+        assert ecology_failed(connection.post_json("/graphql", PERMITS))
+        assert time.monotonic() - started < SOURCE_TIMEOUT * 2
