@@ -168,10 +168,10 @@ def test_a_hanging_registry_costs_each_request_the_database_timeout_not_the_hang
         answer = token_request(connection, hub)
         waited = time.monotonic() - started
         assert_503(answer, "REGISTRY_UNAVAILABLE")
-        assert waited < DATABASE_TIMEOUT * 3, f"waited {waited:.1f} s"
+        assert waited < DATABASE_TIMEOUT * 4, f"waited {waited:.1f} s"
         started = time.monotonic()
         assert_503(ask(connection), "AUDIT_UNAVAILABLE")
-        assert time.monotonic() - started < DATABASE_TIMEOUT * 3
+        assert time.monotonic() - started < DATABASE_TIMEOUT * 4
     database_proxy.restore()
     for connection in connections:
         assert serves_within(connection, 2.0) < 2.0

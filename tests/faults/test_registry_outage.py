@@ -79,7 +79,8 @@ async def test_a_hanging_registry_answers_503_within_the_database_timeout_and_re
     response = await proxied_hub.graphql()
     waited = time.monotonic() - started
     assert_unavailable(response, "REGISTRY_UNAVAILABLE")
-    assert waited < 3.0, f"the request waited {waited:.1f} s with database_timeout = 1 s"
+    # The statement's timeout, then the broken connection's reset and cancel, each bounded alike.
+    assert waited < 4.0, f"the request waited {waited:.1f} s with database_timeout = 1 s"
     proxied_hub.proxy.restore()
     started = time.monotonic()
     while (status := (await proxied_hub.graphql()).status_code) != 200 and time.monotonic() - started < 2:
