@@ -23,6 +23,7 @@ is ``BEGIN IMMEDIATE``, which takes the database's write lock before the first r
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from hub.audit.chain import AuditKeys, link
 from hub.audit.groups import GroupCommit, GroupFailed
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, subject_key
 from hub.audit.seals import Seal, write_seal
+from hub.audit.sqlite_writer import SQLiteGroupWriter
 from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSealRow, AuditUsageRow
 from hub.store.sealing import SealError
 
@@ -55,6 +57,16 @@ MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes 
 
 class AuditWriteFailed(RuntimeError):
     """The disclosure is not on record; whatever it describes must not be returned."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chained:
+    """A group's rows, chained: records, subject index rows, usage counts, the new head's MAC."""
+
+    records: list[dict[str, Any]]
+    index: list[tuple[int, int]]
+    usage: list[tuple[str, str, str, int, int]]
+    head_mac: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,11 @@ class AuditStore:
         self.stall_timeout = stall_timeout
         self.write_timeout = write_timeout
         self.groups: GroupCommit[Pending, int] = GroupCommit(self._write_group, max_items=max_group)
+        database = engine.url.database if self.sqlite else None
+        # An SQLite file: each group in one call on a worker thread (sqlite_writer); in memory, the engine.
+        self._file_writer = (
+            SQLiteGroupWriter(database, write_timeout) if database and database != ":memory:" else None
+        )
 
     @property
     def sqlite(self) -> bool:
@@ -119,16 +136,26 @@ class AuditStore:
 
     async def _write_group(self, group: Sequence[Pending]) -> list[int]:
         try:
+            if self._file_writer is not None:
+                written = await self._file_writer.write(lambda seq, prev: self._chain(group, seq, prev))
+                for seq, record_hash in self._due(written):  # right after the group's own commit
+                    async with self.locked() as conn:
+                        await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
+                return [seq for seq, _ in written]
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
                 chained = await self._append(conn, group)
-                for seq, record_hash in chained:
-                    if self.seal_every is not None and seq % self.seal_every == 0:
-                        await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
+                for seq, record_hash in self._due(chained):
+                    await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
                 return [seq for seq, _ in chained]
         except TimeoutError as exc:
             raise AuditWriteFailed(f"the audit database did not answer within {self.write_timeout} s") from exc
-        except (SQLAlchemyError, OSError, SealError) as exc:
+        except (SQLAlchemyError, sqlite3.Error, OSError, SealError) as exc:
             raise AuditWriteFailed(str(exc)) from exc
+
+    def _due(self, chained: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """The records of a group to seal: each whose seq is a multiple of ``seal_every``."""
+        every = self.seal_every
+        return [] if every is None else [(seq, h) for seq, h in chained if seq % every == 0]
 
     async def last_sealed_seq(self) -> int | None:
         """The newest seal's seq (where an incremental check can start), None while nothing is sealed."""
@@ -140,38 +167,43 @@ class AuditStore:
         async with self.locked() as conn:
             return await self._seal(conn)
 
-    async def _append(self, conn: AsyncConnection, group: Sequence[Pending]) -> list[tuple[int, str]]:
-        head = (await conn.execute(self._head_query())).one()
-        seq, prev = head.seq, head.hash
+    def _chain(self, group: Sequence[Pending], seq: int, prev: str) -> Chained:
+        """The group's rows chained on from the head ``(seq, prev)``: the only work done under the lock."""
         records: list[dict[str, Any]] = []
         index: list[tuple[int, int]] = []
+        usage: dict[tuple[str, str], list[Any]] = {}
         for pending in group:
             seq, record_hash = seq + 1, link(prev, pending.canonical)
             records.append({**pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
                             "mac": self.keys.row_mac(record_hash)})
             index.extend([(key, seq) for key in pending.keys])
+            values = pending.values
+            counted = usage.setdefault((values["time"][:13], values["client_id"]), [values["department"], 0, 0])
+            counted[1] += 1
+            counted[2] += len(pending.keys)
             prev = record_hash
-        await conn.execute(insert(AuditRecordRow), records)
-        if index:  # the driver's own executemany: thousands of rows a group, no per-row compiling
-            await conn.exec_driver_sql(INDEX_ROWS[self.sqlite], index)
+        rows = [(hour, client, *counts) for (hour, client), counts in usage.items()]
+        return Chained(records, index, rows, self.keys.head_mac(seq, prev))
+
+    async def _append(self, conn: AsyncConnection, group: Sequence[Pending]) -> list[tuple[int, str]]:
+        head = (await conn.execute(self._head_query())).one()
+        chained = self._chain(group, head.seq, head.hash)
+        await conn.execute(insert(AuditRecordRow), chained.records)
+        if chained.index:  # the driver's own executemany: thousands of rows a group, no per-row compiling
+            await conn.exec_driver_sql(INDEX_ROWS[self.sqlite], chained.index)
+        last = chained.records[-1]
         await conn.execute(
             update(AuditHeadRow)
             .where(AuditHeadRow.id == HEAD_ID)
-            .values(seq=seq, hash=prev, mac=self.keys.head_mac(seq, prev))
+            .values(seq=last["seq"], hash=last["hash"], mac=chained.head_mac)
         )
-        await self._count(conn, group)
-        return [(record["seq"], record["hash"]) for record in records]
+        await self._count(conn, chained.usage)
+        return [(record["seq"], record["hash"]) for record in chained.records]
 
-    async def _count(self, conn: AsyncConnection, group: Sequence[Pending]) -> None:
+    async def _count(self, conn: AsyncConnection, usage: list[tuple[str, str, str, int, int]]) -> None:
         """Add the group to ``audit_usage`` (one row per hour and client, summed in the database)."""
-        usage: dict[tuple[str, str], list[Any]] = {}
-        for pending in group:
-            values = pending.values
-            row = usage.setdefault((values["time"][:13], values["client_id"]), [values["department"], 0, 0])
-            row[1] += 1
-            row[2] += len(pending.keys)
         rows = [{"hour": hour, "client_id": client, "department": department, "records": records,
-                 "subjects": subjects} for (hour, client), (department, records, subjects) in usage.items()]
+                 "subjects": subjects} for hour, client, department, records, subjects in usage]
         statement = (sqlite_insert if self.sqlite else pg_insert)(AuditUsageRow).values(rows)
         excluded = statement.excluded
         await conn.execute(statement.on_conflict_do_update(

@@ -28,7 +28,7 @@ def start(url: str, key_encryption_key: str, label: str, at: float) -> subproces
 async def test_two_processes_appending_at_once_leave_one_complete_intact_chain(
     store: AuditStore, audit_url: str, key_encryption_key: str
 ) -> None:
-    at = time.time() + 2.0  # both interpreters are up and connected by then
+    at = time.time() + 6.0  # both interpreters are up and connected by then, even on a busy machine
     processes = [start(audit_url, key_encryption_key, label, at) for label in ("market", "taxation")]
     runs: list[dict[str, Any]] = []
     for process in processes:

@@ -1,0 +1,100 @@
+"""A group's transaction on SQLite in one call on a thread of its own, not one thread hop per statement.
+
+Through the async driver each statement of a group (begin, read the head, insert the records, their
+index rows, move the head, count usage, commit) is a hand-off to the driver's thread and back, and
+each hand-off waits for the event loop and the interpreter's lock: on a busy process that is most
+of an append's time. Here the whole transaction runs in one worker-thread call on a connection of
+its own, with the same durability as the hub's engine (write-ahead log, ``synchronous=FULL``: the
+commit is on disk before the call returns), and waits for another writer's lock at most
+``write_timeout`` seconds (SQLite's busy timeout). The same rows, in the same columns, as the
+SQLAlchemy path writes on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import orjson
+
+RECORD_COLUMNS = (
+    "seq", "time", "request_id", "client_id", "department", "end_user", "purpose", "case_number",
+    "operation_name", "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac",
+)  # fmt: skip
+INSERT_RECORD = (
+    f"INSERT INTO audit_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
+)
+INSERT_INDEX = "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
+COUNT_USAGE = (
+    "INSERT INTO audit_usage (hour, client_id, department, records, subjects) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (hour, client_id) DO UPDATE SET records = records + excluded.records,"
+    " subjects = subjects + excluded.subjects"
+)
+
+
+
+class Chained(Protocol):
+    """A group's rows chained on from the head (``hub.audit.store.Chained``)."""
+
+    records: list[dict[str, Any]]
+    index: list[tuple[int, int]]
+    usage: list[tuple[str, str, str, int, int]]
+    head_mac: str
+
+
+Chain = Callable[[int, str], Chained]  # (head seq, head hash) -> the group's rows
+
+
+class SQLiteGroupWriter:
+    """Writes groups to one SQLite file; ``chain(head_seq, head_hash)`` makes the group's rows."""
+
+    def __init__(self, path: str, write_timeout: float) -> None:
+        self._path = path
+        self._busy_ms = int(write_timeout * 1000)
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one group at a time on the connection, whichever thread runs it
+
+    async def write(self, chain: Chain) -> list[tuple[int, str]]:
+        return await asyncio.to_thread(self._write, chain)
+
+    def _write(self, chain: Chain) -> list[tuple[int, str]]:
+        with self._lock:
+            db = self._open()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                seq, record_hash = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                group = chain(seq, record_hash)
+                db.executemany(INSERT_RECORD, [_row(record) for record in group.records])
+                db.executemany(INSERT_INDEX, group.index)
+                last = group.records[-1]
+                db.execute("UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1",
+                           (last["seq"], last["hash"], group.head_mac))
+                db.executemany(COUNT_USAGE, group.usage)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return [(record["seq"], record["hash"]) for record in group.records]
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # per connection: every commit durable, as the engine's
+            db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            self._connection = db
+        return self._connection
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def _row(record: dict[str, Any]) -> tuple[Any, ...]:
+    values = dict(record, subjects=orjson.dumps(record["subjects"]).decode("utf-8"))
+    return tuple(values[column] for column in RECORD_COLUMNS)
