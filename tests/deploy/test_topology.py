@@ -29,6 +29,7 @@ from hub.admin.accounts import Accounts
 from hub.client import HubAuth
 from hub.store import connect
 from hub.store.sealing import new_key_encryption_key
+from tests.admin.conftest import csrf_field
 from tests.audit.hub_process import HubProcess, free_port
 from tests.conftest import RUN_ID, postgres_database, require_service
 from tests.deploy.conftest import RedisServer
@@ -169,7 +170,7 @@ async def revoke_through_nginx(topology: Topology, grant_id: str) -> None:
     origin = {"origin": topology.issuer}
     async with topology.over_tls() as http:
         page = await http.get("/admin/signin")
-        csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        csrf = csrf_field(page.text)  # the sign-in form's (the language form's is empty when signed out)
         signed_in = await http.post("/admin/signin", headers=origin, data={
             "csrf": csrf, "username": f"olga-{grant_id[-6:]}", "password": PASSWORD, "next": "/admin/"})
         assert signed_in.status_code == 303, signed_in.text
