@@ -23,6 +23,7 @@ import orjson
 RECORD_COLUMNS = (
     "seq", "time", "request_id", "client_id", "department", "end_user", "purpose", "case_number",
     "operation_name", "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac",
+    "gateway", "origin_client", "origin_proven",  # a gateway's declaration, when a gateway asked
 )  # fmt: skip
 INSERT_RECORD = (
     f"INSERT INTO audit_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
@@ -97,4 +98,4 @@ class SQLiteGroupWriter:
 
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:
     values = dict(record, subjects=orjson.dumps(record["subjects"]).decode("utf-8"))
-    return tuple(values[column] for column in RECORD_COLUMNS)
+    return tuple(values.get(column) for column in RECORD_COLUMNS)

@@ -52,6 +52,8 @@ INDEX_ROWS = {
     True: "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)",  # SQLite
     False: "INSERT INTO audit_subjects (subject_key, seq) VALUES ($1, $2)",  # PostgreSQL (asyncpg)
 }
+# Columns only a gateway's request fills: every row of a group names them, so one statement inserts all.
+UNDECLARED: dict[str, Any] = {"gateway": None, "origin_client": None, "origin_proven": None}
 MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes hold the lock too long
 
 
@@ -174,7 +176,7 @@ class AuditStore:
         usage: dict[tuple[str, str], list[Any]] = {}
         for pending in group:
             seq, record_hash = seq + 1, link(prev, pending.canonical)
-            records.append({**pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
+            records.append({**UNDECLARED, **pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
                             "mac": self.keys.row_mac(record_hash)})
             index.extend([(key, seq) for key in pending.keys])
             values = pending.values

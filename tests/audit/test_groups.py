@@ -115,3 +115,17 @@ async def test_a_group_that_waits_past_the_write_timeout_fails_closed(
     finally:
         await holder.engine.dispose()
         await store.engine.dispose()
+
+
+async def test_a_gateways_declaration_is_stored_with_its_record_and_chained(store: AuditStore) -> None:
+    item = disclosure(store, 1)
+    declared = Disclosure(**{name: getattr(item, name) for name in Disclosure.__dataclass_fields__}
+                          | {"gateway": "province-gateway", "origin_client": "market-a1", "origin_proven": True})
+    await asyncio.gather(store.append(declared), store.append(disclosure(store, 2)))
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT gateway, origin_client, origin_proven FROM audit_records WHERE request_id = :r"
+        ), {"r": declared.request_id})).one()
+    assert (row.gateway, row.origin_client, bool(row.origin_proven)) == ("province-gateway", "market-a1", True)
+    report = await verify(store)
+    assert report.intact and report.records == 2, report.findings
