@@ -79,6 +79,8 @@ async def _verify(args: argparse.Namespace, store: AuditStore) -> int:
     since = args.since_seal
     if args.since_last_seal:
         since = await store.last_sealed_seq()
+        if since is None:  # nothing to start from: say so, then check everything
+            print("no seal yet: checking the whole log (hub audit seal makes one)")
     try:
         report = await verify(store, since_seal=since)
     except ValueError as exc:

@@ -68,6 +68,16 @@ def test_an_auditor_checks_only_what_was_added_since_the_last_seal(
     assert code == 2 and out.startswith("hub audit: there is no seal at seq 5")
 
 
+def test_since_the_last_seal_with_no_seal_yet_says_it_checks_the_whole_log(
+    auditor_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "verify", "--since-last-seal")
+    assert code == 0
+    assert out.splitlines() == [
+        "no seal yet: checking the whole log (hub audit seal makes one)", "6 records (last seq 6), 0 seals", "intact",
+    ]
+
+
 async def _more(database: Path) -> None:
     store = make_store(f"sqlite+aiosqlite:///{database}", os.environ["HUB_KEY_ENCRYPTION_KEY"])
     try:
