@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench messages
+.PHONY: run test lint setup clean bench messages
 
 run: $(STAMP)
 	$(BIN)/hub demo
@@ -19,6 +19,10 @@ PODMAN := /usr/bin/podman
 
 test: $(STAMP) $(PEERS) $(GRAPHIQL) $(CHROMIUM) $(NGINX) $(PODMAN)
 	$(BIN)/python -m pytest -q
+
+# The static checks (settings in pyproject.toml): ruff.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # GraphiQL's files, served by the hub offline (npm pack from the registry, integrity-checked).
 $(GRAPHIQL): hub/graphql/graphiql.py | $(STAMP)
@@ -62,7 +66,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 # The console's message catalogues (hub/admin/i18n.py): extract the English strings from the

@@ -77,7 +77,7 @@ async def measure(requests: int, state_dir: Path) -> list[dict[str, Any]]:
             answer = await http.post("/graphql", json={"query": "{ __typename }"}, auth=auth,
                                      headers={"X-Hub-Purpose": PURPOSE})
             assert answer.status_code == 200, answer.text
-        token = auth._token  # noqa: SLF001  the one HubAuth just obtained
+        token = auth._token  # the one HubAuth just obtained
         assert token is not None
 
         async def check() -> Any:

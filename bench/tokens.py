@@ -79,7 +79,7 @@ class TokenCaller:
         auth = self.auth
 
         def signed() -> bytes:
-            token = auth._token  # noqa: SLF001  obtained by the checks (HubAuth), valid for the whole run
+            token = auth._token  # obtained by the checks (HubAuth), valid for the whole run
             proof = auth.proof("POST", self.graphql_url, token)
             return f"{head}Authorization: DPoP {token}\r\nDPoP: {proof}\r\n\r\n".encode() + payload
 

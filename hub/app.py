@@ -44,6 +44,7 @@ from hub.settings import Settings
 from hub.sources import Sources
 from hub.source_health import watch
 from hub.store import Sealer
+from hub.strawberry_bridge import graphql_schema
 from hub.telemetry import Telemetry
 from schema import build_schema
 
@@ -115,9 +116,9 @@ def build_hub(settings: Settings) -> Hub:
             name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
         }),
         metrics=metrics,
-        graphql_schema=schema._schema,
+        graphql_schema=graphql_schema(schema),
         documents=DocumentCache(
-            schema._schema, settings.limits, max_page_size=settings.max_page_size,
+            graphql_schema(schema), settings.limits, max_page_size=settings.max_page_size,
             hide_suggestions=settings.environment == "production",
             introspection=settings.introspection_enabled,
         ),
@@ -126,7 +127,7 @@ def build_hub(settings: Settings) -> Hub:
         authenticate=AnonymousAccess(ResourceServer(oauth)) if anonymous else ResourceServer(oauth),
         oauth=oauth,
         policies=policies,
-        views=Views(schema._schema, policies),
+        views=Views(graphql_schema(schema), policies),
         disclosures=disclosures,
         fair_use=build_fair_use(settings, policies, metrics, disclosures),
         telemetry=telemetry,

@@ -72,7 +72,7 @@ class EntityLoader:
     async def _dispatch(self, keys: list[str]) -> None:
         try:
             found = await self._sources.fetch(self._connector, self._entity, self._field, keys)
-        except Exception as exc:  # delivered to every waiting resolver, which reports it
+        except Exception as exc:  # noqa: BLE001  delivered to every waiting resolver, which reports it
             for key in keys:
                 future = self._futures[key]
                 if not future.done():

@@ -48,7 +48,7 @@ class OpsEndpoint:
 
 def _parse(payload: Any, hub: Hub) -> tuple[str, str, str, list[str] | None]:
     if not isinstance(payload, dict):
-        raise ValueError("body must be a JSON object")
+        raise ValueError("body must be a JSON object")  # noqa: TRY004  answered 400, as every bad body
     connector, entity = payload.get("connector"), payload.get("entity")
     conn = hub.sources.connectors.get(connector) if isinstance(connector, str) else None
     if conn is None:

@@ -145,7 +145,7 @@ async def probe(health: SourceHealth, connector: Connector) -> None:
         health.called(connector.name, time.perf_counter() - started, exc.side, str(exc), probe=True)
     except (TimeoutError, OSError) as exc:
         health.called(connector.name, time.perf_counter() - started, "provider", repr(exc), probe=True)
-    except Exception as exc:  # a bug on our side: never blamed on the provider
+    except Exception as exc:  # noqa: BLE001  a bug on our side: never blamed on the provider
         health.called(connector.name, time.perf_counter() - started, "hub", repr(exc), probe=True)
     else:
         health.called(connector.name, time.perf_counter() - started, probe=True)

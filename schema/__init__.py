@@ -12,8 +12,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
@@ -25,7 +25,6 @@ from schema.person import Person
 from schema.query import Query
 
 
-DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
 def read_field(source: Any, name: str) -> Any:
@@ -41,7 +40,7 @@ def build_schema() -> strawberry.Schema:
         types=[FoodBusinessLicence, ConstructionPermit, PollutantDischargePermit],
         config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),
     )
-    read_plain_fields_directly(schema._schema)
+    read_plain_fields_directly(graphql_schema(schema))
     return schema
 
 

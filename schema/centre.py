@@ -39,7 +39,8 @@ class Material:
 
 async def resolve_materials(root: Record, info: Info) -> list[Material]:
     c = ctx(info)
-    return c.reveal_all(info, "Material", await c.loaders.many("centre", "matter_material", "matter_code", root["code"]))  # type: ignore[return-value]
+    materials = await c.loaders.many("centre", "matter_material", "matter_code", root["code"])
+    return c.reveal_all(info, "Material", materials)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A service matter (政务服务事项) in the centre's catalogue.")

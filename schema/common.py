@@ -14,7 +14,7 @@ from hub.errors import BadInput
 
 def _parse_date(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError("Date must be a string YYYY-MM-DD")
+        raise ValueError("Date must be a string YYYY-MM-DD")  # noqa: TRY004  graphql-core reports it as bad input
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:

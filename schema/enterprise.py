@@ -50,7 +50,8 @@ async def resolve_tax_registration(root: Record, info: Info) -> TaxRegistration 
 
 async def resolve_abnormal_operations(root: Record, info: Info) -> list[AbnormalOperation] | None:
     c = ctx(info)
-    return c.reveal_all(info, "AbnormalOperation", await c.loaders.many("market", "abnormal_operation", "uscc", root["uscc"]))
+    operations = await c.loaders.many("market", "abnormal_operation", "uscc", root["uscc"])
+    return c.reveal_all(info, "AbnormalOperation", operations)
 
 
 async def resolve_licences(root: Record, info: Info) -> list[Licence]:
@@ -61,7 +62,8 @@ async def resolve_food_licences(
     root: Record, info: Info
 ) -> list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None:
     c = ctx(info)
-    return c.reveal_all(info, "FoodBusinessLicence", await c.loaders.many("market", "food_licence", "holder_uscc", root["uscc"]))
+    licences = await c.loaders.many("market", "food_licence", "holder_uscc", root["uscc"])
+    return c.reveal_all(info, "FoodBusinessLicence", licences)
 
 
 async def resolve_construction_permits(

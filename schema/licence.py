@@ -58,7 +58,9 @@ def type_name_of(record: Record) -> str:
     return "ConstructionPermit"
 
 
-async def resolve_holder(root: Record, info: Info) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
+async def resolve_holder(
+    root: Record, info: Info
+) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
     c = ctx(info)
     record = await c.loaders.one("market", "enterprise", "uscc", root["holder_uscc"])
     return c.reveal(info, "Enterprise", record)
@@ -93,7 +95,7 @@ async def licences_of_holder(info: Info, uscc: str, kinds: tuple[Kind, ...]) -> 
         return_exceptions=True,
     )
     licences: list[Record] = []
-    for (conn, _, type_name), result in zip(sources, results, strict=True):
+    for (_conn, _, type_name), result in zip(sources, results, strict=True):
         if isinstance(result, SourceError):
             c.partial_errors.append(partial_source_error(result, info))
         elif isinstance(result, BaseException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import sqlite3
 import subprocess
@@ -165,7 +166,7 @@ def test_every_stage_belongs_to_a_case_and_begins_when_the_one_before_ends(demo_
     for number, path in stages.items():
         assert [s["seq"] for s in path] == list(range(1, len(path) + 1))
         assert path[0]["stage"] == "application"
-        assert all(before["ended_at"] == after["started_at"] for before, after in zip(path, path[1:]))
+        assert all(before["ended_at"] == after["started_at"] for before, after in itertools.pairwise(path))
         times = [t for s in path for t in (s["started_at"], s["ended_at"]) if t is not None]
         assert times == sorted(times) and all("09:00:00" <= str(t)[11:] <= "17:30:00" for t in times)
         still_open = cases[number]["status"] not in ("completed", "refused", "withdrawn")

@@ -80,7 +80,8 @@ async def record_page(request: Request) -> Response:
     if 1 <= seq < 10**MAX_DIGITS:
         found = await search(await audit_store(request), limit=1, before_seq=seq + 1)
     if not found or found[0].seq != seq:
-        return console(request).page(request, "problem.html", {"message": Said.of(N_("There is no record %(seq)s."), seq=seq)}, 404)
+        message = Said.of(N_("There is no record %(seq)s."), seq=seq)
+        return console(request).page(request, "problem.html", {"message": message}, 404)
     context = {"record": row(found[0]), "registered": found[0].client_id != DEVELOPMENT_CLIENT}
     return console(request).page(request, "audit_record.html", context)
 

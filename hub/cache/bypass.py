@@ -34,7 +34,7 @@ class Bypassable:
             return {}
         try:
             found = await self.cache.get_many(namespace, keys)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  a failing cache costs speed, never an answer
             self._failed(exc)
             return {}
         self._working()
@@ -46,7 +46,7 @@ class Bypassable:
             return
         try:
             await self.cache.set_many(namespace, entries, ttl)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  a failing cache costs speed, never an answer
             self._failed(exc)
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> int:

@@ -20,6 +20,7 @@ from hub.catalogue.scopes import scope_entries
 from hub.policy.graph import GraphField, classifiable_types
 from hub.policy.masks_config import SECRET_PARAMS
 from hub.policy.model import FieldPolicy, MaskSpec, Policies, TypePolicy
+from hub.strawberry_bridge import graphql_schema
 
 
 class CatalogueError(ValueError):
@@ -29,7 +30,7 @@ class CatalogueError(ValueError):
 def build_catalogue(
     schema: strawberry.Schema | GraphQLSchema, policies: Policies, bindings: Mapping[str, Binding]
 ) -> Catalogue:
-    graph = schema if isinstance(schema, GraphQLSchema) else schema._schema
+    graph = graphql_schema(schema)
     classifiable = classifiable_types(graph)
     stray = sorted(set(policies.types) - set(classifiable))
     if stray:

@@ -88,7 +88,9 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
 
 def _noted(args: argparse.Namespace, action: str, details: dict[str, object] | None = None) -> Noted:
     """The change's admin-log entry (target: the account), written in its transaction."""
-    entry = (lambda username: (action, username, details or {}))
+    def entry(username: str) -> tuple[str, str, dict[str, object]]:
+        return action, username, details or {}
+
     return noting(args.actor or getpass.getuser(), "operator", entry, why="hub admin")
 
 

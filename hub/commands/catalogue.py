@@ -41,7 +41,7 @@ FORMATS: dict[str, Callable[[Catalogue], bytes]] = {"json": to_json, "csv": _csv
 async def _fair_use(settings: Settings) -> dict[str, Any]:
     """The registry's limits and quotas; a development hub that never ran has none yet (the defaults)."""
     url = make_url(settings.registry_url)
-    if settings.database_url is None and not Path(url.database or "").exists():
+    if settings.database_url is None and not Path(url.database or "").exists():  # noqa: ASYNC240  one stat
         return fair_use_section(settings.fair_use, [])
     engine = connect(settings.registry_url)
     try:

@@ -64,7 +64,7 @@ def database_lifespan(db_path: Path) -> Callable[[Starlette], AbstractAsyncConte
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Fail at start-up with the path in the message, not on the first request with a vague one.
-        if not db_path.is_file():
+        if not db_path.is_file():  # noqa: ASYNC240  once, at start-up
             raise FileNotFoundError(f"department database {db_path} does not exist")
         engine = readonly_sqlite_engine(db_path)
         app.state.engine = engine

@@ -64,7 +64,8 @@ def _number(name: str, value: Any, kind: type) -> Any:
     try:
         number = kind(text)
     except (TypeError, ValueError, OverflowError):
-        raise LimitsError(f"{name} must be {'a number' if kind is float else 'a whole number'} (is {value!r})") from None
+        wanted = "a number" if kind is float else "a whole number"
+        raise LimitsError(f"{name} must be {wanted} (is {value!r})") from None
     if kind is float and number != number:  # NaN compares unequal to itself
         raise LimitsError(f"{name} must be a number (is {value!r})")
     if kind is int and isinstance(value, float) and value != number:

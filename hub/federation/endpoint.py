@@ -27,6 +27,7 @@ from hub.federation.tracing import FTV1_HEADER, FieldTimings, current, instrumen
 from hub.graphql.documents import DocumentCache
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.views import Views
+from hub.strawberry_bridge import graphql_schema
 from schema.subgraphs import DEPARTMENTS, build_subgraph
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 @functools.cache
 def subgraph_schema(department: str) -> GraphQLSchema:
     """Built once per process: a schema holds no state, and building all six costs a quarter second."""
-    return instrument(build_subgraph(department)._schema)
+    return instrument(graphql_schema(build_subgraph(department)))
 
 
 class SubgraphEndpoint(GraphQLEndpoint):

@@ -207,7 +207,8 @@ class GraphQLEndpoint:
     def _timed_out(self, request_id: str, media_type: str) -> Outcome:
         self.hub.metrics.requests.labels("timeout").inc()
         timeout = self.limits.execution_timeout
-        log.warning("request %s: the operation ran past execution_timeout = %s s and was cancelled", request_id, timeout)
+        log.warning("request %s: the operation ran past execution_timeout = %s s and was cancelled",
+                    request_id, timeout)
         error = refusal("TIMEOUT", f"the operation did not finish within the limit (execution_timeout = {timeout} s)",
                         requestId=request_id)
         body = {"errors": [format_error(error, request_id, self.hub.titles)]}

@@ -23,12 +23,16 @@ from hub.graphql.limits import Limits
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-requested-with", "x-apollo-operation-name")
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight", "apollo-require-preflight", "x-requested-with", "x-apollo-operation-name",
+)
 SIMPLE_CONTENT_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST") -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message

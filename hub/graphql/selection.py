@@ -25,9 +25,8 @@ from graphql import (
     get_named_type,
 )
 
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from hub.strawberry_bridge import DEFINITION_BACKREF
 
-DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 PLUMBING = ("edges", "node")
 
 

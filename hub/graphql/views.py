@@ -20,7 +20,8 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -42,9 +43,8 @@ from graphql import (
 from hub.context import Caller
 from hub.errors import Forbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from hub.strawberry_bridge import DEFINITION_BACKREF, carry_strawberry_schema
 
-DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 MAX_VIEWS = 256
 KEEPS_TYPE = frozenset({"suppress"})  # masks whose output is the field's own type (or null)
 
@@ -56,7 +56,8 @@ class View:
     schema: GraphQLSchema
     decisions: Mapping[str, TypeDecisions] | None
     jurisdictions: Mapping[str, str]  # type -> its division-code field, for row filters
-    unmasking: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (type, field) -> scope showing it
+    # (type, field) -> the scope showing it
+    unmasking: Mapping[tuple[str, str], str] = dataclasses.field(default_factory=dict)
 
     def clear_or_refusal(self, type_name: str, field_name: str) -> Deny | None:
         """None when the caller sees the field in clear; else why not (the refusal a look-up by it gets).
@@ -191,7 +192,7 @@ class _Filter:
                  and t.interfaces and self.shows(t)]
         view = GraphQLSchema(query=query, types=extra, directives=self._base.directives,  # type: ignore[arg-type]
                              extensions=self._base.extensions)
-        view._strawberry_schema = getattr(self._base, "_strawberry_schema", None)  # type: ignore[attr-defined]
+        carry_strawberry_schema(view, self._base)
         return view
 
     # -- what is shown -------------------------------------------------------------------------

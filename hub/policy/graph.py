@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
 
-from schema import DEFINITION_BACKREF
+from hub.strawberry_bridge import DEFINITION_BACKREF
 from schema.pagination import Connection, Edge, PageInfo
 
 PLUMBING: frozenset[type] = frozenset({Connection, Edge, PageInfo})

@@ -25,13 +25,14 @@ from hub.policy.masks_config import file_masks
 from hub.policy.model import Policies, TypePolicy
 from hub.policy.rules import type_policy
 from hub.policy.source import PolicyFile, read_policy_file
+from hub.strawberry_bridge import graphql_schema
 
 DEFAULT_BINDINGS_DIR = Path(__file__).resolve().parents[2] / "connectors" / "departments"
 FILE_KEYS = frozenset({"scopes", "masks", "types"})
 
 
 def _graph_schema(schema: strawberry.Schema | GraphQLSchema) -> GraphQLSchema:
-    return schema if isinstance(schema, GraphQLSchema) else schema._schema
+    return graphql_schema(schema)
 
 
 def _read_all(directory: Path, departments: frozenset[str]) -> list[PolicyFile]:

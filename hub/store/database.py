@@ -101,7 +101,7 @@ async def exclusive(engine: AsyncEngine) -> AsyncIterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.lock", "a+b") as handle:
+    with open(f"{database}.lock", "a+b") as handle:  # noqa: ASYNC230  a local file; the wait is in a thread
         await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
         try:
             yield

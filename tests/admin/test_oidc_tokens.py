@@ -25,7 +25,7 @@ def published_keys(provider: Provider) -> Iterator[dict[str, Any]]:  # noqa: F81
     yield httpx.get(metadata["jwks_uri"]).json()
 
 
-def claims(provider: Provider, **changes: Any) -> dict[str, Any]:
+def claims(provider: Provider, **changes: Any) -> dict[str, Any]:  # noqa: F811
     now = int(time.time())
     base = {
         "iss": provider.issuer, "aud": CLIENT_ID, "sub": "mei.city", "nonce": NONCE,
@@ -34,11 +34,11 @@ def claims(provider: Provider, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in (base | changes).items() if v is not None}
 
 
-def signed(provider: Provider, body: dict[str, Any], key: Any = None, alg: str = "RS256") -> str:
+def signed(provider: Provider, body: dict[str, Any], key: Any = None, alg: str = "RS256") -> str:  # noqa: F811
     return jwt.encode({"alg": alg, "kid": "provider-1"}, body, key or provider.signing_key)
 
 
-def verify(token: str, keys: dict[str, Any], provider: Provider) -> dict[str, Any]:
+def verify(token: str, keys: dict[str, Any], provider: Provider) -> dict[str, Any]:  # noqa: F811
     return verified_claims(token, keys, issuer=provider.issuer, client_id=CLIENT_ID, nonce=NONCE)
 
 

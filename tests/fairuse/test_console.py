@@ -28,7 +28,7 @@ def row(page: str, anchor: str) -> str:
     return page[start:page.index("</tr>", start)]
 
 
-async def granted(console: Console, quota: int | None = None) -> str:
+async def granted(console: Console, quota: int | None = None) -> str:  # noqa: F811
     """A grant of Market Regulation's enterprises to the ecology client (the operator's)."""
     hub = console.app.state.hub
     service = GrantService(console.registry.engine, grant_catalogue(hub.policies), hub.oauth.clock)
@@ -39,7 +39,7 @@ async def granted(console: Console, quota: int | None = None) -> str:
 
 
 async def test_the_operator_sets_a_client_s_limits_on_its_page_and_they_are_on_the_admin_log(
-    console: Console,
+    console: Console,  # noqa: F811
 ) -> None:
     olga = await console.signed_in("olga")
     path = f"/admin/clients/{console.market_client}"
@@ -67,7 +67,7 @@ async def test_the_operator_sets_a_client_s_limits_on_its_page_and_they_are_on_t
     ({"rate": "5", "burst": "5", "cost_per_day": "9" * 400}, "cost_per_day must be 0"),
 ])
 async def test_bad_limits_are_answered_on_the_page_and_change_nothing(
-    console: Console, fields: dict[str, str], message: str
+    console: Console, fields: dict[str, str], message: str  # noqa: F811
 ) -> None:
     olga = await console.signed_in("olga")
     sent = await olga.form(f"/admin/clients/{console.market_client}", {"change": "limits", **fields})
@@ -78,14 +78,14 @@ async def test_bad_limits_are_answered_on_the_page_and_change_nothing(
 
 
 @pytest.mark.parametrize("who", ["ada", "mei", "dev"])
-async def test_nobody_but_the_operator_sets_a_client_s_limits(console: Console, who: str) -> None:
+async def test_nobody_but_the_operator_sets_a_client_s_limits(console: Console, who: str) -> None:  # noqa: F811
     person = await console.signed_in(who)
     sent = await person.form(f"/admin/clients/{console.market_client}", {"change": "limits", "rate": "99", "burst": "99"})
     assert sent.status_code == 403
     assert (await console.registry.client(console.market_client)).limits is None
 
 
-async def test_the_owner_s_steward_sets_a_grant_s_quota_and_the_consumer_reads_it(console: Console) -> None:
+async def test_the_owner_s_steward_sets_a_grant_s_quota_and_the_consumer_reads_it(console: Console) -> None:  # noqa: F811
     grant_id = await granted(console)
     mei = await console.signed_in("mei")
     sent = await mei.form(f"/admin/grants/{grant_id}/quota", {"daily_quota": "2000", "reason": "identity checks"})
@@ -99,7 +99,7 @@ async def test_the_owner_s_steward_sets_a_grant_s_quota_and_the_consumer_reads_i
 
 
 @pytest.mark.parametrize(("who", "status"), [("eli", 403), ("ada", 403), ("dev", 403)])
-async def test_only_the_data_owner_sets_a_quota(console: Console, who: str, status: int) -> None:
+async def test_only_the_data_owner_sets_a_quota(console: Console, who: str, status: int) -> None:  # noqa: F811
     grant_id = await granted(console)
     person = await console.signed_in(who)
     sent = await person.form(f"/admin/grants/{grant_id}/quota", {"daily_quota": "5"})
@@ -108,14 +108,14 @@ async def test_only_the_data_owner_sets_a_quota(console: Console, who: str, stat
 
 
 @pytest.mark.parametrize("value", ["-1", "0", "2.5", "lots", "1" * 12, "99999999"])
-async def test_a_bad_quota_is_refused_with_the_reason(console: Console, value: str) -> None:
+async def test_a_bad_quota_is_refused_with_the_reason(console: Console, value: str) -> None:  # noqa: F811
     grant_id = await granted(console)
     mei = await console.signed_in("mei")
     sent = await mei.form(f"/admin/grants/{grant_id}/quota", {"daily_quota": value})
     assert sent.status_code == 400 and "a quota is a whole number of subjects a day" in sent.text
 
 
-async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(console: Console) -> None:
+async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(console: Console) -> None:  # noqa: F811
     await granted(console, quota=2000)
     fair_use = console.app.state.hub.fair_use
     now = time.time()
@@ -129,7 +129,7 @@ async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(c
     assert "no quota" in row(page, f'id="usage-{console.market_client}"')
 
 
-async def test_a_steward_sees_the_use_of_their_own_department_s_clients_only(console: Console) -> None:
+async def test_a_steward_sees_the_use_of_their_own_department_s_clients_only(console: Console) -> None:  # noqa: F811
     eli = await console.signed_in("eli")
     page = (await eli.http.get("/admin/usage")).text
     assert f'id="usage-{console.ecology_client}"' in page and console.market_client not in page
@@ -137,7 +137,7 @@ async def test_a_steward_sees_the_use_of_their_own_department_s_clients_only(con
     assert (await dev.http.get("/admin/usage")).status_code == 403
 
 
-async def test_the_usage_page_says_so_when_the_counters_cannot_be_read(console: Console) -> None:
+async def test_the_usage_page_says_so_when_the_counters_cannot_be_read(console: Console) -> None:  # noqa: F811
     fair_use = console.app.state.hub.fair_use
     await fair_use.counters.aclose()
     fair_use.counters = RedisCounters("redis://127.0.0.1:9/0")  # the discard port: nothing listens
@@ -147,7 +147,7 @@ async def test_the_usage_page_says_so_when_the_counters_cannot_be_read(console: 
 
 
 async def test_the_catalogue_export_carries_the_default_limits_and_each_client_s_own_and_its_quotas(
-    console: Console,
+    console: Console,  # noqa: F811
 ) -> None:
     await granted(console, quota=2000)
     await console.registry.set_limits(console.market_client, ClientLimits(3.0, 9, 100, 0))

@@ -13,10 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from hub.demo import ecology_service
 from hub.demo.services import serve_in_thread

@@ -10,7 +10,7 @@ import pytest
 
 from hub.client import new_client_key
 from tests.faults.conftest import ProxiedHub
-from tests.oauth.conftest import TOKEN_URL, proof
+from tests.oauth.conftest import proof
 
 pytestmark = pytest.mark.postgres
 

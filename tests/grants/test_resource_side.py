@@ -31,11 +31,11 @@ def _request(token: str, dpop_key: dict[str, Any], purpose: str = "licensing") -
     return Request(scope)
 
 
-async def _caller(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> Caller:
+async def _caller(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> Caller:  # noqa: F811
     return await oauth.hub.authenticate(_request(token, dpop_key))
 
 
-async def _refusal(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> AccessRefused:
+async def _refusal(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> AccessRefused:  # noqa: F811
     try:
         await _caller(oauth, token, dpop_key)
     except AccessRefused as refused:
@@ -43,7 +43,7 @@ async def _refusal(oauth: OAuthHub, token: str, dpop_key: dict[str, Any]) -> Acc
     raise AssertionError("the request was accepted")
 
 
-async def test_the_caller_carries_the_grants_purposes_and_the_departments_jurisdiction(oauth: OAuthHub) -> None:
+async def test_the_caller_carries_the_grants_purposes_and_the_departments_jurisdiction(oauth: OAuthHub) -> None:  # noqa: F811
     registry = await oauth.registry()
     await registry.add_department("ecology", "Ecology", jurisdiction="1302")
     client = await oauth.register("ecology", frozenset({"market.enterprise:read"}), ("licensing", "supervision"))
@@ -54,7 +54,7 @@ async def test_the_caller_carries_the_grants_purposes_and_the_departments_jurisd
     assert caller.department == "ecology" and caller.purpose == "licensing" and not caller.unrestricted
 
 
-async def test_a_revoked_grant_is_gone_on_the_next_request_with_the_same_token(oauth: OAuthHub) -> None:
+async def test_a_revoked_grant_is_gone_on_the_next_request_with_the_same_token(oauth: OAuthHub) -> None:  # noqa: F811
     client = await oauth.register("centre", frozenset({"market.enterprise:read"}))
     [permits] = await oauth.grant(client.client_id, frozenset({PERMITS}), ("supervision",))
     dpop_key = new_client_key()
@@ -73,7 +73,7 @@ async def test_a_revoked_grant_is_gone_on_the_next_request_with_the_same_token(o
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
 
 
-async def test_an_expired_grant_is_gone_on_the_next_request_with_the_same_token(oauth: OAuthHub) -> None:
+async def test_an_expired_grant_is_gone_on_the_next_request_with_the_same_token(oauth: OAuthHub) -> None:  # noqa: F811
     clock = oauth.server.clock
     client = await oauth.register("centre", frozenset())
     clock.offset = -(DAY - 20)  # a one-day grant made a day ago, ending in 20 s
@@ -86,7 +86,7 @@ async def test_an_expired_grant_is_gone_on_the_next_request_with_the_same_token(
     assert (await _refusal(oauth, token, dpop_key)).error == "insufficient_scope"
 
 
-async def test_a_removed_purpose_is_gone_from_the_caller_on_the_next_request(oauth: OAuthHub) -> None:
+async def test_a_removed_purpose_is_gone_from_the_caller_on_the_next_request(oauth: OAuthHub) -> None:  # noqa: F811
     client = await oauth.register("centre", frozenset({"market.enterprise:read"}), ("licensing", "statistics"))
     dpop_key = new_client_key()
     token = await oauth.token(client, dpop_key)
@@ -97,7 +97,7 @@ async def test_a_removed_purpose_is_gone_from_the_caller_on_the_next_request(oau
     assert caller.grants == {"market.enterprise:read": frozenset({"licensing"})}
 
 
-async def test_tokens_carry_only_scopes_granted_now(oauth: OAuthHub) -> None:
+async def test_tokens_carry_only_scopes_granted_now(oauth: OAuthHub) -> None:  # noqa: F811
     client = await oauth.register("centre", frozenset({"market.enterprise:read"}))
     form = oauth.token_form(client, scope=None)
     issued = await oauth.token_response(form)
@@ -112,7 +112,7 @@ async def test_tokens_carry_only_scopes_granted_now(oauth: OAuthHub) -> None:
     assert none_left.status_code == 400 and none_left.json()["error"] == "invalid_scope"
 
 
-async def test_a_pending_conditional_request_puts_nothing_in_a_token(oauth: OAuthHub) -> None:
+async def test_a_pending_conditional_request_puts_nothing_in_a_token(oauth: OAuthHub) -> None:  # noqa: F811
     from hub.grants import Actor
 
     client = await oauth.register("centre", frozenset({"market.enterprise:read"}))

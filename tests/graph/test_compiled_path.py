@@ -267,7 +267,7 @@ def _rules_breaking_schema() -> GraphQLSchema:
     ]
     query = GraphQLObjectType("Query", {
         "items": GraphQLField(GraphQLList(item), args={"upTo": GraphQLArgument(GraphQLInt)},
-                              resolve=lambda _root, _info, upTo=5: records[:upTo]),  # noqa: N803
+                              resolve=lambda _root, _info, upTo=5: records[:upTo]),
         "strict": GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(item))), resolve=lambda *_: records[:2]),
     })
     return GraphQLSchema(query)

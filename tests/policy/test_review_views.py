@@ -73,8 +73,8 @@ async def test_the_cost_limit_does_not_tell_a_hidden_list_field_from_a_missing_o
     hub.hub.documents.hide_suggestions = True  # as in production
 
     def deep(field: str) -> str:
-        return "{ enterprises(first: 1000) { edges { node { %s { holder { %s { holder { %s { number } } } } } } } } }" % (
-            field, field, field)
+        return (f"{{ enterprises(first: 1000) {{ edges {{ node {{ {field} {{ holder {{ {field} {{ holder {{ {field} "
+                "{ number } } } } } } } } }")
 
     hidden = await ask(hub, "registry-only", deep("licences"))
     missing = await ask(hub, "registry-only", deep("licencez"))

@@ -34,7 +34,7 @@ def first_enterprise(demo_data_dir: Any) -> dict[str, Any]:
 
 
 async def ask(
-    oauth: OAuthHub, auth: HubAuth, uscc: str, purpose: str = "licensing", query: str = QUERY
+    oauth: OAuthHub, auth: HubAuth, uscc: str, purpose: str = "licensing", query: str = QUERY  # noqa: F811
 ) -> httpx.Response:
     return await oauth.http.post(
         RESOURCE, json={"query": query, "variables": {"u": uscc}}, auth=auth,
@@ -42,7 +42,7 @@ async def ask(
     )
 
 
-async def test_a_granted_client_sees_its_view_and_the_answer_is_on_record(oauth: OAuthHub, demo_data_dir: Any) -> None:
+async def test_a_granted_client_sees_its_view_and_the_answer_is_on_record(oauth: OAuthHub, demo_data_dir: Any) -> None:  # noqa: F811
     enterprise = first_enterprise(demo_data_dir)
     client: Registered = await oauth.register("housing", frozenset({ENTERPRISE, PERSON, LEGAL_REP}))
     auth = HubAuth(TOKEN_URL, client.client_id, client.key, RESOURCE, SCOPES)
@@ -61,7 +61,7 @@ async def test_a_granted_client_sees_its_view_and_the_answer_is_on_record(oauth:
 
 
 async def test_a_purpose_removed_from_the_grant_is_refused_on_the_next_request_with_the_same_token(
-    oauth: OAuthHub, demo_data_dir: Any
+    oauth: OAuthHub, demo_data_dir: Any  # noqa: F811
 ) -> None:
     enterprise = first_enterprise(demo_data_dir)
     client = await oauth.register("housing", frozenset({ENTERPRISE}), ("licensing", "supervision"))
@@ -81,7 +81,7 @@ async def test_a_purpose_removed_from_the_grant_is_refused_on_the_next_request_w
 
 
 async def test_a_client_without_the_person_scope_cannot_even_name_the_legal_representative(
-    oauth: OAuthHub, demo_data_dir: Any
+    oauth: OAuthHub, demo_data_dir: Any  # noqa: F811
 ) -> None:
     enterprise = first_enterprise(demo_data_dir)
     client = await oauth.register("housing", frozenset({ENTERPRISE}))

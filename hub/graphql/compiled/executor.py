@@ -81,7 +81,7 @@ class CompiledExecutor(IncrementalExecutor):
                     try:
                         results[name] = entry(source)
                         continue
-                    except Exception:  # noqa: BLE001, S110  completed below, the usual way
+                    except Exception:  # noqa: BLE001  completed below, the usual way
                         pass
                 result = self.execute_field(parent_type, source, details, Path(path, name, parent_type.name),
                                             position_context)
@@ -104,7 +104,7 @@ class CompiledExecutor(IncrementalExecutor):
         if type(result) is list:
             try:
                 return self._complete_plain_list(return_type.of_type, field_details_list, info, result)
-            except Exception:  # noqa: BLE001, S110  pure reads: the usual path completes and reports it
+            except Exception:  # noqa: BLE001  pure reads: the usual path completes and reports it
                 pass
         return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
 

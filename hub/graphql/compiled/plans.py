@@ -47,7 +47,7 @@ Entry = Callable[[Any], Any]  # source record -> completed value; raises Unplann
 Complete = Callable[[Any], Any]  # value read -> completed value; raises Unplanned
 
 
-class Unplanned(Exception):  # noqa: N818  a signal, not an error: "complete this the usual way"
+class Unplanned(Exception):  # a signal, not an error: "complete this the usual way"
     """The value did not complete cleanly; graphql-core completes (and reports) it instead."""
 
 
@@ -103,7 +103,7 @@ def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Ca
             lines.append(f"    if type(v{i}) is not str: v{i} = e{i}(source)")
     lines.append("    return {" + ", ".join(f"{n!r}: v{i}" for i, n in enumerate(names)) + "}")
     namespace: dict[str, Any] = dict(entries)
-    exec("\n".join(lines), namespace)  # noqa: S102  names are GraphQL names, keys Python names, both repr'd
+    exec("\n".join(lines), namespace)  # names are GraphQL names, keys Python names, both repr'd
     return namespace["complete"]  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,28 @@
+"""The one module that reaches into strawberry's private attributes.
+
+strawberry builds a graphql-core schema and keeps it as ``Schema._schema``; the hub compiles its
+per-caller views, its catalogue and its subgraphs from that schema, and a view must carry the
+strawberry schema back (``_strawberry_schema``) for strawberry's resolvers to find their types.
+Neither attribute is public API: a strawberry upgrade that renames one breaks here, and only here.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+# The key under which strawberry leaves a field's or a type's definition in graphql-core extensions.
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+def graphql_schema(schema: strawberry.Schema | GraphQLSchema) -> GraphQLSchema:
+    """The graphql-core schema strawberry built (a graphql-core schema is returned as it is)."""
+    if isinstance(schema, GraphQLSchema):
+        return schema
+    return schema._schema  # noqa: SLF001  the bridge
+
+
+def carry_strawberry_schema(view: GraphQLSchema, base: GraphQLSchema) -> None:
+    """Let strawberry's resolvers, run on ``view``, find the strawberry schema ``base`` came from."""
+    view._strawberry_schema = getattr(base, "_strawberry_schema", None)  # type: ignore[attr-defined]  # noqa: SLF001
