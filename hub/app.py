@@ -21,7 +21,7 @@ from hub.admin import admin_app
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator
-from hub.cache import Bypassable, build_cache
+from hub.data.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
 from hub.fairuse.gate import FairUse
 from hub.faults.breaker import Breaker
@@ -41,7 +41,7 @@ from hub.policy import Policies, full_scope_catalogue, load_policies
 from hub.policy.masks_config import refuse_published_keys
 from hub.readiness import Readiness, healthz
 from hub.settings import Settings
-from hub.sources import Sources
+from hub.data.sources import Sources
 from hub.source_health import watch
 from hub.store import Sealer
 from hub.strawberry_bridge import graphql_schema

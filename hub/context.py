@@ -1,7 +1,7 @@
-"""What one GraphQL request carries through resolution: the caller, its loaders, its errors.
+"""What one GraphQL request carries through resolution: the caller, its records, its errors.
 
-Resolvers pass every record they return through ``reveal``/``reveal_all``: the row filter
-(jurisdiction) applies there, and the request notes whom it showed what for the disclosure audit.
+Resolvers read records through ``records`` (``hub.data.Records``) only: the caller's row rules
+(jurisdiction) apply there and the request notes whom it showed what for the disclosure audit.
 Field decisions need no call: they are built into the caller's view of the schema.
 """
 
@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
 from connectors.base import Condition, Record
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
+from hub.data import Records, Sources
 from hub.errors import Forbidden
 from hub.fairuse.limits import ClientLimits
 from hub.graphql.selection import selected_fields
-from hub.loaders import Loaders
 from hub.settings import Settings
-from hub.sources import Sources
+
+if TYPE_CHECKING:
+    from hub.graphql.views import View
 
 
 NO_GRANTS: Mapping[str, frozenset[str]] = MappingProxyType({})
@@ -66,87 +69,66 @@ ANONYMOUS = Caller(unrestricted=True)
 
 @dataclass(slots=True)
 class RequestContext:
-    """One request's state. ``view`` is the caller's view of the graph (``hub.graphql.views.View``)."""
+    """One request's state: the caller, its view of the graph, its reads (``records``), its errors.
+
+    It is the data path's ``hub.data.Access``: the view says which types the caller sees and how
+    rows are filtered, and ``note`` collects what was shown for the disclosure audit.
+    """
 
     request_id: str
     caller: Caller
     settings: Settings
-    sources: Sources
-    loaders: Loaders
+    sources: InitVar[Sources]
     today: dt.date
-    view: Any = None
+    view: View
+    records: Records = field(init=False)
     # Errors that do not null a field (a department missing from a merged list): the edge adds them.
     partial_errors: list[GraphQLError] = field(default_factory=list)
     # Whom the request showed what: the disclosure audit's input.
     disclosed: Disclosed = field(default_factory=Disclosed)
     _field_sets: dict[tuple[int, str], int] = field(default_factory=dict)
 
+    def __post_init__(self, sources: Sources) -> None:
+        self.records = Records(sources, self)
+
     def can_see(self, type_name: str) -> bool:
         """Whether the caller's view has the type at all (a licence register it is not granted: no)."""
-        return self.view is None or self.view.sees(type_name)
+        return self.view.sees(type_name)
 
     def row_filter(self, type_name: str) -> Condition | None:
         """The jurisdiction filter a list of ``type_name`` must be fetched with (None: every row)."""
-        if self.caller.unrestricted or not self.caller.jurisdiction or self.view is None:
+        if self.caller.unrestricted or not self.caller.jurisdiction:
             return None
         field_name = self.view.jurisdictions.get(type_name)
         return None if field_name is None else Condition(field_name, "prefix", self.caller.jurisdiction)
 
     def refuse_unseen(self, type_name: str) -> None:
         """Raise ``Forbidden`` when the caller's view denies every field of the type (scope or purpose)."""
-        refusal = None if self.view is None else self.view.refusal(type_name)
+        refusal = self.view.refusal(type_name)
         if refusal is not None:
             raise Forbidden(type_name, "", refusal.reason, refusal.missing)
 
     def require_clear(self, type_name: str, field_name: str) -> None:
         """Refuse a look-up or filter by a field the caller does not see in clear (no guess confirmed)."""
-        refusal = None if self.view is None else self.view.clear_or_refusal(type_name, field_name)
+        refusal = self.view.clear_or_refusal(type_name, field_name)
         if refusal is not None:
             raise Forbidden(type_name, field_name, refusal.reason, refusal.missing)
 
-    def reveal(self, info: Any, type_name: str, record: Record | None, subject: Subject | None = None) -> Any:
-        """The record if the caller may see this row (jurisdiction), noted for the disclosure audit.
-
-        Refused whole, found or not, when the caller may see none of the type's fields.
-        """
-        self.refuse_unseen(type_name)
-        if record is None or not self._admits(type_name, record):
-            return None
-        found = subject or _subject_of(type_name, record)
+    def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
+        """Note records shown by the field ``info`` resolves, for the disclosure audit (and the quotas
+        counted from it); ``subject`` names whom they are about where the type does not say."""
         field_set = self._field_set(info, type_name)
-        if found is not None:
-            self.disclosed.add(found, field_set)
-        return record
-
-    def reveal_all(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
-        return self.note_shown(info, type_name, self.admit_all(type_name, records))
-
-    def admit_all(self, type_name: str, records: list[Record]) -> list[Record]:
-        """The records the caller may see (jurisdiction), not yet noted as shown: a page fetched with one
-        record more than it shows (to tell whether another page follows) notes only those it shows."""
-        self.refuse_unseen(type_name)
-        if self.row_filter(type_name) is not None:
-            records = [r for r in records if self._admits(type_name, r)]
-        return records
-
-    def note_shown(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
-        """Note admitted records for the disclosure audit (and the quotas counted from it)."""
-        field_set = self._field_set(info, type_name)
+        add = self.disclosed.add
+        if subject is not None:
+            for _ in records:
+                add(subject, field_set)
+            return
         subject_of = SUBJECT_OF.get(type_name)
         if subject_of is not None:
-            add = self.disclosed.add
             for record in records:
                 found = subject_of(record)
                 if found is not None:
                     add(found, field_set)
-        return records
-
-    def _admits(self, type_name: str, record: Record) -> bool:
-        row_filter = self.row_filter(type_name)
-        if row_filter is None:
-            return True
-        code = record.get(row_filter.field)
-        return isinstance(code, str) and code.startswith(row_filter.value)
 
     def _field_set(self, info: Any, type_name: str) -> int:
         raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
@@ -156,12 +138,7 @@ class RequestContext:
             self.disclosed.types.add(type_name)
             names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
                                     getattr(raw.variable_values, "coerced", raw.variable_values))
-            labels = None if self.view is None else self.view.labels(type_name)
+            labels = self.view.labels(type_name)
             fields = {f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names}
             found = self._field_sets[key] = self.disclosed.field_set(fields)
         return found
-
-
-def _subject_of(type_name: str, record: Record) -> Subject | None:
-    subject_of = SUBJECT_OF.get(type_name)
-    return None if subject_of is None else subject_of(record)

@@ -13,7 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hub.cache import namespace_of
+from hub.data.cache import namespace_of
 
 if TYPE_CHECKING:
     from hub.app import Hub

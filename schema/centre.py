@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from connectors.base import Record
 from hub.identifiers import licence_kind_of
-from schema.common import Date, DateTime, ctx
-from schema.licence import LICENCE_SOURCES, Licence
+from schema.common import Date, DateTime, ctx, records
+from schema.licence import LICENCE_TYPES, Licence
 
 if TYPE_CHECKING:
     from schema.enterprise import Enterprise
@@ -38,9 +38,7 @@ class Material:
 
 
 async def resolve_materials(root: Record, info: Info) -> list[Material]:
-    c = ctx(info)
-    materials = await c.loaders.many("centre", "matter_material", "matter_code", root["code"])
-    return c.reveal_all(info, "Material", materials)  # type: ignore[return-value]
+    return await records(info).many(info, "Material", "matter_code", root["code"])  # type: ignore[return-value]
 
 
 @strawberry.type(description="A service matter (政务服务事项) in the centre's catalogue.")
@@ -72,14 +70,12 @@ class CaseStage:
 
 
 async def resolve_matter(root: Record, info: Info) -> ServiceMatter | None:
-    c = ctx(info)
-    return c.reveal(info, "ServiceMatter", await c.loaders.one("centre", "service_matter", "code", root["matter_code"]))  # type: ignore[no-any-return]
+    return await records(info).one(info, "ServiceMatter", root["matter_code"])  # type: ignore[return-value]
 
 
 async def resolve_stages(root: Record, info: Info) -> list[CaseStage]:
-    c = ctx(info)
-    stages = await c.loaders.many("centre", "case_stage", "case_number", root["number"])
-    return c.reveal_all(info, "CaseStage", sorted(stages, key=lambda s: s["seq"]))  # type: ignore[return-value]
+    stages = await records(info).many(info, "CaseStage", "case_number", root["number"])
+    return sorted(stages, key=lambda s: s["seq"])  # type: ignore[return-value]
 
 
 async def resolve_applicant_enterprise(
@@ -87,8 +83,7 @@ async def resolve_applicant_enterprise(
 ) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
     if root["applicant_id_type"] != "USCC":
         return None
-    c = ctx(info)
-    return c.reveal(info, "Enterprise", await c.loaders.one("market", "enterprise", "uscc", root["applicant_id"]))
+    return await records(info).one(info, "Enterprise", root["applicant_id"])
 
 
 async def resolve_applicant_person(
@@ -96,19 +91,17 @@ async def resolve_applicant_person(
 ) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
     if root["applicant_id_type"] != "ID":
         return None
-    c = ctx(info)
-    return c.reveal(info, "Person", await c.loaders.one("market", "person", "id_number", root["applicant_id"]))
+    return await records(info).one(info, "Person", root["applicant_id"])
 
 
 async def resolve_licence(root: Record, info: Info) -> Licence | None:
     number = root["licence_number"]
     if not number:
         return None
-    connector, entity, type_name = LICENCE_SOURCES[licence_kind_of(number)]
-    c = ctx(info)
-    if not c.can_see(type_name):
+    type_name = LICENCE_TYPES[licence_kind_of(number)]
+    if not ctx(info).can_see(type_name):
         return None
-    return c.reveal(info, type_name, await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
+    return await records(info).one(info, type_name, number)  # type: ignore[return-value]
 
 
 @strawberry.type(description="An application case (办件) handled at the service centre.")

@@ -1,4 +1,4 @@
-"""Pieces every department's part of the graph uses: the Date scalar, context access, errors."""
+"""Pieces every department's part of the graph uses: the Date scalar, context and records access, errors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.context import RequestContext
+from hub.data import Records
 from hub.errors import BadInput
 
 
@@ -44,4 +45,10 @@ SCALARS = {
 def ctx(info: Info) -> RequestContext:
     return info.context  # type: ignore[no-any-return]
 
-__all__ = ["SCALARS", "BadInput", "Date", "DateTime", "ctx"]
+
+def records(info: Info) -> Records:
+    """The request's data path (``hub.data.Records``): the only way a resolver reads a record."""
+    found: Records = info.context.records
+    return found
+
+__all__ = ["SCALARS", "BadInput", "Date", "DateTime", "ctx", "records"]

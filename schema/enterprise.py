@@ -15,7 +15,7 @@ from strawberry.types import Info
 from connectors.base import Record
 from hub.identifiers import LicenceKind as Kind
 from hub.identifiers import division_name
-from schema.common import Date, ctx
+from schema.common import Date, records
 from schema.licence import Licence, licences_of_holder
 from schema.market import AbnormalOperation
 from schema.taxation import TaxRegistration
@@ -39,19 +39,15 @@ class EnterpriseStatus(enum.Enum):
 async def resolve_legal_representative(
     root: Record, info: Info
 ) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
-    c = ctx(info)
-    return c.reveal(info, "Person", await c.loaders.one("market", "person", "id_number", root["legal_rep_id"]))
+    return await records(info).one(info, "Person", root["legal_rep_id"])
 
 
 async def resolve_tax_registration(root: Record, info: Info) -> TaxRegistration | None:
-    c = ctx(info)
-    return c.reveal(info, "TaxRegistration", await c.loaders.one("taxation", "tax_registration", "uscc", root["uscc"]))
+    return await records(info).one(info, "TaxRegistration", root["uscc"])  # type: ignore[return-value]
 
 
 async def resolve_abnormal_operations(root: Record, info: Info) -> list[AbnormalOperation] | None:
-    c = ctx(info)
-    operations = await c.loaders.many("market", "abnormal_operation", "uscc", root["uscc"])
-    return c.reveal_all(info, "AbnormalOperation", operations)
+    return await records(info).many(info, "AbnormalOperation", "uscc", root["uscc"])  # type: ignore[return-value]
 
 
 async def resolve_licences(root: Record, info: Info) -> list[Licence]:
@@ -61,30 +57,23 @@ async def resolve_licences(root: Record, info: Info) -> list[Licence]:
 async def resolve_food_licences(
     root: Record, info: Info
 ) -> list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None:
-    c = ctx(info)
-    licences = await c.loaders.many("market", "food_licence", "holder_uscc", root["uscc"])
-    return c.reveal_all(info, "FoodBusinessLicence", licences)
+    return await records(info).many(info, "FoodBusinessLicence", "holder_uscc", root["uscc"])  # type: ignore[return-value]
 
 
 async def resolve_construction_permits(
     root: Record, info: Info
 ) -> list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None:
-    c = ctx(info)
-    permits = await c.loaders.many("housing", "construction_permit", "holder_uscc", root["uscc"])
-    return c.reveal_all(info, "ConstructionPermit", permits)
+    return await records(info).many(info, "ConstructionPermit", "holder_uscc", root["uscc"])  # type: ignore[return-value]
 
 
 async def resolve_discharge_permits(
     root: Record, info: Info
 ) -> list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None:
-    c = ctx(info)
-    permits = await c.loaders.many("ecology", "discharge_permit", "holder_uscc", root["uscc"])
-    return c.reveal_all(info, "PollutantDischargePermit", permits)
+    return await records(info).many(info, "PollutantDischargePermit", "holder_uscc", root["uscc"])  # type: ignore[return-value]
 
 
 async def resolve_cases(root: Record, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.centre")]] | None:
-    c = ctx(info)
-    return c.reveal_all(info, "Case", await c.loaders.many("centre", "case", "applicant_id", root["uscc"]))
+    return await records(info).many(info, "Case", "applicant_id", root["uscc"])  # type: ignore[return-value]
 
 
 def resolve_region_name(root: Record) -> str | None:

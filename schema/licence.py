@@ -7,7 +7,6 @@ licensing department, each asked once per request for all the holders in it.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +16,7 @@ from strawberry.types import Info
 
 from connectors.base import Record, SourceError
 from hub.identifiers import LicenceKind as Kind
-from schema.common import Date, ctx
+from schema.common import Date, ctx, records
 
 if TYPE_CHECKING:
     from schema.enterprise import Enterprise
@@ -40,11 +39,11 @@ class LicenceStatus(enum.Enum):
     EXPIRED = "EXPIRED"
 
 
-# kind -> (connector, entity, GraphQL type name) of the register that issues it.
-LICENCE_SOURCES: dict[Kind, tuple[str, str, str]] = {
-    Kind.FOOD_BUSINESS: ("market", "food_licence", "FoodBusinessLicence"),
-    Kind.CONSTRUCTION: ("housing", "construction_permit", "ConstructionPermit"),
-    Kind.POLLUTANT_DISCHARGE: ("ecology", "discharge_permit", "PollutantDischargePermit"),
+# kind -> the GraphQL type of the register that issues it (``hub.data.registers`` says where it is kept).
+LICENCE_TYPES: dict[Kind, str] = {
+    Kind.FOOD_BUSINESS: "FoodBusinessLicence",
+    Kind.CONSTRUCTION: "ConstructionPermit",
+    Kind.POLLUTANT_DISCHARGE: "PollutantDischargePermit",
 }
 
 
@@ -61,9 +60,7 @@ def type_name_of(record: Record) -> str:
 async def resolve_holder(
     root: Record, info: Info
 ) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
-    c = ctx(info)
-    record = await c.loaders.one("market", "enterprise", "uscc", root["holder_uscc"])
-    return c.reveal(info, "Enterprise", record)
+    return await records(info).one(info, "Enterprise", root["holder_uscc"])
 
 
 @strawberry.interface(description="A licence, permit or certificate issued by a department.")
@@ -88,20 +85,8 @@ class Licence:
 
 async def licences_of_holder(info: Info, uscc: str, kinds: tuple[Kind, ...]) -> list[Record]:
     """Every licence of one holder across departments; a department that fails is reported, not fatal."""
-    c = ctx(info)
-    sources = [s for s in (LICENCE_SOURCES[k] for k in kinds) if c.can_see(s[2])]
-    results = await asyncio.gather(
-        *(c.loaders.many(conn, entity, "holder_uscc", uscc) for conn, entity, _ in sources),
-        return_exceptions=True,
-    )
-    licences: list[Record] = []
-    for (_conn, _, type_name), result in zip(sources, results, strict=True):
-        if isinstance(result, SourceError):
-            c.partial_errors.append(partial_source_error(result, info))
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            licences.extend(c.reveal_all(info, type_name, result))
+    licences, failures = await records(info).many_across(info, [LICENCE_TYPES[k] for k in kinds], "holder_uscc", uscc)
+    ctx(info).partial_errors.extend(partial_source_error(failure, info) for failure in failures)
     return licences
 
 

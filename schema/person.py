@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from connectors.base import Record
 from hub.identifiers.id_number import birth_date_of, sex_of
-from schema.common import Date, ctx
+from schema.common import Date, ctx, records
 from schema.security import IdentityVerification, verify
 
 if TYPE_CHECKING:
@@ -17,18 +17,17 @@ if TYPE_CHECKING:
 
 
 async def resolve_identity_verification(root: Record, info: Info) -> IdentityVerification | None:
-    c = ctx(info)
-    record = await c.loaders.one("security", "identity_record", "id_number", root["id_number"])
-    result = verify(root, record, c.today.isoformat())
-    return c.reveal(info, "IdentityVerification", result, subject=("person", root["id_number"]))  # type: ignore[no-any-return]
+    today = ctx(info).today.isoformat()
+    return await records(info).one(  # type: ignore[return-value]
+        info, "IdentityVerification", root["id_number"],
+        derive=lambda record: verify(root, record, today), subject=("person", root["id_number"]),
+    )
 
 
 async def resolve_represents(
     root: Record, info: Info
 ) -> list[Annotated[Enterprise, strawberry.lazy("schema.enterprise")]] | None:
-    c = ctx(info)
-    records = await c.loaders.many("market", "enterprise", "legal_rep_id", root["id_number"])
-    return c.reveal_all(info, "Enterprise", records)
+    return await records(info).many(info, "Enterprise", "legal_rep_id", root["id_number"])  # type: ignore[return-value]
 
 
 def resolve_sex(root: Record) -> str:

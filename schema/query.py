@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import strawberry
 from strawberry.types import Info
 
-from connectors.base import Condition, Page, Record, SourceError
+from connectors.base import Condition, Page, Record
 from hub.identifiers import (
     LicenceKind as Kind,
     licence_kind_of,
@@ -17,11 +16,10 @@ from hub.identifiers import (
     validate_uscc,
 )
 from hub.identifiers.division import division_prefix
-from hub.row_filter import Selected
 from schema.centre import Case, CaseStatus, ServiceMatter
-from schema.common import BadInput, ctx
+from schema.common import BadInput, ctx, records
 from schema.enterprise import Enterprise, EnterpriseStatus
-from schema.licence import LICENCE_SOURCES, Licence, LicenceKind, LicenceStatus, partial_source_error
+from schema.licence import LICENCE_TYPES, Licence, LicenceKind, LicenceStatus, partial_source_error
 from schema.pagination import Connection, check_first, connection, decode_cursor
 from schema.person import Person
 
@@ -53,69 +51,43 @@ def _expiring(info: Info, days: int | None) -> list[Condition]:
 
 async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition], page: Page) -> list[Record]:
     """One keyset page per issuing register, merged by number; a failed register is reported."""
-    c = ctx(info)
-    sources = [s for s in (LICENCE_SOURCES[k] for k in kinds) if c.can_see(s[2])]
-    results = await asyncio.gather(
-        *(c.sources.select(conn, entity, where, page, c.row_filter(type_name)) for conn, entity, type_name in sources),
-        return_exceptions=True,
-    )
-    merged: list[tuple[Record, str]] = []
-    answered: list[str] = []
-    truncated = False
-    for (conn, entity, type_name), result in zip(sources, results, strict=True):
-        if isinstance(result, SourceError):
-            c.partial_errors.append(partial_source_error(result, info))
-            continue
-        if isinstance(result, BaseException):
-            raise result
-        c.loaders.prime(conn, entity, "number", result)
-        merged.extend((record, type_name) for record in c.admit_all(type_name, result))
-        answered.append(type_name)
-        truncated = truncated or getattr(result, "truncated", False)
-    merged.sort(key=lambda pair: pair[0]["number"])
-    for type_name in answered:  # noted as shown: the page's records, not the one more that was fetched
-        c.note_shown(info, type_name, [r for r, kind in merged[: page.limit - 1] if kind == type_name])
-    return Selected([record for record, _ in merged[: page.limit]], truncated)
+    merged, failures = await records(info).list_across(info, [LICENCE_TYPES[k] for k in kinds], where, page)
+    ctx(info).partial_errors.extend(partial_source_error(failure, info) for failure in failures)
+    return merged
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="An enterprise by its Unified Social Credit Code.")
     async def enterprise(self, info: Info, uscc: str) -> Enterprise | None:
-        c = ctx(info)
-        record = await c.loaders.one("market", "enterprise", "uscc", validate_uscc(uscc))
-        return c.reveal(info, "Enterprise", record)  # type: ignore[no-any-return]
+        return await records(info).one(info, "Enterprise", validate_uscc(uscc))  # type: ignore[return-value]
 
     @strawberry.field(description="A person by resident identity number.")
     async def person(self, info: Info, id_number: str) -> Person | None:
         c = ctx(info)
         c.require_clear("Person", "id_number")  # a look-up by a number the caller sees masked confirms guesses
-        record = await c.loaders.one("market", "person", "id_number", validate_id_number(id_number, today=c.today))
-        return c.reveal(info, "Person", record)  # type: ignore[no-any-return]
+        return await c.records.one(info, "Person", validate_id_number(id_number, today=c.today))  # type: ignore[return-value]
 
     @strawberry.field(description="A licence of any kind by its number; the number says which register.")
     async def licence(self, info: Info, number: str) -> Licence | None:
         number = number.strip().upper()
-        connector, entity, type_name = LICENCE_SOURCES[licence_kind_of(number)]
-        c = ctx(info)
-        if not c.can_see(type_name):
+        type_name = LICENCE_TYPES[licence_kind_of(number)]
+        if not ctx(info).can_see(type_name):
             return None
-        return c.reveal(info, type_name, await c.loaders.one(connector, entity, "number", number))  # type: ignore[no-any-return]
+        return await records(info).one(info, type_name, number)  # type: ignore[return-value]
 
     @strawberry.field(name="case", description="An application case by its number.")
     async def case_(self, info: Info, number: str) -> Case | None:
         number = number.strip()
         if not 1 <= len(number) <= 24 or not number.isalnum():
             raise BadInput("number", "a case number is 1-24 letters and digits")
-        c = ctx(info)
-        return c.reveal(info, "Case", await c.loaders.one("centre", "case", "number", number))  # type: ignore[no-any-return]
+        return await records(info).one(info, "Case", number)  # type: ignore[return-value]
 
     @strawberry.field(description="The service matters in the centre's catalogue.")
     async def service_matters(self, info: Info, department: str | None = None) -> list[ServiceMatter]:
         where = [] if department is None else [Condition("department", "eq", department)]
         page = Page(order_by="code", limit=ctx(info).settings.max_page_size)
-        c = ctx(info)
-        return c.reveal_all(info, "ServiceMatter", await c.sources.select("centre", "service_matter", where, page))  # type: ignore[return-value]
+        return await records(info).list(info, "ServiceMatter", where, page)  # type: ignore[return-value]
 
     @strawberry.field(description="Enterprises, by USCC, filtered by region and status.")
     async def enterprises(
@@ -124,11 +96,8 @@ class Query:
     ) -> Connection[Enterprise]:
         page = _page(info, first, after, "uscc")
         where = _region(region) + ([] if status is None else [Condition("status", "eq", status.value)])
-        c = ctx(info)
-        records = await c.sources.select("market", "enterprise", where, page, c.row_filter("Enterprise"))
-        c.loaders.prime("market", "enterprise", "uscc", records)
-        c.reveal_all(info, "Enterprise", records[:first])  # the one more fetched is not shown
-        return connection(records, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
+        listed = await records(info).list(info, "Enterprise", where, page, shown=first)  # one more: not shown
+        return connection(listed, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Licences of every kind, by number, filtered; kinds are merged in number order.")
     async def licences(
@@ -160,8 +129,5 @@ class Query:
         if applicant_id is not None:
             ctx(info).require_clear("Case", "applicant_id")  # a filter on a pseudonymised number confirms guesses
             where.append(Condition("applicant_id", "eq", applicant_id.strip().upper()))
-        c = ctx(info)
-        records = await c.sources.select("centre", "case", where, page, c.row_filter("Case"))
-        c.loaders.prime("centre", "case", "number", records)
-        c.reveal_all(info, "Case", records[:first])  # the one more fetched is not shown
-        return connection(records, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]
+        listed = await records(info).list(info, "Case", where, page, shown=first)  # one more: not shown
+        return connection(listed, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]

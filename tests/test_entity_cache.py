@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hub.cache import EntityCache, MemoryEntityCache, RedisEntityCache
+from hub.data.cache import EntityCache, MemoryEntityCache, RedisEntityCache
 
 RECORD = {"uscc": "91130200699229617X", "name": "唐山钢铁有限公司", "registered_capital": 5000.5, "term_to": None}
 

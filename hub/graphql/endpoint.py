@@ -32,7 +32,6 @@ from hub.graphql.errors import format_error
 from hub.graphql.http import GRAPHQL_RESPONSE, HttpError, Params, read_params, response_media_type
 from hub.graphql.limits import refusal
 from hub.graphql.persisted import PersistedOperations
-from hub.loaders import Loaders
 from hub.telemetry.logs import REQUEST_ID
 
 if TYPE_CHECKING:
@@ -154,7 +153,6 @@ class GraphQLEndpoint:
             caller=caller,
             settings=self.hub.settings,
             sources=self.hub.sources,
-            loaders=Loaders(self.hub.sources),
             today=self.hub.settings.current_date(),
             view=view,
         )
@@ -196,7 +194,7 @@ class GraphQLEndpoint:
                 raise
             return None
         finally:
-            context.loaders.cancel()
+            context.records.cancel()
 
     def _compiled(self, document: Document) -> dict[str, Any]:
         """The compiled path's executor and the document's plans, unless the setting turns it off."""

@@ -167,7 +167,7 @@ def _explained(found: TypeDecisions, type_scope: str, caller: Caller, purpose: s
             decision = Deny("purpose", f"this client's grants for {type_scope} name {named}; the request declared "
                                        f"{declared}")
         fields[name] = decision
-    return TypeDecisions(found.type_name, fields, found.jurisdiction, found.plan)
+    return TypeDecisions(found.type_name, fields)
 
 
 class _Filter:

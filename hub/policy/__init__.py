@@ -5,15 +5,15 @@ on read per caller, and what cannot be evaluated is denied.
 
 - ``load_policies(directory, schema)`` -> ``Policies`` or ``PolicyError`` (file, line, field).
 - ``full_scope_catalogue(bindings_dir, policies_dir)``: the bindings' scopes plus the declared ones.
-- ``decide(policies, scopes, purpose, type_name)`` -> ``TypeDecisions`` (cached);
-  ``view(record, decisions)``; ``admits(record, prefix, decisions)``.
+- ``decide(policies, scopes, purpose, type_name)`` -> ``TypeDecisions`` (cached), which the caller's
+  view of the schema applies (``hub.graphql.views``).
 - ``build_mask(kind, params)`` and the maskers themselves, in ``hub.policy.masks``.
 """
 
 from __future__ import annotations
 
 from hub.policy.catalogue import full_scope_catalogue
-from hub.policy.decide import ALLOW, Allow, Decision, Deny, Mask, TypeDecisions, admits, decide, view
+from hub.policy.decide import ALLOW, Allow, Decision, Deny, Mask, TypeDecisions, decide
 from hub.policy.errors import PolicyError
 from hub.policy.loader import load_policies
 from hub.policy.masks import MASK_KINDS, MaskConfigError, build_mask
@@ -34,10 +34,8 @@ __all__ = [
     "Sharing",
     "TypeDecisions",
     "TypePolicy",
-    "admits",
     "build_mask",
     "decide",
     "full_scope_catalogue",
     "load_policies",
-    "view",
 ]

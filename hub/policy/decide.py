@@ -1,11 +1,10 @@
-"""Field decisions for one caller, and the caller's view of a raw record.
+"""Field decisions for one caller.
 
 ``decide(policies, scopes, purpose, type_name)`` answers, for every field of a type, allow, mask
 (named, with its parameters) or deny (which scope or purpose is missing, or not shared at all).
-It is pure and cached per (scopes, purpose, type): a resolver pays one dict lookup per record
-type per request, never a per-field evaluation. ``view(record, decisions)`` builds a new dict in
-one pass (the raw record, shared through the cache by every caller, is never touched); denied
-fields are absent. ``admits(record, prefix, decisions)`` is the row filter on jurisdiction.
+It is pure and cached per (scopes, purpose, type). The decisions are applied once per caller, to
+the schema (``hub.graphql.views``), never per record; rows are filtered on the data path
+(``hub.data.records``).
 
 For one field, in order: not shared -> deny; purpose not allowed -> deny; the type's scope not
 granted -> deny; the field's scope granted -> allow; a mask configured -> mask; else deny.
@@ -23,7 +22,6 @@ from hub.policy.masks import Masker
 from hub.policy.model import FieldPolicy, Policies, Sharing, TypePolicy
 
 MAX_CACHED = 4096
-_ABSENT = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,24 +51,13 @@ UNCLASSIFIED = Deny("unclassified", "a policy for this field")
 
 @dataclass(frozen=True, slots=True)
 class TypeDecisions:
-    """One caller's decisions over one type, with the plan ``view`` follows (shown leaf fields)."""
+    """One caller's decisions over one type."""
 
     type_name: str
     fields: Mapping[str, Decision]
-    jurisdiction: str | None
-    plan: tuple[tuple[str, Masker | None], ...]
 
     def decision(self, field: str) -> Decision:
         return self.fields.get(field, UNCLASSIFIED)
-
-    def apply(self, field: str, value: Any) -> Any:
-        """A computed value (``sex``, ``birth_date``) as this caller may see it; denied -> None."""
-        decision = self.fields.get(field, UNCLASSIFIED)
-        if isinstance(decision, Allow):
-            return value
-        if isinstance(decision, Mask):
-            return _masked(decision.apply, value)
-        return None
 
 
 def field_decision(policy: TypePolicy, field: FieldPolicy, scopes: Collection[str], purpose: str) -> Decision:
@@ -87,24 +74,12 @@ def field_decision(policy: TypePolicy, field: FieldPolicy, scopes: Collection[st
     return Deny("scope", field.scope or policy.scope)
 
 
-def _plan(fields: Mapping[str, Decision], policy: TypePolicy) -> tuple[tuple[str, Masker | None], ...]:
-    plan: list[tuple[str, Masker | None]] = []
-    for name, decision in fields.items():
-        if not policy.fields[name].is_leaf:
-            continue
-        if isinstance(decision, Allow):
-            plan.append((name, None))
-        elif isinstance(decision, Mask):
-            plan.append((name, decision.apply))
-    return tuple(plan)
-
-
 def _compute(policies: Policies, scopes: frozenset[str], purpose: str, type_name: str) -> TypeDecisions:
     policy = policies.types.get(type_name)
     if policy is None:
-        return TypeDecisions(type_name, MappingProxyType({}), None, ())
+        return TypeDecisions(type_name, MappingProxyType({}))
     fields = {name: field_decision(policy, field, scopes, purpose) for name, field in policy.fields.items()}
-    return TypeDecisions(type_name, MappingProxyType(fields), policy.jurisdiction, _plan(fields, policy))
+    return TypeDecisions(type_name, MappingProxyType(fields))
 
 
 def decide(policies: Policies, scopes: Collection[str], purpose: str, type_name: str) -> TypeDecisions:
@@ -119,34 +94,3 @@ def decide(policies: Policies, scopes: Collection[str], purpose: str, type_name:
         policies.decisions[key] = cached
     return cached
 
-
-def _masked(mask: Masker, value: Any) -> Any:
-    try:
-        return mask(value)
-    except Exception:  # noqa: BLE001  rule 6: a mask that cannot be applied withholds the value
-        return None
-
-
-def view(record: Mapping[str, Any] | None, decisions: TypeDecisions) -> dict[str, Any] | None:
-    """A new dict with the fields this caller may see, masks applied; the record is not touched."""
-    if record is None:
-        return None
-    shown: dict[str, Any] = {}
-    for key, mask in decisions.plan:
-        value = record.get(key, _ABSENT)
-        if value is _ABSENT:
-            continue
-        shown[key] = value if mask is None else _masked(mask, value)
-    return shown
-
-
-def admits(record: Mapping[str, Any], jurisdiction_prefix: str, decisions: TypeDecisions) -> bool:
-    """Row filter: the record's division code starts with the caller's prefix ("" = everywhere).
-
-    A type without a jurisdiction field is not row-filtered; a record of a filtered type without a
-    division code is not admitted (fail closed).
-    """
-    if decisions.jurisdiction is None:
-        return True
-    code = record.get(decisions.jurisdiction)
-    return isinstance(code, str) and code.startswith(jurisdiction_prefix)

@@ -18,15 +18,14 @@ from schema.market import FoodBusinessLicence
 from schema.person import Person
 from schema.query import Query
 from schema.subgraphs.parts import Part
+from hub.identifiers import validate_uscc
 from schema.subgraphs.references import (
     applicant_enterprise_reference,
     applicant_person_reference,
     contributed,
-    enterprise_division,
     holder_reference,
     licence_reference,
     load,
-    owners_division,
 )
 
 ENTERPRISE_KEY = ("uscc",)
@@ -34,14 +33,16 @@ PERSON_KEY = ("idNumber",)
 NUMBER_KEY = ("number",)
 # An issuer's licences name their holder by USCC; Market Regulation's subgraph resolves it.
 LICENCE_ELSEWHERE = Part(Licence, resolvers={"holder": holder_reference})
-# A department adding fields to an enterprise holds it to the owner's row filter, by the owner's record.
-ENTERPRISE_ELSEWHERE = contributed("Enterprise", enterprise_division)
+# A department adding fields to an enterprise holds it to the owner's row filter, by the owner's record:
+# the division it is registered in now, not the one its USCC was issued in (an enterprise that moved is
+# served where it is now). The USCC is checked as at ``enterprise(uscc:)``.
+ENTERPRISE_ELSEWHERE = contributed("Enterprise", validate_uscc)
 PERSON_ELSEWHERE = contributed("Person")
 
 MARKET = [
     Part(Query, fields=("enterprise", "person", "enterprises")),
     Part(
-        Enterprise, keys=ENTERPRISE_KEY, reference=load("market", "enterprise", "uscc", "Enterprise"),
+        Enterprise, keys=ENTERPRISE_KEY, reference=load("Enterprise"),
         fields=(
             "name", "type", "status", "registered_capital", "registration_date", "approval_date",
             "registration_authority", "term_from", "term_to", "business_scope", "address", "industry_code",
@@ -49,7 +50,7 @@ MARKET = [
         ),
     ),
     Part(
-        Person, keys=PERSON_KEY, reference=load("market", "person", "id_number", "Person"),
+        Person, keys=PERSON_KEY, reference=load("Person"),
         fields=(
             "id_type", "name", "mobile", "id_valid_from", "id_valid_to", "sex", "birth_date", "represents",
         ),
@@ -57,7 +58,7 @@ MARKET = [
     Part(Licence),
     Part(
         FoodBusinessLicence, keys=NUMBER_KEY,
-        reference=load("market", "food_licence", "number", "FoodBusinessLicence"),
+        reference=load("FoodBusinessLicence"),
     ),
 ]
 
@@ -66,7 +67,7 @@ HOUSING = [
     LICENCE_ELSEWHERE,
     Part(
         ConstructionPermit, keys=NUMBER_KEY,
-        reference=load("housing", "construction_permit", "number", "ConstructionPermit"),
+        reference=load("ConstructionPermit"),
     ),
 ]
 
@@ -75,7 +76,7 @@ ECOLOGY = [
     LICENCE_ELSEWHERE,
     Part(
         PollutantDischargePermit, keys=NUMBER_KEY,
-        reference=load("ecology", "discharge_permit", "number", "PollutantDischargePermit"),
+        reference=load("PollutantDischargePermit"),
     ),
 ]
 
@@ -94,9 +95,9 @@ SECURITY = [
 
 CENTRE = [
     Part(Query, fields=("licence", "licences", "case_", "cases", "service_matters")),
-    Part(ServiceMatter, keys=("code",), reference=load("centre", "service_matter", "code", "ServiceMatter")),
+    Part(ServiceMatter, keys=("code",), reference=load("ServiceMatter")),
     Part(
-        Case, keys=NUMBER_KEY, reference=load("centre", "case", "number", "Case"),
+        Case, keys=NUMBER_KEY, reference=load("Case"),
         resolvers={
             "applicant_enterprise": applicant_enterprise_reference,
             "applicant_person": applicant_person_reference,
@@ -108,12 +109,9 @@ CENTRE = [
     # Licences by number only: which licences there are is the centre's answer, their fields the issuers'.
     Part(Licence, fields=("number",)),
     # A licence's division is on its issuer's record only: the row filter loads it from there.
-    Part(FoodBusinessLicence, keys=NUMBER_KEY, fields=(), reference=contributed(
-        "FoodBusinessLicence", owners_division("market", "food_licence", "number"))),
-    Part(ConstructionPermit, keys=NUMBER_KEY, fields=(), reference=contributed(
-        "ConstructionPermit", owners_division("housing", "construction_permit", "number"))),
-    Part(PollutantDischargePermit, keys=NUMBER_KEY, fields=(), reference=contributed(
-        "PollutantDischargePermit", owners_division("ecology", "discharge_permit", "number"))),
+    Part(FoodBusinessLicence, keys=NUMBER_KEY, fields=(), reference=contributed("FoodBusinessLicence")),
+    Part(ConstructionPermit, keys=NUMBER_KEY, fields=(), reference=contributed("ConstructionPermit")),
+    Part(PollutantDischargePermit, keys=NUMBER_KEY, fields=(), reference=contributed("PollutantDischargePermit")),
 ]
 
 PARTS: dict[str, list[Part]] = {

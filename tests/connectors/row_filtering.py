@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from connectors import Binding, Condition, Connector, Page
 from connectors.registry import connector_of_kind
-from hub.cache import MemoryEntityCache
+from hub.data.cache import MemoryEntityCache
 from hub.metrics import Metrics
-from hub.row_filter import ScanBudget, Selected
-from hub.sources import Sources
+from hub.data.row_filter import ScanBudget, Selected
+from hub.data.sources import Sources
 from tests.connectors.subjects import CountingTransport
 
 REGION = "130202"

@@ -10,7 +10,7 @@ import pytest
 
 from connectors import Binding, Condition, Page, UnsupportedQuery
 from hub.demo.services import RunningService
-from hub.row_filter import ScanBudget, admits
+from hub.data.row_filter import ScanBudget, admits
 from tests.connectors.row_filtering import REGION, filtered, in_region, rest_sources
 
 MALFORMED = [

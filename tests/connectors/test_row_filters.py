@@ -22,8 +22,8 @@ from connectors import Binding, Page, load_binding
 from connectors.registry import connector_of_kind
 from hub.demo import ecology_service, tables
 from hub.demo.services import RunningService, serve_in_thread
-from hub.row_filter import ScanBudget, admits
-from hub.sources import Sources
+from hub.data.row_filter import ScanBudget, admits
+from hub.data.sources import Sources
 from tests.connectors.row_filtering import (
     IN_REGION,
     REGION,

@@ -16,7 +16,7 @@ import pytest
 from connectors import Binding, Condition, Page
 from connectors.registry import connector_of_kind
 from hub.demo.services import RunningService
-from hub.sources import Sources
+from hub.data.sources import Sources
 from tests.connectors.row_filtering import filtered, sources_over
 from tests.connectors.subjects import CountingTransport, read_rows
 

@@ -10,8 +10,9 @@ row filters, abstract types, errors) keeps graphql-core's own path.
 
 What it never changes: plain readers are pure (a dictionary read, maybe a mask), so a value that
 does not complete cleanly (null in a non-null field, a value a scalar cannot represent) is completed
-again by graphql-core, which reports it exactly as it always has. Resolvers that note disclosures
-(``RequestContext.reveal``/``reveal_all``) are never compiled, so the disclosure record is the same.
+again by graphql-core, which reports it exactly as it always has. Resolvers that read records (through
+``hub.data.Records``, which notes the disclosures) are never compiled: the compiled path only completes
+the records they returned, so the disclosure record is the same.
 ``tests/graph/test_compiled_path.py`` runs every known query through both paths and compares bytes.
 """
 

@@ -3,7 +3,7 @@
 ``Sources`` is app-wide (one per hub process); it never sees a caller. ``fetch`` is what every
 entity loader's batch calls: cache first, then one source call for all the misses. ``select`` asks
 for a page of records, under a jurisdiction row filter when the policy engine gives one
-(``hub.row_filter``: pushed into the source query when the connector can take it, else applied
+(``hub.data.row_filter``: pushed into the source query when the connector can take it, else applied
 after the fetch). Pages are never cached: the entity cache holds raw records by key only.
 """
 
@@ -18,10 +18,10 @@ from opentelemetry import trace
 from opentelemetry.trace import NoOpTracer, Span, StatusCode, Tracer
 
 from connectors.base import Condition, Connector, Page, Record, SourceError
-from hub.cache import EntityCache, namespace_of
+from hub.data.cache import EntityCache, namespace_of
 from hub.faults.breaker import STATE_VALUES, Breaker
 from hub.metrics import Metrics
-from hub.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
+from hub.data.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
 from hub.source_health import SourceHealth
 
 log = logging.getLogger("hub.sources")

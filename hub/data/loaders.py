@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.base import Record
-from hub.sources import Sources
+from hub.data.sources import Sources
 
 # Loop turns to wait before dispatching: enough for graphql-core's gather chains (measured by
 # the fetched-once tests), few enough to add no visible latency.

@@ -8,7 +8,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from hub.cache.base import Records
+from hub.data.cache.base import Records
 
 
 class RedisEntityCache:

@@ -7,10 +7,10 @@ Policy is applied on read, per caller, so one cache serves every department with
 
 from __future__ import annotations
 
-from hub.cache.base import EntityCache, namespace_of
-from hub.cache.bypass import Bypassable
-from hub.cache.memory import MemoryEntityCache
-from hub.cache.redis import RedisEntityCache
+from hub.data.cache.base import EntityCache, namespace_of
+from hub.data.cache.bypass import Bypassable
+from hub.data.cache.memory import MemoryEntityCache
+from hub.data.cache.redis import RedisEntityCache
 
 
 def build_cache(

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from hub.cache.base import EntityCache, Records
+from hub.data.cache.base import EntityCache, Records
 from hub.faults.outage import outage_of
 from hub.metrics import Metrics
 

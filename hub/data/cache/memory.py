@@ -4,7 +4,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
-from hub.cache.base import Records
+from hub.data.cache.base import Records
 
 
 class MemoryEntityCache:

@@ -1,0 +1,200 @@
+"""One request's reads of department records: the only way a resolver gets a record.
+
+``Records`` is made per request with the app's ``Sources`` and the request's ``Access`` (the
+caller's view and its disclosure note, ``hub.context.RequestContext``). Every read names a graph
+type and a key; the register table (``hub.data.registers``) turns the type into a department and
+an entity, the batch loaders and the entity cache fetch, and before a record is returned:
+
+1. the caller's view must have the type at all (else ``Forbidden``, before any source call);
+2. the caller's row rule (jurisdiction) admits the record, or it is withheld as if absent;
+3. the record is noted as shown, under the resolving field's selection, for the disclosure audit.
+
+A resolver holds no loader, no ``Sources`` and no connector, so it cannot skip any of the three.
+Lists are pages (``list``): the row rule goes into the source query where the source can take it
+(``Sources.select``) and is checked again here; only the records a page shows are noted, not the
+one more fetched to tell whether another page follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from connectors.base import Condition, Page, Record, SourceError
+from hub.data.loaders import Loaders
+from hub.data.registers import register_of
+from hub.data.row_filter import Selected, admits
+from hub.data.sources import Sources
+
+Subject = tuple[str, str]  # (enterprise | person, its key), as the disclosure audit names it
+Derive = Callable[[Record | None], Record | None]
+
+
+class Access(Protocol):
+    """What the data path asks of the request's caller (implemented by ``RequestContext``)."""
+
+    def refuse_unseen(self, type_name: str) -> None:
+        """Raise ``Forbidden`` when the caller's view has none of the type's fields."""
+
+    def can_see(self, type_name: str) -> bool:
+        """Whether the caller's view has the type at all."""
+
+    def row_filter(self, type_name: str) -> Condition | None:
+        """The caller's row rule for the type (None: every row)."""
+
+    def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
+        """Note records as shown by the field ``info`` resolves (the disclosure audit's input)."""
+
+
+class Records:
+    """Load one, load many, list: by graph type and key, under the caller's rules."""
+
+    __slots__ = ("_access", "_loaders", "_sources")
+
+    def __init__(self, sources: Sources, access: Access) -> None:
+        self._sources = sources
+        self._access = access
+        self._loaders = Loaders(sources)
+
+    async def one(
+        self, info: Any, type_name: str, key: Any, *, by: str | None = None,
+        derive: Derive | None = None, subject: Subject | None = None,
+    ) -> Record | None:
+        """The record of ``type_name`` whose ``by`` (default: the register's key) equals ``key``.
+
+        ``derive`` computes what the type shows from the register's record (found or not);
+        ``subject`` names whom it is about where the record itself does not say.
+        """
+        self._access.refuse_unseen(type_name)
+        register = register_of(type_name)
+        field = by or register.key
+        if field is None:
+            raise LookupError(f"{type_name} has no key: name the field to load it by")
+        record = await self._loaders.one(register.connector, register.entity, field, key)
+        if derive is not None:
+            record = derive(record)
+        return self._shown_one(info, type_name, record, subject)
+
+    async def many(self, info: Any, type_name: str, by: str, key: Any) -> list[Record]:
+        """Every record of ``type_name`` whose ``by`` equals ``key`` (a relation: one to many)."""
+        self._access.refuse_unseen(type_name)
+        register = register_of(type_name)
+        records = await self._loaders.many(register.connector, register.entity, by, key)
+        return self._shown(info, type_name, records)
+
+    async def list(
+        self, info: Any, type_name: str, where: Sequence[Condition], page: Page, *, shown: int | None = None,
+    ) -> Selected:
+        """A page of ``type_name`` matching ``where``; the first ``shown`` (default: all) are noted."""
+        self._access.refuse_unseen(type_name)
+        selected = await self._select(type_name, where, page)
+        self._access.note(info, type_name, selected if shown is None else selected[:shown])
+        return selected
+
+    async def many_across(
+        self, info: Any, type_names: Sequence[str], by: str, key: Any,
+    ) -> tuple[list[Record], list[SourceError]]:
+        """``many`` in each register the caller sees, asked together; a department that fails is
+        returned apart (the others still answer)."""
+        seen = [t for t in type_names if self._access.can_see(t)]
+        results = await asyncio.gather(*(self.many(info, t, by, key) for t in seen), return_exceptions=True)
+        records: list[Record] = []
+        failures: list[SourceError] = []
+        for result in results:
+            if isinstance(result, SourceError):
+                failures.append(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                records.extend(result)
+        return records, failures
+
+    async def list_across(
+        self, info: Any, type_names: Sequence[str], where: Sequence[Condition], page: Page,
+    ) -> tuple[Selected, list[SourceError]]:
+        """One page per register the caller sees, merged in ``page.order_by`` order.
+
+        Returns the merged page (``page.limit`` records at most) and the departments that failed.
+        Noted as shown: the records of the page but its last, which
+        is the one more fetched to tell whether another page follows.
+        """
+        seen = [t for t in type_names if self._access.can_see(t)]
+        for type_name in seen:
+            self._access.refuse_unseen(type_name)
+        results = await asyncio.gather(*(self._select(t, where, page) for t in seen), return_exceptions=True)
+        merged: list[tuple[Record, str]] = []
+        failures: list[SourceError] = []
+        answered: list[str] = []
+        truncated = False
+        for type_name, result in zip(seen, results, strict=True):
+            if isinstance(result, SourceError):
+                failures.append(result)
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            merged.extend((record, type_name) for record in result)
+            answered.append(type_name)
+            truncated = truncated or result.truncated
+        merged.sort(key=lambda pair: pair[0][page.order_by])
+        kept = merged[: page.limit]
+        for type_name in answered:
+            self._access.note(info, type_name, [r for r, kind in kept[: page.limit - 1] if kind == type_name])
+        return Selected([r for r, _ in kept], truncated), failures
+
+    async def contribution(
+        self, info: Any, type_name: str, representation: Mapping[str, Any],
+        check: Callable[[Any], object] | None = None,
+    ) -> Record | None:
+        """Another department's entity as this one adds fields to it: the representation itself.
+
+        Where the caller's row rule covers the type, the record gets the division code from the
+        owner's record (never from the representation, which is the caller's word), checking the
+        key with ``check`` first; an owner without the entity, or without a code, withholds it.
+        """
+        self._access.refuse_unseen(type_name)
+        record = dict(representation)
+        row_filter = self._access.row_filter(type_name)
+        if row_filter is not None:
+            register = register_of(type_name)
+            assert register.key is not None  # an entity another department extends has a key
+            key = representation[register.key]
+            if check is not None:
+                check(key)
+            owner = await self._loaders.one(register.connector, register.entity, register.key, key)
+            code = None if owner is None else owner.get(row_filter.field)
+            if not isinstance(code, str):
+                return None
+            record[row_filter.field] = code
+        return self._shown_one(info, type_name, record, None)
+
+    def cancel(self) -> None:
+        """Stop every fetch still in flight: the request is over (answered or out of time)."""
+        self._loaders.cancel()
+
+    async def _select(self, type_name: str, where: Sequence[Condition], page: Page) -> Selected:
+        register = register_of(type_name)
+        row_filter = self._access.row_filter(type_name)
+        selected = await self._sources.select(register.connector, register.entity, where, page, row_filter)
+        if register.key is not None:  # a later look-up of a listed record costs no source call
+            self._loaders.prime(register.connector, register.entity, register.key, selected)
+        if row_filter is None:
+            return selected
+        # Sources admits already; checked again here, so that no source path can widen what is shown.
+        return Selected([r for r in selected if admits(r, row_filter)], selected.truncated)
+
+    def _shown_one(self, info: Any, type_name: str, record: Record | None, subject: Subject | None) -> Record | None:
+        if record is None:
+            return None
+        row_filter = self._access.row_filter(type_name)
+        if row_filter is not None and not admits(record, row_filter):
+            return None
+        self._access.note(info, type_name, (record,), subject)
+        return record
+
+    def _shown(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+        row_filter = self._access.row_filter(type_name)
+        if row_filter is not None:
+            records = [r for r in records if admits(r, row_filter)]
+        self._access.note(info, type_name, records)
+        return records
