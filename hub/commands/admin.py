@@ -25,7 +25,7 @@ from hub.admin.accounts import ROLES, AccountError, Accounts
 from hub.admin.credentials import CredentialError, new_totp_secret, totp_uri
 from hub.admin.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
-from hub.settings import load_settings
+from hub.commands.settings import command_settings
 from hub.store import connect, migrate
 from hub.store.admin_log import Noted, noting
 
@@ -71,7 +71,7 @@ def _add(
 
 
 async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     engine = connect(settings.registry_url)
     try:
         await migrate(engine)
@@ -156,7 +156,7 @@ async def _list(args: argparse.Namespace, accounts: Accounts, sessions: Sessions
 
 def _oidc_link(linking: bool) -> Action:
     async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-        settings = load_settings(args.config)
+        settings = command_settings(args.config)
         if not settings.oidc_issuer:
             raise AccountError("set HUB_OIDC_ISSUER first: a link names the provider's issuer")
         engine = connect(settings.registry_url)

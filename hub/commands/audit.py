@@ -19,7 +19,7 @@ from typing import Any
 from hub.audit import AuditKeys, AuditStore, verify, who_accessed
 from hub.audit.queries import Access, chain_status, search
 from hub.identifiers.errors import InvalidIdentifier
-from hub.settings import load_settings
+from hub.commands.settings import command_settings
 from hub.store import Sealer, connect, migrate
 
 Action = Callable[[argparse.Namespace, AuditStore], Awaitable[int]]
@@ -65,7 +65,7 @@ def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentPar
 
 
 async def _with_store(args: argparse.Namespace, action: Action) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     keys = AuditKeys.from_sealer(Sealer.from_settings(settings))
     engine = connect(settings.registry_url)
     try:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from hub.settings import Settings, load_settings
+from hub.commands.settings import command_settings
+from hub.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,7 +34,7 @@ def run_invalidate(args: argparse.Namespace) -> int:
     if bool(args.keys) == bool(args.all):
         print("hub cache invalidate: give KEYS or --all (not both)")
         return 2
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     payload = {"connector": args.connector, "entity": args.entity, "field": args.field,
                "keys": None if args.all else list(args.keys)}
     count = asyncio.run(_invalidate(settings, payload))

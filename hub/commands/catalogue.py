@@ -27,7 +27,8 @@ from connectors.binding import BindingError
 from hub.catalogue import Catalogue, CatalogueError, load_catalogue, to_csv, to_json
 from hub.policy import PolicyError
 from hub.fairuse.catalogue import fair_use_section
-from hub.settings import Settings, load_settings
+from hub.commands.settings import command_settings
+from hub.settings import Settings
 from hub.store import Registry, connect
 
 
@@ -66,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run_export(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     try:
         catalogue = load_catalogue(settings.policies_dir, settings.bindings_dir)
         catalogue = dataclasses.replace(catalogue, fair_use=asyncio.run(_fair_use(settings)))

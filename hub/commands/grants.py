@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.grants import Actor, Forbidden, Grant, GrantError, GrantRequest, GrantService, load_grant_catalogue
-from hub.settings import load_settings
+from hub.commands.settings import command_settings
 from hub.store import connect, migrate
 
 Action = Callable[[argparse.Namespace, GrantService, Actor], Awaitable[int]]
@@ -92,7 +92,7 @@ def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentPar
 
 
 async def _with_service(args: argparse.Namespace, action: Action) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     engine = connect(settings.registry_url)
     try:
         await migrate(engine)

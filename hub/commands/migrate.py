@@ -11,7 +11,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from hub.settings import Settings, SettingsError, load_settings
+from hub.commands.settings import command_settings
+from hub.settings import Settings, SettingsError
 from hub.store import connect, migrate
 from hub.store.database import exclusive
 from hub.store.revision import RegistryBehind, code_revision, database_revision, require_migrated
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     if not settings.development and not settings.database_url:
         raise SettingsError("production needs HUB_DATABASE_URL (the registry, e.g. postgresql+asyncpg://...)")
     return asyncio.run(_check(settings) if args.check else _migrate(settings))

@@ -39,7 +39,8 @@ from hub.admin.registry_actions import (
     limits_set,
 )
 from hub.fairuse.limits import ClientLimits, LimitsError
-from hub.settings import Settings, load_settings
+from hub.commands.settings import command_settings
+from hub.settings import Settings
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.admin_log import Entry, Noted, noting
 from hub.store.sealing import new_key_encryption_key
@@ -110,7 +111,7 @@ def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentPar
 
 
 async def _with_registry(args: argparse.Namespace, action: Action) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config)
     engine = connect(settings.registry_url)
     try:
         await migrate(engine)

@@ -13,7 +13,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from hub.settings import Settings, load_settings
+from hub.commands.settings import command_settings
+from hub.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,7 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = load_settings(args.config, **overrides)
+    settings = command_settings(args.config, **overrides)
     serve(settings, workers=args.workers)
     return 0
 
