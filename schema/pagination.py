@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
 import strawberry
@@ -22,6 +22,7 @@ _PREFIX = b"c1:"
 
 @strawberry.type
 class PageInfo:
+    carries_department_data: ClassVar[bool] = False  # plumbing: the policies leave it out
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -30,12 +31,14 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
+    carries_department_data: ClassVar[bool] = False  # plumbing: the policies leave it out
     node: T
     cursor: str
 
 
 @strawberry.type
 class Connection(Generic[T]):
+    carries_department_data: ClassVar[bool] = False  # plumbing: the policies leave it out
     edges: list[Edge[T]]
     page_info: PageInfo
 

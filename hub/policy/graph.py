@@ -1,9 +1,9 @@
 """What the policies must classify: every field of every object type of the built graph.
 
 Exempt: introspection types (``__Type`` ...), the root ``Query`` (its fields are look-ups; what
-they return is classified type by type) and the pagination plumbing of ``schema.pagination``
-(``PageInfo`` and every ``...Connection``/``...Edge`` specialisation), which carry no department
-data, only cursors and the nodes, which are classified themselves. Interfaces (``Licence``) are not
+they return is classified type by type) and the pagination plumbing, which the graph marks
+``carries_department_data = False`` (``PageInfo`` and every ``...Connection``/``...Edge``
+specialisation): cursors and the nodes, which are classified themselves. Interfaces (``Licence``) are not
 classified either: each concrete type implementing one classifies the inherited fields itself.
 """
 
@@ -17,9 +17,6 @@ from typing import Any
 from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
 
 from hub.strawberry_bridge import DEFINITION_BACKREF
-from schema.pagination import Connection, Edge, PageInfo
-
-PLUMBING: frozenset[type] = frozenset({Connection, Edge, PageInfo})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +39,7 @@ def _origin(named: GraphQLNamedType) -> Any:
 def is_exempt(named: GraphQLNamedType, schema: GraphQLSchema) -> bool:
     if named.name.startswith("__") or named is schema.query_type:
         return True
-    return _origin(named) in PLUMBING
+    return getattr(_origin(named), "carries_department_data", True) is False
 
 
 def _fields_of(named: GraphQLObjectType) -> Mapping[str, GraphField]:
