@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 
 from connectors.base import Condition, Record
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
@@ -24,8 +24,8 @@ from hub.fairuse.limits import ClientLimits
 from hub.graphql.selection import selected_fields
 from hub.settings import Settings
 
-if TYPE_CHECKING:
-    from hub.graphql.views import View
+if TYPE_CHECKING:  # the policy package imports the graph, which imports this module
+    from hub.policy.decide import Deny
 
 
 NO_GRANTS: Mapping[str, frozenset[str]] = MappingProxyType({})
@@ -67,6 +67,19 @@ class Caller:
 ANONYMOUS = Caller(unrestricted=True)
 
 
+class CallersView(Protocol):
+    """What a request reads of the caller's view of the graph (``hub.graphql.views.View``)."""
+
+    @property
+    def schema(self) -> GraphQLSchema: ...
+    @property
+    def jurisdictions(self) -> Mapping[str, str]: ...
+    def sees(self, type_name: str) -> bool: ...
+    def refusal(self, type_name: str) -> Deny | None: ...
+    def clear_or_refusal(self, type_name: str, field_name: str) -> Deny | None: ...
+    def labels(self, type_name: str) -> Mapping[str, str] | None: ...
+
+
 @dataclass(slots=True)
 class RequestContext:
     """One request's state: the caller, its view of the graph, its reads (``records``), its errors.
@@ -80,7 +93,7 @@ class RequestContext:
     settings: Settings
     sources: InitVar[Sources]
     today: dt.date
-    view: View
+    view: CallersView
     records: Records = field(init=False)
     # Errors that do not null a field (a department missing from a merged list): the edge adds them.
     partial_errors: list[GraphQLError] = field(default_factory=list)
