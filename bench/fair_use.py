@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
 
 from hub.audit.records import Pseudonyms
 from hub.audit.subjects import Disclosed
@@ -105,18 +106,20 @@ async def _pings(redis: RedisCounters) -> dict[str, float]:
     took = []
     for _ in range(ITERATIONS):
         started = time.perf_counter()
-        await redis._redis.ping()
+        await redis.ping()
         took.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": statistics.median(took), "mean_ms": statistics.fmean(took)}
 
 
 async def _forget(redis: RedisCounters, prefix: str) -> None:
+    await redis.aclose()
+    client = Redis.from_url(REDIS)
     try:
-        keys = [key async for key in redis._redis.scan_iter(match=prefix + "*")]
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
         if keys:
-            await redis._redis.delete(*keys)
+            await client.delete(*keys)
     finally:
-        await redis.aclose()
+        await client.aclose()
 
 
 def lines(figures: dict[str, Any], hub_p50_ms: float | None) -> list[str]:

@@ -11,8 +11,11 @@ single-process hub, and the fallback a replica uses for rate limits while Redis 
 - ``disclose``: per scope, a set of the subjects shown today; the request's new subjects are added
   only if every scope stays within its quota (all or nothing).
 
-Keys carry the client id in braces (``hub:fair:{client}:...``): one client's keys stay in one slot
-of a Redis Cluster, where a script may only touch keys of one slot.
+In Redis a client has one hash, ``hub:fair:{client}:use`` (its bucket and what it spent in the
+current minute and day, each window named by its index), and one set per quota'd scope and day,
+``hub:fair:{client}:q:DAY:SCOPE``. The client id in braces keeps one client's keys in one slot of
+a Redis Cluster, where a script may only touch keys of one slot. The scripts go over the counters'
+own connection (``hub.fairuse.wire``): one round trip per decision.
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from hub.fairuse.limits import ClientLimits
+from hub.fairuse.wire import Script, Wire, WireError
 from hub.faults import DependencyUnavailable, Outage
 
 DAY = 86_400
@@ -169,37 +171,39 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
     return None
 
 
-# KEYS: bucket, this minute's cost, this day's cost.
-# ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, minute key ttl, day key ttl.
-_ADMIT = """
+# KEYS: the client's one hash (its bucket: tokens, at; the cost spent in the minute and the day it
+# names). ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, this minute's index, this
+# day's index, the hash's ttl. A window whose index is not the current one has spent nothing yet.
+# Numbers are written as '%.17g' (exact for every cost a budget allows, and for the tokens' float).
+ADMIT = Script(b"""
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cost, per_minute, per_day = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'minute', 'minute_cost', 'day', 'day_cost')
 local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-if tokens < 1 then return {'rate', tostring(tokens), tostring((1 - tokens) / rate)} end
-local minute = tonumber(redis.call('GET', KEYS[2]) or '0')
+local function g(x) return string.format('%.17g', x) end
+if tokens < 1 then return {'rate', g(tokens), g((1 - tokens) / rate)} end
+local minute = state[3] == ARGV[7] and tonumber(state[4]) or 0
 if per_minute > 0 and minute + cost > per_minute then
-  return {'cost_per_minute', tostring(math.max(0, per_minute - minute)), '0'}
+  return {'cost_per_minute', g(math.max(0, per_minute - minute)), '0'}
 end
-local day = tonumber(redis.call('GET', KEYS[3]) or '0')
-if per_day > 0 and day + cost > per_day then return {'cost_per_day', tostring(math.max(0, per_day - day)), '0'} end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
-redis.call('INCRBY', KEYS[2], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[7])
-redis.call('INCRBY', KEYS[3], ARGV[4])
-redis.call('EXPIRE', KEYS[3], ARGV[8])
-return {'', tostring(tokens - 1), '0'}
-"""
+local day = state[5] == ARGV[8] and tonumber(state[6]) or 0
+if per_day > 0 and day + cost > per_day then return {'cost_per_day', g(math.max(0, per_day - day)), '0'} end
+redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)), 'minute', ARGV[7],
+  'minute_cost', g(minute + cost), 'day', ARGV[8], 'day_cost', g(day + cost))
+redis.call('EXPIRE', KEYS[1], ARGV[9])
+return {'', g(tokens - 1), '0'}
+""")
 
-# KEYS: one set of today's subjects per scope. ARGV: ttl, then per key: quota, n, n references.
-_DISCLOSE = """
+# KEYS: one set of today's subjects per scope. ARGV: ttl, then per key: quota, n, n references (distinct).
+# Membership is asked per 5,000 references (SMISMEMBER, Redis 6.2; a Lua call takes at most ~8,000 arguments).
+DISCLOSE = Script(b"""
 local i, fresh = 2, {}
 for k = 1, #KEYS do
   local quota, n, new = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), {}
-  for j = i + 2, i + 1 + n do
-    if redis.call('SISMEMBER', KEYS[k], ARGV[j]) == 0 then new[#new + 1] = ARGV[j] end
+  for s = i + 2, i + 1 + n, 5000 do
+    local known = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + 1 + n)))
+    for j = 1, #known do if known[j] == 0 then new[#new + 1] = ARGV[s + j - 1] end end
   end
   local used = redis.call('SCARD', KEYS[k])
   if used + #new > quota then return {k, used, #new} end
@@ -211,79 +215,81 @@ for k = 1, #KEYS do
   if #new > 0 then redis.call('EXPIRE', KEYS[k], ARGV[1]) end
 end
 return {0, 0, 0}
-"""
+""")
 
 
 class RedisCounters:
-    """Shared by every replica (``HUB_FAIR_USE_URL``, by default the replay cache's Redis)."""
+    """Shared by every replica (``HUB_FAIR_USE_URL``, by default the replay cache's Redis), over the
+    counters' own connection (``hub.fairuse.wire``: scripts preloaded, one round trip a call)."""
 
     def __init__(self, url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> None:
-        self._redis = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._wire = Wire(url, (ADMIT, DISCLOSE), timeout=timeout)
         self._prefix = prefix
-        self._admit = self._redis.register_script(_ADMIT)
-        self._disclose = self._redis.register_script(_DISCLOSE)
         self._down_until = 0.0
 
     def _key(self, client: str, *parts: object) -> str:
         return f"{self._prefix}{{{client}}}:" + ":".join(str(p) for p in parts)
 
-    async def _call(self, script: object, keys: list[str], args: list[object]) -> list[object]:
+    def _check_up(self) -> None:
         if time.monotonic() < self._down_until:
             raise CountersUnavailable("Redis was unreachable a moment ago")
+
+    def _down(self, exc: Exception) -> CountersUnavailable:
+        self._down_until = time.monotonic() + DOWN_FOR
+        return CountersUnavailable(str(exc) or type(exc).__name__)
+
+    async def _call(self, script: Script, keys: list[str], args: list[bytes | str | int | float]) -> list[Any]:
+        self._check_up()
         try:
-            return list(await script(keys=keys, args=args))  # type: ignore[operator]
-        except (RedisError, OSError) as exc:
-            self._down_until = time.monotonic() + DOWN_FOR
-            raise CountersUnavailable(str(exc) or type(exc).__name__) from exc
+            return list(await self._wire.evalsha(script, keys, args))
+        except (WireError, OSError) as exc:
+            raise self._down(exc) from exc
 
     async def admit(self, client: str, limits: ClientLimits, cost: int, now: float, day: int) -> Admission:
-        minute = int(now // MINUTE)
-        keys = [self._key(client, "bucket"), self._key(client, "m", minute), self._key(client, "d", day)]
-        args: list[object] = [
-            repr(now), repr(limits.rate), limits.burst, cost, limits.cost_per_minute, limits.cost_per_day,
-            2 * MINUTE, 2 * DAY,
+        args: list[bytes | str | int | float] = [
+            now, limits.rate, limits.burst, cost, limits.cost_per_minute, limits.cost_per_day, int(now // MINUTE),
+            day, 2 * DAY,
         ]
-        refused, left, retry = (_text(v) for v in await self._call(self._admit, keys, args))
-        return Admission(refused or None, float(left), float(retry))
+        refused, left, retry = await self._call(ADMIT, [self._key(client, "use")], args)
+        return Admission(refused.decode() or None, float(left), float(retry))
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]]
     ) -> QuotaRefusal | None:
         scopes = list(counted)
         keys = [self._key(client, "q", day, scope) for scope in scopes]
-        args: list[object] = [2 * DAY]
+        args: list[bytes | str | int | float] = [2 * DAY]
         for scope in scopes:
             quota, refs = counted[scope]
-            args.extend((quota, len(refs), *refs))
-        index, used, asked = (int(_text(v) or 0) for v in await self._call(self._disclose, keys, args))
+            distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
+            args.extend((quota, len(distinct), *distinct))
+        index, used, asked = await self._call(DISCLOSE, keys, args)
         return None if index == 0 else QuotaRefusal(scopes[index - 1], used, asked)
 
     async def usage(
         self, client: str, limits: ClientLimits, now: float, day: int, scopes: Collection[str]
     ) -> Usage:
-        if time.monotonic() < self._down_until:
-            raise CountersUnavailable("Redis was unreachable a moment ago")
+        self._check_up()
         ordered = list(scopes)
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(self._key(client, "bucket"), "tokens", "at")
-                pipe.get(self._key(client, "m", int(now // MINUTE)))
-                pipe.get(self._key(client, "d", day))
-                for scope in ordered:
-                    pipe.scard(self._key(client, "q", day, scope))
-                bucket, minute, today, *counts = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            self._down_until = time.monotonic() + DOWN_FOR
-            raise CountersUnavailable(str(exc) or type(exc).__name__) from exc
-        tokens = float(limits.burst) if bucket[0] is None else _refill(float(bucket[0]), float(bucket[1]), now, limits)
-        return Usage(tokens, int(minute or 0), int(today or 0), dict(zip(ordered, map(int, counts), strict=True)))
+            state, *counts = await self._wire.commands(
+                (b"HMGET", self._key(client, "use"), b"tokens", b"at", b"minute", b"minute_cost", b"day", b"day_cost"),
+                *((b"SCARD", self._key(client, "q", day, scope)) for scope in ordered),
+            )
+        except (WireError, OSError) as exc:
+            raise self._down(exc) from exc
+        tokens, at, minute, minute_cost, spent_day, day_cost = state
+        tokens = float(limits.burst) if tokens is None else _refill(float(tokens), float(at), now, limits)
+        this_minute = int(float(minute_cost)) if minute == str(int(now // MINUTE)).encode() else 0
+        today = int(float(day_cost)) if spent_day == str(day).encode() else 0
+        return Usage(tokens, this_minute, today, dict(zip(ordered, counts, strict=True)))
+
+    async def ping(self) -> None:
+        """One bare round trip on the counters' connection (the floor any shared check stands on)."""
+        await self._wire.commands((b"PING",))
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+        await self._wire.aclose()
 
 
 def build_counters(url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> Counters:

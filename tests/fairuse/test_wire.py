@@ -1,0 +1,121 @@
+"""The counters' own Redis connection: replies read however they arrive, pipelined requests each get
+their own reply, scripts the server lacks are sent again, and every failure (an error reply, no answer
+in time, a lost or unreachable server) is a ``WireError`` that fails the requests waiting, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hub.fairuse.wire import INCOMPLETE, ReplyError, Script, Wire, WireError, pack, parse
+
+ECHO = Script(b"return {ARGV[1], tonumber(ARGV[2]) * 2}")
+
+
+@pytest.fixture
+async def wire(redis_url: str) -> AsyncIterator[Wire]:
+    found = Wire(redis_url, (ECHO,), timeout=2.0)
+    yield found
+    await found.aclose()
+
+
+def test_pack_writes_each_part_as_a_bulk_string() -> None:
+    assert pack(b"EVALSHA", "k\u00e9y", 3, 0.5) == b"*4\r\n$7\r\nEVALSHA\r\n$4\r\nk\xc3\xa9y\r\n$1\r\n3\r\n$3\r\n0.5\r\n"
+
+
+def test_a_reply_is_read_only_once_all_of_it_has_arrived() -> None:
+    reply = b"*4\r\n$5\r\nhello\r\n:42\r\n*2\r\n+OK\r\n$-1\r\n-ERR no such thing\r\n"
+    for cut in range(len(reply)):  # every split point: a part alone is never taken for a reply
+        assert parse(reply[:cut], 0) == (INCOMPLETE, 0)
+    value, after = parse(reply + b":7\r\n", 0)
+    assert value == [b"hello", 42, [b"OK", None], ReplyError("ERR no such thing")]
+    assert after == len(reply)
+    assert parse(b"$0\r\n\r\n", 0) == (b"", 6)
+    assert parse(b"$5\r\nhello\r", 0) == (INCOMPLETE, 0)  # a bulk string ends with its CRLF
+
+
+def test_bytes_that_are_no_reply_are_refused() -> None:
+    with pytest.raises(WireError, match="not a Redis reply"):
+        parse(b"?what\r\n", 0)
+
+
+async def test_a_script_answers_through_its_sha(wire: Wire) -> None:
+    assert await wire.evalsha(ECHO, [], ["x", 21]) == [b"x", 42]
+
+
+async def test_requests_sent_together_each_get_their_own_reply(wire: Wire) -> None:
+    replies = await asyncio.gather(*(wire.evalsha(ECHO, [], [f"n{i}", i]) for i in range(300)))
+    assert replies == [[f"n{i}".encode(), 2 * i] for i in range(300)]
+
+
+async def test_a_script_the_server_does_not_have_is_sent_whole(wire: Wire) -> None:
+    unknown = Script(f"-- {uuid.uuid4()}\nreturn ARGV[1]".encode())  # never loaded: EVALSHA says NOSCRIPT
+    assert await wire.evalsha(unknown, [], ["again"]) == b"again"
+    assert await wire.commands((b"SCRIPT", b"EXISTS", unknown.sha)) == [[1]]
+
+
+async def test_an_error_reply_raises_and_the_connection_goes_on(wire: Wire) -> None:
+    failing = Script(b"return redis.error_reply('BUDGET broken')")
+    with pytest.raises(WireError, match="BUDGET broken"):
+        await wire.evalsha(failing, [], [])
+    with pytest.raises(WireError, match="unknown command"):
+        await wire.commands((b"PING",), (b"NOSUCHCOMMAND",))
+    assert await wire.evalsha(ECHO, [], ["still", 1]) == [b"still", 2]
+
+
+async def test_an_unreachable_server_fails_at_once() -> None:
+    wire = Wire("redis://127.0.0.1:9/0", (ECHO,), timeout=1.0)  # the discard port: nothing listens
+    with pytest.raises(WireError, match="cannot reach Redis"):
+        await wire.evalsha(ECHO, [], ["x", 1])
+
+
+async def test_a_server_that_does_not_answer_fails_the_waiting_requests_after_the_timeout() -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        await reader.read(1 << 20)  # takes the commands, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    wire = Wire(f"redis://127.0.0.1:{port}/0", (), timeout=0.2)
+    try:
+        raced = await asyncio.wait_for(
+            asyncio.gather(*(wire.commands((b"PING",)) for _ in range(5)), return_exceptions=True), 5,
+        )
+        assert all(isinstance(r, WireError) and "within 0.2 s" in str(r) for r in raced)
+    finally:
+        await wire.aclose()
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_lost_connection_fails_its_requests_and_the_next_call_opens_a_new_one(redis_url: str) -> None:
+    wire = Wire(redis_url, (ECHO,), timeout=2.0)
+    try:
+        name = f"fairuse-wire-{uuid.uuid4().hex[:8]}"
+        assert await wire.commands((b"CLIENT", b"SETNAME", name)) == [b"OK"]
+        blocked = asyncio.ensure_future(wire.commands((b"BLPOP", f"{name}:never", 5)))
+        await asyncio.sleep(0.1)
+        killer = Wire(redis_url, (), timeout=2.0)
+        await killer.commands((b"CLIENT", b"KILL", b"SKIPME", b"yes", b"ID", await _client_id(killer, name)))
+        await killer.aclose()
+        with pytest.raises(WireError, match="connection to Redis"):
+            await asyncio.wait_for(blocked, 3)
+        assert await wire.evalsha(ECHO, [], ["back", 2]) == [b"back", 4]
+    finally:
+        await wire.aclose()
+
+
+async def _client_id(wire: Wire, name: str) -> int:
+    (listing,) = await wire.commands((b"CLIENT", b"LIST"))
+    for line in listing.decode().splitlines():
+        fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+        if fields.get("name") == name:
+            return int(fields["id"])
+    raise AssertionError(f"no client named {name}")
