@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
 import strawberry
+from graphql import FieldNode
 
 from connectors.base import Record
 from schema.common import BadInput
@@ -68,17 +69,47 @@ def check_first(first: int, maximum: int) -> int:
     return first
 
 
-def connection(records: list[Record], first: int, order_key: Callable[[Record], Any], after: Any) -> Any:
-    """A connection (plain dicts, resolved by the default resolver) from up to first+1 records."""
+def connection(info: Any, records: list[Record], first: int, order_key: Callable[[Record], Any], after: Any) -> Any:
+    """A connection (plain dicts, resolved by the default resolver) from up to first+1 records.
+
+    Each edge's cursor is encoded only when the operation may ask for it (``cursors_asked``): a
+    page of 1,000 edges asked for their nodes only encodes two (the page's start and end cursors).
+    """
     page = records[:first]
-    edges = [{"node": r, "cursor": encode_cursor(order_key(r))} for r in page]
+    if cursors_asked(info):
+        edges = [{"node": r, "cursor": encode_cursor(order_key(r))} for r in page]
+    else:
+        edges = [{"node": r} for r in page]
     return {
         "edges": edges,
         "page_info": {
             # A page the hub filtered after the fetch may end short of its budget with more to come.
             "has_next_page": len(records) > first or getattr(records, "truncated", False),
             "has_previous_page": after is not None,
-            "start_cursor": edges[0]["cursor"] if edges else None,
-            "end_cursor": edges[-1]["cursor"] if edges else None,
+            "start_cursor": encode_cursor(order_key(page[0])) if page else None,
+            "end_cursor": encode_cursor(order_key(page[-1])) if page else None,
         },
     }
+
+
+def cursors_asked(info: Any) -> bool:
+    """Whether the connection field's selection may ask for an edge's ``cursor``.
+
+    Only a selection without fragments at the connection's and the edges' level can tell it does
+    not; a fragment (or anything else than a plain field) there counts as asking.
+    """
+    raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+    for node in raw.field_nodes:
+        for selection in _selections(node):
+            if not isinstance(selection, FieldNode):
+                return True
+            if selection.name.value != "edges":
+                continue
+            for inner in _selections(selection):
+                if not isinstance(inner, FieldNode) or inner.name.value == "cursor":
+                    return True
+    return False
+
+
+def _selections(node: FieldNode) -> tuple[Any, ...]:
+    return () if node.selection_set is None else tuple(node.selection_set.selections)

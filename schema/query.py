@@ -97,7 +97,7 @@ class Query:
         page = _page(info, first, after, "uscc")
         where = _region(region) + ([] if status is None else [Condition("status", "eq", status.value)])
         listed = await records(info).list(info, "Enterprise", where, page, shown=first)  # one more: not shown
-        return connection(listed, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
+        return connection(info, listed, first, lambda r: r["uscc"], page.after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Licences of every kind, by number, filtered; kinds are merged in number order.")
     async def licences(
@@ -113,7 +113,7 @@ class Query:
             where.append(Condition("holder_uscc", "eq", validate_uscc(holder_uscc)))
         kinds = list(Kind) if kind is None else [Kind(kind.value)]
         records = await _select_licences(info, kinds, where, page)
-        return connection(records, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]
+        return connection(info, records, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Application cases, by number, filtered.")
     async def cases(
@@ -130,4 +130,4 @@ class Query:
             ctx(info).require_clear("Case", "applicant_id")  # a filter on a pseudonymised number confirms guesses
             where.append(Condition("applicant_id", "eq", applicant_id.strip().upper()))
         listed = await records(info).list(info, "Case", where, page, shown=first)  # one more: not shown
-        return connection(listed, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]
+        return connection(info, listed, first, lambda r: r["number"], page.after)  # type: ignore[no-any-return]

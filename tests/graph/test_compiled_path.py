@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from graphql import (
     GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLFloat,
     GraphQLInt,
@@ -252,22 +254,40 @@ def _reader(key: str) -> Callable[..., Any]:
 
 
 def _rules_breaking_schema() -> GraphQLSchema:
+    kind = GraphQLEnumType("Kind", {"SMALL": "small", "LARGE": "large"})
+    part = GraphQLObjectType("Part", lambda: {
+        "name": GraphQLField(GraphQLNonNull(GraphQLString), resolve=_reader("name")),
+        "weight": GraphQLField(GraphQLFloat, resolve=_reader("weight")),
+    })
     item = GraphQLObjectType("Item", lambda: {
         "id": GraphQLField(GraphQLNonNull(GraphQLString), resolve=_reader("id")),
         "size": GraphQLField(GraphQLFloat, resolve=_reader("size")),
         "count": GraphQLField(GraphQLInt, resolve=_reader("count")),
         "tags": GraphQLField(GraphQLList(GraphQLNonNull(GraphQLString)), resolve=_reader("tags")),
+        "kind": GraphQLField(kind, resolve=_reader("kind")),
+        "open": GraphQLField(GraphQLBoolean, resolve=_reader("open")),
+        "main": GraphQLField(part, resolve=_reader("main")),
+        "parts": GraphQLField(GraphQLList(GraphQLNonNull(part)), resolve=_reader("parts")),
+        "spares": GraphQLField(GraphQLNonNull(GraphQLList(part)), resolve=_reader("spares")),
     })
     records = [
-        {"id": "a", "size": 1.5, "count": 1, "tags": ["x"]},
-        {"id": None, "size": 2.0, "count": 2, "tags": []},  # null in a non-null field
-        {"id": "c", "size": "large", "count": 3, "tags": None},  # a Float that is not a number
-        {"id": "d", "size": 4.0, "count": 2**40, "tags": ["y", None]},  # an Int too large, a null tag
-        {"id": "e", "size": 5.0, "count": 5, "tags": {"not": "a list"}},  # a list that is a dict
+        {"id": "a", "size": 1.5, "count": 1, "tags": ["x"], "kind": "small", "open": True,
+         "main": {"name": "m", "weight": 1.0}, "parts": [{"name": "p", "weight": 2}], "spares": [None]},
+        {"id": None, "size": 2.0, "count": 2, "tags": [], "kind": "large", "open": False,
+         "main": None, "parts": None, "spares": []},  # null in a non-null field
+        {"id": "c", "size": "large", "count": 3, "tags": None, "kind": "huge", "open": 1,
+         "main": "not a record", "parts": [None], "spares": None},  # a Float that is not a number, no such Kind
+        {"id": "d", "size": float("inf"), "count": 2**40, "tags": ["y", None], "kind": None, "open": None,
+         "main": {"name": None}, "parts": [{"name": "q", "weight": float("nan")}],
+         "spares": [{"name": "s", "weight": "heavy"}]},  # an infinite Float, an Int too large, a null tag
+        {"id": "e", "size": 5.0, "count": 5, "tags": {"not": "a list"}, "kind": "small", "open": "yes",
+         "main": {"name": "n", "weight": True}, "parts": ("a", "tuple"), "spares": [{"name": "t"}, None]},
+        {"id": "f", "size": 6, "count": 6.0, "tags": ["z"], "kind": "large", "open": False,
+         "main": {"name": "o", "weight": -0.0}, "parts": [], "spares": [{"name": "u", "weight": 1e308}]},
     ]
     query = GraphQLObjectType("Query", {
         "items": GraphQLField(GraphQLList(item), args={"upTo": GraphQLArgument(GraphQLInt)},
-                              resolve=lambda _root, _info, upTo=5: records[:upTo]),
+                              resolve=lambda _root, _info, upTo=6: records[:upTo]),
         "strict": GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(item))), resolve=lambda *_: records[:2]),
     })
     return GraphQLSchema(query)
@@ -278,6 +298,16 @@ def _rules_breaking_schema() -> GraphQLSchema:
     "{ items { id size count tags } }",
     "{ items { count id } strict { id } }",
     "{ items { __typename tags } }",
+    "{ items(upTo: 2) { id kind open main { name weight } parts { name } spares { name weight } } }",
+    "{ items { kind } }",
+    "{ items { open } }",
+    "{ items { size } }",
+    "{ items { count } }",
+    "{ items { main { name weight } } }",
+    "{ items { main { weight } } }",
+    "{ items { parts { name weight } } }",
+    "{ items { spares { weight } } }",
+    "{ items { spares { name } } }",
 ])
 def test_records_that_break_the_rules_are_reported_exactly_as_graphql_core_reports_them(query: str) -> None:
     schema = _rules_breaking_schema()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schema.pagination import decode_cursor
 from tests.graph.conftest import HubClient
 
 ENTERPRISE = """
@@ -153,3 +154,25 @@ async def test_cases_connection_filters_by_status(hub: HubClient, demo_db: Any) 
     edges = result["data"]["cases"]["edges"]
     assert [e["node"]["number"] for e in edges] == expected
     assert {e["node"]["status"] for e in edges} == {"COMPLETED"}
+
+
+async def test_edge_cursors_are_answered_however_the_operation_asks_for_them(hub: HubClient) -> None:
+    direct = (await hub.query("{ enterprises(first: 5) { edges { cursor node { uscc } } "
+                              "pageInfo { startCursor endCursor } } }"))["data"]["enterprises"]
+    cursors = [edge["cursor"] for edge in direct["edges"]]
+    assert [decode_cursor(c) for c in cursors] == [edge["node"]["uscc"] for edge in direct["edges"]]
+    assert (direct["pageInfo"]["startCursor"], direct["pageInfo"]["endCursor"]) == (cursors[0], cursors[-1])
+    asked = [
+        "{ enterprises(first: 5) { ...Page } } fragment Page on EnterpriseConnection { edges { cursor } }",
+        "{ enterprises(first: 5) { edges { ...Edge } } } fragment Edge on EnterpriseEdge { cursor }",
+        "{ enterprises(first: 5) { ... on EnterpriseConnection { edges { cursor } } } }",
+        "{ enterprises(first: 5) { edges { ... { cursor } } } }",
+        "{ enterprises(first: 5) { edges { c: cursor } } }",
+        "{ enterprises(first: 5) { edges { cursor @include(if: true) } } }",
+    ]
+    for query in asked:
+        edges = (await hub.query(query))["data"]["enterprises"]["edges"]
+        assert [edge.get("cursor", edge.get("c")) for edge in edges] == cursors, query
+    nodes_only = (await hub.query("{ enterprises(first: 5) { edges { node { uscc } } "
+                                  "pageInfo { startCursor endCursor } } }"))["data"]["enterprises"]
+    assert nodes_only["pageInfo"] == direct["pageInfo"]

@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DirectiveNode,
     DocumentNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -32,6 +36,7 @@ from graphql import (
     Undefined,
     VariableNode,
     Visitor,
+    is_enum_type,
     is_leaf_type,
     is_object_type,
     visit,
@@ -55,7 +60,9 @@ class ObjectPlan:
     """One object type's selection: an entry per response name (None: not plain), in selection order.
 
     A wholly plain plan also has ``complete``: one function, generated for the selection, that reads
-    each text field straight from the record and leaves everything else to the field's entry.
+    each field straight from the record and completes the common cases inline (text as stored, an
+    enum's stored value, a finite float, a 32-bit int, a boolean, a nested record or a list of them
+    through its own plan's ``complete``), leaving everything else to the field's entry.
     """
 
     __slots__ = ("complete", "entries", "names")
@@ -77,18 +84,41 @@ class ObjectPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class Inline:
+    """How a plain field's stored value completes inline (anything else: the field's entry).
+
+    ``kind``: ``text`` (a str stored is the str answered), ``lookup`` (a str found in ``values`` is
+    answered as ``values`` maps it: an enum's stored values and their names), ``float`` (a finite
+    float), ``int`` (an int within 32 bits), ``bool``, ``record`` (a dict, completed by ``complete``)
+    or ``records`` (a list whose items are dicts completed by ``complete``, or null where ``item``
+    allows). ``nullable``: a stored null is answered as null.
+    """
+
+    kind: str
+    nullable: bool
+    values: dict[str, Any] | None = None
+    complete: Complete | None = None
+    item: Complete | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Planned:
     entry: Entry
-    text_key: str | None = None  # the record key, when the field is text read as it is stored
+    key: str | None = None  # the record key, when the field reads the record unmasked
+    inline: Inline | None = None
+    constant: str | None = None  # __typename
 
 
 def _unplanned(source: Any) -> dict[str, Any]:
     raise Unplanned
 
 
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
 def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Callable[[Any], dict[str, Any]]:
     """``complete(record) -> dict``, the object's fields in selection order (source generated once per plan)."""
-    entries = {f"e{i}": p.entry for i, p in enumerate(planned)}
+    namespace: dict[str, Any] = {"_INT_MIN": _INT_MIN, "_INT_MAX": _INT_MAX}
     lines = [
         "def complete(source):",
         "    if type(source) is not dict:",
@@ -96,15 +126,48 @@ def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Ca
         "    get = source.get",
     ]
     for i, p in enumerate(planned):
-        if p.text_key is None:
-            lines.append(f"    v{i} = e{i}(source)")
-        else:  # the common case inline: a str stored is the str answered; anything else, the entry
-            lines.append(f"    v{i} = get({p.text_key!r})")
-            lines.append(f"    if type(v{i}) is not str: v{i} = e{i}(source)")
+        namespace[f"e{i}"] = p.entry
+        lines += _field_lines(i, p, namespace)
     lines.append("    return {" + ", ".join(f"{n!r}: v{i}" for i, n in enumerate(names)) + "}")
-    namespace: dict[str, Any] = dict(entries)
     exec("\n".join(lines), namespace)  # names are GraphQL names, keys Python names, both repr'd
     return namespace["complete"]  # type: ignore[no-any-return]
+
+
+def _field_lines(i: int, p: Planned, namespace: dict[str, Any]) -> list[str]:
+    """The generated lines that leave field ``i``'s completed value in ``v{i}``."""
+    v, fallback = f"v{i}", f"e{i}(source)"
+    if p.constant is not None:
+        return [f"    {v} = {p.constant!r}"]
+    inline = p.inline
+    if p.key is None or inline is None:
+        return [f"    {v} = {fallback}"]
+    lines = [f"    {v} = get({p.key!r})"]
+    null = f"{v} is None" if inline.nullable else "False"
+    kind = inline.kind
+    if kind == "text":
+        lines.append(f"    if type({v}) is not str and not ({null}): {v} = {fallback}")
+    elif kind == "lookup":
+        namespace[f"m{i}"] = inline.values
+        lines.append(f"    if type({v}) is str and {v} in m{i}: {v} = m{i}[{v}]")
+        lines.append(f"    elif not ({null}): {v} = {fallback}")
+    elif kind == "float":  # finite: x - x is 0.0 for every float but inf and nan
+        lines.append(f"    if not (type({v}) is float and {v} - {v} == 0.0) and not ({null}): {v} = {fallback}")
+    elif kind == "int":
+        within = f"type({v}) is int and _INT_MIN <= {v} <= _INT_MAX"
+        lines.append(f"    if not ({within}) and not ({null}): {v} = {fallback}")
+    elif kind == "bool":
+        lines.append(f"    if type({v}) is not bool and not ({null}): {v} = {fallback}")
+    elif kind == "record":
+        namespace[f"c{i}"] = inline.complete
+        lines.append(f"    if type({v}) is dict: {v} = c{i}({v})")
+        lines.append(f"    elif not ({null}): {v} = {fallback}")
+    elif kind == "records":
+        namespace[f"c{i}"], namespace[f"t{i}"] = inline.complete, inline.item
+        lines.append(f"    if type({v}) is list: {v} = [c{i}(x) if type(x) is dict else t{i}(x) for x in {v}]")
+        lines.append(f"    elif not ({null}): {v} = {fallback}")
+    else:  # pragma: no cover  every kind _inline makes is handled above
+        raise ValueError(kind)
+    return lines
 
 
 class Plans:
@@ -136,7 +199,7 @@ def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: 
     name = node.name.value
     if name == "__typename":
         type_name = parent_type.name
-        return Planned(lambda source: type_name)
+        return Planned(lambda source: type_name, constant=type_name)
     field = parent_type.fields.get(name)
     if field is None or field.args or any(d.node.arguments for d in details):
         return None
@@ -144,15 +207,49 @@ def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: 
     complete = None if read is None else _completer(executor, field.type, details)
     if read is None or complete is None:
         return None
-    return Planned(lambda source: complete(read(source)), _text_key(field.resolve, field.type))
+    key = None if getattr(field.resolve, "record_mask", False) else getattr(field.resolve, "record_key", None)
+    return Planned(lambda source: complete(read(source)), key,
+                   None if key is None else _inline(executor, field.type, details))
 
 
-def _text_key(resolve: Any, output: GraphQLOutputType) -> str | None:
-    """The record key of an unmasked field whose stored str is its answer as it is (String, ID, Date)."""
-    leaf = output.of_type if isinstance(output, GraphQLNonNull) else output
-    if getattr(resolve, "record_mask", False) or not is_leaf_type(leaf) or not _text_as_is(leaf):  # type: ignore[arg-type]
+def _inline(executor: CompiledExecutor, output: GraphQLOutputType, details: FieldDetailsList) -> Inline | None:
+    """How the field's stored value completes inline, when it is one of the common cases (``Inline``)."""
+    nullable = not isinstance(output, GraphQLNonNull)
+    inner = output if nullable else output.of_type  # type: ignore[union-attr]
+    if is_leaf_type(inner):
+        if _text_as_is(inner):  # type: ignore[arg-type]
+            return Inline("text", nullable)
+        if inner is GraphQLFloat or inner is GraphQLInt or inner is GraphQLBoolean:
+            return Inline({GraphQLFloat: "float", GraphQLInt: "int", GraphQLBoolean: "bool"}[inner], nullable)
+        if is_enum_type(inner):
+            values = _enum_values(inner)  # type: ignore[arg-type]
+            return None if values is None else Inline("lookup", nullable, values=values)
         return None
-    return getattr(resolve, "record_key", None)
+    if is_object_type(inner) and inner.is_type_of is None:  # type: ignore[union-attr]
+        plan = executor.plan_of(inner, executor.collect_subfields(inner, details)[0])  # type: ignore[arg-type]
+        return Inline("record", nullable, complete=plan.complete) if plan.wholly_plain else None
+    if isinstance(inner, GraphQLList):
+        item_type = inner.of_type
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        item = _completer(executor, item_type, details)
+        if item is None or not is_object_type(named) or named.is_type_of is not None:  # type: ignore[union-attr]
+            return None
+        plan = executor.plan_of(named, executor.collect_subfields(named, details)[0])  # type: ignore[arg-type]
+        return Inline("records", nullable, complete=plan.complete, item=item) if plan.wholly_plain else None
+    return None
+
+
+def _enum_values(enum: GraphQLEnumType) -> dict[str, Any] | None:
+    """Each stored str value of the enum and what the enum's own coercion answers for it."""
+    values: dict[str, Any] = {}
+    for definition in enum.values.values():
+        if type(definition.value) is not str:
+            return None  # values that are not str: the coercion decides each time
+        coerced = enum.coerce_output_value(definition.value)
+        if coerced is None or coerced is Undefined:
+            return None
+        values[definition.value] = coerced
+    return values
 
 
 def _text_as_is(leaf: GraphQLLeafType) -> bool:

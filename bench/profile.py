@@ -1,0 +1,174 @@
+"""Where a policies-on request's time goes, in process: ``python -m bench.profile A C B --cache off``.
+
+One hub as ``make bench``'s ``hub-on`` target builds it (``bench.hub_server``: the bench's demo data
+and services, a real client registered and granted, one DPoP-bound access token, a fresh proof per
+request, the disclosure audit on unless ``--no-audit``), called as an ASGI app in this process (no
+socket, no load generator), so a profiler sees only the hub. Each scenario's requests are sent
+``--requests`` times after a warm-up; the median time per request is printed, and with ``--profile``
+cProfile's table (top functions by own and by cumulative time) or pyinstrument's call tree (a sampling
+profiler, less distorted by many small calls; ``pip install pyinstrument`` first) for the timed requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import logging
+import pstats
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.hub_server import FULL_SCOPES, NoDisclosures, bench_settings
+from bench.processes import Processes
+from bench.run import AS_OF, ENTERPRISES, SEED
+from bench.scenarios import scenarios
+from bench.tokens import PURPOSE, register
+from hub.app import create_app
+from hub.client import HubAuth, new_client_key
+
+PORT = 8000
+
+
+async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """One POST /graphql through the ASGI app, as uvicorn would hand it over."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "root_path": "", "query_string": b"",
+             "headers": headers, "server": ("127.0.0.1", PORT), "client": ("127.0.0.1", 50000)}
+    sent = False
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], state_dir: Path) -> None:
+    settings = bench_settings({**env, "BENCH_PORT": str(PORT), "BENCH_STATE_DIR": str(state_dir),
+                               "BENCH_CACHE": args.cache})
+    key = new_client_key()
+    client_id = await register(settings, {k: v for k, v in key.items() if k != "d"}, FULL_SCOPES)
+    app = create_app(settings)
+    hub = app.state.hub
+    if args.no_audit:
+        hub.disclosures = NoDisclosures()
+    url = f"http://127.0.0.1:{PORT}"
+    auth = HubAuth(f"{url}/oauth/token", client_id, key, f"{url}/graphql", " ".join(FULL_SCOPES))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url) as http:
+            answer = await http.post("/graphql", json={"query": "{ __typename }"}, auth=auth,
+                                     headers={"X-Hub-Purpose": PURPOSE})
+            assert answer.status_code == 200, answer.text
+        token = auth._token  # the one HubAuth just obtained
+        cases = {s.key: s for s in scenarios(data_dir)}
+        for name in args.scenarios:
+            bodies = [orjson.dumps(body) for body, _ in cases[name].requests]
+
+            async def one(n: int, bodies: list[bytes] = bodies, name: str = name) -> None:
+                body = bodies[n % len(bodies)]
+                proof = auth.proof("POST", f"{url}/graphql", token)
+                headers = [(b"host", f"127.0.0.1:{PORT}".encode()), (b"content-type", b"application/json"),
+                           (b"accept", b"application/json"), (b"x-hub-purpose", PURPOSE.encode()),
+                           (b"authorization", f"DPoP {token}".encode()), (b"dpop", proof.encode()),
+                           (b"content-length", str(len(body)).encode())]
+                status, answer = await call(app, body, headers)
+                if status != 200 or b'"errors"' in answer:
+                    raise SystemExit(f"bench.profile: scenario {name}: HTTP {status} {answer[:300]!r}")
+
+            for n in range(args.warmup):
+                await one(n)
+            profiler = cProfile.Profile() if args.profile == "cprofile" else None
+            sampler = None
+            if args.profile == "pyinstrument":
+                from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
+
+                sampler = Profiler(interval=0.0002, async_mode="disabled")
+            spent = []
+            for n in range(args.requests):
+                started = time.perf_counter()
+                if profiler is not None:
+                    profiler.enable()
+                if sampler is not None:
+                    sampler.start()
+                await one(n)
+                if sampler is not None:
+                    sampler.stop()
+                if profiler is not None:
+                    profiler.disable()
+                spent.append((time.perf_counter() - started) * 1000)
+            print(f"scenario {name}: p50 {statistics.median(spent):.2f} ms over {args.requests} requests "
+                  f"(audit {'off' if args.no_audit else 'on'}, cache {args.cache})", flush=True)
+            if profiler is not None:
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("tottime").print_stats(args.top)
+                stats.sort_stats("cumulative").print_stats(args.top)
+                print(out.getvalue(), flush=True)
+            if sampler is not None:
+                print(sampler.output_text(unicode=False, color=False, show_all=False), flush=True)
+    await hub.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("scenarios", nargs="*", default=["A", "B", "C"])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--cache", choices=("on", "off"), default="on")
+    parser.add_argument("--no-audit", action="store_true", help="the disclosure recorder replaced by a no-op")
+    parser.add_argument("--profile", choices=("cprofile", "pyinstrument"),
+                        help="profile the timed requests (pyinstrument, a sampling profiler, is not installed "
+                             "with the project)")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--data-dir", type=Path, help="demo data generated before (the default: generated now)")
+    args = parser.parse_args(argv)
+    logging.getLogger("hub").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="hub-bench-profile-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        if args.data_dir is None:
+            from hub.demo.generate import generate
+
+            generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
+        processes = Processes(Path(tmp))
+        try:
+            def service(name: str) -> list[str]:
+                return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
+
+            ecology, security = processes.start("ecology", service("ecology")), processes.start("security",
+                                                                                                  service("security"))
+            for child in (ecology, security):
+                processes.wait_healthy(child)
+            env = {"BENCH_DATA_DIR": str(data_dir), "BENCH_TODAY": AS_OF.isoformat(),
+                   "BENCH_ECOLOGY_URL": ecology.url, "BENCH_SECURITY_URL": security.url + "/graphql"}
+            state_dir = Path(tmp) / "state"
+            state_dir.mkdir()
+            asyncio.run(run(args, data_dir, env, state_dir))
+        finally:
+            processes.stop_all()
+    print(json.dumps({"done": True}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
