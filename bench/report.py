@@ -28,7 +28,8 @@ LABELS = {
     "hub-on": "hub policies on (cache on)", "hub-off": "hub policies off (cache on)",
     "hub-on-nocache": "hub policies on (cache off)", "hub-off-nocache": "hub policies off (cache off)",
     "hub-masked": "hub masked grant (cache on)", "hub-on-noaudit": "hub policies on, audit off (cache on)",
-    "peer": "peer stack: Apollo Gateway + strawberry subgraph (no policies, no audit, no tokens)",
+    "peer": "peer stack: Apollo Gateway + strawberry subgraphs (no policies, no audit, no tokens)",
+    "peer-hive": "peer stack: Hive Gateway + strawberry subgraphs (no policies, no audit, no tokens)",
     "floor": "floor",
 }
 # A target measured with policies and the audit on -> the same hub with both off.
@@ -37,7 +38,7 @@ OFF_OF = {
 }
 COLUMNS = (
     "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
-    "p50 on/off", "p95 on/off", "req/s on/off", "req/s hub/peer",
+    "p50 on/off", "p95 on/off", "req/s on/off", "req/s hub/Apollo peer", "req/s hub/Hive peer",
 )
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "aiosqlite", "orjson")
 
@@ -65,9 +66,10 @@ def with_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if floor is not None and result["target"] != "floor":
             result["p50_ratio_to_floor"] = result["p50_ms"] / floor["p50_ms"]
             result["rps_ratio_to_floor"] = result["rps"] / floor["rps"]
-        peer = by_key.get((result["scenario"], "peer"))
-        if peer is not None and result["target"].startswith("hub"):
-            result["rps_ratio_to_peer"] = result["rps"] / peer["rps"]
+        for peer_key, ratio_key in (("peer", "rps_ratio_to_peer"), ("peer-hive", "rps_ratio_to_hive_peer")):
+            peer = by_key.get((result["scenario"], peer_key))
+            if peer is not None and result["target"].startswith("hub"):
+                result[ratio_key] = result["rps"] / peer["rps"]
         off = by_key.get((result["scenario"], OFF_OF.get(result["target"], "")))
         if off is not None:
             result["ratio_on_off_target"] = off["target"]
@@ -129,7 +131,8 @@ def table(doc: dict[str, Any]) -> str:
             r["scenario"], LABELS[r["target"]], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['rps']:.1f}",
             f"{r['source_calls_per_request']:.2f}",
             *(ratio(r, k) for k in ("p50_ratio_to_floor", "rps_ratio_to_floor", "p50_ratio_on_off",
-                                    "p95_ratio_on_off", "rps_ratio_on_off", "rps_ratio_to_peer")),
+                                    "p95_ratio_on_off", "rps_ratio_on_off", "rps_ratio_to_peer",
+                                    "rps_ratio_to_hive_peer")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     for failure in doc["failures"]:

@@ -130,8 +130,8 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
         processes.wait_healthy(child)
     from bench.peer.run import start_peer  # it reads this module's constants
 
-    peer = start_peer(processes, env, data_dir.parent)
-    targets = [with_tokens(t) for t in targets] + ([peer] if peer is not None else []) + [floor]
+    peers = start_peer(processes, env, data_dir.parent)
+    targets = [with_tokens(t) for t in targets] + peers + [floor]
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
     return targets
 

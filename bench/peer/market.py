@@ -36,6 +36,8 @@ ENTERPRISES_BY_USCC = text(f"SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE 
 PERSONS_BY_ID = text("SELECT id_number, name FROM persons WHERE id_number IN :keys").bindparams(
     bindparam("keys", expanding=True))
 ENTERPRISE_PAGE = text(f"SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY uscc LIMIT :limit")
+FOOD_BY_NUMBER = text("SELECT number, valid_from, valid_to, status, holder_uscc FROM food_licences"
+                      " WHERE number IN :keys").bindparams(bindparam("keys", expanding=True))
 FOOD_PAGE = text("SELECT number, valid_from, valid_to, status, holder_uscc FROM food_licences"
                  " WHERE region_code LIKE :prefix ORDER BY number LIMIT :limit")
 
@@ -71,6 +73,7 @@ class Market:
         self.values = values
         self.enterprises = DataLoader(self._enterprises)
         self.persons = DataLoader(self._persons)
+        self.food_licences = DataLoader(self._food_licences)
 
     async def rows(self, statement: Any, **params: Any) -> list[Any]:
         async with self.engine.connect() as connection:
@@ -84,6 +87,15 @@ class Market:
         found = {r["id_number"]: Person(id_number=r["id_number"], name=r["name"])
                  for r in await self.rows(PERSONS_BY_ID, keys=keys)}
         return [found.get(k) for k in keys]
+
+    async def _food_licences(self, keys: list[str]) -> list[FoodBusinessLicence | None]:
+        found = {r["number"]: self.food_licence(r) for r in await self.rows(FOOD_BY_NUMBER, keys=keys)}
+        return [found.get(k) for k in keys]
+
+    def food_licence(self, row: Any) -> FoodBusinessLicence:
+        status = self.values.of("market", "food_licence", "status")
+        return FoodBusinessLicence(number=row["number"], valid_from=row["valid_from"], valid_to=row["valid_to"],
+                                   status=LicenceStatus(status(row["status"])), holder_uscc=row["holder_uscc"])
 
     def enterprise(self, row: Any) -> Enterprise:
         status = self.values.of("market", "enterprise", "status")(row["status"])
@@ -139,7 +151,9 @@ class Licence:
 
 @strawberry.federation.type(keys=["number"])
 class FoodBusinessLicence(Licence):
-    pass
+    @classmethod
+    async def resolve_reference(cls, info: Info, number: str) -> FoodBusinessLicence | None:
+        return await market(info).food_licences.load(number)
 
 
 @strawberry.type
@@ -183,11 +197,8 @@ class Query:
                        region: str | None = None) -> LicenceConnection:
         m = market(info)
         prefix = "%" if region is None else division_prefix(region) + "%"
-        status = m.values.of("market", "food_licence", "status")
         rows = await m.rows(FOOD_PAGE, prefix=prefix, limit=first)
-        return LicenceConnection(edges=[LicenceEdge(node=FoodBusinessLicence(
-            number=r["number"], valid_from=r["valid_from"], valid_to=r["valid_to"],
-            status=LicenceStatus(status(r["status"])), holder_uscc=r["holder_uscc"])) for r in rows])
+        return LicenceConnection(edges=[LicenceEdge(node=m.food_licence(r)) for r in rows])
 
 
 SCHEMA = strawberry.federation.Schema(

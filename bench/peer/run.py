@@ -1,11 +1,12 @@
-"""``python -m bench.peer``: the hub (policies, audit and tokens on) against the peer stack and the floor.
+"""``python -m bench.peer``: the hub (policies, audit and tokens on) against the peer stacks and the floor.
 
 One run on the bench's demo data: the hub as ``make bench``'s ``hub-on`` target (a real client's
 DPoP-bound token and a fresh proof per request, its policies and its disclosure audit), the peer
-stack (``bench.peer.market`` behind ``@apollo/gateway``, composed by ``@apollo/composition``; no
-policies, no audit, no tokens) and the floor. For scenarios A and C each answer is first checked
-equal to the floor's JSON (the hub's and the gateway's alike), then every target is measured
-interleaved as ``make bench`` measures (``bench.measure``). The table gives hub/peer req/s.
+stack (four strawberry Federation v2 subgraphs: ``bench.peer.market`` and ``bench.peer.departments``'
+housing, ecology and licensing, composed by ``@apollo/composition``) served by ``@apollo/gateway``
+and by Hive Gateway (no policies, no audit, no tokens), and the floor. For scenarios A, B and C each
+answer is first checked equal to the floor's JSON (the hub's and the gateways' alike), then every
+target is measured interleaved as ``make bench`` measures (``bench.measure``). The table gives hub/peer req/s.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from bench.scenarios import Scenario, scenarios
 from bench.tokens import new_key_files
 
 PEERS = ROOT / "tests" / "peers"
-SCENARIOS = ("A", "C")  # Market Regulation's data only: what the peer stack serves
+SCENARIOS = ("A", "B", "C")
+SUBGRAPHS = {  # name -> the module serving it (its arguments)
+    "market": ["-m", "bench.peer.market"],
+    "housing": ["-m", "bench.peer.departments", "housing"],
+    "ecology": ["-m", "bench.peer.departments", "ecology"],
+    "licensing": ["-m", "bench.peer.departments", "licensing"],
+}
+GATEWAYS = {"peer": "gateway.mjs", "peer-hive": "hive_gateway.mjs"}  # target key -> node script in tests/peers
 
 
 class PeerTarget(Target):
@@ -48,26 +56,35 @@ class PeerTarget(Target):
         return float("nan")  # the gateway and the subgraph count nothing
 
 
-def start_peer(processes: Processes, env: dict[str, str], work: Path) -> PeerTarget | None:
-    """The subgraph and the gateway in front of it (None, saying why, when node is not installed)."""
+def start_peer(processes: Processes, env: dict[str, str], work: Path) -> list[PeerTarget]:
+    """The subgraphs and each gateway in front of them (none, saying why, when node is not installed)."""
     if shutil.which("node") is None or not (PEERS / "node_modules" / "@apollo" / "gateway").is_dir():
         print("bench: no peer stack (needs node and `npm ci --prefix tests/peers`)", flush=True)
-        return None
-    subgraph = processes.start("peer-market", ["-m", "bench.peer.market"], env)
-    processes.wait_healthy(subgraph)
-    gateway = processes.start("peer", [str(PEERS / "gateway.mjs"), str(compose(processes, subgraph, work))],
-                              program="node")
-    wait_gateway(gateway)
-    return PeerTarget("peer", gateway, False)
+        return []
+    subgraphs = {name: processes.start(f"peer-{name}", args, env) for name, args in SUBGRAPHS.items()}
+    for subgraph in subgraphs.values():
+        processes.wait_healthy(subgraph)
+    supergraph = str(compose(subgraphs, work))
+    targets = []
+    for key, script in GATEWAYS.items():
+        if not (PEERS / script).is_file():
+            continue
+        gateway = processes.start(key, [str(PEERS / script), supergraph], program="node")
+        wait_gateway(gateway)
+        targets.append(PeerTarget(key, gateway, False))
+    return targets
 
 
-def compose(processes: Processes, subgraph: Child, work: Path) -> Path:
-    sdl = work / "market.graphql"
-    sdl.write_text(subprocess.run([sys.executable, "-m", "bench.peer.market", "--sdl"], cwd=ROOT, check=True,
-                                  capture_output=True, text=True).stdout)
+def compose(subgraphs: dict[str, Child], work: Path) -> Path:
+    specs = []
+    for name, subgraph in subgraphs.items():
+        sdl = work / f"{name}.graphql"
+        sdl.write_text(subprocess.run([sys.executable, *SUBGRAPHS[name], "--sdl"], cwd=ROOT, check=True,
+                                      capture_output=True, text=True).stdout)
+        specs.append(f"{name}={sdl}@{subgraph.url}/graphql")
     composed = json.loads(subprocess.run(
-        ["node", str(PEERS / "compose.mjs"), "apollo", f"market={sdl}@{subgraph.url}/graphql"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+        ["node", str(PEERS / "compose.mjs"), "apollo", *specs], cwd=ROOT, check=True, capture_output=True,
+        text=True).stdout)
     if composed["errors"]:
         raise SystemExit(f"bench.peer: composition failed: {composed['errors']}")
     supergraph = work / "supergraph.graphql"
@@ -104,10 +121,10 @@ def start(processes: Processes, data_dir: Path, work: Path) -> list[Target]:
     floor = processes.start("floor", ["-m", "bench.floor"], env)
     for child in (ecology, security, hub, floor):
         processes.wait_healthy(child)
-    peer = start_peer(processes, env, work)
-    if peer is None:
+    peers = start_peer(processes, env, work)
+    if not peers:
         raise SystemExit("bench.peer: no peer stack to measure")
-    return [with_tokens(Target("hub-on", hub, True, "on", state_dir)), peer, Target("floor", floor, False)]
+    return [with_tokens(Target("hub-on", hub, True, "on", state_dir)), *peers, Target("floor", floor, False)]
 
 
 async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenario) -> list[str]:
@@ -144,17 +161,20 @@ def table(results: list[dict[str, Any]]) -> str:
              "|---|---|--:|--:|--:|--:|--:|--:|"]
     by = {(r["scenario"], r["target"]): r for r in results}
     for (scenario, target), r in by.items():
-        hub, peer, floor = by[(scenario, "hub-on")], by[(scenario, "peer")], by[(scenario, "floor")]
-        ratios = ("", "", "")
-        if target == "hub-on":
-            ratios = (f"{hub['p50_ms'] / peer['p50_ms']:.2f}x", f"{hub['rps'] / peer['rps']:.2f}x",
-                      f"{hub['rps'] / floor['rps']:.2f}x")
-        name = {"hub-on": "hub (tokens, policies, audit on; cache on)",
-                "peer": "peer stack (Apollo Gateway + strawberry subgraph; no policies, no audit, no tokens)",
-                "floor": "floor"}[target]
+        hub, floor = by[(scenario, "hub-on")], by[(scenario, "floor")]
+        ratios = ("", "", f"{r['rps'] / floor['rps']:.2f}x" if target != "floor" else "")
+        if target in GATEWAYS:
+            ratios = (f"{hub['p50_ms'] / r['p50_ms']:.2f}x", f"{hub['rps'] / r['rps']:.2f}x", ratios[2])
+        name = {"hub-on": "hub (tokens, policies, audit on; cache on)", "floor": "floor", **PEER_LABELS}[target]
         lines.append(f"| {scenario} | {name} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['rps']:.1f} | "
                      + " | ".join(ratios) + " |")
     return "\n".join(lines)
+
+
+PEER_LABELS = {
+    "peer": "peer stack: Apollo Gateway + strawberry subgraphs (no policies, no audit, no tokens)",
+    "peer-hive": "peer stack: Hive Gateway + strawberry subgraphs (no policies, no audit, no tokens)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

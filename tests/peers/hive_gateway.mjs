@@ -32,7 +32,8 @@ const gateway = createGatewayRuntime({
   },
 });
 const server = createServer(gateway);
-server.listen(0, '127.0.0.1', () => {
+// BENCH_PORT: the port the bench chose (bench/peer); otherwise any free one.
+server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/graphql` }) + '\n');
 });
 
