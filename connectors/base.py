@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from hub.errors import Unavailable
+
 Record = dict[str, Any]
 Op = Literal["eq", "in", "prefix", "gte", "lte"]
 Side = Literal["provider", "hub"]
@@ -38,8 +40,10 @@ class Page:
     after: Any = None
 
 
-class SourceError(Exception):
+class SourceError(Unavailable):
     """A department source could not answer; ``side`` says who failed."""
+
+    code = "SOURCE_UNAVAILABLE"
 
     def __init__(self, department: str, side: Side, reason: str) -> None:
         self.department = department

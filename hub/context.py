@@ -19,7 +19,7 @@ from graphql import GraphQLError, GraphQLSchema
 from connectors.base import Condition, Record
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
 from hub.data import Records, Sources
-from hub.errors import Forbidden
+from hub.errors import FieldForbidden
 from hub.fairuse.limits import ClientLimits
 from hub.graphql.selection import selected_fields
 from hub.settings import Settings
@@ -116,16 +116,16 @@ class RequestContext:
         return None if field_name is None else Condition(field_name, "prefix", self.caller.jurisdiction)
 
     def refuse_unseen(self, type_name: str) -> None:
-        """Raise ``Forbidden`` when the caller's view denies every field of the type (scope or purpose)."""
+        """Raise ``FieldForbidden`` when the caller's view denies every field of the type (scope or purpose)."""
         refusal = self.view.refusal(type_name)
         if refusal is not None:
-            raise Forbidden(type_name, "", refusal.reason, refusal.missing)
+            raise FieldForbidden(type_name, "", refusal.reason, refusal.missing)
 
     def require_clear(self, type_name: str, field_name: str) -> None:
         """Refuse a look-up or filter by a field the caller does not see in clear (no guess confirmed)."""
         refusal = self.view.clear_or_refusal(type_name, field_name)
         if refusal is not None:
-            raise Forbidden(type_name, field_name, refusal.reason, refusal.missing)
+            raise FieldForbidden(type_name, field_name, refusal.reason, refusal.missing)
 
     def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
         """Note records shown by the field ``info`` resolves, for the disclosure audit (and the quotas

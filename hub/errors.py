@@ -1,17 +1,75 @@
-"""Errors resolvers raise in domain terms; the GraphQL edge alone translates them for clients.
+"""The hub's refusals: one tree, each kind with the code and HTTP status it is answered with.
 
-- ``BadInput`` / ``InvalidIdentifier``: the caller's argument is wrong -> ``BAD_USER_INPUT``;
-- ``Forbidden``: policy denies the caller a field -> ``FORBIDDEN`` naming the missing scope or purpose;
-- ``connectors.base.SourceError``: a department could not answer -> ``SOURCE_UNAVAILABLE``
-  naming the department and whether the provider or the hub failed;
-- anything else is a hub bug -> masked ``INTERNAL_SERVER_ERROR`` with the request id.
+Code below the edge raises these in domain terms; the edges (the GraphQL formatter in
+``hub.graphql.errors``, the admin JSON API, the console pages, the command line) translate them.
+The message is the reason shown to the person or client; anything outside the tree is a hub bug,
+logged under the request id and answered as an internal error.
+
+    HubError                              code                  status  admin API ``error``
+    ├── BadInput                          BAD_USER_INPUT        400     bad_request
+    │   ├── BadArgument                     (a GraphQL argument: ``argument``, ``reason``)
+    │   ├── hub.identifiers.InvalidIdentifier
+    │   ├── Conflict                      CONFLICT              400     bad_request
+    │   │                                   (the state forbids it: not pending, already exists)
+    │   ├── hub.grants.GrantError
+    │   ├── hub.store.RegistryError
+    │   └── hub.admin.accounts.AccountError
+    ├── Forbidden                         FORBIDDEN             403     forbidden
+    │   ├── FieldForbidden                  (a graph field: ``reason`` scope | purpose, ``missing``)
+    │   ├── hub.grants.Forbidden            (the actor may not change this grant)
+    │   └── hub.admin.access.Forbidden      (the signed-in visitor may not do this)
+    ├── NotFound                          NOT_FOUND             404     not_found
+    │                                       (a well-formed id naming nothing; a malformed one is BadInput)
+    ├── AccessRefused                     per instance          401/403 (RFC 6750 ``error``)
+    │                                       (no, bad or too weak credentials, before any GraphQL work)
+    └── Unavailable                       UNAVAILABLE           503     unavailable
+        ├── connectors.base.SourceError   SOURCE_UNAVAILABLE    (a field error naming the department)
+        │   └── UnsupportedQuery
+        └── hub.faults.DependencyUnavailable     the outage's code: REGISTRY_UNAVAILABLE,
+            └── hub.fairuse.counters.CountersUnavailable     REPLAY_CACHE_UNAVAILABLE, QUOTA_UNAVAILABLE
+
+A state conflict is answered as bad input (400 ``bad_request``), as the admin API always has:
+clients key on that status. The tree is a leaf module (it imports nothing), so every layer,
+``connectors`` included, may raise its kinds.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "AccessRefused",
+    "BadArgument",
+    "BadInput",
+    "Conflict",
+    "FieldForbidden",
+    "Forbidden",
+    "HubError",
+    "NotFound",
+    "Unavailable",
+]
 
-class BadInput(ValueError):
-    """An argument that is well-typed but not acceptable."""
+
+class HubError(Exception):
+    """A refusal the hub answers with; ``str(error)`` is the reason given to the caller.
+
+    ``code`` is the stable ``extensions.code`` (GraphQL) and the CLI's kind, ``status`` the HTTP
+    status, ``error`` the admin API's ``{"error": ...}`` word.
+    """
+
+    code = "INTERNAL_SERVER_ERROR"
+    status = 500
+    error = "internal_error"
+
+
+class BadInput(HubError, ValueError):
+    """Input that is well-typed but not acceptable; the message says what is wrong with it."""
+
+    code = "BAD_USER_INPUT"
+    status = 400
+    error = "bad_request"
+
+
+class BadArgument(BadInput):
+    """A GraphQL argument that is not acceptable."""
 
     def __init__(self, argument: str, reason: str) -> None:
         super().__init__(f"argument {argument!r}: {reason}")
@@ -19,26 +77,21 @@ class BadInput(ValueError):
         self.reason = reason
 
 
-class AccessRefused(Exception):
-    """The request may not reach the graph at all (no or bad credentials, too little scope).
+class Conflict(BadInput):
+    """Well-formed, but the current state forbids it (a request no longer pending, a name taken)."""
 
-    Raised by the authenticator before any GraphQL work; the edge answers ``status`` with the
-    ``WWW-Authenticate`` challenge and an RFC 6750 style body ``{"error", "error_description"}``.
-    """
-
-    def __init__(
-        self, status: int, error: str, description: str, challenge: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.headers = headers or {}  # e.g. a fresh ``DPoP-Nonce`` (RFC 9449 section 9)
-        self.status = status
-        self.error = error
-        self.description = description
-        self.challenge = challenge
+    code = "CONFLICT"
 
 
-class Forbidden(Exception):
+class Forbidden(HubError):
+    """The caller or actor may not do or see this; the message says who may."""
+
+    code = "FORBIDDEN"
+    status = 403
+    error = "forbidden"
+
+
+class FieldForbidden(Forbidden):
     """A field the caller may not see for this request: its scope or its purpose is missing.
 
     ``reason`` is ``"scope"`` (``missing`` names the scope) or ``"purpose"`` (``missing`` says which
@@ -54,3 +107,39 @@ class Forbidden(Exception):
         super().__init__(message)
         self.reason = reason
         self.missing = missing
+
+
+class NotFound(HubError):
+    """A well-formed id that names nothing (a malformed one is ``BadInput``)."""
+
+    code = "NOT_FOUND"
+    status = 404
+    error = "not_found"
+
+
+class AccessRefused(HubError):
+    """The request may not reach the graph at all (no or bad credentials, too little scope).
+
+    Raised by the authenticator before any GraphQL work; the edge answers ``status`` with the
+    ``WWW-Authenticate`` challenge and an RFC 6750 style body ``{"error", "error_description"}``.
+    """
+
+    def __init__(
+        self, status: int, error: str, description: str, challenge: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.headers = headers or {}  # e.g. a fresh ``DPoP-Nonce`` (RFC 9449 section 9)
+        self.status = status
+        self.error = error
+        self.code = error.upper()
+        self.description = description
+        self.challenge = challenge
+
+
+class Unavailable(HubError):
+    """Something the hub depends on could not answer; nothing was done, the caller may retry."""
+
+    code = "UNAVAILABLE"
+    status = 503
+    error = "unavailable"

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from hub.context import RequestContext
 from hub.data import Records
-from hub.errors import BadInput
+from hub.errors import BadArgument
 
 
 def _parse_date(value: object) -> str:
@@ -51,4 +51,4 @@ def records(info: Info) -> Records:
     found: Records = info.context.records
     return found
 
-__all__ = ["SCALARS", "BadInput", "Date", "DateTime", "ctx", "records"]
+__all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "ctx", "records"]

@@ -15,7 +15,7 @@ import strawberry
 from graphql import FieldNode
 
 from connectors.base import Record
-from schema.common import BadInput
+from schema.common import BadArgument
 
 T = TypeVar("T")
 _PREFIX = b"c1:"
@@ -57,15 +57,15 @@ def decode_cursor(cursor: str | None) -> Any:
             raise ValueError
         value = orjson.loads(raw[len(_PREFIX):])
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise BadInput("after", "not a cursor from this graph") from None
+        raise BadArgument("after", "not a cursor from this graph") from None
     if not isinstance(value, (str, int)):
-        raise BadInput("after", "not a cursor from this graph")
+        raise BadArgument("after", "not a cursor from this graph")
     return value
 
 
 def check_first(first: int, maximum: int) -> int:
     if first < 1 or first > maximum:
-        raise BadInput("first", f"must be between 1 and {maximum}")
+        raise BadArgument("first", f"must be between 1 and {maximum}")
     return first
 
 

@@ -17,7 +17,7 @@ from hub.identifiers import (
 )
 from hub.identifiers.division import division_prefix
 from schema.centre import Case, CaseStatus, ServiceMatter
-from schema.common import BadInput, ctx, records
+from schema.common import BadArgument, ctx, records
 from schema.enterprise import Enterprise, EnterpriseStatus
 from schema.licence import LICENCE_TYPES, Licence, LicenceKind, LicenceStatus, partial_source_error
 from schema.pagination import Connection, check_first, connection, decode_cursor
@@ -41,7 +41,7 @@ def _expiring(info: Info, days: int | None) -> list[Condition]:
     if days is None:
         return []
     if not 0 <= days <= MAX_EXPIRY_WINDOW:
-        raise BadInput("expiringWithinDays", f"must be between 0 and {MAX_EXPIRY_WINDOW}")
+        raise BadArgument("expiringWithinDays", f"must be between 0 and {MAX_EXPIRY_WINDOW}")
     today = ctx(info).today
     return [
         Condition("valid_to", "gte", today.isoformat()),
@@ -80,7 +80,7 @@ class Query:
     async def case_(self, info: Info, number: str) -> Case | None:
         number = number.strip()
         if not 1 <= len(number) <= 24 or not number.isalnum():
-            raise BadInput("number", "a case number is 1-24 letters and digits")
+            raise BadArgument("number", "a case number is 1-24 letters and digits")
         return await records(info).one(info, "Case", number)  # type: ignore[return-value]
 
     @strawberry.field(description="The service matters in the centre's catalogue.")

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from hub import errors
 from hub.admin.accounts import ROLES, Account
 from hub.admin.i18n import N_, Said
 from hub.admin.sessions import FULL, SignedIn
@@ -40,7 +41,7 @@ CANNOT_OPEN = {
 }
 
 
-class Forbidden(Exception):
+class Forbidden(errors.Forbidden):
     """The signed-in visitor may not do this; the message says why (shown to them)."""
 
 

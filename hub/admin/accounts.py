@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hub.admin.credentials import hash_password, password_matches, totp_step
 from hub.admin.i18n import LANGUAGES
 from hub.admin.tables import AccountClientRow, AccountRow
+from hub.errors import BadInput
 from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
 
@@ -29,7 +30,7 @@ MAX_LOCK = 15 * 60
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
 
-class AccountError(ValueError):
+class AccountError(BadInput):
     """An account change that cannot be made; the message says why."""
 
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from hub.admin.access import Visitor, act_for_department, visitor
 from hub.admin.console import console
+from hub.errors import NotFound
 from hub.grants import Actor, Grant, GrantError, GrantRequest, GrantService, grant_catalogue
 from hub.grants.model import Role
 from hub.grants.reading import Side
@@ -26,10 +27,6 @@ RECERTIFY_WITHIN_DAYS = 30  # a grant ending this soon is flagged "recertify soo
 GRANT_ID = re.compile(r"^g-[0-9a-f]{16}$")
 REQUEST_ID = re.compile(r"^r-[0-9a-f]{16}$")
 SIDES: tuple[Side, ...] = ("owner", "consumer")
-
-
-class NotFound(GrantError):
-    """A well-formed id that names no grant or request (404, where a malformed one is 400)."""
 
 
 async def grant_service(request: Request) -> GrantService:

@@ -15,6 +15,8 @@ import asyncpg.exceptions as pg
 import redis.exceptions as redis_errors
 from sqlalchemy import exc as sa
 
+from hub.errors import Unavailable
+
 REGISTRY_UNAVAILABLE = "REGISTRY_UNAVAILABLE"
 REPLAY_CACHE_UNAVAILABLE = "REPLAY_CACHE_UNAVAILABLE"
 CACHE_UNAVAILABLE = "CACHE_UNAVAILABLE"
@@ -41,12 +43,13 @@ class Outage:
 REGISTRY = Outage(REGISTRY_UNAVAILABLE, "registry database")
 
 
-class DependencyUnavailable(Exception):
+class DependencyUnavailable(Unavailable):
     """Raised where the failing dependency is known (the replay cache wraps its Redis errors)."""
 
     def __init__(self, outage: Outage) -> None:
         super().__init__(outage.message)
         self.outage = outage
+        self.code = outage.code
 
 
 def outage_of(exc: BaseException) -> Outage | None:

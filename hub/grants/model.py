@@ -1,23 +1,25 @@
 """The grant domain: who acts (``Actor``), what a client holds (``Grant``), what it asked for
-(``GrantRequest``), and the two refusals (``GrantError`` for bad input or state, ``Forbidden``
-for an actor who may not do this)."""
+(``GrantRequest``), and its refusals, kinds of ``hub.errors``: ``GrantError`` (bad input or state)
+and ``Forbidden`` (an actor who may not do this)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
+from hub import errors
+
 Role = Literal["operator", "steward", "auditor", "developer"]
 ROLES: tuple[Role, ...] = ("operator", "steward", "auditor", "developer")
 Sharing = Literal["unconditional", "conditional"]
 
 
-class GrantError(ValueError):
-    """A grant change that cannot be made as asked (bad input, unknown id, wrong state)."""
+class GrantError(errors.BadInput):
+    """A grant change that cannot be made as asked (bad input, unknown id, wrong state): 400."""
 
 
-class Forbidden(GrantError):
-    """The actor may not make this change (another department's data, a read-only role)."""
+class Forbidden(errors.Forbidden):
+    """The actor may not make this change (another department's data, a read-only role): 403."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """How errors reach clients: stable ``extensions.code``, never SQL, paths or stack traces.
 
-Domain errors raised by resolvers are translated here and only here; anything unexpected is
+Refusals raised by resolvers (``hub.errors``: bad input, forbidden, not found, a source that could
+not answer) are translated here and only here, each with its kind's ``code``; anything else is
 logged in full under the request id and shown to the client as an internal error with that id.
 """
 
@@ -12,8 +13,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from connectors.base import SourceError
-from hub.errors import BadInput, Forbidden
-from hub.identifiers import InvalidIdentifier
+from hub.errors import BadInput, FieldForbidden, Forbidden, NotFound
 
 log = logging.getLogger("hub.graphql")
 
@@ -29,30 +29,15 @@ def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -
         # Parse, validation and variable-coercion errors: about the request, before any resolver.
         code = (error.extensions or {}).get("code") or _request_error_code(error)
         formatted["extensions"] = {**(error.extensions or {}), "code": code}
-    elif isinstance(original, (InvalidIdentifier, BadInput)):
-        formatted["message"] = str(original)
-        formatted["extensions"] = {"code": "BAD_USER_INPUT"}
-    elif isinstance(original, Forbidden):
+    elif isinstance(original, SourceError):
+        formatted.update(_source_error(original, error, request_id, titles))
+    elif isinstance(original, FieldForbidden):
         formatted["message"] = str(original)
         key = "purpose" if original.reason == "purpose" else "scope"
-        formatted["extensions"] = {"code": "FORBIDDEN", "reason": original.reason, key: original.missing}
-    elif isinstance(original, SourceError):
-        if original.side == "hub" and original.__cause__ is not None:
-            # A hub bug behind a source call: its traceback belongs in the log under this request's id.
-            cause = original.__cause__
-            log.error(
-                "request %s: the hub failed calling %s at %s", request_id, original.department, error.path,
-                exc_info=(type(cause), cause, cause.__traceback__),
-            )
-        title = titles.get(original.department, original.department)
-        who = "the department's system" if original.side == "provider" else "the hub"
-        formatted["message"] = f"{title} could not answer: {who} failed ({original.reason})"
-        formatted["extensions"] = {
-            "code": "SOURCE_UNAVAILABLE",
-            "department": original.department,
-            "failedSide": original.side,
-            "requestId": request_id,
-        }
+        formatted["extensions"] = {"code": original.code, "reason": original.reason, key: original.missing}
+    elif isinstance(original, (BadInput, Forbidden, NotFound)):
+        formatted["message"] = str(original)
+        formatted["extensions"] = {"code": original.code}
     else:
         log.error(
             "request %s: unexpected error at %s", request_id, error.path,
@@ -61,6 +46,29 @@ def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -
         formatted["message"] = f"Internal server error (request {request_id})"
         formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
     return formatted
+
+
+def _source_error(
+    original: SourceError, error: GraphQLError, request_id: str, titles: dict[str, str]
+) -> dict[str, Any]:
+    if original.side == "hub" and original.__cause__ is not None:
+        # A hub bug behind a source call: its traceback belongs in the log under this request's id.
+        cause = original.__cause__
+        log.error(
+            "request %s: the hub failed calling %s at %s", request_id, original.department, error.path,
+            exc_info=(type(cause), cause, cause.__traceback__),
+        )
+    title = titles.get(original.department, original.department)
+    who = "the department's system" if original.side == "provider" else "the hub"
+    return {
+        "message": f"{title} could not answer: {who} failed ({original.reason})",
+        "extensions": {
+            "code": original.code,
+            "department": original.department,
+            "failedSide": original.side,
+            "requestId": request_id,
+        },
+    }
 
 
 def _request_error_code(error: GraphQLError) -> str:

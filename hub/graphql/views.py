@@ -7,7 +7,7 @@ every field carries the caller's decision for the declared purpose:
 - allow: the field as the graph has it (the one-call reader of the raw record: no cost added);
 - mask: a reader that applies the named mask; the field turns nullable (a mask may withhold) and,
   when the mask writes text over a number or a date (a band, a year), its type is ``String``;
-- deny: a resolver that raises ``hub.errors.Forbidden`` (``extensions.code = "FORBIDDEN"``) naming
+- deny: a resolver that raises ``hub.errors.FieldForbidden`` (``extensions.code = "FORBIDDEN"``) naming
   the scope or the purpose that is missing; the field turns nullable so the rest of the answer still comes.
 
 A view is a GraphQL schema built from the hub's own: the same resolvers, filtered and rewritten.
@@ -41,7 +41,7 @@ from graphql import (
 )
 
 from hub.context import Caller
-from hub.errors import Forbidden
+from hub.errors import FieldForbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
 from hub.strawberry_bridge import DEFINITION_BACKREF, carry_strawberry_schema
 
@@ -358,6 +358,6 @@ async def _masked_later(value: Any, masked: Callable[[Any], Any]) -> Any:
 
 def _denied(owner: str, name: str, decision: Deny) -> Callable[..., Any]:
     def deny(source: Any, info: Any, **args: Any) -> Any:
-        raise Forbidden(owner, name, decision.reason, decision.missing)
+        raise FieldForbidden(owner, name, decision.reason, decision.missing)
 
     return deny

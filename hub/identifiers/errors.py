@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from hub.errors import BadInput
 
-class InvalidIdentifier(ValueError):
+
+class InvalidIdentifier(BadInput):
     """An identifier that fails its standard's rules; the message names the rule."""
 
     def __init__(self, kind: str, value: object, reason: str) -> None:

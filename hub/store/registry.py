@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from hub.errors import BadInput
 from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.oauth.rfc7638 import UnacceptableKey, client_jwk
 from hub.store.admin_log import Noted
@@ -32,7 +33,7 @@ _JURISDICTION = re.compile(r"(?:[0-9]{2}|[0-9]{4}|[0-9]{6})?")
 STATUSES = ("active", "disabled")
 
 
-class RegistryError(ValueError):
+class RegistryError(BadInput):
     """A registry change that cannot be made; the message says why."""
 
 

@@ -16,7 +16,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types.info import Info
 
 from hub.context import RequestContext
-from hub.errors import BadInput
+from hub.errors import BadArgument
 from schema.common import ctx
 from schema.subgraphs.representations import ARGUMENT
 
@@ -30,12 +30,12 @@ class SubgraphSchema(strawberry.federation.Schema):
         answers = [next(resolved) if refusal is None else refusal for refusal in refusals.values()]
         return answers  # type: ignore[return-value]
 
-    def _refusal(self, representation: Any, seen: list[str]) -> BadInput | None:
+    def _refusal(self, representation: Any, seen: list[str]) -> BadArgument | None:
         if not isinstance(representation, dict) or not isinstance(representation.get("__typename"), str):
-            return BadInput(ARGUMENT, "each representation is an object with a __typename")
+            return BadArgument(ARGUMENT, "each representation is an object with a __typename")
         name = representation["__typename"]
         if name not in seen:
-            return BadInput(ARGUMENT, f"this subgraph resolves no entity {name[:60]!r} (entities: {', '.join(seen)})")
+            return BadArgument(ARGUMENT, f"this subgraph resolves no entity {name[:60]!r} (entities: {', '.join(seen)})")
         return None
 
     def _entity_names(self, c: RequestContext) -> list[str]:

@@ -22,13 +22,13 @@ from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 from connectors.base import Record
 from hub.context import RequestContext
-from hub.errors import BadInput, Forbidden
+from hub.errors import BadArgument, FieldForbidden
 from hub.policy import Allow, Deny, Mask
 
 ARGUMENT = "representations"
 
 
-class ClearValueRequired(Forbidden):
+class ClearValueRequired(FieldForbidden):
     """A representation carries values of fields the caller does not see in clear (all of them named)."""
 
     def __init__(self, type_name: str, refusals: dict[str, tuple[str, str, str]]) -> None:
@@ -55,24 +55,24 @@ def accept(
     c: RequestContext, type_name: str, fields: Mapping[str, str], keys: frozenset[str],
     representation: Mapping[str, Any], required: Mapping[str, str] | None = None,
 ) -> Record:
-    """The representation in the records' field names, or ``BadInput`` / ``ClearValueRequired``."""
+    """The representation in the records' field names, or ``BadArgument`` / ``ClearValueRequired``."""
     unknown = sorted(set(representation) - set(fields))
     if unknown:
-        raise BadInput(ARGUMENT, f"a {type_name} here carries only {', '.join(sorted(fields))}, "
+        raise BadArgument(ARGUMENT, f"a {type_name} here carries only {', '.join(sorted(fields))}, "
                                  f"not {', '.join(unknown)}")
     missing = sorted(keys - set(representation))
     if missing:
-        raise BadInput(ARGUMENT, f"a {type_name} needs its key {', '.join(missing)}")
+        raise BadArgument(ARGUMENT, f"a {type_name} needs its key {', '.join(missing)}")
     lacking = sorted(set(required or ()) - set(representation))
     if lacking:
-        raise BadInput(ARGUMENT, f"a {type_name} here needs " + ", ".join(
+        raise BadArgument(ARGUMENT, f"a {type_name} here needs " + ", ".join(
             f"{name} ({type_name}.{required[name]} @requires it)" for name in lacking))  # type: ignore[index]
     record: Record = {}
     refusals: dict[str, tuple[str, str, str]] = {}
     for name, value in representation.items():
         field = fields[name]
         if name in keys and not isinstance(value, str):
-            raise BadInput(ARGUMENT, f"{type_name}.{name} must be a string")
+            raise BadArgument(ARGUMENT, f"{type_name}.{name} must be a string")
         refusal = _refusal(c, type_name, field)
         if refusal is not None:
             refusals[field] = refusal
