@@ -35,7 +35,8 @@ class SubgraphSchema(strawberry.federation.Schema):
             return BadArgument(ARGUMENT, "each representation is an object with a __typename")
         name = representation["__typename"]
         if name not in seen:
-            return BadArgument(ARGUMENT, f"this subgraph resolves no entity {name[:60]!r} (entities: {', '.join(seen)})")
+            entities = ", ".join(seen)
+            return BadArgument(ARGUMENT, f"this subgraph resolves no entity {name[:60]!r} (entities: {entities})")
         return None
 
     def _entity_names(self, c: RequestContext) -> list[str]:
