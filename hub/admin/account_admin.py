@@ -7,8 +7,6 @@ sessions at once.
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,6 +17,9 @@ from hub.admin.admin_log import noting
 from hub.admin.console import console
 from hub.admin.credentials import CredentialError
 from hub.admin.i18n import N_
+from hub.admin.notices import done
+
+ACCOUNTS = "/admin/accounts"
 
 
 async def _page(request: Request, error: str = "", status_code: int = 200) -> Response:
@@ -26,7 +27,7 @@ async def _page(request: Request, error: str = "", status_code: int = 200) -> Re
     context = {
         "accounts": await stores.accounts.all(), "roles": ROLES,
         "departments": await stores.registry.departments(),
-        "error": error, "done": request.query_params.get("done", ""),
+        "error": error,
     }
     return console(request).page(request, "accounts.html", context, status_code=status_code)
 
@@ -50,7 +51,7 @@ async def create_account(request: Request) -> Response:
         )
     except (AccountError, CredentialError) as exc:
         return await _page(request, str(exc), 400)
-    return RedirectResponse(f"/admin/accounts?done=created+{quote_plus(account.username)}", status_code=303)
+    return RedirectResponse(done(ACCOUNTS, "account.created", username=account.username), status_code=303)
 
 
 @require("operator")
@@ -67,8 +68,8 @@ async def account_status(request: Request) -> Response:
         return await _page(request, str(exc), 400)
     if disabled:
         await stores.sessions.close_all(username)
-    word = "disabled" if disabled else "enabled"
-    return RedirectResponse(f"/admin/accounts?done={quote_plus(username)}+{word}", status_code=303)
+    code = "account.disabled" if disabled else "account.enabled"
+    return RedirectResponse(done(ACCOUNTS, code, username=username), status_code=303)
 
 
 def routes() -> list[Route]:

@@ -33,12 +33,9 @@ from hub.admin.i18n import N_
 SECRET = re.compile(r"[A-Z2-7]{32}")  # 160 bits in RFC 4648 base32, as new_totp_secret makes them
 
 
-NOTICES = {"password": N_("your password is changed and your other sessions have ended"), "totp": N_("TOTP is on")}
-
-
 @require(*ANY_ROLE)
 async def account_page(request: Request) -> Response:
-    return console(request).page(request, "account.html", {"done": NOTICES.get(request.query_params.get("done", ""))})
+    return console(request).page(request, "account.html")
 
 
 @require(*ANY_ROLE)
@@ -54,9 +51,9 @@ async def password_change(request: Request) -> Response:
     username = who.account.username
     stores = await console(request).stores()
     if new != again:
-        return _password_problem(request, "The two new passwords differ.")
+        return _password_problem(request, N_("The two new passwords differ."))
     if new == current:
-        return _password_problem(request, "Choose a password other than the current one.")
+        return _password_problem(request, N_("Choose a password other than the current one."))
     if await stores.accounts.sign_in(username, current) is None:
         message = N_("The current password is wrong (repeated failures lock the account for a while).")
         return _password_problem(request, message)
@@ -65,6 +62,7 @@ async def password_change(request: Request) -> Response:
             username, new, noted=noting(request, lambda name: ("account.password_changed", name, {}))
         )
     except CredentialError as exc:
+        # A message of its own inside this one: the page translates both (hub/admin/messages.py).
         return _password_problem(request, f"The new password cannot be used: {exc}.")
     await stores.sessions.close_all(username)
     token, _ = await stores.sessions.open(username, FULL)
@@ -107,7 +105,7 @@ async def totp_enrol(request: Request) -> Response:
         return _enrolment(request, secret, message, 400)
     step = totp_step(secret, code, 0)
     if step is None:
-        return _enrolment(request, secret, "That code does not match the secret; check the app's clock.", 400)
+        return _enrolment(request, secret, N_("That code does not match the secret; check the app's clock."), 400)
     # The code just shown has been used: it must not pass the next sign-in.
     await stores.accounts.set_totp(
         who.account.username, secret, used_step=step,

@@ -19,7 +19,7 @@ from connectors.binding import load_bindings
 from hub.admin.access import ANY_ROLE, require
 from hub.admin.console import console
 from hub.catalogue import Catalogue, build_catalogue, to_csv, to_json
-from hub.admin.i18n import N_
+from hub.admin.i18n import N_, Said
 from hub.fairuse.catalogue import fair_use_section
 
 EXPORTS = {
@@ -38,9 +38,11 @@ async def catalogue_page(request: Request) -> Response:
     catalogue = current_catalogue(request)
     chosen = request.query_params.get("department", "")
     known = {d.id for d in catalogue.departments}
-    error, status = "", 200
+    error: Said | str = ""
+    status = 200
     if chosen and chosen not in known:
-        error, status = f"There is no department {chosen[:64]!r} in the catalogue; choose one from the list.", 400
+        text = N_("There is no department %(department)s in the catalogue; choose one from the list.")
+        error, status = Said.of(text, department=repr(chosen[:64])), 400
     resources = [r for r in catalogue.resources if not chosen or r.department == chosen]
     context = {
         "catalogue": catalogue, "resources": [] if error else resources, "chosen": chosen,

@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from hub.admin import i18n
 from hub.admin.access import SESSION_COOKIE, Visitor
 from hub.admin.accounts import Accounts
+from hub.admin.notices import notice
 from hub.admin.overview_data import ChainWatch
 from hub.admin.sessions import Sessions
 from hub.admin.throttle import AddressThrottle
@@ -97,7 +98,7 @@ class Console:
         here = back_here(request)
         values = {
             "visitor": who, "sections": sections, "csrf": csrf, "language": language,
-            "html_lang": i18n.HTML_LANG[language], "here": here, **(context or {}),
+            "html_lang": i18n.HTML_LANG[language], "here": here, "done": notice(request), **(context or {}),
         }
         return self.templates.TemplateResponse(request, template, values, status_code=status_code)
 

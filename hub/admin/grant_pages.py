@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote_plus
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -28,14 +27,12 @@ from hub.admin.grant_access import (
     known_request, readable_department,
 )
 from hub.grants import Forbidden, Grant, GrantError, GrantRequest
-from hub.admin.i18n import ENGLISH, N_, when
+from hub.admin.i18n import N_
+from hub.admin.notices import done
 
 Action = Callable[[Request, FormData], Awaitable[str]]
 WORDS = re.compile(r"[\s,]+")
-
-
-def day(seconds: int) -> str:
-    return when(ENGLISH, seconds)
+GRANTS = "/admin/grants"
 
 
 def may(who: Visitor, action: str, item: Grant | GrantRequest) -> bool:
@@ -60,7 +57,7 @@ async def grants_page(request: Request) -> Response:
     context = {
         "desk": await desk(service, department), "now": service.now(),
         "within": RECERTIFY_WITHIN_DAYS, "may": lambda action, item: may(who, action, item),
-        "departments": await registry.departments(), "done": request.query_params.get("done", ""),
+        "departments": await registry.departments(),
     }
     return console(request).page(request, "grants.html", context)
 
@@ -104,11 +101,11 @@ async def make_request(request: Request) -> Response:
         return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 403)
     except GrantError as exc:
         return await _request_form(request, form, str(exc), 400)
-    done = f"granted at once as {asked.grant_id}"
     if asked.grant_id is None:
-        owner, deadline = asked.owner_department, day(asked.deadline)
-        done = f"request {asked.request_id} sent to {owner}, to answer by {deadline}"
-    return RedirectResponse(f"/admin/grants?done={quote_plus(done)}", status_code=303)
+        sent = done(GRANTS, "request.sent", request=asked.request_id, owner=asked.owner_department,
+                    deadline=asked.deadline)
+        return RedirectResponse(sent, status_code=303)
+    return RedirectResponse(done(GRANTS, "grant.granted", grant=asked.grant_id), status_code=303)
 
 
 def _changing(action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -116,14 +113,14 @@ def _changing(action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         form = await request.form()
         try:
-            done = await action(request, form)
+            back = await action(request, form)
         except Forbidden as exc:
             return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 403)
         except NotFound as exc:
             return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 404)
         except GrantError as exc:
             return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 400)
-        return RedirectResponse(f"/admin/grants?done={quote_plus(done)}", status_code=303)
+        return RedirectResponse(back, status_code=303)
 
     run.__name__ = action.__name__
     return require(*CHANGERS)(run)
@@ -133,35 +130,35 @@ async def approve(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     asked = await known_request(service, request.path_params["request_id"])
     grant = await service.approve(actor(request), asked.request_id)
-    return f"request {asked.request_id} approved: grant {grant.grant_id} until {day(grant.valid_to)}"
+    return done(GRANTS, "request.approved", request=asked.request_id, grant=grant.grant_id, until=grant.valid_to)
 
 
 async def refuse(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     asked = await known_request(service, request.path_params["request_id"])
     await service.refuse(actor(request), asked.request_id, str(form.get("reason") or ""))
-    return f"request {asked.request_id} refused"
+    return done(GRANTS, "request.refused", request=asked.request_id)
 
 
 async def withdraw(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     asked = await known_request(service, request.path_params["request_id"])
     await service.withdraw(actor(request), asked.request_id, str(form.get("reason") or "") or None)
-    return f"request {asked.request_id} withdrawn"
+    return done(GRANTS, "request.withdrawn", request=asked.request_id)
 
 
 async def revoke(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     grant = await known_grant(service, request.path_params["grant_id"])
     await service.revoke(actor(request), grant.grant_id, str(form.get("reason") or ""))
-    return f"grant {grant.grant_id} revoked"
+    return done(GRANTS, "grant.revoked", grant=grant.grant_id)
 
 
 async def recertify(request: Request, form: FormData) -> str:
     service = await grant_service(request)
     grant = await known_grant(service, request.path_params["grant_id"])
     renewed = await service.recertify(actor(request), grant.grant_id)
-    return f"grant {grant.grant_id} recertified until {day(renewed.valid_to)}"
+    return done(GRANTS, "grant.recertified", grant=grant.grant_id, until=renewed.valid_to)
 
 
 async def remove_purpose(request: Request, form: FormData) -> str:
@@ -170,7 +167,7 @@ async def remove_purpose(request: Request, form: FormData) -> str:
     purpose = str(form.get("purpose") or "")
     reason = str(form.get("reason") or "") or None
     await service.amend(actor(request), grant.grant_id, [purpose] if purpose else [], reason)
-    return f"purpose {purpose} removed from grant {grant.grant_id}"
+    return done(GRANTS, "grant.purpose_removed", purpose=purpose, grant=grant.grant_id)
 
 
 async def set_quota(request: Request, form: FormData) -> str:
@@ -181,8 +178,9 @@ async def set_quota(request: Request, form: FormData) -> str:
         raise GrantError("a quota is a whole number of subjects a day (empty: no quota)")
     reason = str(form.get("reason") or "").strip() or None
     changed = await service.set_quota(actor(request), grant.grant_id, int(raw) if raw else None, reason)
-    shown = f"{changed.daily_quota} subjects a day per scope" if changed.daily_quota else "no quota"
-    return f"grant {grant.grant_id}: {shown}"
+    if changed.daily_quota:
+        return done(GRANTS, "grant.quota", grant=grant.grant_id, quota=changed.daily_quota)
+    return done(GRANTS, "grant.no_quota", grant=grant.grant_id)
 
 
 def routes() -> list[Route]:

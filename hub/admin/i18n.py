@@ -25,6 +25,8 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from hub.admin import messages
+
 LOCALE = Path(__file__).resolve().parent / "locale"
 DOMAIN = "console"
 CHINESE, ENGLISH = "zh", "en"
@@ -108,12 +110,47 @@ def _quality(params: str) -> float:
     return 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A time among a message's values, shown in China Standard Time in the page's language."""
+
+    at: int | float
+
+    def __str__(self) -> str:
+        return when(ENGLISH, self.at)
+
+
 def say(language: str, message: object) -> str:
-    """A message shown on a page, in ``language``: a ``Said`` or a plain text from the catalogue."""
+    """A message shown on a page, in ``language``: a ``Said``, a text from the catalogue, or a
+    service's English message fitted to one of its forms (``hub/admin/messages.py``)."""
     words = translations(language)
     if isinstance(message, Said):
-        return words.gettext(message.text) % dict(message.values) if message.values else words.gettext(message.text)
-    return words.gettext(str(message)) if message else ""
+        values = {name: _value(language, value) for name, value in message.values}
+        return words.gettext(message.text) % values if values else words.gettext(message.text)
+    if not message:
+        return ""
+    text = str(message)
+    translated = words.gettext(text)
+    if translated != text or language == ENGLISH:
+        return translated
+    for fitted in messages.fits(text):
+        values = {}
+        for name, value in fitted.values:
+            if name in messages.WORD_VALUES:
+                values[name] = words.gettext(value)
+                if values[name] == value:
+                    break  # not a word of the console: the message was made from another form
+            elif name in messages.MESSAGE_VALUES:
+                values[name] = say(language, value)
+            else:
+                values[name] = value
+        else:
+            return words.gettext(fitted.form) % values
+    return text
+
+
+def _value(language: str, value: object) -> object:
+    return when(language, value.at) if isinstance(value, Moment) else value
 
 
 def when(language: str, instant: int | float | str | dt.datetime | None, seconds: bool = False) -> str:

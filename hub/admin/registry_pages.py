@@ -5,8 +5,6 @@ Each form posts back, and the page is shown again with what happened or what was
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -17,9 +15,11 @@ from hub.admin.console import console
 from hub.admin.usage_pages import client_use
 from hub.store import RegistryError
 from hub.admin.i18n import N_
+from hub.admin.notices import done
 
 READERS = ("operator", "auditor")
 WRITERS = ("operator",)
+DEPARTMENTS = "/admin/departments"
 
 
 async def _departments(request: Request, error: str = "", status_code: int = 200) -> Response:
@@ -28,8 +28,7 @@ async def _departments(request: Request, error: str = "", status_code: int = 200
     counts = {d.name: 0 for d in departments}
     for client in await registry.clients():
         counts[client.department] = counts.get(client.department, 0) + 1
-    context = {"departments": departments, "counts": counts, "error": error,
-               "done": request.query_params.get("done", "")}
+    context = {"departments": departments, "counts": counts, "error": error}
     return console(request).page(request, "departments.html", context, status_code=status_code)
 
 
@@ -47,7 +46,7 @@ async def register_department(request: Request) -> Response:
         )
     except RegistryError as exc:
         return await _departments(request, str(exc), 400)
-    return RedirectResponse(f"/admin/departments?done=registered+{department.name}", status_code=303)
+    return RedirectResponse(done(DEPARTMENTS, "department.registered", department=department.name), status_code=303)
 
 
 @require(*WRITERS)
@@ -59,8 +58,8 @@ async def department_status(request: Request) -> Response:
         )
     except RegistryError as exc:
         return await _departments(request, str(exc), 400)
-    word = actions.STATUS_WORDS[department.status]
-    return RedirectResponse(f"/admin/departments?done={department.name}+{word}", status_code=303)
+    code = f"department.{actions.STATUS_WORDS[department.status]}"
+    return RedirectResponse(done(DEPARTMENTS, code, department=department.name), status_code=303)
 
 
 async def _clients(request: Request, error: str = "", status_code: int = 200) -> Response:
@@ -68,7 +67,7 @@ async def _clients(request: Request, error: str = "", status_code: int = 200) ->
     chosen = request.query_params.get("department") or None
     context = {
         "departments": await registry.departments(), "clients": await registry.clients(chosen),
-        "chosen": chosen or "", "error": error, "done": request.query_params.get("done", ""),
+        "chosen": chosen or "", "error": error,
     }
     return console(request).page(request, "clients.html", context, status_code=status_code)
 
@@ -86,15 +85,14 @@ async def register_client(request: Request) -> Response:
         client = await actions.register_client(request, form.get("department"), form.get("name"), jwk)
     except RegistryError as exc:
         return await _clients(request, str(exc), 400)
-    return RedirectResponse(f"/admin/clients/{client.client_id}?done=client+registered", status_code=303)
+    return RedirectResponse(done(f"/admin/clients/{client.client_id}", "client registered"), status_code=303)
 
 
 async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
     client = await (await console(request).stores()).registry.client(request.path_params["client_id"])
     if client is None:
         return console(request).page(request, "problem.html", {"message": N_("no such client")}, status_code=404)
-    context = {"client": client, "error": error, "done": request.query_params.get("done", ""),
-               "use": await client_use(request, client)}
+    context = {"client": client, "error": error, "use": await client_use(request, client)}
     return console(request).page(request, "client.html", context, status_code=status_code)
 
 
@@ -112,22 +110,22 @@ async def client_change(request: Request) -> Response:
     try:
         if change == "status":
             client = await actions.set_client_status(request, client_id, form.get("status"))
-            done = f"client {actions.STATUS_WORDS[client.status]}"
+            code = f"client {actions.STATUS_WORDS[client.status]}"
         elif change == "add_key":
             await actions.add_key(request, client_id, await actions.jwk_from_upload(form.get("jwk")))
-            done = "key added"
+            code = "key added"
         elif change == "remove_key":
             await actions.remove_key(request, client_id, form.get("kid"))
-            done = "key removed"
+            code = "key removed"
         elif change == "limits":
             defaults = console(request).hub.fair_use.settings.defaults
             await actions.set_limits(request, client_id, actions.limits_from(form, defaults))
-            done = "limits set"
+            code = "limits set"
         else:
             raise RegistryError("unknown change")
     except RegistryError as exc:
         return await _client(request, str(exc), 400)
-    return RedirectResponse(f"/admin/clients/{client_id}?done={quote_plus(done)}", status_code=303)
+    return RedirectResponse(done(f"/admin/clients/{client_id}", code), status_code=303)
 
 
 def routes() -> list[Route]:
