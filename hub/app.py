@@ -43,6 +43,7 @@ from hub.readiness import Readiness, healthz
 from hub.settings import Settings
 from hub.data.sources import Sources
 from hub.source_health import watch
+from hub.source_health_shared import SharedHealth, keep_sharing
 from hub.store import Sealer
 from hub.strawberry_bridge import graphql_schema
 from hub.telemetry import Telemetry
@@ -72,6 +73,8 @@ class Hub:
 
     async def aclose(self) -> None:
         await self.sources.aclose()
+        if self.sources.health.shared is not None:
+            await self.sources.health.shared.aclose()
         await self.oauth.aclose()
         await self.fair_use.counters.aclose()
         self.telemetry.shutdown()
@@ -110,11 +113,16 @@ def build_hub(settings: Settings) -> Hub:
     anonymous = settings.development and settings.anonymous_access
     disclosures = _disclosures(settings, oauth)
     telemetry = Telemetry()  # off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector
+    sources = Sources(connectors, cache, metrics, tracer=telemetry.tracer, breakers={
+        name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
+    })
+    if settings.source_health_store_url is not None:  # every replica's health page shows the same
+        sources.health.share(SharedHealth(
+            settings.source_health_store_url, settings.source_health_prefix, settings.redis_timeout,
+        ))
     return Hub(
         settings=settings,
-        sources=Sources(connectors, cache, metrics, tracer=telemetry.tracer, breakers={
-            name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
-        }),
+        sources=sources,
         metrics=metrics,
         graphql_schema=graphql_schema(schema),
         documents=DocumentCache(
@@ -156,8 +164,11 @@ def create_app(settings: Settings) -> Starlette:
         gc.freeze()
         # A light check of the sources the graph has not called lately (hub/source_health.py).
         checking = asyncio.create_task(watch(hub.sources.health, hub.sources.connectors))
+        sharing = asyncio.create_task(keep_sharing(hub.sources.health)) if hub.sources.health.shared else None
         yield
         checking.cancel()
+        if sharing is not None:
+            sharing.cancel()
         await readiness.aclose()
         await hub.aclose()
 

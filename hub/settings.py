@@ -109,6 +109,11 @@ class Settings:
     # "memory" or a redis:// URL for the fair-use counters; None: the replay cache's (shared by every replica).
     fair_use_url: str | None = None
     fair_use_prefix: str = "hub:fair:"
+    # "memory" or a redis:// URL where every replica adds its sources' health figures, so that each
+    # replica's health page shows the same (hub/source_health_shared.py); None: the entity cache's
+    # Redis, else the replay cache's, else this process alone.
+    source_health_url: str | None = None
+    source_health_prefix: str = "hub:health:"
     # When the hub's own dependencies fail (README "When things fail", hub/faults): seconds any one
     # registry or audit database call may take (connect, statement, lock wait, pool checkout), any
     # one Redis call, the Retry-After of a 503, and each department's circuit breaker.
@@ -153,6 +158,14 @@ class Settings:
     @property
     def fair_use_store_url(self) -> str:
         return self.fair_use_url or self.replay_cache_url
+
+    @property
+    def source_health_store_url(self) -> str | None:
+        """The Redis the sources' health is shared through; None: each process keeps its own."""
+        if self.source_health_url is not None:
+            return None if self.source_health_url == "memory" else self.source_health_url
+        shared = [url for url in (self.cache_url, self.replay_cache_url) if url.startswith(("redis://", "rediss://"))]
+        return shared[0] if shared else None
 
     @property
     def registry_url(self) -> str:
@@ -204,6 +217,8 @@ _ENV_FIELDS = {
     "HUB_TRUSTED_PROXIES": "trusted_proxies",
     "HUB_FAIR_USE_URL": "fair_use_url",
     "HUB_FAIR_USE_PREFIX": "fair_use_prefix",
+    "HUB_SOURCE_HEALTH_URL": "source_health_url",
+    "HUB_SOURCE_HEALTH_PREFIX": "source_health_prefix",
     "HUB_DATABASE_TIMEOUT": "database_timeout",
     "HUB_REDIS_TIMEOUT": "redis_timeout",
     "HUB_RETRY_AFTER_SECONDS": "retry_after_seconds",
@@ -377,6 +392,9 @@ def _validate_oauth(settings: Settings) -> None:
         raise SettingsError("HUB_REPLAY_CACHE_URL must be 'memory' or a redis:// URL")
     if settings.fair_use_url not in (None, "memory") and not settings.fair_use_url.startswith(("redis://", "rediss://")):
         raise SettingsError("HUB_FAIR_USE_URL must be 'memory' or a redis:// URL")
+    health = settings.source_health_url
+    if health not in (None, "memory") and not health.startswith(("redis://", "rediss://")):
+        raise SettingsError("HUB_SOURCE_HEALTH_URL must be 'memory' or a redis:// URL")
     if settings.fair_use_url == "memory" and settings.replay_cache_url != "memory" and not settings.single_process:
         raise SettingsError(
             "HUB_FAIR_USE_URL=memory counts limits per process: with several replicas (a shared replay cache) "

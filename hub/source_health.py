@@ -10,6 +10,11 @@ answers at once with nothing.
 State now: *down* when the source's last calls in the past five minutes all failed (at least
 ``DOWN_AFTER`` of them, or the probe); *slow* when the 95th percentile of its calls in those five
 minutes took longer than ``slow_after`` seconds; *up* when it answered; *unknown* before any call.
+
+With several replicas, each measures its own calls; when a Redis is configured
+(``HUB_SOURCE_HEALTH_URL``, or the entity cache's or replay cache's Redis), ``share`` adds them to it
+every two seconds and the page reads every replica's figures from there
+(``hub/source_health_shared.py``), so each replica shows the same.
 """
 
 from __future__ import annotations
@@ -20,8 +25,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
 
 from connectors.base import Connector, SourceError
+
+if TYPE_CHECKING:
+    from hub.source_health_shared import SharedHealth
 
 log = logging.getLogger("hub.source_health")
 
@@ -30,6 +41,7 @@ RECENT = 300.0
 DOWN_AFTER = 3
 MAX_CALLS = 50_000  # per source and hour: a busy source keeps its latest calls
 PROBE_KEY = "0"
+MAX_PENDING = 100_000  # calls waiting to be shared while Redis does not answer: the latest are kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +86,89 @@ class SourceHealth:
         self._calls: dict[str, deque[Call]] = {name: deque(maxlen=MAX_CALLS) for name in departments}
         self._cache: dict[str, deque[tuple[float, int, int]]] = {name: deque(maxlen=MAX_CALLS) for name in departments}
         self._failures: dict[str, Failure] = {}
+        self.shared: SharedHealth | None = None
+        self._pending: deque[tuple[str, Call]] = deque(maxlen=MAX_PENDING)
+        self._pending_cache: deque[tuple[str, float, int, int]] = deque(maxlen=MAX_PENDING)
+        self._pending_failures: dict[str, tuple[float, str, str]] = {}
+
+    def share(self, shared: SharedHealth) -> None:
+        """From now on, calls are also added to ``shared`` (by ``flush``) and pages read from there."""
+        self.shared = shared
 
     def called(self, source: str, seconds: float, failed: str | None = None, reason: str = "",
                probe: bool = False) -> None:
         now = self.clock()
-        self._calls[source].append(Call(now, seconds, failed, probe))
+        call = Call(now, seconds, failed, probe)
+        self._calls[source].append(call)
         if failed is not None:
             self._failures[source] = Failure(now, failed, reason[:300])
+        if self.shared is not None:
+            self._pending.append((source, call))
+            if failed is not None:
+                self._pending_failures[source] = (now, failed, reason[:300])
 
     def cached(self, source: str, hits: int, misses: int) -> None:
-        self._cache[source].append((self.clock(), hits, misses))
+        at = self.clock()
+        self._cache[source].append((at, hits, misses))
+        if self.shared is not None:
+            self._pending_cache.append((source, at, hits, misses))
+
+    async def flush(self) -> None:
+        """Adds what was measured here since the last flush to the shared store (raises
+        ``RedisError`` and keeps it for the next flush when Redis does not answer)."""
+        if self.shared is None:
+            return
+        calls, cached, failures = list(self._pending), list(self._pending_cache), dict(self._pending_failures)
+        self._pending.clear()
+        self._pending_cache.clear()
+        self._pending_failures.clear()
+        try:
+            await self.shared.flush(calls, cached, failures)
+        except BaseException:
+            self._pending.extendleft(reversed(calls))
+            self._pending_cache.extendleft(reversed(cached))
+            self._pending_failures = {**failures, **self._pending_failures}
+            raise
+
+    async def current(self, departments: Iterable[str] | None = None) -> tuple[list[SourceReport], bool]:
+        """The reports a page shows, and whether they are every replica's (False: Redis did not
+        answer, and these are this replica's own)."""
+        local = self.reports(departments)
+        if self.shared is None:
+            return local, True
+        try:
+            await self.flush()
+            return await self.shared.reports(self, [r.source for r in local]), True
+        except (RedisError, OSError) as exc:
+            log.warning("source health: Redis did not answer (%s); showing this replica's own view", exc)
+            return local, False
+
+    def combine(
+        self, source: str, now: float, minutes: list[dict[str, int]], recent: list[list[Any]],
+        failure: list[Any] | None,
+    ) -> SourceReport:
+        """The report of ``source`` from the shared store's figures (``hub/source_health_shared.py``):
+        the last hour's per-minute counts and histograms (newest minute first), the latest calls of
+        every replica, and the latest failure."""
+        from hub.source_health_shared import histogram, percentile
+
+        calls = [Call(float(at), float(seconds), failed, bool(probe)) for at, seconds, failed, probe, *_ in recent]
+        calls.sort(key=lambda c: c.at)
+        real = sum(m.get("n", 0) for m in minutes)
+        anything = real + sum(m.get("p", 0) for m in minutes)
+        served = histogram(minutes, "b")
+        lately = [c for c in calls if now - c.at <= RECENT]
+        p95_lately = percentile(histogram(minutes[:int(RECENT // 60)], "s"), 95)
+        hits, misses = sum(m.get("h", 0) for m in minutes), sum(m.get("m", 0) for m in minutes)
+        return SourceReport(
+            source=source, department=self.departments[source],
+            state=self._state_now(bool(anything) or bool(lately), lately, calls[-1] if calls else None, p95_lately),
+            calls=real, p50=percentile(served, 50), p95=percentile(served, 95), p99=percentile(served, 99),
+            error_rate=sum(m.get("f", 0) for m in minutes) / real if real else None,
+            cache_hit_rate=hits / (hits + misses) if hits + misses else None,
+            last_failure=Failure(float(failure[0]), str(failure[1]), str(failure[2])) if failure else None,
+            last_call_at=calls[-1].at if calls else None,
+        )
 
     def idle(self, source: str, seconds: float) -> bool:
         calls = self._calls[source]
@@ -109,14 +194,19 @@ class SourceHealth:
 
     def _state(self, calls: list[Call], now: float) -> str:
         recent = [c for c in calls if now - c.at <= RECENT]
-        if not calls:
+        p95 = _percentile(sorted(c.seconds for c in recent if not c.failed), 95)
+        return self._state_now(bool(calls), recent, calls[-1] if calls else None, p95)
+
+    def _state_now(self, any_call: bool, recent: list[Call], last_call: Call | None, p95: float | None) -> str:
+        """From the last hour's calls: were there any, those of the last five minutes (oldest
+        first), the latest call, and the 95th percentile of the recent answered calls."""
+        if not any_call or last_call is None:
             return "unknown"
         if not recent:
-            return "down" if calls[-1].failed else "up"
+            return "down" if last_call.failed else "up"
         last = recent[-DOWN_AFTER:]
         if last[-1].failed and (last[-1].probe or (len(last) == DOWN_AFTER and all(c.failed for c in last))):
             return "down"
-        p95 = _percentile(sorted(c.seconds for c in recent if not c.failed), 95)
         return "slow" if p95 is not None and p95 > self.slow_after else "up"
 
     def _hit_rate(self, source: str, now: float) -> float | None:

@@ -1,7 +1,8 @@
 """``/admin/health``: each department source's state now, its latency and errors over the last
 hour, its cache hit rate and its last failure with the side that failed (``hub/source_health.py``).
 
-Operators and auditors see every source; a steward sees their own department's only.
+Operators and auditors see every source; a steward sees their own department's only. With a
+shared Redis every replica shows every replica's calls (``hub/source_health_shared.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ async def health_page(request: Request) -> Response:
     who = visitor(request)
     health = console(request).hub.sources.health
     departments = [who.account.department or ""] if who.role == "steward" else None
-    context = {"reports": health.reports(departments), "slow_after": health.slow_after}
+    reports, everyones = await health.current(departments)
+    context = {"reports": reports, "slow_after": health.slow_after, "everyones": everyones,
+               "shared": health.shared is not None}
     return console(request).page(request, "health.html", context)
 
 

@@ -48,7 +48,7 @@ SAMPLES = {
     ("checks.py", "what"): "a legal basis",
     ("registry_actions.py", "what"): "title",
     ("grant_access.py", "what"): "grant request",
-    ("limits.py", "'a number' if kind is float else 'a whole number'"): "a whole number",
+    ("limits.py", "wanted"): "a whole number",
 }
 # What a Chinese message may keep in Latin letters: codes, formats, standards and examples.
 CODES = {
