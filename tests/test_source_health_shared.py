@@ -124,7 +124,7 @@ async def test_when_redis_does_not_answer_a_replica_shows_its_own_calls_and_keep
     health.called("market", 0.01)
     [_, market], everyones = await health.current()
     assert not everyones and market.calls == 1
-    assert len(health._pending) == 1  # noqa: SLF001 - kept for the next flush
+    assert len(health._pending) == 1  # kept for the next flush
     await health.shared.aclose()  # type: ignore[union-attr]
 
 
