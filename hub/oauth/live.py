@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.store import ClientRecord, Registry
-from hub.store.changes import generation, next_grant_change
+from hub.store.changes import Generation, next_grant_change
 
 log = logging.getLogger("hub.oauth")
 MAX_KEPT = 50_000  # token ids or clients kept at most; past it, start again (a counter read refills it)
@@ -37,6 +37,7 @@ class LiveClients:
     def __init__(self, registry: Registry, engine: AsyncEngine, now: Callable[[], int]) -> None:
         self._registry = registry
         self._engine = engine
+        self._generation_now = Generation(engine)
         self._now = now
         self._seen: int | None = None
         self._unrevoked: set[str] = set()
@@ -55,10 +56,13 @@ class LiveClients:
 
     async def _generation(self) -> int | None:
         try:
-            return await generation(self._engine)
+            return await self._generation_now.read()
         except Exception:  # noqa: BLE001  fail closed: without the counter, read everything afresh
             log.warning("the registry's change counter could not be read; token checks read the registry")
             return None
+
+    def close(self) -> None:
+        self._generation_now.close()
 
     async def _revoked(self, jti: str, keep: bool) -> bool:
         if jti in self._unrevoked:

@@ -162,5 +162,6 @@ class AuthorizationServer:
     async def aclose(self) -> None:
         if self._parts is not None:
             await self._parts.replay.aclose()
+            self._parts.live.close()
             await self._parts.engine.dispose()
             self._parts = None

@@ -9,14 +9,18 @@ the first must be refused by the second on its very next request.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from hub.client import new_client_key
-from hub.store.changes import generation
+from hub.store import connect, migrate
+from hub.store.changes import Generation, generation
 from tests.oauth.conftest import OPERATOR, OAuthHub, Registered, open_oauth_hub, production_settings, refused
 
 
@@ -127,3 +131,33 @@ async def test_every_write_token_checks_read_moves_the_change_counter(replicas: 
         moves.append(after > before)
         before = after
     assert moves == [True] * 5
+
+
+async def test_the_counter_read_straight_from_sqlite_sees_every_commit_and_reads_through_the_engine_when_busy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "registry.sqlite"
+    engine = connect(f"sqlite+aiosqlite:///{path}", timeout=0.2)
+    reader = Generation(engine)
+    try:
+        await migrate(engine)
+        first = await reader.read()
+        assert first == await generation(engine)
+        with closing(sqlite3.connect(path)) as other:  # another process's commit
+            other.execute("UPDATE registry_changes SET generation = generation + 1 WHERE id = 1")
+            other.commit()
+        assert await reader.read() == first + 1
+        reader.close()
+        await engine.dispose()  # no connection of ours open while another takes the file
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:  # a connection holding the file exclusively: the direct read gives up, the engine's read times out
+            holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+            holder.execute("BEGIN EXCLUSIVE")
+            with pytest.raises(OperationalError):  # SQLAlchemy's: read through the engine, which fails closed
+                await reader.read()
+        finally:
+            holder.close()
+        assert await reader.read() == first + 1  # the direct read again, on a new connection
+    finally:
+        reader.close()
+        await engine.dispose()
