@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, TableClause, column, select, table
+from sqlalchemy import ColumnElement, Select, TableClause, bindparam, column, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -49,6 +49,10 @@ class SqlConnector(BoundConnector):
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._interrupts: set[asyncio.Task[None]] = set()
         self._tables = {name: _table_for(entity) for name, entity in binding.entities.items()}
+        # Statements built once per entity (and key field): SQLAlchemy then finds each one's compiled
+        # form in its cache by identity instead of building and hashing a new statement per call.
+        self._selects: dict[str, Select[Any]] = {}
+        self._by_keys: dict[tuple[str, str], Select[Any]] = {}
 
     @property
     def engine(self) -> AsyncEngine:
@@ -61,11 +65,14 @@ class SqlConnector(BoundConnector):
 
     async def fetch(self, entity: str, field: str, keys: Sequence[Any]) -> list[Record]:
         unique = list(dict.fromkeys(keys))
-        match = self._column(entity, field)
+        statement = self._by_keys.get((entity, field))
+        if statement is None:
+            match = self._column(entity, field)
+            statement = self._by_keys[(entity, field)] = self._select(entity).where(
+                match.in_(bindparam("keys", expanding=True)))
         if not unique:
             return []
-        statements = [self._select(entity).where(match.in_(chunk)) for chunk in _chunks(unique, CHUNK)]
-        return await self._run(statements)
+        return await self._run([(statement, {"keys": chunk}) for chunk in _chunks(unique, CHUNK)])
 
     async def select(self, entity: str, where: Sequence[Condition], page: Page) -> list[Record]:
         if page.limit < 1:
@@ -77,7 +84,7 @@ class SqlConnector(BoundConnector):
         if page.after is not None:
             clauses.append(order > page.after)
         statement = self._select(entity).where(*clauses).order_by(order).limit(page.limit)
-        return await self._run([statement])
+        return await self._run([(statement, None)])
 
     async def aclose(self) -> None:
         await self._engine.dispose()
@@ -89,9 +96,12 @@ class SqlConnector(BoundConnector):
         return self._tables[entity].c[bound.fields[field]]
 
     def _select(self, entity: str) -> Select[Any]:
-        source = self._tables[entity]
-        fields = self._entity(entity).fields
-        return select(*(source.c[name].label(graph) for graph, name in fields.items()))
+        found = self._selects.get(entity)
+        if found is None:
+            source = self._tables[entity]
+            fields = self._entity(entity).fields
+            found = self._selects[entity] = select(*(source.c[name].label(graph) for graph, name in fields.items()))
+        return found
 
     def _clause(self, entity: str, condition: Condition) -> ColumnElement[bool]:
         build = _OPERATORS.get(condition.op)
@@ -99,13 +109,13 @@ class SqlConnector(BoundConnector):
             raise UnsupportedQuery(self.department, f"operator {condition.op!r} is not supported")
         return build(self._column(entity, condition.field), condition.value)
 
-    async def _run(self, statements: Sequence[Select[Any]]) -> list[Record]:
+    async def _run(self, statements: Sequence[tuple[Select[Any], dict[str, Any] | None]]) -> list[Record]:
         records: list[Record] = []
         deadline = asyncio.get_running_loop().time() + self.timeout
         try:
             async with asyncio.timeout_at(deadline), self._connection(deadline) as conn:
-                for statement in statements:
-                    result = await conn.execute(statement)
+                for statement, parameters in statements:
+                    result = await conn.execute(statement, parameters)
                     records.extend(_records(list(result.keys()), result.all()))
         except TimeoutError as exc:
             raise SourceError(self.department, "provider", f"timed out after {self.timeout} s") from exc
