@@ -58,6 +58,8 @@ class View:
     jurisdictions: Mapping[str, str]  # type -> its division-code field, for row filters
     # (type, field) -> the scope showing it
     unmasking: Mapping[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    # type -> its refusal (or None), worked out on first use: resolvers ask once per record
+    _refusals: dict[str, Deny | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def clear_or_refusal(self, type_name: str, field_name: str) -> Deny | None:
         """None when the caller sees the field in clear; else why not (the refusal a look-up by it gets).
@@ -92,6 +94,13 @@ class View:
         Resolvers refuse such a type's records whole, before any is returned: a record whose every
         field is null would still tell that it exists, and a connection's cursors carry its key.
         """
+        try:
+            return self._refusals[type_name]
+        except KeyError:
+            found = self._refusals[type_name] = self._refusal(type_name)
+            return found
+
+    def _refusal(self, type_name: str) -> Deny | None:
         decisions = self.of(type_name)
         if decisions is None or not decisions.fields:
             return None
