@@ -143,7 +143,8 @@ async def table_bytes(store: AuditStore) -> int:
         if store.sqlite:
             query = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%audit_records%' OR name LIKE '%audit_subjects%'"
         else:
-            query = "SELECT pg_total_relation_size('audit_records') + pg_total_relation_size('audit_subjects')"
+            query = ("SELECT pg_total_relation_size('audit_records')"  # its subject keys' GIN index included
+                     " + coalesce(pg_total_relation_size(to_regclass('audit_subjects')), 0)")  # before 0017
         return int((await conn.execute(text(query))).scalar_one())
 
 
@@ -155,6 +156,8 @@ async def sized(backend: str, folder: Path, kek: str, shape: str, count: int) ->
         before = await table_bytes(store)
         for n in range(count):
             await store.append(shaped(store, shape, n * 11))
+        if hasattr(store, "index_subjects"):  # SQLite: the index rows written in batches after the records
+            await store.index_subjects()
         if not store.sqlite:
             async with store.engine.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -91,6 +91,7 @@ async def copied(store: Any, total: int) -> None:
         await conn.execute(text(COUNT))
         await conn.execute(text("UPDATE audit_head SET seq = :n, hash = printf('%064d', :n) WHERE id = 1"),
                            {"n": total})
+        await conn.execute(text("UPDATE audit_index SET seq = :n WHERE id = 1"), {"n": total})  # indexed above
 
 
 async def fill(store: Any, total: int, appended: int, writers: int = 64) -> float:

@@ -1,10 +1,12 @@
 """Auditors' questions of the log: who accessed this subject's data, when and why; any disclosure
 by client, subject, purpose, case and time; and whether the chain holds (``chain_status``).
 
-``who_accessed`` reads ``audit_subjects`` by its (subject key, seq) index and joins each hit to its
-record by primary key, so it costs the subject's own accesses, not the length of the log; each hit
-is confirmed against the record's own subjects (the key is a 64-bit hash). A person is looked up by
-the keyed hash of their ID number, made with the same key as on append.
+``who_accessed`` reads the subject index (PostgreSQL: the GIN index over the records' ``subject_keys``;
+SQLite: ``audit_subjects`` by its (subject key, seq) B-tree, plus the few records appended since its
+last batch, ``audit_index.seq``, read directly) and joins each hit to its record by primary key, so
+it costs the subject's own accesses, not the length of the log; each hit is confirmed against the
+record's own subjects (the key is a 64-bit hash). A person is looked up by the keyed hash of their
+ID number, made with the same key as on append.
 
 ``search`` pages newest first by seq (keyset: ``before_seq`` is the last seq of the page before),
 so a page costs the same however deep it is. Its subject filter uses the subject index; client,
@@ -18,13 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import BigInteger, ColumnElement, Row, String, func, literal, or_, select, type_coerce
+from sqlalchemy.dialects import postgresql
 
 from hub.audit.records import expand, subject_key
 from hub.audit.search import Criteria, criteria
 from hub.audit.status import ChainStatus, chain_status
 from hub.audit.store import AuditStore
-from hub.audit.tables import AuditRecordRow, AuditSubjectRow
+from hub.audit.tables import AuditIndexRow, AuditRecordRow, AuditSubjectRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,26 @@ async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
     Raises ``InvalidIdentifier`` when the identifier is neither.
     """
     references = frozenset(store.pseudonyms.references(identifier))
-    query = (
-        select(AuditRecordRow)
-        .where(AuditRecordRow.seq.in_(_indexed(references)))
-        .order_by(AuditRecordRow.seq)
-    )
+    query = select(AuditRecordRow).where(_naming(store, references)).order_by(AuditRecordRow.seq)
     async with store.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [access for access in (_access(row, references) for row in rows) if access.named]
 
 
-def _indexed(references: frozenset[str]) -> Any:
+def _naming(store: AuditStore, references: frozenset[str]) -> ColumnElement[bool]:
+    """The records whose index names one of ``references`` (hits to be confirmed, see ``_access``)."""
     keys = sorted({subject_key(reference) for reference in references})
-    return select(AuditSubjectRow.seq).where(AuditSubjectRow.subject_key.in_(keys))
+    record = AuditRecordRow
+    if not store.sqlite:
+        return record.subject_keys.overlap(literal(keys, postgresql.ARRAY(BigInteger)))  # type: ignore[union-attr]
+    indexed = select(AuditSubjectRow.seq).where(AuditSubjectRow.subject_key.in_(keys))
+    # Past the batch index's mark, the records themselves (a reference is stored as a JSON string).
+    mark = func.coalesce(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1).scalar_subquery(), 0)
+    text = type_coerce(record.subjects, String)
+    recent = select(record.seq).where(
+        record.seq > mark, or_(*(func.instr(text, f'"{reference}"') > 0 for reference in sorted(references)))
+    )
+    return record.seq.in_(indexed.union_all(recent))
 
 
 async def search(
@@ -100,17 +110,17 @@ async def search(
     )  # fmt: skip
     references = frozenset(store.pseudonyms.references(subject)) if subject is not None else frozenset()
     async with store.engine.connect() as conn:
-        rows = (await conn.execute(_search_query(asked, references))).all()
+        rows = (await conn.execute(_search_query(store, asked, references))).all()
     return [access for access in (_access(row, references) for row in rows) if access.named or not references]
 
 
-def _search_query(asked: Criteria, references: frozenset[str]) -> Any:
+def _search_query(store: AuditStore, asked: Criteria, references: frozenset[str]) -> Any:
     record = AuditRecordRow
     query = select(record).order_by(record.seq.desc()).limit(asked.limit)
     if asked.before_seq is not None:
         query = query.where(record.seq < asked.before_seq)
     if references:
-        query = query.where(record.seq.in_(_indexed(references)))
+        query = query.where(_naming(store, references))
     for column, value in (
         (record.client_id, asked.client_id),
         (record.purpose, asked.purpose),

@@ -126,6 +126,13 @@ def grouped(groups: Iterable[tuple[Mapping[str, str], Iterable[str]]]) -> list[d
     return [{"fields": fields, "subjects": sorted(refs)} for _, (fields, refs) in sorted(by_value.items())]
 
 
+def references(stored: Any, layout: int) -> list[str]:
+    """The references a stored record's subjects name, whatever its layout (each once per group)."""
+    if layout == 1:
+        return [entry["subject"] for entry in stored]
+    return [reference for group in stored for reference in group["subjects"]]
+
+
 def expand(stored: Any, layout: int) -> dict[str, dict[str, str]]:
     """A stored record's subjects as ``{reference: {field: decision}}``, whatever its layout."""
     if layout == 1:

@@ -6,8 +6,15 @@ each hand-off waits for the event loop and the interpreter's lock: on a busy pro
 of an append's time. Here the whole transaction runs in one worker-thread call on a connection of
 its own, with the same durability as the hub's engine (write-ahead log, ``synchronous=FULL``: the
 commit is on disk before the call returns), and waits for another writer's lock at most
-``write_timeout`` seconds (SQLite's busy timeout). The same rows, in the same columns, as the
+``write_timeout`` seconds (SQLite's busy timeout). The same record rows, in the same columns, as the
 SQLAlchemy path writes on PostgreSQL.
+
+The subject index (``audit_subjects``) is not written in the group's transaction: 1,000 subjects with
+random 64-bit keys dirty about as many B-tree pages, whose copies in the write-ahead log were most of
+a large record's commit. ``index`` writes it in batches afterwards, sorted by key, from the records
+themselves (so nothing is lost to a crash: the next batch starts at ``audit_index.seq``); a batch of
+many records touches each page once. Until then who-accessed reads the few records past the mark
+directly (``hub/audit/queries.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from hub.audit.records import references, subject_key
+
 RECORD_COLUMNS = (
     "seq", "time", "request_id", "client_id", "department", "end_user", "purpose", "case_number",
     "operation_name", "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac",
@@ -28,7 +37,10 @@ RECORD_COLUMNS = (
 INSERT_RECORD = (
     f"INSERT INTO audit_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
 )
-INSERT_INDEX = "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
+INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
+INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
+UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
+KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the same subjects recur)
 COUNT_USAGE = (
     "INSERT INTO audit_usage (hour, client_id, department, records, subjects) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (hour, client_id) DO UPDATE SET records = records + excluded.records,"
@@ -41,7 +53,6 @@ class Chained(Protocol):
     """A group's rows chained on from the head (``hub.audit.store.Chained``)."""
 
     records: list[dict[str, Any]]
-    index: list[tuple[int, int]]
     usage: list[tuple[str, str, str, int, int]]
     head_mac: str
 
@@ -56,7 +67,10 @@ class SQLiteGroupWriter:
         self._path = path
         self._busy_ms = int(write_timeout * 1000)
         self._connection: sqlite3.Connection | None = None
-        self._lock = threading.Lock()  # one group at a time on the connection, whichever thread runs it
+        self._reader: sqlite3.Connection | None = None  # the indexer's reads, outside the writer's lock
+        self._lock = threading.Lock()  # one transaction at a time on the connection, whichever thread runs it
+        self._keys: dict[str, int] = {}
+        self._indexing = threading.Lock()  # one batch at a time (the reader connection is the indexer's)
 
     async def write(self, chain: Chain) -> list[tuple[int, str]]:
         return await asyncio.to_thread(self._write, chain)
@@ -69,7 +83,6 @@ class SQLiteGroupWriter:
                 seq, record_hash = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 group = chain(seq, record_hash)
                 db.executemany(INSERT_RECORD, [_row(record) for record in group.records])
-                db.executemany(INSERT_INDEX, group.index)
                 last = group.records[-1]
                 db.execute("UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1",
                            (last["seq"], last["hash"], group.head_mac))
@@ -80,6 +93,43 @@ class SQLiteGroupWriter:
                 raise
             return [(record["seq"], record["hash"]) for record in group.records]
 
+    async def index(self, limit: int) -> int:
+        """Index the subjects of up to ``limit`` records past the mark; how many (0: none was waiting)."""
+        return await asyncio.to_thread(self._index, limit)
+
+    def _index(self, limit: int) -> int:
+        with self._indexing:
+            return self._index_batch(limit)
+
+    def _index_batch(self, limit: int) -> int:
+        reader = self._read_connection()
+        mark = reader.execute(INDEX_MARK).fetchone()[0]
+        rows = reader.execute(UNINDEXED, (mark, limit)).fetchall()
+        if not rows:
+            return 0
+        keyed = sorted({(self._key(ref), seq) for seq, subjects, layout in rows
+                        for ref in references(orjson.loads(subjects), layout)})  # fmt: skip
+        with self._lock:  # only the write holds the lock: reading and hashing were done without it
+            db = self._open()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute(INDEX_MARK).fetchone()[0] == mark:  # else another process indexed them meanwhile
+                    db.executemany(INSERT_INDEX, keyed)
+                    db.execute("UPDATE audit_index SET seq = ? WHERE id = 1", (rows[-1][0],))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def _key(self, reference: str) -> int:
+        found = self._keys.get(reference)
+        if found is None:
+            if len(self._keys) >= KEYS_KEPT:
+                self._keys.clear()
+            found = self._keys[reference] = subject_key(reference)
+        return found
+
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
             db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -89,11 +139,18 @@ class SQLiteGroupWriter:
             self._connection = db
         return self._connection
 
+    def _read_connection(self) -> sqlite3.Connection:
+        if self._reader is None:
+            self._reader = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            self._reader.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        return self._reader
+
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            for db in (self._connection, self._reader):
+                if db is not None:
+                    db.close()
+            self._connection = self._reader = None
 
 
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:

@@ -1,8 +1,8 @@
 """The audit sink: appends disclosures to the chain in SQL, in groups, safely from several hub processes.
 
 Concurrent requests' records are appended together (``groups.GroupCommit``): one transaction takes
-the chain's one lock, reads the head (last seq and hash), inserts every record of the group and all
-their subject index rows in bulk, moves the head and commits: one lock acquisition and one durable
+the chain's one lock, reads the head (last seq and hash), inserts every record of the group in bulk
+(with its subject keys on PostgreSQL; see below), moves the head and commits: one lock acquisition and one durable
 flush for the whole group, the records chained in the order they arrived. Each request still waits
 for its own record to be durable before its answer leaves; when a group cannot be written every
 request in it gets ``AuditWriteFailed`` and fails closed (DESIGN rule 6).
@@ -18,11 +18,19 @@ after ``stall_timeout`` idle in its transaction, which rolls its group back and 
 no writer waits on the lock longer than ``lock_timeout``: a stalled replica holds up the others for
 at most ``stall_timeout``, and only by the time its one group takes. On SQLite (one machine) the lock
 is ``BEGIN IMMEDIATE``, which takes the database's write lock before the first read.
+
+The subject index is never a row per subject in the request's transaction. On PostgreSQL each record
+row carries its subjects' keys as a ``bigint[]`` under a GIN index (new entries go to GIN's pending
+list, merged in bulk): one row per record. On an SQLite file the records commit alone and
+``audit_subjects`` is written in batches afterwards (``sqlite_writer``; after ``INDEX_EVERY`` records
+or ``INDEX_IDLE`` seconds), complete through ``audit_index.seq``; who-accessed reads the records past
+that mark directly, so it misses nothing in between, and a crash only leaves more for the next batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -37,24 +45,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.chain import AuditKeys, link
 from hub.audit.groups import GroupCommit, GroupFailed
-from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, subject_key
+from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, references, subject_key
 from hub.audit.seals import Seal, write_seal
 from hub.audit.sqlite_writer import SQLiteGroupWriter
-from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSealRow, AuditUsageRow
+from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSealRow, AuditUsageRow
 from hub.store.sealing import SealError
+
+log = logging.getLogger(__name__)
 
 HEAD_ID = 1
 # A writer idle in its transaction longer than this is a stalled replica: the server ends its session.
 STALL_BOUNDS = text(
     "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), set_config('lock_timeout', :lock, true)"
 )
-INDEX_ROWS = {
-    True: "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)",  # SQLite
-    False: "INSERT INTO audit_subjects (subject_key, seq) VALUES ($1, $2)",  # PostgreSQL (asyncpg)
-}
+INDEX_ROWS = "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)"  # SQLite in memory, in the group
 # Columns only a gateway's request fills: every row of a group names them, so one statement inserts all.
 UNDECLARED: dict[str, Any] = {"gateway": None, "origin_client": None, "origin_proven": None}
 MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes hold the lock too long
+INDEX_EVERY = 256  # SQLite file: records appended before their subjects are indexed in one batch
+INDEX_IDLE = 1.0  # seconds after the first unindexed append: the rest is indexed then, however few
+INDEX_BATCH = 512  # records one indexing transaction covers at most
 
 
 class AuditWriteFailed(RuntimeError):
@@ -63,7 +73,8 @@ class AuditWriteFailed(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Chained:
-    """A group's rows, chained: records, subject index rows, usage counts, the new head's MAC."""
+    """A group's rows, chained: records, subject index rows (SQLite in memory only), usage counts, the
+    new head's MAC."""
 
     records: list[dict[str, Any]]
     index: list[tuple[int, int]]
@@ -73,17 +84,20 @@ class Chained:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A record ready to be chained: everything but its seq, prev_hash, hash and MAC."""
+    """A record ready to be chained: everything but its seq, prev_hash, hash and MAC. ``keys`` are its
+    subjects' index keys, sorted, or None where the index is written after the commit (SQLite file)."""
 
     values: dict[str, Any]
     canonical: bytes
-    keys: tuple[int, ...]
+    keys: tuple[int, ...] | None
+    subjects: int
 
     @classmethod
-    def of(cls, disclosure: Disclosure) -> Pending:
+    def of(cls, disclosure: Disclosure, *, keyed: bool = True) -> Pending:
         values = disclosure.stored()
-        keys = sorted({subject_key(ref) for group in values["subjects"] for ref in group["subjects"]})
-        return cls(values, canonical_json_v2(values), tuple(keys))
+        named = references(values["subjects"], values["layout"])
+        keys = tuple(sorted({subject_key(ref) for ref in named})) if keyed else None
+        return cls(values, canonical_json_v2(values), keys, len(named))
 
 
 class AuditSink(Protocol):
@@ -124,6 +138,9 @@ class AuditStore:
         self._file_writer = (
             SQLiteGroupWriter(database, write_timeout) if database and database != ":memory:" else None
         )
+        self._unindexed = 0  # records this process appended since its last indexing batch began
+        self._idle: asyncio.TimerHandle | None = None
+        self._indexing: asyncio.Task[None] | None = None
 
     @property
     def sqlite(self) -> bool:
@@ -132,7 +149,7 @@ class AuditStore:
     async def append(self, disclosure: Disclosure) -> int:
         """The record's seq once it is durably in the chain; ``AuditWriteFailed`` when it is not."""
         try:
-            return await self.groups.submit(Pending.of(disclosure))
+            return await self.groups.submit(Pending.of(disclosure, keyed=self._file_writer is None))
         except GroupFailed as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
 
@@ -143,6 +160,7 @@ class AuditStore:
                 for seq, record_hash in self._due(written):  # right after the group's own commit
                     async with self.locked() as conn:
                         await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
+                self._index_later(len(written))
                 return [seq for seq, _ in written]
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
                 chained = await self._append(conn, group)
@@ -153,6 +171,37 @@ class AuditStore:
             raise AuditWriteFailed(f"the audit database did not answer within {self.write_timeout} s") from exc
         except (SQLAlchemyError, sqlite3.Error, OSError, SealError) as exc:
             raise AuditWriteFailed(str(exc)) from exc
+
+    def _index_later(self, appended: int) -> None:
+        """Index the subjects once ``INDEX_EVERY`` records wait, or ``INDEX_IDLE`` seconds after the first."""
+        self._unindexed += appended
+        if self._unindexed >= INDEX_EVERY:
+            self._start_indexing()
+        elif self._idle is None:
+            self._idle = asyncio.get_running_loop().call_later(INDEX_IDLE, self._start_indexing)
+
+    def _start_indexing(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._indexing is None or self._indexing.done():
+            self._unindexed = 0
+            self._indexing = asyncio.get_running_loop().create_task(self._index_quietly())
+
+    async def _index_quietly(self) -> None:
+        try:
+            await self.index_subjects()
+        except (sqlite3.Error, OSError) as exc:  # the next batch starts from the mark: nothing is lost
+            log.warning("the audit's subject index could not be written now (%s); a later batch will", exc)
+
+    async def index_subjects(self) -> int:
+        """Write the subject index of every record past the mark now (SQLite file; elsewhere the
+        index is written with the records): how many records were indexed."""
+        done = 0
+        if self._file_writer is not None:
+            while indexed := await self._file_writer.index(INDEX_BATCH):
+                done += indexed
+        return done
 
     def _due(self, chained: list[tuple[int, str]]) -> list[tuple[int, str]]:
         """The records of a group to seal: each whose seq is a multiple of ``seal_every``."""
@@ -174,15 +223,20 @@ class AuditStore:
         records: list[dict[str, Any]] = []
         index: list[tuple[int, int]] = []
         usage: dict[tuple[str, str], list[Any]] = {}
+        arrays = not self.sqlite  # PostgreSQL: the keys in the record's own row
         for pending in group:
             seq, record_hash = seq + 1, link(prev, pending.canonical)
-            records.append({**UNDECLARED, **pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
-                            "mac": self.keys.row_mac(record_hash)})
-            index.extend([(key, seq) for key in pending.keys])
+            record = {**UNDECLARED, **pending.values, "seq": seq, "prev_hash": prev, "hash": record_hash,
+                      "mac": self.keys.row_mac(record_hash)}
+            if arrays:
+                record["subject_keys"] = list(pending.keys or ())
+            elif pending.keys is not None:
+                index.extend([(key, seq) for key in pending.keys])
+            records.append(record)
             values = pending.values
             counted = usage.setdefault((values["time"][:13], values["client_id"]), [values["department"], 0, 0])
             counted[1] += 1
-            counted[2] += len(pending.keys)
+            counted[2] += pending.subjects
             prev = record_hash
         rows = [(hour, client, *counts) for (hour, client), counts in usage.items()]
         return Chained(records, index, rows, self.keys.head_mac(seq, prev))
@@ -191,9 +245,14 @@ class AuditStore:
         head = (await conn.execute(self._head_query())).one()
         chained = self._chain(group, head.seq, head.hash)
         await conn.execute(insert(AuditRecordRow), chained.records)
-        if chained.index:  # the driver's own executemany: thousands of rows a group, no per-row compiling
-            await conn.exec_driver_sql(INDEX_ROWS[self.sqlite], chained.index)
         last = chained.records[-1]
+        if self.sqlite:  # in memory: the index in the group's transaction, and its mark with it
+            if chained.index:  # the driver's own executemany: no per-row compiling
+                await conn.exec_driver_sql(INDEX_ROWS, chained.index)
+            await conn.execute(
+                update(AuditIndexRow).where(AuditIndexRow.id == 1, AuditIndexRow.seq == head.seq)
+                .values(seq=last["seq"])
+            )
         await conn.execute(
             update(AuditHeadRow)
             .where(AuditHeadRow.id == HEAD_ID)

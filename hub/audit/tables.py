@@ -1,9 +1,11 @@
 """The audit tables (migrations ``0002_audit`` and ``0010_audit_groups``), on the store's metadata.
 
 ``audit_records`` is append-only: the hub inserts and never updates or deletes; ``layout`` says how
-a record's subjects are kept and chained (``records``). ``audit_subjects`` indexes each record's
-subjects by a 64-bit key of the reference (``records.subject_key``), so "who accessed this subject"
-reads an index, not the log; one B-tree on (key, seq), without a rowid on SQLite. ``audit_head`` is
+a record's subjects are kept and chained (``records``). Each subject has a 64-bit key of its
+reference (``records.subject_key``), indexed so "who accessed this subject" reads an index, not the
+log: on PostgreSQL as the record's ``subject_keys`` array under a GIN index; on SQLite in
+``audit_subjects``, one B-tree on (key, seq) without rowids, written in batches after the records'
+own commit and complete through ``audit_index.seq`` (migration 0017). ``audit_head`` is
 one row (id 1): the last seq and hash, locked once per group of appends. ``audit_seals`` holds signed
 checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest. ``audit_usage`` counts
 records and subjects per hour and client for the console's overview: a statistic written in each
@@ -15,9 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models import Base
+
+SUBJECT_KEYS = postgresql.ARRAY(BigInteger).with_variant(LargeBinary(), "sqlite")
 
 
 class AuditRecordRow(Base):
@@ -50,14 +55,30 @@ class AuditRecordRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)  # uq_audit_records_hash
     mac: Mapped[str] = mapped_column(String(64))
+    # PostgreSQL (migration 0017): the subjects' keys, sorted, under a GIN index: the who-accessed
+    # index without a row per subject. Not chained: ``verify`` checks it against ``subjects``.
+    # NULL on SQLite, whose index is ``audit_subjects``.
+    subject_keys: Mapped[list[int] | None] = mapped_column(SUBJECT_KEYS, nullable=True)
 
 
 class AuditSubjectRow(Base):
+    """SQLite only (PostgreSQL keeps ``AuditRecordRow.subject_keys``): written in batches after the
+    records' commit, complete through ``AuditIndexRow.seq``."""
+
     __tablename__ = "audit_subjects"
     __table_args__ = {"sqlite_with_rowid": False}
 
     subject_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class AuditIndexRow(Base):
+    """SQLite only: one row (id 1), the seq through which ``audit_subjects`` holds every record's keys."""
+
+    __tablename__ = "audit_index"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditUsageRow(Base):

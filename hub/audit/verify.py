@@ -7,7 +7,9 @@ Kinds of finding, each at a seq:
 ``deleted``    a seq is missing, or a row's predecessor is nowhere in the log
 ``reordered``  an authentic row out of its place: its predecessor is in the log, elsewhere
 ``truncated``  records the head or a seal vouches for are gone from the end of the log
-``index``      the subject index disagrees with the record (who-accessed would mislead)
+``index``      the subject index disagrees with the record (who-accessed would mislead): on
+               PostgreSQL the record's ``subject_keys``; on SQLite its ``audit_subjects`` rows, which
+               every record up to ``audit_index.seq`` must have and none may have a stray one of
 ``head``       the head row is not one the hub wrote
 ``seal``       a seal whose signature, key or claims do not hold, or that disagrees with the log
 """
@@ -23,10 +25,10 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
-from hub.audit.records import canonical_stored, expand, subject_key
+from hub.audit.records import canonical_stored, references, subject_key
 from hub.audit.seals import Seal, check_seal, seals, trusted_keys
 from hub.audit.store import HEAD_ID, AuditStore
-from hub.audit.tables import AuditHeadRow, AuditRecordRow, AuditSubjectRow
+from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSubjectRow
 
 RECORD_FIELDS = (
     "request_id", "time", "client_id", "department", "end_user", "purpose",
@@ -58,6 +60,8 @@ class Report:
     def kinds(self) -> set[tuple[int, str]]:
         return {(f.seq, f.kind) for f in self.findings}
 
+
+KEYS_PER_READ = 500  # subject keys per query of an incremental check's index read
 
 # A gateway's request (hub/audit/records.py ``Disclosure.as_dict``): hashed with these too.
 GATEWAY_FIELDS = ("gateway", "origin_client", "origin_proven")
@@ -95,7 +99,7 @@ async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
                 return report
             start, sealed = anchored, [seal for seal in sealed if seal.seq >= since_seal]
         rows = await _check_rows(conn, store.keys, report, start)
-        await _check_index(conn, rows, report, start)
+        await _check_index(conn, store, rows, report, start, whole=since_seal is None)
         if _initial(head) and rows:  # the first records landed since: check the head they made
             head, vouching = await _head(conn), False
         else:
@@ -192,18 +196,48 @@ def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None
         report.add(row.seq, "deleted", "the record that preceded this one in the chain is gone")
 
 
-async def _check_index(conn: AsyncConnection, rows: Sequence[Row[Any]], report: Report, start: Start) -> None:
-    indexed: dict[int, set[int]] = defaultdict(set)
-    query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(
-        AuditSubjectRow.seq > start.seq, AuditSubjectRow.seq <= report.last_seq
-    )
-    for seq, key in await conn.execute(query):
-        indexed[seq].add(key)
-    for row in rows:
-        if indexed.pop(row.seq, set()) != {subject_key(s) for s in expand(row.subjects, row.layout)}:
-            report.add(row.seq, "index", "the subject index does not match the record's subjects")
+async def _check_index(
+    conn: AsyncConnection, store: AuditStore, rows: Sequence[Row[Any]], report: Report, start: Start, *, whole: bool
+) -> None:
+    expected = {row.seq: {subject_key(ref) for ref in references(row.subjects, row.layout)} for row in rows}
+    if not store.sqlite:
+        for row in rows:
+            if set(row.subject_keys or ()) != expected[row.seq] or len(row.subject_keys or ()) != len(expected[row.seq]):
+                report.add(row.seq, "index", "the record's subject keys do not match its subjects")
+        return
+    # Read after the records: every record up to the mark then has all its rows in the read that follows.
+    mark = (await conn.execute(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1))).scalar_one_or_none()
+    if mark is None:
+        report.add(0, "index", "the subject index's mark (audit_index) is missing")
+        mark = 0
+    indexed = await _index_rows(conn, expected, report.last_seq, start, whole=whole)
+    for seq, keys in expected.items():
+        found = indexed.pop(seq, set())
+        if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
+            report.add(seq, "index", "the subject index does not match the record's subjects")
     for seq in indexed:
         report.add(seq, "index", "subject index rows for a record that does not exist")
+
+
+async def _index_rows(
+    conn: AsyncConnection, expected: dict[int, set[int]], last_seq: int, start: Start, *, whole: bool
+) -> dict[int, set[int]]:
+    """``audit_subjects`` rows in (start, last_seq], by seq: the whole table's range for a full check;
+    from a seal on, only the keys those records name, each read by its (key, seq) B-tree range."""
+    indexed: dict[int, set[int]] = defaultdict(set)
+    bounds = (AuditSubjectRow.seq > start.seq, AuditSubjectRow.seq <= last_seq)
+    if whole:
+        for seq, key in await conn.execute(select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(*bounds)):
+            indexed[seq].add(key)
+        return indexed
+    keys = sorted(set().union(*expected.values()))
+    for at in range(0, len(keys), KEYS_PER_READ):
+        query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(
+            AuditSubjectRow.subject_key.in_(keys[at : at + KEYS_PER_READ]), *bounds
+        )
+        for seq, key in await conn.execute(query):
+            indexed[seq].add(key)
+    return indexed
 
 
 async def _head(conn: AsyncConnection) -> Row[Any] | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from hub.audit import AuditKeys, AuditStore, Disclosure, SubjectDisclosure, operation_hash
 from hub.demo.ids import organisation_check, uscc
@@ -85,8 +87,22 @@ async def store(audit_url: str, key_encryption_key: str) -> AsyncIterator[AuditS
         await audit.engine.dispose()
 
 
-async def fill(store: AuditStore, count: int) -> list[Disclosure]:
+async def fill(store: AuditStore, count: int, *, indexed: bool = True) -> list[Disclosure]:
+    """``count`` records appended one by one; ``indexed``: their subject index written too (on an
+    SQLite file it is written in batches after the records, ``AuditStore.index_subjects``)."""
     written = [disclosure(store, n) for n in range(1, count + 1)]
     for item in written:
         await store.append(item)
+    if indexed:
+        await store.index_subjects()
     return written
+
+
+async def query_plan(store: AuditStore, query: Any) -> str:
+    """The database's plan for a query, as one line (PostgreSQL told not to scan: the tables are small)."""
+    compiled = query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
+    async with store.engine.connect() as conn:
+        if not store.sqlite:
+            await conn.execute(text("SET enable_seqscan = off"))
+        explain = "EXPLAIN QUERY PLAN" if store.sqlite else "EXPLAIN"
+        return " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"{explain} {compiled}"))

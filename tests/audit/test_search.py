@@ -11,7 +11,7 @@ from hub.audit import AuditStore, Disclosure
 from hub.audit.queries import Access, _search_query, search
 from hub.audit.search import MAX_LIMIT, criteria
 from hub.identifiers.errors import InvalidIdentifier
-from tests.audit.conftest import disclosure, enterprise_uscc, fill, person_id
+from tests.audit.conftest import query_plan, disclosure, enterprise_uscc, fill, person_id
 
 # Record n of ``timed`` is written at 2026-11-0{n}T02:00:00Z, i.e. 10:00 in Beijing.
 DAY = "2026-11-{:02d}T02:00:00.000000Z"
@@ -190,13 +190,9 @@ async def test_a_subject_search_reads_the_subject_index(store: AuditStore) -> No
     asked = criteria(
         client_id=None, purpose=None, case_number=None, since=None, until=None, limit=5, before_seq=None
     )
-    query = _search_query(asked, references).compile(
-        dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}
-    )
-    async with store.engine.connect() as conn:
-        if not store.sqlite:
-            await conn.execute(text("SET enable_seqscan = off"))  # a 20-row table would be scanned anyway
-        explain = "EXPLAIN QUERY PLAN" if store.sqlite else "EXPLAIN"
-        plan = " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"{explain} {query}"))
-    assert "PRIMARY KEY (subject_key=?)" in plan or "pk_audit_subjects" in plan, plan
-    assert "SCAN audit_subjects" not in plan and "Seq Scan on audit_subjects" not in plan, plan
+    plan = await query_plan(store, _search_query(store, asked, references))
+    if store.sqlite:
+        assert "PRIMARY KEY (subject_key=?)" in plan, plan
+        assert "SCAN audit_subjects" not in plan and "SCAN audit_records" not in plan, plan
+    else:
+        assert "ix_audit_records_subject_keys" in plan, plan

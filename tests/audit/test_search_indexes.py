@@ -25,7 +25,7 @@ async def test_a_search_by_one_criterion_reads_its_index(
     await fill(store, 20)
     asked = criteria(**{"client_id": None, "purpose": None, "case_number": None, "since": None, "until": None,
                         "limit": 5, "before_seq": None, criterion: value})
-    query = _search_query(asked, None).compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
+    query = _search_query(store, asked, None).compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
     async with store.engine.connect() as conn:
         if not store.sqlite:
             await conn.execute(text("SET enable_seqscan = off"))  # a 20-row table would be scanned anyway
