@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import text
 
 from hub.audit import AuditStore, Disclosure
 from hub.audit.queries import Access, _search_query, search
