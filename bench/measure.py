@@ -29,6 +29,7 @@ class Options:
     warmup: int
     clients: int
     seconds: float
+    hubs: tuple[str, ...] | None = None  # only these hub targets (``--hubs``); None: every one
 
 
 @dataclass(frozen=True)

@@ -139,8 +139,21 @@ def table(doc: dict[str, Any]) -> str:
         lines.append(f"| {failure['scenario']} | FAILED: {failure['problems'][0][:200]} |")
     lines.append("")
     lines += [f"{s['key']}: {s['title']}" for s in doc["scenarios"]]
-    lines += ["", *audit_lines(doc.get("audit", []))]
+    lines += ["", *audit_cost_lines(doc["results"]), *audit_lines(doc.get("audit", []))]
     return "\n".join(lines)
+
+
+def audit_cost_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The audit record alone: ``hub-on`` against ``hub-on-noaudit``, the same hub but for the audit."""
+    by_key = {(r["scenario"], r["target"]): r for r in results}
+    lines = []
+    for (scenario, target), on in by_key.items():
+        off = by_key.get((scenario, "hub-on-noaudit"))
+        if target == "hub-on" and off is not None:
+            lines.append(f"  {scenario}: p50 {on['p50_ms'] / off['p50_ms']:.2f}x ({on['p50_ms']:.2f} / "
+                         f"{off['p50_ms']:.2f} ms), req/s {on['rps'] / off['rps']:.2f}x ({on['rps']:.1f} / "
+                         f"{off['rps']:.1f})")
+    return ["The audit record alone (hub-on / hub-on-noaudit, same run):", *lines, ""] if lines else []
 
 
 def ratio(result: dict[str, Any], key: str) -> str:

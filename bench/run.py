@@ -49,8 +49,11 @@ def parse_args(argv: list[str] | None) -> Options:
     add("--warmup", type=int, default=30, help="unmeasured requests first (default 30)")
     add("--clients", type=int, default=8, help="concurrent clients for throughput (default 8)")
     add("--seconds", type=float, default=6.0, help="throughput time per target (default 6)")
+    add("--hubs", nargs="+", choices=[key for key, _, _ in HUBS], metavar="HUB",
+        help="only these hub targets, the floor and no peer stack (e.g. hub-on hub-on-noaudit hub-off: what "
+             "the audit record costs); default every one")
     args = parser.parse_args(argv)
-    return Options(args.requests, args.warmup, args.clients, args.seconds)
+    return Options(args.requests, args.warmup, args.clients, args.seconds, tuple(args.hubs) if args.hubs else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
         processes = Processes(Path(tmp))
         try:
-            targets = start_targets(processes, data_dir)
+            targets = start_targets(processes, data_dir, options.hubs)
             outcome = asyncio.run(run_scenarios(targets, scenarios(data_dir), options))
         finally:
             processes.stop_all()
@@ -105,8 +108,9 @@ HUBS = (
 )
 
 
-def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
-    """Every hub of ``HUBS`` (each with a registry, and so an audit, of its own) and the floor, last."""
+def start_targets(processes: Processes, data_dir: Path, only: tuple[str, ...] | None = None) -> list[Target]:
+    """Every hub of ``HUBS`` (each with a registry, and so an audit, of its own) and the floor, last;
+    ``only``: those hubs, the floor and no peer stack."""
     def service(name: str) -> list[str]:
         return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
 
@@ -118,6 +122,8 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
     }
     targets = []
     for key, policies, cache in HUBS:
+        if only is not None and key not in only:
+            continue
         state_dir = data_dir.parent / f"state-{key}"
         state_dir.mkdir()
         tokens = {} if policies == "off" else {"BENCH_CLIENT_JWK": str(new_key_files(state_dir))}
@@ -130,7 +136,7 @@ def start_targets(processes: Processes, data_dir: Path) -> list[Target]:
         processes.wait_healthy(child)
     from bench.peer.run import start_peer  # it reads this module's constants
 
-    peers = start_peer(processes, env, data_dir.parent)
+    peers = start_peer(processes, env, data_dir.parent) if only is None else []
     targets = [with_tokens(t) for t in targets] + peers + [floor]
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
     return targets

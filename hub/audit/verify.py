@@ -16,12 +16,14 @@ Kinds of finding, each at a seq:
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+import orjson
+from sqlalchemy import Row, String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
@@ -67,7 +69,7 @@ KEYS_PER_READ = 500  # subject keys per query of an incremental check's index re
 GATEWAY_FIELDS = ("gateway", "origin_client", "origin_proven")
 
 
-def recompute(row: Row[Any]) -> str:
+def recompute(row: Any) -> str:
     """The hash of a stored record, recomputed in the layout it was chained in."""
     fields = {name: getattr(row, name) for name in RECORD_FIELDS}
     if getattr(row, "gateway", None) is not None:  # a gateway's request: its declaration is chained too
@@ -84,7 +86,9 @@ async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
     row; on PostgreSQL the whole check also reads one snapshot (repeatable read). An incremental
     check starts only from a seal whose signature holds and whose record is the one it sealed;
     otherwise it reports that seal and checks nothing else (``ValueError`` if there is no seal at
-    ``since_seal``).
+    ``since_seal``). Records are read ``WINDOW`` at a time by seq (the primary key), so a check
+    holds one window in memory however long the log, and a check from a seal reads only what
+    follows it.
     """
     report = Report()
     async with store.engine.connect() as conn:
@@ -98,14 +102,14 @@ async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
             if anchored is None:
                 return report
             start, sealed = anchored, [seal for seal in sealed if seal.seq >= since_seal]
-        rows = await _check_rows(conn, store.keys, report, start)
-        await _check_index(conn, store, rows, report, start, whole=since_seal is None)
-        if _initial(head) and rows:  # the first records landed since: check the head they made
+        walk = Walk(store, report, start, {seal.seq for seal in sealed})
+        await walk.run(conn, whole=since_seal is None)
+        if _initial(head) and report.records:  # the first records landed since: check the head they made
             head, vouching = await _head(conn), False
         else:
             vouching = True
     _check_head(head, store.keys, report, vouching=vouching)
-    _check_seals(sealed, keys, {row.seq: row.hash for row in rows}, report)
+    _check_seals(sealed, keys, walk.sealed_hashes, report)
     report.findings.sort(key=lambda f: (f.seq, f.kind))
     return report
 
@@ -116,6 +120,145 @@ class Start:
 
     seq: int
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A record as read for checking (``WINDOW_COLUMNS``), its subjects parsed."""
+
+    seq: int
+    time: str
+    request_id: str
+    client_id: str
+    department: str
+    end_user: str | None
+    purpose: str
+    case_number: str | None
+    operation_name: str | None
+    operation_hash: str
+    subjects: Any
+    layout: int
+    gateway: str | None
+    origin_client: str | None
+    origin_proven: bool | None
+    prev_hash: str
+    hash: str
+    mac: str | None
+    subject_keys: list[int] | None
+
+
+WINDOW = 20_000  # records read and checked at a time
+# The subjects as stored text, parsed here with orjson rather than by the column type's decoder.
+WINDOW_COLUMNS = [type_coerce(AuditRecordRow.subjects, String) if name == "subjects" else getattr(AuditRecordRow, name)
+                  for name in Stored.__slots__]
+KEYS_KEPT = 200_000  # references whose index key a check remembers (the same subjects recur)
+
+
+class Walk:
+    """One pass over the records by seq: chain, MACs, content and index, a window at a time."""
+
+    def __init__(self, store: AuditStore, report: Report, start: Start, sealed: set[int]) -> None:
+        self.store, self.keys, self.report, self.start = store, store.keys, report, start
+        self.sealed = sealed
+        self.sealed_hashes: dict[int, str] = {}
+        self.misplaced: list[Stored] = []  # authentic rows whose predecessor is not the row before
+        self.counts = array("q")  # SQLite, a full check: each record's index row count, by seq - start
+        self._keys: dict[str, int] = {}
+
+    async def run(self, conn: AsyncConnection, *, whole: bool) -> None:
+        report, start = self.report, self.start
+        expected, prev_hash, prev_forged, after = start.seq + 1, start.hash, False, start.seq
+        while True:
+            query = select(*WINDOW_COLUMNS).where(AuditRecordRow.seq > after).order_by(AuditRecordRow.seq)
+            window = [_stored(row) for row in await conn.execute(query.limit(WINDOW))]
+            if not window:
+                break
+            for row in window:
+                gap = row.seq > expected
+                for missing in range(expected, row.seq):
+                    report.add(missing, "deleted", "no record with this seq")
+                forged = _check_row(row, self.keys.row_mac_ok(row.hash, row.mac), report)
+                if not (gap or forged or prev_forged) and row.prev_hash != prev_hash:
+                    self.misplaced.append(row)
+                if row.seq in self.sealed:
+                    self.sealed_hashes[row.seq] = row.hash
+                expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
+                report.records += 1
+            after = window[-1].seq
+            await self._check_index(conn, window, whole=whole)
+        report.last_seq = expected - 1
+        if self.misplaced:
+            await self._place(conn)
+        if whole and self.store.sqlite:
+            await self._stray_rows(conn)
+
+    def _expected(self, row: Stored) -> set[int]:
+        found: set[int] = set()
+        for reference in references(row.subjects, row.layout):
+            key = self._keys.get(reference)
+            if key is None:
+                if len(self._keys) >= KEYS_KEPT:
+                    self._keys.clear()
+                key = self._keys[reference] = subject_key(reference)
+            found.add(key)
+        return found
+
+    async def _check_index(self, conn: AsyncConnection, window: list[Stored], *, whole: bool) -> None:
+        report = self.report
+        if not self.store.sqlite:
+            for row in window:
+                if sorted(row.subject_keys or ()) != sorted(self._expected(row)):  # each key once, none missing
+                    report.add(row.seq, "index", "the record's subject keys do not match its subjects")
+            return
+        expected = {row.seq: self._expected(row) for row in window}
+        # Read after the records: every record up to the mark then has all its rows in the read that follows.
+        mark = (await conn.execute(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1))).scalar_one_or_none()
+        if mark is None:
+            if not any(f.kind == "index" and f.seq == 0 for f in report.findings):
+                report.add(0, "index", "the subject index's mark (audit_index) is missing")
+            mark = 0
+        indexed = await _index_rows(conn, expected, window[0].seq, window[-1].seq)
+        for seq, keys in expected.items():
+            found = indexed.get(seq, set())
+            if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
+                report.add(seq, "index", "the subject index does not match the record's subjects")
+            if whole:  # -1: no record at that seq
+                self.counts.extend([-1] * (seq - self.start.seq - len(self.counts) - 1))
+                self.counts.append(len(keys))
+
+    async def _stray_rows(self, conn: AsyncConnection) -> None:
+        """Rows no record's keys account for: more rows for a seq than its record names, or rows for
+        a seq no record holds (one pass over the index, counted by seq in the database)."""
+        first, last = self.start.seq, self.report.last_seq
+        query = (
+            select(AuditSubjectRow.seq, func.count()).where(AuditSubjectRow.seq <= last).group_by(AuditSubjectRow.seq)
+        )
+        counts, reported = self.counts, {f.seq for f in self.report.findings if f.kind == "index"}
+        for seq, count in await conn.execute(query):
+            at = seq - first - 1
+            wanted = counts[at] if 0 <= at < len(counts) else -1
+            if count != wanted and seq not in reported:  # a record's missing rows were reported by its window
+                self.report.add(seq, "index", "subject index rows for a record that does not exist" if wanted < 0
+                                else "the subject index does not match the record's subjects")
+
+    async def _place(self, conn: AsyncConnection) -> None:
+        """Where the chain puts each misplaced row: its hashes walked over every authentic row."""
+        query = (
+            select(AuditRecordRow.seq, AuditRecordRow.hash, AuditRecordRow.prev_hash, AuditRecordRow.mac)
+            .where(AuditRecordRow.seq > self.start.seq, AuditRecordRow.seq <= self.report.last_seq)
+        )
+        rows = [row for row in await conn.execute(query) if self.keys.row_mac_ok(row.hash, row.mac)]
+        positions = chain_positions(rows, self.start)
+        for row in self.misplaced:
+            _misplaced(row, positions, self.report)
+
+
+def _stored(row: Row[Any]) -> Stored:
+    values = list(row)
+    subjects = values[10]
+    if isinstance(subjects, str | bytes):
+        values[10] = orjson.loads(subjects)
+    return Stored(*values)
 
 
 async def _anchor(
@@ -136,25 +279,7 @@ async def _anchor(
     return Start(seq, at[-1].hash)
 
 
-async def _check_rows(conn: AsyncConnection, keys: AuditKeys, report: Report, start: Start) -> Sequence[Row[Any]]:
-    query = select(AuditRecordRow).where(AuditRecordRow.seq > start.seq).order_by(AuditRecordRow.seq)
-    rows = (await conn.execute(query)).all()
-    authentic = {row.seq for row in rows if keys.row_mac_ok(row.hash, row.mac)}
-    positions = chain_positions([row for row in rows if row.seq in authentic], start)
-    expected, prev_hash, prev_forged = start.seq + 1, start.hash, False
-    for row in rows:
-        gap = row.seq > expected
-        for missing in range(expected, row.seq):
-            report.add(missing, "deleted", "no record with this seq")
-        forged = _check_row(row, row.seq in authentic, report)
-        if not (gap or forged or prev_forged) and row.prev_hash != prev_hash:
-            _misplaced(row, positions, report)
-        expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
-    report.records, report.last_seq = len(rows), expected - 1
-    return rows
-
-
-def chain_positions(rows: Sequence[Row[Any]], start: Start = Start(0, GENESIS)) -> dict[str, int]:
+def chain_positions(rows: Sequence[Any], start: Start = Start(0, GENESIS)) -> dict[str, int]:
     """Where each (authentic) row stands in the chain its hashes spell, whatever its stored seq.
 
     Walks from the start (the genesis, or a sealed record); a row whose predecessor is missing
@@ -172,18 +297,17 @@ def chain_positions(rows: Sequence[Row[Any]], start: Start = Start(0, GENESIS)) 
     return positions
 
 
-def _check_row(row: Row[Any], authentic: bool, report: Report) -> bool:
+def _check_row(row: Stored, authentic: bool, report: Report) -> bool:
     """Content against hash, hash (``authentic``: its MAC holds) against MAC; True when the row is not
     the hub's own."""
-    consistent = recompute(row) == row.hash
     if not authentic:
         report.add(row.seq, "inserted", "a row the hub did not write: its MAC does not verify")
-    elif not consistent:
+    elif recompute(row) != row.hash:
         report.add(row.seq, "edited", "the record's content does not hash to its recorded hash")
     return not authentic
 
 
-def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None:
+def _misplaced(row: Stored, positions: dict[str, int], report: Report) -> None:
     """An authentic row whose predecessor is not the row before it: moved, or the predecessor gone.
 
     When the row stands where its chain puts it, the row before it is the one out of place and is
@@ -196,44 +320,17 @@ def _misplaced(row: Row[Any], positions: dict[str, int], report: Report) -> None
         report.add(row.seq, "deleted", "the record that preceded this one in the chain is gone")
 
 
-async def _check_index(
-    conn: AsyncConnection, store: AuditStore, rows: Sequence[Row[Any]], report: Report, start: Start, *, whole: bool
-) -> None:
-    expected = {row.seq: {subject_key(ref) for ref in references(row.subjects, row.layout)} for row in rows}
-    if not store.sqlite:
-        for row in rows:
-            if sorted(row.subject_keys or ()) != sorted(expected[row.seq]):  # each key once, none missing
-                report.add(row.seq, "index", "the record's subject keys do not match its subjects")
-        return
-    # Read after the records: every record up to the mark then has all its rows in the read that follows.
-    mark = (await conn.execute(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1))).scalar_one_or_none()
-    if mark is None:
-        report.add(0, "index", "the subject index's mark (audit_index) is missing")
-        mark = 0
-    indexed = await _index_rows(conn, expected, report.last_seq, start, whole=whole)
-    for seq, keys in expected.items():
-        found = indexed.pop(seq, set())
-        if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
-            report.add(seq, "index", "the subject index does not match the record's subjects")
-    for seq in indexed:
-        report.add(seq, "index", "subject index rows for a record that does not exist")
-
-
 async def _index_rows(
-    conn: AsyncConnection, expected: dict[int, set[int]], last_seq: int, start: Start, *, whole: bool
+    conn: AsyncConnection, expected: dict[int, set[int]], first: int, last: int
 ) -> dict[int, set[int]]:
-    """``audit_subjects`` rows in (start, last_seq], by seq: the whole table's range for a full check;
-    from a seal on, only the keys those records name, each read by its (key, seq) B-tree range."""
+    """``audit_subjects`` rows of the records ``first..last`` for the keys they name, each key read by
+    its (key, seq) B-tree range: the index read costs the window's subjects, not the table."""
     indexed: dict[int, set[int]] = defaultdict(set)
-    bounds = (AuditSubjectRow.seq > start.seq, AuditSubjectRow.seq <= last_seq)
-    if whole:
-        for seq, key in await conn.execute(select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(*bounds)):
-            indexed[seq].add(key)
-        return indexed
     keys = sorted(set().union(*expected.values()))
     for at in range(0, len(keys), KEYS_PER_READ):
         query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(
-            AuditSubjectRow.subject_key.in_(keys[at : at + KEYS_PER_READ]), *bounds
+            AuditSubjectRow.subject_key.in_(keys[at : at + KEYS_PER_READ]),
+            AuditSubjectRow.seq >= first, AuditSubjectRow.seq <= last,
         )
         for seq, key in await conn.execute(query):
             indexed[seq].add(key)

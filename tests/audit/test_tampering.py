@@ -260,3 +260,24 @@ async def test_an_incremental_check_refuses_to_start_from_a_record_that_is_not_t
 async def test_an_incremental_check_must_start_at_a_sealed_seq(ten: AuditStore) -> None:
     with pytest.raises(ValueError, match="no seal at seq 7"):
         await verify(ten, since_seal=7)
+
+
+async def test_findings_across_the_checks_windows_are_the_same(ten: AuditStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    verifying = importlib.import_module("hub.audit.verify")
+    monkeypatch.setattr(verifying, "WINDOW", 3)  # records read three at a time: 1-3, 4-6, 7-9, 10
+    assert (await verify(ten)).intact
+    await tamper(
+        ten,
+        "UPDATE audit_records SET seq = -3 WHERE seq = 3",
+        "UPDATE audit_records SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_records SET seq = 4 WHERE seq = -3",
+        "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
+        "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+        "DELETE FROM audit_subjects WHERE seq = 7",
+        "DELETE FROM audit_records WHERE seq = 7",
+        "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 9",
+    )
+    assert found(await verify(ten)) == {(3, "reordered"), (4, "reordered"), (4, "seal"), (7, "deleted"), (9, "edited")}
