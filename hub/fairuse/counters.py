@@ -196,23 +196,26 @@ return {'', g(tokens - 1), '0'}
 """)
 
 # KEYS: one set of today's subjects per scope. ARGV: ttl, then per key: quota, n, n references (distinct).
-# Membership is asked per 5,000 references (SMISMEMBER, Redis 6.2; a Lua call takes at most ~8,000 arguments).
+# Membership is asked per 5,000 references (SMISMEMBER, Redis 6.2; a Lua call takes at most ~8,000
+# arguments); when every scope holds, each scope's references are added whole (those already in count once).
 DISCLOSE = Script(b"""
-local i, fresh = 2, {}
+local i, fresh, starts = 2, {}, {}
 for k = 1, #KEYS do
-  local quota, n, new = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), {}
+  local quota, n, new = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), 0
   for s = i + 2, i + 1 + n, 5000 do
     local known = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + 1 + n)))
-    for j = 1, #known do if known[j] == 0 then new[#new + 1] = ARGV[s + j - 1] end end
+    for j = 1, #known do new = new + 1 - known[j] end
   end
   local used = redis.call('SCARD', KEYS[k])
-  if used + #new > quota then return {k, used, #new} end
-  fresh[k], i = new, i + 2 + n
+  if used + new > quota then return {k, used, new} end
+  fresh[k], starts[k], i = new, i + 2, i + 2 + n
 end
 for k = 1, #KEYS do
-  local new = fresh[k]
-  for s = 1, #new, 5000 do redis.call('SADD', KEYS[k], unpack(new, s, math.min(s + 4999, #new))) end
-  if #new > 0 then redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+  if fresh[k] > 0 then
+    local last = starts[k] + tonumber(ARGV[starts[k] - 1]) - 1
+    for s = starts[k], last, 5000 do redis.call('SADD', KEYS[k], unpack(ARGV, s, math.min(s + 4999, last))) end
+    redis.call('EXPIRE', KEYS[k], ARGV[1])
+  end
 end
 return {0, 0, 0}
 """)

@@ -190,7 +190,7 @@ class Wire:
         futures = protocol.send(data, count)
         timer = loop.call_later(self._timeout, _expire, protocol, futures[-1], self._timeout)
         try:
-            return [await future for future in futures]
+            return await _replies(futures)
         finally:
             timer.cancel()
 
@@ -238,9 +238,23 @@ class Wire:
         hello.extend((b"SCRIPT", b"LOAD", script.text) for script in self._scripts)
         if not hello:
             return
-        for reply in [await future for future in protocol.send(b"".join(pack(*c) for c in hello), len(hello))]:
+        for reply in await _replies(protocol.send(b"".join(pack(*c) for c in hello), len(hello))):
             if isinstance(reply, ReplyError):
                 raise WireError(f"Redis refused the connection's setup: {reply}")
+
+
+async def _replies(futures: list[asyncio.Future[Reply]]) -> list[Reply]:
+    """Each future's reply in order; on a failure the others' outcomes are taken too (one failure tells
+    for all of them), and those still waiting are given up (their replies, when they come, are skipped)."""
+    try:
+        return [await future for future in futures]
+    except BaseException:
+        for future in futures:
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()
+        raise
 
 
 def _expire(protocol: _Protocol, last: asyncio.Future[Reply], timeout: float) -> None:

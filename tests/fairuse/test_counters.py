@@ -126,3 +126,17 @@ async def test_a_burst_lowered_since_the_bucket_filled_holds_at_once(counters: C
     lowered = ClientLimits(rate=0.001, burst=1)
     assert (await counters.admit("c1", lowered, 1, NOW, DAY)).refused is None
     assert (await counters.admit("c1", lowered, 1, NOW, DAY)).refused == "rate"
+
+
+async def test_an_answer_showing_more_subjects_than_one_script_call_takes_is_counted_exactly(
+    counters: Counters,
+) -> None:
+    # 12,001 references: past the 5,000 a script asks or adds per call, twice over.
+    refs = {f"person:{n:06d}" for n in range(12_001)}
+    await counters.disclose("c1", DAY, {"s": (12_000, {"person:000000"})})
+    refused = await counters.disclose("c1", DAY, {"s": (12_000, refs)})
+    assert refused is not None and (refused.used, refused.asked) == (1, 12_000)
+    assert await counters.disclose("c1", DAY, {"s": (12_001, refs), "t": (5_000, {"x"})}) is None
+    usage = await counters.usage("c1", RATE, NOW, DAY, ("s", "t"))
+    assert usage.subjects_today == {"s": 12_001, "t": 1}
+    assert await counters.disclose("c1", DAY, {"s": (12_001, refs)}) is None  # all shown before: free

@@ -38,6 +38,17 @@ def _usccs(hub: FairHub) -> list[str]:
         return [r[0] for r in conn.execute("SELECT uscc FROM enterprises ORDER BY uscc LIMIT 50")]
 
 
+def source_reads(hub: FairHub) -> float:
+    """Calls into department sources and entity cache lookups so far, every connector and entity."""
+    names = ("hub_source_calls_total", "hub_cache_hits_total", "hub_cache_misses_total")
+    return sum(
+        sample.value
+        for metric in hub.hub.metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name in names
+    )
+
+
 async def recorded_for(hub: FairHub, uscc: str, client: str) -> int:
     store = await hub.hub.disclosures.store()
     return sum(1 for access in await who_accessed(store, uscc) if access.client_id == client)
@@ -99,6 +110,22 @@ async def test_an_operation_that_would_pass_the_minute_budget_is_refused_saying_
         hub.now += 45  # the next calendar minute
         assert (await hub.send(client, PAGE)).status_code == 200
         assert hub.refusals(client, "cost_per_minute") == 1
+
+
+async def test_an_operation_over_a_cost_budget_runs_nothing_and_is_recorded_as_disclosing_nothing(
+    fair_hub: OpenFairHub,
+) -> None:
+    async with fair_hub() as hub:
+        cost, _ = hub.hub.documents.judged_cost(hub.hub.documents.get(ENTERPRISE), None, {"u": "x"})
+        client = hub.client(unique(), ClientLimits(rate=100.0, burst=100, cost_per_minute=cost, cost_per_day=0))
+        first, second = _usccs(hub)[:2]
+        assert (await hub.send(client, ENTERPRISE, {"u": first})).status_code == 200  # exactly the budget
+        reads = source_reads(hub)
+        assert reads > 0
+        refused(await hub.send(client, ENTERPRISE, {"u": second}), 429, "COST_BUDGET_EXCEEDED")
+        assert source_reads(hub) == reads  # nothing ran: no source call, not even an entity cache lookup
+        assert await recorded_for(hub, second, client) == 0
+        assert await recorded_for(hub, first, client) == 1
 
 
 async def test_the_day_budget_refills_at_the_city_s_midnight(fair_hub: OpenFairHub) -> None:

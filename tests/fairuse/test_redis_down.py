@@ -1,6 +1,7 @@
 """With the counters' Redis unreachable: quotas fail closed (503 ``QUOTA_UNAVAILABLE``, no answer),
 rate limits and cost budgets are kept by each replica on its own, and all is shared again once Redis
-is back. Redis stands behind a small TCP switch the test turns off and on."""
+is back. Redis stands behind a small TCP switch the test turns off and on, or leaves connected but
+silent (a Redis that hangs)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
-from hub.fairuse.counters import DOWN_FOR, RedisCounters
+from hub.audit import who_accessed
+from hub.fairuse.counters import DOWN_FOR, Admission, RedisCounters
 from hub.fairuse.limits import ClientLimits
 from tests.fairuse.conftest import FairHub, OpenFairHub
 from tests.fairuse.test_edge_limits import refused, unique
+from tests.fairuse.test_quotas import first_usccs
 
 PAGE = "query($n: Int!) { enterprises(first: $n) { edges { node { uscc } } } }"
 SCOPE = "market.enterprise:read"
@@ -25,6 +29,7 @@ class Switch:
 
     def __init__(self, target_port: int) -> None:
         self.up = True
+        self.silent = False  # connections stay open, nothing is passed on: a Redis that hangs
         self.target_port = target_port
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -50,6 +55,8 @@ class Switch:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if self.silent:
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -65,12 +72,14 @@ class Switch:
 
 
 @asynccontextmanager
-async def hub_behind_switch(fair_hub: OpenFairHub, redis_url: str, prefix: str) -> AsyncIterator[tuple[FairHub, Switch]]:
+async def hub_behind_switch(
+    fair_hub: OpenFairHub, redis_url: str, prefix: str, timeout: float = 1.0,
+) -> AsyncIterator[tuple[FairHub, Switch]]:
     switch = Switch(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
     await switch.start()
     async with fair_hub() as hub:
         await hub.hub.fair_use.counters.aclose()
-        hub.hub.fair_use.counters = RedisCounters(f"redis://127.0.0.1:{switch.port}/0", prefix=prefix)
+        hub.hub.fair_use.counters = RedisCounters(f"redis://127.0.0.1:{switch.port}/0", prefix=prefix, timeout=timeout)
         try:
             yield hub, switch
         finally:
@@ -117,3 +126,39 @@ async def test_once_redis_is_back_quotas_answer_again_and_limits_are_shared_agai
         await asyncio.sleep(DOWN_FOR)
         statuses = [(await hub.send(client, PAGE, {"n": 1})).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]  # the shared bucket: 3 - 1 taken before the outage
+
+
+async def test_a_redis_that_hangs_is_given_up_after_the_timeout_quotas_refused_and_rate_limits_kept_locally(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with hub_behind_switch(fair_hub, redis_url, redis_prefix, timeout=0.3) as (hub, switch):
+        quota = hub.client(unique(), quotas={SCOPE: 100})
+        plain = hub.client(unique(), ClientLimits(rate=0.01, burst=1))
+        assert (await hub.send(quota, PAGE, {"n": 1})).status_code == 200
+        switch.silent = True
+        response = await asyncio.wait_for(hub.send(quota, PAGE, {"n": 1}), 10)  # bounded: never a hang
+        refused(response, 503, "QUOTA_UNAVAILABLE")
+        statuses = [(await asyncio.wait_for(hub.send(plain, PAGE, {"n": 1}), 10)).status_code for _ in range(2)]
+        assert statuses == [200, 429]  # this replica's own bucket
+        assert hub.hub.metrics.value("hub_fair_use_local_admissions_total") == 2
+
+
+async def test_redis_lost_after_the_operation_ran_refuses_its_answer_and_records_nothing(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with hub_behind_switch(fair_hub, redis_url, redis_prefix) as (hub, switch):
+        counters = hub.hub.fair_use.counters
+        admit = counters.admit
+
+        async def admit_then_lose_redis(*args: Any) -> Admission:
+            admitted = await admit(*args)
+            switch.off()  # the check passed; the count after the operation finds Redis gone
+            return admitted
+
+        counters.admit = admit_then_lose_redis  # type: ignore[method-assign]
+        client = hub.client(unique(), quotas={SCOPE: 100})
+        refused(await hub.send(client, PAGE, {"n": 1}), 503, "QUOTA_UNAVAILABLE")
+        uscc = first_usccs(hub, 1)[0]
+        store = await hub.hub.disclosures.store()
+        assert [a for a in await who_accessed(store, uscc) if a.client_id == client] == []
+        assert hub.refusals(client, "unavailable") == 1
