@@ -18,6 +18,7 @@ policies-on hub's p50 latency measured in the same run: the share of a request t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import statistics
 import time
@@ -32,6 +33,7 @@ from hub.audit.records import Pseudonyms
 from hub.audit.subjects import Disclosed
 from hub.context import Caller
 from hub.demo.ids import uscc
+from hub.identifiers.id_number import id_check_char
 from hub.fairuse.counters import Counters, MemoryCounters, RedisCounters
 from hub.fairuse.gate import FairUse
 from hub.fairuse.limits import ClientLimits, FairUseSettings
@@ -46,6 +48,7 @@ ROUNDS = 20
 WARM = 50  # unmeasured requests of each kind first: connections open, scripts loaded
 SUBJECTS = 20  # a page of twenty enterprises, each shown under the quota'd scope
 SCOPE = "market.enterprise:read"
+IDENTITY = "security.identity:read"
 TARGET_MS = 0.2
 # Limits no bench request reaches: the checks run in full, nothing is refused.
 OPEN = FairUseSettings(defaults=ClientLimits(rate=100_000.0, burst=1_000_000, cost_per_minute=10**14,
@@ -77,6 +80,18 @@ def _pages() -> Iterator[Disclosed]:
     return iter(made)
 
 
+def _identity_checks() -> Iterator[Disclosed]:
+    """ITERATIONS + WARM identity checks, each of one person not checked before (the quota's own example)."""
+    made = []
+    for n in range(ITERATIONS + WARM):
+        first17 = f"130203{dt.date(1960, 1, 1) + dt.timedelta(days=n // 500):%Y%m%d}{n % 500:03d}"
+        disclosed = Disclosed()
+        fields = disclosed.field_set({"IdentityVerification.found": "allow", "IdentityVerification.status": "allow"})
+        disclosed.add(("person", first17 + id_check_char(first17)), fields)
+        made.append(disclosed)
+    return iter(made)
+
+
 def _check(gate: FairUse, caller: Caller) -> Step:
     async def step() -> None:
         assert await gate.admit(caller, 120) is None
@@ -84,8 +99,7 @@ def _check(gate: FairUse, caller: Caller) -> Step:
     return step
 
 
-def _check_and_count(gate: FairUse, caller: Caller) -> Step:
-    pages = _pages()
+def _check_and_count(gate: FairUse, caller: Caller, pages: Iterator[Disclosed]) -> Step:
 
     async def step() -> None:
         assert await gate.admit(caller, 120) is None
@@ -114,6 +128,7 @@ async def measure_checks() -> dict[str, Any]:
     general = Redis.from_url(REDIS)
     plain = Caller(client_id="bench-fair", purpose="licensing")
     quota = Caller(client_id="bench-fair-quota", purpose="licensing", quotas={SCOPE: 10_000_000})
+    identity = Caller(client_id="bench-fair-identity", purpose="identity_check", quotas={IDENTITY: 10_000_000})
     steps: dict[str, Step] = {}
     try:
         await redis.ping()
@@ -127,10 +142,17 @@ async def measure_checks() -> dict[str, Any]:
             await general.ping()
 
         gate = _gate(redis)
-        steps |= {"redis_ping": ping, "redis_py_ping": general_ping,
-                  "redis_check": _check(gate, plain), "redis_check_and_quota": _check_and_count(gate, quota)}
+        steps |= {
+            "redis_ping": ping, "redis_py_ping": general_ping, "redis_check": _check(gate, plain),
+            "redis_check_and_quota_person": _check_and_count(gate, identity, _identity_checks()),
+            "redis_check_and_quota": _check_and_count(gate, quota, _pages()),
+        }
     memory = _gate(MemoryCounters())
-    steps |= {"memory_check": _check(memory, plain), "memory_check_and_quota": _check_and_count(memory, quota)}
+    steps |= {
+        "memory_check": _check(memory, plain),
+        "memory_check_and_quota_person": _check_and_count(memory, identity, _identity_checks()),
+        "memory_check_and_quota": _check_and_count(memory, quota, _pages()),
+    }
     try:
         for step in steps.values():
             for _ in range(WARM):
@@ -138,11 +160,8 @@ async def measure_checks() -> dict[str, Any]:
         took = await _interleaved(steps)
     finally:
         await _forget(redis, general, prefix)
-    order = ("redis_ping", "redis_py_ping", "redis_check", "redis_check_and_quota", "memory_check",
-             "memory_check_and_quota")
-    for name in order:
-        if name in took:
-            figures[name] = {"p50_ms": statistics.median(took[name]), "mean_ms": statistics.fmean(took[name])}
+    for name, times in took.items():
+        figures[name] = {"p50_ms": statistics.median(times), "mean_ms": statistics.fmean(times)}
     return figures
 
 
