@@ -130,9 +130,16 @@ async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(c
 
 
 async def test_a_steward_sees_the_use_of_their_own_department_s_clients_only(console: Console) -> None:  # noqa: F811
-    eli = await console.signed_in("eli")
+    await granted(console, quota=2000)
+    fair_use = console.app.state.hub.fair_use
+    now = time.time()
+    await fair_use.counters.admit(console.ecology_client, fair_use.settings.defaults, 77, now, fair_use.day(now))
+    await fair_use.counters.disclose(console.ecology_client, fair_use.day(now), {SCOPE: (2000, {"a", "b"})})
+    eli = await console.signed_in("eli")  # the requesting department's steward: its own consumption
     page = (await eli.http.get("/admin/usage")).text
     assert f'id="usage-{console.ecology_client}"' in page and console.market_client not in page
+    ecology = row(page, f'id="usage-{console.ecology_client}"')
+    assert "77 / 500000000" in ecology and f'<code class="scope">{SCOPE}</code> 2 / 2000' in ecology
     dev = await console.signed_in("dev")
     assert (await dev.http.get("/admin/usage")).status_code == 403
 

@@ -119,3 +119,21 @@ async def _client_id(wire: Wire, name: str) -> int:
         if fields.get("name") == name:
             return int(fields["id"])
     raise AssertionError(f"no client named {name}")
+
+
+async def test_the_url_s_database_is_chosen_and_its_password_sent(redis_url: str, redis_prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    base = redis_url.rsplit("/", 1)[0]
+    wire = Wire(f"{base}/5", (ECHO,), timeout=2.0)
+    general = Redis.from_url(f"{base}/5")
+    try:
+        await wire.commands((b"SET", f"{redis_prefix}db", b"five"))
+        assert await general.get(f"{redis_prefix}db") == b"five"
+        await general.delete(f"{redis_prefix}db")
+    finally:
+        await wire.aclose()
+        await general.aclose()
+    with_password = Wire(redis_url.replace("redis://", "redis://:not-the-password@"), (ECHO,), timeout=2.0)
+    with pytest.raises(WireError, match="setup.*(AUTH|password)"):  # this Redis has none: AUTH was sent
+        await with_password.evalsha(ECHO, [], ["x", 1])
