@@ -7,6 +7,7 @@ so building the app touches no database. Pages find it with ``console(request)``
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,8 @@ class Console:
         self.sections = sections
         self.templates = Jinja2Templates(directory=TEMPLATES)
         i18n.install(self.templates.env)
+        # JSON as people read it: Chinese as itself, not as \u escapes (autoescaped like any text).
+        self.templates.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
         self._stores: Stores | None = None
         self.chain_watch = ChainWatch()  # the overview's chain tile (hub/admin/overview_data.py)
         self._lock = asyncio.Lock()

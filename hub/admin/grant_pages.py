@@ -71,8 +71,10 @@ async def _request_form(
     owners: dict[str, list[Any]] = {}
     for entry in catalogue.scopes:
         owners.setdefault(entry.owner, []).append(entry)
-    titles = {d.id: d.title for d in catalogue.departments}
+    titles = {d.id: d for d in catalogue.departments}
     context = {
+        "declared": console(request).hub.policies.declared_scopes,
+        "resources": {r.name: r for r in catalogue.resources},
         "clients": await registry.clients(who.account.department if who.role == "steward" else None),
         "owners": sorted(owners.items()), "titles": titles, "error": error,
         "chosen": set(form.getlist("scope")) if form else set(), "form": form or {},

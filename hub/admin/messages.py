@@ -74,6 +74,7 @@ FORMS: tuple[str, ...] = (
     N_("name at least one purpose to remove"),
     N_("%(grant)s names no purpose %(purposes)s"),
     N_("removing every purpose leaves nothing to grant: revoke %(grant)s instead"),
+    N_("unconditional scopes: granted after the registry check"),  # the admin log's reason
     # The grant pages' own checks (hub/admin/grant_pages.py, grant_access.py).
     N_("%(value)s is not a %(what)s id"),
     N_("a quota is a whole number of subjects a day (empty: no quota)"),

@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,8 +144,12 @@ async def chain_state(store: AuditStore) -> ChainState:
     return ChainState(report.last_seq, latest.seq, latest.sealed_at, latest.seq, len(report.findings), time.time())
 
 
-def refusals(registry: CollectorRegistry) -> list[tuple[str, str, int]]:
-    """Refused requests by kind since this process started: (family, kind, count), largest first."""
+def refusals(registry: CollectorRegistry, clients: Collection[str] | None = None) -> list[tuple[str, str, int]]:
+    """Refused requests by kind since this process started: (family, kind, count), largest first.
+
+    ``clients`` given (a steward's department's), only their fair-use refusals: the other counters
+    are the whole hub's, with no client to tell a department's from another's.
+    """
     wanted = {
         "hub_graphql_requests": ("outcome", {"refused", "rejected", "invalid", "timeout", "unrecorded"}),
         "hub_fair_use_refusals": ("kind", None),
@@ -153,11 +157,13 @@ def refusals(registry: CollectorRegistry) -> list[tuple[str, str, int]]:
     }
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for metric in registry.collect():
-        if metric.name not in wanted:
+        if metric.name not in wanted or (clients is not None and metric.name != "hub_fair_use_refusals"):
             continue
         label, kinds = wanted[metric.name]
         for sample in metric.samples:
             kind = sample.labels.get(label, "")
+            if clients is not None and sample.labels.get("client") not in clients:
+                continue
             if sample.name.endswith("_total") and (kinds is None or kind in kinds) and sample.value:
                 counts[(metric.name, kind)] += int(sample.value)
     return sorted(((f, k, n) for (f, k), n in counts.items()), key=lambda item: (-item[2], item[1]))

@@ -32,9 +32,13 @@ async def overview_page(request: Request) -> Response:
     now = dt.datetime.now(dt.UTC)
     used = await usage(engine, now, department)
     language = language_of(request, who)
+    clients = None
+    if department is not None:  # a steward: their department's clients' refusals only
+        registry = (await console(request).stores()).registry
+        clients = {c.client_id for c in await registry.clients(department)}
     context: dict[str, Any] = {
         "department": department, "usage": used, "charts": charts(used, language),
-        "refusals": refusals(hub.metrics.registry), "chain": await console(request).chain_watch.state(store),
+        "refusals": refusals(hub.metrics.registry, clients), "chain": await console(request).chain_watch.state(store),
         **await grant_work(request, department),
     }
     return console(request).page(request, "overview.html", context)

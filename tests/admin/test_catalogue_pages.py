@@ -129,3 +129,12 @@ async def test_nothing_on_the_catalogue_pages_can_be_changed(console: Console) -
             assert (await person.http.post(path, data={"department": "market"})).status_code == 405
         assert (await console.person().http.post(path)).status_code == 303  # signed out: sign in first
     assert (await olga.http.get("/admin/catalogue.json")).content == before
+
+
+def test_the_catalogues_texts_are_listed_for_translation() -> None:
+    """What the schema and policies say of the data is shown in Chinese from the console's catalogue:
+    the list ``make messages`` reads must be the running catalogue's (test_i18n checks each has
+    its translation)."""
+    from hub.admin import catalogue_texts
+
+    assert list(catalogue_texts.TEXTS) == catalogue_texts.current(), "run python -m hub.admin.catalogue_texts"

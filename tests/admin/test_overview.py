@@ -129,3 +129,16 @@ async def test_the_overview_speaks_chinese_and_its_plots_too(console: Console) -
     page = (await (await console.signed_in("olga", language="zh")).http.get("/admin/")).text
     assert "<h1>总览</h1>" in page and "最近 24 小时每小时请求数（北京时间）" in page
     assert 'aria-label="最近 24 小时每小时请求数（北京时间）"' in page and "次披露</title>" in page
+
+
+async def test_a_steward_sees_their_own_clients_refusals_only(console: Console) -> None:
+    hub = console.app.state.hub
+    hub.metrics.requests.labels("refused").inc(5)  # the whole hub's: no client to tell
+    hub.fair_use.metrics.refusals.labels(console.market_client, "rate").inc(2)
+    hub.fair_use.metrics.refusals.labels(console.ecology_client, "cost_per_day").inc(7)
+    page = (await (await console.signed_in("mei")).http.get("/admin/")).text
+    mine = page.split('id="refusals"')[1].split("</section>")[0]
+    assert "<code>rate</code>" in mine and ">2<" in mine
+    assert "cost_per_day" not in mine and "<code>refused</code>" not in mine and ">7<" not in mine
+    everyone = (await (await console.signed_in("olga")).http.get("/admin/")).text.split('id="refusals"')[1]
+    assert "<code>refused</code>" in everyone and "<code>cost_per_day</code>" in everyone

@@ -63,7 +63,7 @@
     state.htu = body.graphql_url;
     const until = new Date(state.expiresAt).toLocaleTimeString();
     scopes.textContent = body.scope.split(" ").join(", ");
-    show("valid until " + until + " (renewed automatically)");
+    show(config.saidValid.replace("{time}", until));  // the page's language (data-said-valid)
   }
 
   async function proof(method, token) {
@@ -149,12 +149,12 @@
           storage: memoryStorage(),
           plugins: [GraphiQLPluginExplorer.explorerPlugin()],
           defaultEditorToolsVisibility: true,
-          defaultQuery: "# Ctrl-Enter runs the query as " + config.client + " for " + config.purpose + ".\n{\n  __typename\n}\n",
+          defaultQuery: "# " + config.saidQuery + "\n{\n  __typename\n}\n",
         }),
       );
     } catch (error) {
       show(error.message, true);
-      root.textContent = "GraphiQL could not start: " + error.message;
+      root.textContent = config.saidFailed.replace("{why}", error.message);
     }
   }
 
