@@ -1,5 +1,5 @@
 """Two hub replicas, each its own OS process, sharing one Redis: one client's requests interleaved
-across both meet one rate limit and one disclosure quota, not one per replica.
+across both meet one rate limit, one cost budget and one disclosure quota, not one per replica.
 
 The replicas share a registry (SQLite) and an issuer (``http://hub.test``), so a token from one is
 good at the other; the client's HTTP transport sends ``http://hub.test/...`` to a replica's port
@@ -18,9 +18,13 @@ import pytest
 
 from hub.client import HubAuth, TokenRefused, new_client_key
 from hub.fairuse.limits import ClientLimits
+from hub.graphql.documents import DocumentCache
+from hub.graphql.limits import Limits
 from hub.grants import GrantService
 from hub.store import Registry, connect
 from hub.store.sealing import new_key_encryption_key
+from hub.strawberry_bridge import graphql_schema
+from schema import build_schema
 from tests.audit.hub_process import HubProcess, hub_cli, running, write_settings
 from tests.conftest import DEMO_AS_OF
 from tests.graph.conftest import DepartmentServices, services  # noqa: F401
@@ -72,9 +76,22 @@ def settings_file(
     return path
 
 
-async def registered(database_url: str) -> tuple[tuple[str, dict[str, object]], tuple[str, dict[str, object]]]:
-    """Two housing clients granted Market Regulation's enterprises, with their private keys: one with a
-    rate limit of its own (a burst of 12, hardly refilling), one whose grant has a quota of 7 a day."""
+Client = tuple[str, dict[str, object]]
+WARM_UP = "{ __typename }"
+
+
+def costs() -> tuple[int, int]:
+    """What the hub charges a warm-up and a look-up (its own measure, as the replicas judge them)."""
+    documents = DocumentCache(graphql_schema(build_schema()), Limits())
+    return tuple(  # type: ignore[return-value]
+        documents.judged_cost(documents.get(query), None, {"u": "x"})[0] for query in (WARM_UP, LOOKUP)
+    )
+
+
+async def registered(database_url: str) -> tuple[Client, Client, Client]:
+    """Three housing clients granted Market Regulation's enterprises, with their private keys: one with a
+    rate limit of its own (a burst of 12, hardly refilling), one whose grant has a quota of 7 a day, and
+    one whose day budget takes its two warm-ups and exactly 8 look-ups."""
     engine = connect(database_url)
     try:
         registry = Registry(engine)
@@ -82,14 +99,17 @@ async def registered(database_url: str) -> tuple[tuple[str, dict[str, object]], 
             await registry.add_department(department, department.title())
         service = GrantService(engine, grant_catalogue())
         made = []
-        for name in ("batch", "checks"):
+        for name in ("batch", "checks", "budgeted"):
             key = new_client_key()
             client = await registry.register_client("housing", name, {k: v for k, v in key.items() if k != "d"})
             grant = await service.grant_now(OPERATOR, client.client_id, [SCOPE], ["licensing"], "test", 30)
             made.append((client.client_id, key, grant.grant_id))
         await registry.set_limits(made[0][0], ClientLimits(rate=0.001, burst=12))
         await service.set_quota(OPERATOR, made[1][2], 7)
-        return (made[0][0], made[0][1]), (made[1][0], made[1][1])
+        warm_up, lookup = costs()
+        budget = ClientLimits(rate=1000.0, burst=1000, cost_per_day=2 * warm_up + 8 * lookup)
+        await registry.set_limits(made[2][0], budget)
+        return (made[0][0], made[0][1]), (made[1][0], made[1][1]), (made[2][0], made[2][1])
     finally:
         await engine.dispose()
 
@@ -102,10 +122,10 @@ def enterprises(demo_data_dir: Path, n: int) -> list[str]:
 async def warmed_up(client: httpx.AsyncClient) -> httpx.Response:
     """A first request; a replay cache that starts its epoch now refuses proofs of this very second once."""
     try:
-        return await client.post("/graphql", json={"query": "{ __typename }"})
+        return await client.post("/graphql", json={"query": WARM_UP})
     except TokenRefused:
         await asyncio.sleep(1.1)
-        return await client.post("/graphql", json={"query": "{ __typename }"})
+        return await client.post("/graphql", json={"query": WARM_UP})
 
 
 async def interleaved(
@@ -142,11 +162,11 @@ def refusals(replicas: list[HubProcess], client_id: str, kind: str) -> dict[str,
     return found
 
 
-def test_two_replicas_enforce_one_rate_limit_and_one_disclosure_quota_per_client(
+def test_two_replicas_enforce_one_rate_limit_one_cost_budget_and_one_disclosure_quota_per_client(
     settings_file: Path, tmp_path: Path, demo_data_dir: Path
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
-    (limited, limited_key), (capped, capped_key) = asyncio.run(registered(database))
+    (limited, limited_key), (capped, capped_key), (budgeted, budgeted_key) = asyncio.run(registered(database))
     with running(("east", "west"), settings_file, tmp_path) as replicas:
         answers = asyncio.run(interleaved(replicas, limited, limited_key, enterprises(demo_data_dir, 30)))
         assert Counter(status for _, status in answers) == {200: 10, 429: 20}  # 12 tokens, 2 taken to warm up
@@ -157,3 +177,8 @@ def test_two_replicas_enforce_one_rate_limit_and_one_disclosure_quota_per_client
         assert Counter(status for _, status in answers) == {200: 7, 429: 13}  # 7 distinct, whichever replica
         refused = refusals(replicas, capped, "quota")
         assert sum(refused.values()) == 13 and all(n > 0 for n in refused.values()), refused
+
+        answers = asyncio.run(interleaved(replicas, budgeted, budgeted_key, enterprises(demo_data_dir, 20)))
+        assert Counter(status for _, status in answers) == {200: 8, 429: 12}  # one day budget, not two
+        refused = refusals(replicas, budgeted, "cost_per_day")
+        assert sum(refused.values()) == 12 and all(n > 0 for n in refused.values()), refused
