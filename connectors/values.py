@@ -30,6 +30,10 @@ class ValueMapped:
     def timeout(self) -> float:
         return self.inner.timeout
 
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self.inner.timeout = value
+
     @property
     def cache_ttl(self) -> float:
         return self.inner.cache_ttl
@@ -83,7 +87,8 @@ class ValueMapped:
             for record in records:  # fresh from the source: nobody else holds them yet
                 for field, mapping in maps.items():
                     value = record.get(field)
-                    record[field] = mapping.get(value, value)
+                    if isinstance(value, str):
+                        record[field] = mapping.get(value, value)
         return records
 
 

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graphql import GraphQLError, GraphQLSchema
 
 from connectors.base import Condition, Record
+from hub.audit.records import Decision
 from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
 from hub.data import Records, Sources
 from hub.errors import FieldForbidden
 from hub.fairuse.limits import ClientLimits
 from hub.graphql.selection import selected_fields
 from hub.settings import Settings
+from hub.strawberry_bridge import graphql_core_info
 
 if TYPE_CHECKING:  # the policy package imports the graph, which imports this module
     from hub.policy.decide import Deny
@@ -144,14 +146,16 @@ class RequestContext:
                     add(found, field_set)
 
     def _field_set(self, info: Any, type_name: str) -> int:
-        raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+        raw = graphql_core_info(info)
         key = (id(raw.field_nodes[0]), type_name)
         found = self._field_sets.get(key)
         if found is None:
             self.disclosed.types.add(type_name)
             names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
-                                    getattr(raw.variable_values, "coerced", raw.variable_values))
+                                    raw.variable_values.coerced)
             labels = self.view.labels(type_name)
-            fields = {f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names}
+            fields: dict[str, Decision] = {
+                f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names
+            }
             found = self._field_sets[key] = self.disclosed.field_set(fields)
         return found

@@ -51,9 +51,9 @@ def _parse(payload: Any, hub: Hub) -> tuple[str, str, str, list[str] | None]:
         raise ValueError("body must be a JSON object")  # noqa: TRY004  answered 400, as every bad body
     connector, entity = payload.get("connector"), payload.get("entity")
     conn = hub.sources.connectors.get(connector) if isinstance(connector, str) else None
-    if conn is None:
+    if conn is None or not isinstance(connector, str):
         raise ValueError(f"unknown connector; known: {', '.join(sorted(hub.sources.connectors))}")
-    if entity not in conn.entities():
+    if not isinstance(entity, str) or entity not in conn.entities():
         raise ValueError(f"unknown entity for {connector}; known: {', '.join(conn.entities())}")
     field = payload.get("field") or conn.key_of(entity)
     keys = payload.get("keys")

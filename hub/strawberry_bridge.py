@@ -3,13 +3,17 @@
 strawberry builds a graphql-core schema and keeps it as ``Schema._schema``; the hub compiles its
 per-caller views, its catalogue and its subgraphs from that schema, and a view must carry the
 strawberry schema back (``_strawberry_schema``) for strawberry's resolvers to find their types.
+A resolver's ``Info`` wraps graphql-core's (``_raw_info``), which the disclosure note reads; the
+default resolver strawberry puts on plain fields is marked ``_is_default``.
 Neither attribute is public API: a strawberry upgrade that renames one breaks here, and only here.
 """
 
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLSchema
+from typing import Any
+
+from graphql import GraphQLResolveInfo, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 # The key under which strawberry leaves a field's or a type's definition in graphql-core extensions.
@@ -26,3 +30,14 @@ def graphql_schema(schema: strawberry.Schema | GraphQLSchema) -> GraphQLSchema:
 def carry_strawberry_schema(view: GraphQLSchema, base: GraphQLSchema) -> None:
     """Let strawberry's resolvers, run on ``view``, find the strawberry schema ``base`` came from."""
     view._strawberry_schema = getattr(base, "_strawberry_schema", None)  # type: ignore[attr-defined]  # noqa: SLF001
+
+
+def graphql_core_info(info: Any) -> GraphQLResolveInfo[Any]:
+    """graphql-core's resolve info behind a strawberry ``Info`` (graphql-core's own is returned as it is)."""
+    raw: GraphQLResolveInfo[Any] = getattr(info, "_raw_info", info)
+    return raw
+
+
+def is_default_resolver(resolve: object) -> bool:
+    """Whether strawberry gave a field its default resolver (a plain field: no resolver of its own)."""
+    return getattr(resolve, "_is_default", False) is True

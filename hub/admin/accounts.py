@@ -57,7 +57,8 @@ def lock_seconds(failures: int) -> int:
     """How long an account stays locked after ``failures`` failures in a row."""
     if failures < FREE_FAILURES:
         return 0
-    return min(FIRST_LOCK * 2 ** (failures - FREE_FAILURES), MAX_LOCK)
+    doubled: int = FIRST_LOCK * 2 ** (failures - FREE_FAILURES)  # failures >= FREE_FAILURES: a whole number
+    return min(doubled, MAX_LOCK)
 
 
 class Accounts:

@@ -104,7 +104,8 @@ async def department_status(request: Request) -> Response:
 @_changes
 async def register_client(request: Request) -> Response:
     body = await _body(request)
-    jwk = actions.jwk_from_json(body.get("jwk") if isinstance(body.get("jwk"), dict) else "null")
+    given = body.get("jwk")
+    jwk = actions.jwk_from_json(given if isinstance(given, dict) else "null")
     client = await actions.register_client(request, body.get("department"), body.get("name"), jwk)
     return JSONResponse(client_json(client), status_code=201)
 
@@ -121,7 +122,8 @@ async def client_status(request: Request) -> Response:
 @_changes
 async def add_key(request: Request) -> Response:
     body = await _body(request)
-    jwk = actions.jwk_from_json(body.get("jwk") if isinstance(body.get("jwk"), dict) else "null")
+    given = body.get("jwk")
+    jwk = actions.jwk_from_json(given if isinstance(given, dict) else "null")
     client = await actions.add_key(request, request.path_params["client_id"], jwk)
     return JSONResponse(client_json(client), status_code=201)
 

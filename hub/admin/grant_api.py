@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -85,7 +85,7 @@ def _side(request: Request) -> Side | None:
     side = request.query_params.get("side") or None
     if side is not None and side not in SIDES:
         raise GrantError("side is owner or consumer")
-    return cast(Side | None, side)
+    return side
 
 
 @require(*READERS)

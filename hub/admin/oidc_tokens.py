@@ -8,11 +8,11 @@ clocks); ``nonce`` the one this browser's sign-in sent; ``sub`` present.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 
 ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
@@ -27,7 +27,7 @@ def verified_claims(
     id_token: str, jwks: dict[str, Any], *, issuer: str, client_id: str, nonce: str, now: int | None = None
 ) -> dict[str, Any]:
     try:
-        keys = KeySet.import_key_set(jwks)
+        keys = KeySet.import_key_set(cast(KeySetSerialization, jwks))  # checked by joserfc as it imports
         token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
     except (JoseError, ValueError, TypeError) as exc:
         raise IdTokenRefused(f"bad signature or format ({type(exc).__name__})") from None

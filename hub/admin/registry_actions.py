@@ -29,12 +29,12 @@ def text(value: Any, what: str, *, limit: int = 200, required: bool = True) -> s
         value = ""
     if not isinstance(value, str):
         raise RegistryError(f"{what} must be text")
-    value = value.strip()
-    if required and not value:
+    trimmed = value.strip()
+    if required and not trimmed:
         raise RegistryError(f"{what} is required")
-    if len(value) > limit or any(ord(c) < 32 for c in value):
+    if len(trimmed) > limit or any(ord(c) < 32 for c in trimmed):
         raise RegistryError(f"{what} must be at most {limit} printable characters")
-    return value
+    return trimmed
 
 
 async def jwk_from_upload(upload: Any) -> dict[str, Any]:

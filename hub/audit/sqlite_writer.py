@@ -52,9 +52,12 @@ COUNT_USAGE = (
 class Chained(Protocol):
     """A group's rows chained on from the head (``hub.audit.store.Chained``)."""
 
-    records: list[dict[str, Any]]
-    usage: list[tuple[str, str, str, int, int]]
-    head_mac: str
+    @property
+    def records(self) -> list[dict[str, Any]]: ...
+    @property
+    def usage(self) -> list[tuple[str, str, str, int, int]]: ...
+    @property
+    def head_mac(self) -> str: ...
 
 
 Chain = Callable[[int, str], Chained]  # (head seq, head hash) -> the group's rows

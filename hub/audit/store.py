@@ -279,7 +279,7 @@ class AuditStore:
             return None
         return await write_seal(conn, self.keys.sealer, head.seq, head.hash, now_iso())
 
-    def _head_query(self) -> Select[Any]:  # (seq, hash), locked on PostgreSQL
+    def _head_query(self) -> Select[int, str]:  # (seq, hash), locked on PostgreSQL
         query = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == HEAD_ID)
         return query if self.sqlite else query.with_for_update()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hub.audit.records import ENTERPRISE, PERSON, Pseudonyms, SubjectDisclosure, SubjectGroup
+from hub.audit.records import ENTERPRISE, PERSON, Decision, Pseudonyms, SubjectDisclosure, SubjectGroup
 from hub.identifiers.errors import InvalidIdentifier
 
 Subject = tuple[str, str]  # (enterprise | person, USCC | ID number in clear: held in memory only)
@@ -54,11 +54,11 @@ class Disclosed:
     __slots__ = ("_field_sets", "_subjects", "types")
 
     def __init__(self) -> None:
-        self._field_sets: list[Mapping[str, str]] = []
+        self._field_sets: list[Mapping[str, Decision]] = []
         self._subjects: dict[Subject, set[int]] = {}
         self.types: set[str] = set()  # every type shown, with or without a subject
 
-    def field_set(self, fields: Mapping[str, str]) -> int:
+    def field_set(self, fields: Mapping[str, Decision]) -> int:
         self._field_sets.append(fields)
         return len(self._field_sets) - 1
 
@@ -79,7 +79,7 @@ class Disclosed:
 
     def subjects(self, pseudonyms: Pseudonyms) -> tuple[SubjectDisclosure, ...]:
         """The subjects as the audit keeps them (persons as keyed hashes); unreadable ids are skipped."""
-        found: dict[str, dict[str, str]] = {}
+        found: dict[str, dict[str, Decision]] = {}
         for (kind, identifier), sets in self._subjects.items():
             try:
                 reference = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
@@ -105,9 +105,9 @@ class Disclosed:
         for reference, sets in sets_of.items():
             by_sets.setdefault(frozenset(sets), []).append(reference)
         groups: list[SubjectGroup] = []
-        for sets, references in by_sets.items():
-            fields: dict[str, str] = {}
-            for index in sorted(sets):
+        for field_sets, references in by_sets.items():
+            fields: dict[str, Decision] = {}
+            for index in sorted(field_sets):
                 fields.update(self._field_sets[index])
-            groups.append(SubjectGroup(fields, tuple(references)))  # type: ignore[arg-type]
+            groups.append(SubjectGroup(fields, tuple(references)))
         return tuple(groups)

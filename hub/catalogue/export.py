@@ -28,7 +28,7 @@ LIST_SEPARATOR = " "  # purposes are lower_snake_case names: a space never occur
 
 
 def to_json(catalogue: Catalogue) -> bytes:
-    document = {
+    document: dict[str, Any] = {
         "departments": [dataclasses.asdict(d) for d in catalogue.departments],
         "resources": [dataclasses.asdict(r) for r in catalogue.resources],
         "scopes": [dataclasses.asdict(s) for s in catalogue.scopes],

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from hub.commands.settings import command_settings
 from hub.settings import Settings
@@ -72,7 +73,7 @@ async def refuse_registry_behind(settings: Settings) -> None:
         await engine.dispose()
 
 
-def _tls(settings: Settings) -> dict[str, object]:
+def _tls(settings: Settings) -> dict[str, Any]:
     """TLS ending in the hub, gateways' client certificates passed to the app (README "Federation")."""
     if settings.tls_certificate is None or settings.tls_key is None or settings.tls_client_ca is None:
         return {}

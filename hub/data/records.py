@@ -18,6 +18,7 @@ one more fetched to tell whether another page follows.
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -94,7 +95,7 @@ class Records:
 
     async def many_across(
         self, info: Any, type_names: Sequence[str], by: str, key: Any,
-    ) -> tuple[list[Record], list[SourceError]]:
+    ) -> tuple[builtins.list[Record], builtins.list[SourceError]]:  # builtins: Records.list is a method
         """``many`` in each register the caller sees, asked together; a department that fails is
         returned apart (the others still answer)."""
         seen = [t for t in type_names if self._access.can_see(t)]
@@ -112,7 +113,7 @@ class Records:
 
     async def list_across(
         self, info: Any, type_names: Sequence[str], where: Sequence[Condition], page: Page,
-    ) -> tuple[Selected, list[SourceError]]:
+    ) -> tuple[Selected, builtins.list[SourceError]]:
         """One page per register the caller sees, merged in ``page.order_by`` order.
 
         Returns the merged page (``page.limit`` records at most) and the departments that failed.
@@ -192,7 +193,7 @@ class Records:
         self._access.note(info, type_name, (record,), subject)
         return record
 
-    def _shown(self, info: Any, type_name: str, records: list[Record]) -> list[Record]:
+    def _shown(self, info: Any, type_name: str, records: builtins.list[Record]) -> builtins.list[Record]:
         row_filter = self._access.row_filter(type_name)
         if row_filter is not None:
             records = [r for r in records if admits(r, row_filter)]

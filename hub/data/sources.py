@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import trace
@@ -42,7 +42,7 @@ class Sources:
         # Per connector (hub.faults.breaker); none: every call goes to its department.
         self.breakers = dict(breakers or {})
         for name, breaker in self.breakers.items():
-            metrics.breaker_state.labels(name).set_function(lambda b=breaker: STATE_VALUES[b.state])
+            metrics.breaker_state.labels(name).set_function(_state_value(breaker))
         self.cache = cache
         self.metrics = metrics
         self.scan_budget = scan_budget
@@ -214,3 +214,8 @@ def _failed(side: str) -> None:
     span = trace.get_current_span()
     span.set_attribute("hub.failed_side", side)
     span.set_status(StatusCode.ERROR)
+
+
+def _state_value(breaker: Breaker) -> Callable[[], float]:
+    """The breaker's state as the gauge shows it, read at each scrape."""
+    return lambda: STATE_VALUES[breaker.state]

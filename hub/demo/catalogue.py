@@ -163,7 +163,7 @@ def matter_rows() -> list[dict[str, object]]:
 
 
 def material_rows() -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for matter in MATTERS:
         for name, required, form, supplied in matter.materials:
             rows.append({

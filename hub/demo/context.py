@@ -18,7 +18,7 @@ from hub.identifiers.division import DEMO_COUNTIES, division_name
 T = TypeVar("T")
 
 CITY_PREFIX = "河北省唐山市"
-COUNTY_NAMES: dict[str, str] = {code: division_name(code)[len(CITY_PREFIX):] for code in DEMO_COUNTIES}
+COUNTY_NAMES: dict[str, str] = {code: (division_name(code) or "")[len(CITY_PREFIX):] for code in DEMO_COUNTIES}
 
 
 def iso(day: dt.date) -> str:

@@ -76,8 +76,8 @@ def _condition(key: str, value: str) -> ColumnElement[bool]:
     # An exact column name wins: valid_from is a column, valid_from_from its lower bound.
     if key in COLUMNS:
         values = _values(key, value)
-        column = COLUMNS[key]
-        return column == values[0] if len(values) == 1 else column.in_(values)
+        exact = COLUMNS[key]
+        return exact == values[0] if len(values) == 1 else exact.in_(values)
     name, _, operator = key.rpartition("_")
     column = COLUMNS.get(name)
     if column is None or operator not in OPERATORS:

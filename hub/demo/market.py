@@ -7,6 +7,7 @@ representative's sex) that later modules use and the writer drops.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hub.demo import names
 from hub.demo.context import CITY_PREFIX, COUNTY_NAMES, Ctx, WeightedPool, add_years, iso, parse
@@ -14,7 +15,9 @@ from hub.demo.ids import organisation_code, uscc
 from hub.demo.industries import INDUSTRIES, SCOPE_TAIL, Industry
 from hub.demo.people import new_person
 
-Row = dict[str, object]
+# A generated row: values of its columns' many types, and the generator's own keys (``_industry``,
+# ``_rep``) holding what the later stages read.
+Row = dict[str, Any]
 PREFIX = {"company": "91", "individual": "92", "coop": "93"}
 GONE = frozenset({"注销", "吊销", "迁出"})
 FIRST_YEAR = 1995

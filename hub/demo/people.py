@@ -8,6 +8,7 @@ expiry, and a few people let theirs lapse, so identity checks meet an occasional
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hub.demo import names
 from hub.demo.context import Ctx, add_years, iso
@@ -54,7 +55,7 @@ def id_validity(ctx: Ctx, born: dt.date) -> tuple[dt.date, dt.date | None]:
         issued = expires - dt.timedelta(days=ctx.rng.randint(0, 60))
 
 
-def new_person(ctx: Ctx, used: set[str], earliest: dt.date, latest: dt.date) -> dict[str, object]:
+def new_person(ctx: Ctx, used: set[str], earliest: dt.date, latest: dt.date) -> dict[str, Any]:
     male = ctx.chance(0.72)
     while True:
         born = ctx.day(earliest, latest)
@@ -74,7 +75,7 @@ def new_person(ctx: Ctx, used: set[str], earliest: dt.date, latest: dt.date) -> 
     }
 
 
-def population_row(ctx: Ctx, person: dict[str, object], status: str) -> dict[str, object]:
+def population_row(ctx: Ctx, person: dict[str, Any], status: str) -> dict[str, Any]:
     number = str(person["id_number"])
     name = str(person["name"])
     if ctx.chance(0.02):
@@ -92,8 +93,8 @@ def population_row(ctx: Ctx, person: dict[str, object], status: str) -> dict[str
 
 
 def population(
-    ctx: Ctx, persons: list[dict[str, object]], retired: set[str], used: set[str], extra: int
-) -> list[dict[str, object]]:
+    ctx: Ctx, persons: list[dict[str, Any]], retired: set[str], used: set[str], extra: int
+) -> list[dict[str, Any]]:
     """Everyone Market Regulation knows, plus residents who never ran a business.
 
     ``retired`` are representatives whose every enterprise is gone; a few of them have died.

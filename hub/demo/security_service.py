@@ -19,7 +19,6 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types import Info
@@ -102,7 +101,7 @@ schema = PopulationSchema(query=Query)
 
 
 class PopulationGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Any, response: Response | None = None) -> Context:
+    async def get_context(self, request: Any, response: Any = None) -> Context:
         # The engine lives on the app (opened in its lifespan), so the view needs no engine of its own.
         assert isinstance(request, Request)
         return Context(engine=request.app.state.engine)

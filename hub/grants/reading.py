@@ -104,12 +104,12 @@ class GrantReading:
             self.engine, actor=actor, action=action, target=target, since=since, until=until, limit=limit
         )
 
-    async def _grants(self, query: Select[tuple[GrantRow, str]]) -> list[Grant]:
+    async def _grants(self, query: Select[GrantRow, str]) -> list[Grant]:
         async with self._reads() as session:
             return [grant_of(row, consumer) for row, consumer in await session.execute(query)]
 
 
-def _grants() -> Select[tuple[GrantRow, str]]:
+def _grants() -> Select[GrantRow, str]:
     return (
         select(GrantRow, Client.department)
         .join(Client, GrantRow.client_id == Client.client_id)

@@ -17,6 +17,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     SelectionNode,
@@ -32,7 +33,8 @@ PLUMBING = ("edges", "node")
 
 def selected_fields(
     schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
-    fragments: dict[str, FragmentDefinitionNode], return_type: object, variables: dict[str, Any] | None = None,
+    fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None = None,
 ) -> list[str]:
     """Record keys of ``type_name``'s fields selected under ``field_nodes`` (in the order met)."""
     target = schema.type_map.get(type_name)
@@ -40,7 +42,7 @@ def selected_fields(
         return []
     conditions = {type_name, *(i.name for i in target.interfaces)}
     sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
-    if get_named_type(return_type).name.endswith("Connection"):  # type: ignore[arg-type]
+    if get_named_type(return_type).name.endswith("Connection"):
         for step in PLUMBING:
             sets = [f.selection_set for s in sets for f in _fields(s, None, fragments, variables)
                     if f.name.value == step and f.selection_set is not None]
@@ -78,7 +80,7 @@ def _included(node: SelectionNode, variables: dict[str, Any] | None) -> bool:
         name = directive.name.value
         if name not in ("skip", "include"):
             continue
-        argument = next((a.value for a in directive.arguments if a.name.value == "if"), None)
+        argument = next((a.value for a in directive.arguments or () if a.name.value == "if"), None)
         if isinstance(argument, VariableNode):
             value = bool((variables or {}).get(argument.name.value))
         else:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     GraphQLField,
@@ -40,6 +40,7 @@ from graphql import (
     is_leaf_type,
 )
 
+from hub.audit.records import Decision
 from hub.context import Caller
 from hub.errors import FieldForbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
@@ -109,7 +110,7 @@ class View:
             return next((d for d in found if isinstance(d, Deny) and d.reason == "purpose"), found[0])  # type: ignore[return-value]
         return None
 
-    def labels(self, type_name: str) -> Mapping[str, str] | None:
+    def labels(self, type_name: str) -> Mapping[str, Decision] | None:
         """Field -> allow | mask | deny, as the disclosure audit records it (None: unrestricted)."""
         if self.decisions is None:
             return None
@@ -194,12 +195,12 @@ class _Filter:
         self._built: dict[str, GraphQLNamedType] = {}
 
     def schema(self) -> GraphQLSchema:
-        query = self._named(self._base.query_type)  # type: ignore[arg-type]
-        if not query.fields:  # type: ignore[union-attr]
-            return GraphQLSchema(query=query)  # type: ignore[arg-type]  # never executed: View.reaches_nothing
+        query = cast(GraphQLObjectType, self._named(cast(GraphQLObjectType, self._base.query_type)))
+        if not query.fields:
+            return GraphQLSchema(query=query)  # never executed: View.reaches_nothing
         extra = [self._named(t) for t in self._base.type_map.values() if isinstance(t, GraphQLObjectType)
                  and t.interfaces and self.shows(t)]
-        view = GraphQLSchema(query=query, types=extra, directives=self._base.directives,  # type: ignore[arg-type]
+        view = GraphQLSchema(query=query, types=extra, directives=self._base.directives,
                              extensions=self._base.extensions)
         carry_strawberry_schema(view, self._base)
         return view
@@ -250,7 +251,8 @@ class _Filter:
         built = self._built.get(named.name)
         if built is not None:
             return built
-        kwargs = named.to_kwargs()
+        # Thunks where graphql-core's kwargs name the built lists: a view's types refer to each other.
+        kwargs: dict[str, Any] = dict(named.to_kwargs())
         if isinstance(named, GraphQLUnionType):
             kwargs["types"] = lambda: [self._named(t) for t in named.types if self.shows(t)]
             built = GraphQLUnionType(**kwargs)
@@ -285,7 +287,7 @@ class _Filter:
                 continue
             nullable = any(not isinstance(t.type, GraphQLNonNull) for t in types if t is not None)
             rebuilt = self._output(field.type)
-            kept = types[0].type if types and types[0] is not None else rebuilt  # type: ignore[union-attr]
+            kept = types[0].type if types and types[0] is not None else rebuilt
             fields[name] = GraphQLField(
                 get_nullable_type(kept) if nullable else kept, args=field.args, resolve=field.resolve,
                 description=field.description, deprecation_reason=field.deprecation_reason,
@@ -304,7 +306,8 @@ class _Filter:
             if isinstance(decision, Mask):
                 kind = self._policies.types[owner].fields[key].mask
                 text = kind is not None and kind.kind not in KEEPS_TYPE
-                output = GraphQLString if text and is_leaf_type(get_named_type(output)) else get_nullable_type(output)
+                nullable = cast(GraphQLOutputType, get_nullable_type(output))
+                output = GraphQLString if text and is_leaf_type(get_named_type(output)) else nullable
                 resolve = _masked(decision, key, field.resolve)
                 description = f"{description or ''} (masked for this client: {decision.name})".strip()
             elif isinstance(decision, Deny):
@@ -323,7 +326,7 @@ class _Filter:
         return self._named(output)
 
 
-def _label(decision: Any) -> str:
+def _label(decision: Any) -> Decision:
     return "allow" if isinstance(decision, Allow) else "mask" if isinstance(decision, Mask) else "deny"
 
 
@@ -352,8 +355,10 @@ def _masked(decision: Mask, key: str, original: Callable[..., Any] | None) -> Ca
         read.record_mask = True  # type: ignore[attr-defined]
         return read
 
+    resolver = original  # a field with no record key of its own has a resolver: it computes its value
+
     def computed(source: Any, info: Any, **args: Any) -> Any:
-        value = original(source, info, **args)
+        value = resolver(source, info, **args) if resolver is not None else None
         if inspect.isawaitable(value):
             return _masked_later(value, masked)
         return masked(value)

@@ -81,9 +81,9 @@ class Gateways:
             found = (await session.execute(query)).first()
             if found is None:
                 return None
-            grants, quotas = (await live_grants_and_quotas(session, [found[0].client_id], self._now()))[
-                found[0].client_id]
-            return _record(*found, grants, quotas)
+            row, department = found
+            grants, quotas = (await live_grants_and_quotas(session, [row.client_id], self._now()))[row.client_id]
+            return _record(row, department, grants, quotas)
 
     async def _add(self, session: object, client_id: str, certificate: ClientCertificate) -> None:
         if certificate.not_after <= self._now():

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.store.models import GrantRow
@@ -23,7 +23,7 @@ def new_grant_id() -> str:
     return f"g-{secrets.token_hex(8)}"
 
 
-def live(now: int) -> tuple[object, ...]:
+def live(now: int) -> tuple[ColumnElement[bool], ...]:
     """The WHERE clauses of a grant live at ``now``."""
     return (GrantRow.status == "active", GrantRow.valid_from <= now, GrantRow.valid_to > now)
 

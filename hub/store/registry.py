@@ -212,7 +212,8 @@ class Registry:
             if found is None:
                 return None
             grants, quotas = (await live_grants_and_quotas(session, [client_id], self._now()))[client_id]
-            return _record(*found, grants, quotas)
+            row, department = found
+            return _record(row, department, grants, quotas)
 
     async def clients(self, department: str | None = None) -> list[ClientRecord]:
         query = _with_department().order_by(Client.department, Client.client_id)

@@ -53,7 +53,7 @@ class CompiledExecutor(IncrementalExecutor):
         self._by_selection[id(fields)] = (fields, plan)
         return plan
 
-    def execute_fields(  # type: ignore[override]
+    def execute_fields(
         self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
         grouped_field_set: GroupedFieldSet, position_context: Any,
     ) -> Any:
@@ -97,9 +97,9 @@ class CompiledExecutor(IncrementalExecutor):
             return results
         return _gathered(results, awaitable_fields)
 
-    def complete_list_value(  # type: ignore[override]
+    def complete_list_value(
         self, return_type: GraphQLList[GraphQLOutputType], field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo, path: Path, result: Any, position_context: Any,
+        info: GraphQLResolveInfo[Any], path: Path, result: Any, position_context: Any,
     ) -> Any:
         if type(result) is list:
             try:
@@ -109,7 +109,7 @@ class CompiledExecutor(IncrementalExecutor):
         return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
 
     def _complete_plain_list(
-        self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo, items: list[Any],
+        self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], items: list[Any],
     ) -> list[Any]:
         non_null = is_non_null_type(item_type)
         named = item_type.of_type if non_null else item_type  # type: ignore[union-attr]
@@ -127,7 +127,7 @@ class _RuntimeTypes:
     """Items of an interface or union: each item's type resolved as graphql-core does, its plan per type."""
 
     def __init__(self, executor: CompiledExecutor, abstract: Any, details: FieldDetailsList,
-                 info: GraphQLResolveInfo) -> None:
+                 info: GraphQLResolveInfo[Any]) -> None:
         self._executor = executor
         self._abstract = abstract
         self._details = details

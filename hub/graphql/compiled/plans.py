@@ -278,9 +278,9 @@ def _completer(executor: CompiledExecutor, output: GraphQLOutputType, details: F
         item = _completer(executor, output.of_type, details)
         return None if item is None else _nullable(_list(item))
     if is_leaf_type(output):
-        return _nullable(_leaf(output))  # type: ignore[arg-type]
-    if is_object_type(output) and output.is_type_of is None:  # type: ignore[union-attr]
-        plan = executor.plan_of(output, executor.collect_subfields(output, details)[0])  # type: ignore[arg-type]
+        return _nullable(_leaf(output))
+    if is_object_type(output) and output.is_type_of is None:
+        plan = executor.plan_of(output, executor.collect_subfields(output, details)[0])
         return _nullable(_record(plan.complete)) if plan.wholly_plain else None
     return None  # interfaces and unions: graphql-core resolves the type
 
@@ -345,7 +345,7 @@ def _selection_varies(node: DocumentNode) -> bool:
     class Directives(Visitor):
         def enter_directive(self, directive: DirectiveNode, *_: Any) -> None:
             if directive.name.value in ("skip", "include") and any(
-                isinstance(a.value, VariableNode) for a in directive.arguments
+                isinstance(a.value, VariableNode) for a in directive.arguments or ()
             ):
                 found.append(True)
 
