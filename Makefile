@@ -20,9 +20,10 @@ PODMAN := /usr/bin/podman
 test: $(STAMP) $(PEERS) $(GRAPHIQL) $(CHROMIUM) $(NGINX) $(PODMAN)
 	$(BIN)/python -m pytest -q
 
-# The static checks (settings in pyproject.toml): ruff, and the layers' import contracts.
+# The static checks (settings in pyproject.toml): ruff, mypy --strict, the layers' import contracts.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 # GraphiQL's files, served by the hub offline (npm pack from the registry, integrity-checked).

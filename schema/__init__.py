@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema
+from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema, is_default_resolver
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
@@ -55,7 +55,7 @@ def read_plain_fields_directly(graphql_schema: GraphQLSchema) -> None:
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
         for field in named.fields.values():
-            if getattr(field.resolve, "_is_default", False):
+            if is_default_resolver(field.resolve):
                 definition = field.extensions[DEFINITION_BACKREF]
                 field.resolve = _reader(definition.python_name)
 

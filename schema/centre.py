@@ -37,8 +37,8 @@ class Material:
     hub_supplied: bool = strawberry.field(description="The hub can fetch it from its owner: never ask the applicant.")
 
 
-async def resolve_materials(root: Record, info: Info) -> list[Material]:
-    return await records(info).many(info, "Material", "matter_code", root["code"])  # type: ignore[return-value]
+async def resolve_materials(root: Record, info: Info) -> list[Record]:
+    return await records(info).many(info, "Material", "matter_code", root["code"])
 
 
 @strawberry.type(description="A service matter (政务服务事项) in the centre's catalogue.")
@@ -55,7 +55,7 @@ class ServiceMatter:
     result_type: str
     online: bool
     visits: int = strawberry.field(description="Visits to the centre the applicant needs at most.")
-    materials: list[Material] = strawberry.field(resolver=resolve_materials)
+    materials: list[Record] = strawberry.field(resolver=resolve_materials, graphql_type=list[Material])
 
 
 @strawberry.type(description="One stage a case went through (受理, 审查, 决定 ...).")
@@ -69,56 +69,53 @@ class CaseStage:
     note: str | None
 
 
-async def resolve_matter(root: Record, info: Info) -> ServiceMatter | None:
-    return await records(info).one(info, "ServiceMatter", root["matter_code"])  # type: ignore[return-value]
+async def resolve_matter(root: Record, info: Info) -> Record | None:
+    return await records(info).one(info, "ServiceMatter", root["matter_code"])
 
 
-async def resolve_stages(root: Record, info: Info) -> list[CaseStage]:
+async def resolve_stages(root: Record, info: Info) -> list[Record]:
     stages = await records(info).many(info, "CaseStage", "case_number", root["number"])
-    return sorted(stages, key=lambda s: s["seq"])  # type: ignore[return-value]
+    return sorted(stages, key=lambda s: s["seq"])
 
 
-async def resolve_applicant_enterprise(
-    root: Record, info: Info
-) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
+async def resolve_applicant_enterprise(root: Record, info: Info) -> Record | None:
     if root["applicant_id_type"] != "USCC":
         return None
     return await records(info).one(info, "Enterprise", root["applicant_id"])
 
 
-async def resolve_applicant_person(
-    root: Record, info: Info
-) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
+async def resolve_applicant_person(root: Record, info: Info) -> Record | None:
     if root["applicant_id_type"] != "ID":
         return None
     return await records(info).one(info, "Person", root["applicant_id"])
 
 
-async def resolve_licence(root: Record, info: Info) -> Licence | None:
+async def resolve_licence(root: Record, info: Info) -> Record | None:
     number = root["licence_number"]
     if not number:
         return None
     type_name = LICENCE_TYPES[licence_kind_of(number)]
     if not ctx(info).can_see(type_name):
         return None
-    return await records(info).one(info, type_name, number)  # type: ignore[return-value]
+    return await records(info).one(info, type_name, number)
 
 
 @strawberry.type(description="An application case (办件) handled at the service centre.")
 class Case:
     number: str
     matter_code: str
-    matter: ServiceMatter | None = strawberry.field(resolver=resolve_matter)
+    matter: Record | None = strawberry.field(resolver=resolve_matter, graphql_type=ServiceMatter | None)
     apply_date: Date
     applicant_type: str = strawberry.field(description="enterprise or person.")
     applicant_name: str
     applicant_id_type: str = strawberry.field(description="USCC or ID.")
     applicant_id: str
-    applicant_enterprise: Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None = strawberry.field(
-        resolver=resolve_applicant_enterprise
+    applicant_enterprise: Record | None = strawberry.field(
+        resolver=resolve_applicant_enterprise,
+        graphql_type=Annotated["Enterprise", strawberry.lazy("schema.enterprise")] | None,
     )
-    applicant_person: Annotated[Person, strawberry.lazy("schema.person")] | None = strawberry.field(
-        resolver=resolve_applicant_person
+    applicant_person: Record | None = strawberry.field(
+        resolver=resolve_applicant_person, graphql_type=Annotated["Person", strawberry.lazy("schema.person")] | None
     )
     legal_rep_name: str | None
     agent_name: str | None
@@ -128,8 +125,10 @@ class Case:
     region_code: str
     result_type: str | None = strawberry.field(description="grant or refuse, once decided.")
     result_date: Date | None
-    licence: Licence | None = strawberry.field(resolver=resolve_licence, description="The licence it issued.")
+    licence: Record | None = strawberry.field(
+        resolver=resolve_licence, graphql_type=Licence | None, description="The licence it issued."
+    )
     satisfaction: int | None = strawberry.field(description="Applicant's evaluation, 1 (worst) to 5.")
-    stages: list[CaseStage] = strawberry.field(resolver=resolve_stages)
+    stages: list[Record] = strawberry.field(resolver=resolve_stages, graphql_type=list[CaseStage])
 
 

@@ -7,6 +7,7 @@ from typing import NewType
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.scalar import ScalarDefinition
 
 from hub.context import RequestContext
 from hub.data import Records
@@ -26,7 +27,7 @@ def _parse_date(value: object) -> str:
 Date = NewType("Date", str)
 DateTime = NewType("DateTime", str)
 
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     Date: strawberry.scalar(
         name="Date",
         description="A calendar date, ISO 8601 YYYY-MM-DD.",
@@ -43,7 +44,8 @@ SCALARS = {
 
 
 def ctx(info: Info) -> RequestContext:
-    return info.context  # type: ignore[no-any-return]
+    context: RequestContext = info.context
+    return context
 
 
 def records(info: Info) -> Records:

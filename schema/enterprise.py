@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from schema.person import Person
 
 
+
 @strawberry.enum(description="Registration status (登记状态).")
 class EnterpriseStatus(enum.Enum):
     IN_OPERATION = "IN_OPERATION"
@@ -36,44 +37,36 @@ class EnterpriseStatus(enum.Enum):
     MOVED_OUT = "MOVED_OUT"
 
 
-async def resolve_legal_representative(
-    root: Record, info: Info
-) -> Annotated[Person, strawberry.lazy("schema.person")] | None:
+async def resolve_legal_representative(root: Record, info: Info) -> Record | None:
     return await records(info).one(info, "Person", root["legal_rep_id"])
 
 
-async def resolve_tax_registration(root: Record, info: Info) -> TaxRegistration | None:
-    return await records(info).one(info, "TaxRegistration", root["uscc"])  # type: ignore[return-value]
+async def resolve_tax_registration(root: Record, info: Info) -> Record | None:
+    return await records(info).one(info, "TaxRegistration", root["uscc"])
 
 
-async def resolve_abnormal_operations(root: Record, info: Info) -> list[AbnormalOperation] | None:
-    return await records(info).many(info, "AbnormalOperation", "uscc", root["uscc"])  # type: ignore[return-value]
+async def resolve_abnormal_operations(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "AbnormalOperation", "uscc", root["uscc"])
 
 
-async def resolve_licences(root: Record, info: Info) -> list[Licence]:
-    return await licences_of_holder(info, root["uscc"], tuple(Kind))  # type: ignore[return-value]
+async def resolve_licences(root: Record, info: Info) -> list[Record]:
+    return await licences_of_holder(info, root["uscc"], tuple(Kind))
 
 
-async def resolve_food_licences(
-    root: Record, info: Info
-) -> list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None:
-    return await records(info).many(info, "FoodBusinessLicence", "holder_uscc", root["uscc"])  # type: ignore[return-value]
+async def resolve_food_licences(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "FoodBusinessLicence", "holder_uscc", root["uscc"])
 
 
-async def resolve_construction_permits(
-    root: Record, info: Info
-) -> list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None:
-    return await records(info).many(info, "ConstructionPermit", "holder_uscc", root["uscc"])  # type: ignore[return-value]
+async def resolve_construction_permits(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "ConstructionPermit", "holder_uscc", root["uscc"])
 
 
-async def resolve_discharge_permits(
-    root: Record, info: Info
-) -> list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None:
-    return await records(info).many(info, "PollutantDischargePermit", "holder_uscc", root["uscc"])  # type: ignore[return-value]
+async def resolve_discharge_permits(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "PollutantDischargePermit", "holder_uscc", root["uscc"])
 
 
-async def resolve_cases(root: Record, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.centre")]] | None:
-    return await records(info).many(info, "Case", "applicant_id", root["uscc"])  # type: ignore[return-value]
+async def resolve_cases(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "Case", "applicant_id", root["uscc"])
 
 
 def resolve_region_name(root: Record) -> str | None:
@@ -97,29 +90,36 @@ class Enterprise:
     industry_code: str = strawberry.field(description="Industry, GB/T 4754 code.")
     region_code: str = strawberry.field(description="GB/T 2260 division code (USCC positions 3-8).")
     region_name: str | None = strawberry.field(resolver=resolve_region_name)
-    legal_representative: Annotated[Person, strawberry.lazy("schema.person")] | None = strawberry.field(
-        resolver=resolve_legal_representative
+    legal_representative: Record | None = strawberry.field(
+        resolver=resolve_legal_representative,
+        graphql_type=Annotated["Person", strawberry.lazy("schema.person")] | None,
     )
-    abnormal_operations: list[AbnormalOperation] | None = strawberry.field(
-        resolver=resolve_abnormal_operations, description="Abnormal-operation list entries (Market Regulation)."
+    abnormal_operations: list[Record] | None = strawberry.field(
+        resolver=resolve_abnormal_operations, graphql_type=list[AbnormalOperation] | None,
+        description="Abnormal-operation list entries (Market Regulation).",
     )
-    tax_registration: TaxRegistration | None = strawberry.field(
-        resolver=resolve_tax_registration, description="Tax registration and credit grade (Taxation)."
+    tax_registration: Record | None = strawberry.field(
+        resolver=resolve_tax_registration, graphql_type=TaxRegistration | None,
+        description="Tax registration and credit grade (Taxation).",
     )
-    licences: list[Licence] = strawberry.field(
-        resolver=resolve_licences,
+    licences: list[Record] = strawberry.field(
+        resolver=resolve_licences, graphql_type=list[Licence],
         description="Every licence it holds in any department; a department that cannot answer is "
         "reported in `errors` and its licences are missing from the list.",
     )
-    food_licences: list[Annotated[FoodBusinessLicence, strawberry.lazy("schema.market")]] | None = strawberry.field(
-        resolver=resolve_food_licences
+    food_licences: list[Record] | None = strawberry.field(
+        resolver=resolve_food_licences,
+        graphql_type=list[Annotated["FoodBusinessLicence", strawberry.lazy("schema.market")]] | None,
     )
-    construction_permits: list[Annotated[ConstructionPermit, strawberry.lazy("schema.housing")]] | None = (
-        strawberry.field(resolver=resolve_construction_permits)
+    construction_permits: list[Record] | None = strawberry.field(
+        resolver=resolve_construction_permits,
+        graphql_type=list[Annotated["ConstructionPermit", strawberry.lazy("schema.housing")]] | None,
     )
-    discharge_permits: list[Annotated[PollutantDischargePermit, strawberry.lazy("schema.ecology")]] | None = (
-        strawberry.field(resolver=resolve_discharge_permits)
+    discharge_permits: list[Record] | None = strawberry.field(
+        resolver=resolve_discharge_permits,
+        graphql_type=list[Annotated["PollutantDischargePermit", strawberry.lazy("schema.ecology")]] | None,
     )
-    cases: list[Annotated[Case, strawberry.lazy("schema.centre")]] | None = strawberry.field(
-        resolver=resolve_cases, description="Application cases it filed at the service centre."
+    cases: list[Record] | None = strawberry.field(
+        resolver=resolve_cases, graphql_type=list[Annotated["Case", strawberry.lazy("schema.centre")]] | None,
+        description="Application cases it filed at the service centre."
     )

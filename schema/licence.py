@@ -57,9 +57,7 @@ def type_name_of(record: Record) -> str:
     return "ConstructionPermit"
 
 
-async def resolve_holder(
-    root: Record, info: Info
-) -> Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None:
+async def resolve_holder(root: Record, info: Info) -> Record | None:
     return await records(info).one(info, "Enterprise", root["holder_uscc"])
 
 
@@ -74,8 +72,9 @@ class Licence:
     valid_to: Date | None = strawberry.field(description="Null: valid without time limit.")
     status: LicenceStatus
     region_code: str = strawberry.field(description="GB/T 2260 code of the licensed place.")
-    holder: Annotated[Enterprise, strawberry.lazy("schema.enterprise")] | None = strawberry.field(
-        resolver=resolve_holder, description="The enterprise holding it (Market Regulation)."
+    holder: Record | None = strawberry.field(
+        resolver=resolve_holder, graphql_type=Annotated["Enterprise", strawberry.lazy("schema.enterprise")] | None,
+        description="The enterprise holding it (Market Regulation).",
     )
 
     @classmethod

@@ -69,7 +69,7 @@ def check_first(first: int, maximum: int) -> int:
     return first
 
 
-def connection(info: Any, records: list[Record], first: int, order_key: Callable[[Record], Any], after: Any) -> Any:
+def connection(info: Any, records: list[Record], first: int, order_key: Callable[[Record], Any], after: Any) -> Record:
     """A connection (plain dicts, resolved by the default resolver) from up to first+1 records.
 
     Each edge's cursor is encoded only when the operation may ask for it (``cursors_asked``): a

@@ -16,18 +16,16 @@ if TYPE_CHECKING:
     from schema.enterprise import Enterprise
 
 
-async def resolve_identity_verification(root: Record, info: Info) -> IdentityVerification | None:
+async def resolve_identity_verification(root: Record, info: Info) -> Record | None:
     today = ctx(info).today.isoformat()
-    return await records(info).one(  # type: ignore[return-value]
+    return await records(info).one(
         info, "IdentityVerification", root["id_number"],
         derive=lambda record: verify(root, record, today), subject=("person", root["id_number"]),
     )
 
 
-async def resolve_represents(
-    root: Record, info: Info
-) -> list[Annotated[Enterprise, strawberry.lazy("schema.enterprise")]] | None:
-    return await records(info).many(info, "Enterprise", "legal_rep_id", root["id_number"])  # type: ignore[return-value]
+async def resolve_represents(root: Record, info: Info) -> list[Record] | None:
+    return await records(info).many(info, "Enterprise", "legal_rep_id", root["id_number"])
 
 
 def resolve_sex(root: Record) -> str:
@@ -35,7 +33,7 @@ def resolve_sex(root: Record) -> str:
 
 
 def resolve_birth_date(root: Record) -> Date:
-    return birth_date_of(root["id_number"])  # type: ignore[return-value]
+    return Date(birth_date_of(root["id_number"]))
 
 
 @strawberry.type(description="A natural person, keyed by resident identity number (GB 11643).")
@@ -48,9 +46,12 @@ class Person:
     id_valid_to: Date | None = strawberry.field(description="Null: valid without time limit.")
     sex: str = strawberry.field(resolver=resolve_sex, description="M or F, from the ID number.")
     birth_date: Date = strawberry.field(resolver=resolve_birth_date)
-    identity_verification: IdentityVerification | None = strawberry.field(
-        resolver=resolve_identity_verification, description="Checked against Public Security's data."
+    identity_verification: Record | None = strawberry.field(
+        resolver=resolve_identity_verification, graphql_type=IdentityVerification | None,
+        description="Checked against Public Security's data.",
     )
-    represents: list[Annotated[Enterprise, strawberry.lazy("schema.enterprise")]] | None = strawberry.field(
-        resolver=resolve_represents, description="Enterprises whose legal representative this person is."
+    represents: list[Record] | None = strawberry.field(
+        resolver=resolve_represents,
+        graphql_type=list[Annotated["Enterprise", strawberry.lazy("schema.enterprise")]] | None,
+        description="Enterprises whose legal representative this person is.",
     )

@@ -33,7 +33,7 @@ def build_subgraph(department: str) -> SubgraphSchema:
     return SubgraphSchema(
         query=query,
         types=[t for t in types if t is not query],
-        config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),  # type: ignore[arg-type]
+        config=StrawberryConfig(default_resolver=read_field, scalar_map=SCALARS),
         federation_version=FEDERATION_VERSION,
     )
 
