@@ -18,9 +18,10 @@ from starlette.routing import Route
 
 from hub.admin.access import json_object, require, visitor
 from hub.admin.grant_access import (
-    CHANGERS, READERS, SIDES, NotFound, actor, grant_service, known_grant, known_request, readable_department,
+    CHANGERS, READERS, SIDES, actor, grant_service, known_grant, known_request, readable_department,
     visible_grants, visible_requests,
 )
+from hub.errors import NotFound
 from hub.grants import Forbidden, Grant, GrantError, GrantRequest
 from hub.grants.reading import Side
 

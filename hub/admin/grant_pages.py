@@ -23,9 +23,10 @@ from hub.admin.access import Visitor, require, visitor
 from hub.admin.catalogue_pages import current_catalogue
 from hub.admin.console import console
 from hub.admin.grant_access import (
-    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, NotFound, actor, desk, grant_service, known_grant,
+    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, actor, desk, grant_service, known_grant,
     known_request, readable_department,
 )
+from hub.errors import NotFound
 from hub.grants import Forbidden, Grant, GrantError, GrantRequest
 from hub.admin.i18n import N_
 from hub.admin.notices import done

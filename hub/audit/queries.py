@@ -75,7 +75,8 @@ def _naming(store: AuditStore, references: frozenset[str]) -> ColumnElement[bool
     keys = sorted({subject_key(reference) for reference in references})
     record = AuditRecordRow
     if not store.sqlite:
-        return record.subject_keys.overlap(literal(keys, postgresql.ARRAY(BigInteger)))  # type: ignore[union-attr]
+        overlapping: ColumnElement[bool] = record.subject_keys.overlap(literal(keys, postgresql.ARRAY(BigInteger)))
+        return overlapping
     indexed = select(AuditSubjectRow.seq).where(AuditSubjectRow.subject_key.in_(keys))
     # Past the batch index's mark, the records themselves (a reference is stored as a JSON string).
     mark = func.coalesce(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1).scalar_subquery(), 0)

@@ -24,7 +24,7 @@ import asyncio
 import hashlib
 import ssl
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,7 +262,7 @@ def _expire(protocol: _Protocol, last: asyncio.Future[Reply], timeout: float) ->
         protocol.fail(WireError(f"Redis did not answer within {timeout:g} s"))
 
 
-def _ssl_context(options: dict[str, Any]) -> ssl.SSLContext:
+def _ssl_context(options: Mapping[str, Any]) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
     if str(options.get("ssl_cert_reqs", "required")).lower() in ("none", "optional"):
         context.check_hostname = False

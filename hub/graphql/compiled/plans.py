@@ -217,24 +217,24 @@ def _inline(executor: CompiledExecutor, output: GraphQLOutputType, details: Fiel
     nullable = not isinstance(output, GraphQLNonNull)
     inner = output if nullable else output.of_type  # type: ignore[union-attr]
     if is_leaf_type(inner):
-        if _text_as_is(inner):  # type: ignore[arg-type]
+        if _text_as_is(inner):
             return Inline("text", nullable)
         if inner is GraphQLFloat or inner is GraphQLInt or inner is GraphQLBoolean:
             return Inline({GraphQLFloat: "float", GraphQLInt: "int", GraphQLBoolean: "bool"}[inner], nullable)
         if is_enum_type(inner):
-            values = _enum_values(inner)  # type: ignore[arg-type]
+            values = _enum_values(inner)
             return None if values is None else Inline("lookup", nullable, values=values)
         return None
-    if is_object_type(inner) and inner.is_type_of is None:  # type: ignore[union-attr]
-        plan = executor.plan_of(inner, executor.collect_subfields(inner, details)[0])  # type: ignore[arg-type]
+    if is_object_type(inner) and inner.is_type_of is None:
+        plan = executor.plan_of(inner, executor.collect_subfields(inner, details)[0])
         return Inline("record", nullable, complete=plan.complete) if plan.wholly_plain else None
     if isinstance(inner, GraphQLList):
         item_type = inner.of_type
         named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         item = _completer(executor, item_type, details)
-        if item is None or not is_object_type(named) or named.is_type_of is not None:  # type: ignore[union-attr]
+        if item is None or not is_object_type(named) or named.is_type_of is not None:
             return None
-        plan = executor.plan_of(named, executor.collect_subfields(named, details)[0])  # type: ignore[arg-type]
+        plan = executor.plan_of(named, executor.collect_subfields(named, details)[0])
         return Inline("records", nullable, complete=plan.complete, item=item) if plan.wholly_plain else None
     return None
 
@@ -245,7 +245,7 @@ def _enum_values(enum: GraphQLEnumType) -> dict[str, Any] | None:
     for definition in enum.values.values():
         if type(definition.value) is not str:
             return None  # values that are not str: the coercion decides each time
-        coerced = enum.coerce_output_value(definition.value)
+        coerced: Any = enum.coerce_output_value(definition.value)  # Undefined where it cannot
         if coerced is None or coerced is Undefined:
             return None
         values[definition.value] = coerced
