@@ -27,6 +27,7 @@ from hub.admin import grant_api, grant_pages
 from hub.admin import oidc
 from hub.admin import health_pages, language_pages
 from hub.admin.i18n import N_
+from hub.bounded_body import BodyTooLarge, bounded_receive, declared_length_fits
 from hub.admin.access import ANY_ROLE, MAX_BODY, is_api, require, signed_out, too_large
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
@@ -63,10 +64,6 @@ SECTIONS = [
 ]
 
 
-class BodyTooLarge(Exception):
-    """A request body went past ``MAX_BODY`` while it was read."""
-
-
 class AdminApp:
     """The console's router, with its ``Console`` in every request's scope, the security headers
     on every response (the sign-in page and errors included) and every request body held to
@@ -92,35 +89,15 @@ class AdminApp:
                     headers[name] = value
             await send(message)
 
-        if not _declared_length_fits(scope):
+        if not declared_length_fits(Headers(scope=scope).get("content-length"), MAX_BODY):
             await _too_large(scope, receive, send_with_headers)
             return
         try:
-            await self.app(scope, _limited(receive), send_with_headers)
+            await self.app(scope, bounded_receive(receive, MAX_BODY), send_with_headers)
         except BodyTooLarge:
             if started:
                 raise
             await _too_large(scope, receive, send_with_headers)
-
-
-def _declared_length_fits(scope: Scope) -> bool:
-    length = Headers(scope=scope).get("content-length")
-    return length is None or (length.isascii() and length.isdigit() and int(length) <= MAX_BODY)
-
-
-def _limited(receive: Receive) -> Receive:
-    read = 0
-
-    async def limited() -> Message:
-        nonlocal read
-        message = await receive()
-        if message["type"] == "http.request":
-            read += len(message.get("body", b""))
-            if read > MAX_BODY:
-                raise BodyTooLarge
-        return message
-
-    return limited
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from hub.bounded_body import BodyTooLarge, read_bounded
 from hub.graphql.limits import Limits
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -84,7 +85,12 @@ async def read_params(request: Request, limits: Limits) -> tuple[list[Params], b
     charset = next((p.partition("=")[2].strip('" ') for p in params if p.startswith("charset")), "utf-8")
     if media != JSON or charset not in ("utf-8", "utf8"):
         raise HttpError(415, f"POST a body of type {JSON} in UTF-8", code="UNSUPPORTED_MEDIA_TYPE")
-    body = await _read_body(request, limits.max_body_bytes)
+    try:
+        body = await read_bounded(request, limits.max_body_bytes)
+    except BodyTooLarge as exc:
+        raise HttpError(
+            413, f"the body is larger than the limit (max_body_bytes = {exc.limit})", code="BODY_TOO_LARGE"
+        ) from None
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -121,21 +127,6 @@ def _require_preflight(request: Request) -> None:
         "as POST application/json: browsers send plain GETs cross-site with cookies (CSRF prevention)",
         code="PREFLIGHT_REQUIRED",
     )
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    too_large = HttpError(413, f"the body is larger than the limit (max_body_bytes = {limit})", code="BODY_TOO_LARGE")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _from_query_string(request: Request) -> Params:

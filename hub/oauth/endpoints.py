@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from hub.bounded_body import BodyTooLarge, read_bounded
 from hub.faults import outage_of
 from hub.oauth.errors import InvalidRequest, OAuthError, UseDPoPNonce
 from hub.oauth.request import OAuthRequest
@@ -60,7 +61,10 @@ class OAuthEndpoint:
         if request.method == "POST" and request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"
         ):
-            body = await read_limited(request, MAX_BODY)
+            try:
+                body = await read_bounded(request, MAX_BODY)
+            except BodyTooLarge:
+                raise InvalidRequest("the request body is too large") from None
             try:
                 items = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50)
             except ValueError:  # more fields than any OAuth request has
@@ -74,23 +78,6 @@ class OAuthEndpoint:
             authorization=request.headers.get("authorization"),
             dpop=request.headers.getlist("dpop"),
         )
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it is known to exceed ``limit``: by its declared Content-Length
-    before anything is read, else while it streams in, so an oversized body is never buffered whole."""
-    too_large = InvalidRequest("the request body is too large")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def oauth_routes(server: AuthorizationServer) -> list[BaseRoute]:
