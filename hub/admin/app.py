@@ -115,8 +115,10 @@ async def not_found(request: Request) -> Response:
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """Signed out, a path known for another method leads to the sign-in page like any other."""
-    if await console(request).visitor(request) is None:
+    who = await console(request).visitor(request)
+    if who is None:
         return signed_out(request)
+    request.state.visitor = who  # the page keeps its bar: the person's sections and sign-out
     if is_api(request):
         return JSONResponse({"error": "method_not_allowed", "message": "not with this method"}, status_code=405)
     return console(request).page(request, "problem.html", {"message": N_("Not with this method.")}, 405)

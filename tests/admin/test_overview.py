@@ -142,3 +142,54 @@ async def test_a_steward_sees_their_own_clients_refusals_only(console: Console) 
     assert "cost_per_day" not in mine and "<code>refused</code>" not in mine and ">7<" not in mine
     everyone = (await (await console.signed_in("olga")).http.get("/admin/")).text.split('id="refusals"')[1]
     assert "<code>refused</code>" in everyone and "<code>cost_per_day</code>" in everyone
+
+
+async def test_every_number_of_the_overview_is_the_count_of_the_records_in_the_log(console: Console) -> None:
+    """Forty records at random times over 40 days by three clients of two departments: each hour's
+    and day's row of the tables beside the plots, and each client's and department's totals, are
+    what counting the records themselves gives (China Standard Time days; the last 24 hours)."""
+    import random
+
+    pick = random.Random(18)
+    clients = ("market-a1", "market-a2", "ecology-b1")
+    now = dt.datetime.now(dt.UTC)
+    made: list[tuple[str, dt.datetime]] = []
+    for _ in range(40):
+        client, at = pick.choice(clients), now - dt.timedelta(seconds=pick.uniform(0, 40 * 86_400))
+        made.append((client, at))
+        await record(console, client, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    page = (await (await console.signed_in("ada")).http.get("/admin/")).text
+
+    cst = dt.timezone(dt.timedelta(hours=8))
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    today = now.astimezone(cst).date()
+    hours: dict[str, list[int]] = {(this_hour - dt.timedelta(hours=n)).astimezone(cst).strftime("%m-%d %H:00"): [0, 0]
+                                   for n in range(24)}
+    days: dict[str, list[int]] = {(today - dt.timedelta(days=n)).isoformat(): [0, 0] for n in range(30)}
+    totals: dict[str, list[int]] = {}
+    for client, at in made:
+        hour = at.replace(minute=0, second=0, microsecond=0).astimezone(cst).strftime("%m-%d %H:00")
+        recent, day = hour in hours, at.astimezone(cst).date().isoformat()
+        for key in (client, client.split("-")[0]):
+            counts = totals.setdefault(key, [0, 0, 0, 0])
+            if recent:
+                counts[0], counts[1] = counts[0] + 1, counts[1] + 2  # two subjects a record
+            if day in days:
+                counts[2], counts[3] = counts[2] + 1, counts[3] + 2
+        if recent:
+            hours[hour][0] += 1
+            hours[hour][1] += 2
+        if day in days:
+            days[day][0] += 1
+            days[day][1] += 2
+
+    def table(section: str) -> dict[str, list[int]]:
+        part = page.split(f'id="{section}"')[1].split("</section>")[0]
+        return {key: [int(a), int(b)] for key, a, b in re.findall(
+            r'<tr><td>([\d: -]+)</td><td class="number">(\d+)</td><td class="number">(\d+)</td></tr>', part)}
+
+    assert table("per-hour") == hours
+    assert table("per-day") == days
+    for key, counts in totals.items():
+        if counts[2]:
+            assert row(page, "clients" if "-" in key else "departments", key) == counts, key

@@ -91,7 +91,7 @@ def test_an_operator_creates_a_steward_account_and_the_steward_signs_in(
     page.get_by_label("Department").select_option("market")
     page.get_by_label("First password").press_sequentially(FIRST_PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("status")).to_contain_text(f"created {STEWARD}")
+    expect(page.get_by_role("status")).to_contain_text(f"account {STEWARD} created")
     row = page.locator(f"#account-{STEWARD}")
     expect(row.locator("td")).to_have_text([STEWARD, "Mira Steward", "steward", "market", "", "off", "active",
                                             f"Disable {STEWARD}"])

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from hub.admin.accounts import Accounts
+from hub.admin.credentials import new_totp_secret
 from hub.app import create_app
 from hub.client import new_client_key
 from hub.demo.services import serve_in_thread
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "a long password for every page"
 PEOPLE = {  # username -> (display name, role, department)
     "olga": ("Olga", "operator", None),
+    "tess": ("Tess", "auditor", None),  # with a second factor
     "mei": ("Mei", "steward", "market"),
     "eli": ("Eli", "steward", "ecology"),
     "ada": ("Ada", "auditor", None),
@@ -49,7 +51,7 @@ OPERATOR = Actor("olga", "operator")
 # What a Chinese page may show in Latin letters: codes, identifiers, standards and names (the
 # people's names above, departments' and sources' ids, scopes' parts, formats and protocols).
 ALLOWED = {
-    "Olga", "Mei", "Eli", "Ada", "Dev", "olga", "mei", "eli", "ada", "dev",
+    "Olga", "Mei", "Eli", "Ada", "Dev", "Tess", "olga", "mei", "eli", "ada", "dev", "tess",
     "market", "ecology", "housing", "licensing", "permits", "inspection", "anonymous", "enterprise", "finance",
     "read", "English", "TOTP", "GraphiQL", "JSON", "CSV", "JWK", "USCC", "MAC", "CST", "UTC", "ID", "URI",
     "kid", "EC", "P-256", "otpauth", "hub", "graphiql", "install", "p50", "p95", "p99", "ok", "KB", "min",
@@ -125,6 +127,7 @@ async def _seed(settings: Settings) -> tuple[str, str, str]:
         for username, (name, role, department) in PEOPLE.items():
             clients = frozenset({market.client_id}) if role == "developer" else frozenset()
             await accounts.create(username, name, role, PASSWORD, department, clients)
+        await accounts.set_totp("tess", new_totp_secret())
         return market.client_id, ecology.client_id, asked.request_id
     finally:
         await engine.dispose()
@@ -248,6 +251,8 @@ def test_every_page_in_both_languages(watched_page: tuple[Any, list[str]], hub: 
     look(page, language, "audit-searched", findings)
     visit(page, base, "/admin/audit?limit=abc", language, "audit-bad-search", findings, status=400)
     visit(page, base, "/admin/departments/market/status", language, "not-with-get", findings, status=405)
+    if not page.locator(".bar .who").is_visible():
+        findings.append("not-with-get: the bar lost the signed-in person")
     leave(page, base, language)
 
     enter(page, base, "eli", language)
@@ -264,6 +269,20 @@ def test_every_page_in_both_languages(watched_page: tuple[Any, list[str]], hub: 
           "developer-graphiql", findings)
     visit(page, base, f"/admin/developer/graphiql?client_id={hub.ecology_client}&purpose=licensing", language,
           "developer-not-yours", findings, status=403)
+    leave(page, base, language)
+
+    page.goto(f"{base}/admin/signin")  # an account with a second factor: the code page, and a wrong code
+    labels = ("用户名", "密码", "登录", "验证码", "继续") if language == "zh" else (
+        "Username", "Password", "Sign in", "Code", "Continue")
+    page.get_by_label(labels[0]).press_sequentially("tess")
+    page.get_by_label(labels[1]).press_sequentially(PASSWORD)
+    page.get_by_role("button", name=labels[2], exact=True).click()
+    page.wait_for_url(f"{base}/admin/signin/totp")
+    look(page, language, "signin-totp", findings)
+    page.get_by_label(labels[3]).press_sequentially("000000")
+    page.get_by_role("button", name=labels[4]).click()
+    page.wait_for_load_state()
+    look(page, language, "signin-totp-wrong", findings)
     assert findings == [], "\n".join(findings)
     assert problems == []
 
