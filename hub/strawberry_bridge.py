@@ -13,7 +13,7 @@ from __future__ import annotations
 import strawberry
 from typing import Any
 
-from graphql import GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 # The key under which strawberry leaves a field's or a type's definition in graphql-core extensions.
@@ -41,3 +41,10 @@ def graphql_core_info(info: Any) -> GraphQLResolveInfo[Any]:
 def is_default_resolver(resolve: object) -> bool:
     """Whether strawberry gave a field its default resolver (a plain field: no resolver of its own)."""
     return getattr(resolve, "_is_default", False) is True
+
+
+def record_key(field: GraphQLField, graphql_name: str) -> str:
+    """The record key a GraphQL field reads and the policies name: strawberry's Python name for it
+    (``registered_capital`` for ``registeredCapital``); a field strawberry did not make keeps its name."""
+    definition = field.extensions.get(DEFINITION_BACKREF)
+    return graphql_name if definition is None else str(definition.python_name)

@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema, is_default_resolver
+from hub.strawberry_bridge import graphql_schema, is_default_resolver, record_key
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
@@ -54,10 +54,9 @@ def read_plain_fields_directly(graphql_schema: GraphQLSchema) -> None:
     for named in graphql_schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
-        for field in named.fields.values():
+        for name, field in named.fields.items():
             if is_default_resolver(field.resolve):
-                definition = field.extensions[DEFINITION_BACKREF]
-                field.resolve = _reader(definition.python_name)
+                field.resolve = _reader(record_key(field, name))
 
 
 def _reader(name: str) -> Any:

@@ -26,7 +26,7 @@ from graphql import (
     get_named_type,
 )
 
-from hub.strawberry_bridge import DEFINITION_BACKREF
+from hub.strawberry_bridge import record_key
 
 PLUMBING = ("edges", "node")
 
@@ -51,8 +51,7 @@ def selected_fields(
         for node in _fields(selection_set, conditions, fragments, variables):
             field = target.fields.get(node.name.value)
             if field is not None:
-                definition = field.extensions.get(DEFINITION_BACKREF)
-                names[definition.python_name if definition is not None else node.name.value] = None
+                names[record_key(field, node.name.value)] = None
     return list(names)
 
 

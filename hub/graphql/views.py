@@ -44,7 +44,7 @@ from hub.audit.records import Decision
 from hub.context import Caller
 from hub.errors import FieldForbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
-from hub.strawberry_bridge import DEFINITION_BACKREF, carry_strawberry_schema
+from hub.strawberry_bridge import carry_strawberry_schema, record_key
 
 MAX_VIEWS = 256
 KEEPS_TYPE = frozenset({"suppress"})  # masks whose output is the field's own type (or null)
@@ -241,7 +241,7 @@ class _Filter:
         decisions = self._decisions.get(owner)
         if decisions is None:
             return True
-        decision = decisions.decision(_python_name(name, field))
+        decision = decisions.decision(record_key(field, name))
         return not (isinstance(decision, Deny) and decision.reason in ("not_shared", "unclassified"))
 
     # -- building ------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ class _Filter:
         description = field.description
         decisions = self._decisions.get(owner)
         if decisions is not None:
-            key = _python_name(name, field)
+            key = record_key(field, name)
             decision = decisions.decision(key)
             if isinstance(decision, Mask):
                 kind = self._policies.types[owner].fields[key].mask
@@ -328,11 +328,6 @@ class _Filter:
 
 def _label(decision: Any) -> Decision:
     return "allow" if isinstance(decision, Allow) else "mask" if isinstance(decision, Mask) else "deny"
-
-
-def _python_name(name: str, field: GraphQLField) -> str:
-    definition = field.extensions.get(DEFINITION_BACKREF)
-    return definition.python_name if definition is not None else name
 
 
 def _masked(decision: Mask, key: str, original: Callable[..., Any] | None) -> Callable[..., Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
 
-from hub.strawberry_bridge import DEFINITION_BACKREF
+from hub.strawberry_bridge import DEFINITION_BACKREF, record_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,7 @@ def is_exempt(named: GraphQLNamedType, schema: GraphQLSchema) -> bool:
 def _fields_of(named: GraphQLObjectType) -> Mapping[str, GraphField]:
     fields: dict[str, GraphField] = {}
     for graphql_name, field in named.fields.items():
-        definition = field.extensions.get(DEFINITION_BACKREF)
-        name = definition.python_name if definition is not None else graphql_name
+        name = record_key(field, graphql_name)
         fields[name] = GraphField(name, graphql_name, is_leaf_type(get_named_type(field.type)))
     return MappingProxyType(fields)
 
