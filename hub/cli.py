@@ -24,6 +24,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from hub.errors import Forbidden, HubError
 from hub.policy.errors import PolicyError
 from hub.settings import SettingsError
 
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outgoing request is noise
     try:
         return int(args.run(args) or 0)
+    except HubError as exc:  # every command's refusals, said one way (hub.errors)
+        kind = "forbidden: " if isinstance(exc, Forbidden) else ""
+        print(f"hub {args.command}: {kind}{exc}", file=sys.stderr)
+        return 1
     except SettingsError as exc:
         print(f"hub: settings: {exc}", file=sys.stderr)
         return 2
@@ -57,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     modules = (
         demo, serve, migrate, graphiql, cache, federation, operations, registry, gateways, grants, audit, catalogue,
         admin,

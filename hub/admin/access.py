@@ -7,7 +7,9 @@ the console's own origin and carry the session's CSRF token (form field ``csrf``
 ``X-CSRF-Token``); the role must be one of those named; an auditor changes nothing (only their
 own sign-out and second factor, routes marked ``own_account``, and searches sent in a POST body so
 that a person's ID number stays out of URLs, routes marked ``reads``). A steward's or developer's
-department is checked by ``act_for_department`` wherever a route names a department.
+department is checked by ``act_for_department`` wherever a route names a department. A refusal
+the route raises (``hub.errors``: bad input, forbidden, not found) is answered by the guard, once
+for every page and API route, with its kind's status (``refused``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -25,6 +27,7 @@ from hub import errors
 from hub.admin.accounts import ROLES, Account
 from hub.admin.i18n import N_, Said
 from hub.admin.sessions import FULL, SignedIn
+from hub.grants.model import Actor, Role
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 ANY_ROLE = ROLES
@@ -43,6 +46,11 @@ CANNOT_OPEN = {
 
 class Forbidden(errors.Forbidden):
     """The signed-in visitor may not do this; the message says why (shown to them)."""
+
+
+# What an endpoint may raise for ``require`` to answer: the caller's to fix. An outage
+# (``hub.errors.Unavailable``) goes on to ``hub.faults.edge``: 503 with ``Retry-After``.
+REFUSALS = (errors.BadInput, errors.Forbidden, errors.NotFound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,12 @@ def visitor(request: Request) -> Visitor:
     return found
 
 
+def actor(request: Request) -> Actor:
+    """The visitor as the services' ``Actor`` (console accounts hold the same four roles)."""
+    account = visitor(request).account
+    return Actor(account.username, cast(Role, account.role), account.department)
+
+
 def act_for_department(who: Visitor, department: str) -> None:
     """Operators act for every department; a steward or developer only for their own."""
     if who.role in ("steward", "developer") and who.account.department != department:
@@ -80,7 +94,11 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/admin/api")
 
 
-def require(*roles: str, own_account: bool = False, reads: bool = False) -> Callable[[Endpoint], Endpoint]:
+def require(
+    *roles: str, own_account: bool = False, reads: bool = False, problem: str = "problem.html"
+) -> Callable[[Endpoint], Endpoint]:
+    """Admit a signed-in visitor of one of ``roles`` (and, for a change, this session's CSRF token);
+    a refusal the endpoint raises (``hub.errors``) is answered here, its page drawn by ``problem``."""
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
             from hub.admin.console import console
@@ -94,8 +112,8 @@ def require(*roles: str, own_account: bool = False, reads: bool = False) -> Call
                 return refusal
             try:
                 return await endpoint(request)
-            except Forbidden as exc:
-                return forbidden(request, exc.args[0] if exc.args else "")
+            except REFUSALS as exc:
+                return refused(request, exc, problem)
 
         guarded.__name__ = getattr(endpoint, "__name__", "guarded")
         return guarded
@@ -125,15 +143,15 @@ async def _forgery(request: Request, who: Visitor) -> Response | None:
     return None
 
 
-async def json_object(request: Request, refused: Callable[[str], Exception]) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     """The request's body as a JSON object; bad JSON, JSON nested too deep to parse (a 64 KB body
-    of ``[`` exhausts the parser's recursion) or any other value raises ``refused(message)``."""
+    of ``[`` exhausts the parser's recursion) or any other value is ``BadInput``."""
     try:
         value = await request.json()
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        raise refused("the body must be a JSON object")
+        raise errors.BadInput("the body must be a JSON object")
     return value
 
 
@@ -151,6 +169,17 @@ def signed_out(request: Request) -> Response:
         return JSONResponse({"error": "signed_out", "message": "sign in at /admin/signin"}, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/admin/signin?next={quote(target, safe='')}", status_code=303)
+
+
+def refused(request: Request, refusal: errors.HubError, problem: str = "problem.html") -> Response:
+    """The console's one answer to a refusal: its kind's status, and ``{"error", "message"}`` (the
+    kind's word) from the JSON API or the ``problem`` page with the message in the visitor's language."""
+    message = refusal.args[0] if refusal.args else ""
+    if is_api(request):
+        return JSONResponse({"error": refusal.error, "message": str(message)}, status_code=refusal.status)
+    from hub.admin.console import console
+
+    return console(request).page(request, problem, {"message": message}, status_code=refusal.status)
 
 
 def forbidden(request: Request, message: str | Said) -> Response:

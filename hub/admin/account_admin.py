@@ -12,12 +12,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.admin.access import Forbidden, require, visitor
-from hub.admin.accounts import ROLES, AccountError
+from hub.admin.accounts import ROLES
 from hub.admin.admin_log import noting
 from hub.admin.console import console
-from hub.admin.credentials import CredentialError
 from hub.admin.i18n import N_
 from hub.admin.notices import done
+from hub.errors import BadInput
 
 ACCOUNTS = "/admin/accounts"
 
@@ -49,8 +49,8 @@ async def create_account(request: Request) -> Response:
             fields["department"] or None, clients,
             noted=noting(request, lambda username: ("account.create", username, details)),
         )
-    except (AccountError, CredentialError) as exc:
-        return await _page(request, str(exc), 400)
+    except BadInput as exc:  # an account or a password that cannot be: the form again, saying why
+        return await _page(request, str(exc), exc.status)
     return RedirectResponse(done(ACCOUNTS, "account.created", username=account.username), status_code=303)
 
 
@@ -64,8 +64,8 @@ async def account_status(request: Request) -> Response:
     action = "account.disable" if disabled else "account.enable"
     try:
         await stores.accounts.set_disabled(username, disabled, noted=noting(request, lambda u: (action, u, {})))
-    except AccountError as exc:
-        return await _page(request, str(exc), 400)
+    except BadInput as exc:
+        return await _page(request, str(exc), exc.status)
     if disabled:
         await stores.sessions.close_all(username)
     code = "account.disabled" if disabled else "account.enabled"

@@ -1,7 +1,8 @@
 """The admin API under ``/admin/api``: JSON for what the pages do, behind the same session.
 
 A changing call carries the session's CSRF token in ``X-CSRF-Token`` (``GET /admin/api/me`` gives
-it) and the console's Origin. Errors are ``{"error", "message"}`` with 400, 401, 403 or 404.
+it) and the console's Origin. Errors are ``{"error", "message"}`` with 400, 401, 403 or 404
+(``hub.admin.access.refused``).
 """
 
 from __future__ import annotations
@@ -14,20 +15,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.admin import admin_log, developer
-from hub.admin import registry_actions as actions
-from hub.admin.access import ANY_ROLE, act_for_department, json_object, require, visitor
+from hub.admin.access import ANY_ROLE, act_for_department, actor, json_object, require, visitor
 from hub.admin.console import console
-from hub.store import ClientRecord, DepartmentRecord, RegistryError
+from hub.admin.registry_access import registry_service
+from hub.registry.checks import jwk_from_json
+from hub.store import ClientRecord, DepartmentRecord
 
 WRITERS = ("operator",)
-
-
-def bad_request(message: str, status_code: int = 400) -> JSONResponse:
-    return JSONResponse({"error": "bad_request", "message": message}, status_code=status_code)
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return await json_object(request, RegistryError)
 
 
 def client_json(client: ClientRecord) -> dict[str, Any]:
@@ -70,69 +64,54 @@ async def clients(request: Request) -> Response:
     return JSONResponse({"clients": [client_json(c) for c in found]})
 
 
-def _changes(handler: Any) -> Any:
-    """Registry refusals as 400 with their message."""
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)  # type: ignore[no-any-return]
-        except RegistryError as exc:
-            return bad_request(str(exc))
-
-    run.__name__ = handler.__name__
-    return run
-
-
 @require(*WRITERS)
-@_changes
 async def register_department(request: Request) -> Response:
-    body = await _body(request)
-    department = await actions.register_department(
-        request, body.get("name"), body.get("title"), body.get("jurisdiction")
+    body = await json_object(request)
+    department = await (await registry_service(request)).add_department(
+        actor(request), body.get("name"), body.get("title"), body.get("jurisdiction")
     )
     return JSONResponse(department_json(department), status_code=201)
 
 
 @require(*WRITERS)
-@_changes
 async def department_status(request: Request) -> Response:
-    body = await _body(request)
-    department = await actions.set_department_status(request, request.path_params["name"], body.get("status"))
+    body = await json_object(request)
+    service = await registry_service(request)
+    department = await service.set_department_status(actor(request), request.path_params["name"], body.get("status"))
     return JSONResponse(department_json(department))
 
 
 @require(*WRITERS)
-@_changes
 async def register_client(request: Request) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     given = body.get("jwk")
-    jwk = actions.jwk_from_json(given if isinstance(given, dict) else "null")
-    client = await actions.register_client(request, body.get("department"), body.get("name"), jwk)
+    jwk = jwk_from_json(given if isinstance(given, dict) else "null")
+    service = await registry_service(request)
+    client = await service.register_client(actor(request), body.get("department"), body.get("name"), jwk)
     return JSONResponse(client_json(client), status_code=201)
 
 
 @require(*WRITERS)
-@_changes
 async def client_status(request: Request) -> Response:
-    body = await _body(request)
-    client = await actions.set_client_status(request, request.path_params["client_id"], body.get("status"))
+    body = await json_object(request)
+    service = await registry_service(request)
+    client = await service.set_client_status(actor(request), request.path_params["client_id"], body.get("status"))
     return JSONResponse(client_json(client))
 
 
 @require(*WRITERS)
-@_changes
 async def add_key(request: Request) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     given = body.get("jwk")
-    jwk = actions.jwk_from_json(given if isinstance(given, dict) else "null")
-    client = await actions.add_key(request, request.path_params["client_id"], jwk)
+    jwk = jwk_from_json(given if isinstance(given, dict) else "null")
+    client = await (await registry_service(request)).add_key(actor(request), request.path_params["client_id"], jwk)
     return JSONResponse(client_json(client), status_code=201)
 
 
 @require(*WRITERS)
-@_changes
 async def remove_key(request: Request) -> Response:
     params = request.path_params
-    client = await actions.remove_key(request, params["client_id"], params["kid"])
+    client = await (await registry_service(request)).remove_key(actor(request), params["client_id"], params["kid"])
     return JSONResponse(client_json(client))
 
 

@@ -1,4 +1,4 @@
-"""The disclosure audit in the console (issue 6, item 5): search the log, read one record, check the
+"""The disclosure audit in the console: search the log, read one record, check the
 chain, and answer "who accessed this enterprise / person".
 
 Auditors and operators read these pages; stewards and developers are refused. A steward answers

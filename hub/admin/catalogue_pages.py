@@ -1,4 +1,4 @@
-"""The catalogue of shared data in the console (issue 6, item 4): every resource and field with its
+"""The catalogue of shared data in the console: every resource and field with its
 owner, sharing class, scope, mask, purposes and update cycle, and the JSON and CSV exports.
 
 Every signed-in role reads it: a developer plans queries with it, a steward checks what their

@@ -13,6 +13,8 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.errors import BadInput
+
 MIN_PASSWORD = 12
 TOTP_STEP = 30
 _HASHER = PasswordHasher()
@@ -20,7 +22,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
 
 
-class CredentialError(ValueError):
+class CredentialError(BadInput):
     """A password or TOTP secret that cannot be set; the message says why."""
 
 

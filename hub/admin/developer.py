@@ -28,6 +28,7 @@ from starlette.routing import Route
 from hub.admin import admin_log
 from hub.admin.access import Forbidden, act_for_department, json_object, require, visitor
 from hub.admin.console import console
+from hub.errors import BadInput
 from hub.context import Caller
 from hub.graphql.graphiql import ASSETS, installed
 from hub.oauth import jws
@@ -43,7 +44,7 @@ _PURPOSE = re.compile(r"^[a-z0-9._-]{1,64}$")  # what X-Hub-Purpose accepts
 _ASSETS = {asset.name: asset for asset in ASSETS}
 
 
-class Refused(ValueError):
+class Refused(BadInput):
     """Input the console cannot act on; the message says why (400)."""
 
 
@@ -131,25 +132,14 @@ async def _issue(request: Request, found: Sandbox, purpose: str, jkt: str) -> di
     }
 
 
-def _refused(message: str) -> JSONResponse:
-    return JSONResponse({"error": "bad_request", "message": message}, status_code=400)
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    return await json_object(request, Refused)
-
-
 @require(*DEVELOPERS)
 async def issue_token(request: Request) -> Response:
     """``POST /admin/api/developer/token`` ``{client_id, purpose, jwk}``: a DPoP-bound token for
     the client (its live grants as scopes), made by the hub's own token maker."""
-    try:
-        body = await _json_object(request)
-        found = await sandbox(request, body.get("client_id"))
-        purpose = chosen_purpose(found, body.get("purpose"))
-        key = dpop_key(body.get("jwk"))
-    except Refused as exc:
-        return _refused(str(exc))
+    body = await json_object(request)
+    found = await sandbox(request, body.get("client_id"))
+    purpose = chosen_purpose(found, body.get("purpose"))
+    key = dpop_key(body.get("jwk"))
     return JSONResponse(await _issue(request, found, purpose, thumbprint(key)))
 
 
@@ -158,11 +148,8 @@ async def schema(request: Request) -> Response:
     """``GET /admin/api/developer/schema?client_id=&purpose=``: the client's live scopes and the
     introspection of its view of the graph for that purpose (what GraphiQL's explorer shows)."""
     query = request.query_params
-    try:
-        found = await sandbox(request, query.get("client_id"))
-        purpose = chosen_purpose(found, query.get("purpose"))
-    except Refused as exc:
-        return _refused(str(exc))
+    found = await sandbox(request, query.get("client_id"))
+    purpose = chosen_purpose(found, query.get("purpose"))
     view = console(request).hub.views.for_caller(found.caller(purpose, visitor(request).account.username))
     if view.reaches_nothing:
         raise Forbidden(f"client {found.client.client_id}'s grants reach nothing in this graph")
@@ -188,11 +175,8 @@ async def developer_page(request: Request) -> Response:
 @require(*DEVELOPERS)
 async def graphiql_page(request: Request) -> Response:
     query = request.query_params
-    try:
-        found = await sandbox(request, query.get("client_id"))
-        purpose = chosen_purpose(found, query.get("purpose"))
-    except Refused as exc:
-        return console(request).page(request, "problem.html", {"message": str(exc)}, 400)
+    found = await sandbox(request, query.get("client_id"))
+    purpose = chosen_purpose(found, query.get("purpose"))
     context = {
         "client": found.client, "scopes": sorted(found.scopes), "purpose": purpose,
         "assets": ASSET_URL, "sri": {a.name: a.integrity for a in ASSETS},

@@ -1,5 +1,5 @@
 """The grant workflow as the console sees it, shared by the pages and the admin API: the service for
-this hub, the visitor as the service's ``Actor``, and what each visitor may read.
+this hub, the ids a path may name, and what each visitor may read.
 
 The service decides who may change what (``hub.grants``); reading is the console's choice: the
 operator and auditors read every grant and request, a steward those of their own department as
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import cast
 
 from starlette.requests import Request
 
-from hub.admin.access import Visitor, act_for_department, visitor
+from hub.admin.access import Visitor, act_for_department
 from hub.admin.console import console
-from hub.errors import NotFound
-from hub.grants import Actor, Grant, GrantError, GrantRequest, GrantService, grant_catalogue
-from hub.grants.model import Role
+from hub.grants import Grant, GrantError, GrantRequest, GrantService, grant_catalogue
 from hub.grants.reading import Side
 
 READERS = ("operator", "steward", "auditor")
@@ -36,32 +33,10 @@ async def grant_service(request: Request) -> GrantService:
     return GrantService(engine, grant_catalogue(hub.policies), hub.oauth.clock)
 
 
-def actor(request: Request) -> Actor:
-    account = visitor(request).account
-    # Console accounts hold the same four roles as the service's actors.
-    return Actor(account.username, cast(Role, account.role), account.department)
-
-
 def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     if not pattern.match(value):
         raise GrantError(f"{value[:40]!r} is not a {what} id")
     return value
-
-
-async def known_grant(service: GrantService, grant_id: str) -> Grant:
-    checked_id(grant_id, GRANT_ID, "grant")
-    try:
-        return await service.grant(grant_id)
-    except GrantError:
-        raise NotFound(f"no grant {grant_id}") from None
-
-
-async def known_request(service: GrantService, request_id: str) -> GrantRequest:
-    checked_id(request_id, REQUEST_ID, "grant request")
-    try:
-        return await service.request_record(request_id)
-    except GrantError:
-        raise NotFound(f"no grant request {request_id}") from None
 
 
 def readable_department(who: Visitor, asked: str | None) -> str | None:

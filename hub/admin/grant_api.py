@@ -3,12 +3,12 @@
 GET/POST /grants (read; grant at once: the operator), POST /grants/{id}/revoke, GET/POST
 /grant-requests (read; request scopes for a client), POST /grant-requests/{id}/approve|refuse.
 Same session, Origin and ``X-CSRF-Token`` as the rest of the admin API. Errors are
-``{"error", "message"}``: 400 bad input or state, 403 forbidden, 404 an unknown id.
+``{"error", "message"}``: 400 bad input or state, 403 forbidden, 404 an unknown id
+(``hub.admin.access.refused``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -16,16 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import json_object, require, visitor
+from hub.admin.access import actor, json_object, require, visitor
 from hub.admin.grant_access import (
-    CHANGERS, READERS, SIDES, actor, grant_service, known_grant, known_request, readable_department,
+    CHANGERS, GRANT_ID, READERS, REQUEST_ID, SIDES, checked_id, grant_service, readable_department,
     visible_grants, visible_requests,
 )
-from hub.errors import NotFound
-from hub.grants import Forbidden, Grant, GrantError, GrantRequest
+from hub.grants import Grant, GrantError, GrantRequest
 from hub.grants.reading import Side
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def grant_json(grant: Grant) -> dict[str, Any]:
@@ -34,30 +31,6 @@ def grant_json(grant: Grant) -> dict[str, Any]:
 
 def request_json(asked: GrantRequest) -> dict[str, Any]:
     return {**asdict(asked), "scopes": sorted(asked.scopes), "purposes": sorted(asked.purposes)}
-
-
-def _error(error: str, message: str, status_code: int) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status_code)
-
-
-def _answers(handler: Handler) -> Handler:
-    """The service's refusals as JSON: forbidden 403, unknown id 404, anything else 400."""
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except Forbidden as exc:
-            return _error("forbidden", str(exc), 403)
-        except NotFound as exc:
-            return _error("not_found", str(exc), 404)
-        except GrantError as exc:
-            return _error("bad_request", str(exc), 400)
-
-    run.__name__ = handler.__name__
-    return run
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return await json_object(request, GrantError)
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -90,7 +63,6 @@ def _side(request: Request) -> Side | None:
 
 
 @require(*READERS)
-@_answers
 async def list_grants(request: Request) -> Response:
     department = readable_department(visitor(request), request.query_params.get("department"))
     client_id = request.query_params.get("client_id") or None
@@ -99,23 +71,19 @@ async def list_grants(request: Request) -> Response:
 
 
 @require("operator")
-@_answers
 async def grant_now(request: Request) -> Response:
-    grant = await (await grant_service(request)).grant_now(actor(request), *_asking(await _body(request)))
+    grant = await (await grant_service(request)).grant_now(actor(request), *_asking(await json_object(request)))
     return JSONResponse(grant_json(grant), status_code=201)
 
 
 @require(*CHANGERS)
-@_answers
 async def revoke(request: Request) -> Response:
-    service = await grant_service(request)
-    grant = await known_grant(service, request.path_params["grant_id"])
-    reason = _text(await _body(request), "reason")
-    return JSONResponse(grant_json(await service.revoke(actor(request), grant.grant_id, reason)))
+    grant_id = checked_id(request.path_params["grant_id"], GRANT_ID, "grant")
+    reason = _text(await json_object(request), "reason")
+    return JSONResponse(grant_json(await (await grant_service(request)).revoke(actor(request), grant_id, reason)))
 
 
 @require(*READERS)
-@_answers
 async def list_requests(request: Request) -> Response:
     department = readable_department(visitor(request), request.query_params.get("department"))
     status = request.query_params.get("status") or None
@@ -124,27 +92,23 @@ async def list_requests(request: Request) -> Response:
 
 
 @require(*CHANGERS)
-@_answers
 async def make_request(request: Request) -> Response:
-    asked = await (await grant_service(request)).request(actor(request), *_asking(await _body(request)))
+    asked = await (await grant_service(request)).request(actor(request), *_asking(await json_object(request)))
     return JSONResponse(request_json(asked), status_code=201)
 
 
 @require(*CHANGERS)
-@_answers
 async def approve(request: Request) -> Response:
-    service = await grant_service(request)
-    asked = await known_request(service, request.path_params["request_id"])
-    return JSONResponse(grant_json(await service.approve(actor(request), asked.request_id)), status_code=201)
+    request_id = checked_id(request.path_params["request_id"], REQUEST_ID, "grant request")
+    grant = await (await grant_service(request)).approve(actor(request), request_id)
+    return JSONResponse(grant_json(grant), status_code=201)
 
 
 @require(*CHANGERS)
-@_answers
 async def refuse(request: Request) -> Response:
-    service = await grant_service(request)
-    asked = await known_request(service, request.path_params["request_id"])
-    reason = _text(await _body(request), "reason")
-    return JSONResponse(request_json(await service.refuse(actor(request), asked.request_id, reason)))
+    request_id = checked_id(request.path_params["request_id"], REQUEST_ID, "grant request")
+    reason = _text(await json_object(request), "reason")
+    return JSONResponse(request_json(await (await grant_service(request)).refuse(actor(request), request_id, reason)))
 
 
 def routes() -> list[Route]:

@@ -1,4 +1,4 @@
-"""The grant workflow's pages (issue 6 item 3): requests, the owner's inbox, grants and their changes.
+"""The grant workflow's pages: requests, the owner's inbox, grants and their changes.
 
 A consuming department's steward requests catalogue scopes for one of their clients (checkboxes,
 never free text); unconditional ones are granted at once, conditional ones wait in the owning
@@ -19,21 +19,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import Visitor, require, visitor
+from hub.admin.access import Visitor, actor, require, visitor
 from hub.admin.catalogue_pages import current_catalogue
 from hub.admin.console import console
 from hub.admin.grant_access import (
-    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, actor, desk, grant_service, known_grant,
-    known_request, readable_department,
+    CHANGERS, GRANT_ID, READERS, RECERTIFY_WITHIN_DAYS, REQUEST_ID, checked_id, desk, grant_service,
+    readable_department,
 )
-from hub.errors import NotFound
-from hub.grants import Forbidden, Grant, GrantError, GrantRequest
+from hub.errors import BadInput
+from hub.grants import Grant, GrantError, GrantRequest
 from hub.admin.i18n import N_
 from hub.admin.notices import done
 
 Action = Callable[[Request, FormData], Awaitable[str]]
 WORDS = re.compile(r"[\s,]+")
 GRANTS = "/admin/grants"
+PROBLEM = "grant_problem.html"  # a refusal's page, leading back to the grants
 
 
 def may(who: Visitor, action: str, item: Grant | GrantRequest) -> bool:
@@ -88,7 +89,7 @@ async def request_page(request: Request) -> Response:
     return await _request_form(request)
 
 
-@require(*CHANGERS)
+@require(*CHANGERS, problem=PROBLEM)
 async def make_request(request: Request) -> Response:
     form = await request.form()
     try:
@@ -100,10 +101,8 @@ async def make_request(request: Request) -> Response:
             actor(request), str(form.get("client_id") or ""), [str(s) for s in form.getlist("scope")],
             purposes, str(form.get("legal_basis") or ""), int(days),
         )
-    except Forbidden as exc:
-        return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 403)
-    except GrantError as exc:
-        return await _request_form(request, form, str(exc), 400)
+    except BadInput as exc:
+        return await _request_form(request, form, str(exc), exc.status)
     if asked.grant_id is None:
         sent = done(GRANTS, "request.sent", request=asked.request_id, owner=asked.owner_department,
                     deadline=asked.deadline)
@@ -112,78 +111,72 @@ async def make_request(request: Request) -> Response:
 
 
 def _changing(action: Action) -> Callable[[Request], Awaitable[Response]]:
-    """A form posted from the grants page: do it, then back to the page saying what was done or wrong."""
+    """A form posted from the grants page: do it, then back to the page saying what was done, or
+    the refusal on the grants' problem page (``require``)."""
     async def run(request: Request) -> Response:
-        form = await request.form()
-        try:
-            back = await action(request, form)
-        except Forbidden as exc:
-            return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 403)
-        except NotFound as exc:
-            return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 404)
-        except GrantError as exc:
-            return console(request).page(request, "grant_problem.html", {"message": str(exc)}, 400)
-        return RedirectResponse(back, status_code=303)
+        return RedirectResponse(await action(request, await request.form()), status_code=303)
 
     run.__name__ = action.__name__
-    return require(*CHANGERS)(run)
+    return require(*CHANGERS, problem=PROBLEM)(run)
 
 
 async def approve(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    asked = await known_request(service, request.path_params["request_id"])
-    grant = await service.approve(actor(request), asked.request_id)
-    return done(GRANTS, "request.approved", request=asked.request_id, grant=grant.grant_id, until=grant.valid_to)
+    request_id = _request_id(request)
+    grant = await (await grant_service(request)).approve(actor(request), request_id)
+    return done(GRANTS, "request.approved", request=request_id, grant=grant.grant_id, until=grant.valid_to)
 
 
 async def refuse(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    asked = await known_request(service, request.path_params["request_id"])
-    await service.refuse(actor(request), asked.request_id, str(form.get("reason") or ""))
-    return done(GRANTS, "request.refused", request=asked.request_id)
+    request_id = _request_id(request)
+    await (await grant_service(request)).refuse(actor(request), request_id, str(form.get("reason") or ""))
+    return done(GRANTS, "request.refused", request=request_id)
 
 
 async def withdraw(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    asked = await known_request(service, request.path_params["request_id"])
-    await service.withdraw(actor(request), asked.request_id, str(form.get("reason") or "") or None)
-    return done(GRANTS, "request.withdrawn", request=asked.request_id)
+    request_id = _request_id(request)
+    await (await grant_service(request)).withdraw(actor(request), request_id, str(form.get("reason") or "") or None)
+    return done(GRANTS, "request.withdrawn", request=request_id)
 
 
 async def revoke(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    grant = await known_grant(service, request.path_params["grant_id"])
-    await service.revoke(actor(request), grant.grant_id, str(form.get("reason") or ""))
-    return done(GRANTS, "grant.revoked", grant=grant.grant_id)
+    grant_id = _grant_id(request)
+    await (await grant_service(request)).revoke(actor(request), grant_id, str(form.get("reason") or ""))
+    return done(GRANTS, "grant.revoked", grant=grant_id)
 
 
 async def recertify(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    grant = await known_grant(service, request.path_params["grant_id"])
-    renewed = await service.recertify(actor(request), grant.grant_id)
-    return done(GRANTS, "grant.recertified", grant=grant.grant_id, until=renewed.valid_to)
+    grant_id = _grant_id(request)
+    renewed = await (await grant_service(request)).recertify(actor(request), grant_id)
+    return done(GRANTS, "grant.recertified", grant=grant_id, until=renewed.valid_to)
 
 
 async def remove_purpose(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    grant = await known_grant(service, request.path_params["grant_id"])
+    grant_id = _grant_id(request)
     purpose = str(form.get("purpose") or "")
     reason = str(form.get("reason") or "") or None
-    await service.amend(actor(request), grant.grant_id, [purpose] if purpose else [], reason)
-    return done(GRANTS, "grant.purpose_removed", purpose=purpose, grant=grant.grant_id)
+    await (await grant_service(request)).amend(actor(request), grant_id, [purpose] if purpose else [], reason)
+    return done(GRANTS, "grant.purpose_removed", purpose=purpose, grant=grant_id)
 
 
 async def set_quota(request: Request, form: FormData) -> str:
-    service = await grant_service(request)
-    grant = await known_grant(service, request.path_params["grant_id"])
+    grant_id = _grant_id(request)
     raw = str(form.get("daily_quota") or "").strip()
     if raw and (not raw.isdigit() or len(raw) > 9):
         raise GrantError("a quota is a whole number of subjects a day (empty: no quota)")
     reason = str(form.get("reason") or "").strip() or None
-    changed = await service.set_quota(actor(request), grant.grant_id, int(raw) if raw else None, reason)
+    service = await grant_service(request)
+    changed = await service.set_quota(actor(request), grant_id, int(raw) if raw else None, reason)
     if changed.daily_quota:
-        return done(GRANTS, "grant.quota", grant=grant.grant_id, quota=changed.daily_quota)
-    return done(GRANTS, "grant.no_quota", grant=grant.grant_id)
+        return done(GRANTS, "grant.quota", grant=grant_id, quota=changed.daily_quota)
+    return done(GRANTS, "grant.no_quota", grant=grant_id)
+
+
+def _grant_id(request: Request) -> str:
+    return checked_id(request.path_params["grant_id"], GRANT_ID, "grant")
+
+
+def _request_id(request: Request) -> str:
+    return checked_id(request.path_params["request_id"], REQUEST_ID, "grant request")
 
 
 def routes() -> list[Route]:

@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin import registry_actions as actions
-from hub.admin.access import require
+from hub.admin.access import actor, require
 from hub.admin.console import console
+from hub.admin.registry_access import jwk_from_upload, registry_service
 from hub.admin.usage_pages import client_use
+from hub.errors import BadInput
+from hub.registry.checks import STATUS_WORDS, limits_from
 from hub.store import RegistryError
 from hub.admin.i18n import N_
 from hub.admin.notices import done
@@ -41,11 +43,11 @@ async def departments_page(request: Request) -> Response:
 async def register_department(request: Request) -> Response:
     form = await request.form()
     try:
-        department = await actions.register_department(
-            request, form.get("name"), form.get("title"), form.get("jurisdiction")
+        department = await (await registry_service(request)).add_department(
+            actor(request), form.get("name"), form.get("title"), form.get("jurisdiction")
         )
-    except RegistryError as exc:
-        return await _departments(request, str(exc), 400)
+    except BadInput as exc:
+        return await _departments(request, str(exc), exc.status)
     return RedirectResponse(done(DEPARTMENTS, "department.registered", department=department.name), status_code=303)
 
 
@@ -53,12 +55,12 @@ async def register_department(request: Request) -> Response:
 async def department_status(request: Request) -> Response:
     form = await request.form()
     try:
-        department = await actions.set_department_status(
-            request, request.path_params["name"], form.get("status")
+        department = await (await registry_service(request)).set_department_status(
+            actor(request), request.path_params["name"], form.get("status")
         )
-    except RegistryError as exc:
-        return await _departments(request, str(exc), 400)
-    code = f"department.{actions.STATUS_WORDS[department.status]}"
+    except BadInput as exc:
+        return await _departments(request, str(exc), exc.status)
+    code = f"department.{STATUS_WORDS[department.status]}"
     return RedirectResponse(done(DEPARTMENTS, code, department=department.name), status_code=303)
 
 
@@ -81,10 +83,11 @@ async def clients_page(request: Request) -> Response:
 async def register_client(request: Request) -> Response:
     form = await request.form()
     try:
-        jwk = await actions.jwk_from_upload(form.get("jwk"))
-        client = await actions.register_client(request, form.get("department"), form.get("name"), jwk)
-    except RegistryError as exc:
-        return await _clients(request, str(exc), 400)
+        jwk = await jwk_from_upload(form.get("jwk"))
+        service = await registry_service(request)
+        client = await service.register_client(actor(request), form.get("department"), form.get("name"), jwk)
+    except BadInput as exc:
+        return await _clients(request, str(exc), exc.status)
     return RedirectResponse(done(f"/admin/clients/{client.client_id}", "client registered"), status_code=303)
 
 
@@ -106,25 +109,25 @@ async def client_page(request: Request) -> Response:
 async def client_change(request: Request) -> Response:
     """Block/unblock, add a key or remove one, set its limits: the form's ``change`` field says which."""
     client_id, form = request.path_params["client_id"], await request.form()
-    change = form.get("change")
+    change, service, who = form.get("change"), await registry_service(request), actor(request)
     try:
         if change == "status":
-            client = await actions.set_client_status(request, client_id, form.get("status"))
-            code = f"client {actions.STATUS_WORDS[client.status]}"
+            client = await service.set_client_status(who, client_id, form.get("status"))
+            code = f"client {STATUS_WORDS[client.status]}"
         elif change == "add_key":
-            await actions.add_key(request, client_id, await actions.jwk_from_upload(form.get("jwk")))
+            await service.add_key(who, client_id, await jwk_from_upload(form.get("jwk")))
             code = "key added"
         elif change == "remove_key":
-            await actions.remove_key(request, client_id, form.get("kid"))
+            await service.remove_key(who, client_id, form.get("kid"))
             code = "key removed"
         elif change == "limits":
             defaults = console(request).hub.fair_use.settings.defaults
-            await actions.set_limits(request, client_id, actions.limits_from(form, defaults))
+            await service.set_limits(who, client_id, limits_from(form, defaults))
             code = "limits set"
         else:
             raise RegistryError("unknown change")
-    except RegistryError as exc:
-        return await _client(request, str(exc), 400)
+    except BadInput as exc:
+        return await _client(request, str(exc), exc.status)
     return RedirectResponse(done(f"/admin/clients/{client_id}", code), status_code=303)
 
 

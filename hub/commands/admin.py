@@ -79,9 +79,6 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
             engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600
         )
         return await action(args, Accounts(engine), sessions)
-    except (AccountError, CredentialError) as exc:
-        print(f"hub admin: {exc}", file=sys.stderr)
-        return 1
     finally:
         await engine.dispose()
 

@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from hub.grants import Actor, Forbidden, Grant, GrantError, GrantRequest, GrantService, load_grant_catalogue
 from hub.commands.settings import command_settings
+from hub.grants import Actor, Grant, GrantRequest, GrantService, load_grant_catalogue
 from hub.store import connect, migrate
 
 Action = Callable[[argparse.Namespace, GrantService, Actor], Awaitable[int]]
@@ -99,12 +99,6 @@ async def _with_service(args: argparse.Namespace, action: Action) -> int:
         catalogue = load_grant_catalogue(settings.policies_dir)
         service = GrantService(engine, catalogue, answer_days=getattr(args, "answer_days", 10))
         return await action(args, service, Actor(args.username or getpass.getuser(), "operator"))
-    except Forbidden as exc:
-        print(f"hub grants: forbidden: {exc}")
-        return 1
-    except GrantError as exc:
-        print(f"hub grants: {exc}")
-        return 1
     finally:
         await engine.dispose()
 

@@ -29,17 +29,10 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from hub.admin.registry_actions import (
-    client_registered,
-    client_status_set,
-    department_registered,
-    department_status_set,
-    key_added,
-    key_removed,
-    limits_set,
-)
 from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.commands.settings import command_settings
+from hub.grants import Actor
+from hub.registry import RegistryService
 from hub.settings import Settings
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.admin_log import Entry, Noted, noting
@@ -48,6 +41,7 @@ from hub.store.signing_keys import retention_for
 
 # Signing keys come from a function: only the actions that touch them need the key-encryption key.
 Keys = Callable[[], SigningKeys]
+WHY = "hub registry"  # the admin log's "why" of every change made by this command
 Action = Callable[[argparse.Namespace, Settings, Registry, Keys], Awaitable[int]]
 
 
@@ -122,16 +116,23 @@ async def _with_registry(args: argparse.Namespace, action: Action) -> int:
             Registry(engine),
             lambda: SigningKeys(engine, Sealer.from_settings(settings), retention=retention),
         )
-    except RegistryError as exc:
-        print(f"hub registry: {exc}")
-        return 1
     finally:
         await engine.dispose()
 
 
+def _operator(args: argparse.Namespace) -> Actor:
+    """Who acts: the operator at the terminal, by the OS user's name or ``--as``."""
+    return Actor(args.username or getpass.getuser(), "operator")
+
+
+def _service(registry: Registry) -> RegistryService:
+    """The registry's changes (``hub.registry``), each on the admin log as made from ``hub registry``."""
+    return RegistryService(registry, why=WHY)
+
+
 def _noted(args: argparse.Namespace, entry: Entry) -> Noted:
-    """The change's admin-log entry, written in its transaction, by the operator at the terminal."""
-    return noting(args.username or getpass.getuser(), "operator", entry, why="hub registry")
+    """The admin-log entry of a change made here outside the registry service (signing keys, gateways)."""
+    return noting(_operator(args).username, "operator", entry, why=WHY)
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
@@ -143,9 +144,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings, registry: Regis
 async def _add_department(
     args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys
 ) -> int:
-    department = await registry.add_department(
-        args.name, args.title, args.jurisdiction, noted=_noted(args, department_registered)
-    )
+    department = await _service(registry).add_department(_operator(args), args.name, args.title, args.jurisdiction)
     where = f", jurisdiction {department.jurisdiction}" if department.jurisdiction else ""
     print(f"department {department.name} ({department.title}{where}) registered")
     return 0
@@ -154,9 +153,7 @@ async def _add_department(
 async def _add_client(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
     if args.scope:
         raise RegistryError(_GRANTS_NOW)
-    client = await registry.register_client(
-        args.department, args.name, _read_jwk(args.jwk), noted=_noted(args, client_registered)
-    )
+    client = await _service(registry).register_client(_operator(args), args.department, args.name, _read_jwk(args.jwk))
     print(client.client_id)
     return 0
 
@@ -174,7 +171,7 @@ async def _list(args: argparse.Namespace, settings: Settings, registry: Registry
 
 def _status(status: str) -> Action:
     async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-        client = await registry.set_status(args.client_id, status, noted=_noted(args, client_status_set))
+        client = await _service(registry).set_client_status(_operator(args), args.client_id, status)
         print(f"{client.client_id} is {client.status}")
         return 0
 
@@ -183,9 +180,7 @@ def _status(status: str) -> Action:
 
 def _department_status(status: str) -> Action:
     async def run(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-        department = await registry.set_department_status(
-            args.name, status, noted=_noted(args, department_status_set)
-        )
+        department = await _service(registry).set_department_status(_operator(args), args.name, status)
         print(f"department {department.name} is {department.status}")
         return 0
 
@@ -193,8 +188,7 @@ def _department_status(status: str) -> Action:
 
 
 async def _add_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    noted = _noted(args, key_added(args.client_id))
-    client = await registry.add_key(args.client_id, _read_jwk(args.jwk), noted=noted)
+    client = await _service(registry).add_key(_operator(args), args.client_id, _read_jwk(args.jwk))
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 
@@ -210,8 +204,7 @@ async def _set_scopes(args: argparse.Namespace, settings: Settings, registry: Re
 
 
 async def _remove_key(args: argparse.Namespace, settings: Settings, registry: Registry, keys: Keys) -> int:
-    noted = _noted(args, key_removed(args.client_id))
-    client = await registry.remove_key(args.client_id, args.kid, noted=noted)
+    client = await _service(registry).remove_key(_operator(args), args.client_id, args.kid)
     print(f"{client.client_id} keys: {', '.join(k['kid'] for k in client.keys)}")
     return 0
 
@@ -226,7 +219,7 @@ async def _set_limits(args: argparse.Namespace, settings: Settings, registry: Re
             limits = ClientLimits(args.rate, args.burst, args.cost_per_minute, args.cost_per_day).checked()
         except LimitsError as exc:
             raise RegistryError(str(exc)) from None
-    client = await registry.set_limits(args.client_id, limits, noted=_noted(args, limits_set))
+    client = await _service(registry).set_limits(_operator(args), args.client_id, limits)
     shown = client.limits or settings.fair_use.defaults
     which = "its own" if client.limits else "the settings' defaults"
     print(

@@ -3,7 +3,8 @@ service both the CLI (``hub grants``) and the admin console use.
 
 - ``GrantService(engine, catalogue, clock, answer_days=10)``: request, approve, refuse, withdraw,
   grant_now (operator), revoke, amend, recertify; grants, requests, due_for_recertification,
-  admin_log. ``Forbidden`` when the actor may not; ``GrantError`` for bad input or state.
+  admin_log. ``Forbidden`` when the actor may not, ``GrantError`` for bad input, and (from ``hub.errors``)
+  ``NotFound`` for an unknown id and ``Conflict`` for a request or grant in the wrong state.
 - ``grant_catalogue(policies)``: scope -> (owning department, "unconditional" | "conditional").
 """
 

@@ -1,5 +1,5 @@
 """The grant domain: who acts (``Actor``), what a client holds (``Grant``), what it asked for
-(``GrantRequest``), and its refusals, kinds of ``hub.errors``: ``GrantError`` (bad input or state)
+(``GrantRequest``), and its refusals, kinds of ``hub.errors``: ``GrantError`` (bad input)
 and ``Forbidden`` (an actor who may not do this)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ Sharing = Literal["unconditional", "conditional"]
 
 
 class GrantError(errors.BadInput):
-    """A grant change that cannot be made as asked (bad input, unknown id, wrong state): 400."""
+    """A grant change that cannot be made as asked (bad input): 400."""
 
 
 class Forbidden(errors.Forbidden):

@@ -8,7 +8,8 @@ from typing import Literal
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from hub.grants.model import Grant, GrantError, GrantRequest
+from hub.errors import NotFound
+from hub.grants.model import Grant, GrantRequest
 from hub.grants.records import grant_of, request_of
 from hub.oauth.clock import Clock
 from hub.store.admin_log import AdminAction, admin_actions
@@ -30,7 +31,7 @@ class GrantReading:
     async def grant(self, grant_id: str) -> Grant:
         found = await self._grants(_grants().where(GrantRow.grant_id == grant_id))
         if not found:
-            raise GrantError(f"no grant {grant_id!r}")
+            raise NotFound(f"no grant {grant_id!r}")
         return found[0]
 
     async def grants(
@@ -87,7 +88,7 @@ class GrantReading:
     async def request_record(self, request_id: str) -> GrantRequest:
         found = await self.requests(request_id=request_id)
         if not found:
-            raise GrantError(f"no grant request {request_id!r}")
+            raise NotFound(f"no grant request {request_id!r}")
         return found[0]
 
     async def admin_log(

@@ -63,7 +63,8 @@ async def client_row(session: AsyncSession, client_id: str) -> Client:
 
 
 async def registry_check(session: AsyncSession, client_id: str, owner: str) -> Client:
-    """The client and both departments exist and are active (DESIGN.md: granted after a registry check)."""
+    """The client and both departments exist and are active (docs/architecture.md, "The access model":
+    granted after a registry check)."""
     client = await client_row(session, client_id)
     if client.status != "active":
         raise GrantError(f"client {client_id} is disabled")

@@ -1,4 +1,4 @@
-"""The grant workflow (DESIGN.md access model; DOMAIN.md sharing classes), one service for the CLI
+"""The grant workflow (docs/architecture.md: the access model, sharing classes), one service for the CLI
 and the admin console alike.
 
 A steward of the client's department (or the operator) requests scopes of one owning department
@@ -7,8 +7,9 @@ after the registry check; a request with a conditional scope waits for the ownin
 steward, who approves it or refuses it with a reason by its deadline. Grants are revoked (with a
 reason), lose purposes, and are recertified for their original duration. Authorization lives
 here: anyone else gets ``Forbidden``, checked before the state of the request, grant or client
-(so an uninvolved steward learns nothing of it). Every change appends an admin action in its
-transaction.
+(so an uninvolved steward learns nothing of it). An unknown id is ``NotFound``, a request no longer
+pending or a grant no longer active a ``Conflict`` (``hub.errors``). Every change appends an admin
+action in its transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.errors import Conflict, NotFound
 from hub.grants.checks import (
     Catalogue, checked_days, checked_purposes, checked_quota, checked_scopes, checked_text,
 )
@@ -90,7 +92,7 @@ class GrantService(GrantReading):
             return await self._issue(session, row, actor, "approved", now)
 
     async def refuse(self, actor: Actor, request_id: str, reason: str) -> GrantRequest:
-        """A refusal always gives its reasons (DOMAIN.md: conditional sharing)."""
+        """A refusal always gives its reasons (docs/architecture.md: conditional sharing)."""
         _may_change(actor)
         why, now = checked_text(reason, "a reason for the refusal"), self.now()
         async with self._sessions.begin() as session:
@@ -263,10 +265,10 @@ async def _pending(
     query = select(GrantRequestRow).where(GrantRequestRow.request_id == request_id).with_for_update()
     row = await session.scalar(query)
     if row is None:
-        raise GrantError(f"no grant request {request_id!r}")
+        raise NotFound(f"no grant request {request_id!r}")
     allowed(row)
     if row.status != "pending":
-        raise GrantError(f"request {request_id} is {row.status}, not pending")
+        raise Conflict(f"request {request_id} is {row.status}, not pending")
     return row
 
 
@@ -282,8 +284,8 @@ async def _active(
     )
     found = (await session.execute(query)).first()
     if found is None:
-        raise GrantError(f"no grant {grant_id!r}")
+        raise NotFound(f"no grant {grant_id!r}")
     allowed(found[0], found[1])
     if found[0].status != "active":
-        raise GrantError(f"grant {grant_id} is {found[0].status}")
+        raise Conflict(f"grant {grant_id} is {found[0].status}")
     return found[0], found[1]

@@ -15,8 +15,13 @@ from tests.grants.test_cli import asking, client_id, grants  # noqa: F401  (clie
 
 
 def registry(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The exit code and what was said: standard output, or standard error for a refusal."""
     code = main(["registry", "--as", "olga", *argv])
-    return code, capsys.readouterr().out
+    said = capsys.readouterr()
+    if code:
+        assert said.out == "" and said.err.startswith("hub registry: "), said
+        return code, said.err
+    return code, said.out
 
 
 def details(tmp_path: Path, action: str) -> list[dict[str, Any]]:

@@ -12,8 +12,13 @@ from tests.oauth.test_registry_cli import operator_env  # noqa: F401
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The exit code and what was said: standard output, or standard error for a refusal."""
     code = main(argv)  # type: ignore[arg-type]
-    return code, capsys.readouterr().out
+    said = capsys.readouterr()
+    if code:
+        assert said.out == "" and said.err.startswith(f"hub {argv[0]}: "), said
+        return code, said.err
+    return code, said.out
 
 
 def test_an_operator_registers_a_gateway_rotates_its_certificate_and_revokes_the_old_one(

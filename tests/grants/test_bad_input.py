@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hub.errors import NotFound
 from hub.grants import GrantError
 from tests.grants.conftest import CENTRE_STEWARD, OPERATOR, Setting
 
@@ -85,9 +86,9 @@ async def test_approval_repeats_the_registry_check(setting: Setting) -> None:
 
 
 async def test_unknown_ids_are_named(setting: Setting) -> None:
-    with pytest.raises(GrantError, match="no grant request 'r-0'"):
+    with pytest.raises(NotFound, match="no grant request 'r-0'"):
         await setting.service.approve(OPERATOR, "r-0")
-    with pytest.raises(GrantError, match="no grant 'g-0'"):
+    with pytest.raises(NotFound, match="no grant 'g-0'"):
         await setting.service.revoke(OPERATOR, "g-0", "why")
-    with pytest.raises(GrantError, match="no grant 'g-0'"):
+    with pytest.raises(NotFound, match="no grant 'g-0'"):
         await setting.service.grant("g-0")

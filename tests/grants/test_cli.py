@@ -25,8 +25,13 @@ def client_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
 
 
 def grants(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The exit code and what was said: standard output, or standard error for a refusal."""
     code = main(["grants", "--as", "olga", *argv])
-    return code, capsys.readouterr().out
+    said = capsys.readouterr()
+    if code:
+        assert said.out == "" and said.err.startswith("hub grants: "), said
+        return code, said.err
+    return code, said.out
 
 
 def asking(*scopes: str, purpose: str = "licensing", days: str = "30") -> list[str]:
@@ -89,8 +94,8 @@ def test_amend_recertify_and_the_admin_log(client_id: str, capsys: pytest.Captur
 def test_bad_input_is_refused_with_the_reason(
     client_id: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    code, out = grants(capsys, *[client_id if a == "CLIENT" else a for a in argv])
-    assert code == 1 and out.startswith("hub grants: ") and message in out
+    code, said = grants(capsys, *[client_id if a == "CLIENT" else a for a in argv])
+    assert code == 1 and said.startswith("hub grants: ") and message in said
 
 
 def test_a_refusal_and_a_revocation_need_a_reason(client_id: str, capsys: pytest.CaptureFixture[str]) -> None:

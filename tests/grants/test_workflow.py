@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.errors import Conflict
 from hub.grants import Actor, GrantError
 from tests.grants.conftest import CENTRE_STEWARD, DAY, MARKET_STEWARD, OPERATOR, SECURITY_STEWARD, Setting
 
@@ -57,7 +58,7 @@ async def test_a_refusal_gives_its_reason_and_grants_nothing(setting: Setting) -
     refused = await service.refuse(SECURITY_STEWARD, asked.request_id, "the legal basis does not cover identity data")
     assert refused.status == "refused" and refused.reason == "the legal basis does not cover identity data"
     assert await service.grants(client_id=setting.centre_client) == []
-    with pytest.raises(GrantError, match="is refused, not pending"):
+    with pytest.raises(Conflict, match="is refused, not pending"):
         await service.approve(SECURITY_STEWARD, asked.request_id)
 
 
@@ -87,7 +88,7 @@ async def test_the_consumers_steward_withdraws_a_pending_request(setting: Settin
     service = setting.service
     asked = await service.request(CENTRE_STEWARD, setting.centre_client, CONDITIONAL, ["identity_check"], BASIS, 30)
     assert (await service.withdraw(CENTRE_STEWARD, asked.request_id)).status == "withdrawn"
-    with pytest.raises(GrantError, match="is withdrawn, not pending"):
+    with pytest.raises(Conflict, match="is withdrawn, not pending"):
         await service.approve(SECURITY_STEWARD, asked.request_id)
 
 
@@ -111,7 +112,7 @@ async def test_a_revoked_grant_is_gone_from_the_client_at_once(setting: Setting,
     assert revoked.status == "revoked" and revoked.revoke_reason == "the licensing project ended"
     assert revoked.revoked_by == revoker.username
     assert (await setting.registry.client(client)).grants == {}  # type: ignore[union-attr]
-    with pytest.raises(GrantError, match="is revoked"):
+    with pytest.raises(Conflict, match="is revoked"):
         await service.revoke(OPERATOR, asked.grant_id, "again")
 
 

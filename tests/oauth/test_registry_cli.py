@@ -20,8 +20,13 @@ def operator_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The exit code and what was said: standard output, or standard error for a refusal."""
     code = main(["registry", *argv])
-    return code, capsys.readouterr().out
+    said = capsys.readouterr()
+    if code:
+        assert said.out == "" and said.err.startswith("hub registry: "), said
+        return code, said.err
+    return code, said.out
 
 
 def test_an_operator_registers_lists_disables_and_re_enables_a_client(
