@@ -104,7 +104,7 @@ def build_hub(settings: Settings) -> Hub:
         timeout=settings.redis_timeout,
     ), metrics)  # an optimisation: its store failing costs speed, not answers
     schema = build_schema()
-    # Fail closed (DESIGN.md rule 2): an unclassified field or a malformed policy stops start-up here.
+    # Fail closed (docs/architecture.md, rule 2): an unclassified field or a malformed policy stops start-up here.
     policies = load_policies(settings.policies_dir, schema)
     if not settings.development:
         refuse_published_keys(settings.policies_dir)  # a mask key in a policy file is every developer's

@@ -40,7 +40,7 @@ class Caller:
 
     ``scopes`` are what the token carries and the client's grants still hold now (any purpose);
     ``grants`` maps each of them to the purposes its live grants name: a request's declared
-    purpose must be among them (DESIGN.md rule 5). ``jurisdiction`` is the client department's
+    purpose must be among them (docs/architecture.md, rule 5). ``jurisdiction`` is the client department's
     GB/T 2260 prefix for row filters ("" = the whole city). ``unrestricted`` is the development
     demo's anonymous caller only: settings refuse it in production. ``limits`` is the client's own
     ``hub.fairuse.ClientLimits`` (None: the settings' defaults); ``quotas`` maps a scope to the

@@ -1,4 +1,4 @@
-"""The disclosure audit (DESIGN "Request path": audit; DOMAIN "Data exchange conventions").
+"""The disclosure audit (docs/architecture.md: "The audit").
 
 One record per request, append-only and hash-linked (``chain``), appended in groups by ``AuditStore``
 (the ``AuditSink``), periodically sealed with an ES256 signature (``seals``), checked end to end

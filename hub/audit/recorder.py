@@ -1,6 +1,6 @@
 """The edge's side of the disclosure audit: one record per executed operation, before the answer.
 
-DESIGN.md rule 6: if the record cannot be written, the data is not returned. The recorder opens the
+docs/architecture.md, rule 6: if the record cannot be written, the data is not returned. The recorder opens the
 audit store on the registry's database (the same engine as the OAuth registry: one database holds
 registry, grants and audit) the first time it is needed.
 """

@@ -5,7 +5,7 @@ the chain's one lock, reads the head (last seq and hash), inserts every record o
 (with its subject keys on PostgreSQL; see below), moves the head and commits: one lock acquisition and one durable
 flush for the whole group, the records chained in the order they arrived. Each request still waits
 for its own record to be durable before its answer leaves; when a group cannot be written every
-request in it gets ``AuditWriteFailed`` and fails closed (DESIGN rule 6).
+request in it gets ``AuditWriteFailed`` and fails closed (docs/architecture.md, rule 6).
 
 Why one chain with the head locked once per group, rather than one chain per writer joined by seals:
 the log stays one total order (seq), which is what auditors page through and what ``verify``, the
@@ -101,7 +101,7 @@ class Pending:
 
 
 class AuditSink(Protocol):
-    """Where the request path records each disclosure (DESIGN "Request path", audit).
+    """Where the request path records each disclosure (docs/architecture.md, "The audit").
 
     ``append`` returns the record's seq once it is durably in the chain, or raises.
     """

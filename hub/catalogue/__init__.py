@@ -1,4 +1,4 @@
-"""The catalogue of shared data (DESIGN "Access model"; issue 6, item 4).
+"""The catalogue of shared data (docs/architecture.md, "The access model").
 
 Every resource and field of the graph with its owner, sharing class, scopes, mask, purposes, legal
 basis, jurisdiction and update cycle, and every scope a client may be granted. Generated from the

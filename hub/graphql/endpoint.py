@@ -213,7 +213,7 @@ class GraphQLEndpoint:
         return (504 if media_type == GRAPHQL_RESPONSE else 200), body, {}
 
     def _unrecorded(self, request_id: str, media_type: str) -> Outcome:
-        """DESIGN.md rule 6: the disclosure could not be recorded, so nothing is disclosed."""
+        """docs/architecture.md, rule 6: the disclosure could not be recorded, so nothing is disclosed."""
         log.exception("request %s: the disclosure audit record could not be written; no data returned", request_id)
         self.hub.metrics.requests.labels("unrecorded").inc()
         message = f"the disclosure could not be recorded, so no data is returned (request {request_id})"

@@ -1,6 +1,6 @@
 """Each caller's view of the graph: only what its grants reach, with the policy decisions built in.
 
-DESIGN.md "Access model": a client sees (introspection, GraphiQL, validation) only the types its
+docs/architecture.md, "The access model": a client sees (introspection, GraphiQL, validation) only the types its
 grants reach; a field outside them is exactly a field that does not exist. Within what it sees,
 every field carries the caller's decision for the declared purpose:
 
@@ -12,7 +12,7 @@ every field carries the caller's decision for the declared purpose:
 
 A view is a GraphQL schema built from the hub's own: the same resolvers, filtered and rewritten.
 Views depend only on (scopes, purpose), so they are built once and cached: a request pays a dict
-lookup, never a per-field policy evaluation (DESIGN.md "Performance principles").
+lookup, never a per-field policy evaluation (docs/architecture.md, "Performance").
 """
 
 from __future__ import annotations

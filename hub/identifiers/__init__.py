@@ -1,4 +1,4 @@
-"""Identifier validators from DOMAIN.md: USCC (GB 32100), resident ID number (GB 11643),
+"""Identifier validators (docs/architecture.md, the domain): USCC (GB 32100), resident ID number (GB 11643),
 administrative division code (GB/T 2260) and the licence numbers the demo departments issue.
 
 Each ``validate_*`` returns the normalised identifier or raises ``InvalidIdentifier`` whose message

@@ -21,7 +21,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def organisation_code_ok(uscc: str) -> bool:
-    """The GB 11714 check of positions 9-17; advisory only (DOMAIN.md: warn, never reject)."""
+    """The GB 11714 check of positions 9-17; advisory only (docs/architecture.md: warn, never reject)."""
     body, check = uscc[8:16], uscc[16]
     try:
         total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))

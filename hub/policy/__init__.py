@@ -1,6 +1,6 @@
 """The policy engine: declarative field policies (``policies/*.toml``), named masks, decisions.
 
-DESIGN.md rules 1-3 and 6: the data owner decides, every field is classified, policy is applied
+docs/architecture.md, rules 1-3 and 6: the data owner decides, every field is classified, policy is applied
 on read per caller, and what cannot be evaluated is denied.
 
 - ``load_policies(directory, schema)`` -> ``Policies`` or ``PolicyError`` (file, line, field).

@@ -52,7 +52,7 @@ def scope_sharing(policies: Policies) -> dict[str, str]:
     """Scope -> "conditional" if any field it unlocks unmasked is conditional, else "unconditional".
 
     A field is unlocked by its own scope, or by its type's scope when it has none. Grant requests
-    for a conditional scope wait for the owning department's steward (DOMAIN.md sharing classes).
+    for a conditional scope wait for the owning department's steward (docs/architecture.md sharing classes).
     """
     sharing = {scope: "unconditional" for scope in policies.catalogue}
     for type_policy in policies.types.values():

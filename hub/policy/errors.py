@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class PolicyError(ValueError):
-    """A policy set the hub must not start with (DESIGN.md rule 2: nothing exposed by accident).
+    """A policy set the hub must not start with (docs/architecture.md, rule 2: nothing exposed by accident).
 
     ``line`` is 1-based; 0 when the problem belongs to no line of any file (a type of the graph
     that no file classifies), in which case ``path`` is the policy directory.

@@ -1,4 +1,4 @@
-"""Named, configurable maskers (DOMAIN.md, masking; GB/T 37964-2019 names the families).
+"""Named, configurable maskers (docs/architecture.md, masking; GB/T 37964-2019 names the families).
 
 Each masker takes one raw value and returns a new one; none mutates anything, all return ``None``
 for ``None`` and none raises on malformed input (a value it cannot read is withheld as ``None``

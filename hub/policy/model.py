@@ -11,7 +11,7 @@ from hub.policy.masks import Masker
 
 
 class Sharing(enum.Enum):
-    """China's government data sharing classes (DOMAIN.md, sharing classes)."""
+    """China's government data sharing classes (docs/architecture.md, sharing classes)."""
 
     UNCONDITIONAL = "unconditional"
     CONDITIONAL = "conditional"

@@ -79,7 +79,7 @@ class ClientCertificate(Base):
 
 
 class GrantRequestRow(Base):
-    """A client's request for scopes of one owning department (DOMAIN.md: conditional sharing)."""
+    """A client's request for scopes of one owning department (docs/architecture.md: conditional sharing)."""
 
     __tablename__ = "grant_requests"
 
@@ -126,7 +126,7 @@ class GrantRow(Base):
 
 
 class AdminActionRow(Base):
-    """The admin actions log (DOMAIN.md: admin actions have their own audit log); append-only."""
+    """The admin actions log (docs/architecture.md: admin actions have their own audit log); append-only."""
 
     __tablename__ = "admin_actions"
 

@@ -1,4 +1,4 @@
-"""Named maskers (DOMAIN.md, masking): the documented patterns, configured, on awkward input."""
+"""Named maskers (docs/architecture.md, masking): the documented patterns, configured, on awkward input."""
 
 from __future__ import annotations
 

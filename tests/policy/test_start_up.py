@@ -1,4 +1,4 @@
-"""The hub does not start on policies it cannot trust (DESIGN.md rule 2): the message names file, line, field."""
+"""The hub does not start on policies it cannot trust (docs/architecture.md, rule 2): the message names file, line, field."""
 
 from __future__ import annotations
 
