@@ -78,7 +78,7 @@ FORMS: tuple[str, ...] = (
     # The grant pages' own checks (hub/admin/grant_pages.py, grant_access.py).
     N_("%(value)s is not a %(what)s id"),
     N_("a quota is a whole number of subjects a day (empty: no quota)"),
-    # The registry (hub/store/registry.py, hub/admin/registry_actions.py) and client keys (hub/oauth/).
+    # The registry (hub/store/registry.py, hub/registry/, hub/admin/registry_access.py) and client keys (hub/oauth/).
     N_("a department name is 2-40 lower-case letters, digits or _, e.g. market"),
     N_("a jurisdiction is a GB/T 2260 prefix of 2, 4 or 6 digits (e.g. 1302), or empty for the whole city"),
     N_("status must be one of %(statuses)s"),

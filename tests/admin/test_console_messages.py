@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEAKERS = [
     *sorted((ROOT / "hub" / "grants").glob("*.py")),
     *sorted((ROOT / "hub" / "admin").glob("*.py")),
+    *sorted((ROOT / "hub" / "registry").glob("*.py")),
     ROOT / "hub" / "store" / "registry.py",
     ROOT / "hub" / "fairuse" / "limits.py",
     ROOT / "hub" / "audit" / "search.py",
@@ -37,6 +38,8 @@ NOT_ON_A_PAGE = {
     "fair_use.utc_offset_minutes must be within -840..840",
     "fair_use.enabled must be true or false (is {})",
     "the body must be a JSON object",
+    # The registry is the operator's: its pages are closed to anyone else before the service is asked.
+    "{} ({}{}) may not change the registry: only the operator may",
 }
 # Values the services put in that a plain sample cannot stand for: (module, expression) -> sample.
 SAMPLES = {
@@ -46,7 +49,7 @@ SAMPLES = {
     ("service.py", "row.status"): "withdrawn",
     ("service.py", "found[0].status"): "revoked",
     ("checks.py", "what"): "a legal basis",
-    ("registry_actions.py", "what"): "title",
+    ("registry_access.py", "what"): "title",
     ("grant_access.py", "what"): "grant request",
     ("limits.py", "wanted"): "a whole number",
 }
@@ -57,7 +60,7 @@ CODES = {
     "market", "hub", "gateways", "add-certificate", "audit", "status", "active", "disabled", "KB", "mei",
     "P-256", "EC", "GB", "ASCII",
 }
-SPEAKING = re.compile(r"(Error|Forbidden|NotFound|Refused|Unacceptable\w*)$|^(refused|_password_problem|_enrolment)$")
+SPEAKING = re.compile(r"(Error|Forbidden|NotFound|Conflict|Refused|Unacceptable\w*)$|^(refused|_password_problem|_enrolment)$")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
