@@ -207,7 +207,7 @@ async def test_stewards_read_a_grants_changes_and_refusals_in_chinese(console: C
     status, _, page = await post(mei, f"/admin/grants/{grant_id}/revoke", {"reason": "again"})
     assert status == 400 and shown(page) == f"授权 {grant_id} 已撤销"
     status, _, page = await post(mei, "/admin/grant-requests/r-0000000000000000/approve", {})
-    assert status == 404 and shown(page) == "没有授权申请 r-0000000000000000"
+    assert status == 404 and shown(page) == "没有授权申请 'r-0000000000000000'"  # the service's words, as the CLI's
     english = await mei.api("POST", f"/grants/{grant_id}/revoke", {"reason": "again"})
     assert english.json()["message"] == f"grant {grant_id} is revoked"  # the JSON API keeps English
 
