@@ -118,7 +118,7 @@ def build_hub(settings: Settings) -> Hub:
     })
     if settings.source_health_store_url is not None:  # every replica's health page shows the same
         sources.health.share(SharedHealth(
-            settings.source_health_store_url, settings.source_health_prefix, settings.redis_timeout,
+            settings.source_health_store_url, settings.source_health_key_prefix, settings.redis_timeout,
         ))
     return Hub(
         settings=settings,

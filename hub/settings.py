@@ -113,7 +113,8 @@ class Settings:
     # replica's health page shows the same (hub/source_health_shared.py); None: the entity cache's
     # Redis, else the replay cache's, else this process alone.
     source_health_url: str | None = None
-    source_health_prefix: str = "hub:health:"
+    # None: the prefix of the Redis it shares (the entity cache's or replay cache's) + "health:".
+    source_health_prefix: str | None = None
     # When the hub's own dependencies fail (README "When things fail", hub/faults): seconds any one
     # registry or audit database call may take (connect, statement, lock wait, pool checkout), any
     # one Redis call, the Retry-After of a 503, and each department's circuit breaker.
@@ -164,8 +165,19 @@ class Settings:
         """The Redis the sources' health is shared through; None: each process keeps its own."""
         if self.source_health_url is not None:
             return None if self.source_health_url == "memory" else self.source_health_url
-        shared = [url for url in (self.cache_url, self.replay_cache_url) if url.startswith(("redis://", "rediss://"))]
+        shared = [url for url, _ in self._redis_stores()]
         return shared[0] if shared else None
+
+    @property
+    def source_health_key_prefix(self) -> str:
+        if self.source_health_prefix is not None:
+            return self.source_health_prefix
+        borrowed = [prefix for url, prefix in self._redis_stores() if url == self.source_health_store_url]
+        return f"{borrowed[0]}health:" if borrowed else "hub:health:"
+
+    def _redis_stores(self) -> list[tuple[str, str]]:
+        stores = ((self.cache_url, self.cache_prefix), (self.replay_cache_url, self.replay_cache_prefix))
+        return [(url, prefix) for url, prefix in stores if url.startswith(("redis://", "rediss://"))]
 
     @property
     def registry_url(self) -> str:

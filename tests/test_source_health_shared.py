@@ -141,6 +141,9 @@ def test_the_settings_choose_the_shared_store(redis_url: str) -> None:
     assert load_settings(environment="development", cache_url=redis_url).source_health_store_url == redis_url
     assert load_settings(environment="development", cache_url=redis_url,
                          source_health_url="memory").source_health_store_url is None
+    borrowed = load_settings(environment="development", cache_url=redis_url, cache_prefix="hub:cache:test:")
+    assert borrowed.source_health_key_prefix == "hub:cache:test:health:"  # a test's own keys stay its own
+    assert load_settings(environment="development", source_health_prefix="x:").source_health_key_prefix == "x:"
     with pytest.raises(SettingsError, match="HUB_SOURCE_HEALTH_URL"):
         load_settings(environment="development", source_health_url="http://redis.example")
 
