@@ -60,12 +60,18 @@ def pack(*parts: bytes | str | int | float) -> bytes:
 
 
 INCOMPLETE = object()
+MAX_REPLY = 1 << 24  # bytes of a bulk string, elements of an array: far past any reply the counters get
+MAX_DEPTH = 8  # arrays within arrays (the counters' replies are flat)
 
 
-def parse(buffer: bytes | bytearray, at: int) -> tuple[Reply, int]:
-    """The reply starting at ``at`` and where the next one starts; ``INCOMPLETE`` if not all arrived."""
+def parse(buffer: bytes | bytearray, at: int, depth: int = 0) -> tuple[Reply, int]:
+    """The reply starting at ``at`` and where the next one starts; ``INCOMPLETE`` if not all arrived.
+    Lengths past ``MAX_REPLY``, arrays nested past ``MAX_DEPTH`` and a bulk string without its CRLF
+    raise ``WireError`` (a broken or hostile server, never waited for)."""
     end = buffer.find(b"\r\n", at)
     if end < 0:
+        if len(buffer) - at > MAX_REPLY:
+            raise WireError("a reply line past the size limit")
         return INCOMPLETE, at
     kind, line = buffer[at], bytes(buffer[at + 1:end])
     if kind == 0x2B:  # +
@@ -78,15 +84,21 @@ def parse(buffer: bytes | bytearray, at: int) -> tuple[Reply, int]:
         size = int(line)
         if size < 0:
             return None, end + 2
+        if size > MAX_REPLY:
+            raise WireError(f"a bulk string of {size} bytes")
         if len(buffer) < end + 4 + size:
             return INCOMPLETE, at
+        if buffer[end + 2 + size:end + 4 + size] != b"\r\n":
+            raise WireError("a bulk string not ended by CRLF where its length says")
         return bytes(buffer[end + 2:end + 2 + size]), end + 4 + size
     if kind == 0x2A:  # *
         size, items, position = int(line), [], end + 2
         if size < 0:
             return None, position
+        if size > MAX_REPLY or depth >= MAX_DEPTH:
+            raise WireError(f"an array of {size} elements at depth {depth}")
         for _ in range(size):
-            item, position = parse(buffer, position)
+            item, position = parse(buffer, position, depth + 1)
             if item is INCOMPLETE:
                 return INCOMPLETE, at
             items.append(item)
@@ -120,6 +132,11 @@ class _Protocol(asyncio.Protocol):
             self.fail(WireError(f"unreadable reply from Redis: {exc}"))
             return
         del self.buffer[:at]
+        if len(self.buffer) > 2 * MAX_REPLY:
+            self.fail(WireError(f"unreadable reply from Redis: more than {2 * MAX_REPLY} bytes"))
+        elif self.buffer and not self.waiting:
+            # bytes no request asked for: kept, they would be read as the next request's reply
+            self.fail(WireError(f"Redis sent a reply no request asked for: {bytes(self.buffer[:20])!r}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.fail(WireError(f"connection to Redis lost: {exc}" if exc else "connection to Redis closed"))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from hub.fairuse.wire import INCOMPLETE, ReplyError, Script, Wire, WireError, pack, parse
+from hub.fairuse.wire import INCOMPLETE, MAX_DEPTH, MAX_REPLY, ReplyError, Script, Wire, WireError, pack, parse
 
 ECHO = Script(b"return {ARGV[1], tonumber(ARGV[2]) * 2}")
 
@@ -137,3 +137,87 @@ async def test_the_url_s_database_is_chosen_and_its_password_sent(redis_url: str
     with_password = Wire(redis_url.replace("redis://", "redis://:not-the-password@"), (ECHO,), timeout=2.0)
     with pytest.raises(WireError, match="setup.*(AUTH|password)"):  # this Redis has none: AUTH was sent
         await with_password.evalsha(ECHO, [], ["x", 1])
+
+
+def test_lengths_past_the_limit_deep_nesting_and_a_bulk_string_without_its_crlf_are_refused() -> None:
+    for broken in (
+        b"$%d\r\n" % (MAX_REPLY + 1),  # never waited for: it would be buffered until the timeout
+        b"*%d\r\n" % (MAX_REPLY + 1),
+        b"*1\r\n" * (MAX_DEPTH + 1) + b":1\r\n",
+        b"*1\r\n" * 5000 + b":1\r\n",  # not a RecursionError
+        b"$1\r\nXYZ\r\n",  # the length says one byte: the rest is no reply
+    ):
+        with pytest.raises(WireError):
+            parse(broken, 0)
+    assert parse(b"*1\r\n" * MAX_DEPTH + b":1\r\n", 0)[0] is not INCOMPLETE
+
+
+class _Scripted:
+    """A server speaking RESP as told: ``answer(command)`` gives the bytes written back for each command."""
+
+    def __init__(self, answer: Callable[[list[bytes]], bytes]) -> None:
+        self.answer = answer
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def __aexit__(self, *exc: object) -> None:
+        for writer in self._writers:
+            writer.close()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        buffer = bytearray()
+        while data := await reader.read(1 << 16):
+            buffer += data
+            while True:
+                command, after = parse(buffer, 0)
+                if command is INCOMPLETE:
+                    break
+                del buffer[:after]
+                writer.write(self.answer(command))
+            await writer.drain()
+
+
+async def test_a_reply_no_request_asked_for_is_never_taken_for_the_next_request_s() -> None:
+    def answer(command: list[bytes]) -> bytes:  # a GET answered twice: its own value, then a stale one
+        return b"$%d\r\n%s\r\n$5\r\nstale\r\n" % (len(command[1]), command[1])
+
+    async with _Scripted(answer) as url:
+        wire = Wire(url, (), timeout=1.0)
+        try:
+            assert await wire.commands((b"GET", b"first")) == [b"first"]
+            await asyncio.sleep(0.1)  # the stale reply has come while nobody waits
+            second = await asyncio.gather(wire.commands((b"GET", b"second")), return_exceptions=True)
+            assert second != [[b"stale"]]
+            assert second == [[b"second"]]  # on a new connection: the one that sent the stray reply is closed
+        finally:
+            await wire.aclose()
+
+
+async def test_a_server_announcing_a_huge_reply_fails_at_once_not_after_the_timeout() -> None:
+    async with _Scripted(lambda command: b"$99999999999\r\nxxxx") as url:
+        wire = Wire(url, (), timeout=30.0)
+        try:
+            with pytest.raises(WireError, match="unreadable reply"):
+                await asyncio.wait_for(wire.commands((b"PING",)), 5)
+        finally:
+            await wire.aclose()
+
+
+async def test_a_reply_with_its_frame_broken_fails_the_requests_and_the_next_call_reconnects() -> None:
+    replies = iter([b"$1\r\nXYZ\r\n", b"+PONG\r\n"])
+    async with _Scripted(lambda command: next(replies)) as url:
+        wire = Wire(url, (), timeout=1.0)
+        try:
+            with pytest.raises(WireError, match="unreadable reply"):
+                await wire.commands((b"PING",))
+            assert await wire.commands((b"PING",)) == [b"PONG"]
+        finally:
+            await wire.aclose()
