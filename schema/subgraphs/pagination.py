@@ -1,33 +1,26 @@
-"""Relay connections for subgraphs: the graph's own, with ``PageInfo`` shareable.
+"""Relay connections for subgraphs: the graph's own (``schema.pagination``), with ``PageInfo`` shareable.
 
 Market (enterprises) and the centre (licences, cases) both serve connections, so both declare
-``PageInfo``; Federation requires a value type resolved by two subgraphs to say so.
+``PageInfo``; Federation requires a value type resolved by two subgraphs to say so. The subgraph's
+``Connection`` is the graph's with that ``PageInfo``; ``Edge`` is the graph's as it is.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import strawberry
+
+from schema import pagination
 
 T = TypeVar("T")
 
 
 @strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+class PageInfo(pagination.PageInfo):
+    pass
 
 
 @strawberry.type
-class Edge(Generic[T]):
-    node: T
-    cursor: str
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
+class Connection(pagination.Connection[T]):
     page_info: PageInfo
