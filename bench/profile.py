@@ -89,9 +89,10 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 body = bodies[n % len(bodies)]
                 proof = auth.proof("POST", f"{url}/graphql", token)
                 headers = [(b"host", f"127.0.0.1:{PORT}".encode()), (b"content-type", b"application/json"),
-                           (b"accept", b"application/json"), (b"x-hub-purpose", PURPOSE.encode()),
-                           (b"authorization", f"DPoP {token}".encode()), (b"dpop", proof.encode()),
-                           (b"content-length", str(len(body)).encode())]
+                           (b"accept", b"application/json"), (b"content-length", str(len(body)).encode())]
+                if not args.anonymous:
+                    headers += [(b"x-hub-purpose", PURPOSE.encode()), (b"authorization", f"DPoP {token}".encode()),
+                                (b"dpop", proof.encode())]
                 status, answer = await call(app, body, headers)
                 if status != 200 or b'"errors"' in answer:
                     raise SystemExit(f"bench.profile: scenario {name}: HTTP {status} {answer[:300]!r}")
@@ -117,8 +118,9 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 if profiler is not None:
                     profiler.disable()
                 spent.append((time.perf_counter() - started) * 1000)
+            who = "the demo's unrestricted caller" if args.anonymous else "a token"
             print(f"scenario {name}: p50 {statistics.median(spent):.2f} ms over {args.requests} requests "
-                  f"(audit {'off' if args.no_audit else 'on'}, cache {args.cache})", flush=True)
+                  f"({who}, audit {'off' if args.no_audit else 'on'}, cache {args.cache})", flush=True)
             if profiler is not None:
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -137,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--cache", choices=("on", "off"), default="on")
     parser.add_argument("--no-audit", action="store_true", help="the disclosure recorder replaced by a no-op")
+    parser.add_argument("--anonymous", action="store_true",
+                        help="no token: the demo's unrestricted caller (as hub-off; no view, no row filter)")
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"),
                         help="profile the timed requests (pyinstrument, a sampling profiler, is not installed "
                              "with the project)")
