@@ -2,7 +2,9 @@
 
 Concurrent requests' records are appended together (``groups.GroupCommit``): one transaction takes
 the chain's one lock, reads the head (last seq and hash), inserts every record of the group in bulk
-(with its subject keys on PostgreSQL; see below), moves the head and commits: one lock acquisition and one durable
+(with its subject keys on PostgreSQL; see below), moves the head and commits (on PostgreSQL the
+records, the head and the usage counts are one statement: the lock is held across three round
+trips, the head's read, that statement and the commit): one lock acquisition and one durable
 flush for the whole group, the records chained in the order they arrived. Each request still waits
 for its own record to be durable before its answer leaves; when a group cannot be written every
 request in it gets ``AuditWriteFailed`` and fails closed (docs/architecture.md, rule 6).
@@ -244,34 +246,40 @@ class AuditStore:
     async def _append(self, conn: AsyncConnection, group: Sequence[Pending]) -> list[tuple[int, str]]:
         head = (await conn.execute(self._head_query())).one()
         chained = self._chain(group, head.seq, head.hash)
-        await conn.execute(insert(AuditRecordRow), chained.records)
         last = chained.records[-1]
-        if self.sqlite:  # in memory: the index in the group's transaction, and its mark with it
-            if chained.index:  # the driver's own executemany: no per-row compiling
-                await conn.exec_driver_sql(INDEX_ROWS, chained.index)
-            await conn.execute(
-                update(AuditIndexRow).where(AuditIndexRow.id == 1, AuditIndexRow.seq == head.seq)
-                .values(seq=last["seq"])
-            )
-        await conn.execute(
+        moved = (
             update(AuditHeadRow)
             .where(AuditHeadRow.id == HEAD_ID)
             .values(seq=last["seq"], hash=last["hash"], mac=chained.head_mac)
         )
-        await self._count(conn, chained.usage)
+        if not self.sqlite:
+            # One statement, one round trip while the lock is held: the records, the head and the usage
+            # counts (PostgreSQL runs every data-modifying WITH to completion, in the same snapshot).
+            written = insert(AuditRecordRow).values(chained.records).cte("written")
+            await conn.execute(self._counted(chained.usage).add_cte(written).add_cte(moved.cte("moved")))
+            return [(record["seq"], record["hash"]) for record in chained.records]
+        await conn.execute(insert(AuditRecordRow), chained.records)
+        # SQLite in memory: the index in the group's transaction, and its mark with it.
+        if chained.index:  # the driver's own executemany: no per-row compiling
+            await conn.exec_driver_sql(INDEX_ROWS, chained.index)
+        await conn.execute(
+            update(AuditIndexRow).where(AuditIndexRow.id == 1, AuditIndexRow.seq == head.seq).values(seq=last["seq"])
+        )
+        await conn.execute(moved)
+        await conn.execute(self._counted(chained.usage))
         return [(record["seq"], record["hash"]) for record in chained.records]
 
-    async def _count(self, conn: AsyncConnection, usage: list[tuple[str, str, str, int, int]]) -> None:
-        """Add the group to ``audit_usage`` (one row per hour and client, summed in the database)."""
+    def _counted(self, usage: list[tuple[str, str, str, int, int]]) -> Any:
+        """Adding the group to ``audit_usage`` (one row per hour and client, summed in the database)."""
         rows = [{"hour": hour, "client_id": client, "department": department, "records": records,
                  "subjects": subjects} for hour, client, department, records, subjects in usage]
         statement = (sqlite_insert if self.sqlite else pg_insert)(AuditUsageRow).values(rows)
         excluded = statement.excluded
-        await conn.execute(statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=["hour", "client_id"],
             set_={"records": AuditUsageRow.records + excluded.records,
                   "subjects": AuditUsageRow.subjects + excluded.subjects},
-        ))
+        )
 
     async def _seal(self, conn: AsyncConnection) -> Seal | None:
         head = (await conn.execute(self._head_query())).one()
