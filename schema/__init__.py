@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from hub.strawberry_bridge import graphql_schema, is_default_resolver, record_key
+from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema, is_default_resolver, record_key
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
