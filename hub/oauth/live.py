@@ -50,9 +50,8 @@ class LiveClients:
             self._unrevoked.clear()
             self._clients.clear()
             self._seen = current
-        keep = current is not None
-        revoked = await self._revoked(jti, keep)
-        return revoked, await self._client(client_id, keep)
+        revoked = await self._revoked(jti, current)
+        return revoked, await self._client(client_id, current)
 
     async def _generation(self) -> int | None:
         try:
@@ -64,21 +63,27 @@ class LiveClients:
     def close(self) -> None:
         self._generation_now.close()
 
-    async def _revoked(self, jti: str, keep: bool) -> bool:
+    def _keeps(self, read_at: int | None) -> bool:
+        """Whether a read made at counter ``read_at`` may be kept: only while the counter is still the one
+        kept things are for. A request that read the counter, then waited on the registry while a change
+        landed and another request saw the counter move, must not keep what it read before the change."""
+        return read_at is not None and read_at == self._seen
+
+    async def _revoked(self, jti: str, read_at: int | None) -> bool:
         if jti in self._unrevoked:
             return False
         revoked = await self._registry.is_revoked(jti)
-        if keep and not revoked:
+        if not revoked and self._keeps(read_at):
             self._unrevoked.add(jti)
         return revoked
 
-    async def _client(self, client_id: str, keep: bool) -> ClientRecord | None:
+    async def _client(self, client_id: str, read_at: int | None) -> ClientRecord | None:
         now = self._now()
         kept = self._clients.get(client_id)
         if kept is not None and (kept.until is None or now < kept.until):
             return kept.record
-        until = await next_grant_change(self._engine, client_id, now) if keep else None
+        until = await next_grant_change(self._engine, client_id, now) if read_at is not None else None
         record = await self._registry.client(client_id)
-        if keep:
+        if self._keeps(read_at):
             self._clients[client_id] = _Kept(record, until)
         return record

@@ -8,11 +8,13 @@ the first must be refused by the second on its very next request.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.client import new_client_key
 from hub.store import connect, migrate
+from hub.oauth.live import LiveClients
 from hub.store.changes import Generation, generation
 from tests.oauth.conftest import OPERATOR, OAuthHub, Registered, open_oauth_hub, production_settings, refused
 
@@ -160,4 +163,58 @@ async def test_the_counter_read_straight_from_sqlite_sees_every_commit_and_reads
         assert await reader.read() == first + 1  # the direct read again, on a new connection
     finally:
         reader.close()
+        await engine.dispose()
+
+
+class _HeldRegistry:
+    """A registry whose answers are read when asked and delivered when the test lets them go."""
+
+    def __init__(self) -> None:
+        self.revoked: set[str] = set()
+        self.status = "active"
+        self.held: dict[str, asyncio.Event] = {}
+
+    async def is_revoked(self, jti: str) -> bool:
+        answer = jti in self.revoked
+        if jti in self.held:
+            await self.held[jti].wait()
+        return answer
+
+    async def client(self, client_id: str) -> Any:
+        answer = self.status
+        if client_id in self.held:
+            await self.held[client_id].wait()
+        return answer
+
+
+async def test_a_read_made_before_a_change_and_finished_after_another_request_saw_it_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    """One request reads the counter and asks the registry; meanwhile a token is revoked and the client
+    disabled, and another request sees the counter move. What the first read from before the change
+    must not be kept under the new counter: the next request is refused."""
+    path = tmp_path / "registry.sqlite"
+    engine = connect(f"sqlite+aiosqlite:///{path}")
+    registry = _HeldRegistry()
+    live = LiveClients(registry, engine, lambda: 1_000)  # type: ignore[arg-type]
+    try:
+        await migrate(engine)
+        registry.held = {"token-1": asyncio.Event(), "client-1": asyncio.Event()}
+        # Two requests that have read the counter and wait on the registry's answers (read already).
+        slow = [asyncio.ensure_future(live.read("token-1", "client-0")),
+                asyncio.ensure_future(live.read("token-0", "client-1"))]
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        registry.revoked.add("token-1")
+        registry.status = "disabled"
+        with closing(sqlite3.connect(path)) as other:  # the change's commit moves the counter
+            other.execute("UPDATE registry_changes SET generation = generation + 1 WHERE id = 1")
+            other.commit()
+        assert await live.read("token-2", "client-2") == (False, "disabled")  # sees the counter move
+        for held in registry.held.values():
+            held.set()
+        assert await asyncio.gather(*slow) == [(False, "disabled"), (False, "active")]  # read before the change
+        assert await live.read("token-1", "client-1") == (True, "disabled")
+    finally:
+        live.close()
         await engine.dispose()
