@@ -124,9 +124,9 @@ class SourceHealth:
         self._pending_failures.clear()
         try:
             await self.shared.flush(calls, cached, failures)
-        except BaseException:
-            self._pending.extendleft(reversed(calls))
-            self._pending_cache.extendleft(reversed(cached))
+        except BaseException:  # kept for the next flush (the latest, when too many wait)
+            self._pending = deque([*calls, *self._pending][-MAX_PENDING:], maxlen=MAX_PENDING)
+            self._pending_cache = deque([*cached, *self._pending_cache][-MAX_PENDING:], maxlen=MAX_PENDING)
             self._pending_failures = {**failures, **self._pending_failures}
             raise
 

@@ -199,3 +199,26 @@ async def test_two_app_instances_sharing_redis_show_the_same_health_page(two_app
     assert pages[0] == pages[1]
     assert "state-up" in pages[0]["market"] and '<td class="number">3</td>' in pages[0]["market"]
     assert "connection refused" in pages[0]["ecology"] and "side-provider" in pages[0]["ecology"]
+
+
+async def test_calls_waiting_for_redis_keep_their_order_and_the_latest_when_too_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hub.source_health as source_health
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    monkeypatch.setattr(source_health, "MAX_PENDING", 3)
+    clock = Clock()
+    health = SourceHealth(SOURCES, clock=clock)
+
+    class Unanswered:
+        async def flush(self, *_: object) -> None:
+            health.called("market", 0.09)  # a call made while the flush waits for Redis
+            raise RedisConnectionError("no answer")
+
+    health.share(Unanswered())  # type: ignore[arg-type]
+    for n in range(3):
+        health.called("market", n / 100)
+    with pytest.raises(RedisConnectionError):
+        await health.flush()
+    assert [call.seconds for _, call in health._pending] == [0.01, 0.02, 0.09]
