@@ -4,13 +4,15 @@ strawberry builds a graphql-core schema and keeps it as ``Schema._schema``; the 
 per-caller views, its catalogue and its subgraphs from that schema, and a view must carry the
 strawberry schema back (``_strawberry_schema``) for strawberry's resolvers to find their types.
 A resolver's ``Info`` wraps graphql-core's (``_raw_info``), which the disclosure note reads; the
-default resolver strawberry puts on plain fields is marked ``_is_default``.
+default resolver strawberry puts on plain fields is marked ``_is_default``; a resolver the hub calls
+straight from graphql-core gets an ``Info`` built from those private fields.
 Neither attribute is public API: a strawberry upgrade that renames one breaks here, and only here.
 """
 
 from __future__ import annotations
 
 import strawberry
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
@@ -48,3 +50,15 @@ def record_key(field: GraphQLField, graphql_name: str) -> str:
     (``registered_capital`` for ``registeredCapital``); a field strawberry did not make keeps its name."""
     definition = field.extensions.get(DEFINITION_BACKREF)
     return graphql_name if definition is None else str(definition.python_name)
+
+
+def called_with_info(
+    function: Callable[[Any, Any], Any], definition: Any, info_class: Any
+) -> Callable[[Any, Any], Any]:
+    """A graphql-core resolve function calling the strawberry resolver ``function(root, info)`` itself,
+    with the ``Info`` strawberry would have built (its fields ``_raw_info`` and ``_field``)."""
+
+    def resolve(source: Any, info: Any) -> Any:
+        return function(source, info_class(_raw_info=info, _field=definition))
+
+    return resolve

@@ -14,7 +14,9 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
-from hub.strawberry_bridge import DEFINITION_BACKREF, graphql_schema, is_default_resolver, record_key
+from hub.strawberry_bridge import (
+    DEFINITION_BACKREF, called_with_info, graphql_schema, is_default_resolver, record_key,
+)
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
 from schema.ecology import PollutantDischargePermit
@@ -90,9 +92,7 @@ def call_look_ups_directly(info_class: Any, graphql_schema: GraphQLSchema) -> No
 
 
 def _direct(function: Any, definition: Any, info_class: Any) -> Any:
-    def resolve(source: Any, info: Any) -> Any:
-        return function(source, info_class(_raw_info=info, _field=definition))
-
+    resolve = called_with_info(function, definition, info_class)
     resolve.look_up = True  # type: ignore[attr-defined]  # not plain: the compiled path leaves it to graphql-core
     return resolve
 

@@ -15,6 +15,7 @@ import strawberry
 from graphql import FieldNode
 
 from connectors.base import Record
+from hub.strawberry_bridge import graphql_core_info
 from schema.common import BadArgument
 
 T = TypeVar("T")
@@ -98,7 +99,7 @@ def cursors_asked(info: Any) -> bool:
     Only a selection without fragments at the connection's and the edges' level can tell it does
     not; a fragment (or anything else than a plain field) there counts as asking.
     """
-    raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+    raw = graphql_core_info(info)
     for node in raw.field_nodes:
         for selection in _selections(node):
             if not isinstance(selection, FieldNode):
