@@ -5,8 +5,12 @@ in time, a lost or unreachable server) is a ``WireError`` that fails the request
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import ipaddress
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -155,14 +159,17 @@ def test_lengths_past_the_limit_deep_nesting_and_a_bulk_string_without_its_crlf_
 class _Scripted:
     """A server speaking RESP as told: ``answer(command)`` gives the bytes written back for each command."""
 
-    def __init__(self, answer: Callable[[list[bytes]], bytes]) -> None:
+    def __init__(self, answer: Callable[[list[bytes]], bytes], tls: ssl.SSLContext | None = None) -> None:
         self.answer = answer
+        self.commands: list[list[bytes]] = []
+        self._tls = tls
         self._writers: list[asyncio.StreamWriter] = []
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._tls)
+        scheme = "rediss" if self._tls else "redis"
+        return f"{scheme}://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
 
     async def __aexit__(self, *exc: object) -> None:
         for writer in self._writers:
@@ -174,13 +181,14 @@ class _Scripted:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
         buffer = bytearray()
-        while data := await reader.read(1 << 16):
+        while data := await _read(reader):
             buffer += data
             while True:
                 command, after = parse(buffer, 0)
                 if command is INCOMPLETE:
                     break
                 del buffer[:after]
+                self.commands.append(command)
                 writer.write(self.answer(command))
             await writer.drain()
 
@@ -221,3 +229,65 @@ async def test_a_reply_with_its_frame_broken_fails_the_requests_and_the_next_cal
             assert await wire.commands((b"PING",)) == [b"PONG"]
         finally:
             await wire.aclose()
+
+
+async def _read(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.read(1 << 16)
+    except (ConnectionError, ssl.SSLError):  # a client that refused the server's certificate
+        return b""
+
+
+def _certificate(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1 with a self-signed certificate, and the certificate's file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "counters test")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "redis.crt", directory / "redis.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
+
+
+def _answer_setup(command: list[bytes]) -> bytes:
+    return b"+PONG\r\n" if command[0] == b"PING" else b"+OK\r\n"
+
+
+async def test_rediss_refuses_a_server_whose_certificate_it_cannot_verify(tmp_path: Path) -> None:
+    server_tls, _ = _certificate(tmp_path)
+    async with _Scripted(_answer_setup, server_tls) as url:
+        wire = Wire(url, (), timeout=2.0)
+        with pytest.raises(WireError, match="cannot reach Redis"):
+            await wire.commands((b"PING",))
+        await wire.aclose()
+
+
+async def test_rediss_trusts_the_url_s_ca_and_logs_in_over_tls_or_skips_checks_when_told(tmp_path: Path) -> None:
+    server_tls, cert_file = _certificate(tmp_path)
+    scripted = _Scripted(_answer_setup, server_tls)
+    async with scripted as url:
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        for told in (f"rediss://counters:s3cret@{host}/4?ssl_ca_certs={cert_file}",
+                     f"rediss://counters:s3cret@{host}/4?ssl_cert_reqs=none"):
+            wire = Wire(told, (), timeout=2.0)
+            try:
+                assert await wire.commands((b"PING",)) == [b"PONG"]
+            finally:
+                await wire.aclose()
+        assert scripted.commands[:3] == [[b"AUTH", b"counters", b"s3cret"], [b"SELECT", b"4"], [b"PING"]]
