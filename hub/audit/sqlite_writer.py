@@ -110,8 +110,7 @@ class SQLiteGroupWriter:
         rows = reader.execute(UNINDEXED, (mark, limit)).fetchall()
         if not rows:
             return 0
-        keyed = sorted({(self._key(ref), seq) for seq, subjects, layout in rows
-                        for ref in references(orjson.loads(subjects), layout)})  # fmt: skip
+        keyed = sorted({(self._key(ref), seq) for seq, subjects, layout in rows for ref in _named(subjects, layout)})
         with self._lock:  # only the write holds the lock: reading and hashing were done without it
             db = self._open()
             db.execute("BEGIN IMMEDIATE")
@@ -154,6 +153,15 @@ class SQLiteGroupWriter:
                 if db is not None:
                     db.close()
             self._connection = self._reader = None
+
+
+def _named(subjects: str, layout: int) -> list[str]:
+    """A stored record's references; none when its subjects cannot be read (edited in the database:
+    ``verify`` reports it, and the batch goes on past it)."""
+    try:
+        return references(orjson.loads(subjects), layout)
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return []
 
 
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:

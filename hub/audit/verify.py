@@ -194,7 +194,11 @@ class Walk:
 
     def _expected(self, row: Stored) -> set[int]:
         found: set[int] = set()
-        for reference in references(row.subjects, row.layout):
+        try:
+            named = references(row.subjects, row.layout)
+        except (KeyError, TypeError):  # subjects edited into something else: reported as edited
+            return found
+        for reference in named:
             key = self._keys.get(reference)
             if key is None:
                 if len(self._keys) >= KEYS_KEPT:
@@ -257,7 +261,10 @@ def _stored(row: Row[Any]) -> Stored:
     values = list(row)
     subjects = values[10]
     if isinstance(subjects, str | bytes):
-        values[10] = orjson.loads(subjects)
+        try:
+            values[10] = orjson.loads(subjects)
+        except orjson.JSONDecodeError:
+            pass  # kept as text: it hashes to something else, so the record is reported as edited
     return Stored(*values)
 
 

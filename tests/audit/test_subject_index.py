@@ -125,3 +125,14 @@ async def test_each_record_carries_its_sorted_subject_keys_on_postgresql(store: 
         return
     for (seq, keys), item in zip(rows, written, strict=True):
         assert keys == sorted(subject_key(s.subject) for s in item.subjects), seq
+
+
+async def test_a_record_whose_subjects_cannot_be_read_is_reported_and_the_batch_goes_past_it(
+    sqlite_store: AuditStore,
+) -> None:
+    await fill(sqlite_store, 4, indexed=False)
+    await tamper(sqlite_store, "UPDATE audit_records SET subjects = 'not json' WHERE seq = 2")
+    assert await sqlite_store.index_subjects() == 4
+    assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 4
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 6
+    assert found(await verify(sqlite_store)) == {(2, "edited")}
