@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.audit import Disclosure, SubjectDisclosure, operation_hash
 from hub.settings import load_settings

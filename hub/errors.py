@@ -13,7 +13,7 @@ logged under the request id and answered as an internal error.
     │   │                                   (the state forbids it: not pending, already exists)
     │   ├── hub.grants.GrantError
     │   ├── hub.store.RegistryError
-    │   └── hub.admin.accounts.AccountError
+    │   └── hub.accounts.AccountError
     ├── Forbidden                         FORBIDDEN             403     forbidden
     │   ├── FieldForbidden                  (a graph field: ``reason`` scope | purpose, ``missing``)
     │   ├── hub.grants.Forbidden            (the actor may not change this grant)

@@ -7,7 +7,7 @@ import pytest
 from connectors.base import SourceError, UnsupportedQuery
 from hub import errors
 from hub.admin.access import Forbidden as VisitorForbidden
-from hub.admin.accounts import AccountError
+from hub.accounts.store import AccountError
 from hub.fairuse.counters import CountersUnavailable
 from hub.faults.outage import REGISTRY, DependencyUnavailable
 from hub.grants import Forbidden as ActorForbidden

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.settings import SettingsError, load_settings
 from hub.source_health import SourceHealth, probe

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hub import errors
-from hub.admin.accounts import ROLES, Account
+from hub.accounts.store import ROLES, Account
 from hub.admin.i18n import N_, Said
 from hub.admin.sessions import FULL, SignedIn
 from hub.grants.model import Actor, Role

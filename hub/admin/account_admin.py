@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import Forbidden, require, visitor
-from hub.admin.accounts import ROLES
-from hub.admin.admin_log import noting
+from hub.accounts import AccountService
+from hub.admin.access import Forbidden, actor, require, visitor
+from hub.accounts.store import ROLES
 from hub.admin.console import console
 from hub.admin.i18n import N_
 from hub.admin.notices import done
@@ -43,11 +43,9 @@ async def create_account(request: Request) -> Response:
     fields = {name: str(form.get(name) or "").strip() for name in ("username", "name", "role", "department")}
     clients = frozenset(c.strip() for c in str(form.get("clients") or "").split(",") if c.strip())
     try:
-        details = {"role": fields["role"], "department": fields["department"] or None, "clients": sorted(clients)}
-        account = await (await console(request).stores()).accounts.create(
-            fields["username"], fields["name"][:200], fields["role"], str(form.get("password") or ""),
+        account = await (await _service(request)).create(
+            actor(request), fields["username"], fields["name"][:200], fields["role"], str(form.get("password") or ""),
             fields["department"] or None, clients,
-            noted=noting(request, lambda username: ("account.create", username, details)),
         )
     except BadInput as exc:  # an account or a password that cannot be: the form again, saying why
         return await _page(request, str(exc), exc.status)
@@ -61,15 +59,18 @@ async def account_status(request: Request) -> Response:
     if username == visitor(request).account.username:
         raise Forbidden(N_("you cannot disable your own account here; another operator can"))
     stores = await console(request).stores()
-    action = "account.disable" if disabled else "account.enable"
     try:
-        await stores.accounts.set_disabled(username, disabled, noted=noting(request, lambda u: (action, u, {})))
+        await AccountService(stores.accounts).set_disabled(actor(request), username, disabled)
     except BadInput as exc:
         return await _page(request, str(exc), exc.status)
     if disabled:
         await stores.sessions.close_all(username)
     code = "account.disabled" if disabled else "account.enabled"
     return RedirectResponse(done(ACCOUNTS, code, username=username), status_code=303)
+
+
+async def _service(request: Request) -> AccountService:
+    return AccountService((await console(request).stores()).accounts)
 
 
 def routes() -> list[Route]:

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from hub.admin.access import ANY_ROLE, SESSION_COOKIE, require, visitor
 from hub.admin.admin_log import noting
 from hub.admin.console import console
-from hub.admin.credentials import CredentialError, new_totp_secret, totp_step, totp_uri
+from hub.accounts.credentials import CredentialError, new_totp_secret, totp_step, totp_uri
 from hub.admin.sessions import FULL
 from hub.admin.signin import set_cookie
 from hub.admin.i18n import N_

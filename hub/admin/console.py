@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from hub.admin import i18n
 from hub.admin.access import SESSION_COOKIE, Visitor
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.admin.notices import notice
 from hub.admin.overview_data import ChainWatch
 from hub.admin.sessions import Sessions

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.settings import Settings
 from hub.store import Registry, connect, migrate
 

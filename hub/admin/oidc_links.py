@@ -13,8 +13,8 @@ from sqlalchemy import BigInteger, ForeignKey, PrimaryKeyConstraint, String, sel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.admin.accounts import AccountError
-from hub.admin.tables import AccountRow
+from hub.accounts.store import AccountError
+from hub.accounts.tables import AccountRow
 from hub.store.admin_log import Noted
 from hub.store.models import Base
 

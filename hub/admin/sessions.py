@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from hub.admin.tables import SessionRow
+from hub.accounts.tables import SessionRow
 
 FULL = "full"
 SECOND_FACTOR_DUE = "totp"

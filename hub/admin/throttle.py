@@ -20,7 +20,7 @@ import time
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from hub.admin.tables import SignInFailureRow
+from hub.accounts.tables import SignInFailureRow
 
 WINDOW = 15 * 60
 MAX_ADDRESS = 64

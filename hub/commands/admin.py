@@ -21,15 +21,17 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from hub.admin.accounts import ROLES, AccountError, Accounts
-from hub.admin.credentials import CredentialError, new_totp_secret, totp_uri
+from hub.accounts import ROLES, AccountError, Accounts, AccountService
+from hub.accounts.credentials import CredentialError, new_totp_secret, totp_uri
 from hub.admin.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
 from hub.commands.settings import command_settings
+from hub.grants import Actor
 from hub.store import connect, migrate
 from hub.store.admin_log import Noted, noting
 
-Action = Callable[[argparse.Namespace, Accounts, Sessions], Awaitable[int]]
+WHY = "hub admin"  # the admin log's "why" of every change made by this command
+Action = Callable[[argparse.Namespace, AccountService, Sessions], Awaitable[int]]
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,17 +80,22 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
         sessions = Sessions(
             engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600
         )
-        return await action(args, Accounts(engine), sessions)
+        return await action(args, AccountService(Accounts(engine), why=WHY), sessions)
     finally:
         await engine.dispose()
 
 
+def _operator(args: argparse.Namespace) -> Actor:
+    """Who acts: the operator at the terminal, by the OS user's name or ``--as``."""
+    return Actor(args.actor or getpass.getuser(), "operator")
+
+
 def _noted(args: argparse.Namespace, action: str, details: dict[str, object] | None = None) -> Noted:
-    """The change's admin-log entry (target: the account), written in its transaction."""
+    """The admin-log entry of an OpenID Connect link (target: the account), written in its transaction."""
     def entry(username: str) -> tuple[str, str, dict[str, object]]:
         return action, username, details or {}
 
-    return noting(args.actor or getpass.getuser(), "operator", entry, why="hub admin")
+    return noting(_operator(args).username, "operator", entry, why=WHY)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -100,41 +107,39 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-async def _create(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    details = {"role": args.role, "department": args.department, "clients": sorted(args.client)}
+async def _create(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
     account = await accounts.create(
-        args.username, args.name, args.role, _password(args), args.department, frozenset(args.client),
-        noted=_noted(args, "account.create", details),
+        _operator(args), args.username, args.name, args.role, _password(args), args.department,
+        frozenset(args.client),
     )
     print(f"account {account.username} ({account.role}) created; sign in at /admin/signin")
     return 0
 
 
-async def _set_password(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    await accounts.set_password(args.username, _password(args), noted=_noted(args, "account.password_set"))
+async def _set_password(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
+    await accounts.set_password(_operator(args), args.username, _password(args))
     await sessions.close_all(args.username)
     print(f"password of {args.username} set; its sessions have ended")
     return 0
 
 
-async def _totp_enable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+async def _totp_enable(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
     secret = new_totp_secret()
-    await accounts.set_totp(args.username, secret, noted=_noted(args, "account.totp_enabled"))
+    await accounts.set_totp(_operator(args), args.username, secret)
     await sessions.close_all(args.username)
     print(f"TOTP secret for {args.username}: {secret}\n{totp_uri(secret, args.username)}")
     return 0
 
 
-async def _totp_disable(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    await accounts.set_totp(args.username, None, noted=_noted(args, "account.totp_disabled"))
+async def _totp_disable(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
+    await accounts.set_totp(_operator(args), args.username, None)
     print(f"{args.username} signs in with a password only")
     return 0
 
 
 def _disabled(disabled: bool) -> Action:
-    async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-        action = "account.disable" if disabled else "account.enable"
-        await accounts.set_disabled(args.username, disabled, noted=_noted(args, action))
+    async def run(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
+        await accounts.set_disabled(_operator(args), args.username, disabled)
         if disabled:
             await sessions.close_all(args.username)
         print(f"{args.username} is {'disabled' if disabled else 'enabled'}")
@@ -143,8 +148,8 @@ def _disabled(disabled: bool) -> Action:
     return run
 
 
-async def _list(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
-    for account in await accounts.all():
+async def _list(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
+    for account in await accounts.accounts.all():
         flags = [f for f, on in (("totp", account.totp_enabled), ("disabled", account.disabled)) if on]
         clients = f"  clients: {', '.join(sorted(account.clients))}" if account.clients else ""
         print(f"{account.username}  {account.role}  {account.department or '-'}  {' '.join(flags)}{clients}")
@@ -152,7 +157,7 @@ async def _list(args: argparse.Namespace, accounts: Accounts, sessions: Sessions
 
 
 def _oidc_link(linking: bool) -> Action:
-    async def run(args: argparse.Namespace, accounts: Accounts, sessions: Sessions) -> int:
+    async def run(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
         settings = command_settings(args.config)
         if not settings.oidc_issuer:
             raise AccountError("set HUB_OIDC_ISSUER first: a link names the provider's issuer")

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.client import new_client_key
 from hub.settings import load_settings
@@ -46,7 +46,8 @@ _HASHES: dict[str, str] = {}
 def argon2_once_per_password(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real Argon2id hashes, made once per password for the whole run (each costs ~0.4 s here);
     every sign-in still verifies against a real hash."""
-    from hub.admin import accounts, credentials
+    from hub.accounts import credentials
+    from hub.accounts import store as accounts
 
     def hash_once(password: str) -> str:
         if password not in _HASHES:

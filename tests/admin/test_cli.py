@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.admin.demo_accounts import DEMO_PEOPLE, create_demo_accounts
 from hub.cli import main
 from hub.commands.registry import register_demo_clients

@@ -25,6 +25,7 @@ SPEAKERS = [
     *sorted((ROOT / "hub" / "grants").glob("*.py")),
     *sorted((ROOT / "hub" / "admin").glob("*.py")),
     *sorted((ROOT / "hub" / "registry").glob("*.py")),
+    *sorted((ROOT / "hub" / "accounts").glob("*.py")),
     ROOT / "hub" / "store" / "registry.py",
     ROOT / "hub" / "fairuse" / "limits.py",
     ROOT / "hub" / "audit" / "search.py",
@@ -40,6 +41,7 @@ NOT_ON_A_PAGE = {
     "the body must be a JSON object",
     # The registry is the operator's: its pages are closed to anyone else before the service is asked.
     "{} ({}{}) may not change the registry: only the operator may",
+    "{} ({}{}) may not change console accounts: only the operator may",
 }
 # Values the services put in that a plain sample cannot stand for: (module, expression) -> sample.
 SAMPLES = {

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.audit.queries import who_accessed
 from hub.client import new_client_key

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.admin.oidc_links import OidcLinks
 from hub.app import create_app
 from hub.settings import load_settings

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hub.admin.accounts import AccountError, Accounts
+from hub.accounts.store import AccountError, Accounts
 from hub.admin.oidc_links import OidcLinks
 from hub.cli import main
 from hub.settings import SettingsError, load_settings

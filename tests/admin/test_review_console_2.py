@@ -17,7 +17,7 @@ import pyotp
 import pytest
 from sqlalchemy import update
 
-from hub.admin.tables import AccountRow
+from hub.accounts.tables import AccountRow
 from hub.client import new_client_key
 from hub.store.registry import RegistryError
 from tests.admin.conftest import PASSWORD, Console, Person, csrf_field, public_jwk, sqlite_url

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.admin.accounts import FREE_FAILURES, MAX_LOCK, AccountError, lock_seconds
-from hub.admin.credentials import CredentialError
+from hub.accounts.store import FREE_FAILURES, MAX_LOCK, AccountError, lock_seconds
+from hub.accounts.credentials import CredentialError
 from hub.admin.sessions import FULL, Sessions
 from tests.admin.conftest import PASSWORD, Console
 

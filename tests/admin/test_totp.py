@@ -10,7 +10,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from hub.admin.credentials import TOTP_STEP
+from hub.accounts.credentials import TOTP_STEP
 from tests.admin.conftest import PASSWORD, Console, Person, sqlite_url
 
 

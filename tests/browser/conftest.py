@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.admin.accounts import Accounts
-from hub.admin.credentials import new_totp_secret
+from hub.accounts.store import Accounts
+from hub.accounts.credentials import new_totp_secret
 from hub.app import create_app
 from hub.client import new_client_key
 from hub.demo.services import serve_in_thread

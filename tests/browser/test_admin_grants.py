@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.client import HubAuth, new_client_key
 from hub.demo.services import serve_in_thread

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.app import create_app
 from hub.client import new_client_key
 from hub.demo.services import serve_in_thread

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.admin.throttle import AddressThrottle
 from hub.app import create_app
 from hub.settings import SettingsError, load_settings

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.admin.accounts import Accounts
+from hub.accounts.store import Accounts
 from hub.client import HubAuth
 from hub.store import connect
 from hub.store.sealing import new_key_encryption_key

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.admin.credentials import hash_password, password_matches, totp_step
-from hub.admin.i18n import LANGUAGES
-from hub.admin.tables import AccountClientRow, AccountRow
+from hub.accounts.credentials import hash_password, password_matches, totp_step
+from hub.accounts.tables import AccountClientRow, AccountRow
 from hub.errors import BadInput
 from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
 
 ROLES = ("operator", "steward", "auditor", "developer")
+LANGUAGES = ("zh", "en")  # what the console speaks; its catalogues are hub/admin/locale/
 DEPARTMENT_ROLES = ("steward", "developer")
 FREE_FAILURES = 5
 FIRST_LOCK = 30
@@ -112,7 +112,7 @@ class Accounts:
                 await noted(session, username)
 
     async def set_language(self, username: str, language: str) -> None:
-        """The language the console speaks to this account (``hub.admin.i18n.LANGUAGES``)."""
+        """The language the console speaks to this account (one of ``LANGUAGES``)."""
         if language not in LANGUAGES:
             raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
         async with self._sessions.begin() as session:

@@ -1,4 +1,4 @@
-"""The console's tables: accounts, the clients a developer may act for, sessions (migration 0006);
+"""The accounts' tables: accounts, the clients a developer may act for, console sessions (migration 0006);
 failed sign-ins per address (0009); the language each account reads the console in (0013)."""
 
 from __future__ import annotations
