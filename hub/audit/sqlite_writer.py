@@ -40,6 +40,7 @@ INSERT_RECORD = (
 INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
 INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
 UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
+INDEX_ROWS = 8192  # index rows per transaction at most (a record's all in one): appends wait for one only
 KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the same subjects recur)
 COUNT_USAGE = (
     "INSERT INTO audit_usage (hour, client_id, department, records, subjects) VALUES (?, ?, ?, ?, ?)"
@@ -108,21 +109,26 @@ class SQLiteGroupWriter:
         reader = self._read_connection()
         mark = reader.execute(INDEX_MARK).fetchone()[0]
         rows = reader.execute(UNINDEXED, (mark, limit)).fetchall()
-        if not rows:
-            return 0
-        keyed = sorted({(self._key(ref), seq) for seq, subjects, layout in rows for ref in _named(subjects, layout)})
-        with self._lock:  # only the write holds the lock: reading and hashing were done without it
-            db = self._open()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if db.execute(INDEX_MARK).fetchone()[0] == mark:  # else another process indexed them meanwhile
-                    db.executemany(INSERT_INDEX, keyed)
-                    db.execute("UPDATE audit_index SET seq = ? WHERE id = 1", (rows[-1][0],))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return len(rows)
+        done = 0
+        for chunk in _chunks([(seq, _named(subjects, layout)) for seq, subjects, layout in rows]):
+            keyed = sorted({(self._key(ref), seq) for seq, named in chunk for ref in named})
+            last = chunk[-1][0]
+            with self._lock:  # held for the write only (reading and hashing were done without it), and
+                db = self._open()  # released between chunks, so appends go in between
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    moved = db.execute(INDEX_MARK).fetchone()[0] != mark  # another process indexed them
+                    if not moved:
+                        db.executemany(INSERT_INDEX, keyed)
+                        db.execute("UPDATE audit_index SET seq = ? WHERE id = 1", (last,))
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            if moved:
+                return max(done, 1)  # the caller reads from the new mark
+            mark, done = last, done + len(chunk)
+        return done
 
     def _key(self, reference: str) -> int:
         found = self._keys.get(reference)
@@ -153,6 +159,19 @@ class SQLiteGroupWriter:
                 if db is not None:
                     db.close()
             self._connection = self._reader = None
+
+
+def _chunks(named: list[tuple[int, list[str]]]) -> list[list[tuple[int, list[str]]]]:
+    """Records in order, cut into transactions of about ``INDEX_ROWS`` index rows (a record whole)."""
+    chunks: list[list[tuple[int, list[str]]]] = [[]]
+    rows = 0
+    for record in named:
+        if rows >= INDEX_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(record)
+        rows += len(record[1])
+    return chunks if chunks[0] else []
 
 
 def _named(subjects: str, layout: int) -> list[str]:

@@ -136,3 +136,21 @@ async def test_a_record_whose_subjects_cannot_be_read_is_reported_and_the_batch_
     assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 4
     assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 6
     assert found(await verify(sqlite_store)) == {(2, "edited")}
+
+
+async def test_a_batch_is_written_in_transactions_of_a_few_rows_each(
+    sqlite_store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    writer = importlib.import_module("hub.audit.sqlite_writer")
+    monkeypatch.setattr(writer, "INDEX_ROWS", 3)  # two records (2 subjects each) a transaction
+    commits: list[int] = []
+    chunks = writer._chunks
+    monkeypatch.setattr(writer, "_chunks", lambda named: [commits.append(len(c)) or c for c in chunks(named)])
+    await fill(sqlite_store, 7, indexed=False)
+    assert await sqlite_store.index_subjects() == 7
+    assert commits == [2, 2, 2, 1]
+    assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 7
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 14
+    assert (await verify(sqlite_store)).intact
