@@ -86,4 +86,4 @@ bench: $(STAMP) $(PEERS)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
