@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
-from hub.admin import admin_app
+from hub.admin.app import admin_app
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess, Authenticator

@@ -1,9 +1,8 @@
 """The admin console at ``/admin``: accounts and sign-in (Argon2 passwords, optional TOTP),
 server-side sessions, CSRF and Origin checks, roles (``access.require``), the registry pages, the
-admin log, and the JSON admin API at ``/admin/api``. Server-rendered HTML with one stylesheet."""
+admin log, and the JSON admin API at ``/admin/api``. Server-rendered HTML with one stylesheet.
 
-from __future__ import annotations
-
-from hub.admin.app import admin_app
-
-__all__ = ["admin_app"]
+The app is ``hub.admin.app.admin_app``, mounted by ``hub.app``; importing this package loads
+nothing else, so a ``hub`` command that uses the console's sessions or identity links does not
+load its pages.
+"""
