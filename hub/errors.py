@@ -1,20 +1,23 @@
 """The hub's refusals: one tree, each kind with the code and HTTP status it is answered with.
 
-Code below the edge raises these in domain terms; the edges (the GraphQL formatter in
-``hub.graphql.errors``, the admin JSON API, the console pages, the command line) translate them.
-The message is the reason shown to the person or client; anything outside the tree is a hub bug,
-logged under the request id and answered as an internal error.
+Code below the edge raises these in domain terms; each edge maps the tree once: the GraphQL
+formatter (``hub.graphql.errors``), the console's pages and JSON API (``hub.admin.access.refused``),
+the command line (``hub.cli``); an outage (``Unavailable``) of the hub's own dependencies is answered
+by ``hub.faults.edge``. The message is the reason shown to the person or client; anything outside
+the tree is a hub bug, logged under the request id and answered as an internal error.
+docs/architecture.md ("The error tree") tells where each kind is raised.
 
     HubError                              code                  status  admin API ``error``
     ├── BadInput                          BAD_USER_INPUT        400     bad_request
     │   ├── BadArgument                     (a GraphQL argument: ``argument``, ``reason``)
     │   ├── hub.identifiers.InvalidIdentifier
     │   ├── Conflict                      CONFLICT              400     bad_request
-    │   │                                   (the state forbids it: not pending, already exists)
+    │   │                                   (the state forbids it: a request not pending, a grant not active)
     │   ├── hub.grants.GrantError
     │   ├── hub.store.RegistryError
     │   └── hub.accounts.AccountError
     ├── Forbidden                         FORBIDDEN             403     forbidden
+    │   │                                   (as is: the registry's and accounts' services, operator only)
     │   ├── FieldForbidden                  (a graph field: ``reason`` scope | purpose, ``missing``)
     │   ├── hub.grants.Forbidden            (the actor may not change this grant)
     │   └── hub.admin.access.Forbidden      (the signed-in visitor may not do this)
