@@ -2,10 +2,11 @@
 
 Targets (``HUBS``): the hub with policies and the disclosure audit on and off, each with its entity
 cache on (as in production) and off, the hub with a narrower grant (masks applied), the hub with
-policies on and the audit off (cache on; what the audit record costs, apart), and the floor.
-For each scenario the floor's JSON is compared with every hub's ``data`` (every request of the
-rotation; masked where the masked hub must mask) before anything is measured: a scenario whose hub
-answer carries ``errors`` or differs fails loudly and gets no figures. After the run, each
+policies on and the audit off (cache on; what the audit record costs, apart), the peer stack behind
+Apollo Gateway and behind Hive Gateway (``bench.peer``: no policies, no audit, no tokens), and the
+floor. For each scenario the floor's JSON is compared with every hub's and gateway's ``data`` (every
+request of the rotation; masked where the masked hub must mask) before anything is measured: a
+scenario whose answer carries ``errors`` or differs fails loudly and gets no figures. After the run, each
 policies-on hub's audit must hold exactly one record per request it answered (``bench.audit_count``).
 """
 
