@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,17 @@ PROJECT = Path(__file__).resolve().parents[2]
 PER_PROCESS = 60
 
 
-def start(url: str, key_encryption_key: str, label: str, at: float) -> subprocess.Popen[str]:
-    arguments = [url, key_encryption_key, str(PER_PROCESS), label, str(at)]
+def start(url: str, key_encryption_key: str, label: str, meet: Path, peers: int) -> subprocess.Popen[str]:
+    arguments = [url, key_encryption_key, str(PER_PROCESS), label, str(meet), str(peers)]
     command = [sys.executable, "-m", "tests.audit.appender", *arguments]
     return subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 async def test_two_processes_appending_at_once_leave_one_complete_intact_chain(
-    store: AuditStore, audit_url: str, key_encryption_key: str
+    store: AuditStore, audit_url: str, key_encryption_key: str, tmp_path: Path
 ) -> None:
-    at = time.time() + 6.0  # both interpreters are up and connected by then, even on a busy machine
-    processes = [start(audit_url, key_encryption_key, label, at) for label in ("market", "taxation")]
+    # Each appender waits, after its first record, until the other has begun: they overlap on any machine.
+    processes = [start(audit_url, key_encryption_key, label, tmp_path, 2) for label in ("market", "taxation")]
     runs: list[dict[str, Any]] = []
     for process in processes:
         out, err = process.communicate(timeout=120)
@@ -47,9 +46,9 @@ async def test_two_processes_appending_at_once_leave_one_complete_intact_chain(
 
 
 async def test_verifying_while_another_process_appends_reports_nothing_false(
-    store: AuditStore, audit_url: str, key_encryption_key: str
+    store: AuditStore, audit_url: str, key_encryption_key: str, tmp_path: Path
 ) -> None:
-    process = start(audit_url, key_encryption_key, "market", time.time())
+    process = start(audit_url, key_encryption_key, "market", tmp_path, 1)
     reports = []
     while process.poll() is None:
         reports.append(await verify(store))
