@@ -282,8 +282,10 @@ async def test_an_unreachable_provider_is_a_clear_page_not_an_error(hub: Hub, tm
     broken = create_app(with_overrides(settings, oidc_issuer=f"http://127.0.0.1:{free_port()}"))
     try:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=broken), base_url=ORIGIN)
-        page = await client.get("/admin/oidc/start")
-        assert page.status_code == 502 and "cannot be reached" in page.text
+        page = await client.get("/admin/oidc/start")  # no Accept-Language: Chinese
+        assert page.status_code == 502 and "登录未成功：无法连接身份提供方，或其元数据不可用" in page.text
+        english = await client.get("/admin/oidc/start", headers={"accept-language": "en"})
+        assert english.status_code == 502 and "cannot be reached" in english.text
     finally:
         await broken.state.hub.aclose()
 
