@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.oauth.rfc8705 import ClientCertificate
 from hub.store.admin_log import Noted
@@ -85,20 +85,20 @@ class Gateways:
             grants, quotas = (await live_grants_and_quotas(session, [row.client_id], self._now()))[row.client_id]
             return _record(row, department, grants, quotas)
 
-    async def _add(self, session: object, client_id: str, certificate: ClientCertificate) -> None:
+    async def _add(self, session: AsyncSession, client_id: str, certificate: ClientCertificate) -> None:
         if certificate.not_after <= self._now():
             raise RegistryError(f"the certificate expired at {certificate.not_after} (Unix time)")
-        taken = await session.scalar(  # type: ignore[attr-defined]
+        taken = await session.scalar(
             select(func.count()).select_from(CertificateRow).where(CertificateRow.thumbprint == certificate.thumbprint))
         if taken:
             raise RegistryError(f"certificate {certificate.thumbprint} is registered already")
-        session.add(CertificateRow(  # type: ignore[attr-defined]
+        session.add(CertificateRow(
             thumbprint=certificate.thumbprint, client_id=client_id, subject=certificate.subject,
             not_after=certificate.not_after, added_at=int(time.time())))
 
 
-async def _gateway_row(session: object, client_id: str) -> Client:
-    row = await session.get(Client, client_id)  # type: ignore[attr-defined]
+async def _gateway_row(session: AsyncSession, client_id: str) -> Client:
+    row = await session.get(Client, client_id)
     if row is None or row.kind != GATEWAY:
         raise RegistryError(f"no gateway {client_id!r}")
-    return row  # type: ignore[no-any-return]
+    return row
