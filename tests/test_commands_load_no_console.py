@@ -24,4 +24,4 @@ def test_the_administrative_commands_load_no_web_framework_and_no_console_page()
         [sys.executable, "-c", program], check=True, capture_output=True, text=True,
     ).stdout)
     assert not [m for m in loaded if m.startswith("starlette")], loaded
-    assert set(loaded) <= {"hub.admin", "hub.admin.oidc_links", "hub.admin.sessions"}, loaded
+    assert set(loaded) <= {"hub.admin", "hub.admin.sessions"}, loaded

@@ -6,6 +6,7 @@
 - ``AccountService`` (``service``): the operator's changes, for the console and ``hub admin``
   alike, each taking the acting person (``hub.grants.Actor``) and writing its admin-log entry in
   the change's transaction;
+- ``oidc_links``: which OpenID Connect identity signs in as which account;
 - ``tables``: the accounts' tables, their console sessions and failed sign-ins.
 """
 

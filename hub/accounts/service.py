@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.accounts.oidc_links import OidcLinks
 from hub.accounts.store import Account, Accounts
 from hub.errors import Forbidden
 from hub.grants import Actor
@@ -20,10 +21,12 @@ from hub.store.admin_log import Noted, noting
 
 
 class AccountService:
-    """``why`` goes on every entry this service writes (the CLI names itself: ``hub admin``)."""
+    """``why`` goes on every entry this service writes (the CLI names itself: ``hub admin``);
+    ``links`` are the OpenID Connect identities that sign in as accounts."""
 
-    def __init__(self, accounts: Accounts, *, why: str | None = None) -> None:
+    def __init__(self, accounts: Accounts, links: OidcLinks, *, why: str | None = None) -> None:
         self.accounts = accounts
+        self.links = links
         self.why = why
 
     async def create(
@@ -47,6 +50,16 @@ class AccountService:
     async def set_disabled(self, actor: Actor, username: str, disabled: bool) -> None:
         action = "account.disable" if disabled else "account.enable"
         await self.accounts.set_disabled(username, disabled, noted=self._noted(actor, action))
+
+    async def link_oidc(self, actor: Actor, issuer: str, subject: str, username: str) -> None:
+        """The identity ``subject`` at ``issuer`` signs in as ``username`` from now on."""
+        noted = self._noted(actor, "account.oidc_link", {"issuer": issuer, "subject": subject})
+        await self.links.link(issuer, subject, username, noted=noted)
+
+    async def unlink_oidc(self, actor: Actor, issuer: str, subject: str) -> bool:
+        """False when the identity was not linked (nothing is written then)."""
+        noted = self._noted(actor, "account.oidc_unlink", {"issuer": issuer, "subject": subject})
+        return await self.links.unlink(issuer, subject, noted=noted)
 
     def _noted(self, actor: Actor, action: str, details: dict[str, Any] | None = None) -> Noted:
         may_change(actor)

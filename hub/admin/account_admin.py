@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.accounts import AccountService
+from hub.accounts.oidc_links import OidcLinks
 from hub.admin.access import Forbidden, actor, require, visitor
 from hub.accounts.store import ROLES
 from hub.admin.console import console
@@ -60,7 +61,7 @@ async def account_status(request: Request) -> Response:
         raise Forbidden(N_("you cannot disable your own account here; another operator can"))
     stores = await console(request).stores()
     try:
-        await AccountService(stores.accounts).set_disabled(actor(request), username, disabled)
+        await (await _service(request)).set_disabled(actor(request), username, disabled)
     except BadInput as exc:
         return await _page(request, str(exc), exc.status)
     if disabled:
@@ -70,7 +71,8 @@ async def account_status(request: Request) -> Response:
 
 
 async def _service(request: Request) -> AccountService:
-    return AccountService((await console(request).stores()).accounts)
+    stores = await console(request).stores()
+    return AccountService(stores.accounts, OidcLinks(stores.registry.engine))
 
 
 def routes() -> list[Route]:

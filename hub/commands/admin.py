@@ -23,12 +23,11 @@ from pathlib import Path
 
 from hub.accounts import ROLES, AccountError, Accounts, AccountService
 from hub.accounts.credentials import CredentialError, new_totp_secret, totp_uri
-from hub.admin.oidc_links import OidcLinks
+from hub.accounts.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
 from hub.commands.settings import command_settings
 from hub.grants import Actor
 from hub.store import connect, migrate
-from hub.store.admin_log import Noted, noting
 
 WHY = "hub admin"  # the admin log's "why" of every change made by this command
 Action = Callable[[argparse.Namespace, AccountService, Sessions], Awaitable[int]]
@@ -80,7 +79,7 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
         sessions = Sessions(
             engine, idle=settings.admin_idle_minutes * 60, absolute=settings.admin_session_hours * 3600
         )
-        return await action(args, AccountService(Accounts(engine), why=WHY), sessions)
+        return await action(args, AccountService(Accounts(engine), OidcLinks(engine), why=WHY), sessions)
     finally:
         await engine.dispose()
 
@@ -88,14 +87,6 @@ async def _with_accounts(args: argparse.Namespace, action: Action) -> int:
 def _operator(args: argparse.Namespace) -> Actor:
     """Who acts: the operator at the terminal, by the OS user's name or ``--as``."""
     return Actor(args.actor or getpass.getuser(), "operator")
-
-
-def _noted(args: argparse.Namespace, action: str, details: dict[str, object] | None = None) -> Noted:
-    """The admin-log entry of an OpenID Connect link (target: the account), written in its transaction."""
-    def entry(username: str) -> tuple[str, str, dict[str, object]]:
-        return action, username, details or {}
-
-    return noting(_operator(args).username, "operator", entry, why=WHY)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -158,26 +149,17 @@ async def _list(args: argparse.Namespace, accounts: AccountService, sessions: Se
 
 def _oidc_link(linking: bool) -> Action:
     async def run(args: argparse.Namespace, accounts: AccountService, sessions: Sessions) -> int:
-        settings = command_settings(args.config)
-        if not settings.oidc_issuer:
+        issuer = command_settings(args.config).oidc_issuer
+        if not issuer:
             raise AccountError("set HUB_OIDC_ISSUER first: a link names the provider's issuer")
-        engine = connect(settings.registry_url)
-        try:
-            links, issuer = OidcLinks(engine), settings.oidc_issuer
-            if linking:
-                noted = _noted(args, "account.oidc_link", {"issuer": issuer, "subject": args.subject})
-                await links.link(issuer, args.subject, args.username, noted=noted)
-                print(f"{args.subject} at {issuer} signs in as {args.username}")
-            elif await links.unlink(
-                issuer, args.subject,
-                noted=_noted(args, "account.oidc_unlink", {"issuer": issuer, "subject": args.subject}),
-            ):
-                await sessions.close_all(args.username)
-                print(f"{args.subject} at {issuer} no longer signs in; the sessions of {args.username} ended")
-            else:
-                raise AccountError(f"{args.subject} at {issuer} was not linked")
-        finally:
-            await engine.dispose()
+        if linking:
+            await accounts.link_oidc(_operator(args), issuer, args.subject, args.username)
+            print(f"{args.subject} at {issuer} signs in as {args.username}")
+        elif await accounts.unlink_oidc(_operator(args), issuer, args.subject):
+            await sessions.close_all(args.username)
+            print(f"{args.subject} at {issuer} no longer signs in; the sessions of {args.username} ended")
+        else:
+            raise AccountError(f"{args.subject} at {issuer} was not linked")
         return 0
 
     return run

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.accounts import AccountService, Accounts
+from hub.accounts.oidc_links import OidcLinks
 from hub.accounts.credentials import CredentialError
 from hub.accounts.store import AccountError
 from hub.errors import BadInput, Forbidden
@@ -27,7 +28,7 @@ PASSWORD = "a long enough password"
 @pytest.fixture
 async def service(engine: AsyncEngine) -> AccountService:  # noqa: F811
     await Registry(engine).add_department("market", "Market Regulation")
-    return AccountService(Accounts(engine), why="tests")
+    return AccountService(Accounts(engine), OidcLinks(engine), why="tests")
 
 
 async def entries(engine: AsyncEngine) -> list[tuple[str, str, str, str | None]]:  # noqa: F811
@@ -44,11 +45,15 @@ async def test_the_operators_account_changes_are_made_and_each_is_on_the_admin_l
     await service.set_totp(OPERATOR, "ma", None)
     await service.set_disabled(OPERATOR, "ma", True)
     await service.set_disabled(OPERATOR, "ma", False)
+    await service.link_oidc(OPERATOR, "https://id.city", "ma.li", "ma")
+    assert await OidcLinks(engine).account_for("https://id.city", "ma.li") == "ma"
+    assert await service.unlink_oidc(OPERATOR, "https://id.city", "ma.li")
+    assert not await service.unlink_oidc(OPERATOR, "https://id.city", "ma.li")  # nothing to unlink: no entry
     assert await service.accounts.sign_in("ma", "another long password") is not None
     assert sorted(await entries(engine)) == sorted([
         ("olga", action, "ma", "tests") for action in (
             "account.create", "account.password_set", "account.totp_enabled", "account.totp_disabled",
-            "account.disable", "account.enable",
+            "account.disable", "account.enable", "account.oidc_link", "account.oidc_unlink",
         )
     ])
 
@@ -58,12 +63,15 @@ async def test_anyone_but_the_operator_is_refused_and_nothing_changes(
     service: AccountService, engine: AsyncEngine, actor: Actor  # noqa: F811
 ) -> None:
     await service.create(OPERATOR, "ada", "Ada", "auditor", PASSWORD)
+    await service.link_oidc(OPERATOR, "https://id.city", "ada.l", "ada")
     before, account = await entries(engine), await service.accounts.get("ada")
     attempts = [
         service.create(actor, "eve", "Eve", "operator", PASSWORD),
         service.set_password(actor, "ada", "a password of theirs"),
         service.set_totp(actor, "ada", "JBSWY3DPEHPK3PXP"),
         service.set_disabled(actor, "ada", True),
+        service.link_oidc(actor, "https://id.city", "eve.x", "ada"),
+        service.unlink_oidc(actor, "https://id.city", "ada.l"),
     ]
     for attempt in attempts:
         with pytest.raises(Forbidden, match=f"{actor.username} .* may not change console accounts: only the operator"):
@@ -71,6 +79,7 @@ async def test_anyone_but_the_operator_is_refused_and_nothing_changes(
     assert [a.username for a in await service.accounts.all()] == ["ada"]
     assert await service.accounts.get("ada") == account
     assert await service.accounts.sign_in("ada", PASSWORD) is not None
+    assert await OidcLinks(engine).of("ada") == [("https://id.city", "ada.l")]
     assert await entries(engine) == before
 
 
@@ -88,6 +97,8 @@ async def test_anyone_but_the_operator_is_refused_and_nothing_changes(
         (lambda s: s.create(OPERATOR, "ada", "Ada", "auditor", PASSWORD), AccountError, "account 'ada' exists"),
         (lambda s: s.set_password(OPERATOR, "nobody", PASSWORD), AccountError, "no account 'nobody'"),
         (lambda s: s.set_disabled(OPERATOR, "nobody", True), AccountError, "no account 'nobody'"),
+        (lambda s: s.link_oidc(OPERATOR, "https://id.city", "x", "nobody"), AccountError, "no account 'nobody'"),
+        (lambda s: s.link_oidc(OPERATOR, "https://id.city", "", "ada"), AccountError, "1 to 255 characters"),
     ],
 )
 async def test_bad_input_is_refused_saying_why_and_nothing_is_logged(

@@ -19,7 +19,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.accounts.store import Accounts
-from hub.admin.oidc_links import OidcLinks
+from hub.accounts.oidc_links import OidcLinks
 from hub.app import create_app
 from hub.settings import load_settings
 from hub.store.sealing import new_key_encryption_key

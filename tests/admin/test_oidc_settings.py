@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hub.accounts.store import AccountError, Accounts
-from hub.admin.oidc_links import OidcLinks
+from hub.accounts.oidc_links import OidcLinks
 from hub.cli import main
 from hub.settings import SettingsError, load_settings
 from hub.store import connect

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hub.accounts.store import Accounts
-from hub.admin.oidc_links import OidcLinks
+from hub.accounts.oidc_links import OidcLinks
 from hub.app import create_app
 from hub.demo.services import serve_in_thread
 from hub.settings import Settings, load_settings
