@@ -113,7 +113,7 @@ FORMS: tuple[str, ...] = (
     N_("burst must be 1-%(limit)s requests (is %(value)s)"),
     N_("unknown limits: %(names)s"),
     N_("%(name)s must be 0 (no budget) to %(limit)s (is %(value)s)"),
-    # Accounts (hub/accounts/store.py, credentials.py; hub/admin/oidc_links.py).
+    # Accounts (hub/accounts/store.py, credentials.py, oidc_links.py).
     N_("a username is 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter"),
     N_("stewards and developers belong to a department; operators and auditors do not"),
     N_("only a developer acts for clients"),
