@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.errors import BadInput
 from hub.fairuse.limits import ClientLimits, LimitsError
@@ -298,11 +298,11 @@ class Registry:
         return True
 
     @staticmethod
-    async def _row(session: Any, client_id: str) -> Client:
+    async def _row(session: AsyncSession, client_id: str) -> Client:
         row = await session.get(Client, client_id)
         if row is None:
             raise RegistryError(f"no client {client_id!r}")
-        return row  # type: ignore[no-any-return]
+        return row
 
 
 def _public(jwk: dict[str, Any]) -> dict[str, Any]:
