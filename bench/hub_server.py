@@ -32,7 +32,8 @@ from starlette.requests import Request
 from bench.fair_use import OPEN
 from bench.serving import serve
 from bench.tokens import CLIENT_FILE, register
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.audit.recorder import DisclosureRecorder
 from hub.audit.store import AuditStore
 from hub.audit.subjects import Disclosed

@@ -123,9 +123,10 @@ async def measure(database_url: str, total: int, appended: int, runs: int) -> di
                              key_encryption_key=new_key_encryption_key(), single_process=True)
     app = create_app(settings)
     hub = app.state.hub
-    parts = await hub.oauth.parts()
+    await hub.database.open()
+    parts = hub.oauth.parts
     await Accounts(parts.engine).create("olga", "Olga", "operator", PASSWORD)
-    store = await hub.disclosures.store()
+    store = hub.disclosures.store
     filled = await fill(store, total, appended)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN,
                                  headers={"origin": ORIGIN}) as http:

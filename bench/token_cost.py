@@ -87,7 +87,7 @@ async def measure(requests: int, state_dir: Path) -> list[dict[str, Any]]:
             return auth.proof("POST", f"{url}/graphql", token)
 
         results = [summary("whole check (counter read once)", await timed(requests, check))]
-        engine = (await hub.oauth.parts()).engine
+        engine = hub.oauth.parts.engine
         async with engine.begin() as connection:
             await connection.execute(text("DELETE FROM registry_changes"))
         results.append(summary("whole check, registry read afresh", await timed(requests, check)))

@@ -7,12 +7,10 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-
-from graphql import GraphQLSchema
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import build_connector, load_bindings
@@ -20,10 +18,10 @@ from connectors.base import Connector
 from hub.admin.app import admin_app
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
-from hub.auth import AnonymousAccess, Authenticator
+from hub.auth import AnonymousAccess
+from hub.composition import Hub
 from hub.data.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
-from hub.fairuse.gate import FairUse
 from hub.faults.breaker import Breaker
 from hub.faults.edge import OutageAnswer
 from hub.federation.certificates import KeepPeer
@@ -37,47 +35,19 @@ from hub.oauth.endpoints import oauth_routes
 from hub.oauth.resource import ResourceServer
 from hub.oauth.server import AuthorizationServer, check_production
 from hub.ops import OpsEndpoint
-from hub.policy import Policies, full_scope_catalogue, load_policies
+from hub.policy import full_scope_catalogue, load_policies
 from hub.policy.masks_config import refuse_published_keys
 from hub.readiness import Readiness, healthz
 from hub.settings import Settings
 from hub.data.sources import Sources
 from hub.source_health import watch
 from hub.source_health_shared import SharedHealth, keep_sharing
-from hub.store import Sealer
+from hub.store.owner import Database
 from hub.strawberry_bridge import graphql_schema
 from hub.telemetry import Telemetry
 from schema import build_schema
 
 log = logging.getLogger("hub")
-
-
-@dataclass
-class Hub:
-    """Everything one hub process holds; no module-level state anywhere."""
-
-    settings: Settings
-    sources: Sources
-    metrics: Metrics
-    graphql_schema: GraphQLSchema
-    documents: DocumentCache
-    graphiql: GraphiQL
-    titles: dict[str, str]
-    authenticate: Authenticator
-    oauth: AuthorizationServer
-    policies: Policies
-    views: Views
-    disclosures: DisclosureRecorder
-    fair_use: FairUse
-    telemetry: Telemetry = field(default_factory=Telemetry)
-
-    async def aclose(self) -> None:
-        await self.sources.aclose()
-        if self.sources.health.shared is not None:
-            await self.sources.health.shared.aclose()
-        await self.oauth.aclose()
-        await self.fair_use.counters.aclose()
-        self.telemetry.shutdown()
 
 
 def build_connectors(settings: Settings) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -108,10 +78,14 @@ def build_hub(settings: Settings) -> Hub:
     policies = load_policies(settings.policies_dir, schema)
     if not settings.development:
         refuse_published_keys(settings.policies_dir)  # a mask key in a policy file is every developer's
-    oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir))
+    database = Database(settings)  # the registry, grants and audit: one owner, opened in the lifespan
+    oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir), database)
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access
-    disclosures = _disclosures(settings, oauth)
+    disclosures = DisclosureRecorder(AuditStore(
+        database.engine, AuditKeys.from_sealer(database.sealer), seal_every=settings.audit_seal_every,
+        stall_timeout=settings.audit_stall_timeout, write_timeout=settings.audit_write_timeout,
+    ))
     telemetry = Telemetry()  # off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector
     sources = Sources(connectors, cache, metrics, tracer=telemetry.tracer, breakers={
         name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
@@ -122,6 +96,7 @@ def build_hub(settings: Settings) -> Hub:
         ))
     return Hub(
         settings=settings,
+        database=database,
         sources=sources,
         metrics=metrics,
         graphql_schema=graphql_schema(schema),
@@ -140,17 +115,6 @@ def build_hub(settings: Settings) -> Hub:
         fair_use=build_fair_use(settings, policies, metrics, disclosures),
         telemetry=telemetry,
     )
-
-
-def _disclosures(settings: Settings, oauth: AuthorizationServer) -> DisclosureRecorder:
-    async def open_store() -> AuditStore:
-        keys = AuditKeys.from_sealer(Sealer.from_settings(settings))
-        return AuditStore(
-            (await oauth.parts()).engine, keys, seal_every=settings.audit_seal_every,
-            stall_timeout=settings.audit_stall_timeout, write_timeout=settings.audit_write_timeout,
-        )
-
-    return DisclosureRecorder(open_store)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -187,19 +151,37 @@ def create_app(settings: Settings) -> Starlette:
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))
     outages = Middleware(OutageAnswer, retry_after=settings.retry_after_seconds, metrics=hub.metrics)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[*forwarded_headers(settings), outages])
+    opened = Middleware(OpensDatabase, database=hub.database)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[*forwarded_headers(settings), outages, opened])
     app.state.hub = hub
     app.state.readiness = readiness
     return app
 
 
 async def open_at_start(hub: Hub) -> None:
-    """Open the registry (development: migrating it) before the first request; a registry not
-    reachable yet is not fatal: ``/readyz`` says so until it is, and the first use opens it."""
+    """Open the database (development: migrating it) before the first request; a database not
+    reachable yet is not fatal: ``/readyz`` says so until it is, and the next request opens it."""
     try:
-        await hub.oauth.parts()
-    except Exception as exc:  # noqa: BLE001 - reported by /readyz, retried on use
+        await hub.database.open()
+    except Exception as exc:  # noqa: BLE001 - reported by /readyz, retried by the next request
         log.warning("the registry is not open yet (%s); /readyz reports it until it is", exc)
+
+
+class OpensDatabase:
+    """Opens the database at the first request that needs it, if the lifespan did not (an app driven
+    without its lifespan, or a database that was not reachable at start: each request tries again,
+    and an outage is a 503 like any other). Liveness, readiness and metrics answer without it."""
+
+    WITHOUT = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, *, database: Database) -> None:
+        self.app = app
+        self.database = database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.database.opened and scope["type"] == "http" and scope["path"] not in self.WITHOUT:
+            await self.database.open()
+        await self.app(scope, receive, send)
 
 
 def forwarded_headers(settings: Settings) -> list[Middleware]:

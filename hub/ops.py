@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from hub.data.cache import namespace_of
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
 
 MAX_KEYS = 10_000
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from hub.store.revision import RegistryBehind, require_migrated
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
 
 TIMEOUT = 2.0
 Check = Callable[[], Awaitable[None]]
@@ -82,8 +82,8 @@ class Readiness:
         return "ok"
 
     async def _registry(self) -> None:
-        engine = (await self.hub.oauth.parts()).engine
-        await require_migrated(engine)
+        await self.hub.database.open()  # a database not reachable at start opens once it is
+        await require_migrated(self.hub.database.engine)
 
     @staticmethod
     def _ping(client: Redis) -> Check:

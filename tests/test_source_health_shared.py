@@ -165,7 +165,8 @@ async def two_apps(tmp_path: Path, demo_data_dir: Path, redis_url: str, redis_pr
         source_health_prefix=redis_prefix + "health:",
     )
     apps = [create_app(settings), create_app(settings)]
-    parts = await apps[0].state.hub.oauth.parts()
+    await apps[0].state.hub.database.open()  # as the lifespan would, before the fixture writes to the registry
+    parts = apps[0].state.hub.oauth.parts
     await parts.registry.add_department("market", "Market Regulation")
     await Accounts(parts.engine).create("olga", "Olga Operator", "operator", PASSWORD, None)
     try:

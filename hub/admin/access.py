@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -28,6 +28,8 @@ from hub.accounts.store import ROLES, Account
 from hub.admin.i18n import N_, Said
 from hub.admin.sessions import FULL, SignedIn
 from hub.grants.model import Actor, Role
+
+SCOPE_KEY = "hub.admin.console"  # where the admin app puts its console in each request's scope
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 ANY_ROLE = ROLES
@@ -101,9 +103,7 @@ def require(
     a refusal the endpoint raises (``hub.errors``) is answered here, its page drawn by ``problem``."""
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
-            from hub.admin.console import console
-
-            found = await console(request).visitor(request)
+            found = await _console(request).visitor(request)
             if found is None or found.session.stage != FULL:
                 return signed_out(request)
             request.state.visitor = found  # a refusal's page, too, is in their language, with their bar
@@ -177,9 +177,7 @@ def refused(request: Request, refusal: errors.HubError, problem: str = "problem.
     message = refusal.args[0] if refusal.args else ""
     if is_api(request):
         return JSONResponse({"error": refusal.error, "message": str(message)}, status_code=refusal.status)
-    from hub.admin.console import console
-
-    return console(request).page(request, problem, {"message": message}, status_code=refusal.status)
+    return _console(request).page(request, problem, {"message": message}, status_code=refusal.status)
 
 
 def forbidden(request: Request, message: str | Said) -> Response:
@@ -195,6 +193,17 @@ def _problem(request: Request, status: int, message: str | Said) -> Response:
     if is_api(request):
         return JSONResponse({"error": "forbidden" if status == 403 else "refused", "message": str(message)},
                             status_code=status)
-    from hub.admin.console import console
+    return _console(request).page(request, "problem.html", {"message": message}, status_code=status)
 
-    return console(request).page(request, "problem.html", {"message": message}, status_code=status)
+
+class _Pages(Protocol):
+    """What the rule needs of the console (``hub.admin.console.Console``): who is signed in, a page."""
+
+    async def visitor(self, request: Request) -> Visitor | None: ...
+    def page(self, request: Request, template: str, context: dict[str, Any] | None = None,
+             status_code: int = 200) -> Response: ...
+
+
+def _console(request: Request) -> _Pages:
+    found: _Pages = request.scope[SCOPE_KEY]
+    return found

@@ -24,7 +24,7 @@ ACCOUNTS = "/admin/accounts"
 
 
 async def _page(request: Request, error: str = "", status_code: int = 200) -> Response:
-    stores = await console(request).stores()
+    stores = console(request).stores
     context = {
         "accounts": await stores.accounts.all(), "roles": ROLES,
         "departments": await stores.registry.departments(),
@@ -59,7 +59,7 @@ async def account_status(request: Request) -> Response:
     disabled = form.get("disabled") == "true"
     if username == visitor(request).account.username:
         raise Forbidden(N_("you cannot disable your own account here; another operator can"))
-    stores = await console(request).stores()
+    stores = console(request).stores
     try:
         await (await _service(request)).set_disabled(actor(request), username, disabled)
     except BadInput as exc:
@@ -71,7 +71,7 @@ async def account_status(request: Request) -> Response:
 
 
 async def _service(request: Request) -> AccountService:
-    stores = await console(request).stores()
+    stores = console(request).stores
     return AccountService(stores.accounts, OidcLinks(stores.registry.engine))
 
 

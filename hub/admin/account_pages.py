@@ -49,7 +49,7 @@ async def password_change(request: Request) -> Response:
     current, new, again = (str(form.get(name) or "") for name in ("current", "new", "again"))
     who = visitor(request)
     username = who.account.username
-    stores = await console(request).stores()
+    stores = console(request).stores
     if new != again:
         return _password_problem(request, N_("The two new passwords differ."))
     if new == current:
@@ -98,7 +98,7 @@ async def totp_enrol(request: Request) -> Response:
         message = N_("That secret is not one the console made; try again.")
         return _enrolment(request, new_totp_secret(), message, 400)
     who = visitor(request)
-    stores = await console(request).stores()
+    stores = console(request).stores
     current = str(form.get("current") or "")
     if who.account.totp_enabled and not await stores.accounts.second_factor(who.account.username, current):
         message = N_("Enter a code from the app you use now to replace its secret.")

@@ -28,7 +28,7 @@ async def record(
     request: Request, action: str, target: str, why: str | None = None, details: dict[str, Any] | None = None
 ) -> None:
     who = visitor(request)
-    engine = (await console(request).stores()).registry.engine
+    engine = console(request).stores.registry.engine
     async with AsyncSession(engine) as session, session.begin():
         await record_action(
             session, actor=who.account.username, role=who.role, action=action, target=target, why=why,
@@ -51,7 +51,7 @@ def as_json(entry: AdminAction) -> dict[str, Any]:
 
 
 async def _entries(request: Request) -> list[AdminAction]:
-    engine = (await console(request).stores()).registry.engine
+    engine = console(request).stores.registry.engine
     query = request.query_params
     return await admin_actions(
         engine, actor=query.get("actor") or None, action=query.get("action") or None,

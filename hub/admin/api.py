@@ -49,7 +49,7 @@ async def me(request: Request) -> Response:
 
 @require("operator", "auditor")
 async def departments(request: Request) -> Response:
-    found = await (await console(request).stores()).registry.departments()
+    found = await console(request).stores.registry.departments()
     return JSONResponse({"departments": [department_json(d) for d in found]})
 
 
@@ -60,7 +60,7 @@ async def clients(request: Request) -> Response:
     department = request.query_params.get("department") or who.account.department
     if department is not None:
         act_for_department(who, department)
-    found = await (await console(request).stores()).registry.clients(department)
+    found = await console(request).stores.registry.clients(department)
     return JSONResponse({"clients": [client_json(c) for c in found]})
 
 

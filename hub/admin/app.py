@@ -32,7 +32,7 @@ from hub.admin.access import ANY_ROLE, MAX_BODY, is_api, require, signed_out, to
 from hub.admin.console import SCOPE_KEY, Console, Section, console
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
 
 STATIC = Path(__file__).resolve().parent / "static"
 # No inline script or style anywhere in the console: the policy can forbid both.

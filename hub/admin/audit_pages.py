@@ -36,7 +36,7 @@ READERS = ("operator", "auditor")
 
 
 async def audit_store(request: Request) -> AuditStore:
-    return await console(request).hub.disclosures.store()
+    return console(request).hub.disclosures.store
 
 
 def row(access: Access) -> dict[str, Any]:

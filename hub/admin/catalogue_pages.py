@@ -57,7 +57,7 @@ async def catalogue_export(request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in EXPORTS:
         return console(request).page(request, "problem.html", {"message": N_("There is no such export.")}, 404)
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     fair_use = fair_use_section(console(request).hub.settings.fair_use, await registry.clients())
     catalogue = dataclasses.replace(current_catalogue(request), fair_use=fair_use)
     body = to_json(catalogue) if kind == "json" else to_csv(catalogue).encode("utf-8")

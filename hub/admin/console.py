@@ -1,12 +1,11 @@
 """The console's state for one hub: accounts, sessions, the registry, the pages' templates.
 
-It opens on first use from the authorization server's parts (the same engine, migrated to head),
-so building the app touches no database. Pages find it with ``console(request)``.
+Its stores are built with it on the database the app opened (``hub.store.owner.Database``), so
+building the app touches no database. Pages find it with ``console(request)``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,19 +17,19 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from hub.admin import i18n
-from hub.admin.access import SESSION_COOKIE, Visitor
+from hub.admin.access import SCOPE_KEY, SESSION_COOKIE, Visitor
 from hub.accounts.store import Accounts
 from hub.admin.notices import notice
 from hub.admin.overview_data import ChainWatch
 from hub.admin.sessions import Sessions
 from hub.admin.throttle import AddressThrottle
+from hub.grants import GrantService, grant_catalogue
 from hub.store import Registry
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SCOPE_KEY = "hub.admin.console"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,29 +58,23 @@ class Console:
         i18n.install(self.templates.env)
         # JSON as people read it: Chinese as itself, not as \u escapes (autoescaped like any text).
         self.templates.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
-        self._stores: Stores | None = None
         self.chain_watch = ChainWatch()  # the overview's chain tile (hub/admin/overview_data.py)
-        self._lock = asyncio.Lock()
-
-    async def stores(self) -> Stores:
-        if self._stores is None:
-            async with self._lock:
-                if self._stores is None:
-                    parts = await self.hub.oauth.parts()
-                    idle = self.settings.admin_idle_minutes * 60
-                    absolute = self.settings.admin_session_hours * 3600
-                    self._stores = Stores(
-                        Accounts(parts.engine), Sessions(parts.engine, idle=idle, absolute=absolute),
-                        parts.registry, AddressThrottle(parts.engine, self.settings.admin_address_failures),
-                    )
-        return self._stores
+        engine = hub.database.engine
+        idle = self.settings.admin_idle_minutes * 60
+        absolute = self.settings.admin_session_hours * 3600
+        self.stores = Stores(
+            Accounts(engine), Sessions(engine, idle=idle, absolute=absolute),
+            hub.oauth.parts.registry, AddressThrottle(engine, self.settings.admin_address_failures),
+        )
+        # The grant workflow on the registry, at the clock the token endpoint reads grants by.
+        self.grants = GrantService(engine, grant_catalogue(hub.policies), hub.oauth.clock)
 
     async def visitor(self, request: Request) -> Visitor | None:
         """The person signed in with this request's session cookie, if the session and account are good."""
         token = request.cookies.get(SESSION_COOKIE)
         if not token or len(token) > 100:
             return None
-        stores = await self.stores()
+        stores = self.stores
         signed_in = await stores.sessions.find(token)
         if signed_in is None:
             return None

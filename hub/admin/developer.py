@@ -72,7 +72,7 @@ async def sandbox(request: Request, client_id: Any) -> Sandbox:
     who = visitor(request)
     if not isinstance(client_id, str) or client_id not in who.account.clients:
         raise Forbidden(N_("you may act only for the clients listed on your account"))
-    client = await (await console(request).stores()).registry.client(client_id)
+    client = await console(request).stores.registry.client(client_id)
     if client is None:
         raise Forbidden(f"client {client_id} is no longer registered")
     act_for_department(who, client.department)
@@ -114,7 +114,7 @@ def token_lifetime(request: Request) -> int:
 
 async def _issue(request: Request, found: Sandbox, purpose: str, jkt: str) -> dict[str, Any]:
     server = console(request).hub.oauth
-    parts = await server.parts()
+    parts = server.parts
     # The hub's own token maker with a shorter lifetime: the same keys, issuer, audience and claims.
     lifetime = token_lifetime(request)
     tokens = AccessTokens(parts.keyring, server.issuer, server.resource, lifetime, server.clock)
@@ -162,7 +162,7 @@ async def schema(request: Request) -> Response:
 @require(*DEVELOPERS)
 async def developer_page(request: Request) -> Response:
     """The developer's clients, each with its live scopes and the purposes to open GraphiQL for."""
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     catalogue = console(request).hub.oauth.catalogue
     clients = []
     for client_id in sorted(visitor(request).account.clients):

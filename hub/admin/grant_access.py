@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from hub.admin.access import Visitor, act_for_department
 from hub.admin.console import console
-from hub.grants import Grant, GrantError, GrantRequest, GrantService, grant_catalogue
+from hub.grants import Grant, GrantError, GrantRequest, GrantService
 from hub.grants.reading import Side
 
 READERS = ("operator", "steward", "auditor")
@@ -27,10 +27,8 @@ SIDES: tuple[Side, ...] = ("owner", "consumer")
 
 
 async def grant_service(request: Request) -> GrantService:
-    """The service over the registry's engine, on the clock the token endpoint reads grants by."""
-    hub = console(request).hub
-    engine = (await console(request).stores()).registry.engine
-    return GrantService(engine, grant_catalogue(hub.policies), hub.oauth.clock)
+    """The console's grant service (``Console.grants``)."""
+    return console(request).grants
 
 
 def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:

@@ -55,7 +55,7 @@ def may(who: Visitor, action: str, item: Grant | GrantRequest) -> bool:
 async def grants_page(request: Request) -> Response:
     who, service = visitor(request), await grant_service(request)
     department = readable_department(who, request.query_params.get("department"))
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     context = {
         "desk": await desk(service, department), "now": service.now(),
         "within": RECERTIFY_WITHIN_DAYS, "may": lambda action, item: may(who, action, item),
@@ -68,7 +68,7 @@ async def _request_form(
     request: Request, form: FormData | None = None, error: str = "", status_code: int = 200
 ) -> Response:
     who = visitor(request)
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     catalogue = current_catalogue(request)
     owners: dict[str, list[Any]] = {}
     for entry in catalogue.scopes:

@@ -36,7 +36,7 @@ async def switch_language(request: Request) -> Response:
         sent = str(form.get("csrf") or "")
         if not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
             return forbidden(request, EXPIRED)
-        await (await console(request).stores()).accounts.set_language(who.account.username, language)
+        await console(request).stores.accounts.set_language(who.account.username, language)
     response = RedirectResponse(safe_next(str(form.get("next") or "")), status_code=303)
     response.set_cookie(
         i18n.LANGUAGE_COOKIE, language, max_age=ONE_YEAR, path="/admin", secure=True, httponly=True,

@@ -27,14 +27,14 @@ async def overview_page(request: Request) -> Response:
     who = visitor(request)
     department = who.account.department if who.role == "steward" else None
     hub = console(request).hub
-    engine = (await console(request).stores()).registry.engine
-    store = await hub.disclosures.store()
+    engine = console(request).stores.registry.engine
+    store = hub.disclosures.store
     now = dt.datetime.now(dt.UTC)
     used = await usage(engine, now, department)
     language = language_of(request, who)
     clients = None
     if department is not None:  # a steward: their department's clients' refusals only
-        registry = (await console(request).stores()).registry
+        registry = console(request).stores.registry
         clients = {c.client_id for c in await registry.clients(department)}
     context: dict[str, Any] = {
         "department": department, "usage": used, "charts": charts(used, language),

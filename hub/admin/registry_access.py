@@ -20,7 +20,7 @@ MAX_JWK_FILE = 16 * 1024
 
 
 async def registry_service(request: Request) -> RegistryService:
-    return RegistryService((await console(request).stores()).registry)
+    return RegistryService(console(request).stores.registry)
 
 
 async def jwk_from_upload(upload: Any) -> dict[str, Any]:

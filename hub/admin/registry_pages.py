@@ -25,7 +25,7 @@ DEPARTMENTS = "/admin/departments"
 
 
 async def _departments(request: Request, error: str = "", status_code: int = 200) -> Response:
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     departments = await registry.departments()
     counts = {d.name: 0 for d in departments}
     for client in await registry.clients():
@@ -65,7 +65,7 @@ async def department_status(request: Request) -> Response:
 
 
 async def _clients(request: Request, error: str = "", status_code: int = 200) -> Response:
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     chosen = request.query_params.get("department") or None
     context = {
         "departments": await registry.departments(), "clients": await registry.clients(chosen),
@@ -92,7 +92,7 @@ async def register_client(request: Request) -> Response:
 
 
 async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
-    client = await (await console(request).stores()).registry.client(request.path_params["client_id"])
+    client = await console(request).stores.registry.client(request.path_params["client_id"])
     if client is None:
         return console(request).page(request, "problem.html", {"message": N_("no such client")}, status_code=404)
     context = {"client": client, "error": error, "use": await client_use(request, client)}

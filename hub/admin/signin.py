@@ -67,7 +67,7 @@ async def signin(request: Request) -> Response:
     cookie, sent = request.cookies.get(SIGNIN_COOKIE, ""), str(form.get("csrf") or "")
     if not same_origin(request) or not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
         return forbidden(request, N_("the sign-in form has expired or did not come from the console; reload it"))
-    stores = await console(request).stores()
+    stores = console(request).stores
     address = client_address(request)
     wait = await stores.throttle.wait(address)
     if wait:
@@ -87,7 +87,7 @@ async def signin(request: Request) -> Response:
 
 
 async def second_factor_page(request: Request) -> Response:
-    stores = await console(request).stores()
+    stores = console(request).stores
     token = request.cookies.get(SESSION_COOKIE, "")
     pending = await stores.sessions.find(token) if token else None
     if pending is None or pending.stage != SECOND_FACTOR_DUE:
@@ -115,7 +115,7 @@ async def second_factor_page(request: Request) -> Response:
 
 @require(*ANY_ROLE, own_account=True)
 async def signout(request: Request) -> Response:
-    await (await console(request).stores()).sessions.close(visitor(request).session_token)
+    await console(request).stores.sessions.close(visitor(request).session_token)
     response = RedirectResponse("/admin/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response

@@ -43,7 +43,7 @@ async def client_use(request: Request, client: ClientRecord) -> ClientUse:
 @require(*READERS)
 async def usage_page(request: Request) -> Response:
     who = visitor(request)
-    registry = (await console(request).stores()).registry
+    registry = console(request).stores.registry
     department = who.account.department if who.role == "steward" else None
     uses = [await client_use(request, c) for c in await registry.clients(department)]
     context = {"uses": uses, "department": department, "enabled": console(request).hub.fair_use.settings.enabled}

@@ -1,14 +1,11 @@
 """The edge's side of the disclosure audit: one record per executed operation, before the answer.
 
-docs/architecture.md, rule 6: if the record cannot be written, the data is not returned. The recorder opens the
-audit store on the registry's database (the same engine as the OAuth registry: one database holds
-registry, grants and audit) the first time it is needed.
+docs/architecture.md, rule 6: if the record cannot be written, the data is not returned. The recorder
+writes to the audit store the app built on its one database (``hub.store.owner.Database``: one
+database holds registry, grants and audit).
 """
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import Awaitable, Callable
 
 from hub.audit.records import Disclosure, operation_hash
 from hub.audit.store import AuditStore
@@ -19,23 +16,14 @@ DEVELOPMENT_CLIENT = "anonymous"  # the development demo's caller: recorded all 
 
 
 class DisclosureRecorder:
-    def __init__(self, open_store: Callable[[], Awaitable[AuditStore]]) -> None:
-        self._open = open_store
-        self._store: AuditStore | None = None
-        self._lock = asyncio.Lock()
-
-    async def store(self) -> AuditStore:
-        if self._store is None:
-            async with self._lock:
-                if self._store is None:
-                    self._store = await self._open()
-        return self._store
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
 
     async def record(
         self, request_id: str, caller: Caller, document: str, operation_name: str | None, disclosed: Disclosed,
     ) -> int:
         """Append the request's record; raises ``AuditWriteFailed`` (or any store error) when it cannot."""
-        store = await self.store()
+        store = self.store
         disclosure = Disclosure(
             request_id=request_id,
             client_id=caller.client_id or DEVELOPMENT_CLIENT,

@@ -21,7 +21,7 @@ def build_fair_use(
     settings: Settings, policies: Policies, metrics: Metrics, disclosures: DisclosureRecorder
 ) -> FairUse:
     async def pseudonyms() -> Pseudonyms:
-        return (await disclosures.store()).pseudonyms
+        return disclosures.store.pseudonyms
 
     counters = build_counters(
         settings.fair_use_store_url, prefix=settings.fair_use_prefix, timeout=settings.redis_timeout,

@@ -31,7 +31,7 @@ from hub.strawberry_bridge import graphql_schema
 from schema.subgraphs import DEPARTMENTS, build_subgraph
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
 
 
 @functools.cache

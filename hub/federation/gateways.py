@@ -45,13 +45,13 @@ class GatewayAccess:
         self._server = server
         self._proxies = proxies
         self._otherwise = otherwise  # read per request: tests and the demo swap the hub's authenticator
-        self._gateways: Gateways | None = None
+        self.gateways = Gateways(server.parts.engine, server.clock.now)
 
     async def __call__(self, request: Request) -> Caller:
         certificate = presented_certificate(request, self._proxies)
         if certificate is None:
             return await self._otherwise()(request)
-        gateway = await (await self.gateways()).client_by_certificate(certificate.thumbprint)
+        gateway = await self.gateways.client_by_certificate(certificate.thumbprint)
         if gateway is None or not gateway.active:
             raise refused("this client certificate belongs to no active gateway")
         declared = {name: _declared(request, name) for name in DECLARED}
@@ -74,11 +74,6 @@ class GatewayAccess:
             quotas={scope: quota for scope, quota in gateway.quotas.items() if scope in grants},
         )
 
-    async def gateways(self) -> Gateways:
-        if self._gateways is None:
-            self._gateways = Gateways((await self._server.parts()).engine, self._server.clock.now)
-        return self._gateways
-
     async def _origin_bound(
         self, token: Any, declared: str | None, grants: Mapping[str, frozenset[str]]
     ) -> tuple[str, dict[str, frozenset[str]]]:
@@ -95,7 +90,7 @@ class GatewayAccess:
                                   if s in held and p & system.grants[s]}
 
     async def _check_origin(self, client_id: str) -> None:
-        system: ClientRecord | None = await (await self._server.parts()).registry.client(client_id)
+        system: ClientRecord | None = await self._server.parts.registry.client(client_id)
         if system is None or not system.active or system.kind != "system":
             raise _bad("X-Hub-Origin-Client names no active department system")
 

@@ -35,7 +35,7 @@ from hub.graphql.persisted import PersistedOperations
 from hub.telemetry.logs import REQUEST_ID
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.composition import Hub
     from hub.graphql.views import Views
 
 log = logging.getLogger("hub.graphql")

@@ -42,7 +42,7 @@ class OAuthEndpoint:
 
     async def _answer(self, request: Request) -> JSONResponse:
         try:
-            parts = await self._server.parts()
+            parts = self._server.parts
             status, body, headers = await self._core(parts)(await self._read(request))
         except OAuthError as exc:
             extra = {"DPoP-Nonce": exc.nonce} if isinstance(exc, UseDPoPNonce) else {}
@@ -85,7 +85,7 @@ def oauth_routes(server: AuthorizationServer) -> list[BaseRoute]:
         return JSONResponse(metadata(server.issuer, server.catalogue))
 
     async def jwks(request: Request) -> JSONResponse:
-        parts = await server.parts()
+        parts = server.parts
         keys = await parts.keyring.published(server.clock.now())
         body = {"keys": [{**k.public, "alg": "ES256", "use": "sig"} for k in keys]}
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})

@@ -50,7 +50,7 @@ class ResourceServer:
 
     async def _caller(self, request: Request) -> Caller:
         token = _token_of(request)
-        parts = await self._server.parts()
+        parts = self._server.parts
         claims, client = await self._server.live(token)
         htu = f"{self._server.issuer}{request.url.path}"
         jkt = await parts.dpop.verify(request.headers.getlist("dpop"), request.method, htu, token)

@@ -1,15 +1,12 @@
-"""The authorization server composed from its RFC parts, opened on first use.
+"""The authorization server composed from its RFC parts, on the database the app opened.
 
-Opening connects the registry, makes the first signing keys if there are none, and wires the
-cores. Development migrates the registry to head here; production only checks that ``hub migrate``
-did (``hub.store.revision``). ``hub serve`` opens it at start-up (the app's lifespan); an app
-driven without its lifespan (in-process tests) opens it on first use. Building an app touches no
-database and no key file.
+The cores are wired when the server is built, on the engine of the app's ``hub.store.owner.Database``
+(which migrates or checks the registry and makes the first signing keys when it opens); building
+it touches no database and no key file.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +24,9 @@ from hub.oauth.rfc9068 import AccessTokens
 from hub.oauth.rfc9449 import DPoPVerifier, Nonces
 from hub.oauth.token_endpoint import TokenEndpoint
 from hub.settings import Settings, SettingsError
-from hub.store import ClientRecord, Registry, Sealer, SigningKeys, connect, migrate
-from hub.store.database import exclusive
-from hub.store.revision import require_migrated
+from hub.store import ClientRecord, Registry, SigningKeys
+from hub.store.owner import Database
 from hub.store.signing_keys import retention_for
-
-PREPARE_TIMEOUT = 60.0  # seconds: development's migrations at start, and waiting for another replica's
 
 
 @dataclass
@@ -74,36 +68,24 @@ def check_production(settings: Settings) -> None:
 
 
 class AuthorizationServer:
-    def __init__(self, settings: Settings, catalogue: frozenset[str]) -> None:
+    def __init__(self, settings: Settings, catalogue: frozenset[str], database: Database) -> None:
+        check_production(settings)
         self.settings = settings
         self.catalogue = catalogue
         self.issuer = settings.oauth_issuer
         self.resource = settings.oauth_resource
         self.clock = Clock()
-        self._parts: Parts | None = None
-        self._lock = asyncio.Lock()
+        self.parts = self._wire(database)
 
-    async def parts(self) -> Parts:
-        if self._parts is None:
-            async with self._lock:
-                if self._parts is None:
-                    self._parts = await self._open()
-        return self._parts
-
-    async def _open(self) -> Parts:
-        settings = self.settings
-        check_production(settings)
-        sealer = Sealer.from_settings(settings)
-        await self._prepare(sealer)
-        # Serving: every call bounded by database_timeout (a hanging database is a 503, hub.faults).
-        engine = connect(settings.registry_url, timeout=settings.database_timeout)
-        keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
+    def _wire(self, database: Database) -> Parts:
+        settings, engine = self.settings, database.engine
+        keys = SigningKeys(engine, database.sealer, retention=retention_for(settings.access_token_minutes))
         registry, keyring = Registry(engine, self.clock.now), KeyRing(keys)  # grants live by this clock
         replay = build_replay_cache(
             settings.replay_cache_url, prefix=settings.replay_cache_prefix, timeout=settings.redis_timeout,
             started=self.clock.now(),
         )
-        nonces = Nonces(sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
+        nonces = Nonces(database.sealer.derive("dpop-nonce"), self.clock) if settings.dpop_nonce else None
         dpop = DPoPVerifier(replay, self.clock, nonces)
         tokens = AccessTokens(
             keyring, self.issuer, self.resource, settings.access_token_minutes * 60, self.clock
@@ -122,27 +104,9 @@ class AuthorizationServer:
             LiveClients(registry, engine, self.clock.now),
         )
 
-    async def _prepare(self, sealer: Sealer) -> None:
-        """Check (or, in development, run) the migrations and make the first signing keys, on an
-        engine of its own: a migration, or waiting for another replica's, may take longer than a
-        request's database_timeout."""
-        settings = self.settings
-        timeout = PREPARE_TIMEOUT if settings.migrates_at_start else settings.database_timeout
-        engine = connect(settings.registry_url, timeout=max(settings.database_timeout, timeout))
-        keys = SigningKeys(engine, sealer, retention=retention_for(settings.access_token_minutes))
-        try:
-            if not settings.migrates_at_start:
-                await require_migrated(engine)  # production: `hub migrate` did it, or nothing serves
-            async with exclusive(engine):  # replicas starting together on a fresh database take turns
-                if settings.migrates_at_start:
-                    await migrate(engine)
-                await keys.ensure()
-        finally:
-            await engine.dispose()
-
     async def live(self, token: str) -> tuple[dict[str, Any], ClientRecord]:
         """A token valid now (signed, in date, not revoked, its client active), and its client."""
-        parts = await self.parts()
+        parts = self.parts
         claims = await parts.tokens.validate(token)
         revoked, client = await parts.live.read(claims["jti"], claims["client_id"])
         if revoked:
@@ -160,8 +124,6 @@ class AuthorizationServer:
         return {**claims, "scope": " ".join(held)}
 
     async def aclose(self) -> None:
-        if self._parts is not None:
-            await self._parts.replay.aclose()
-            self._parts.live.close()
-            await self._parts.engine.dispose()
-            self._parts = None
+        """The replay cache's connections and the live check's reader; the database is its owner's to close."""
+        await self.parts.replay.aclose()
+        self.parts.live.close()

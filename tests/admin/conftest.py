@@ -141,7 +141,8 @@ async def console(console_url: str, demo_data_dir: Path) -> AsyncIterator[Consol
         single_process=True, key_encryption_key=new_key_encryption_key(),
     )
     app = create_app(settings)
-    parts = await app.state.hub.oauth.parts()
+    await app.state.hub.database.open()  # as the lifespan would, before the fixtures write to the registry
+    parts = app.state.hub.oauth.parts
     registry, accounts = parts.registry, Accounts(parts.engine)
     await registry.add_department("market", "Market Regulation", "1302")
     await registry.add_department("ecology", "Ecology and Environment")

@@ -21,7 +21,7 @@ def public_of(key: dict[str, Any]) -> dict[str, Any]:
 
 async def grants(console: Console) -> GrantService:
     server = console.app.state.hub.oauth
-    return GrantService((await server.parts()).engine, grant_catalogue(), server.clock)
+    return GrantService(server.parts.engine, grant_catalogue(), server.clock)
 
 
 async def grant(

@@ -33,7 +33,7 @@ def console_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 async def audit_log(console: Console) -> AuditStore:
-    store: AuditStore = await console.app.state.hub.disclosures.store()
+    store: AuditStore = console.app.state.hub.disclosures.store
     return store
 
 

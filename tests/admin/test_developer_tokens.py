@@ -62,7 +62,8 @@ async def test_proofs_name_the_hubs_graphql_url_even_when_the_resource_identifie
     )
     app = create_app(settings)
     try:
-        parts = await app.state.hub.oauth.parts()
+        await app.state.hub.database.open()
+        parts = app.state.hub.oauth.parts
         await parts.registry.add_department("market", "Market Regulation")
         client = await parts.registry.register_client("market", "licensing system", public_of(new_client_key()))
         await Accounts(parts.engine).create("dev", "Dev", "developer", PASSWORD, "market",
@@ -113,7 +114,7 @@ async def test_each_graphiql_request_is_on_the_disclosure_record_as_the_clients_
         "x-hub-purpose": "supervision", "x-hub-end-user": "dev",
     })
     uscc = answer.json()["data"]["enterprises"]["edges"][0]["node"]["uscc"]
-    store = await granted.app.state.hub.disclosures.store()
+    store = granted.app.state.hub.disclosures.store
     [record] = await who_accessed(store, uscc)
     assert (record.client_id, record.end_user, record.purpose) == (granted.market_client, "dev", "supervision")
     assert record.fields["Enterprise.registered_capital"] == "mask"

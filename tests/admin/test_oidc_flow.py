@@ -105,7 +105,8 @@ async def hub(provider: Provider, tmp_path: Path, demo_data_dir: Path) -> AsyncI
         oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET, oidc_name="City ID",
     )
     app = create_app(settings)
-    parts = await app.state.hub.oauth.parts()
+    await app.state.hub.database.open()
+    parts = app.state.hub.oauth.parts
     accounts, links = Accounts(parts.engine), OidcLinks(parts.engine)
     await parts.registry.add_department("market", "Market Regulation", "1302")
     await accounts.create("mei", "Mei Market-Steward", "steward", PASSWORD, "market")

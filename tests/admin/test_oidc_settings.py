@@ -87,7 +87,7 @@ async def test_the_oidc_routes_take_no_other_method(console: Console) -> None:
 
 
 async def test_an_identity_links_to_one_account_and_unlinks(console: Console) -> None:
-    links = OidcLinks((await console.app.state.hub.oauth.parts()).engine)
+    links = OidcLinks(console.app.state.hub.oauth.parts.engine)
     await links.link("https://id.city.example", "mei.city", "mei")
     assert await links.account_for("https://id.city.example", "mei.city") == "mei"
     assert await links.account_for("https://other.example", "mei.city") is None  # a subject is per issuer

@@ -27,7 +27,7 @@ def ago(**delta: float) -> str:
 
 async def record(console: Console, client: str, *times: str) -> AuditStore:
     """Real disclosure records (two subjects each) by ``client`` at ``times``."""
-    store: AuditStore = await console.app.state.hub.disclosures.store()
+    store: AuditStore = console.app.state.hub.disclosures.store
     for n, time in enumerate(times, 1):
         await store.append(dataclasses.replace(disclosure(store, n, client=client), time=time))
     return store

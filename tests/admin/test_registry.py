@@ -130,7 +130,7 @@ async def test_blocking_a_client_refuses_its_next_token_request_and_kills_the_to
         "department": "market", "name": "case system", "jwk": {k: v for k, v in key.items() if k != "d"},
     })
     client_id = made.json()["client_id"]
-    service = GrantService((await console.app.state.hub.oauth.parts()).engine, grant_catalogue())
+    service = GrantService(console.app.state.hub.oauth.parts.engine, grant_catalogue())
     await service.grant_now(OPERATOR, client_id, {SCOPE}, ("licensing",), "test", 30)
     auth = HubAuth(f"{ORIGIN}/oauth/token", client_id, key, f"{ORIGIN}/graphql", SCOPE)
     first = await _token_response(console, auth)

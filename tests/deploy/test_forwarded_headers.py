@@ -52,7 +52,7 @@ async def console_behind(tmp_path: Path, demo_data_dir: Path, **overrides: Any) 
     await setup.dispose()
     app = create_app(production(url, demo_data_dir, **overrides))
     try:
-        yield Console(app, AddressThrottle((await app.state.hub.oauth.parts()).engine, 20))
+        yield Console(app, AddressThrottle(app.state.hub.oauth.parts.engine, 20))
     finally:
         await app.state.hub.aclose()
 

@@ -50,7 +50,7 @@ def source_reads(hub: FairHub) -> float:
 
 
 async def recorded_for(hub: FairHub, uscc: str, client: str) -> int:
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     return sum(1 for access in await who_accessed(store, uscc) if access.client_id == client)
 
 

@@ -46,7 +46,7 @@ async def test_a_quota_admits_distinct_subjects_up_to_it_and_refuses_the_answer_
         }
         assert response.headers["retry-after"] == str(8 * 3600)
         sixth = first_usccs(hub, 6)[5]
-        store = await hub.hub.disclosures.store()
+        store = hub.hub.disclosures.store
         assert [a for a in await who_accessed(store, sixth) if a.client_id == client] == []
         assert (await hub.send(client, PAGE, {"n": 5})).status_code == 200  # exactly at the quota
         refused(await hub.send(client, PAGE, {"n": 6}), 429, "FORBIDDEN")

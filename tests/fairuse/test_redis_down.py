@@ -159,6 +159,6 @@ async def test_redis_lost_after_the_operation_ran_refuses_its_answer_and_records
         client = hub.client(unique(), quotas={SCOPE: 100})
         refused(await hub.send(client, PAGE, {"n": 1}), 503, "QUOTA_UNAVAILABLE")
         uscc = first_usccs(hub, 1)[0]
-        store = await hub.hub.disclosures.store()
+        store = hub.hub.disclosures.store
         assert [a for a in await who_accessed(store, uscc) if a.client_id == client] == []
         assert hub.refusals(client, "unavailable") == 1

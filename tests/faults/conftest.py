@@ -105,7 +105,7 @@ async def replay_hub(
     async with open_oauth_hub(settings) as oauth:
         client = await oauth.register()
         with contextlib.suppress(IssuedBeforeEpoch):  # the store's first epoch begins now ...
-            await (await oauth.server.parts()).replay.first_use("epoch", 1, 0)
+            await oauth.server.parts.replay.first_use("epoch", 1, 0)
         await asyncio.sleep(1.0)  # ... and proofs of the next second pass
         dpop_key = new_client_key()
         session = Session(client, dpop_key, await oauth.token(client, dpop_key))

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.demo.services import RunningService, serve_in_thread
 from hub.federation.sdl import sdl_path
 from schema.subgraphs import DEPARTMENTS

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.audit import who_accessed
 from hub.audit.verify import verify
 from hub.store.gateways import Gateways
@@ -73,6 +74,7 @@ async def fronted(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[Fronted]
                                    trusted_proxies=(PROXY,))
     app = create_app(settings)
     hub: Hub = app.state.hub
+    await hub.database.open()
     proxy = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(PROXY, 40000)), base_url=ISSUER)
     elsewhere = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("192.0.2.9", 40000)),
                                   base_url=ISSUER)
@@ -81,7 +83,7 @@ async def fronted(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[Fronted]
         await oauth.department("centre")
         authority = Authority(tmp_path)
         certificate = authority.issue("city-gateway")
-        gateways = Gateways((await hub.oauth.parts()).engine)
+        gateways = Gateways(hub.oauth.parts.engine)
         gateway = await gateways.register("centre", "City gateway", certificate.loaded)
         await oauth.grant(gateway.client_id, frozenset({ENTERPRISE, PERSON, LEGAL_REP}))
         yield Fronted(hub, oauth, proxy, elsewhere, gateways, gateway.client_id, certificate, authority)
@@ -109,7 +111,7 @@ async def test_a_registered_gateway_reads_what_its_grants_hold_and_the_record_na
     assert response.status_code == 200, response.text
     seen = response.json()["data"]["enterprise"]
     assert (seen["name"], seen["legalRepresentative"]["name"] is not None) == (enterprise["name"], True)
-    store = await fronted.hub.disclosures.store()
+    store = fronted.hub.disclosures.store
     [access] = await who_accessed(store, enterprise["uscc"])
     assert (access.client_id, access.department, access.gateway) == (fronted.gateway_id, "centre", fronted.gateway_id)
     assert (access.end_user, access.purpose, access.case_number) == ("clerk-0042", "licensing", "C2026112600017")
@@ -230,7 +232,7 @@ async def test_a_forwarded_system_token_proves_the_origin_and_bounds_the_answer_
     body = (await fronted.proxy.post(MARKET, json={"query": narrow, "variables": {"u": enterprise["uscc"]}},
                                      headers=headers)).json()
     assert body["data"]["enterprise"]["name"] == enterprise["name"]
-    [access] = await who_accessed(await fronted.hub.disclosures.store(), enterprise["uscc"])
+    [access] = await who_accessed(fronted.hub.disclosures.store, enterprise["uscc"])
     assert (access.gateway, access.origin_client, access.origin_proven) == (fronted.gateway_id, system_id, True)
 
 

@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.client import HubAuth, new_client_key
 from hub.demo.services import serve_in_thread
 from hub.federation.tls import server_context_options

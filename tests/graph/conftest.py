@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.demo import ecology_service, security_service
 from hub.demo.services import RunningService, serve_in_thread
 from hub.settings import load_settings
@@ -85,6 +86,7 @@ class HubClient:
 async def open_hub(settings: Any) -> AsyncIterator[HubClient]:
     app = create_app(settings)
     hub: Hub = app.state.hub
+    await hub.database.open()  # as the lifespan would, before the fixtures write to the registry
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as client:
             yield HubClient(client, hub)

@@ -24,7 +24,8 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey
 
-from hub.app import Hub, create_app
+from hub.app import create_app
+from hub.composition import Hub
 from hub.client import HubAuth, new_client_key
 from hub.grants import Actor, Catalogue, Grant, GrantService, load_grant_catalogue
 from hub.oauth import jws
@@ -92,11 +93,11 @@ class OAuthHub:
         self.server = hub.oauth
 
     async def registry(self) -> Any:
-        return (await self.server.parts()).registry
+        return self.server.parts.registry
 
     async def grants(self) -> GrantService:
         """The grant workflow on this hub's registry, at the authorization server's clock."""
-        return GrantService((await self.server.parts()).engine, grant_catalogue(), self.server.clock)
+        return GrantService(self.server.parts.engine, grant_catalogue(), self.server.clock)
 
     async def department(self, name: str) -> None:
         registry = await self.registry()
@@ -203,6 +204,7 @@ def proof(
 async def open_oauth_hub(settings: Settings) -> AsyncIterator[OAuthHub]:
     app = create_app(settings)
     hub: Hub = app.state.hub
+    await hub.database.open()  # as the lifespan would, before the fixtures write to the registry
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ISSUER) as http:
             yield OAuthHub(http, hub)
@@ -252,7 +254,7 @@ def claims_of(token: str) -> dict[str, Any]:
 
 async def forge(oauth: OAuthHub, token: str, header: dict[str, Any] | None = None, **claims: Any) -> str:
     """The token re-signed by the hub's own active key with changed claims or header."""
-    kid, key = await (await oauth.server.parts()).keyring.store.active_private()
+    kid, key = await oauth.server.parts.keyring.store.active_private()
     body = {k: v for k, v in {**claims_of(token), **claims}.items() if v is not None}
     head = {k: v for k, v in {"typ": "at+jwt", "kid": kid, **(header or {})}.items() if v is not None}
     return jws.sign(head, body, key)

@@ -103,7 +103,7 @@ async def test_an_access_token_missing_a_required_claim_is_refused(
 
 
 async def _without(oauth: OAuthHub, token: str, claim: str) -> str:
-    kid, key = await (await oauth.server.parts()).keyring.store.active_private()
+    kid, key = await oauth.server.parts.keyring.store.active_private()
     claims = {k: v for k, v in jws.parts(token)[1].items() if k != claim}
     return jws.sign({"typ": "at+jwt", "kid": kid}, claims, key)
 

@@ -84,7 +84,7 @@ async def test_an_unexpected_error_at_an_oauth_endpoint_is_a_generic_500_with_no
     oauth: OAuthHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = await oauth.register()
-    parts = await oauth.server.parts()
+    parts = oauth.server.parts
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("db down: password=hunter2 host=db.internal")

@@ -50,7 +50,7 @@ async def replicas(registry_url: str, demo_data_dir: Path) -> AsyncIterator[Repl
     settings = production_settings(registry_url, demo_data_dir)
     async with open_oauth_hub(settings) as first, open_oauth_hub(settings) as second:
         for replica in (first, second):  # each replay cache's epoch begins before any proof is made
-            await replica.server.parts()
+            await replica.hub.database.open()
         client = await first.register()
         dpop_key = new_client_key()
         token = await first.token(client, dpop_key)
@@ -105,7 +105,7 @@ async def test_a_grant_that_expires_between_two_requests_is_gone_on_the_second(r
 async def test_without_its_change_counter_a_replica_reads_the_registry_afresh_and_still_refuses(
     replicas: Replicas,
 ) -> None:
-    engine = (await replicas.first.server.parts()).engine
+    engine = replicas.first.server.parts.engine
     async with engine.begin() as connection:
         await connection.execute(text("DELETE FROM registry_changes"))  # the counter's row is lost
     try:
@@ -118,7 +118,7 @@ async def test_without_its_change_counter_a_replica_reads_the_registry_afresh_an
 
 
 async def test_every_write_token_checks_read_moves_the_change_counter(replicas: Replicas) -> None:
-    parts = await replicas.first.server.parts()
+    parts = replicas.first.server.parts
     registry = parts.registry
     moves = []
     before = await generation(parts.engine)

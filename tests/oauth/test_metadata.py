@@ -22,7 +22,7 @@ async def test_jwks_publishes_next_and_active_then_retired_keys_never_a_private_
 ) -> None:
     keys = (await oauth.http.get("/oauth/jwks")).json()["keys"]
     assert len(keys) == 2
-    parts = await oauth.server.parts()
+    parts = oauth.server.parts
     await parts.keyring.store.rotate()
     await parts.keyring.reload()
     rotated = (await oauth.http.get("/oauth/jwks")).json()["keys"]

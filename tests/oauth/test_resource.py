@@ -156,7 +156,7 @@ async def test_an_unknown_kid_is_refused(oauth: OAuthHub, session: Session) -> N
 async def test_rotation_accepts_the_new_key_and_drops_the_retired_one_once_its_tokens_expired(
     oauth: OAuthHub, session: Session
 ) -> None:
-    parts = await oauth.server.parts()
+    parts = oauth.server.parts
     parts.keyring.miss_interval = 0  # the test rotates and asks at once; in service, at most once a second
     await parts.keyring.store.rotate()
     fresh_dpop = new_client_key()
@@ -212,7 +212,7 @@ async def test_tampered_claims_break_the_signature(oauth: OAuthHub, session: Ses
 
 async def test_an_unknown_crit_header_is_refused(oauth: OAuthHub, session: Session) -> None:
     """RFC 7515 4.1.11: recipients MUST reject the JWS if critical extensions are not understood."""
-    kid, key = await (await oauth.server.parts()).keyring.store.active_private()
+    kid, key = await oauth.server.parts.keyring.store.active_private()
     header = {
         "alg": "ES256",
         "typ": "at+jwt",

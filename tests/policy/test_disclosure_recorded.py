@@ -41,7 +41,7 @@ async def test_the_record_names_client_purpose_case_operation_and_each_subjects_
         headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing", "x-request-id": "req-audit-0001"},
     )
     assert response.status_code == 200 and "errors" not in response.json()
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, enterprise["uscc"]) if a.client_id == "case-window"]
     assert (access.purpose, access.operation_name, access.department) == ("licensing", "Registration", "market")
     assert access.fields == {"Enterprise.uscc": "allow", "Enterprise.name": "allow",
@@ -59,7 +59,7 @@ async def test_the_record_names_client_purpose_case_operation_and_each_subjects_
 async def test_a_denied_field_is_recorded_as_denied(hub: HubClient, enterprise: dict[str, Any]) -> None:
     await ask(hub, "people", "query Rep($u: String!) { enterprise(uscc: $u) { name legalRepresentative { idType } } }",
               u=enterprise["uscc"])
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, enterprise["uscc"]) if a.client_id == "people"]
     assert access.fields == {"Enterprise.name": "allow", "Enterprise.legal_representative": "deny"}
 
@@ -68,7 +68,7 @@ async def test_when_the_record_cannot_be_written_the_answer_carries_no_data(
     hub: HubClient, enterprise: dict[str, Any]
 ) -> None:
     await ask(hub, "case-window", QUERY, u=enterprise["uscc"])  # the audit store is open and working
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     async with store.engine.begin() as conn:
         await conn.execute(text("ALTER TABLE audit_records RENAME TO audit_records_away"))
     try:
@@ -88,7 +88,7 @@ async def test_when_the_record_cannot_be_written_the_answer_carries_no_data(
 
 
 async def test_every_answered_request_appends_exactly_one_record(hub: HubClient, enterprise: dict[str, Any]) -> None:
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
 
     async def count() -> int:
         async with store.engine.connect() as conn:
@@ -112,7 +112,7 @@ async def test_requests_whose_records_share_a_refused_group_all_answer_without_d
     from tests.audit.test_groups import POISON, SQLITE_TRIGGER
 
     await ask(hub, "case-window", QUERY, u=enterprise["uscc"])  # the audit store is open and working
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     async with store.engine.begin() as conn:
         await conn.execute(text(SQLITE_TRIGGER))
     request_ids = [f"grouped-{n:02d}" for n in range(16)]

@@ -27,6 +27,6 @@ async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: 
     body = await ask(hub, "skipping-finance", "query($u: String!, $no: Boolean!) { enterprise(uscc: $u) "
                      "{ name registeredCapital @include(if: $no) address @skip(if: true) } }", u=row["uscc"], no=False)
     assert body["data"]["enterprise"].keys() == {"name"}  # the answer carried the name only
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "skipping-finance"]
     assert access.fields == {"Enterprise.name": "allow"}

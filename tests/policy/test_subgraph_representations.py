@@ -47,7 +47,7 @@ async def test_a_regional_caller_gets_tax_registrations_inside_its_region_and_nu
     assert "errors" not in body
     first, second = body["data"]["_entities"]
     assert first["taxRegistration"]["status"] and second is None
-    store = await hub.hub.disclosures.store()
+    store = hub.hub.disclosures.store
     assert [a.fields for a in await who_accessed(store, inside) if a.client_id == "district-tax"] == [
         {"Enterprise.tax_registration": "allow", "TaxRegistration.status": "allow"}]
     assert [a for a in await who_accessed(store, outside) if a.client_id == "district-tax"] == []

@@ -54,7 +54,7 @@ async def test_a_granted_client_sees_its_view_and_the_answer_is_on_record(oauth:
     assert seen["registeredCapital"] == amount_band(enterprise["registered_capital"], (10, 100, 500, 1000, 5000, 10000))
     assert seen["legalRepresentative"]["idNumber"] == keep_ends(enterprise["legal_rep_id"], 6, 4)
     assert seen["legalRepresentative"]["idNumber"] != enterprise["legal_rep_id"]
-    store = await oauth.hub.disclosures.store()
+    store = oauth.hub.disclosures.store
     [access] = await who_accessed(store, enterprise["uscc"])
     assert (access.client_id, access.department, access.purpose) == (client.client_id, "housing", "licensing")
     assert (access.end_user, access.case_number, access.operation_name) == ("clerk-0042", "C2026112600017", "Check")

@@ -1,0 +1,55 @@
+"""What one hub process holds, as the app composes it: ``Hub``, built by ``hub.app.build_hub``.
+
+Its own module so that the parts it is handed to (the GraphQL and subgraph endpoints, the console,
+readiness, the operator endpoint) name it without importing the app that mounts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLSchema
+
+from hub.audit.recorder import DisclosureRecorder
+from hub.auth import Authenticator
+from hub.data.sources import Sources
+from hub.fairuse.gate import FairUse
+from hub.graphql.documents import DocumentCache
+from hub.graphql.graphiql import GraphiQL
+from hub.graphql.views import Views
+from hub.metrics import Metrics
+from hub.oauth.server import AuthorizationServer
+from hub.policy import Policies
+from hub.settings import Settings
+from hub.store.owner import Database
+from hub.telemetry import Telemetry
+
+
+@dataclass
+class Hub:
+    """Everything one hub process holds; no module-level state anywhere."""
+
+    settings: Settings
+    database: Database
+    sources: Sources
+    metrics: Metrics
+    graphql_schema: GraphQLSchema
+    documents: DocumentCache
+    graphiql: GraphiQL
+    titles: dict[str, str]
+    authenticate: Authenticator
+    oauth: AuthorizationServer
+    policies: Policies
+    views: Views
+    disclosures: DisclosureRecorder
+    fair_use: FairUse
+    telemetry: Telemetry = field(default_factory=Telemetry)
+
+    async def aclose(self) -> None:
+        await self.sources.aclose()
+        if self.sources.health.shared is not None:
+            await self.sources.health.shared.aclose()
+        await self.oauth.aclose()
+        await self.fair_use.counters.aclose()
+        await self.database.aclose()
+        self.telemetry.shutdown()
