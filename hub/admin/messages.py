@@ -27,7 +27,7 @@ def N_(message: str) -> str:
 
 
 # Values shown as words of the console (translated), and values that are messages of their own.
-WORD_VALUES = frozenset({"role", "own_role", "status", "what"})
+WORD_VALUES = frozenset({"role", "own_role", "status", "what", "field"})
 MESSAGE_VALUES = frozenset({"why"})
 
 FORMS: tuple[str, ...] = (
@@ -107,12 +107,12 @@ FORMS: tuple[str, ...] = (
     N_("kid must be text of 1-100 printable ASCII characters, without '/' or spaces at either end "
        "(or leave it out: the hub then uses the key's RFC 7638 thumbprint)"),
     # A client's limits (hub/fairuse/limits.py).
-    N_("%(name)s must be a number (is %(value)s)"),
-    N_("%(name)s must be a whole number (is %(value)s)"),
+    N_("%(field)s must be a number (is %(value)s)"),
+    N_("%(field)s must be a whole number (is %(value)s)"),
     N_("rate must be above 0 and at most %(limit)s requests per second (is %(value)s)"),
     N_("burst must be 1-%(limit)s requests (is %(value)s)"),
     N_("unknown limits: %(names)s"),
-    N_("%(name)s must be 0 (no budget) to %(limit)s (is %(value)s)"),
+    N_("%(field)s must be 0 (no budget) to %(limit)s (is %(value)s)"),
     # Accounts (hub/accounts/store.py, credentials.py, oidc_links.py).
     N_("a username is 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter"),
     N_("stewards and developers belong to a department; operators and auditors do not"),
@@ -129,13 +129,13 @@ FORMS: tuple[str, ...] = (
     N_("limit must be a whole number from 1 to %(limit)s, not %(value)s"),
     N_("before_seq must be a record's seq (1 or more), not %(value)s"),
     N_("since (%(since)s) must be before until (%(until)s)"),
-    N_("%(name)s must be a non-empty string, not %(value)s"),
-    N_("%(name)s is longer than any recorded one (%(count)s characters at most)"),
-    N_("%(name)s must be an ISO 8601 time, not %(value)s"),
-    N_("%(name)s (%(value)s) needs a time with its UTC offset, e.g. 2026-11-26T09:00:00+08:00"),
-    N_("%(name)s must be an ISO 8601 time such as 2026-11-26T09:00:00+08:00, not %(value)s"),
-    N_("%(name)s must be a whole number, not %(value)s"),
-    N_("%(name)s must be a date and time such as 2026-11-26T09:00 (China Standard Time), not %(value)s"),
+    N_("%(field)s must be a non-empty string, not %(value)s"),
+    N_("%(field)s is longer than any recorded one (%(count)s characters at most)"),
+    N_("%(field)s must be an ISO 8601 time, not %(value)s"),
+    N_("%(field)s (%(value)s) needs a time with its UTC offset, e.g. 2026-11-26T09:00:00+08:00"),
+    N_("%(field)s must be an ISO 8601 time such as 2026-11-26T09:00:00+08:00, not %(value)s"),
+    N_("%(field)s must be a whole number, not %(value)s"),
+    N_("%(field)s must be a date and time such as 2026-11-26T09:00 (China Standard Time), not %(value)s"),
     N_("there is no seal at seq %(seq)s: name a sealed seq (hub audit status shows the last)"),
     # A developer's token for GraphiQL (hub/admin/developer.py).
     N_("client %(client)s is no longer registered"),
@@ -171,6 +171,9 @@ VALUE_WORDS = (
     N_("a legal basis"), N_("a reason for the refusal"), N_("a reason for the revocation"), N_("duration"),
     N_("the answer deadline"), N_("name"), N_("title"), N_("jurisdiction"), N_("department"), N_("kid"),
     N_("grant"), N_("grant request"),
+    # The fields of a client's limits and of an audit search, as their forms name them.
+    N_("rate"), N_("burst"), N_("cost_per_minute"), N_("cost_per_day"), N_("client_id"), N_("purpose"),
+    N_("case_number"), N_("since"), N_("until"), N_("limit"), N_("before"),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -54,6 +54,9 @@ SAMPLES = {
     ("registry_access.py", "what"): "title",
     ("grant_access.py", "what"): "grant request",
     ("limits.py", "wanted"): "a whole number",
+    ("limits.py", "name"): "cost_per_day",
+    ("search.py", "name"): "case_number",
+    ("audit_form.py", "name"): "since",
 }
 # What a Chinese message may keep in Latin letters: codes, formats, standards and examples.
 CODES = {
@@ -133,6 +136,9 @@ def test_the_check_for_untranslated_messages_finds_one(tmp_path: Path) -> None:
     ("The new password cannot be used: a password has at least 12 characters.", "新密码不能使用：密码至少 12 个字符。"),
     ("rate must be above 0 and at most 10000 requests per second (is -1.0)",
      "速率须大于 0 且不超过每秒 10000 个请求（当前为 -1.0）"),
+    ("burst must be a whole number (is 'x')", "突发上限须为整数（当前为 'x'）"),
+    ("limit must be a whole number, not 'abc'", "每页条数须为整数，而不是 'abc'"),
+    ("nonsense must be a whole number, not 'abc'", "nonsense must be a whole number, not 'abc'"),  # no such field
 ])
 def test_a_services_message_is_shown_in_chinese_with_its_values(english: str, chinese: str) -> None:
     assert say("zh", english) == chinese
