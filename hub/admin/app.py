@@ -28,8 +28,8 @@ from hub.admin import oidc
 from hub.admin import health_pages, language_pages
 from hub.admin.i18n import N_
 from hub.bounded_body import BodyTooLarge, bounded_receive, declared_length_fits
-from hub.admin.access import ANY_ROLE, MAX_BODY, is_api, require, signed_out, too_large
-from hub.admin.console import SCOPE_KEY, Console, Section, console
+from hub.admin.access import ANY_ROLE, MAX_BODY, SCOPE_KEY, is_api, require, signed_out, too_large
+from hub.admin.console import Console, Section, console
 
 if TYPE_CHECKING:
     from hub.composition import Hub
