@@ -24,6 +24,7 @@ from hub.data.cache import Bypassable, build_cache
 from hub.fairuse.build import build_fair_use
 from hub.faults.breaker import Breaker
 from hub.faults.edge import OutageAnswer
+from hub.faults.outage import REGISTRY, DependencyUnavailable
 from hub.federation.certificates import KeepPeer
 from hub.federation.endpoint import subgraph_routes
 from hub.graphql.documents import DocumentCache
@@ -169,8 +170,9 @@ async def open_at_start(hub: Hub) -> None:
 
 class OpensDatabase:
     """Opens the database at the first request that needs it, if the lifespan did not (an app driven
-    without its lifespan, or a database that was not reachable at start: each request tries again,
-    and an outage is a 503 like any other). Liveness, readiness and metrics answer without it."""
+    without its lifespan, or a database that was not reachable or not migrated at start: each request
+    tries again, and until it opens each is answered 503 REGISTRY_UNAVAILABLE; ``/readyz`` says why).
+    Liveness, readiness and metrics answer without it."""
 
     WITHOUT = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -180,7 +182,10 @@ class OpensDatabase:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.database.opened and scope["type"] == "http" and scope["path"] not in self.WITHOUT:
-            await self.database.open()
+            try:
+                await self.database.open()
+            except Exception as exc:  # unreachable or not migrated: an outage to the caller, the cause chained
+                raise DependencyUnavailable(REGISTRY) from exc
         await self.app(scope, receive, send)
 
 
