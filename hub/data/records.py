@@ -72,7 +72,10 @@ class Records:
         field = by or register.key
         if field is None:
             raise LookupError(f"{type_name} has no key: name the field to load it by")
-        record = await self._loaders.one(register.connector, register.entity, field, key)
+        # The loader's future awaited here directly: one coroutine less per look-up (a list of a thousand
+        # records with a relation each makes a thousand of them).
+        found = await self._loaders.get(register.connector, register.entity, field).load(key)
+        record = found[0] if found else None
         if derive is not None:
             record = derive(record)
         return self._shown_one(info, type_name, record, subject)
@@ -81,7 +84,7 @@ class Records:
         """Every record of ``type_name`` whose ``by`` equals ``key`` (a relation: one to many)."""
         self._access.refuse_unseen(type_name)
         register = register_of(type_name)
-        records = await self._loaders.many(register.connector, register.entity, by, key)
+        records = await self._loaders.get(register.connector, register.entity, by).load(key)
         return self._shown(info, type_name, records)
 
     async def list(

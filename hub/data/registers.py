@@ -21,7 +21,7 @@ class Register:
     key: str | None
 
 
-REGISTERS: Mapping[str, Register] = MappingProxyType({
+_REGISTERS: dict[str, Register] = {
     "Enterprise": Register("market", "enterprise", "uscc"),
     "Person": Register("market", "person", "id_number"),
     "AbnormalOperation": Register("market", "abnormal_operation", None),
@@ -35,12 +35,13 @@ REGISTERS: Mapping[str, Register] = MappingProxyType({
     "Material": Register("centre", "matter_material", None),
     "Case": Register("centre", "case", "number"),
     "CaseStage": Register("centre", "case_stage", None),
-})
+}
+REGISTERS: Mapping[str, Register] = MappingProxyType(_REGISTERS)
 
 
 def register_of(type_name: str) -> Register:
     """The register of a graph type; a type without one is a programming error, never a request's."""
     try:
-        return REGISTERS[type_name]
+        return _REGISTERS[type_name]  # the dict itself: a look-up per record read
     except KeyError:
         raise LookupError(f"no department keeps records of type {type_name!r}") from None
