@@ -16,6 +16,7 @@ Kinds of finding, each at a seq:
 
 from __future__ import annotations
 
+import contextlib
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
@@ -261,10 +262,9 @@ def _stored(row: Row[Any]) -> Stored:
     values = list(row)
     subjects = values[10]
     if isinstance(subjects, str | bytes):
-        try:
+        # Unreadable subjects stay text: they hash to something else, so the record is reported as edited.
+        with contextlib.suppress(orjson.JSONDecodeError):
             values[10] = orjson.loads(subjects)
-        except orjson.JSONDecodeError:
-            pass  # kept as text: it hashes to something else, so the record is reported as edited
     return Stored(*values)
 
 
