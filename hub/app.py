@@ -83,10 +83,11 @@ def build_hub(settings: Settings) -> Hub:
     oauth = AuthorizationServer(settings, full_scope_catalogue(settings.bindings_dir, settings.policies_dir), database)
     # Tokens are required unless the development demo opts out (settings refuse that in production).
     anonymous = settings.development and settings.anonymous_access
-    disclosures = DisclosureRecorder(AuditStore(
+    audit = AuditStore(
         database.engine, AuditKeys.from_sealer(database.sealer), seal_every=settings.audit_seal_every,
         stall_timeout=settings.audit_stall_timeout, write_timeout=settings.audit_write_timeout,
-    ))
+    )
+    disclosures = DisclosureRecorder(audit)
     telemetry = Telemetry()  # off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector
     sources = Sources(connectors, cache, metrics, tracer=telemetry.tracer, breakers={
         name: Breaker(settings.breaker_failures, settings.breaker_reset_seconds) for name in connectors
@@ -112,6 +113,7 @@ def build_hub(settings: Settings) -> Hub:
         oauth=oauth,
         policies=policies,
         views=Views(graphql_schema(schema), policies),
+        audit=audit,
         disclosures=disclosures,
         fair_use=build_fair_use(settings, policies, metrics, disclosures),
         telemetry=telemetry,

@@ -6,10 +6,12 @@ readiness, the operator endpoint) name it without importing the app that mounts 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema
 
+from hub.audit import AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import Authenticator
 from hub.data.sources import Sources
@@ -41,15 +43,22 @@ class Hub:
     oauth: AuthorizationServer
     policies: Policies
     views: Views
+    audit: AuditStore
     disclosures: DisclosureRecorder
     fair_use: FairUse
     telemetry: Telemetry = field(default_factory=Telemetry)
 
     async def aclose(self) -> None:
-        await self.sources.aclose()
-        if self.sources.health.shared is not None:
-            await self.sources.health.shared.aclose()
-        await self.oauth.aclose()
-        await self.fair_use.counters.aclose()
-        await self.database.aclose()
-        self.telemetry.shutdown()
+        """Close every part this process opened, users before what they use: the sources and the
+        shared health, the fair-use counters, the audit store (its SQLite index batches), the OAuth
+        server's caches, then the database they all read, and the telemetry last. A part that fails
+        to close keeps none of the others open; its error is raised once the rest are closed."""
+        async with contextlib.AsyncExitStack() as closing:  # closes from the bottom of this list up
+            closing.callback(self.telemetry.shutdown)
+            closing.push_async_callback(self.database.aclose)
+            closing.push_async_callback(self.oauth.aclose)
+            closing.push_async_callback(self.audit.aclose)
+            closing.push_async_callback(self.fair_use.counters.aclose)
+            if self.sources.health.shared is not None:
+                closing.push_async_callback(self.sources.health.shared.aclose)
+            closing.push_async_callback(self.sources.aclose)

@@ -205,6 +205,19 @@ class AuditStore:
                 done += indexed
         return done
 
+    async def aclose(self) -> None:
+        """Stop indexing and close the SQLite file's connections; the engine is its owner's to close.
+        An indexing batch under way finishes first (it is on a worker thread, and stopping it midway
+        would only leave it for the next process); records not yet indexed wait for the next batch."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._indexing is not None:
+            await self._indexing
+            self._indexing = None
+        if self._file_writer is not None:
+            self._file_writer.close()
+
     def _due(self, chained: list[tuple[int, str]]) -> list[tuple[int, str]]:
         """The records of a group to seal: each whose seq is a multiple of ``seal_every``."""
         every = self.seal_every
