@@ -11,7 +11,10 @@ what the counters need:
 - the scripts are loaded when the connection opens (``SCRIPT LOAD``) and called by their SHA1
   (``EVALSHA``); a server that has lost them (restarted, ``SCRIPT FLUSH``) gets the text once more;
 - a reply that does not come within the timeout, or a lost connection, fails every request then
-  waiting on it (their order is no longer known) and closes it; the next call opens a new one.
+  waiting on it (their order is no longer known) and closes it; the next call opens a new one. One
+  timer per connection watches the oldest request waiting (replies come in order, so when it is
+  answered in time every request behind it was sent later), not one timer per call;
+- a call that sends one command (every script the counters run) awaits one future and nothing else.
 
 The URL is read as the rest of the hub reads Redis URLs (``redis://[[user]:password@]host[:port][/db]``,
 ``rediss://`` for TLS, ``?ssl_cert_reqs=none`` and ``ssl_ca_certs=PATH`` as redis-py takes them).
@@ -45,16 +48,34 @@ class ReplyError(str):
 class Script:
     text: bytes
     sha: bytes = field(init=False)
+    _called: bytes = field(init=False, repr=False)  # EVALSHA and the SHA, as every call of it starts
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sha", hashlib.sha1(self.text).hexdigest().encode())  # Redis names scripts by SHA1
+        sha = hashlib.sha1(self.text).hexdigest().encode()  # Redis names scripts by SHA1
+        object.__setattr__(self, "sha", sha)
+        object.__setattr__(self, "_called", b"$7\r\nEVALSHA\r\n$%d\r\n%s\r\n" % (len(sha), sha))
+
+    def call(self, keys: Sequence[str], args: Sequence[bytes | str | int | float]) -> bytes:
+        """``EVALSHA sha len(keys) *keys *args`` in RESP: ``pack``'s bytes, its first two parts made once."""
+        return b"*%d\r\n%s%s" % (3 + len(keys) + len(args), self._called, _bulk((len(keys), *keys, *args)))
 
 
 def pack(*parts: bytes | str | int | float) -> bytes:
     """One command in RESP (an array of bulk strings)."""
-    out = [b"*%d\r\n" % len(parts)]
+    return b"*%d\r\n%s" % (len(parts), _bulk(parts))
+
+
+def _bulk(parts: Iterable[bytes | str | int | float]) -> bytes:
+    out = []
     for part in parts:
-        data = part if isinstance(part, bytes) else (part.encode() if isinstance(part, str) else repr(part).encode())
+        if type(part) is bytes:
+            data = part
+        elif type(part) is str:
+            data = part.encode()
+        elif type(part) is int:
+            data = b"%d" % part  # what repr gives, without the str in between
+        else:
+            data = repr(part).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(out)
 
@@ -107,31 +128,40 @@ def parse(buffer: bytes | bytearray, at: int, depth: int = 0) -> tuple[Reply, in
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
         self.transport: asyncio.Transport | None = None
-        self.waiting: deque[asyncio.Future[Reply]] = deque()
+        self.waiting: deque[tuple[asyncio.Future[Reply], float]] = deque()  # each with the time it is due by
         self.buffer = bytearray()
         self.lost: Exception | None = None
+        self.timeout = timeout
+        self.watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
+        buffer: bytes | bytearray = data
+        if self.buffer:  # the rest of a reply that came in parts
+            self.buffer += data
+            buffer = self.buffer
         at = 0
         try:
             while self.waiting:
-                reply, after = parse(self.buffer, at)
+                reply, after = parse(buffer, at)
                 if reply is INCOMPLETE:
                     break
                 at = after
-                waiter = self.waiting.popleft()
+                waiter = self.waiting.popleft()[0]
                 if not waiter.done():  # a caller that gave up still had its reply come, in order
                     waiter.set_result(reply)
         except (ValueError, WireError) as exc:
             self.fail(WireError(f"unreadable reply from Redis: {exc}"))
             return
-        del self.buffer[:at]
+        if buffer is data:
+            if at < len(data):
+                self.buffer += data[at:]
+        else:
+            del self.buffer[:at]
         if len(self.buffer) > 2 * MAX_REPLY:
             self.fail(WireError(f"unreadable reply from Redis: more than {2 * MAX_REPLY} bytes"))
         elif self.buffer and not self.waiting:
@@ -144,8 +174,11 @@ class _Protocol(asyncio.Protocol):
     def fail(self, error: Exception) -> None:
         if self.lost is None:
             self.lost = error
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
         while self.waiting:
-            waiter = self.waiting.popleft()
+            waiter = self.waiting.popleft()[0]
             if not waiter.done():
                 waiter.set_exception(self.lost)
         if self.transport is not None:
@@ -156,9 +189,39 @@ class _Protocol(asyncio.Protocol):
             raise self.lost or WireError("connection to Redis closed")
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in range(count)]
-        self.waiting.extend(futures)
+        due = loop.time() + self.timeout
+        self.waiting.extend((future, due) for future in futures)
+        self._watch_from(loop, due)
         self.transport.write(data)
         return futures
+
+    def send_one(self, data: bytes) -> asyncio.Future[Reply]:
+        """``send`` of one command, without the list."""
+        if self.lost is not None or self.transport is None or self.transport.is_closing():
+            raise self.lost or WireError("connection to Redis closed")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        due = loop.time() + self.timeout
+        self.waiting.append((future, due))
+        self._watch_from(loop, due)
+        self.transport.write(data)
+        return future
+
+    def _watch_from(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        if self.watchdog is None:
+            self.watchdog = loop.call_at(due, self._watch, loop)
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The oldest request still waiting is past its time: Redis is not answering, fail them all;
+        otherwise look again when it will be."""
+        self.watchdog = None
+        if not self.waiting or self.lost is not None:
+            return  # the next request sent arms it again
+        due = self.waiting[0][1]
+        if loop.time() >= due:
+            self.fail(WireError(f"Redis did not answer within {self.timeout:g} s"))
+        else:
+            self.watchdog = loop.call_at(due, self._watch, loop)
 
 
 class Wire:
@@ -179,10 +242,10 @@ class Wire:
 
     async def evalsha(self, script: Script, keys: Sequence[str], args: Sequence[bytes | str | int | float]) -> Reply:
         """The script's reply; an error reply raises ``WireError`` (after one reload for ``NOSCRIPT``)."""
-        reply = (await self._exchange(pack(b"EVALSHA", script.sha, len(keys), *keys, *args), 1))[0]
-        if isinstance(reply, ReplyError) and reply.startswith("NOSCRIPT"):
-            reply = (await self._exchange(pack(b"EVAL", script.text, len(keys), *keys, *args), 1))[0]
-        if isinstance(reply, ReplyError):
+        reply = await self._one(script.call(keys, args))
+        if type(reply) is ReplyError and reply.startswith("NOSCRIPT"):
+            reply = await self._one(pack(b"EVAL", script.text, len(keys), *keys, *args))
+        if type(reply) is ReplyError:
             raise WireError(f"Redis refused the script: {reply}")
         return reply
 
@@ -199,17 +262,20 @@ class Wire:
             self._protocol.fail(WireError("connection to Redis closed by the hub"))
             self._protocol = None
 
+    async def _one(self, data: bytes) -> Reply:
+        """One command's reply (a task cancelled meanwhile cancels its future; the reply, when it comes,
+        is skipped in order)."""
+        protocol = self._protocol
+        if protocol is None or protocol.lost is not None or self._loop is not asyncio.get_running_loop():
+            protocol = await self._open(asyncio.get_running_loop())
+        return await protocol.send_one(data)
+
     async def _exchange(self, data: bytes, count: int) -> list[Reply]:
         protocol = self._protocol
         loop = asyncio.get_running_loop()
         if protocol is None or protocol.lost is not None or self._loop is not loop:
             protocol = await self._open(loop)
-        futures = protocol.send(data, count)
-        timer = loop.call_later(self._timeout, _expire, protocol, futures[-1], self._timeout)
-        try:
-            return await _replies(futures)
-        finally:
-            timer.cancel()
+        return await _replies(protocol.send(data, count))
 
     async def _open(self, loop: asyncio.AbstractEventLoop) -> _Protocol:
         """One opening at a time: requests arriving meanwhile wait for the same connection."""
@@ -233,7 +299,9 @@ class Wire:
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Protocol:
         async with asyncio.timeout(self._timeout):
             try:
-                _, protocol = await loop.create_connection(_Protocol, self.host, self.port, ssl=self._ssl)
+                _, protocol = await loop.create_connection(
+                    lambda: _Protocol(self._timeout), self.host, self.port, ssl=self._ssl,
+                )
             except (OSError, ssl.SSLError) as exc:
                 raise WireError(f"cannot reach Redis at {self.host}:{self.port}: {exc}") from exc
             try:
@@ -272,11 +340,6 @@ async def _replies(futures: list[asyncio.Future[Reply]]) -> list[Reply]:
             elif not future.cancelled():
                 future.exception()
         raise
-
-
-def _expire(protocol: _Protocol, last: asyncio.Future[Reply], timeout: float) -> None:
-    if not last.done():
-        protocol.fail(WireError(f"Redis did not answer within {timeout:g} s"))
 
 
 def _ssl_context(options: Mapping[str, Any]) -> ssl.SSLContext:

@@ -99,6 +99,36 @@ async def test_a_server_that_does_not_answer_fails_the_waiting_requests_after_th
         await server.wait_closed()
 
 
+async def test_a_connection_busy_past_the_timeout_with_every_reply_in_time_is_never_failed() -> None:
+    # One timer watches the oldest request waiting: requests answered in time, one after another
+    # and overlapping, for several times the timeout, must not be failed by a timer set for an
+    # earlier one (each reply comes 0.05 s after its command, the timeout is 0.2 s).
+    async with _Delayed(0.05) as url:
+        wire = Wire(url, (), timeout=0.2)
+        try:
+            started = asyncio.get_running_loop().time()
+            while asyncio.get_running_loop().time() - started < 0.8:
+                replies = await asyncio.gather(wire.commands((b"PING",)), wire.evalsha(ECHO, [], ["x", 1]))
+                assert replies == [[b"PONG"], b"PONG"]
+        finally:
+            await wire.aclose()
+
+
+async def test_a_request_whose_caller_gave_up_still_fails_the_connection_when_its_reply_never_comes() -> None:
+    # A caller cancelled while waiting leaves its place in the order: when Redis never answers it,
+    # the requests sent after it fail after the timeout instead of waiting for ever.
+    async with _Delayed(None) as url:
+        wire = Wire(url, (), timeout=0.2)
+        try:
+            given_up = asyncio.ensure_future(wire.evalsha(ECHO, [], ["x", 1]))
+            await asyncio.sleep(0.05)
+            given_up.cancel()
+            with pytest.raises(WireError, match="within 0.2 s"):
+                await asyncio.wait_for(wire.commands((b"PING",)), 5)
+        finally:
+            await wire.aclose()
+
+
 async def test_a_lost_connection_fails_its_requests_and_the_next_call_opens_a_new_one(redis_url: str) -> None:
     wire = Wire(redis_url, (ECHO,), timeout=2.0)
     try:
@@ -191,6 +221,39 @@ class _Scripted:
                 self.commands.append(command)
                 writer.write(self.answer(command))
             await writer.drain()
+
+
+class _Delayed:
+    """A server that answers every command ``+PONG`` after ``delay`` seconds (``None``: never)."""
+
+    def __init__(self, delay: float | None) -> None:
+        self.delay = delay
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def __aexit__(self, *exc: object) -> None:
+        for writer in self._writers:
+            writer.close()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        loop, buffer = asyncio.get_running_loop(), bytearray()
+        while data := await _read(reader):
+            buffer += data
+            while True:
+                command, after = parse(buffer, 0)
+                if command is INCOMPLETE:
+                    break
+                del buffer[:after]
+                if self.delay is not None:
+                    loop.call_later(self.delay, writer.write, b"+PONG\r\n")
 
 
 async def test_a_reply_no_request_asked_for_is_never_taken_for_the_next_request_s() -> None:
