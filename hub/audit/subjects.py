@@ -7,7 +7,9 @@ the materials it asks for) are recorded as the request itself, without a subject
 
 ``Disclosed`` collects, per subject, the fields each resolver showed under its selection and the
 caller's decision for each; a list of 1,000 enterprises shares one field set, so collecting costs a
-set insertion per record.
+set insertion per record. A subject's reference (a person's keyed hash) is worked out once per
+request and kept, for the fair-use quotas (which count the same subjects before the record is
+written) and the audit record alike.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def _applicant(record: Mapping[str, Any]) -> Subject | None:
     return (kind, value) if kind is not None and isinstance(value, str) else None
 
 
+_UNKNOWN = ""  # no reference is empty: a subject not worked out yet
+
 SUBJECT_OF: Mapping[str, SubjectOf] = {
     "Enterprise": _field(ENTERPRISE, "uscc"),
     "TaxRegistration": _field(ENTERPRISE, "uscc"),
@@ -51,11 +55,13 @@ SUBJECT_OF: Mapping[str, SubjectOf] = {
 class Disclosed:
     """What one request showed, subject by subject: ``{"Type.field": decision}`` per subject."""
 
-    __slots__ = ("_field_sets", "_subjects", "types")
+    __slots__ = ("_field_sets", "_references", "_referenced_by", "_subjects", "types")
 
     def __init__(self) -> None:
         self._field_sets: list[Mapping[str, Decision]] = []
         self._subjects: dict[Subject, set[int]] = {}
+        self._references: dict[Subject, str | None] = {}  # None: an unreadable id, recorded by nobody
+        self._referenced_by: Pseudonyms | None = None
         self.types: set[str] = set()  # every type shown, with or without a subject
 
     def field_set(self, fields: Mapping[str, Decision]) -> int:
@@ -72,6 +78,21 @@ class Disclosed:
     def __len__(self) -> int:
         return len(self._subjects)
 
+    def reference(self, subject: Subject, pseudonyms: Pseudonyms) -> str | None:
+        """The subject as the audit keeps it (``enterprise:<USCC>``, ``person:<keyed hash>``), None for
+        an id that does not validate; worked out once for the request, however many ask."""
+        if pseudonyms is not self._referenced_by:
+            self._references, self._referenced_by = {}, pseudonyms
+        found = self._references.get(subject, _UNKNOWN)
+        if found == _UNKNOWN:
+            kind, identifier = subject
+            try:
+                found = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
+            except InvalidIdentifier:
+                found = None  # a source's malformed key: nothing a subject could ask about
+            self._references[subject] = found
+        return found
+
     def shown(self) -> tuple[Sequence[Mapping[str, str]], Mapping[Subject, set[int]]]:
         """The field sets, and per subject (in clear, in memory) the indices of those it was shown
         under: what the fair-use quotas count from, without building the audit's records."""
@@ -80,11 +101,10 @@ class Disclosed:
     def subjects(self, pseudonyms: Pseudonyms) -> tuple[SubjectDisclosure, ...]:
         """The subjects as the audit keeps them (persons as keyed hashes); unreadable ids are skipped."""
         found: dict[str, dict[str, Decision]] = {}
-        for (kind, identifier), sets in self._subjects.items():
-            try:
-                reference = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
-            except InvalidIdentifier:
-                continue  # a source's malformed key: nothing a subject could ask about
+        for subject, sets in self._subjects.items():
+            reference = self.reference(subject, pseudonyms)
+            if reference is None:
+                continue
             fields = found.setdefault(reference, {})
             for index in sets:
                 fields.update(self._field_sets[index])
@@ -94,11 +114,10 @@ class Disclosed:
         """The subjects as the audit keeps them, grouped by the field sets they were shown: the
         fields of a group are merged once, not once per subject."""
         sets_of: dict[str, set[int]] = {}
-        for (kind, identifier), sets in self._subjects.items():
-            try:
-                reference = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
-            except InvalidIdentifier:
-                continue  # a source's malformed key: nothing a subject could ask about
+        for subject, sets in self._subjects.items():
+            reference = self.reference(subject, pseudonyms)
+            if reference is None:
+                continue
             before = sets_of.get(reference)
             sets_of[reference] = sets if before is None else before | sets
         by_sets: dict[frozenset[int], list[str]] = {}

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 from hub.audit.records import PERSON, Pseudonyms
 from hub.audit.subjects import Disclosed
-from hub.identifiers.errors import InvalidIdentifier
 from hub.policy import Policies
 
 # "Type.field" -> (the type's scope, the field's own scope or None)
@@ -32,20 +31,34 @@ def field_scopes(policies: Policies) -> FieldScopes:
 def shown_under(
     disclosed: Disclosed, scopes_of: FieldScopes, quotas: Mapping[str, int], pseudonyms: Pseudonyms
 ) -> dict[str, set[str]]:
-    """scope (of those with a quota) -> references of the subjects the request showed under it."""
+    """scope (of those with a quota) -> references of the subjects the request showed under it. A
+    person's keyed hash is the request's own (``Disclosed.reference``): the audit record reuses it."""
     field_sets, subjects = disclosed.shown()
     under = [_quota_scopes(fields, scopes_of, quotas) for fields in field_sets]  # a few sets per request
+    if not any(under):
+        return {}
     found: dict[str, set[str]] = {}
-    for (kind, identifier), indices in subjects.items():
-        scopes = set().union(*(under[i] for i in indices))
+    for subject, indices in subjects.items():
+        if len(indices) == 1:  # most subjects: shown under one selection
+            (index,) = indices
+            scopes = under[index]
+        else:
+            scopes = frozenset().union(*[under[i] for i in indices])
         if not scopes:
             continue
-        try:
-            reference = pseudonyms.person(identifier) if kind == PERSON else f"{kind}:{identifier}"
-        except InvalidIdentifier:
-            continue  # a source's malformed ID number: not a subject the audit records either
+        kind, identifier = subject
+        if kind == PERSON:
+            reference = disclosed.reference(subject, pseudonyms)
+            if reference is None:
+                continue  # a source's malformed ID number: not a subject the audit records either
+        else:
+            reference = f"{kind}:{identifier}"
         for scope in scopes:
-            found.setdefault(scope, set()).add(reference)
+            refs = found.get(scope)
+            if refs is None:
+                found[scope] = {reference}
+            else:
+                refs.add(reference)
     return found
 
 

@@ -76,6 +76,21 @@ async def test_a_quota_counts_distinct_subjects_and_admits_exactly_up_to_it(coun
     assert await counters.disclose("c1", DAY, {"s": (3, {"a", "b", "c"})}) is None  # shown before: free
 
 
+async def test_a_quota_is_exact_whether_or_not_the_answer_could_pass_it_were_every_subject_new(
+    counters: Counters,
+) -> None:
+    # Room for every reference, new or not (3 used + 2 asked = the quota of 5): counted without asking
+    # which are new. No such room: which are new decides, to the last one.
+    assert await counters.disclose("c1", DAY, {"s": (5, {"a", "b", "c"})}) is None
+    assert await counters.disclose("c1", DAY, {"s": (5, {"c", "d"})}) is None  # 3 + 2 <= 5: c counts once
+    assert (await counters.usage("c1", RATE, NOW, DAY, ("s",))).subjects_today == {"s": 4}
+    assert await counters.disclose("c1", DAY, {"s": (5, {"a", "b", "e"})}) is None  # 4 + 3 > 5, one new: fits
+    refused = await counters.disclose("c1", DAY, {"s": (5, {"a", "f"})})  # 5 + 2 > 5, one new: does not
+    assert refused is not None and (refused.scope, refused.used, refused.asked) == ("s", 5, 1)
+    assert await counters.disclose("c1", DAY, {"s": (5, {"a", "b", "c", "d", "e"})}) is None  # all shown before
+    assert (await counters.usage("c1", RATE, NOW, DAY, ("s",))).subjects_today == {"s": 5}
+
+
 async def test_an_answer_over_one_quota_counts_nothing_under_any_scope(counters: Counters) -> None:
     await counters.disclose("c1", DAY, {"tight": (1, {"x"})})
     refused = await counters.disclose("c1", DAY, {"loose": (10, {"a", "b"}), "tight": (1, {"y"})})

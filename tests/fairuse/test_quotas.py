@@ -9,7 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from hub.audit import who_accessed
+from hub.audit.records import PERSON, Pseudonyms
+from hub.audit.subjects import Disclosed
+from hub.demo.ids import uscc
 from hub.fairuse.counters import RedisCounters
+from hub.fairuse.quotas import shown_under
+from hub.identifiers.id_number import id_check_char
 from tests.fairuse.conftest import FairHub, OpenFairHub
 from tests.fairuse.test_edge_limits import refused, unique
 
@@ -91,3 +96,44 @@ async def test_quotas_count_on_the_subgraph_endpoints_too(
             headers={"accept": "application/graphql-response+json", "x-test-client": client},
         )
         refused(response, 429, "FORBIDDEN")
+
+
+class CountingPseudonyms(Pseudonyms):
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        self.hashed: list[str] = []
+
+    def person(self, id_number: str) -> str:
+        self.hashed.append(id_number)
+        return super().person(id_number)
+
+
+def test_a_person_is_hashed_once_a_request_for_the_quota_and_the_audit_record_alike() -> None:
+    scopes_of = {"Person.name": ("market.person:read", None), "Enterprise.name": (SCOPE, None)}
+    quotas = {"market.person:read": 10, SCOPE: 10}
+    people = [person_id(1), person_id(2)]
+    disclosed = Disclosed()
+    shown = disclosed.field_set({"Person.name": "allow"})
+    for id_number in (*people, "110105199001011234"):  # the last one's check character is wrong
+        disclosed.add((PERSON, id_number), shown)
+    disclosed.add((PERSON, people[0]), disclosed.field_set({"Person.name": "mask"}))
+    disclosed.add(("enterprise", first_uscc()), disclosed.field_set({"Enterprise.name": "allow"}))
+    pseudonyms = CountingPseudonyms(b"q" * 32)
+
+    counted = shown_under(disclosed, scopes_of, quotas, pseudonyms)
+    recorded = {ref for group in disclosed.groups(pseudonyms) for ref in group.subjects}
+
+    assert sorted(pseudonyms.hashed) == sorted([*people, "110105199001011234"])  # each once, for both
+    assert counted == {"market.person:read": {pseudonyms.person(p) for p in people}, SCOPE: {f"enterprise:{first_uscc()}"}}
+    assert counted["market.person:read"] < recorded  # the same hashes, and the malformed one in neither
+    other = CountingPseudonyms(b"r" * 32)  # another key: worked out again, never the first key's hashes
+    assert shown_under(disclosed, scopes_of, quotas, other)["market.person:read"] == {other.person(p) for p in people}
+
+
+def person_id(n: int) -> str:
+    first17 = f"11010519900101{n:03d}"
+    return first17 + id_check_char(first17)
+
+
+def first_uscc() -> str:
+    return uscc("91", "110105", "000000001")
