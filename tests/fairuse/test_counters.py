@@ -127,6 +127,19 @@ async def test_answers_racing_for_the_last_subject_of_a_quota_admit_exactly_one(
     assert (await counters.usage("c1", RATE, NOW, DAY, ("s",))).subjects_today == {"s": 5}
 
 
+async def test_answers_racing_for_a_quota_with_room_for_each_alone_admit_exactly_as_many_as_fit(
+    counters: Counters,
+) -> None:
+    # Each answer alone has room under the quota (nothing is asked of which subjects are new), twelve
+    # together do not: one script at a time decides, so exactly five of two new subjects each fit.
+    raced = await asyncio.gather(*(
+        counters.disclose("c1", DAY, {"s": (10, {f"p{i}-a", f"p{i}-b"})}) for i in range(12)
+    ))
+    assert sum(r is None for r in raced) == 5
+    assert all(r.used == 10 and r.asked == 2 for r in raced if r is not None)
+    assert (await counters.usage("c1", RATE, NOW, DAY, ("s",))).subjects_today == {"s": 10}
+
+
 async def test_usage_reads_the_bucket_and_the_budgets_without_spending_them(counters: Counters) -> None:
     limits = ClientLimits(rate=1.0, burst=5, cost_per_minute=100, cost_per_day=1000)
     await counters.admit("c1", limits, 7, NOW, DAY)
