@@ -4,7 +4,9 @@ One hub as ``make bench``'s ``hub-on`` target builds it (``bench.hub_server``: t
 and services, a real client registered and granted, one DPoP-bound access token, a fresh proof per
 request, the disclosure audit on unless ``--no-audit``), called as an ASGI app in this process (no
 socket, no load generator), so a profiler sees only the hub. Each scenario's requests are sent
-``--requests`` times after a warm-up; the median time per request is printed, and with ``--profile``
+``--requests`` times after a warm-up; the median time per request is printed, with the median and mean
+CPU time this process spent on it (all its threads: less moved by other processes on a busy machine
+than the time), and with ``--profile``
 cProfile's table (top functions by own and by cumulative time) or pyinstrument's call tree (a sampling
 profiler, less distorted by many small calls; ``pip install pyinstrument`` first) for the timed requests.
 """
@@ -105,9 +107,9 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
 
                 sampler = Profiler(interval=0.0002, async_mode="disabled")
-            spent = []
+            spent, cpu = [], []
             for n in range(args.requests):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 if profiler is not None:
                     profiler.enable()
                 if sampler is not None:
@@ -118,8 +120,10 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 if profiler is not None:
                     profiler.disable()
                 spent.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
             who = "the demo's unrestricted caller" if args.anonymous else "a token"
-            print(f"scenario {name}: p50 {statistics.median(spent):.2f} ms over {args.requests} requests "
+            print(f"scenario {name}: p50 {statistics.median(spent):.2f} ms (CPU {statistics.median(cpu):.2f} ms, "
+                  f"mean {statistics.fmean(cpu):.2f} ms) over {args.requests} requests "
                   f"({who}, audit {'off' if args.no_audit else 'on'}, cache {args.cache})", flush=True)
             if profiler is not None:
                 out = io.StringIO()
