@@ -94,6 +94,8 @@ def call_look_ups_directly(info_class: Any, graphql_schema: GraphQLSchema) -> No
 def _direct(function: Any, definition: Any, info_class: Any) -> Any:
     resolve = called_with_info(function, definition, info_class)
     resolve.look_up = True  # type: ignore[attr-defined]  # not plain: the compiled path leaves it to graphql-core
+    # ... unless it is one look-up by a key of the record (``schema.common.look_up``): then a list's are asked at once
+    resolve.looks_up = getattr(function, "looks_up", None)  # type: ignore[attr-defined]
     return resolve
 
 

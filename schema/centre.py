@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from connectors.base import Record
 from hub.identifiers import licence_kind_of
-from schema.common import Date, DateTime, ctx, records
+from schema.common import Date, DateTime, ctx, look_up, records
 from schema.licence import LICENCE_TYPES, Licence
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ class CaseStage:
     note: str | None
 
 
-async def resolve_matter(root: Record, info: Info) -> Record | None:
-    return await records(info).one(info, "ServiceMatter", root["matter_code"])
+resolve_matter = look_up("ServiceMatter", "matter_code")
 
 
 async def resolve_stages(root: Record, info: Info) -> list[Record]:

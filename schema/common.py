@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import NewType
 
 import strawberry
 from strawberry.types import Info
 from strawberry.types.scalar import ScalarDefinition
 
+from connectors.base import Record
 from hub.context import RequestContext
 from hub.data import Records
 from hub.errors import BadArgument
@@ -53,4 +55,21 @@ def records(info: Info) -> Records:
     found: Records = info.context.records
     return found
 
-__all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "ctx", "records"]
+
+def look_up(type_name: str, key: str) -> Callable[[Record, Info], Awaitable[Record | None]]:
+    """The resolver of a field that is one look-up: the record of ``type_name`` whose register key is
+    the source record's ``key`` (``Records.one``).
+
+    Marked ``looks_up = (type_name, key)``, so that the compiled path (``hub.graphql.compiled``) can
+    ask a whole list's keys at once through the same loader, row rule and disclosure note
+    (``Records.looking_up`` and ``Records.found``) instead of calling it once per record.
+    """
+
+    async def resolve(root: Record, info: Info) -> Record | None:
+        return await records(info).one(info, type_name, root[key])
+
+    resolve.looks_up = (type_name, key)  # type: ignore[attr-defined]
+    return resolve
+
+
+__all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "ctx", "look_up", "records"]

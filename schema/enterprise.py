@@ -15,7 +15,7 @@ from strawberry.types import Info
 from connectors.base import Record
 from hub.identifiers import LicenceKind as Kind
 from hub.identifiers import division_name
-from schema.common import Date, records
+from schema.common import Date, look_up, records
 from schema.licence import Licence, licences_of_holder
 from schema.market import AbnormalOperation
 from schema.taxation import TaxRegistration
@@ -37,12 +37,8 @@ class EnterpriseStatus(enum.Enum):
     MOVED_OUT = "MOVED_OUT"
 
 
-async def resolve_legal_representative(root: Record, info: Info) -> Record | None:
-    return await records(info).one(info, "Person", root["legal_rep_id"])
-
-
-async def resolve_tax_registration(root: Record, info: Info) -> Record | None:
-    return await records(info).one(info, "TaxRegistration", root["uscc"])
+resolve_legal_representative = look_up("Person", "legal_rep_id")
+resolve_tax_registration = look_up("TaxRegistration", "uscc")
 
 
 async def resolve_abnormal_operations(root: Record, info: Info) -> list[Record] | None:

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from connectors.base import Record, SourceError
 from hub.identifiers import LicenceKind as Kind
-from schema.common import Date, ctx, records
+from schema.common import Date, ctx, look_up, records
 
 if TYPE_CHECKING:
     from schema.enterprise import Enterprise
@@ -57,8 +57,7 @@ def type_name_of(record: Record) -> str:
     return "ConstructionPermit"
 
 
-async def resolve_holder(root: Record, info: Info) -> Record | None:
-    return await records(info).one(info, "Enterprise", root["holder_uscc"])
+resolve_holder = look_up("Enterprise", "holder_uscc")
 
 
 @strawberry.interface(description="A licence, permit or certificate issued by a department.")

@@ -80,6 +80,24 @@ class Records:
             record = derive(record)
         return self._shown_one(info, type_name, record, subject)
 
+    def looking_up(self, type_name: str) -> Callable[[Any], asyncio.Future[builtins.list[Record]]]:
+        """``one``'s look-up by the register's key, for a list's records asked at once (the compiled path).
+
+        Refuses an unseen type (``Forbidden``) before any key is asked; returns the loader's ``load``
+        (the same batches, de-duplication and entity cache as ``one``). What a key's future brings must
+        go through ``found`` before it is shown.
+        """
+        self._access.refuse_unseen(type_name)
+        register = register_of(type_name)
+        if register.key is None:
+            raise LookupError(f"{type_name} has no key: name the field to load it by")
+        return self._loaders.get(register.connector, register.entity, register.key).load
+
+    def found(self, info: Any, type_name: str, records: builtins.list[Record]) -> Record | None:
+        """``one``'s ending for what ``looking_up``'s future brought: the record, if the caller's row
+        rule admits it, noted as shown under ``info``'s field (else None)."""
+        return self._shown_one(info, type_name, records[0] if records else None, None)
+
     async def many(self, info: Any, type_name: str, by: str, key: Any) -> list[Record]:
         """Every record of ``type_name`` whose ``by`` equals ``key`` (a relation: one to many)."""
         self._access.refuse_unseen(type_name)
