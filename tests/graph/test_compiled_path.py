@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from graphql import (
     GraphQLArgument,
@@ -36,6 +37,8 @@ from graphql import (
 from starlette.requests import Request
 
 from bench.scenarios import ENTERPRISE, ENTERPRISES, LICENCES
+from connectors.base import SourceError
+from hub.data import Records
 from hub.context import ANONYMOUS, Caller
 from hub.graphql.compiled import CompiledExecutor, Plans
 from hub.policy import full_scope_catalogue
@@ -57,6 +60,16 @@ OWN = [
     "{ serviceMatters { code name } }",
     "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Enterprise { uscc name } } }",
     "{ a: enterprises(first: 3) { edges { node { uscc } } } b: enterprises(first: 3) { edges { node { uscc name } } } }",
+    # Look-ups asked a level at a time: aliases, fragments, the same record twice, three departments.
+    """{ licences(first: 120, kind: FOOD_BUSINESS) { edges { cursor node { number ...Holder
+       again: holder { name legalRepresentative { name } } holder { registeredCapital } } } } }
+       fragment Holder on Licence { holder { uscc name legalRepresentative { idNumber name birthDate }
+       taxRegistration { status creditGrade } } }""",
+    """{ enterprises(first: 150) { edges { node { uscc taxRegistration { status arrears }
+       legalRepresentative { __typename name represents { uscc } } } } } }""",
+    """{ cases(first: 80) { edges { node { number matter { code name } status } } } }""",
+    """{ licences(first: 40) { edges { node { __typename number holder { name }
+       ... on FoodBusinessLicence { holder { legalRepresentative { name } } } } } } }""",
 ]
 
 
@@ -136,11 +149,15 @@ def callers(region: str) -> dict[str, Caller]:
         return Caller(client_id=name, department="market", scopes=granted, purpose=PURPOSE,
                       grants={s: frozenset({PURPOSE}) for s in granted}, jurisdiction=jurisdiction)
 
+    # Credit supervision sees enterprises but no person: a legal representative looked up is refused.
+    credit = dataclasses.replace(caller("credit", scopes), purpose="credit_supervision",
+                                 grants={s: frozenset({"credit_supervision"}) for s in scopes})
     return {
         "fully granted": caller("full", scopes),
         "masked": caller("masked", scopes - frozenset(UNMASKING)),
         "jurisdiction-limited": caller("district", scopes, jurisdiction=region[:4]),
         "unrestricted demo": ANONYMOUS,
+        "persons refused": credit,
     }
 
 
@@ -212,7 +229,8 @@ def test_the_suites_and_the_readme_give_the_differential_test_its_queries() -> N
     assert readme_queries(), "the README's curl and Python examples are GraphQL operations"
 
 
-@pytest.mark.parametrize("who", ["fully granted", "masked", "jurisdiction-limited", "unrestricted demo"])
+@pytest.mark.parametrize("who", ["fully granted", "masked", "jurisdiction-limited", "unrestricted demo",
+                                 "persons refused"])
 async def test_both_paths_answer_every_known_query_byte_for_byte_and_record_the_same_disclosures(
     pair: Pair, samples: Samples, who: str,
 ) -> None:
@@ -240,6 +258,98 @@ async def test_a_list_of_enterprises_with_plain_fields_is_planned_whole_for_the_
     plans = document.plans._plans  # type: ignore[union-attr]
     wholly_plain = sorted(key[0] for key, plan in plans.items() if plan.wholly_plain)
     assert wholly_plain == ["Enterprise", "EnterpriseConnection", "EnterpriseEdge"]
+
+
+async def test_a_list_s_look_ups_are_asked_a_level_at_a_time_not_resolved_one_by_one(
+    pair: Pair, samples: Samples, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bench's A: 100 licences' holders and their legal representatives, no resolver call per record."""
+    pair.caller = callers(samples.region)["fully granted"]
+    one_by_one: list[str] = []
+    one = Records.one
+
+    async def counted(self: Records, info: Any, type_name: str, key: Any, **kwargs: Any) -> Any:
+        one_by_one.append(type_name)
+        return await one(self, info, type_name, key, **kwargs)
+
+    monkeypatch.setattr(Records, "one", counted)
+    query = LICENCES % samples.region
+    answer = await pair.compiled.query(query)
+    holders = [edge["node"]["holder"] for edge in answer["data"]["licences"]["edges"]]
+    assert holders and all(h["legalRepresentative"] for h in holders if h["legalRepresentative"] is not None)
+    assert one_by_one == []
+    await pair.usual.query(query)
+    assert one_by_one.count("Enterprise") == len(holders)
+
+
+async def _both(pair: Pair, query: str, request_id: str) -> bytes:
+    body = {"query": query}
+    headers = {"x-request-id": request_id, "accept": "application/graphql-response+json"}
+    compiled = await pair.compiled.http.post("/graphql", json=body, headers=headers)
+    usual = await pair.usual.http.post("/graphql", json=body, headers=headers)
+    assert (compiled.status_code, compiled.content) == (usual.status_code, usual.content)
+    assert pair.compiled_records[-1] == pair.usual_records[-1]
+    return compiled.content
+
+
+async def _clear_caches(pair: Pair) -> None:
+    for client in (pair.compiled, pair.usual):
+        await client.hub.sources.cache.clear()
+
+
+async def test_a_department_failing_under_a_list_s_look_ups_is_reported_as_graphql_core_reports_it(
+    pair: Pair, samples: Samples, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Taxation down: each enterprise's tax registration null with its error; the rest (persons too) as before."""
+    for client in (pair.compiled, pair.usual):
+        async def down(entity: str, field: str, keys: Any) -> Any:
+            raise SourceError("taxation", "provider", "connection refused")
+
+        monkeypatch.setattr(client.hub.sources.connectors["taxation"], "fetch", down)
+    await _clear_caches(pair)
+    try:
+        for who in ("fully granted", "masked", "jurisdiction-limited"):
+            pair.caller = callers(samples.region)[who]
+            content = await _both(pair, """{ enterprises(first: 40) { edges { node { uscc name
+                taxRegistration { status } legalRepresentative { name } } } } }""", f"taxation-down-{who.replace(' ', '-')}")
+            answer = orjson.loads(content)
+            assert answer["errors"][0]["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+            assert answer["errors"][0]["path"][-1] == "taxRegistration"
+            assert any(e["node"]["legalRepresentative"] for e in answer["data"]["enterprises"]["edges"])
+    finally:
+        monkeypatch.undo()
+        await _clear_caches(pair)
+
+
+async def test_missing_and_row_filtered_records_under_a_list_s_look_ups_are_null_and_not_noted(
+    pair: Pair, samples: Samples, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Holders the register lacks (every third) or outside the caller's jurisdiction (every fifth): null."""
+    for client in (pair.compiled, pair.usual):
+        market = client.hub.sources.connectors["market"]
+
+        async def thinned(entity: str, field: str, keys: Any, fetch: Any = market.fetch) -> Any:
+            found = await fetch(entity, field, keys)
+            if entity != "enterprise":
+                return found
+            kept = [dict(r) for r in sorted(found, key=lambda r: r["uscc"]) if int(r["uscc"][-3:-1], 36) % 3]
+            for record in kept[::5]:
+                record["region_code"] = "999999"
+            return kept
+
+        monkeypatch.setattr(market, "fetch", thinned)
+    await _clear_caches(pair)
+    try:
+        for who in ("fully granted", "jurisdiction-limited"):
+            pair.caller = callers(samples.region)[who]
+            content = await _both(pair, LICENCES % samples.region, f"thinned-{who.replace(' ', '-')}")
+            holders = [e["node"]["holder"] for e in orjson.loads(content)["data"]["licences"]["edges"]]
+            assert None in holders and any(h is not None for h in holders)
+            if who == "jurisdiction-limited":
+                assert all(h is None or h["uscc"] for h in holders)
+    finally:
+        monkeypatch.undo()
+        await _clear_caches(pair)
 
 
 # -- the fallback, on a schema whose records break the rules ---------------------------------------

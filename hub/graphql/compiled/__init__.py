@@ -8,11 +8,19 @@ view which fields are plain reads of record keys (the graph's one-call readers, 
 view's mask) and completes those directly; everything else (resolvers with look-ups, denied fields,
 row filters, abstract types, errors) keeps graphql-core's own path.
 
+Look-ups (``levels``): a list whose items each resolve an object field through one look-up by a
+key of the record (``schema.common.look_up``: a licence's ``holder``, a holder's
+``legalRepresentative``) has all its keys asked of the same batch loader at once, each record found
+passes ``Records.found`` (the row rule and the disclosure note, under the field's resolve info) and
+is completed by plan, level by level, instead of one resolver coroutine, task and completion per
+record; anything unusual sends the whole list back to graphql-core, which reads the same loaders.
+
 What it never changes: plain readers are pure (a dictionary read, maybe a mask), so a value that
 does not complete cleanly (null in a non-null field, a value a scalar cannot represent) is completed
 again by graphql-core, which reports it exactly as it always has. Resolvers that read records (through
-``hub.data.Records``, which notes the disclosures) are never compiled: the compiled path only completes
-the records they returned, so the disclosure record is the same.
+``hub.data.Records``, which notes the disclosures) are never compiled: the compiled path completes
+the records they returned, and reads look-ups only through ``Records`` too, so the disclosure record
+is the same.
 ``tests/graph/test_compiled_path.py`` runs every known query through both paths and compares bytes.
 """
 

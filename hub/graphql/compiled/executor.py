@@ -6,7 +6,9 @@ Two places change, both falling back to the inherited code on ``Unplanned`` or a
 - ``execute_fields``: an object's plain fields are completed by their entries, in selection order,
   without a resolve info or a response path; the others go through ``execute_field`` as before.
 - ``complete_list_value``: a list (whoever resolved it) of objects whose selection is wholly plain
-  is completed item by item by the plan, with the abstract type resolved per item as graphql-core does.
+  is completed item by item by the plan, with the abstract type resolved per item as graphql-core does;
+  one whose selection is batched (plain fields and look-ups, ``levels``) is completed level by level,
+  and completed again by the inherited code if any look-up went the unusual way.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from graphql import (
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils import Path, gather_with_cancel
 
+from hub.data import Records
+from hub.graphql.compiled.levels import Batch, completer
 from hub.graphql.compiled.plans import ObjectPlan, Plans, Unplanned, build_plan, plan_key
 
 if TYPE_CHECKING:
@@ -106,7 +110,42 @@ class CompiledExecutor(IncrementalExecutor):
                 return self._complete_plain_list(return_type.of_type, field_details_list, info, result)
             except Exception:  # noqa: BLE001  pure reads: the usual path completes and reports it
                 pass
+            batch = self._first_level(return_type.of_type, field_details_list, info, result)
+            if batch is not None:
+                return self._complete_levels(batch[0], batch[1], return_type, field_details_list, info, path,
+                                             result, position_context)
         return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _first_level(
+        self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], items: list[Any],
+    ) -> tuple[Batch, list[Any]] | None:
+        """A list whose items' plan is batched (``levels``): its items completed, their look-ups asked."""
+        records = getattr(self.context_value, "records", None)
+        if not isinstance(records, Records):
+            return None
+        complete = completer(self, item_type, details, info)
+        if complete is None:
+            return None
+        batch = Batch(self, records)
+        try:
+            completed = [complete(item, batch) for item in items]
+            batch.start()
+        except Exception:  # noqa: BLE001  nothing asked yet: the usual path completes and reports it
+            return None
+        return batch, completed
+
+    async def _complete_levels(
+        self, batch: Batch, completed: list[Any], return_type: GraphQLList[GraphQLOutputType],
+        details: FieldDetailsList, info: GraphQLResolveInfo[Any], path: Path, items: list[Any],
+        position_context: Any,
+    ) -> list[Any]:
+        await batch.settled()
+        if not batch.failed:
+            return completed
+        # A look-up failed or did not complete cleanly: graphql-core completes the list again from
+        # the loaders (nothing is fetched twice) and reports it.
+        usual: Any = super().complete_list_value(return_type, details, info, path, items, position_context)
+        return await usual if self.is_awaitable(usual) else usual  # type: ignore[no-any-return]
 
     def _complete_plain_list(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], items: list[Any],

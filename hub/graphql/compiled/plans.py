@@ -63,20 +63,33 @@ class ObjectPlan:
     each field straight from the record and completes the common cases inline (text as stored, an
     enum's stored value, a finite float, a 32-bit int, a boolean, a nested record or a list of them
     through its own plan's ``complete``), leaving everything else to the field's entry.
+
+    A *batched* plan (``later``: its look-ups and the nested records that hold look-ups, by response
+    name, ``hub.graphql.compiled.levels``) has the same ``complete`` for its plain fields, which leaves
+    null in the slots of the others; a list's look-ups fill them level by level.
     """
 
-    __slots__ = ("complete", "entries", "names")
+    __slots__ = ("complete", "entries", "later", "names")
 
-    def __init__(self, names: tuple[str, ...], planned: tuple[Planned | None, ...]) -> None:
+    def __init__(self, names: tuple[str, ...], planned: tuple[Planned | None, ...],
+                 later: tuple[Any, ...] = ()) -> None:
         self.names = names
         self.entries: tuple[Entry | None, ...] = tuple(None if p is None else p.entry for p in planned)
         self.complete: Callable[[Any], dict[str, Any]] = _unplanned
+        self.later: tuple[tuple[str, Any], ...] = ()
         if all(p is not None for p in planned):
             self.complete = _object_function(names, planned)  # type: ignore[arg-type]
+        elif later and all(p is not None or w is not None for p, w in zip(planned, later, strict=True)):
+            self.later = tuple((n, w) for n, p, w in zip(names, planned, later, strict=True) if p is None)
+            self.complete = _object_function(names, tuple(_SLOT if p is None else p for p in planned))
 
     @property
     def wholly_plain(self) -> bool:
-        return self.complete is not _unplanned
+        return self.complete is not _unplanned and not self.later
+
+    @property
+    def batched(self) -> bool:
+        return bool(self.later)
 
     @property
     def partly_plain(self) -> bool:
@@ -107,10 +120,14 @@ class Planned:
     key: str | None = None  # the record key, when the field reads the record unmasked
     inline: Inline | None = None
     constant: str | None = None  # __typename
+    slot: bool = False  # completed later (a batched plan's look-up): null until then
 
 
 def _unplanned(source: Any) -> dict[str, Any]:
     raise Unplanned
+
+
+_SLOT = Planned(_unplanned, slot=True)
 
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -136,6 +153,8 @@ def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Ca
 def _field_lines(i: int, p: Planned, namespace: dict[str, Any]) -> list[str]:
     """The generated lines that leave field ``i``'s completed value in ``v{i}``."""
     v, fallback = f"v{i}", f"e{i}(source)"
+    if p.slot:
+        return [f"    {v} = None"]
     if p.constant is not None:
         return [f"    {v} = {p.constant!r}"]
     inline = p.inline
@@ -191,7 +210,12 @@ def plan_key(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> tuple[A
 
 
 def build_plan(executor: CompiledExecutor, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> ObjectPlan:
-    return ObjectPlan(tuple(fields), tuple(_entry(executor, parent_type, details) for details in fields.values()))
+    planned = tuple(_entry(executor, parent_type, details) for details in fields.values())
+    if all(p is not None for p in planned):
+        return ObjectPlan(tuple(fields), planned)
+    from hub.graphql.compiled.levels import plan_later  # levels builds on this module: imported when needed
+
+    return ObjectPlan(tuple(fields), planned, plan_later(executor, parent_type, fields, planned))
 
 
 def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Planned | None:
