@@ -147,6 +147,7 @@ class Pseudonyms:
         if len(key) < 32:
             raise ValueError("the subject key must be at least 32 bytes")
         self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's pads worked out once, copied per person
         self._enterprises: dict[str, str] = {}  # USCC -> reference: a list of 1,000 checks each once
 
     def enterprise(self, uscc: str) -> str:
@@ -160,7 +161,9 @@ class Pseudonyms:
 
     def person(self, id_number: str) -> str:
         code = validate_id_number(id_number)
-        return f"{PERSON}:{hmac.new(self._key, code.encode('ascii'), hashlib.sha256).hexdigest()}"
+        keyed = self._keyed.copy()  # HMAC-SHA256(key, code), without setting the key up again
+        keyed.update(code.encode("ascii"))
+        return f"{PERSON}:{keyed.hexdigest()}"
 
     def references(self, identifier: str) -> list[str]:
         """Every reference an identifier can stand for: a USCC, an ID number, or both (an ID number

@@ -4,6 +4,8 @@ counted nor recorded as disclosed."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -124,6 +126,8 @@ def test_a_person_is_hashed_once_a_request_for_the_quota_and_the_audit_record_al
     recorded = {ref for group in disclosed.groups(pseudonyms) for ref in group.subjects}
 
     assert sorted(pseudonyms.hashed) == sorted([*people, "110105199001011234"])  # each once, for both
+    keyed = {hmac.new(b"q" * 32, p.encode(), hashlib.sha256).hexdigest() for p in people}
+    assert counted["market.person:read"] == {f"person:{digest}" for digest in keyed}  # HMAC-SHA256 under the key
     assert counted == {"market.person:read": {pseudonyms.person(p) for p in people}, SCOPE: {f"enterprise:{first_uscc()}"}}
     assert counted["market.person:read"] < recorded  # the same hashes, and the malformed one in neither
     other = CountingPseudonyms(b"r" * 32)  # another key: worked out again, never the first key's hashes
