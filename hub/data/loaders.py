@@ -21,7 +21,7 @@ DISPATCH_TURNS = 3
 
 
 class EntityLoader:
-    __slots__ = ("_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_sources", "_tasks")
+    __slots__ = ("_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_primed", "_sources", "_tasks")
 
     def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
         self._sources = sources
@@ -29,6 +29,9 @@ class EntityLoader:
         self._entity = entity
         self._field = field
         self._futures: dict[str, asyncio.Future[list[Record]]] = {}
+        # Records a page already fetched, by key: made a future only when someone looks one up (a page
+        # of 1,000 records is primed on every list request, and looked up in few).
+        self._primed: dict[str, list[Record]] = {}
         self._pending: list[str] = []
         self._loop = asyncio.get_running_loop()
         # Dispatches in flight, held so that they are not collected and can be cancelled with the request.
@@ -39,8 +42,11 @@ class EntityLoader:
         key = str(key)
         future = self._futures.get(key)
         if future is None:
-            future = self._loop.create_future()
-            self._futures[key] = future
+            future = self._futures[key] = self._loop.create_future()
+            primed = self._primed.pop(key, None)
+            if primed is not None:
+                future.set_result(primed)
+                return future
             self._pending.append(key)
             if len(self._pending) == 1:
                 self._loop.call_soon(self._wait, DISPATCH_TURNS)
@@ -49,12 +55,14 @@ class EntityLoader:
     def load_many(self, keys: Sequence[Any]) -> asyncio.Future[list[list[Record]]]:
         return asyncio.gather(*(self.load(k) for k in keys))
 
-    def prime(self, key: Any, records: list[Record]) -> None:
-        key = str(key)
-        if key not in self._futures:
-            future = self._loop.create_future()
-            future.set_result(records)
-            self._futures[key] = future
+    def prime(self, records: list[Record]) -> None:
+        """Each record as the answer for its own value of the loader's field (a key: unique), unless
+        that value was asked for already (the first answer stands)."""
+        field, futures, primed = self._field, self._futures, self._primed
+        for record in records:
+            key = str(record[field])
+            if key not in futures and key not in primed:
+                primed[key] = [record]
 
     def _wait(self, turns: int) -> None:
         if turns > 1:
@@ -113,6 +121,4 @@ class Loaders:
             loader.cancel()
 
     def prime(self, connector: str, entity: str, field: str, records: list[Record]) -> None:
-        loader = self.get(connector, entity, field)
-        for record in records:
-            loader.prime(record[field], [record])
+        self.get(connector, entity, field).prime(records)
