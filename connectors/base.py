@@ -33,11 +33,16 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Keyset pagination: records ordered by ``order_by`` (unique) strictly after ``after``."""
+    """Keyset pagination: records ordered by ``order_by`` (unique) strictly after ``after``.
+
+    ``fields``: the record fields the caller will read (None: all of them); a connector may return
+    more fields than these, never fewer (a SQL source selects only their columns).
+    """
 
     order_by: str
     limit: int
     after: Any = None
+    fields: frozenset[str] | None = None
 
 
 class SourceError(Unavailable):

@@ -2,7 +2,8 @@
 
 Tables are described from the binding alone (lightweight ``table()``/``column()`` constructs with
 the department's column names), so start-up needs no reflection round trip and a column the binding
-does not name is never read. Every statement uses bound parameters.
+does not name is never read; a page that names its ``fields`` reads only their columns. Every
+statement uses bound parameters.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ OPS: frozenset[Op] = frozenset(_OPERATORS)
 # Databases cap bound parameters per statement (SQLite 32766, PostgreSQL 32767 in total); 1000 keys
 # per IN list stays far below every cap while keeping one statement for every realistic batch.
 CHUNK = 1000
+# Page statements kept, one per entity and set of columns asked (documents choose the columns).
+MAX_STATEMENTS = 256
 
 
 class SqlConnector(BoundConnector):
@@ -51,7 +54,7 @@ class SqlConnector(BoundConnector):
         self._tables = {name: _table_for(entity) for name, entity in binding.entities.items()}
         # Statements built once per entity (and key field): SQLAlchemy then finds each one's compiled
         # form in its cache by identity instead of building and hashing a new statement per call.
-        self._selects: dict[str, Select[Any]] = {}
+        self._selects: dict[tuple[str, frozenset[str] | None], Select[Any]] = {}
         self._by_keys: dict[tuple[str, str], Select[Any]] = {}
 
     @property
@@ -83,7 +86,7 @@ class SqlConnector(BoundConnector):
             return []  # "one of no values" holds for no record: no statement needed
         if page.after is not None:
             clauses.append(order > page.after)
-        statement = self._select(entity).where(*clauses).order_by(order).limit(page.limit)
+        statement = self._select(entity, page.fields).where(*clauses).order_by(order).limit(page.limit)
         return await self._run([(statement, None)])
 
     async def aclose(self) -> None:
@@ -95,12 +98,18 @@ class SqlConnector(BoundConnector):
             raise UnsupportedQuery(self.department, f"no field {field!r} on {entity!r} in the binding")
         return self._tables[entity].c[bound.fields[field]]
 
-    def _select(self, entity: str) -> Select[Any]:
-        found = self._selects.get(entity)
+    def _select(self, entity: str, only: frozenset[str] | None = None) -> Select[Any]:
+        """The entity's columns as graph fields: all of them, or those named in ``only`` (a page's
+        ``fields``; one of the binding's fields at least, so that a row is never empty)."""
+        found = self._selects.get((entity, only))
         if found is None:
             source = self._tables[entity]
             fields = self._entity(entity).fields
-            found = self._selects[entity] = select(*(source.c[name].label(graph) for graph, name in fields.items()))
+            chosen = [graph for graph in fields if only is None or graph in only] or list(fields)
+            found = select(*(source.c[fields[graph]].label(graph) for graph in chosen))
+            if len(self._selects) >= MAX_STATEMENTS:
+                self._selects.clear()  # many documents, each its own columns: built again when asked
+            self._selects[(entity, only)] = found
         return found
 
     def _clause(self, entity: str, condition: Condition) -> ColumnElement[bool]:

@@ -18,11 +18,11 @@ from graphql import GraphQLError, GraphQLSchema
 
 from connectors.base import Condition, Record
 from hub.audit.records import Decision
-from hub.audit.subjects import SUBJECT_OF, Disclosed, Subject
+from hub.audit.subjects import SUBJECT_KEYS, SUBJECT_OF, Disclosed, Subject
 from hub.data import Records, Sources
 from hub.errors import FieldForbidden
 from hub.fairuse.limits import ClientLimits
-from hub.graphql.selection import selected_fields
+from hub.graphql.selection import read_keys, selected_fields
 from hub.settings import Settings
 from hub.strawberry_bridge import graphql_core_info
 
@@ -131,6 +131,14 @@ class RequestContext:
         refusal = self.view.clear_or_refusal(type_name, field_name)
         if refusal is not None:
             raise FieldForbidden(type_name, field_name, refusal.reason, refusal.missing)
+
+    def reads(self, info: Any, type_name: str) -> frozenset[str] | None:
+        """The record keys answering the field ``info`` resolves reads of ``type_name``'s records,
+        with those that name their subjects for the disclosure audit (None: it may read any)."""
+        raw = graphql_core_info(info)
+        keys = read_keys(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
+                         raw.variable_values.coerced)
+        return None if keys is None else keys | SUBJECT_KEYS.get(type_name, frozenset())
 
     def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
         """Note records shown by the field ``info`` resolves, for the disclosure audit (and the quotas

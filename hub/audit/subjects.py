@@ -50,6 +50,18 @@ SUBJECT_OF: Mapping[str, SubjectOf] = {
     "Person": _field(PERSON, "id_number"),
     "Case": _applicant,
 }
+# The record keys each of those reads: a list fetched with only the columns its selection reads is
+# fetched with these too, so that its subjects are still known.
+SUBJECT_KEYS: Mapping[str, frozenset[str]] = {
+    "Enterprise": frozenset({"uscc"}),
+    "TaxRegistration": frozenset({"uscc"}),
+    "AbnormalOperation": frozenset({"uscc"}),
+    "FoodBusinessLicence": frozenset({"holder_uscc"}),
+    "ConstructionPermit": frozenset({"holder_uscc"}),
+    "PollutantDischargePermit": frozenset({"holder_uscc"}),
+    "Person": frozenset({"id_number"}),
+    "Case": frozenset({"applicant_id_type", "applicant_id"}),
+}
 
 
 class Disclosed:

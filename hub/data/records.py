@@ -12,7 +12,9 @@ an entity, the batch loaders and the entity cache fetch, and before a record is 
 A resolver holds no loader, no ``Sources`` and no connector, so it cannot skip any of the three.
 Lists are pages (``list``): the row rule goes into the source query where the source can take it
 (``Sources.select``) and is checked again here; only the records a page shows are noted, not the
-one more fetched to tell whether another page follows.
+one more fetched to tell whether another page follows. A page whose selection only reads record
+keys (``Access.reads``) asks the source for those keys and the ones the data path reads itself
+(key, order, row rule, subject), so a list of five fields reads five columns, not all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from connectors.base import Condition, Page, Record, SourceError
@@ -43,6 +46,9 @@ class Access(Protocol):
 
     def row_filter(self, type_name: str) -> Condition | None:
         """The caller's row rule for the type (None: every row)."""
+
+    def reads(self, info: Any, type_name: str) -> frozenset[str] | None:
+        """The record keys answering the field ``info`` resolves will read (None: any of them)."""
 
     def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
         """Note records as shown by the field ``info`` resolves (the disclosure audit's input)."""
@@ -110,6 +116,9 @@ class Records:
     ) -> Selected:
         """A page of ``type_name`` matching ``where``; the first ``shown`` (default: all) are noted."""
         self._access.refuse_unseen(type_name)
+        reads = self._access.reads(info, type_name)
+        if reads is not None:
+            page = replace(page, fields=reads)
         selected = await self._select(type_name, where, page)
         self._access.note(info, type_name, selected if shown is None else selected[:shown])
         return selected
@@ -197,8 +206,13 @@ class Records:
     async def _select(self, type_name: str, where: Sequence[Condition], page: Page) -> Selected:
         register = register_of(type_name)
         row_filter = self._access.row_filter(type_name)
+        if page.fields is not None:  # and what the data path reads itself: the key, the order, the row rule
+            needed = {page.order_by, *(() if register.key is None else (register.key,)),
+                      *(() if row_filter is None else (row_filter.field,))}
+            page = replace(page, fields=page.fields | needed)
         selected = await self._sources.select(register.connector, register.entity, where, page, row_filter)
-        if register.key is not None:  # a later look-up of a listed record costs no source call
+        if register.key is not None and page.fields is None:
+            # A later look-up of a listed record costs no source call; a record read in part is no answer to one.
             self._loaders.prime(register.connector, register.entity, register.key, selected)
         if row_filter is None:
             return selected

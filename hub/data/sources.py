@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -133,7 +134,7 @@ class Sources:
         kept = Selected()
         after, size = page.after, page.limit
         for call in range(1, self.scan_budget.max_calls + 1):
-            scan = Page(page.order_by, size, after)
+            scan = replace(page, limit=size, after=after)
             batch = await self._call(conn, entity, conn.select(entity, where, scan))
             admitted = [record for record in batch if admits(record, row_filter)]
             if pushed and len(admitted) < len(batch):

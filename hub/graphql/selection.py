@@ -4,6 +4,10 @@ A resolver that returns records of a type (``Query.enterprise``, ``Licence.holde
 of enterprises) is asked, once per request and selection, which of the type's fields the operation
 selects there, through fragments and inline fragments on the type or an interface it implements,
 and through a connection's ``edges { node { ... } }``. Names come back as record keys.
+
+``read_keys`` answers the data path's question about the same selection: which record keys will
+completing it read? A list whose selection reads five of a register's fifteen columns is fetched
+with those five (and what the data path itself needs), not all fifteen.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
@@ -37,22 +42,54 @@ def selected_fields(
     variables: dict[str, Any] | None = None,
 ) -> list[str]:
     """Record keys of ``type_name``'s fields selected under ``field_nodes`` (in the order met)."""
+    names: dict[str, None] = {}
+    for name, field in _selected(schema, type_name, field_nodes, fragments, return_type, variables):
+        if field is not None:
+            names[record_key(field, name)] = None
+    return list(names)
+
+
+def read_keys(
+    schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
+    fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None = None,
+) -> frozenset[str] | None:
+    """The record keys the fields selected under ``field_nodes`` read, when every one is a plain read
+    (``schema.read_plain_fields_directly``, or the view's mask over one: a mask sees only its own
+    value) or ``__typename``; None when some field has a resolver of its own, which may read anything.
+    """
+    keys: set[str] = set()
+    for name, field in _selected(schema, type_name, field_nodes, fragments, return_type, variables):
+        if field is None:
+            if name != "__typename":
+                return None
+            continue
+        key = getattr(field.resolve, "record_key", None)
+        if key is None:
+            return None
+        keys.add(key)
+    return frozenset(keys)
+
+
+def _selected(
+    schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
+    fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None,
+) -> Iterator[tuple[str, GraphQLField | None]]:
+    """Each field node selected on ``type_name`` (through a connection's edges and nodes), by name,
+    with the type's field of that name (None: none, as for ``__typename``)."""
     target = schema.type_map.get(type_name)
     if not isinstance(target, GraphQLObjectType):
-        return []
+        return
     conditions = {type_name, *(i.name for i in target.interfaces)}
     sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
     if get_named_type(return_type).name.endswith("Connection"):
         for step in PLUMBING:
             sets = [f.selection_set for s in sets for f in _fields(s, None, fragments, variables)
                     if f.name.value == step and f.selection_set is not None]
-    names: dict[str, None] = {}
     for selection_set in sets:
         for node in _fields(selection_set, conditions, fragments, variables):
-            field = target.fields.get(node.name.value)
-            if field is not None:
-                names[record_key(field, node.name.value)] = None
-    return list(names)
+            yield node.name.value, target.fields.get(node.name.value)
 
 
 def _fields(

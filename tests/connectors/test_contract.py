@@ -299,3 +299,18 @@ def assert_reason_is_short_and_discreet(reason: str) -> None:
     assert 0 < len(reason) <= 200
     for leak in ("SELECT", "select ", "WHERE", "/tmp", "sqlite", ".py"):
         assert leak not in reason
+
+
+async def test_a_page_naming_its_fields_answers_them_as_the_whole_record_does(subject: Subject) -> None:
+    """A page's ``fields`` may narrow what a source reads (SQL selects their columns), never what
+    those fields hold; a kind that cannot narrow answers whole records."""
+    where = key_lookup(subject)
+    whole = await subject.connector.select(subject.entity, where, Page(order_by=subject.key, limit=20))
+    fields = frozenset({subject.key, subject.probe.eq})
+    narrowed = await subject.connector.select(
+        subject.entity, where, Page(order_by=subject.key, limit=20, fields=fields))
+    assert whole
+    assert_same_records(subject, [{f: r[f] for f in fields} for r in narrowed],
+                        [{f: r[f] for f in fields} for r in whole])
+    if subject.kind in ("sqlite", "postgres", "mariadb"):
+        assert all(set(record) == fields for record in narrowed)
