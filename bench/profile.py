@@ -6,7 +6,8 @@ request, the disclosure audit on unless ``--no-audit``), called as an ASGI app i
 socket, no load generator), so a profiler sees only the hub. Each scenario's requests are sent
 ``--requests`` times after a warm-up; the median time per request is printed, with the median and mean
 CPU time this process spent on it (all its threads: less moved by other processes on a busy machine
-than the time), and with ``--profile``
+than the time); ``--floor`` also times the floor's request (``bench.floor``, in this process) after each
+of the hub's and prints both sides and their ratios. With ``--profile``
 cProfile's table (top functions by own and by cumulative time) or pyinstrument's call tree (a sampling
 profiler, less distorted by many small calls; ``pip install pyinstrument`` first) for the timed requests.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
 import json
@@ -23,12 +25,14 @@ import pstats
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from bench.floor import create_app as create_floor
 from bench.hub_server import FULL_SCOPES, NoDisclosures, bench_settings
 from bench.processes import Processes
 from bench.run import AS_OF, ENTERPRISES, SEED
@@ -38,12 +42,14 @@ from hub.app import create_app
 from hub.client import HubAuth, new_client_key
 
 PORT = 8000
+BINDINGS = Path(__file__).resolve().parent.parent / "connectors" / "departments"  # the floor's value maps
 
 
-async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
-    """One POST /graphql through the ASGI app, as uvicorn would hand it over."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "root_path": "", "query_string": b"",
+async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]], method: str = "POST",
+               path: str = "/graphql", query: bytes = b"") -> tuple[int, bytes]:
+    """One request (a POST /graphql unless told) through the ASGI app, as uvicorn would hand it over."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query,
              "headers": headers, "server": ("127.0.0.1", PORT), "client": ("127.0.0.1", 50000)}
     sent = False
     status, chunks = 0, []
@@ -66,6 +72,23 @@ async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> tup
     return status, b"".join(chunks)
 
 
+async def floor_call(floor: Any, path: str) -> None:
+    """One GET of the floor's, as the bench sends it."""
+    route, _, query = path.partition("?")
+    status, answer = await call(floor, b"", [(b"host", f"127.0.0.1:{PORT}".encode())], "GET", route, query.encode())
+    if status != 200:
+        raise SystemExit(f"bench.profile: floor {path}: HTTP {status} {answer[:300]!r}")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    if app is None:
+        yield
+        return
+    async with app.router.lifespan_context(app):
+        yield
+
+
 async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], state_dir: Path) -> None:
     settings = bench_settings({**env, "BENCH_PORT": str(PORT), "BENCH_STATE_DIR": str(state_dir),
                                "BENCH_CACHE": args.cache})
@@ -77,7 +100,8 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
         hub.disclosures = NoDisclosures()
     url = f"http://127.0.0.1:{PORT}"
     auth = HubAuth(f"{url}/oauth/token", client_id, key, f"{url}/graphql", " ".join(FULL_SCOPES))
-    async with app.router.lifespan_context(app):
+    floor = create_floor(data_dir, env["BENCH_ECOLOGY_URL"], BINDINGS) if args.floor else None
+    async with app.router.lifespan_context(app), _lifespan(floor):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url) as http:
             answer = await http.post("/graphql", json={"query": "{ __typename }"}, auth=auth,
                                      headers={"X-Hub-Purpose": PURPOSE})
@@ -86,6 +110,7 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
         cases = {s.key: s for s in scenarios(data_dir)}
         for name in args.scenarios:
             bodies = [orjson.dumps(body) for body, _ in cases[name].requests]
+            floor_paths = [path for _, path in cases[name].requests]
 
             async def one(n: int, bodies: list[bytes] = bodies, name: str = name) -> None:
                 body = bodies[n % len(bodies)]
@@ -101,13 +126,15 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
 
             for n in range(args.warmup):
                 await one(n)
+                if floor is not None:
+                    await floor_call(floor, floor_paths[n % len(floor_paths)])
             profiler = cProfile.Profile() if args.profile == "cprofile" else None
             sampler = None
             if args.profile == "pyinstrument":
                 from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
 
                 sampler = Profiler(interval=0.0002, async_mode="disabled")
-            spent, cpu = [], []
+            spent, cpu, floor_spent, floor_cpu = [], [], [], []
             for n in range(args.requests):
                 started, started_cpu = time.perf_counter(), time.process_time()
                 if profiler is not None:
@@ -121,10 +148,21 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                     profiler.disable()
                 spent.append((time.perf_counter() - started) * 1000)
                 cpu.append((time.process_time() - started_cpu) * 1000)
+                if floor is not None:  # interleaved: a change in the machine's load falls on both alike
+                    started, started_cpu = time.perf_counter(), time.process_time()
+                    await floor_call(floor, floor_paths[n % len(floor_paths)])
+                    floor_spent.append((time.perf_counter() - started) * 1000)
+                    floor_cpu.append((time.process_time() - started_cpu) * 1000)
             who = "the demo's unrestricted caller" if args.anonymous else "a token"
             print(f"scenario {name}: p50 {statistics.median(spent):.2f} ms (CPU {statistics.median(cpu):.2f} ms, "
                   f"mean {statistics.fmean(cpu):.2f} ms) over {args.requests} requests "
                   f"({who}, audit {'off' if args.no_audit else 'on'}, cache {args.cache})", flush=True)
+            if floor is not None:
+                p50, floor_p50 = statistics.median(spent), statistics.median(floor_spent)
+                mean_cpu, floor_mean_cpu = statistics.fmean(cpu), statistics.fmean(floor_cpu)
+                print(f"scenario {name}: floor p50 {floor_p50:.2f} ms (CPU {statistics.median(floor_cpu):.2f} ms, "
+                      f"mean {floor_mean_cpu:.2f} ms); hub/floor p50 {p50 / floor_p50:.2f}x, "
+                      f"mean CPU {mean_cpu / floor_mean_cpu:.2f}x", flush=True)
             if profiler is not None:
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -142,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--cache", choices=("on", "off"), default="on")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the floor's request for each scenario, in this process, after each of the "
+                             "hub's: its p50 and CPU per request, and the hub/floor ratios")
     parser.add_argument("--no-audit", action="store_true", help="the disclosure recorder replaced by a no-op")
     parser.add_argument("--anonymous", action="store_true",
                         help="no token: the demo's unrestricted caller (as hub-off; no view, no row filter)")
