@@ -175,6 +175,7 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
 # names). ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, this minute's index, this
 # day's index, the hash's ttl. A window whose index is not the current one has spent nothing yet.
 # Numbers are written as '%.17g' (exact for every cost a budget allows, and for the tokens' float).
+# Admitted: the tokens left (one bulk string); refused: {what, left, retry after}.
 ADMIT = Script(b"""
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cost, per_minute, per_day = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -192,14 +193,15 @@ if per_day > 0 and day + cost > per_day then return {'cost_per_day', g(math.max(
 redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)), 'minute', ARGV[7],
   'minute_cost', g(minute + cost), 'day', ARGV[8], 'day_cost', g(day + cost))
 redis.call('EXPIRE', KEYS[1], ARGV[9])
-return {'', g(tokens - 1), '0'}
+return g(tokens - 1)
 """)
 
 # KEYS: one set of today's subjects per scope. ARGV: ttl, then per key: quota, n, n references (distinct).
 # A scope whose set has room for all n, were every one of them new, is not asked which are (the common
 # case: a client far from its quota); otherwise membership is asked per 5,000 references (SMISMEMBER,
 # Redis 6.2; a Lua call takes at most ~8,000 arguments) and the scope refused if its new ones do not fit.
-# When every scope holds, each scope's references are added whole (those already in count once).
+# When every scope holds, each scope's references are added whole (those already in count once) and
+# the reply is 0; refused: {the scope's index in KEYS, used, new}.
 DISCLOSE = Script(b"""
 local i, starts = 2, {}
 for k = 1, #KEYS do
@@ -222,7 +224,7 @@ for k = 1, #KEYS do
     redis.call('EXPIRE', KEYS[k], ARGV[1])
   end
 end
-return {0, 0, 0}
+return 0
 """)
 
 
@@ -246,10 +248,10 @@ class RedisCounters:
         self._down_until = time.monotonic() + DOWN_FOR
         return CountersUnavailable(str(exc) or type(exc).__name__)
 
-    async def _call(self, script: Script, keys: list[str], args: list[bytes | str | int | float]) -> list[Any]:
+    async def _call(self, script: Script, keys: list[str], args: list[bytes | str | int | float]) -> Any:
         self._check_up()
         try:
-            return list(await self._wire.evalsha(script, keys, args))
+            return await self._wire.evalsha(script, keys, args)
         except (WireError, OSError) as exc:
             raise self._down(exc) from exc
 
@@ -258,8 +260,11 @@ class RedisCounters:
             now, limits.rate, limits.burst, cost, limits.cost_per_minute, limits.cost_per_day, int(now // MINUTE),
             day, 2 * DAY,
         ]
-        refused, left, retry = await self._call(ADMIT, [f"{self._prefix}{{{client}}}:use"], args)
-        return Admission(refused.decode() or None, float(left), float(retry))
+        reply = await self._call(ADMIT, [f"{self._prefix}{{{client}}}:use"], args)
+        if type(reply) is bytes:  # admitted: the tokens left, one bulk string (the common reply, read at once)
+            return Admission(None, float(reply))
+        refused, left, retry = reply
+        return Admission(refused.decode(), float(left), float(retry))
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]]
@@ -271,8 +276,11 @@ class RedisCounters:
             quota, refs = counted[scope]
             distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
             args.extend((quota, len(distinct), *distinct))
-        index, used, asked = await self._call(DISCLOSE, keys, args)
-        return None if index == 0 else QuotaRefusal(scopes[index - 1], used, asked)
+        reply = await self._call(DISCLOSE, keys, args)
+        if reply == 0:  # counted
+            return None
+        index, used, asked = reply
+        return QuotaRefusal(scopes[index - 1], used, asked)
 
     async def usage(
         self, client: str, limits: ClientLimits, now: float, day: int, scopes: Collection[str]

@@ -94,15 +94,9 @@ def parse(buffer: bytes | bytearray, at: int, depth: int = 0) -> tuple[Reply, in
         if len(buffer) - at > MAX_REPLY:
             raise WireError("a reply line past the size limit")
         return INCOMPLETE, at
-    kind, line = buffer[at], bytes(buffer[at + 1:end])
-    if kind == 0x2B:  # +
-        return line, end + 2
-    if kind == 0x2D:  # -
-        return ReplyError(line.decode(errors="replace")), end + 2
-    if kind == 0x3A:  # :
-        return int(line), end + 2
-    if kind == 0x24:  # $
-        size = int(line)
+    kind = buffer[at]
+    if kind == 0x24:  # $ (the commonest first)
+        size = int(buffer[at + 1:end])
         if size < 0:
             return None, end + 2
         if size > MAX_REPLY:
@@ -112,8 +106,14 @@ def parse(buffer: bytes | bytearray, at: int, depth: int = 0) -> tuple[Reply, in
         if buffer[end + 2 + size:end + 4 + size] != b"\r\n":
             raise WireError("a bulk string not ended by CRLF where its length says")
         return bytes(buffer[end + 2:end + 2 + size]), end + 4 + size
+    if kind == 0x3A:  # :
+        return int(buffer[at + 1:end]), end + 2
+    if kind == 0x2B:  # +
+        return bytes(buffer[at + 1:end]), end + 2
+    if kind == 0x2D:  # -
+        return ReplyError(bytes(buffer[at + 1:end]).decode(errors="replace")), end + 2
     if kind == 0x2A:  # *
-        size, items, position = int(line), [], end + 2
+        size, items, position = int(buffer[at + 1:end]), [], end + 2
         if size < 0:
             return None, position
         if size > MAX_REPLY or depth >= MAX_DEPTH:
