@@ -32,7 +32,7 @@ from starlette.requests import Request
 from bench.fair_use import OPEN
 from bench.serving import serve
 from bench.tokens import CLIENT_FILE, register
-from hub.app import create_app
+from hub.app import build_hub, compose_app
 from hub.composition import Hub
 from hub.audit.recorder import DisclosureRecorder
 from hub.audit.store import AuditStore
@@ -131,15 +131,15 @@ def main() -> None:
     env = dict(os.environ)
     settings = bench_settings(env)
     mode = env.get("BENCH_POLICIES", "on")
-    app = create_app(settings)
+    hub = build_hub(settings)  # its parts chosen by the mode, then the app composed over them
     if mode != "off" and env.get("BENCH_CLIENT_JWK"):
         # Tokens: every request authenticates with a DPoP-bound token of the registered client.
         register_token_client(settings, mode, env["BENCH_CLIENT_JWK"])
         if mode == "on-noaudit":
-            app.state.hub.disclosures = NoDisclosures()
+            hub.disclosures = NoDisclosures()
     else:
-        apply_policies_mode(app.state.hub, mode)
-    serve(app, int(env["BENCH_PORT"]))
+        apply_policies_mode(hub, mode)
+    serve(compose_app(hub), int(env["BENCH_PORT"]))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from bench.processes import Processes
 from bench.run import AS_OF, ENTERPRISES, SEED
 from bench.scenarios import scenarios
 from bench.tokens import PURPOSE, register
-from hub.app import create_app
+from hub.app import build_hub, compose_app
 from hub.client import HubAuth, new_client_key
 
 PORT = 8000
@@ -94,10 +94,10 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                                "BENCH_CACHE": args.cache})
     key = new_client_key()
     client_id = await register(settings, {k: v for k, v in key.items() if k != "d"}, FULL_SCOPES)
-    app = create_app(settings)
-    hub = app.state.hub
+    hub = build_hub(settings)
     if args.no_audit:
         hub.disclosures = NoDisclosures()
+    app = compose_app(hub)
     url = f"http://127.0.0.1:{PORT}"
     auth = HubAuth(f"{url}/oauth/token", client_id, key, f"{url}/graphql", " ".join(FULL_SCOPES))
     floor = create_floor(data_dir, env["BENCH_ECOLOGY_URL"], BINDINGS) if args.floor else None

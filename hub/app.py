@@ -121,7 +121,13 @@ def build_hub(settings: Settings) -> Hub:
 
 
 def create_app(settings: Settings) -> Starlette:
-    hub = build_hub(settings)
+    return compose_app(build_hub(settings))
+
+
+def compose_app(hub: Hub) -> Starlette:
+    """The app over ``hub``'s parts, each handed to what uses it at construction (no handler finds
+    its parts through the app's state); the lifespan opens the database and closes ``hub``."""
+    settings = hub.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -139,23 +145,34 @@ def create_app(settings: Settings) -> Starlette:
         await readiness.aclose()
         await hub.aclose()
 
-    readiness = Readiness(hub)
+    readiness = Readiness(settings, hub.database)
     readiness.add_detail("breakers", hub.sources.breaker_states)
+    graph = GraphQLEndpoint(
+        settings=settings, authenticate=hub.authenticate, views=hub.views, documents=hub.documents,
+        sources=hub.sources, fair_use=hub.fair_use, disclosures=hub.disclosures, metrics=hub.metrics,
+        telemetry=hub.telemetry, graphiql=hub.graphiql, titles=hub.titles,
+    )
     routes = [
-        Route("/graphql", GraphQLEndpoint(hub), methods=["GET", "POST"]),
+        Route("/graphql", graph, methods=["GET", "POST"]),
         Route("/metrics", hub.metrics.endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readiness.endpoint),
-        Route("/ops/cache/invalidate", OpsEndpoint(hub), methods=["POST"]),
-        *subgraph_routes(hub),
+        Route("/ops/cache/invalidate", OpsEndpoint(settings.ops_token, hub.sources), methods=["POST"]),
+        *subgraph_routes(graph, hub.policies, hub.oauth),
         *oauth_routes(hub.oauth),
-        Mount("/admin", app=admin_app(hub)),
+        Mount("/admin", app=admin_app(
+            settings=settings, database=hub.database, oauth=hub.oauth, policies=hub.policies, views=hub.views,
+            graphql_schema=hub.graphql_schema, health=hub.sources.health, fair_use=hub.fair_use, audit=hub.audit,
+            metrics=hub.metrics,
+        )),
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))
     outages = Middleware(OutageAnswer, retry_after=settings.retry_after_seconds, metrics=hub.metrics)
     opened = Middleware(OpensDatabase, database=hub.database)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[*forwarded_headers(settings), outages, opened])
+    # For tests and tools that drive the app and read its parts (metrics, the audit store); no
+    # request handler reads it.
     app.state.hub = hub
     app.state.readiness = readiness
     return app

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse
 from hub.store.revision import RegistryBehind, require_migrated
 
 if TYPE_CHECKING:
-    from hub.composition import Hub
+    from hub.settings import Settings
+    from hub.store.owner import Database
 
 TIMEOUT = 2.0
 Check = Callable[[], Awaitable[None]]
@@ -34,12 +35,11 @@ async def healthz(request: Request) -> JSONResponse:
 class Readiness:
     """The named checks a replica must pass to be sent requests; others may ``add`` their own."""
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.database = database
         self.checks: dict[str, Check] = {"registry": self._registry}
         self.details: dict[str, Callable[[], object]] = {}
         self._redis: dict[str, Redis] = {}
-        settings = hub.settings
         for name, url in (("cache", settings.cache_url), ("replay_cache", settings.replay_cache_url)):
             if url.startswith(("redis://", "rediss://")):
                 self._redis[name] = Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
@@ -82,8 +82,8 @@ class Readiness:
         return "ok"
 
     async def _registry(self) -> None:
-        await self.hub.database.open()  # a database not reachable at start opens once it is
-        await require_migrated(self.hub.database.engine)
+        await self.database.open()  # a database not reachable at start opens once it is
+        await require_migrated(self.database.engine)
 
     @staticmethod
     def _ping(client: Redis) -> Check:

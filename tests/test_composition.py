@@ -1,4 +1,5 @@
-"""The hub as ``hub.app`` composes it: closing it closes every part it opened."""
+"""The hub as ``hub.app`` composes it: every part is handed what it uses at construction (nothing
+else takes the whole ``Hub`` or finds it in the app's state), and closing it closes every part it opened."""
 
 from __future__ import annotations
 
@@ -12,6 +13,32 @@ from hub.app import create_app
 from hub.audit import store as audit_store
 from tests.audit.conftest import disclosure
 from tests.oauth.conftest import production_settings
+from tests.test_import_cycles import ROOT, imports, modules
+
+COMPOSER = "hub.app"  # builds the Hub and hands each part what it uses
+
+
+def takers_of_the_whole_hub(root: Path) -> list[str]:
+    """The hub's modules (its type-checking imports included) that import the composition or find
+    it in the app's state, other than the app that composes it."""
+    found = {name for name, targets in imports(root).items() if "hub.composition" in targets}
+    found |= {name for name, path in modules(root).items() if "state.hub" in path.read_text(encoding="utf-8")}
+    return sorted(found - {COMPOSER})
+
+
+def test_no_part_of_the_hub_but_the_app_takes_the_hub_whole() -> None:
+    assert takers_of_the_whole_hub(ROOT) == []
+
+
+def test_the_check_names_a_part_that_takes_the_hub_whole(tmp_path: Path) -> None:
+    for package in ("hub", "schema", "connectors"):
+        (tmp_path / package).mkdir()
+    (tmp_path / "hub" / "composition.py").write_text("class Hub: ...\n")
+    (tmp_path / "hub" / "app.py").write_text("from hub.composition import Hub\n")
+    (tmp_path / "hub" / "ops.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hub.composition import Hub\n")
+    (tmp_path / "hub" / "readiness.py").write_text("def parts(request):\n    return request.app.state.hub\n")
+    assert takers_of_the_whole_hub(tmp_path) == ["hub.ops", "hub.readiness"]
 
 
 def open_files(path: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""``admin_app(hub)``: the console's ASGI app, mounted at ``/admin`` by ``hub.app``.
+"""``admin_app(...)``: the console's ASGI app, mounted at ``/admin`` by ``hub.app``.
 
 To add a page: write ``routes()`` in a module of this package (endpoints wrapped by
 ``access.require``), list them in ``_routes`` and, for the navigation bar, add a ``Section``.
@@ -32,7 +32,17 @@ from hub.admin.access import ANY_ROLE, MAX_BODY, SCOPE_KEY, is_api, require, sig
 from hub.admin.console import Console, Section, console
 
 if TYPE_CHECKING:
-    from hub.composition import Hub
+    from graphql import GraphQLSchema
+
+    from hub.audit import AuditStore
+    from hub.fairuse.gate import FairUse
+    from hub.graphql.views import Views
+    from hub.metrics import Metrics
+    from hub.oauth.server import AuthorizationServer
+    from hub.policy import Policies
+    from hub.settings import Settings
+    from hub.source_health import SourceHealth
+    from hub.store.owner import Database
 
 STATIC = Path(__file__).resolve().parent / "static"
 # No inline script or style anywhere in the console: the policy can forbid both.
@@ -144,6 +154,23 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
-def admin_app(hub: Hub) -> AdminApp:
+def admin_app(
+    *,
+    settings: Settings,
+    database: Database,
+    oauth: AuthorizationServer,
+    policies: Policies,
+    views: Views,
+    graphql_schema: GraphQLSchema,
+    health: SourceHealth,
+    fair_use: FairUse,
+    audit: AuditStore,
+    metrics: Metrics,
+) -> AdminApp:
+    """The console over the parts its pages read (``Console``), as ``hub.app`` composes them."""
+    parts = Console(
+        SECTIONS, settings=settings, database=database, oauth=oauth, policies=policies, views=views,
+        graphql_schema=graphql_schema, health=health, fair_use=fair_use, audit=audit, metrics=metrics,
+    )
     router = Router(_routes(), default=request_response(not_found))
-    return AdminApp(Console(hub, SECTIONS), ExceptionMiddleware(router, handlers={405: method_not_allowed}))
+    return AdminApp(parts, ExceptionMiddleware(router, handlers={405: method_not_allowed}))

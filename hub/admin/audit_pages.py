@@ -36,7 +36,7 @@ READERS = ("operator", "auditor")
 
 
 async def audit_store(request: Request) -> AuditStore:
-    return console(request).hub.disclosures.store
+    return console(request).audit
 
 
 def row(access: Access) -> dict[str, Any]:

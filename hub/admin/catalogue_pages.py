@@ -29,8 +29,8 @@ EXPORTS = {
 
 
 def current_catalogue(request: Request) -> Catalogue:
-    hub = console(request).hub
-    return build_catalogue(hub.graphql_schema, hub.policies, load_bindings(hub.settings.bindings_dir))
+    parts = console(request)
+    return build_catalogue(parts.graphql_schema, parts.policies, load_bindings(parts.settings.bindings_dir))
 
 
 @require(*ANY_ROLE)
@@ -58,7 +58,7 @@ async def catalogue_export(request: Request) -> Response:
     if kind not in EXPORTS:
         return console(request).page(request, "problem.html", {"message": N_("There is no such export.")}, 404)
     registry = console(request).stores.registry
-    fair_use = fair_use_section(console(request).hub.settings.fair_use, await registry.clients())
+    fair_use = fair_use_section(console(request).settings.fair_use, await registry.clients())
     catalogue = dataclasses.replace(current_catalogue(request), fair_use=fair_use)
     body = to_json(catalogue) if kind == "json" else to_csv(catalogue).encode("utf-8")
     media_type, filename = EXPORTS[kind]

@@ -22,14 +22,17 @@ def N_(message: str) -> str:
 def current() -> list[str]:
     """The texts of the catalogue the hub builds now, sorted."""
     from connectors.binding import load_bindings
-    from hub.app import build_hub
     from hub.catalogue import build_catalogue
+    from hub.policy import load_policies
     from hub.settings import load_settings
+    from hub.strawberry_bridge import graphql_schema
+    from schema import build_schema
 
     settings = load_settings(environment="development")
-    hub = build_hub(settings)
-    catalogue = build_catalogue(hub.graphql_schema, hub.policies, load_bindings(settings.bindings_dir))
-    texts = set(hub.policies.declared_scopes.values())
+    schema = build_schema()  # the graph and its policies, as the hub builds them at start-up
+    policies = load_policies(settings.policies_dir, schema)
+    catalogue = build_catalogue(graphql_schema(schema), policies, load_bindings(settings.bindings_dir))
+    texts = set(policies.declared_scopes.values())
     for resource in catalogue.resources:
         texts.update(t for t in (resource.description, resource.update_cycle) if t)
         for field in resource.fields:

@@ -27,7 +27,17 @@ from hub.grants import GrantService, grant_catalogue
 from hub.store import Registry
 
 if TYPE_CHECKING:
-    from hub.composition import Hub
+    from graphql import GraphQLSchema
+
+    from hub.audit import AuditStore
+    from hub.fairuse.gate import FairUse
+    from hub.graphql.views import Views
+    from hub.metrics import Metrics
+    from hub.oauth.server import AuthorizationServer
+    from hub.policy import Policies
+    from hub.settings import Settings
+    from hub.source_health import SourceHealth
+    from hub.store.owner import Database
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -50,24 +60,50 @@ class Stores:
 
 
 class Console:
-    def __init__(self, hub: Hub, sections: list[Section]) -> None:
-        self.hub = hub
-        self.settings = hub.settings
+    """What the pages read, each part handed at construction (``admin_app``): the settings, the
+    database's engine (the console's own stores on it), the authorization server (its registry,
+    clock and catalogue), the policies and the graph (the catalogue pages, developers' views), the
+    sources' health, fair use, the audit store and the metrics (the overview's refusals)."""
+
+    def __init__(
+        self,
+        sections: list[Section],
+        *,
+        settings: Settings,
+        database: Database,
+        oauth: AuthorizationServer,
+        policies: Policies,
+        views: Views,
+        graphql_schema: GraphQLSchema,
+        health: SourceHealth,
+        fair_use: FairUse,
+        audit: AuditStore,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
         self.sections = sections
+        self.oauth = oauth
+        self.policies = policies
+        self.views = views
+        self.graphql_schema = graphql_schema
+        self.health = health
+        self.fair_use = fair_use
+        self.audit = audit
+        self.metrics = metrics
         self.templates = Jinja2Templates(directory=TEMPLATES)
         i18n.install(self.templates.env)
         # JSON as people read it: Chinese as itself, not as \u escapes (autoescaped like any text).
         self.templates.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
         self.chain_watch = ChainWatch()  # the overview's chain tile (hub/admin/overview_data.py)
-        engine = hub.database.engine
+        self.engine = engine = database.engine
         idle = self.settings.admin_idle_minutes * 60
         absolute = self.settings.admin_session_hours * 3600
         self.stores = Stores(
             Accounts(engine), Sessions(engine, idle=idle, absolute=absolute),
-            hub.oauth.parts.registry, AddressThrottle(engine, self.settings.admin_address_failures),
+            oauth.parts.registry, AddressThrottle(engine, self.settings.admin_address_failures),
         )
         # The grant workflow on the registry, at the clock the token endpoint reads grants by.
-        self.grants = GrantService(engine, grant_catalogue(hub.policies), hub.oauth.clock)
+        self.grants = GrantService(engine, grant_catalogue(policies), oauth.clock)
 
     async def visitor(self, request: Request) -> Visitor | None:
         """The person signed in with this request's session cookie, if the session and account are good."""

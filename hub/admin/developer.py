@@ -78,7 +78,7 @@ async def sandbox(request: Request, client_id: Any) -> Sandbox:
     act_for_department(who, client.department)
     if not client.active:
         raise Forbidden(f"client {client_id} or its department is blocked: no token is issued for it")
-    return Sandbox(client, client.scopes & console(request).hub.oauth.catalogue)
+    return Sandbox(client, client.scopes & console(request).oauth.catalogue)
 
 
 def chosen_purpose(found: Sandbox, purpose: Any) -> str:
@@ -113,7 +113,7 @@ def token_lifetime(request: Request) -> int:
 
 
 async def _issue(request: Request, found: Sandbox, purpose: str, jkt: str) -> dict[str, Any]:
-    server = console(request).hub.oauth
+    server = console(request).oauth
     parts = server.parts
     # The hub's own token maker with a shorter lifetime: the same keys, issuer, audience and claims.
     lifetime = token_lifetime(request)
@@ -150,7 +150,7 @@ async def schema(request: Request) -> Response:
     query = request.query_params
     found = await sandbox(request, query.get("client_id"))
     purpose = chosen_purpose(found, query.get("purpose"))
-    view = console(request).hub.views.for_caller(found.caller(purpose, visitor(request).account.username))
+    view = console(request).views.for_caller(found.caller(purpose, visitor(request).account.username))
     if view.reaches_nothing:
         raise Forbidden(f"client {found.client.client_id}'s grants reach nothing in this graph")
     return JSONResponse({
@@ -163,7 +163,7 @@ async def schema(request: Request) -> Response:
 async def developer_page(request: Request) -> Response:
     """The developer's clients, each with its live scopes and the purposes to open GraphiQL for."""
     registry = console(request).stores.registry
-    catalogue = console(request).hub.oauth.catalogue
+    catalogue = console(request).oauth.catalogue
     clients = []
     for client_id in sorted(visitor(request).account.clients):
         client = await registry.client(client_id)

@@ -75,7 +75,7 @@ async def _request_form(
         owners.setdefault(entry.owner, []).append(entry)
     titles = {d.id: d for d in catalogue.departments}
     context = {
-        "declared": console(request).hub.policies.declared_scopes,
+        "declared": console(request).policies.declared_scopes,
         "resources": {r.name: r for r in catalogue.resources},
         "clients": await registry.clients(who.account.department if who.role == "steward" else None),
         "owners": sorted(owners.items()), "titles": titles, "error": error,

@@ -22,7 +22,7 @@ STATES = (N_("up"), N_("slow"), N_("down"), N_("unknown"), N_("provider"), N_("h
 @require(*READERS)
 async def health_page(request: Request) -> Response:
     who = visitor(request)
-    health = console(request).hub.sources.health
+    health = console(request).health
     departments = [who.account.department or ""] if who.role == "steward" else None
     reports, everyones = await health.current(departments)
     context = {"reports": reports, "slow_after": health.slow_after, "everyones": everyones,

@@ -198,7 +198,7 @@ async def _sign_in(request: Request, settings: Settings, claims: dict[str, Any],
     if not isinstance(value, str) or not value:
         return refused(request, f"the id_token has no {settings.oidc_claim} claim", 403)
     stores = console(request).stores
-    links = OidcLinks(console(request).hub.database.engine)
+    links = OidcLinks(console(request).engine)
     username = await links.account_for(str(settings.oidc_issuer), value)
     account = await stores.accounts.get(username) if username else None
     if account is None or account.disabled:

@@ -26,9 +26,9 @@ KINDS = (N_("refused"), N_("rejected"), N_("invalid"), N_("timeout"), N_("unreco
 async def overview_page(request: Request) -> Response:
     who = visitor(request)
     department = who.account.department if who.role == "steward" else None
-    hub = console(request).hub
-    engine = console(request).stores.registry.engine
-    store = hub.disclosures.store
+    parts = console(request)
+    engine = parts.stores.registry.engine
+    store = parts.audit
     now = dt.datetime.now(dt.UTC)
     used = await usage(engine, now, department)
     language = language_of(request, who)
@@ -38,7 +38,7 @@ async def overview_page(request: Request) -> Response:
         clients = {c.client_id for c in await registry.clients(department)}
     context: dict[str, Any] = {
         "department": department, "usage": used, "charts": charts(used, language),
-        "refusals": refusals(hub.metrics.registry, clients), "chain": await console(request).chain_watch.state(store),
+        "refusals": refusals(parts.metrics.registry, clients), "chain": await parts.chain_watch.state(store),
         **await grant_work(request, department),
     }
     return console(request).page(request, "overview.html", context)

@@ -121,7 +121,7 @@ async def client_change(request: Request) -> Response:
             await service.remove_key(who, client_id, form.get("kid"))
             code = "key removed"
         elif change == "limits":
-            defaults = console(request).hub.fair_use.settings.defaults
+            defaults = console(request).fair_use.settings.defaults
             await service.set_limits(who, client_id, limits_from(form, defaults))
             code = "limits set"
         else:

@@ -34,7 +34,7 @@ class ClientUse:
 
 
 async def client_use(request: Request, client: ClientRecord) -> ClientUse:
-    fair_use = console(request).hub.fair_use
+    fair_use = console(request).fair_use
     limits = client.limits or fair_use.settings.defaults
     usage = await fair_use.usage(client.client_id, limits, client.quotas)
     return ClientUse(client, limits, client.limits is not None, usage)
@@ -46,7 +46,7 @@ async def usage_page(request: Request) -> Response:
     registry = console(request).stores.registry
     department = who.account.department if who.role == "steward" else None
     uses = [await client_use(request, c) for c in await registry.clients(department)]
-    context = {"uses": uses, "department": department, "enabled": console(request).hub.fair_use.settings.enabled}
+    context = {"uses": uses, "department": department, "enabled": console(request).fair_use.settings.enabled}
     return console(request).page(request, "usage.html", context)
 
 

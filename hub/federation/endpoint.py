@@ -31,7 +31,8 @@ from hub.strawberry_bridge import graphql_schema
 from schema.subgraphs import DEPARTMENTS, build_subgraph
 
 if TYPE_CHECKING:
-    from hub.composition import Hub
+    from hub.oauth.server import AuthorizationServer
+    from hub.policy import Policies
 
 
 @functools.cache
@@ -41,18 +42,34 @@ def subgraph_schema(department: str) -> GraphQLSchema:
 
 
 class SubgraphEndpoint(GraphQLEndpoint):
-    def __init__(self, hub: Hub, department: str) -> None:
+    """The graph's endpoint (``graph``: its settings, sources, fair use, audit, metrics, telemetry) over
+    one department's subgraph, with views of its own under the same ``policies`` and gateways known
+    to the authorization server (``oauth``) by their certificates."""
+
+    def __init__(self, graph: GraphQLEndpoint, department: str, *, policies: Policies,
+                 oauth: AuthorizationServer) -> None:
         schema = subgraph_schema(department)
-        settings = hub.settings
-        documents = DocumentCache(  # as the hub's own: the same limits hold at every GraphQL endpoint
-            schema, settings.limits, max_page_size=settings.max_page_size,
-            hide_suggestions=settings.environment == "production",
-            introspection=settings.introspection_enabled,
+        settings = graph.settings
+        self.gateways = GatewayAccess(oauth, networks(settings.trusted_proxies), graph.authenticator)
+        super().__init__(
+            settings=settings,
+            authenticate=self.gateways,
+            # The same grants and policies, and the same limits, hold at every GraphQL endpoint.
+            views=Views(schema, policies),
+            documents=DocumentCache(
+                schema, settings.limits, max_page_size=settings.max_page_size,
+                hide_suggestions=settings.environment == "production",
+                introspection=settings.introspection_enabled,
+            ),
+            sources=graph.sources,
+            fair_use=graph.fair_use,
+            disclosures=graph.disclosures,
+            metrics=graph.metrics,
+            telemetry=graph.telemetry,
+            graphiql=graph.graphiql,
+            titles=graph.titles,
         )
-        views = Views(schema, hub.policies)  # the same grants and policies hold at every GraphQL endpoint
-        super().__init__(hub, views, documents)
         self.department = department
-        self.gateways = GatewayAccess(hub.oauth, networks(settings.trusted_proxies), lambda: hub.authenticate)
 
     async def authenticate(self, request: Request) -> Caller:
         caller = await self.gateways(request)
@@ -65,7 +82,7 @@ class SubgraphEndpoint(GraphQLEndpoint):
         started = time.perf_counter()
         response = await self._traced(request)
         gateway = getattr(request.state, "gateway", None) or ""
-        metrics = self.hub.metrics
+        metrics = self.metrics
         metrics.subgraph_requests.labels(self.department, gateway, str(response.status_code)).inc()
         metrics.subgraph_seconds.labels(self.department, gateway).observe(time.perf_counter() - started)
         return response
@@ -92,8 +109,9 @@ def with_trace(response: Response, ftv1: str) -> Response:
     return Response(orjson.dumps(body), status_code=response.status_code, headers=headers)
 
 
-def subgraph_routes(hub: Hub) -> list[Route]:
+def subgraph_routes(graph: GraphQLEndpoint, policies: Policies, oauth: AuthorizationServer) -> list[Route]:
     return [
-        Route(f"/subgraphs/{department}/graphql", SubgraphEndpoint(hub, department), methods=["GET", "POST"])
+        Route(f"/subgraphs/{department}/graphql", SubgraphEndpoint(graph, department, policies=policies, oauth=oauth),
+              methods=["GET", "POST"])
         for department in DEPARTMENTS
     ]

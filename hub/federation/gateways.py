@@ -20,7 +20,7 @@ A request without a certificate is authenticated as on /graphql (a department sy
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -40,17 +40,16 @@ DECLARED = {**CALLER_HEADERS, "x-hub-origin-client": re.compile(r"^[A-Za-z0-9._:
 
 
 class GatewayAccess:
-    def __init__(self, server: AuthorizationServer, proxies: tuple[Network, ...],
-                 otherwise: Callable[[], Authenticator]) -> None:
+    def __init__(self, server: AuthorizationServer, proxies: tuple[Network, ...], otherwise: Authenticator) -> None:
         self._server = server
         self._proxies = proxies
-        self._otherwise = otherwise  # read per request: tests and the demo swap the hub's authenticator
+        self._otherwise = otherwise  # a request without a certificate: the graph's own authenticator
         self.gateways = Gateways(server.parts.engine, server.clock.now)
 
     async def __call__(self, request: Request) -> Caller:
         certificate = presented_certificate(request, self._proxies)
         if certificate is None:
-            return await self._otherwise()(request)
+            return await self._otherwise(request)
         gateway = await self.gateways.client_by_certificate(certificate.thumbprint)
         if gateway is None or not gateway.active:
             raise refused("this client certificate belongs to no active gateway")

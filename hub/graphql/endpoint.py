@@ -35,8 +35,15 @@ from hub.graphql.persisted import PersistedOperations
 from hub.telemetry.logs import REQUEST_ID
 
 if TYPE_CHECKING:
-    from hub.composition import Hub
+    from hub.audit.recorder import DisclosureRecorder
+    from hub.auth import Authenticator
+    from hub.data.sources import Sources
+    from hub.fairuse.gate import FairUse
+    from hub.graphql.graphiql import GraphiQL
     from hub.graphql.views import Views
+    from hub.metrics import Metrics
+    from hub.settings import Settings
+    from hub.telemetry import Telemetry
 
 log = logging.getLogger("hub.graphql")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -49,34 +56,50 @@ def request_id_of(request: Request) -> str:
 
 
 class GraphQLEndpoint:
-    def __init__(self, hub: Hub, views: Views | None = None, documents: DocumentCache | None = None) -> None:
-        self.hub = hub
-        # The graph's by default (read from the hub per request); a subgraph endpoint brings its own.
-        self._views = views
-        self._documents = documents
-        self.limits = hub.settings.limits
+    """Handed at construction exactly the parts it uses (``hub.app`` composes them); the subgraph
+    endpoint is one over its own schema (``views``, ``documents``)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        authenticate: Authenticator,
+        views: Views,
+        documents: DocumentCache,
+        sources: Sources,
+        fair_use: FairUse,
+        disclosures: DisclosureRecorder,
+        metrics: Metrics,
+        telemetry: Telemetry,
+        graphiql: GraphiQL,
+        titles: dict[str, str],
+    ) -> None:
+        self.settings = settings
+        self.authenticator = authenticate
+        self.views = views
+        self.documents = documents
+        self.sources = sources
+        self.fair_use = fair_use
+        self.disclosures = disclosures
+        self.metrics = metrics
+        self.telemetry = telemetry
+        self.graphiql = graphiql
+        self.titles = titles
+        self.limits = settings.limits
         self.persisted = PersistedOperations.load(
             self.limits.persisted_operations_dir, required=self.limits.require_persisted_operations
         )
 
-    @property
-    def views(self) -> Views:
-        return self._views or self.hub.views
-
-    @property
-    def documents(self) -> DocumentCache:
-        return self._documents or self.hub.documents
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         started = time.perf_counter()
-        with self.hub.telemetry.tracer.start_as_current_span(
+        with self.telemetry.tracer.start_as_current_span(
             "graphql.request", context=extract(request.headers), kind=SpanKind.SERVER,
             attributes={"http.request.method": request.method, "url.path": request.url.path},
         ) as span:
             response = await self.handle(request)
             span.set_attribute("http.response.status_code", response.status_code)
-        self.hub.metrics.request_seconds.observe(time.perf_counter() - started)
+        self.metrics.request_seconds.observe(time.perf_counter() - started)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -85,18 +108,18 @@ class GraphQLEndpoint:
         trace.get_current_span().set_attribute("hub.request_id", request_id)
         headers = {"X-Request-Id": request_id}
         if request.method == "GET" and self._wants_graphiql(request):
-            return self.hub.graphiql.page(headers)
+            return self.graphiql.page(headers)
         try:
             caller = await self.authenticate(request)
         except AccessRefused as exc:
-            self.hub.metrics.requests.labels("refused").inc()
+            self.metrics.requests.labels("refused").inc()
             return _refused(exc, headers)
         trace.get_current_span().set_attributes(_who(caller))
         try:
             media_type = response_media_type(request)
             operations, batched = await read_params(request, self.limits)
         except HttpError as exc:
-            self.hub.metrics.requests.labels("rejected").inc()
+            self.metrics.requests.labels("rejected").inc()
             body = {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
             return _json(body, exc.status, {**headers, **exc.headers}, "application/json")
         if batched:
@@ -110,11 +133,11 @@ class GraphQLEndpoint:
 
     async def authenticate(self, request: Request) -> Caller:
         """The caller (``hub.auth``); a subgraph endpoint also knows gateways by their certificates."""
-        return await self.hub.authenticate(request)
+        return await self.authenticator(request)
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (
-            self.hub.settings.graphiql_enabled
+            self.settings.graphiql_enabled
             and "query" not in request.query_params
             and "text/html" in request.headers.get("accept", "")
         )
@@ -132,7 +155,7 @@ class GraphQLEndpoint:
             span = trace.get_current_span()
             if span.is_recording():
                 span.set_attribute("hub.operation.sha256", operation_hash(text))
-            with self.hub.telemetry.tracer.start_as_current_span("graphql.prepare"):
+            with self.telemetry.tracer.start_as_current_span("graphql.prepare"):
                 document = self.documents.get(text, view.schema)
         except GraphQLError as error:
             return self._request_errors([error], request_id, media_type)
@@ -145,34 +168,34 @@ class GraphQLEndpoint:
         cost, too_costly = self.documents.judged_cost(document, params.operation_name, params.variables)
         if too_costly is not None:
             return self._request_errors([too_costly], request_id, media_type)
-        over_fair_use = await self.hub.fair_use.admit(caller, cost)
+        over_fair_use = await self.fair_use.admit(caller, cost)
         if over_fair_use is not None:  # rate limit or cost budget: nothing runs, nothing is disclosed
             return over_fair_use.outcome(request_id)
         context = RequestContext(
             request_id=request_id,
             caller=caller,
-            settings=self.hub.settings,
-            sources=self.hub.sources,
-            today=self.hub.settings.current_date(),
+            settings=self.settings,
+            sources=self.sources,
+            today=self.settings.current_date(),
             view=view,
         )
         result = await self._execute(document, params, context)
         if result is None:
             return self._timed_out(request_id, media_type)
-        over_quota = await self.hub.fair_use.disclose(caller, context.disclosed)
+        over_quota = await self.fair_use.disclose(caller, context.disclosed)
         if over_quota is not None:  # refused whole: nothing leaves, so nothing is recorded as disclosed
             return over_quota.outcome(request_id)
         if result.data is not None or context.disclosed:
             try:
                 operation = document.operation(params.operation_name)
                 name = operation.name.value if operation is not None and operation.name else None
-                with self.hub.telemetry.tracer.start_as_current_span("audit.append"):
-                    await self.hub.disclosures.record(request_id, caller, text, name, context.disclosed)
+                with self.telemetry.tracer.start_as_current_span("audit.append"):
+                    await self.disclosures.record(request_id, caller, text, name, context.disclosed)
             except Exception:  # noqa: BLE001  rule 6: whatever stops the record stops the data
                 return self._unrecorded(request_id, media_type)
         operation = document.operation(params.operation_name)
         kind = "query" if operation is None else operation.operation.value
-        self.hub.metrics.operation_seconds.labels(kind).observe(time.perf_counter() - started)
+        self.metrics.operation_seconds.labels(kind).observe(time.perf_counter() - started)
         return self._result_body(result, context, media_type)
 
     async def _execute(self, document: Document, params: Params, context: RequestContext) -> ExecutionResult | None:
@@ -198,31 +221,31 @@ class GraphQLEndpoint:
 
     def _compiled(self, document: Document) -> dict[str, Any]:
         """The compiled path's executor and the document's plans, unless the setting turns it off."""
-        if not self.hub.settings.compiled_execution or document.plans is None:
+        if not self.settings.compiled_execution or document.plans is None:
             return {}
         return {"executor_class": CompiledExecutor, "plans": document.plans}
 
     def _timed_out(self, request_id: str, media_type: str) -> Outcome:
-        self.hub.metrics.requests.labels("timeout").inc()
+        self.metrics.requests.labels("timeout").inc()
         timeout = self.limits.execution_timeout
         log.warning("request %s: the operation ran past execution_timeout = %s s and was cancelled",
                     request_id, timeout)
         error = refusal("TIMEOUT", f"the operation did not finish within the limit (execution_timeout = {timeout} s)",
                         requestId=request_id)
-        body = {"errors": [format_error(error, request_id, self.hub.titles)]}
+        body = {"errors": [format_error(error, request_id, self.titles)]}
         return (504 if media_type == GRAPHQL_RESPONSE else 200), body, {}
 
     def _unrecorded(self, request_id: str, media_type: str) -> Outcome:
         """docs/architecture.md, rule 6: the disclosure could not be recorded, so nothing is disclosed."""
         log.exception("request %s: the disclosure audit record could not be written; no data returned", request_id)
-        self.hub.metrics.requests.labels("unrecorded").inc()
+        self.metrics.requests.labels("unrecorded").inc()
         message = f"the disclosure could not be recorded, so no data is returned (request {request_id})"
         body = {"errors": [{"message": message, "extensions": {"code": "AUDIT_UNAVAILABLE", "requestId": request_id}}]}
-        return 503, body, {"Retry-After": str(self.hub.settings.retry_after_seconds)}
+        return 503, body, {"Retry-After": str(self.settings.retry_after_seconds)}
 
     def _request_errors(self, errors: list[GraphQLError], request_id: str, media_type: str) -> Outcome:
-        self.hub.metrics.requests.labels("invalid").inc()
-        body = {"errors": [format_error(e, request_id, self.hub.titles) for e in errors]}
+        self.metrics.requests.labels("invalid").inc()
+        body = {"errors": [format_error(e, request_id, self.titles) for e in errors]}
         return (400 if media_type == GRAPHQL_RESPONSE else 200), body, {}
 
     def _result_body(self, result: ExecutionResult, context: RequestContext, media_type: str) -> Outcome:
@@ -232,9 +255,9 @@ class GraphQLEndpoint:
             return self._request_errors(errors, context.request_id, media_type)
         body: dict[str, Any] = {}
         if errors:
-            body["errors"] = [format_error(e, context.request_id, self.hub.titles) for e in errors]
+            body["errors"] = [format_error(e, context.request_id, self.titles) for e in errors]
         body["data"] = result.data
-        self.hub.metrics.requests.labels("error" if errors else "ok").inc()
+        self.metrics.requests.labels("error" if errors else "ok").inc()
         return 200, body, {}
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from hub.composition import Hub
 from hub.context import Caller
 from hub.graphql.documents import DocumentCache
 from hub.graphql.limits import Limits
@@ -44,16 +45,18 @@ def edge_hub(demo_data_dir: Path, services: DepartmentServices) -> EdgeHub:  # n
     @asynccontextmanager
     async def open_with(*, environment: str = "development", **limits: Any) -> AsyncIterator[HubClient]:
         settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url, limits=Limits(**limits))
-        async with open_hub(settings) as client:
-            client.hub.authenticate = caller_from_header
-            if environment == "production":
-                # The edge as build_hub makes it for production; production's other needs (OAuth keys,
-                # a registry database) are not what these tests are about.
-                client.hub.settings = dataclasses.replace(settings, environment="production")
-                client.hub.documents = DocumentCache(
-                    client.hub.graphql_schema, settings.limits, max_page_size=settings.max_page_size,
-                    hide_suggestions=True,
-                )
+
+        def as_in_production(built: Hub) -> Hub:
+            """The edge as build_hub makes it for production; production's other needs (OAuth keys, a
+            registry database) are not what these tests are about."""
+            return dataclasses.replace(
+                built, settings=dataclasses.replace(settings, environment="production"),
+                documents=DocumentCache(built.graphql_schema, settings.limits, max_page_size=settings.max_page_size,
+                                        hide_suggestions=True),
+            )
+
+        adapt = as_in_production if environment == "production" else None
+        async with open_hub(settings, authenticate=caller_from_header, adapt=adapt) as client:
             yield client
 
     return open_with

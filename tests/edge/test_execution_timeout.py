@@ -45,8 +45,7 @@ async def test_an_operation_past_execution_timeout_gets_timeout_and_its_fetches_
         demo_data_dir, slow_ecology.url, services.security.url,
         sources={"ecology": {"url": slow_ecology.url, "timeout": 10}}, limits=Limits(execution_timeout=0.5),
     )
-    async with open_hub(settings) as hub:
-        hub.hub.authenticate = caller_from_header
+    async with open_hub(settings, authenticate=caller_from_header) as hub:
         started = time.monotonic()
         response = await send(hub, QUERY, {"u": some_uscc})
         assert time.monotonic() - started < 2
@@ -64,8 +63,7 @@ async def test_a_timeout_is_200_with_errors_for_application_json_clients(
         demo_data_dir, slow_ecology.url, services.security.url,
         sources={"ecology": {"url": slow_ecology.url, "timeout": 10}}, limits=Limits(execution_timeout=0.3),
     )
-    async with open_hub(settings) as hub:
-        hub.hub.authenticate = caller_from_header
+    async with open_hub(settings, authenticate=caller_from_header) as hub:
         response = await send(hub, QUERY, {"u": some_uscc}, accept="application/json")
         assert refusal_of(response, 200)["extensions"]["code"] == "TIMEOUT"
 
@@ -75,7 +73,6 @@ async def test_an_operation_within_execution_timeout_is_answered(
 ) -> None:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url,
                             limits=Limits(execution_timeout=5))
-    async with open_hub(settings) as hub:
-        hub.hub.authenticate = caller_from_header
+    async with open_hub(settings, authenticate=caller_from_header) as hub:
         response = await send(hub, QUERY, {"u": some_uscc})
         assert response.status_code == 200 and "errors" not in response.json()

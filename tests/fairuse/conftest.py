@@ -79,15 +79,15 @@ def fair_hub(demo_data_dir: Path, services: DepartmentServices) -> OpenFairHub: 
             demo_data_dir, services.ecology.url, services.security.url,
             fair_use=fair_use or FairUseSettings(), **overrides,
         )
-        async with open_hub(settings) as opened:
+        callers: dict[str, Caller] = {}
+
+        async def caller(request: Request) -> Caller:
+            return callers[request.headers["x-test-client"]]
+
+        async with open_hub(settings, authenticate=caller) as opened:
             client = FairHub(opened.http, opened.hub)
-            client.callers, client.now = {}, 1_800_000_000.0  # 2027-01-15 08:00 UTC, mid-minute
+            client.callers, client.now = callers, 1_800_000_000.0  # 2027-01-15 08:00 UTC, mid-minute
             client.hub.fair_use.clock = lambda: client.now
-
-            async def caller(request: Request) -> Caller:
-                return client.callers[request.headers["x-test-client"]]
-
-            client.hub.authenticate = caller
             yield client
 
     return open_with

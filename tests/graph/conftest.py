@@ -8,7 +8,8 @@ import shutil
 import tempfile
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import create_app
+from hub.app import build_hub, compose_app
+from hub.auth import Authenticator
 from hub.composition import Hub
 from hub.demo import ecology_service, security_service
 from hub.demo.services import RunningService, serve_in_thread
@@ -83,9 +85,18 @@ class HubClient:
 
 
 @asynccontextmanager
-async def open_hub(settings: Any) -> AsyncIterator[HubClient]:
-    app = create_app(settings)
-    hub: Hub = app.state.hub
+async def open_hub(
+    settings: Any, *, authenticate: Authenticator | None = None, adapt: Callable[[Hub], Hub] | None = None,
+) -> AsyncIterator[HubClient]:
+    """The hub as ``create_app`` composes it; ``authenticate``: who its callers are instead (tests of
+    the graph, policies and the edge name their callers), ``adapt``: other parts changed before the
+    app is composed over them."""
+    hub = build_hub(settings)
+    if authenticate is not None:
+        hub = dataclasses.replace(hub, authenticate=authenticate)
+    if adapt is not None:
+        hub = adapt(hub)
+    app = compose_app(hub)
     await hub.database.open()  # as the lifespan would, before the fixtures write to the registry
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as client:

@@ -201,14 +201,15 @@ async def pair(demo_data_dir: Path, services: DepartmentServices, tmp_path_facto
         return hub_settings(demo_data_dir, services.ecology.url, services.security.url,
                             compiled_execution=compiled, state_dir=state)
 
-    async with open_hub(settings(True)) as compiled, open_hub(settings(False)) as usual:
-        found = Pair(compiled, usual, recording(compiled), recording(usual))
+    chosen: list[Pair] = []
 
-        async def who(request: Request) -> Caller:
-            return found.caller
+    async def who(request: Request) -> Caller:
+        return chosen[0].caller
 
-        compiled.hub.authenticate = usual.hub.authenticate = who  # type: ignore[method-assign]
-        yield found
+    async with open_hub(settings(True), authenticate=who) as compiled, \
+            open_hub(settings(False), authenticate=who) as usual:
+        chosen.append(Pair(compiled, usual, recording(compiled), recording(usual)))
+        yield chosen[0]
 
 
 def every_query(samples: Samples) -> list[tuple[str, dict[str, Any]]]:

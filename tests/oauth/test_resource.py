@@ -15,6 +15,7 @@ from joserfc.jwk import ECKey
 
 from hub.client import new_client_key
 from hub.oauth import jws
+from hub.oauth.resource import ResourceServer
 from tests.oauth.conftest import (
     OPERATOR,
     RESOURCE,
@@ -31,17 +32,17 @@ from tests.oauth.conftest import (
 
 
 async def test_a_live_token_with_its_proof_reaches_the_graph_as_the_client(
-    oauth: OAuthHub, session: Session
+    oauth: OAuthHub, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = []
-    original = oauth.hub.authenticate
+    original = ResourceServer.__call__
 
-    async def spy(request):  # type: ignore[no-untyped-def]
-        caller = await original(request)
+    async def spy(self, request):  # type: ignore[no-untyped-def]
+        caller = await original(self, request)
         seen.append(caller)
         return caller
 
-    oauth.hub.authenticate = spy
+    monkeypatch.setattr(ResourceServer, "__call__", spy)  # the authenticator the graph was composed with
     response = await oauth.graphql(
         session.token,
         session.dpop_key,

@@ -55,8 +55,7 @@ async def caller_named_in_header(request: Request) -> Caller:
 @pytest.fixture
 async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
-    async with open_hub(settings) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(settings, authenticate=caller_named_in_header) as client:
         yield client
 
 

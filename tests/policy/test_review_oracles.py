@@ -23,8 +23,7 @@ CASE = "centre.case:read"
 @pytest.fixture
 async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
-    async with open_hub(settings) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["masked-people"] = caller("masked-people", {ENTERPRISE: ["licensing"], PERSON: ["licensing"],
                                                             LEGAL_REP: ["licensing"]})
         CALLERS["case-clerk"] = caller("case-clerk", {CASE: ["case_handling"], ENTERPRISE: ["case_handling"]})

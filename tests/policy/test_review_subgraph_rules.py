@@ -63,8 +63,8 @@ async def district_hub(
     moved: tuple[Path, str, str, str], services: DepartmentServices  # noqa: F811
 ) -> AsyncIterator[HubClient]:
     data_dir, region, _, _ = moved
-    async with open_hub(hub_settings(data_dir, services.ecology.url, services.security.url)) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(hub_settings(data_dir, services.ecology.url, services.security.url),
+                        authenticate=caller_named_in_header) as client:
         CALLERS["district-all"] = _everything(client.hub.policies, region)
         yield client
 
@@ -109,8 +109,7 @@ async def test_with_the_owner_unreachable_a_contributing_subgraph_withholds_the_
     data_dir, region, _, arriving = moved
     unreachable = {"market": {"url": "postgresql+asyncpg://hub@127.0.0.1:9/market", "timeout": 2}}
     settings = hub_settings(data_dir, services.ecology.url, services.security.url, sources=unreachable)
-    async with open_hub(settings) as hub:
-        hub.hub.authenticate = caller_named_in_header
+    async with open_hub(settings, authenticate=caller_named_in_header) as hub:
         CALLERS["district-all"] = _everything(hub.hub.policies, region)
         body = await subgraph(hub, "taxation", "district-all", "... on Enterprise { taxRegistration { status } }",
                               [{"__typename": "Enterprise", "uscc": arriving}])
@@ -121,8 +120,8 @@ async def test_with_the_owner_unreachable_a_contributing_subgraph_withholds_the_
 
 @pytest.fixture
 async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
-    async with open_hub(hub_settings(demo_data_dir, services.ecology.url, services.security.url)) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(hub_settings(demo_data_dir, services.ecology.url, services.security.url),
+                        authenticate=caller_named_in_header) as client:
         CALLERS["enterprise-only"] = caller("enterprise-only", {ENTERPRISE: ["licensing"]})
         yield client
 
@@ -144,12 +143,11 @@ async def test_a_hidden_entity_type_reads_exactly_like_a_type_that_does_not_exis
 
 
 async def test_a_person_without_the_name_security_requires_is_bad_input_naming_the_field(
-    hub: HubClient, demo_db: Any, caplog: pytest.LogCaptureFixture  # noqa: F811
+    unrestricted_hub: HubClient, demo_db: Any, caplog: pytest.LogCaptureFixture  # noqa: F811
 ) -> None:
     [person] = demo_db("market", "SELECT id_number FROM persons ORDER BY id_number LIMIT 1")
-    hub.hub.authenticate = _unrestricted
     with caplog.at_level(logging.ERROR):
-        body = await subgraph(hub, "security", "", "... on Person { identityVerification { verified } }",
+        body = await subgraph(unrestricted_hub, "security", "", "... on Person { identityVerification { verified } }",
                               [{"__typename": "Person", "idNumber": person["id_number"]}])
     assert body["data"]["_entities"] == [None]
     [error] = body["errors"]
@@ -165,11 +163,17 @@ async def _unrestricted(request: Any) -> Any:
 
 
 @pytest.fixture
+async def unrestricted_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+    settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
+    async with open_hub(settings, authenticate=_unrestricted) as client:
+        yield client
+
+
+@pytest.fixture
 async def limited_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
     limits = Limits(max_cost=100, max_representations=50)
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url, limits=limits)
-    async with open_hub(settings) as client:
-        client.hub.authenticate = _unrestricted
+    async with open_hub(settings, authenticate=_unrestricted) as client:
         yield client
 
 

@@ -30,8 +30,7 @@ async def hub(
     demo_data_dir: Path, services: DepartmentServices, region: str  # noqa: F811
 ) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
-    async with open_hub(settings) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["district-tax"] = caller("district-tax", {ENTERPRISE: ["licensing"], TAX: ["licensing"]},
                                          jurisdiction=region)
         CALLERS["identity-checker"] = caller("identity-checker", {PERSON: ["licensing"],

@@ -21,8 +21,7 @@ from tests.policy.test_applied import CALLERS, ENTERPRISE, ask, caller, caller_n
 @pytest.fixture
 async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
-    async with open_hub(settings) as client:
-        client.hub.authenticate = caller_named_in_header
+    async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["licensing-and-statistics"] = caller("licensing-and-statistics",
                                                      {ENTERPRISE: ["licensing", "statistics"]})
         CALLERS["licensing-only"] = caller("licensing-only", {ENTERPRISE: ["licensing"]})
