@@ -6,15 +6,19 @@ type and a key; the register table (``hub.data.registers``) turns the type into 
 an entity, the batch loaders and the entity cache fetch, and before a record is returned:
 
 1. the caller's view must have the type at all (else ``Forbidden``, before any source call);
-2. the caller's row rule (jurisdiction) admits the record, or it is withheld as if absent;
+2. the caller's row rule (jurisdiction) admits the record, or it is withheld as if absent (one
+   step, ``hub.data.row_filter.admitted``, which every record returned passes once);
 3. the record is noted as shown, under the resolving field's selection, for the disclosure audit.
 
 A resolver holds no loader, no ``Sources`` and no connector, so it cannot skip any of the three.
 Lists are pages (``list``): the row rule goes into the source query where the source can take it
-(``Sources.select``) and is checked again here; only the records a page shows are noted, not the
-one more fetched to tell whether another page follows. A page whose selection only reads record
-keys (``Access.reads``) asks the source for those keys and the ones the data path reads itself
-(key, order, row rule, subject), so a list of five fields reads five columns, not all of them.
+(``Sources.select``), which passes every page it reads through the admission step, so a source
+that ignores the rule is still caught; only the records a page shows are noted, not the one more
+fetched to tell whether another page follows. A page whose selection only reads record keys
+(``Access.reads``) asks the source for those keys and the ones the data path reads itself (key,
+order, row rule, subject), so a list of five fields reads five columns, not all of them. Look-ups
+by key (``one``, ``many``, ``contribution``) cannot push the rule: what the loaders return passes
+the same step in ``_shown``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any, Protocol
 from connectors.base import Condition, Page, Record, SourceError
 from hub.data.loaders import Loaders
 from hub.data.registers import register_of
-from hub.data.row_filter import Selected, admits
+from hub.data.row_filter import Selected, admitted
 from hub.data.sources import Sources
 
 Subject = tuple[str, str]  # (enterprise | person, its key), as the disclosure audit names it
@@ -214,23 +218,19 @@ class Records:
         if register.key is not None and page.fields is None:
             # A later look-up of a listed record costs no source call; a record read in part is no answer to one.
             self._loaders.prime(register.connector, register.entity, register.key, selected)
-        if row_filter is None:
-            return selected
-        # Sources admits already; checked again here, so that no source path can widen what is shown.
-        return Selected([r for r in selected if admits(r, row_filter)], selected.truncated)
+        return selected  # every record of it passed the admission step in Sources.select
 
     def _shown_one(self, info: Any, type_name: str, record: Record | None, subject: Subject | None) -> Record | None:
         if record is None:
             return None
-        row_filter = self._access.row_filter(type_name)
-        if row_filter is not None and not admits(record, row_filter):
-            return None
-        self._access.note(info, type_name, (record,), subject)
+        shown = admitted([record], self._access.row_filter(type_name))
+        if not shown:
+            return None  # withheld as if absent, and so not noted
+        self._access.note(info, type_name, shown, subject)
         return record
 
     def _shown(self, info: Any, type_name: str, records: builtins.list[Record]) -> builtins.list[Record]:
-        row_filter = self._access.row_filter(type_name)
-        if row_filter is not None:
-            records = [r for r in records if admits(r, row_filter)]
-        self._access.note(info, type_name, records)
-        return records
+        """What a look-up by key returns: the records the caller's row rule admits, noted as shown."""
+        shown = admitted(records, self._access.row_filter(type_name))
+        self._access.note(info, type_name, shown)
+        return shown

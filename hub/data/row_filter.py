@@ -1,10 +1,11 @@
 """Row filters by jurisdiction: "records whose division code starts with the caller's prefix".
 
-A row filter is ``Condition(<division-code field>, "prefix", <0-6 digits>)``. ``Sources.select``
-pushes it into the source query when the connector can take it and otherwise applies it after the
-fetch; either way every record returned has passed ``admits``, so a source that ignores a pushed
-filter cannot widen what a caller sees. Loaders fetch by key and cannot push; resolvers check
-``admits`` on what they return.
+A row filter is ``Condition(<division-code field>, "prefix", <0-6 digits>)``. ``admitted`` is the one
+admission step every record the data path returns passes through, once: ``Sources.select`` pushes
+the filter into the source query when the connector can take it and passes each page it reads
+through ``admitted`` either way, so a source that ignores a pushed filter cannot widen what a caller
+sees; ``Records`` passes what the loaders fetch by key (they cannot push) through it before a
+resolver gets it.
 
 The after-fetch path has a cost: a caller whose region holds few of the source's records makes the
 hub read many records to fill one page. ``ScanBudget`` bounds that: each further source call asks
@@ -59,6 +60,14 @@ def admits(record: Mapping[str, Any], row_filter: Condition) -> bool:
     """Whether the record's division code starts with the filter's prefix; no code, no admission."""
     code = record.get(row_filter.field)
     return isinstance(code, str) and code.startswith(row_filter.value)
+
+
+def admitted(records: list[Record], row_filter: Condition | None) -> list[Record]:
+    """The records the row filter admits, in order (no filter: ``records`` itself): the one admission
+    step of the data path (docs/architecture.md, "The access model")."""
+    if row_filter is None:
+        return records
+    return [record for record in records if admits(record, row_filter)]
 
 
 def check_row_filter(department: str, row_filter: Condition) -> None:

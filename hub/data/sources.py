@@ -22,7 +22,7 @@ from connectors.base import Condition, Connector, Page, Record, SourceError
 from hub.data.cache import EntityCache, namespace_of
 from hub.faults.breaker import STATE_VALUES, Breaker
 from hub.metrics import Metrics
-from hub.data.row_filter import ScanBudget, Selected, admits, check_row_filter, narrow
+from hub.data.row_filter import ScanBudget, Selected, admitted, check_row_filter, narrow
 from hub.source_health import SourceHealth
 
 log = logging.getLogger("hub.sources")
@@ -128,19 +128,20 @@ class Sources:
     ) -> Selected:
         """A page of admitted records, read in widening source pages until full or out of budget.
 
-        A pushed filter normally fills the page in the first call; the check still runs, so a
-        source that ignored the filter costs more calls, never a record outside the jurisdiction.
+        A pushed filter normally fills the page in the first call; every page read still passes
+        ``admitted``, so a source that ignored the filter costs more calls, never a record outside
+        the jurisdiction.
         """
         kept = Selected()
         after, size = page.after, page.limit
         for call in range(1, self.scan_budget.max_calls + 1):
             scan = replace(page, limit=size, after=after)
             batch = await self._call(conn, entity, conn.select(entity, where, scan))
-            admitted = [record for record in batch if admits(record, row_filter)]
-            if pushed and len(admitted) < len(batch):
+            admitted_batch = admitted(batch, row_filter)
+            if pushed and len(admitted_batch) < len(batch):
                 log.warning("%s.%s returned %d records outside the pushed row filter or without a code",
-                            conn.name, entity, len(batch) - len(admitted))
-            kept.extend(admitted[: page.limit - len(kept)])
+                            conn.name, entity, len(batch) - len(admitted_batch))
+            kept.extend(admitted_batch[: page.limit - len(kept)])
             if len(kept) == page.limit or len(batch) < size:
                 return kept  # full, or the source has no more
             if call < self.scan_budget.max_calls:

@@ -8,12 +8,14 @@ elsewhere or with no code), so every assertion can name exact records.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, create_engine, event
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -37,7 +39,7 @@ from tests.connectors.row_filtering import (
     sources_over,
     walk,
 )
-from tests.connectors.subjects import read_rows, sqlite_url
+from tests.connectors.subjects import CountingTransport, read_rows, sqlite_url
 
 sites_table = Table(
     "sites", MetaData(), Column("number", String(8), primary_key=True), Column("region_code", String(6))
@@ -259,3 +261,24 @@ async def test_the_entity_cache_holds_raw_records_by_key_and_never_a_filtered_pa
     assert cached == found and len(cached) == 2
     # A key look-up cannot push the filter: whoever returns the record checks it.
     assert admits(found[PERMITS_IN_REGION[0]][0], in_region()) and not admits(found[outside][0], in_region())
+
+
+class IgnoresThePrefix(CountingTransport):
+    """A department's service that accepts the prefix parameter and ignores it."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url.copy_remove_param("region_code_prefix")
+        return await super().handle_async_request(httpx.Request(request.method, url, headers=request.headers))
+
+
+async def test_a_source_that_ignores_the_pushed_filter_still_shows_no_record_outside_it(
+    sparse_ecology: RunningService, bindings: dict[str, Binding], caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = IgnoresThePrefix()
+    sources = sources_over(connector_of_kind(bindings["ecology"].with_source(url=sparse_ecology.url), transport))
+    with caplog.at_level(logging.WARNING, logger="hub.sources"):
+        pages = await walk(sources, "ecology", "discharge_permit", "number", 5)
+    await sources.aclose()
+    assert [record["number"] for page in pages for record in page] == PERMITS_IN_REGION
+    assert filtered(sources, "ecology", "pushed") >= 1 and filtered(sources, "ecology", "post") == 0
+    assert "outside the pushed row filter" in caplog.text
