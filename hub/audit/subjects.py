@@ -7,9 +7,9 @@ the materials it asks for) are recorded as the request itself, without a subject
 
 ``Disclosed`` collects, per subject, the fields each resolver showed under its selection and the
 caller's decision for each; a list of 1,000 enterprises shares one field set, so collecting costs a
-set insertion per record. A subject's reference (a person's keyed hash) is worked out once per
-request and kept, for the fair-use quotas (which count the same subjects before the record is
-written) and the audit record alike.
+set insertion per record. A person's reference (a keyed hash) is worked out once per request and
+kept, for the fair-use quotas (which count the same subjects before the record is written) and the
+audit record alike.
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ SUBJECT_KEYS: Mapping[str, frozenset[str]] = {
 class Disclosed:
     """What one request showed, subject by subject: ``{"Type.field": decision}`` per subject."""
 
-    __slots__ = ("_field_sets", "_references", "_referenced_by", "_subjects", "types")
+    __slots__ = ("_field_sets", "_persons", "_referenced_by", "_subjects", "types")
 
     def __init__(self) -> None:
         self._field_sets: list[Mapping[str, Decision]] = []
         self._subjects: dict[Subject, set[int]] = {}
-        self._references: dict[Subject, str | None] = {}  # None: an unreadable id, recorded by nobody
+        self._persons: dict[str, str | None] = {}  # ID number -> keyed hash; None: unreadable, recorded by nobody
         self._referenced_by: Pseudonyms | None = None
         self.types: set[str] = set()  # every type shown, with or without a subject
 
@@ -90,20 +90,33 @@ class Disclosed:
     def __len__(self) -> int:
         return len(self._subjects)
 
-    def reference(self, subject: Subject, pseudonyms: Pseudonyms) -> str | None:
-        """The subject as the audit keeps it (``enterprise:<USCC>``, ``person:<keyed hash>``), None for
-        an id that does not validate; worked out once for the request, however many ask."""
+    def person(self, id_number: str, pseudonyms: Pseudonyms) -> str | None:
+        """A person's reference as the audit keeps it (``person:<keyed hash>``), None for an ID number
+        that does not validate; worked out once for the request, however many ask (an enterprise's
+        reference is its checked USCC, which ``Pseudonyms`` keeps for the whole process)."""
         if pseudonyms is not self._referenced_by:
-            self._references, self._referenced_by = {}, pseudonyms
-        found = self._references.get(subject, _UNKNOWN)
+            self._persons, self._referenced_by = {}, pseudonyms
+        found = self._persons.get(id_number, _UNKNOWN)
         if found == _UNKNOWN:
-            kind, identifier = subject
             try:
-                found = pseudonyms.person(identifier) if kind == PERSON else pseudonyms.enterprise(identifier)
+                found = pseudonyms.person(id_number)
             except InvalidIdentifier:
                 found = None  # a source's malformed key: nothing a subject could ask about
-            self._references[subject] = found
+            self._persons[id_number] = found
         return found
+
+    def _reference(self, kind: str, identifier: str, pseudonyms: Pseudonyms) -> str | None:
+        """What the record keeps of a subject: a person's hash from ``person`` if it was asked for
+        (the quotas ask before the record is written), else worked out here, without keeping it."""
+        try:
+            if kind != PERSON:
+                return pseudonyms.enterprise(identifier)
+            known = self._persons.get(identifier, _UNKNOWN) if self._persons else _UNKNOWN
+            if known != _UNKNOWN and pseudonyms is self._referenced_by:
+                return known
+            return pseudonyms.person(identifier)
+        except InvalidIdentifier:
+            return None  # a source's malformed key: nothing a subject could ask about
 
     def shown(self) -> tuple[Sequence[Mapping[str, str]], Mapping[Subject, set[int]]]:
         """The field sets, and per subject (in clear, in memory) the indices of those it was shown
@@ -113,8 +126,8 @@ class Disclosed:
     def subjects(self, pseudonyms: Pseudonyms) -> tuple[SubjectDisclosure, ...]:
         """The subjects as the audit keeps them (persons as keyed hashes); unreadable ids are skipped."""
         found: dict[str, dict[str, Decision]] = {}
-        for subject, sets in self._subjects.items():
-            reference = self.reference(subject, pseudonyms)
+        for (kind, identifier), sets in self._subjects.items():
+            reference = self._reference(kind, identifier, pseudonyms)
             if reference is None:
                 continue
             fields = found.setdefault(reference, {})
@@ -126,10 +139,19 @@ class Disclosed:
         """The subjects as the audit keeps them, grouped by the field sets they were shown: the
         fields of a group are merged once, not once per subject."""
         sets_of: dict[str, set[int]] = {}
-        for subject, sets in self._subjects.items():
-            reference = self.reference(subject, pseudonyms)
-            if reference is None:
-                continue
+        persons = self._persons if pseudonyms is self._referenced_by else None  # hashed for the quotas
+        for (kind, identifier), sets in self._subjects.items():
+            try:  # inline, not _reference: a list of 1,000 pays no call per subject
+                if kind != PERSON:
+                    reference = pseudonyms.enterprise(identifier)
+                elif persons and (known := persons.get(identifier, _UNKNOWN)) != _UNKNOWN:
+                    if known is None:
+                        continue
+                    reference = known
+                else:
+                    reference = pseudonyms.person(identifier)
+            except InvalidIdentifier:
+                continue  # a source's malformed key: nothing a subject could ask about
             before = sets_of.get(reference)
             sets_of[reference] = sets if before is None else before | sets
         by_sets: dict[frozenset[int], list[str]] = {}

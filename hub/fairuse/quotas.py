@@ -32,7 +32,7 @@ def shown_under(
     disclosed: Disclosed, scopes_of: FieldScopes, quotas: Mapping[str, int], pseudonyms: Pseudonyms
 ) -> dict[str, set[str]]:
     """scope (of those with a quota) -> references of the subjects the request showed under it. A
-    person's keyed hash is the request's own (``Disclosed.reference``): the audit record reuses it."""
+    person's keyed hash is the request's own (``Disclosed.person``): the audit record reuses it."""
     field_sets, subjects = disclosed.shown()
     under = [_quota_scopes(fields, scopes_of, quotas) for fields in field_sets]  # a few sets per request
     if not any(under):
@@ -48,7 +48,7 @@ def shown_under(
             continue
         kind, identifier = subject
         if kind == PERSON:
-            reference = disclosed.reference(subject, pseudonyms)
+            reference = disclosed.person(identifier, pseudonyms)
             if reference is None:
                 continue  # a source's malformed ID number: not a subject the audit records either
         else:
