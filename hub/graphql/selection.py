@@ -12,8 +12,9 @@ with those five (and what the data path itself needs), not all fifteen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
     BooleanValueNode,
@@ -21,9 +22,11 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     SelectionNode,
     SelectionSetNode,
@@ -34,6 +37,10 @@ from graphql import (
 from hub.strawberry_bridge import record_key
 
 PLUMBING = ("edges", "node")
+# Per schema (a caller's view, kept while it lives) and object type: the type conditions under which a
+# fragment's fields are executed on the type, as graphql-core matches them (the type itself and every
+# interface or union it belongs to: a subgraph's ``_Entity`` holds its entities).
+_CONDITIONS: WeakKeyDictionary[GraphQLSchema, dict[str, frozenset[str]]] = WeakKeyDictionary()
 
 
 def selected_fields(
@@ -81,7 +88,7 @@ def _selected(
     target = schema.type_map.get(type_name)
     if not isinstance(target, GraphQLObjectType):
         return
-    conditions = {type_name, *(i.name for i in target.interfaces)}
+    conditions = _conditions(schema, target)
     sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
     if get_named_type(return_type).name.endswith("Connection"):
         for step in PLUMBING:
@@ -92,8 +99,21 @@ def _selected(
             yield node.name.value, target.fields.get(node.name.value)
 
 
+def _conditions(schema: GraphQLSchema, target: GraphQLObjectType) -> frozenset[str]:
+    known = _CONDITIONS.get(schema)
+    if known is None:
+        known = _CONDITIONS[schema] = {}
+    found = known.get(target.name)
+    if found is None:
+        found = known[target.name] = frozenset({target.name, *(
+            name for name, named in schema.type_map.items()
+            if isinstance(named, GraphQLInterfaceType | GraphQLUnionType) and schema.is_sub_type(named, target)
+        )})
+    return found
+
+
 def _fields(
-    selection_set: SelectionSetNode, conditions: set[str] | None, fragments: dict[str, FragmentDefinitionNode],
+    selection_set: SelectionSetNode, conditions: Set[str] | None, fragments: dict[str, FragmentDefinitionNode],
     variables: dict[str, Any] | None, seen: frozenset[str] = frozenset(),
 ) -> Iterator[FieldNode]:
     for selection in selection_set.selections:
@@ -126,5 +146,5 @@ def _included(node: SelectionNode, variables: dict[str, Any] | None) -> bool:
     return True
 
 
-def _applies(condition: object, conditions: set[str] | None) -> bool:
+def _applies(condition: object, conditions: Set[str] | None) -> bool:
     return conditions is None or condition is None or condition.name.value in conditions  # type: ignore[attr-defined]

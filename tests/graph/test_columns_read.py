@@ -123,3 +123,21 @@ def test_the_keys_naming_a_subject_are_enough_to_name_it() -> None:
         found = subject_of(whole)
         assert found is not None
         assert subject_of({k: whole[k] for k in SUBJECT_KEYS[type_name]}) == found, type_name
+
+
+async def test_a_page_selecting_through_a_union_fragment_reads_what_the_fragment_selects(
+    hub: HubClient, demo_db: Any
+) -> None:
+    # A subgraph's `_Entity` union holds Enterprise: a fragment on it inside a node is executed.
+    query = ("{ enterprises(first: 3) { edges { node { __typename "
+             "... on _Entity { ... on Enterprise { name legalRepresentative { name } } } } } } }")
+    response = await hub.http.post("/subgraphs/market/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    expected = demo_db("market", "SELECT e.name, p.name AS rep FROM enterprises e "
+                                 "LEFT JOIN persons p ON p.id_number = e.legal_rep_id ORDER BY e.uscc LIMIT 3")
+    assert [e["node"] for e in body["data"]["enterprises"]["edges"]] == [
+        {"__typename": "Enterprise", "name": r["name"], "legalRepresentative": r["rep"] and {"name": r["rep"]}}
+        for r in expected
+    ]

@@ -29,3 +29,18 @@ async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: 
     store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "skipping-finance"]
     assert access.fields == {"Enterprise.name": "allow"}
+
+
+async def test_a_field_shown_through_a_union_fragment_is_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+    # A subgraph's `_Entity` union holds Enterprise: graphql-core runs a fragment on it inside an enterprise.
+    CALLERS["union-fragment"] = caller("union-fragment", {ENTERPRISE: ["licensing"]})
+    [row] = demo_db("market", "SELECT uscc, name FROM enterprises ORDER BY uscc DESC LIMIT 1")
+    response = await hub.http.post("/subgraphs/market/graphql", json={
+        "query": "query($u: String!) { enterprise(uscc: $u) { ... on _Entity { ... on Enterprise { name } } } }",
+        "variables": {"u": row["uscc"]},
+    }, headers={"x-test-caller": "union-fragment", "x-hub-purpose": "licensing"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"enterprise": {"name": row["name"]}}}  # the answer carried the name
+    store = hub.hub.disclosures.store
+    [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "union-fragment"]
+    assert access.fields == {"Enterprise.name": "allow"}
