@@ -1,7 +1,9 @@
-"""What one hub process holds, as the app composes it: ``Hub``, built by ``hub.app.build_hub``.
+"""What one hub process holds: ``Hub``, built by ``hub.app.build_hub``.
 
-Its own module so that the parts it is handed to (the GraphQL and subgraph endpoints, the console,
-readiness, the operator endpoint) name it without importing the app that mounts them.
+``hub.app.compose_app`` hands each part of the app (the GraphQL and subgraph endpoints, the console,
+readiness, the operator endpoint) exactly the parts it uses when it builds it, and the lifespan
+closes the ``Hub``; nothing else in the hub takes it whole (``tests/test_composition.py``).
+Tests and tools that drive the app read its parts from ``app.state.hub``.
 """
 
 from __future__ import annotations
