@@ -3,7 +3,7 @@
 ``hub.app.compose_app`` hands each part of the app (the GraphQL and subgraph endpoints, the console,
 readiness, the operator endpoint) exactly the parts it uses when it builds it, and the lifespan
 closes the ``Hub``; nothing else in the hub takes it whole (``tests/test_composition.py``).
-Tests and tools that drive the app read its parts from ``app.state.hub``.
+Tests and tools that drive the app read its parts from the app's state (``hub``).
 """
 
 from __future__ import annotations
