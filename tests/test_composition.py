@@ -70,3 +70,22 @@ async def test_closing_the_hub_closes_its_audit_store_with_no_index_batch_left_b
         await asyncio.sleep(0)
     assert not [task for task in asyncio.all_tasks() if "_index_quietly" in repr(task.get_coro())]
     assert open_files(database) == []
+
+
+async def test_a_part_that_fails_to_close_keeps_none_of_the_others_open(
+    tmp_path: Path, demo_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "hub.sqlite"
+    app = create_app(production_settings(f"sqlite+aiosqlite:///{database}", demo_data_dir))
+    hub = app.state.hub
+    await hub.database.open()
+    await hub.audit.append(disclosure(hub.audit, 0))
+
+    async def fails() -> None:
+        raise RuntimeError("the shared counters did not answer")
+
+    monkeypatch.setattr(hub.fair_use.counters, "aclose", fails)
+    await app.state.readiness.aclose()
+    with pytest.raises(RuntimeError, match="shared counters"):
+        await hub.aclose()
+    assert open_files(database) == []
