@@ -22,6 +22,9 @@ ALGORITHM = "ES256"
 # The longest compact JWS the hub reads (access tokens, DPoP proofs, client assertions are all far
 # shorter): a bound on the work any token makes before its signature is checked.
 MAX_COMPACT = 8192
+# Public keys imported, by their members (``_imported``); a cache of what the import computes alone.
+KEYS_KEPT = 1024
+_KEYS: dict[tuple[Any, ...], ECKey] = {}
 KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
 # Registered JWS algorithm names (RFC 7518, RFC 8037, RFC 8812): a refusal may name one of these,
 # never an arbitrary value from the header.
@@ -82,9 +85,25 @@ def normal_typ(value: Any) -> str | None:
 def verify(token: str, jwk: dict[str, Any]) -> None:
     """Check the signature with the given public JWK (header rules must already have passed)."""
     try:
-        jws.deserialize_compact(token, ECKey.import_key(jwk), algorithms=[ALGORITHM])
+        jws.deserialize_compact(token, _imported(jwk), algorithms=[ALGORITHM])
     except (JoseError, ValueError, TypeError, RecursionError) as exc:
         raise JWSRejected(f"the signature does not verify ({exc.__class__.__name__})") from None
+
+
+def _imported(jwk: dict[str, Any]) -> ECKey:
+    """The JWK as a key object, imported once per key: every request's proof is signed by one of a few
+    client keys, and the hub's tokens by one of its own (the import checks the point, ~30 us)."""
+    try:
+        members = tuple(sorted(jwk.items()))  # every member, as given: the same JWK, the same key object
+        key = _KEYS.get(members)
+    except TypeError:  # a member that is not a string or number (key_ops ...): imported each time
+        return ECKey.import_key(jwk)
+    if key is None:
+        key = ECKey.import_key(jwk)  # raises on a key that is not one: nothing kept
+        if len(_KEYS) >= KEYS_KEPT:
+            _KEYS.clear()
+        _KEYS[members] = key
+    return key
 
 
 def sign(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:

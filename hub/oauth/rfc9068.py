@@ -24,6 +24,7 @@ from hub.store import ClientRecord
 
 TOKEN_TYPE = "at+jwt"
 SKEW = 30
+TOKENS_KEPT = 4096  # verified tokens remembered (``AccessTokens._verified``), a few per client
 REQUIRED = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "cnf")
 
 
@@ -34,6 +35,10 @@ class AccessTokens:
         self.resource = resource
         self.lifetime = lifetime
         self._clock = clock
+        # Tokens whose signature verified, with the key it verified with: a client presents the same
+        # token on every request for its lifetime, and the same bytes verify the same way with the
+        # same key. The key is looked up (a retired kid refused) and every claim checked each time.
+        self._verified: dict[tuple[str, str, str], None] = {}
 
     async def issue(self, client: ClientRecord, scopes: frozenset[str], jkt: str) -> str:
         kid, key = await self._keyring.store.active_private()
@@ -63,10 +68,15 @@ class AccessTokens:
         key = await self._keyring.public_key(kid, now) if isinstance(kid, str) else None
         if key is None:
             raise InvalidToken("access token: kid names no current signing key of this hub")
-        try:
-            jws.verify(token, key)
-        except jws.JWSRejected as exc:
-            raise InvalidToken(f"access token: {exc}") from None
+        verified = (token, str(key.get("x")), str(key.get("y")))
+        if verified not in self._verified:
+            try:
+                jws.verify(token, key)
+            except jws.JWSRejected as exc:
+                raise InvalidToken(f"access token: {exc}") from None
+            if len(self._verified) >= TOKENS_KEPT:
+                self._verified.clear()
+            self._verified[verified] = None
         self._check_claims(claims, now)
         return claims
 

@@ -93,6 +93,24 @@ async def test_an_expired_token_is_refused(oauth: OAuthHub, session: Session) ->
     assert "expired" in refused(response, 401, "invalid_token")
 
 
+async def test_a_token_accepted_before_is_refused_once_it_has_expired(oauth: OAuthHub, session: Session) -> None:
+    """The hub remembers which tokens' signatures verified; every claim is still checked each time."""
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
+    oauth.server.clock.offset = 301
+    try:
+        key = session.dpop_key
+        public = {k: key[k] for k in ("kty", "crv", "x", "y")}
+        late_proof = jws.sign(
+            {"typ": "dpop+jwt", "jwk": public},
+            {**claims_of(proof(key, "POST", RESOURCE, session.token)), "iat": int(time.time()) + 301},
+            ECKey.import_key(key),
+        )
+        response = await oauth.graphql(session.token, None, DPoP=late_proof)
+    finally:
+        oauth.server.clock.offset = 0
+    assert "expired" in refused(response, 401, "invalid_token")
+
+
 async def test_a_token_not_yet_valid_nbf_is_refused(oauth: OAuthHub, session: Session) -> None:
     forged = await forge(oauth, session.token, nbf=int(time.time()) + 600)
     assert "not yet valid" in refused(await oauth.graphql(forged, session.dpop_key), 401, "invalid_token")
