@@ -100,6 +100,24 @@ async def test_quotas_count_on_the_subgraph_endpoints_too(
         refused(response, 429, "FORBIDDEN")
 
 
+async def test_fields_shown_through_a_union_fragment_count_toward_the_quota(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    # A subgraph's `_Entity` union holds Enterprise: what a fragment on it shows is shown all the same.
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        assert (await hub.send(client, PAGE, {"n": 2})).status_code == 200
+        uscc = first_usccs(hub, 3)[2]
+        query = {"query": "query($r: [_Any!]!) { _entities(representations: $r) "
+                          "{ ... on _Entity { ... on Enterprise { name } } } }",
+                 "variables": {"r": [{"__typename": "Enterprise", "uscc": uscc}]}}
+        response = await hub.http.post(
+            "/subgraphs/market/graphql", json=query,
+            headers={"accept": "application/graphql-response+json", "x-test-client": client},
+        )
+        refused(response, 429, "FORBIDDEN")
+
+
 class CountingPseudonyms(Pseudonyms):
     def __init__(self, key: bytes) -> None:
         super().__init__(key)
