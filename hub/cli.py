@@ -24,7 +24,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from hub.errors import Forbidden, HubError
+from hub.errors import Conflict, Forbidden, HubError
 from hub.policy.errors import PolicyError
 from hub.settings import SettingsError
 
@@ -40,8 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except HubError as exc:  # every command's refusals, said one way (hub.errors)
-        kind = "forbidden: " if isinstance(exc, Forbidden) else ""
-        print(f"hub {args.command}: {kind}{exc}", file=sys.stderr)
+        print(f"hub {args.command}: {_kind(exc)}{exc}", file=sys.stderr)
         return 1
     except SettingsError as exc:
         print(f"hub: settings: {exc}", file=sys.stderr)
@@ -51,6 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _kind(refusal: HubError) -> str:
+    """The word before a refusal's message for the kinds a script or person acts on differently:
+    a ``Forbidden`` needs someone else, a ``Conflict`` a look at the current state."""
+    if isinstance(refusal, Forbidden):
+        return "forbidden: "
+    if isinstance(refusal, Conflict):
+        return "conflict: "
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,11 +11,12 @@ docs/architecture.md ("The error tree") tells where each kind is raised.
     ├── BadInput                          BAD_USER_INPUT        400     bad_request
     │   ├── BadArgument                     (a GraphQL argument: ``argument``, ``reason``)
     │   ├── hub.identifiers.InvalidIdentifier
-    │   ├── Conflict                      CONFLICT              400     bad_request
-    │   │                                   (the state forbids it: a request not pending, a grant not active)
     │   ├── hub.grants.GrantError
     │   ├── hub.store.RegistryError
     │   └── hub.accounts.AccountError
+    ├── Conflict                          CONFLICT              409     conflict
+    │                                       (the state forbids it: a request not pending, a grant not
+    │                                       active, a name, key or link taken)
     ├── Forbidden                         FORBIDDEN             403     forbidden
     │   │                                   (as is: the registry's and accounts' services, operator only)
     │   ├── FieldForbidden                  (a graph field: ``reason`` scope | purpose, ``missing``)
@@ -31,9 +32,10 @@ docs/architecture.md ("The error tree") tells where each kind is raised.
         └── hub.faults.DependencyUnavailable     the outage's code: REGISTRY_UNAVAILABLE,
             └── hub.fairuse.counters.CountersUnavailable     REPLAY_CACHE_UNAVAILABLE, QUOTA_UNAVAILABLE
 
-A state conflict is answered as bad input (400 ``bad_request``), as the admin API always has:
-clients key on that status. The tree is a leaf module (it imports nothing), so every layer,
-``connectors`` included, may raise its kinds.
+A state conflict is not bad input: the request was well made, the hub's state refuses it (another
+change came first), so it has a kind and status of its own (409) for clients to tell the two apart.
+The tree is a leaf module (it imports nothing), so every layer, ``connectors`` included, may raise
+its kinds.
 """
 
 from __future__ import annotations
@@ -80,10 +82,12 @@ class BadArgument(BadInput):
         self.reason = reason
 
 
-class Conflict(BadInput):
+class Conflict(HubError):
     """Well-formed, but the current state forbids it (a request no longer pending, a name taken)."""
 
     code = "CONFLICT"
+    status = 409
+    error = "conflict"
 
 
 class Forbidden(HubError):

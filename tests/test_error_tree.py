@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from graphql import GraphQLError
 
 from connectors.base import SourceError, UnsupportedQuery
 from hub import errors
@@ -12,6 +13,7 @@ from hub.fairuse.counters import CountersUnavailable
 from hub.faults.outage import REGISTRY, DependencyUnavailable
 from hub.grants import Forbidden as ActorForbidden
 from hub.grants import GrantError
+from hub.graphql.errors import format_error
 from hub.identifiers import InvalidIdentifier
 from hub.store import RegistryError
 
@@ -21,7 +23,7 @@ REFUSALS = [
     (GrantError("a legal basis is required"), errors.BadInput, "BAD_USER_INPUT", 400, "bad_request"),
     (RegistryError("no department 'housing'"), errors.BadInput, "BAD_USER_INPUT", 400, "bad_request"),
     (AccountError("no account 'x'"), errors.BadInput, "BAD_USER_INPUT", 400, "bad_request"),
-    (errors.Conflict("request r-1 is refused, not pending"), errors.BadInput, "CONFLICT", 400, "bad_request"),
+    (errors.Conflict("request r-1 is refused, not pending"), errors.Conflict, "CONFLICT", 409, "conflict"),
     (errors.FieldForbidden("Person", "name", "scope", "security.identity:read"), errors.Forbidden, "FORBIDDEN",
      403, "forbidden"),
     (ActorForbidden("olga may not"), errors.Forbidden, "FORBIDDEN", 403, "forbidden"),
@@ -43,7 +45,9 @@ def test_each_refusal_is_a_kind_of_the_tree_with_its_code_and_status(
 
 
 def test_the_kinds_are_apart_so_an_edge_can_tell_them_by_type() -> None:
-    kinds = (errors.BadInput, errors.Forbidden, errors.NotFound, errors.Unavailable, errors.AccessRefused)
+    kinds = (
+        errors.BadInput, errors.Conflict, errors.Forbidden, errors.NotFound, errors.Unavailable, errors.AccessRefused,
+    )
     for kind in kinds:
         assert [other for other in kinds if issubclass(kind, other)] == [kind]
 
@@ -59,3 +63,14 @@ def test_the_tree_is_drawn_in_the_module_docstring() -> None:
     drawn = errors.__doc__ or ""
     for name in errors.__all__:
         assert name in drawn, name
+
+
+@pytest.mark.parametrize("refusal", [
+    errors.BadInput("first must be between 1 and 100"), errors.Conflict("grant g-1 is revoked"),
+    errors.Forbidden("not yours"), errors.NotFound("no grant 'g-0'"),
+], ids=lambda v: type(v).__name__)
+def test_a_resolver_s_refusal_reaches_a_graphql_client_with_its_kind_s_code(refusal: errors.HubError) -> None:
+    error = GraphQLError("raised", path=["licences", 0], original_error=refusal)
+    assert format_error(error, "req-1", {}) == {
+        "message": str(refusal), "path": ["licences", 0], "extensions": {"code": refusal.code},
+    }

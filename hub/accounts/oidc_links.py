@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.accounts.store import AccountError
 from hub.accounts.tables import AccountRow
+from hub.errors import Conflict
 from hub.store.admin_log import Noted
 from hub.store.models import Base
 
@@ -41,7 +42,7 @@ class OidcLinks:
                 raise AccountError(f"no account {username!r}")
             found = await session.get(OidcLinkRow, (issuer, subject))
             if found is not None:
-                raise AccountError(f"{subject!r} at {issuer} is already linked to {found.username!r}")
+                raise Conflict(f"{subject!r} at {issuer} is already linked to {found.username!r}")
             now = int(time.time())
             session.add(OidcLinkRow(issuer=issuer, subject=subject, username=username, created_at=now))
             if noted is not None:

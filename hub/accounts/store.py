@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.accounts.credentials import hash_password, password_matches, totp_step
 from hub.accounts.tables import AccountClientRow, AccountRow
-from hub.errors import BadInput
+from hub.errors import BadInput, Conflict
 from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
 
@@ -73,7 +73,7 @@ class Accounts:
         password_hash = hash_password(password)
         async with self._sessions.begin() as session:
             if await session.get(AccountRow, username) is not None:
-                raise AccountError(f"account {username!r} exists")
+                raise Conflict(f"account {username!r} exists")
             if department is not None and await session.get(Department, department) is None:
                 raise AccountError(f"no department {department!r}")
             session.add(AccountRow(

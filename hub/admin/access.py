@@ -8,7 +8,7 @@ the console's own origin and carry the session's CSRF token (form field ``csrf``
 own sign-out and second factor, routes marked ``own_account``, and searches sent in a POST body so
 that a person's ID number stays out of URLs, routes marked ``reads``). A steward's or developer's
 department is checked by ``act_for_department`` wherever a route names a department. A refusal
-the route raises (``hub.errors``: bad input, forbidden, not found) is answered by the guard, once
+the route raises (``hub.errors``: bad input, conflict, forbidden, not found) is answered by the guard, once
 for every page and API route, with its kind's status (``refused``).
 """
 
@@ -52,7 +52,9 @@ class Forbidden(errors.Forbidden):
 
 # What an endpoint may raise for ``require`` to answer: the caller's to fix. An outage
 # (``hub.errors.Unavailable``) goes on to ``hub.faults.edge``: 503 with ``Retry-After``.
-REFUSALS = (errors.BadInput, errors.Forbidden, errors.NotFound)
+REFUSALS = (errors.BadInput, errors.Conflict, errors.Forbidden, errors.NotFound)
+# What a form shows beside its input (with the kind's status) rather than on the problem page.
+FORM_REFUSALS = (errors.BadInput, errors.Conflict)
 
 
 @dataclass(frozen=True, slots=True)

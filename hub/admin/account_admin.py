@@ -13,12 +13,11 @@ from starlette.routing import Route
 
 from hub.accounts import AccountService
 from hub.accounts.oidc_links import OidcLinks
-from hub.admin.access import Forbidden, actor, require, visitor
+from hub.admin.access import FORM_REFUSALS, Forbidden, actor, require, visitor
 from hub.accounts.store import ROLES
 from hub.admin.console import console
 from hub.admin.i18n import N_
 from hub.admin.notices import done
-from hub.errors import BadInput
 
 ACCOUNTS = "/admin/accounts"
 
@@ -48,7 +47,7 @@ async def create_account(request: Request) -> Response:
             actor(request), fields["username"], fields["name"][:200], fields["role"], str(form.get("password") or ""),
             fields["department"] or None, clients,
         )
-    except BadInput as exc:  # an account or a password that cannot be: the form again, saying why
+    except FORM_REFUSALS as exc:  # an account or a password that cannot be: the form again, saying why
         return await _page(request, str(exc), exc.status)
     return RedirectResponse(done(ACCOUNTS, "account.created", username=account.username), status_code=303)
 
@@ -62,7 +61,7 @@ async def account_status(request: Request) -> Response:
     stores = console(request).stores
     try:
         await (await _service(request)).set_disabled(actor(request), username, disabled)
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _page(request, str(exc), exc.status)
     if disabled:
         await stores.sessions.close_all(username)

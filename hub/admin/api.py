@@ -1,7 +1,7 @@
 """The admin API under ``/admin/api``: JSON for what the pages do, behind the same session.
 
 A changing call carries the session's CSRF token in ``X-CSRF-Token`` (``GET /admin/api/me`` gives
-it) and the console's Origin. Errors are ``{"error", "message"}`` with 400, 401, 403 or 404
+it) and the console's Origin. Errors are ``{"error", "message"}`` with 400, 401, 403, 404 or 409
 (``hub.admin.access.refused``).
 """
 

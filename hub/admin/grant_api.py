@@ -3,8 +3,8 @@
 GET/POST /grants (read; grant at once: the operator), POST /grants/{id}/revoke, GET/POST
 /grant-requests (read; request scopes for a client), POST /grant-requests/{id}/approve|refuse.
 Same session, Origin and ``X-CSRF-Token`` as the rest of the admin API. Errors are
-``{"error", "message"}``: 400 bad input or state, 403 forbidden, 404 an unknown id
-(``hub.admin.access.refused``).
+``{"error", "message"}``: 400 bad input, 403 forbidden, 404 an unknown id, 409 a request or grant
+whose state forbids it (``hub.admin.access.refused``).
 """
 
 from __future__ import annotations

@@ -19,14 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import Visitor, actor, require, visitor
+from hub.admin.access import FORM_REFUSALS, Visitor, actor, require, visitor
 from hub.admin.catalogue_pages import current_catalogue
 from hub.admin.console import console
 from hub.admin.grant_access import (
     CHANGERS, GRANT_ID, READERS, RECERTIFY_WITHIN_DAYS, REQUEST_ID, checked_id, desk, grant_service,
     readable_department,
 )
-from hub.errors import BadInput
 from hub.grants import Grant, GrantError, GrantRequest
 from hub.admin.i18n import N_
 from hub.admin.notices import done
@@ -101,7 +100,7 @@ async def make_request(request: Request) -> Response:
             actor(request), str(form.get("client_id") or ""), [str(s) for s in form.getlist("scope")],
             purposes, str(form.get("legal_basis") or ""), int(days),
         )
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _request_form(request, form, str(exc), exc.status)
     if asked.grant_id is None:
         sent = done(GRANTS, "request.sent", request=asked.request_id, owner=asked.owner_department,

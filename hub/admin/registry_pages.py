@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.admin.access import actor, require
+from hub.admin.access import FORM_REFUSALS, actor, require
 from hub.admin.console import console
 from hub.admin.registry_access import jwk_from_upload, registry_service
 from hub.admin.usage_pages import client_use
-from hub.errors import BadInput
 from hub.registry.checks import STATUS_WORDS, limits_from
 from hub.store import RegistryError
 from hub.admin.i18n import N_
@@ -46,7 +45,7 @@ async def register_department(request: Request) -> Response:
         department = await (await registry_service(request)).add_department(
             actor(request), form.get("name"), form.get("title"), form.get("jurisdiction")
         )
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _departments(request, str(exc), exc.status)
     return RedirectResponse(done(DEPARTMENTS, "department.registered", department=department.name), status_code=303)
 
@@ -58,7 +57,7 @@ async def department_status(request: Request) -> Response:
         department = await (await registry_service(request)).set_department_status(
             actor(request), request.path_params["name"], form.get("status")
         )
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _departments(request, str(exc), exc.status)
     code = f"department.{STATUS_WORDS[department.status]}"
     return RedirectResponse(done(DEPARTMENTS, code, department=department.name), status_code=303)
@@ -86,7 +85,7 @@ async def register_client(request: Request) -> Response:
         jwk = await jwk_from_upload(form.get("jwk"))
         service = await registry_service(request)
         client = await service.register_client(actor(request), form.get("department"), form.get("name"), jwk)
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _clients(request, str(exc), exc.status)
     return RedirectResponse(done(f"/admin/clients/{client.client_id}", "client registered"), status_code=303)
 
@@ -126,7 +125,7 @@ async def client_change(request: Request) -> Response:
             code = "limits set"
         else:
             raise RegistryError("unknown change")
-    except BadInput as exc:
+    except FORM_REFUSALS as exc:
         return await _client(request, str(exc), exc.status)
     return RedirectResponse(done(f"/admin/clients/{client_id}", code), status_code=303)
 

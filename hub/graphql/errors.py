@@ -1,7 +1,7 @@
 """How errors reach clients: stable ``extensions.code``, never SQL, paths or stack traces.
 
-Refusals raised by resolvers (``hub.errors``: bad input, forbidden, not found, a source that could
-not answer) are translated here and only here, each with its kind's ``code``; anything else is
+Refusals raised by resolvers (``hub.errors``: bad input, conflict, forbidden, not found, a source
+that could not answer) are translated here and only here, each with its kind's ``code``; anything else is
 logged in full under the request id and shown to the client as an internal error with that id.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from connectors.base import SourceError
-from hub.errors import BadInput, FieldForbidden, Forbidden, NotFound
+from hub.errors import BadInput, Conflict, FieldForbidden, Forbidden, NotFound
 
 log = logging.getLogger("hub.graphql")
 
@@ -35,7 +35,7 @@ def format_error(error: GraphQLError, request_id: str, titles: dict[str, str]) -
         formatted["message"] = str(original)
         key = "purpose" if original.reason == "purpose" else "scope"
         formatted["extensions"] = {"code": original.code, "reason": original.reason, key: original.missing}
-    elif isinstance(original, (BadInput, Forbidden, NotFound)):
+    elif isinstance(original, (BadInput, Conflict, Forbidden, NotFound)):
         formatted["message"] = str(original)
         formatted["extensions"] = {"code": original.code}
     else:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.errors import Conflict
 from hub.oauth.rfc8705 import ClientCertificate
 from hub.store.admin_log import Noted
 from hub.store.grants import live_grants_and_quotas
@@ -91,7 +92,7 @@ class Gateways:
         taken = await session.scalar(
             select(func.count()).select_from(CertificateRow).where(CertificateRow.thumbprint == certificate.thumbprint))
         if taken:
-            raise RegistryError(f"certificate {certificate.thumbprint} is registered already")
+            raise Conflict(f"certificate {certificate.thumbprint} is registered already")
         session.add(CertificateRow(
             thumbprint=certificate.thumbprint, client_id=client_id, subject=certificate.subject,
             not_after=certificate.not_after, added_at=int(time.time())))

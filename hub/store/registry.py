@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.errors import BadInput
+from hub.errors import BadInput, Conflict
 from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.oauth.rfc7638 import UnacceptableKey, client_jwk
 from hub.store.admin_log import Noted
@@ -153,7 +153,7 @@ class Registry:
             )
         async with self._sessions.begin() as session:
             if await session.get(Department, name) is not None:
-                raise RegistryError(f"department {name!r} is already registered")
+                raise Conflict(f"department {name!r} is already registered")
             session.add(
                 Department(
                     name=name, title=title, created_at=int(time.time()), status="active",
@@ -254,7 +254,7 @@ class Registry:
                 raise RegistryError(f"{client_id} is a gateway: it has no keys and gets no tokens, it is known by "
                                     "its TLS client certificates (hub gateways add-certificate)")
             if any(k["kid"] == key["kid"] for k in row.jwks["keys"]):
-                raise RegistryError(f"client {client_id} already has a key {key['kid']!r}")
+                raise Conflict(f"client {client_id} already has a key {key['kid']!r}")
             row.jwks = {"keys": [*row.jwks["keys"], key]}
             await _note(noted, session, key["kid"])
         return _record(row)

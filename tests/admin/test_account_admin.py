@@ -32,7 +32,6 @@ async def test_an_operator_creates_a_steward_who_can_then_sign_in(console: Conso
     ({"username": "wu", "role": "steward"}, "belong to a department"),
     ({"username": "wu", "role": "auditor", "password": "short"}, "at least 12 characters"),
     ({"username": "wu", "role": "developer", "department": "market", "clients": "ecology-x"}, "no client"),
-    ({"username": "olga", "role": "auditor"}, "exists"),
 ])
 async def test_an_account_with_bad_input_is_refused_on_the_page(
     console: Console, form: dict[str, str], message: str
@@ -40,6 +39,12 @@ async def test_an_account_with_bad_input_is_refused_on_the_page(
     olga = await console.signed_in("olga")
     page = await olga.form("/admin/accounts", {"password": PASSWORD, **form})
     assert page.status_code == 400 and message in page.text
+
+
+async def test_a_username_taken_is_a_conflict_shown_on_the_page(console: Console) -> None:
+    olga = await console.signed_in("olga")
+    page = await olga.form("/admin/accounts", {"password": PASSWORD, "username": "olga", "role": "auditor"})
+    assert page.status_code == 409 and "exists" in page.text
 
 
 async def test_disabling_an_account_ends_its_open_session_and_enabling_lets_it_back(console: Console) -> None:

@@ -183,7 +183,7 @@ async def test_an_operator_reads_what_was_done_and_what_was_wrong_in_chinese(con
     assert (status, location) == (303, "/admin/departments?done=department.registered&department=tax")
     assert shown(page) == "已完成：已登记部门 tax"
     status, _, page = await post(olga, "/admin/departments", {"name": "tax", "title": "Again"})
-    assert status == 400 and shown(page) == "部门 'tax' 已登记"
+    assert status == 409 and shown(page) == "部门 'tax' 已登记"
     status, _, page = await post(olga, "/admin/departments/tax/status", {"status": "disabled"})
     assert shown(page) == "已完成：已停用部门 tax"
     status, _, page = await post(olga, "/admin/accounts", {
@@ -213,7 +213,7 @@ async def test_stewards_read_a_grants_changes_and_refusals_in_chinese(console: C
     status, _, page = await post(mei, f"/admin/grants/{grant_id}/revoke", {"reason": "system retired"})
     assert shown(page) == f"已完成：已撤销授权 {grant_id}"
     status, _, page = await post(mei, f"/admin/grants/{grant_id}/revoke", {"reason": "again"})
-    assert status == 400 and shown(page) == f"授权 {grant_id} 已撤销"
+    assert status == 409 and shown(page) == f"授权 {grant_id} 已撤销"
     status, _, page = await post(mei, "/admin/grant-requests/r-0000000000000000/approve", {})
     assert status == 404 and shown(page) == "没有授权申请 'r-0000000000000000'"  # the service's words, as the CLI's
     english = await mei.api("POST", f"/grants/{grant_id}/revoke", {"reason": "again"})

@@ -73,7 +73,8 @@ async def test_the_owner_refuses_with_a_reason_the_requester_reads(console: Cons
     seen = (await eli.api("GET", "/grant-requests")).json()["requests"]
     assert [(r["status"], r["reason"]) for r in seen] == [("refused", "finance data is for tax matters only")]
     again = await mei.api("POST", f"/grant-requests/{asked['request_id']}/approve")
-    assert again.status_code == 400 and "refused, not pending" in again.json()["message"]
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    assert "refused, not pending" in again.json()["message"]
 
 
 async def test_a_steward_cannot_answer_for_another_department_nor_request_for_its_clients(

@@ -13,6 +13,7 @@ import pytest
 from hub.accounts.store import AccountError, Accounts
 from hub.accounts.oidc_links import OidcLinks
 from hub.cli import main
+from hub.errors import Conflict
 from hub.settings import SettingsError, load_settings
 from hub.store import connect
 from tests.admin.conftest import Console
@@ -91,7 +92,7 @@ async def test_an_identity_links_to_one_account_and_unlinks(console: Console) ->
     await links.link("https://id.city.example", "mei.city", "mei")
     assert await links.account_for("https://id.city.example", "mei.city") == "mei"
     assert await links.account_for("https://other.example", "mei.city") is None  # a subject is per issuer
-    with pytest.raises(AccountError, match="already linked"):
+    with pytest.raises(Conflict, match="already linked"):
         await links.link("https://id.city.example", "mei.city", "eli")
     with pytest.raises(AccountError, match="no account"):
         await links.link("https://id.city.example", "ghost.city", "ghost")

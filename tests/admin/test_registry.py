@@ -42,7 +42,6 @@ async def test_an_operator_registers_a_department_with_its_jurisdiction_and_bloc
     ({"name": "Transport!", "title": "T"}, "a department name is"),
     ({"name": "transport", "title": ""}, "title is required"),
     ({"name": "transport", "title": "T", "jurisdiction": "13a"}, "a jurisdiction is a GB/T 2260 prefix"),
-    ({"name": "market", "title": "Again"}, "already registered"),
     ({"name": ["x"], "title": "T"}, "name must be text"),
 ])
 async def test_a_department_with_bad_input_is_refused_with_the_reason(
@@ -51,6 +50,16 @@ async def test_a_department_with_bad_input_is_refused_with_the_reason(
     olga = await console.signed_in("olga")
     response = await olga.api("POST", "/departments", body)
     assert response.status_code == 400 and message in response.json()["message"]
+
+
+async def test_a_department_name_taken_is_a_conflict(console: Console) -> None:
+    olga = await console.signed_in("olga")
+    response = await olga.api("POST", "/departments", {"name": "market", "title": "Again"})
+    assert response.status_code == 409 and response.json() == {
+        "error": "conflict", "message": "department 'market' is already registered",
+    }
+    page = await olga.form("/admin/departments", {"name": "market", "title": "Again"})
+    assert page.status_code == 409 and "already registered" in page.text
 
 
 async def test_an_api_body_that_is_not_a_json_object_is_refused(console: Console) -> None:

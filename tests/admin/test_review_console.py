@@ -334,7 +334,7 @@ async def test_an_uninvolved_steward_gets_403_whatever_the_state_of_the_request_
     assert (await third.api("POST", "/grant-requests", asking(console.ecology_client))).status_code == 403
     # The parties themselves are still told the state.
     again = await mei.api("POST", f"/grant-requests/{request_id}/approve")
-    assert again.status_code == 400 and "is withdrawn, not pending" in again.json()["message"]
+    assert again.status_code == 409 and "is withdrawn, not pending" in again.json()["message"]
     blocked = await eli.api("POST", "/grant-requests", asking(console.ecology_client))
     assert blocked.status_code == 400 and "is disabled" in blocked.json()["message"]
 

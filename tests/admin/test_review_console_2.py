@@ -327,9 +327,10 @@ async def test_accounts_cannot_be_made_for_another_departments_clients_or_with_a
                    {"username": "st2", "role": "steward"},
                    {"username": "op2", "role": "operator", "department": "market"},
                    {"username": "op3", "role": "root"}, {"username": "Olga", "role": "operator"},
-                   {"username": "olga", "role": "operator"},
                    {"username": "weak", "role": "operator", "password": "short"}):
         response = await olga.form("/admin/accounts", {"name": "x", "password": PASSWORD, **fields})
         assert response.status_code == 400, fields
+    taken = {"username": "olga", "role": "operator"}  # a name taken: a conflict, not bad input
+    assert (await olga.form("/admin/accounts", {"name": "x", "password": PASSWORD, **taken})).status_code == 409
     assert len(await console.accounts.all()) == 5
     assert (await olga.form("/admin/accounts/olga/status", {"disabled": "true"})).status_code == 403

@@ -7,6 +7,7 @@ import pytest
 from hub.accounts.store import FREE_FAILURES, MAX_LOCK, AccountError, lock_seconds
 from hub.accounts.credentials import CredentialError
 from hub.admin.sessions import FULL, Sessions
+from hub.errors import Conflict
 from tests.admin.conftest import PASSWORD, Console
 
 
@@ -70,13 +71,17 @@ async def test_a_locked_account_opens_again_once_its_wait_is_over(console: Conso
     ("zed", "steward", None, "belong to a department"),
     ("zed", "operator", "market", "belong to a department"),
     ("zed", "steward", "nowhere", "no department"),
-    ("olga", "operator", None, "exists"),
 ])
 async def test_an_account_of_the_wrong_shape_is_refused(
     console: Console, username: str, role: str, department: str | None, message: str
 ) -> None:
     with pytest.raises(AccountError, match=message):
         await console.accounts.create(username, "", role, PASSWORD, department)
+
+
+async def test_a_username_is_taken_once(console: Console) -> None:
+    with pytest.raises(Conflict, match="account 'olga' exists"):
+        await console.accounts.create("olga", "", "operator", PASSWORD)
 
 
 async def test_a_developer_acts_only_for_clients_of_their_own_department(console: Console) -> None:

@@ -61,7 +61,7 @@ def test_a_certificate_registered_twice_or_to_a_system_is_refused(
     gateway = run(capsys, "gateways", "register", "centre", "A", "--certificate", str(certificate.certificate))[1]
     code, out = run(capsys, "gateways", "add-certificate", gateway.strip(), "--certificate",
                     str(certificate.certificate))
-    assert code == 1 and "registered already" in out
+    assert code == 1 and "conflict: certificate" in out and "registered already" in out
     code, out = run(capsys, "gateways", "add-certificate", "centre-0000", "--certificate", str(certificate.certificate))
     assert code == 1 and "no gateway 'centre-0000'" in out
 

@@ -98,6 +98,15 @@ def test_bad_input_is_refused_with_the_reason(
     assert code == 1 and said.startswith("hub grants: ") and message in said
 
 
+def test_a_change_the_state_no_longer_allows_is_said_to_be_a_conflict(
+    client_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    grant_id = grants(capsys, "grant", client_id, *asking("market.enterprise:read"))[1].split()[0]
+    assert grants(capsys, "revoke", grant_id, "--reason", "project ended")[0] == 0
+    code, said = grants(capsys, "revoke", grant_id, "--reason", "again")
+    assert (code, said) == (1, f"hub grants: conflict: grant {grant_id} is revoked\n")
+
+
 def test_a_refusal_and_a_revocation_need_a_reason(client_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["refuse", "r-1"], ["revoke", "g-1"]):
         with pytest.raises(SystemExit):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.client import new_client_key
+from hub.errors import Conflict
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.models import SigningKeyRow
 from hub.store.sealing import SealError
@@ -52,7 +53,7 @@ async def test_a_client_gets_a_hub_generated_id_under_its_department(registry: R
 
 
 async def test_a_department_registers_once(registry: Registry) -> None:
-    with pytest.raises(RegistryError, match="already registered"):
+    with pytest.raises(Conflict, match="already registered"):
         await registry.add_department("market", "again")
 
 
@@ -85,7 +86,7 @@ async def test_client_keys_rotate_by_adding_the_new_then_removing_the_old(regist
     client = await registry.register_client("market", "s", old)
     both = await registry.add_key(client.client_id, new)
     assert [k["kid"] for k in both.keys] == [old["kid"], new["kid"]]
-    with pytest.raises(RegistryError, match="already has"):
+    with pytest.raises(Conflict, match="already has"):
         await registry.add_key(client.client_id, new)
     after = await registry.remove_key(client.client_id, old["kid"])
     assert after.keys == (new,)
