@@ -94,12 +94,3 @@ async def visible_requests(
             found[asked.request_id] = asked
     return sorted(found.values(), key=lambda r: (r.created_at, r.request_id))
 
-
-def may_read_grant(who: Visitor, grant: Grant) -> bool:
-    department = who.account.department
-    return who.role != "steward" or department in (grant.owner_department, grant.consumer_department)
-
-
-def may_read_request(who: Visitor, asked: GrantRequest) -> bool:
-    department = who.account.department
-    return who.role != "steward" or department in (asked.owner_department, asked.consumer_department)
