@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import strawberry
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -31,6 +31,8 @@ def graphql_schema(schema: strawberry.Schema | GraphQLSchema) -> GraphQLSchema:
 
 def carry_strawberry_schema(view: GraphQLSchema, base: GraphQLSchema) -> None:
     """Let strawberry's resolvers, run on ``view``, find the strawberry schema ``base`` came from."""
+    # graphql-core's GraphQLSchema declares no such attribute: strawberry sets it on the schemas it
+    # builds, and so must the bridge on a view (the one ignore strawberry's private field needs).
     view._strawberry_schema = getattr(base, "_strawberry_schema", None)  # type: ignore[attr-defined]  # noqa: SLF001
 
 
@@ -50,6 +52,42 @@ def record_key(field: GraphQLField, graphql_name: str) -> str:
     (``registered_capital`` for ``registeredCapital``); a field strawberry did not make keeps its name."""
     definition = field.extensions.get(DEFINITION_BACKREF)
     return graphql_name if definition is None else str(definition.python_name)
+
+
+class RecordRead(Protocol):
+    """A resolve function that reads one key of its source record, ``record_key``, so the compiled
+    path (``hub.graphql.compiled``) may read the key itself; ``record_mask``: the read also applies
+    the view's mask, which the compiled path then calls instead of reading the key."""
+
+    record_key: str
+    record_mask: bool
+
+    def __call__(self, source: Any, info: Any, /) -> Any: ...
+
+
+def reads_record(read: Callable[[Any, Any], Any], key: str, *, masked: bool = False) -> RecordRead:
+    """``read`` marked as reading ``key`` of its source record (``RecordRead``)."""
+    marked = cast(RecordRead, read)
+    marked.record_key = key
+    marked.record_mask = masked
+    return marked
+
+
+class LookUpRead(Protocol):
+    """A resolve function that looks one record up by a key of its source (``schema.common.look_up``):
+    ``looks_up`` is ``(type name, key)``, so the compiled path may ask a list's at once; None: a
+    resolver of its own, left to graphql-core."""
+
+    looks_up: tuple[str, str] | None
+
+    def __call__(self, source: Any, info: Any, /) -> Any: ...
+
+
+def looking_up(resolve: Callable[..., Any], looks_up: tuple[str, str] | None) -> LookUpRead:
+    """``resolve`` marked with what it looks up (``LookUpRead``)."""
+    marked = cast(LookUpRead, resolve)
+    marked.looks_up = looks_up
+    return marked
 
 
 def called_with_info(

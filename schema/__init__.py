@@ -15,7 +15,7 @@ from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
 from hub.strawberry_bridge import (
-    DEFINITION_BACKREF, called_with_info, graphql_schema, is_default_resolver, record_key,
+    DEFINITION_BACKREF, called_with_info, graphql_schema, is_default_resolver, looking_up, reads_record, record_key,
 )
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
@@ -92,11 +92,9 @@ def call_look_ups_directly(info_class: Any, graphql_schema: GraphQLSchema) -> No
 
 
 def _direct(function: Any, definition: Any, info_class: Any) -> Any:
-    resolve = called_with_info(function, definition, info_class)
-    resolve.look_up = True  # type: ignore[attr-defined]  # not plain: the compiled path leaves it to graphql-core
-    # ... unless it is one look-up by a key of the record (``schema.common.look_up``): then a list's are asked at once
-    resolve.looks_up = getattr(function, "looks_up", None)  # type: ignore[attr-defined]
-    return resolve
+    # Not a record read: the compiled path leaves a look-up to graphql-core, unless it is one look-up by
+    # a key of the record (``schema.common.look_up``): then a list's are asked at once.
+    return looking_up(called_with_info(function, definition, info_class), getattr(function, "looks_up", None))
 
 
 def _reader(name: str) -> Any:
@@ -105,8 +103,7 @@ def _reader(name: str) -> Any:
             return source.get(name)
         return getattr(source, name)
 
-    read.record_key = name  # type: ignore[attr-defined]  # plain: the compiled path reads the key itself
-    return read
+    return reads_record(read, name)  # plain: the compiled path reads the key itself
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from connectors.base import Record
 from hub.context import RequestContext
 from hub.data import Records
 from hub.errors import BadArgument
+from hub.strawberry_bridge import looking_up
 
 
 def _parse_date(value: object) -> str:
@@ -68,8 +69,7 @@ def look_up(type_name: str, key: str) -> Callable[[Record, Info], Awaitable[Reco
     async def resolve(root: Record, info: Info) -> Record | None:
         return await records(info).one(info, type_name, root[key])
 
-    resolve.looks_up = (type_name, key)  # type: ignore[attr-defined]
-    return resolve
+    return looking_up(resolve, (type_name, key))
 
 
 __all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "ctx", "look_up", "records"]

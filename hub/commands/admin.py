@@ -33,7 +33,7 @@ WHY = "hub admin"  # the admin log's "why" of every change made by this command
 Action = Callable[[argparse.Namespace, AccountService, Sessions], Awaitable[int]]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "admin", help="console accounts", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -63,7 +63,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _add(
-    sub: argparse._SubParsersAction, name: str, action: Action, help: str  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, action: Action, help: str
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
     parser.add_argument("username")

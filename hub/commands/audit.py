@@ -25,7 +25,7 @@ from hub.store import Sealer, connect, migrate
 Action = Callable[[argparse.Namespace, AuditStore], Awaitable[int]]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "audit",
         help="verify, seal and query the disclosure log",

@@ -12,7 +12,7 @@ from hub.commands.settings import command_settings
 from hub.settings import Settings
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("cache", help="manage the entity cache")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     inv = sub.add_parser(

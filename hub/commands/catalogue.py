@@ -51,7 +51,7 @@ async def _fair_use(settings: Settings) -> dict[str, Any]:
         await engine.dispose()
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "catalogue",
         help="the catalogue of shared data: resources, fields, scopes",

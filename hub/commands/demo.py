@@ -19,7 +19,7 @@ DEMO_DIR = PROJECT_ROOT / ".demo"
 SERVICES = {"ecology": 8101, "security": 8102}
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo", help="set up and run the demo (SQLite departments, GraphiQL)",
         description="Generate the demo departments (once), install GraphiQL (once), start the "

@@ -9,7 +9,7 @@ from pathlib import Path
 from hub.federation.sdl import SCHEMA_DIR, current_sdl, stale_files, write_files
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("federation", help="the departments' Federation v2 subgraphs")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     sdl = sub.add_parser(

@@ -25,7 +25,7 @@ from hub.store.gateways import Gateways
 from hub.store.registry import ClientRecord
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("gateways", help="Federation gateways and their TLS client certificates",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")

@@ -31,7 +31,7 @@ from hub.store import connect, migrate
 Action = Callable[[argparse.Namespace, GrantService, Actor], Awaitable[int]]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "grants", help="purpose-bound grants: request, approve, revoke, recertify, the admin log",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -9,7 +9,7 @@ from hub.graphql import graphiql
 from hub.settings import load_settings
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("graphiql", help="manage GraphiQL's offline assets")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     install = sub.add_parser("install", help="fetch the assets with npm pack (needs npm, registry access)")

@@ -18,7 +18,7 @@ from hub.store.database import exclusive
 from hub.store.revision import RegistryBehind, code_revision, database_revision, require_migrated
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("migrate", help="bring the registry database to this hub's schema")
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
     parser.add_argument("--check", action="store_true", help="only report; exit 1 when behind")

@@ -11,7 +11,7 @@ import orjson
 from hub.graphql.persisted import operation_hash
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("operations", help="persisted operations (allow-lists per client)")
     sub = parser.add_subparsers(metavar="ACTION", required=True)
     hashing = sub.add_parser(

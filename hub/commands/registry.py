@@ -45,7 +45,7 @@ WHY = "hub registry"  # the admin log's "why" of every change made by this comma
 Action = Callable[[argparse.Namespace, Settings, Registry, Keys], Awaitable[int]]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "registry",
         help="departments, clients, keys",

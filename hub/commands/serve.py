@@ -18,7 +18,7 @@ from hub.commands.settings import command_settings
 from hub.settings import Settings
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("serve", help="run the hub on the configured sources")
     parser.add_argument("--config", type=Path, help="settings file (TOML); default: $HUB_CONFIG")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")

@@ -137,7 +137,8 @@ class _Protocol(asyncio.Protocol):
         self.watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's (create_connection)
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         buffer: bytes | bytearray = data

@@ -200,11 +200,12 @@ class GraphQLEndpoint:
 
     async def _execute(self, document: Document, params: Params, context: RequestContext) -> ExecutionResult | None:
         """The result, or None when the operation ran out of time (its pending work is cancelled)."""
+        assert document.node is not None  # only a document that parsed and validated runs
         deadline = asyncio.timeout(self.limits.execution_timeout)
         try:
             async with deadline:
                 result = execute(
-                    context.view.schema, document.node,  # type: ignore[arg-type]
+                    context.view.schema, document.node,
                     context_value=context, variable_values=params.variables,
                     operation_name=params.operation_name, hide_suggestions=self.documents.hide_suggestions,
                     **self._compiled(document),

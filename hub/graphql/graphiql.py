@@ -68,7 +68,10 @@ def install(directory: Path) -> list[Path]:
             tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]
             with tarfile.open(tarball) as archive:
                 for asset in (a for a in ASSETS if a.package == package):
-                    data = archive.extractfile(asset.member).read()  # type: ignore[union-attr]
+                    member = archive.extractfile(asset.member)
+                    if member is None:
+                        raise RuntimeError(f"{package} {asset.member}: not a file in the package")
+                    data = member.read()
                     if sri(data) != asset.integrity:
                         raise RuntimeError(f"{package} {asset.member}: integrity mismatch")
                     target = directory / asset.name

@@ -28,6 +28,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
+    NamedTypeNode,
     SelectionNode,
     SelectionSetNode,
     VariableNode,
@@ -146,5 +147,5 @@ def _included(node: SelectionNode, variables: dict[str, Any] | None) -> bool:
     return True
 
 
-def _applies(condition: object, conditions: Set[str] | None) -> bool:
-    return conditions is None or condition is None or condition.name.value in conditions  # type: ignore[attr-defined]
+def _applies(condition: NamedTypeNode | None, conditions: Set[str] | None) -> bool:
+    return conditions is None or condition is None or condition.name.value in conditions

@@ -44,7 +44,7 @@ from hub.audit.records import Decision
 from hub.context import Caller
 from hub.errors import FieldForbidden
 from hub.policy import Allow, Deny, Mask, Policies, TypeDecisions, decide
-from hub.strawberry_bridge import carry_strawberry_schema, record_key
+from hub.strawberry_bridge import carry_strawberry_schema, reads_record, record_key
 
 MAX_VIEWS = 256
 KEEPS_TYPE = frozenset({"suppress"})  # masks whose output is the field's own type (or null)
@@ -81,7 +81,8 @@ class View:
     @property
     def reaches_nothing(self) -> bool:
         """No root field at all: the grants reach no type of this graph (an empty Query is no schema)."""
-        return not self.schema.query_type.fields  # type: ignore[union-attr]
+        query = self.schema.query_type
+        return query is None or not query.fields
 
     def sees(self, type_name: str) -> bool:
         return self.schema.type_map.get(type_name) is not None
@@ -105,9 +106,9 @@ class View:
         decisions = self.of(type_name)
         if decisions is None or not decisions.fields:
             return None
-        found = list(decisions.fields.values())
-        if all(isinstance(d, Deny) and d.reason in ("scope", "purpose") for d in found):
-            return next((d for d in found if isinstance(d, Deny) and d.reason == "purpose"), found[0])  # type: ignore[return-value]
+        denied = [d for d in decisions.fields.values() if isinstance(d, Deny) and d.reason in ("scope", "purpose")]
+        if len(denied) == len(decisions.fields):
+            return next((d for d in denied if d.reason == "purpose"), denied[0])
         return None
 
     def labels(self, type_name: str) -> Mapping[str, Decision] | None:
@@ -311,7 +312,7 @@ class _Filter:
                 resolve = _masked(decision, key, field.resolve)
                 description = f"{description or ''} (masked for this client: {decision.name})".strip()
             elif isinstance(decision, Deny):
-                output = get_nullable_type(output)  # type: ignore[assignment]
+                output = cast(GraphQLOutputType, get_nullable_type(output))
                 resolve = _denied(owner, name, decision)
         return GraphQLField(
             output, args=field.args, resolve=resolve, description=description,
@@ -346,9 +347,7 @@ def _masked(decision: Mask, key: str, original: Callable[..., Any] | None) -> Ca
 
         def read(source: Any, info: Any) -> Any:
             return masked(source.get(record_key) if type(source) is dict else attribute(source, info))
-        read.record_key = record_key  # type: ignore[attr-defined]  # a plain read and a mask: compiled
-        read.record_mask = True  # type: ignore[attr-defined]
-        return read
+        return reads_record(read, record_key, masked=True)  # a plain read and a mask: compiled
 
     resolver = original  # a field with no record key of its own has a resolver: it computes its value
 

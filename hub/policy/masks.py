@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from functools import partial
 from itertools import pairwise
-from typing import Any
+from typing import Any, SupportsFloat, SupportsIndex
 
 from hub.policy.address import address_to_district
 from hub.policy.params import MaskConfigError, check_params
@@ -70,10 +70,10 @@ def _label(edge: float) -> str:
 
 def amount_band(value: object, edges: tuple[float, ...] = (100, 1000, 10000)) -> str | None:
     """The band an amount falls in, lower edge inclusive: 250 -> ``100-1000``; unreadable -> None."""
-    if value is None or isinstance(value, bool):
-        return None
+    if not isinstance(value, (SupportsFloat, SupportsIndex, str, bytes)) or isinstance(value, bool):
+        return None  # what float() refuses with a TypeError, None among them
     try:
-        amount = float(value)  # type: ignore[arg-type]
+        amount = float(value)
     except (TypeError, ValueError):
         return None
     if math.isnan(amount):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.errors import Conflict
@@ -60,9 +61,9 @@ class Gateways:
         """Refused from the gateway's next request on (its last one too: the gateway is then shut out)."""
         async with self._sessions.begin() as session:
             await _gateway_row(session, client_id)
-            removed = await session.execute(delete(CertificateRow).where(
-                CertificateRow.client_id == client_id, CertificateRow.thumbprint == thumbprint))
-            if removed.rowcount == 0:  # type: ignore[attr-defined]
+            removed = cast(CursorResult[Any], await session.execute(delete(CertificateRow).where(
+                CertificateRow.client_id == client_id, CertificateRow.thumbprint == thumbprint)))
+            if removed.rowcount == 0:  # a DELETE's result is a cursor's, with its row count
                 raise RegistryError(f"gateway {client_id} has no certificate {thumbprint!r}")
             await _note(noted, session, thumbprint)
 

@@ -28,6 +28,8 @@ class SubgraphSchema(strawberry.federation.Schema):
         valid = [r for i, r in enumerate(representations) if refusals[i] is None]
         resolved = iter(super().entities_resolver(info, valid))
         answers = [next(resolved) if refusal is None else refusal for refusal in refusals.values()]
+        # A refusal in an entity's place is that entity's error (graphql-core reports an exception
+        # in a list as the item's error, as strawberry's own resolver does): not a FederationAny.
         return answers  # type: ignore[return-value]
 
     def _refusal(self, representation: Any, seen: list[str]) -> BadArgument | None:

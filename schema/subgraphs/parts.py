@@ -9,6 +9,7 @@ twice, so no subgraph can drift from the graph the hub serves at ``/graphql``.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,15 +124,16 @@ class Projection:
         return strawberry.federation.field(resolver=resolver, graphql_type=graphql_type, **options), graphql_type
 
     def _copy_type_resolution(self, part: Part, cls: type) -> None:
-        origin_hooks = vars(part.origin)
-        if "resolve_type" in origin_hooks:
-            cls.resolve_type = part.origin.resolve_type  # type: ignore[attr-defined]
-        check = part.origin.is_type_of if "is_type_of" in origin_hooks else None  # type: ignore[attr-defined]
+        origin: Any = part.origin  # the hooks are the class's own, named by strawberry, not declared
+        origin_hooks = vars(origin)
+        check = origin.is_type_of if "is_type_of" in origin_hooks else None
         hooks: dict[str, Any] = {} if check is None else {"is_type_of": check}
+        if "resolve_type" in origin_hooks:
+            hooks["resolve_type"] = origin.resolve_type
         if part.reference is not None:
             name = definition_of(part.origin).name
-            hooks = {"resolve_reference": _reference_resolver(part.reference, part, name),
-                     "is_type_of": _entity_check(name, check)}
+            hooks.update({"resolve_reference": _reference_resolver(part.reference, part, name),
+                          "is_type_of": _entity_check(name, check)})
         for hook, value in hooks.items():
             setattr(cls, hook, value)
 
@@ -149,16 +151,16 @@ class Projection:
         if isinstance(t, StrawberryOptional):
             return self.remap(t.of_type) | None
         if isinstance(t, StrawberryList):
-            return list[self.remap(t.of_type)]  # type: ignore[misc]
+            return types.GenericAlias(list, (self.remap(t.of_type),))  # list[...] of a type known at run time
         if isinstance(t, LazyType):
             return self.remap(t.resolve_type())
         if isinstance(t, StrawberryEnumDefinition):
             return t.wrapped_cls
         definition = get_object_definition(t)
         if definition is not None and definition.concrete_of is not None:
-            generic = self.generics[definition.concrete_of.origin]
+            generic: Any = self.generics[definition.concrete_of.origin]  # a Generic class: subscripted
             args = tuple(self.remap(a) for a in definition.type_var_map.values())
-            return generic[args]  # type: ignore[index]
+            return generic[args]
         return self.types.get(t, t)
 
 

@@ -63,10 +63,11 @@ def accept(
     missing = sorted(keys - set(representation))
     if missing:
         raise BadArgument(ARGUMENT, f"a {type_name} needs its key {', '.join(missing)}")
-    lacking = sorted(set(required or ()) - set(representation))
+    requiring = required or {}
+    lacking = sorted(set(requiring) - set(representation))
     if lacking:
         raise BadArgument(ARGUMENT, f"a {type_name} here needs " + ", ".join(
-            f"{name} ({type_name}.{required[name]} @requires it)" for name in lacking))  # type: ignore[index]
+            f"{name} ({type_name}.{requiring[name]} @requires it)" for name in lacking))
     record: Record = {}
     refusals: dict[str, tuple[str, str, str]] = {}
     for name, value in representation.items():

@@ -13,16 +13,17 @@ Two places change, both falling back to the inherited code on ``Unplanned`` or a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, cast
 
 from graphql import (
     GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     Undefined,
     is_abstract_type,
-    is_non_null_type,
     is_object_type,
 )
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
@@ -144,14 +145,16 @@ class CompiledExecutor(IncrementalExecutor):
             return completed
         # A look-up failed or did not complete cleanly: graphql-core completes the list again from
         # the loaders (nothing is fetched twice) and reports it.
-        usual: Any = super().complete_list_value(return_type, details, info, path, items, position_context)
-        return await usual if self.is_awaitable(usual) else usual  # type: ignore[no-any-return]
+        usual = super().complete_list_value(return_type, details, info, path, items, position_context)
+        if self.is_awaitable(usual):  # graphql-core's own test, which the type checker cannot follow
+            return await cast(Awaitable[list[Any]], usual)
+        return cast(list[Any], usual)
 
     def _complete_plain_list(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], items: list[Any],
     ) -> list[Any]:
-        non_null = is_non_null_type(item_type)
-        named = item_type.of_type if non_null else item_type  # type: ignore[union-attr]
+        non_null = isinstance(item_type, GraphQLNonNull)
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if is_object_type(named) and named.is_type_of is None:
             plan = self.plan_of(named, self.collect_subfields(named, details)[0])
             if not plan.wholly_plain:

@@ -77,8 +77,9 @@ class ObjectPlan:
         self.entries: tuple[Entry | None, ...] = tuple(None if p is None else p.entry for p in planned)
         self.complete: Callable[[Any], dict[str, Any]] = _unplanned
         self.later: tuple[tuple[str, Any], ...] = ()
-        if all(p is not None for p in planned):
-            self.complete = _object_function(names, planned)  # type: ignore[arg-type]
+        every = tuple(p for p in planned if p is not None)
+        if len(every) == len(planned):
+            self.complete = _object_function(names, every)
         elif later and all(p is not None or w is not None for p, w in zip(planned, later, strict=True)):
             self.later = tuple((n, w) for n, p, w in zip(names, planned, later, strict=True) if p is None)
             self.complete = _object_function(names, tuple(_SLOT if p is None else p for p in planned))
@@ -147,7 +148,8 @@ def _object_function(names: tuple[str, ...], planned: tuple[Planned, ...]) -> Ca
         lines += _field_lines(i, p, namespace)
     lines.append("    return {" + ", ".join(f"{n!r}: v{i}" for i, n in enumerate(names)) + "}")
     exec("\n".join(lines), namespace)  # names are GraphQL names, keys Python names, both repr'd
-    return namespace["complete"]  # type: ignore[no-any-return]
+    complete: Callable[[Any], dict[str, Any]] = namespace["complete"]  # made by exec just above
+    return complete
 
 
 def _field_lines(i: int, p: Planned, namespace: dict[str, Any]) -> list[str]:
@@ -239,7 +241,7 @@ def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: 
 def _inline(executor: CompiledExecutor, output: GraphQLOutputType, details: FieldDetailsList) -> Inline | None:
     """How the field's stored value completes inline, when it is one of the common cases (``Inline``)."""
     nullable = not isinstance(output, GraphQLNonNull)
-    inner = output if nullable else output.of_type  # type: ignore[union-attr]
+    inner = output.of_type if isinstance(output, GraphQLNonNull) else output
     if is_leaf_type(inner):
         if _text_as_is(inner):
             return Inline("text", nullable)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import op
@@ -90,4 +91,4 @@ def _references(subjects: str | list[dict[str, object]], layout: int) -> list[st
     stored = json.loads(subjects) if isinstance(subjects, str) else subjects
     if layout == 1:
         return [str(entry["subject"]) for entry in stored]
-    return [str(ref) for group in stored for ref in group["subjects"]]  # type: ignore[union-attr]
+    return [str(ref) for group in stored for ref in cast(list[object], group["subjects"])]
