@@ -91,7 +91,7 @@ class Settings:
     admin_session_hours: int = 8
     # Failed console sign-ins one address may make within 15 minutes (hub/admin/throttle.py).
     admin_address_failures: int = 20
-    # Optional console sign-in through an OpenID Connect provider (hub/admin/oidc.py); README "Console".
+    # Optional console sign-in through an OpenID Connect provider (hub/admin/oidc_pages.py); README "Console".
     oidc_enabled: bool = False
     oidc_issuer: str | None = None  # discovery at <issuer>/.well-known/openid-configuration
     oidc_client_id: str | None = None

@@ -23,11 +23,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.admin.access import ANY_ROLE, SESSION_COOKIE, require, visitor
-from hub.admin.admin_log import noting
+from hub.admin.admin_log_access import noting
 from hub.admin.console import console
 from hub.accounts.credentials import CredentialError, new_totp_secret, totp_step, totp_uri
 from hub.admin.sessions import FULL
-from hub.admin.signin import set_cookie
+from hub.admin.signin_pages import set_cookie
 from hub.admin.i18n import N_
 
 SECRET = re.compile(r"[A-Z2-7]{32}")  # 160 bits in RFC 4648 base32, as new_totp_secret makes them

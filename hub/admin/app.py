@@ -2,7 +2,11 @@
 
 To add a page: write ``routes()`` in a module of this package (endpoints wrapped by
 ``access.require``), list them in ``_routes`` and, for the navigation bar, add a ``Section``.
-JSON routes go in ``api.routes()`` (served under ``/admin/api``).
+JSON routes go in an ``<area>_api.py`` module's ``routes()``, listed in ``_api_routes`` (served under
+``/admin/api``). A module is named for its area and what it is: ``<area>_pages.py`` (HTML),
+``<area>_api.py`` (JSON), ``<area>_access.py`` (the area as the console sees it, shared by both:
+who may, what a path or form may name); the rest is the console itself (``console.py``, ``access.py``,
+sessions, languages, messages).
 """
 
 from __future__ import annotations
@@ -19,13 +23,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.admin import (
-    account_admin, account_pages, admin_log, api, audit_pages, catalogue_pages, registry_pages, signin,
+    account_pages, accounts_pages, admin_log_api, admin_log_pages, audit_pages, catalogue_pages, developer_api,
+    developer_pages, grant_api, grant_pages, health_pages, language_pages, oidc_pages, registry_api,
+    registry_pages, signin_pages, usage_pages,
 )
-from hub.admin import usage_pages
-from hub.admin import developer
-from hub.admin import grant_api, grant_pages
-from hub.admin import oidc
-from hub.admin import health_pages, language_pages
+from hub.admin.developer_access import DEVELOPERS
 from hub.admin.i18n import N_
 from hub.bounded_body import BodyTooLarge, bounded_receive, declared_length_fits
 from hub.admin.access import ANY_ROLE, MAX_BODY, SCOPE_KEY, is_api, require, signed_out, too_large
@@ -49,7 +51,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        # GraphiQL (developer.py) calls /graphql from its page and brings its fonts as data: URLs.
+        # GraphiQL (developer_pages.py) calls /graphql from its page and brings its fonts as data: URLs.
         "connect-src 'self'; font-src data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
@@ -70,7 +72,7 @@ SECTIONS = [
     Section(N_("Health"), "/admin/health", health_pages.READERS),
     Section(N_("Catalogue"), "/admin/catalogue", ANY_ROLE),
     Section(N_("Audit"), "/admin/audit", audit_pages.READERS),
-    Section(N_("Developer"), "/admin/developer", developer.DEVELOPERS),
+    Section(N_("Developer"), "/admin/developer", DEVELOPERS),
 ]
 
 
@@ -136,22 +138,26 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 def _routes() -> list[Route | Mount]:
     return [
-        *signin.routes(),
+        *signin_pages.routes(),
         *language_pages.routes(),
-        *oidc.routes(),
+        *oidc_pages.routes(),
         *account_pages.routes(),
-        *account_admin.routes(),
+        *accounts_pages.routes(),
         *registry_pages.routes(),
         *usage_pages.routes(),
-        *admin_log.routes(),
+        *admin_log_pages.routes(),
         *grant_pages.routes(),
         *catalogue_pages.routes(),
         *health_pages.routes(),
         *audit_pages.routes(),
-        *developer.routes(),
-        Mount("/api", app=Router([*api.routes(), *grant_api.routes()], default=request_response(not_found))),
+        *developer_pages.routes(),
+        Mount("/api", app=Router(_api_routes(), default=request_response(not_found))),
         Mount("/static", app=StaticFiles(directory=STATIC)),
     ]
+
+
+def _api_routes() -> list[Route]:
+    return [*registry_api.routes(), *grant_api.routes(), *admin_log_api.routes(), *developer_api.routes()]
 
 
 def admin_app(

@@ -18,7 +18,7 @@ from hub.admin.access import forbidden, same_origin
 from hub.admin.console import console
 from hub.admin.i18n import N_
 from hub.admin.sessions import FULL
-from hub.admin.signin import safe_next
+from hub.admin.signin_pages import safe_next
 
 EXPIRED = N_("the form has expired or did not come from the console; reload the page")
 ONE_YEAR = 365 * 24 * 3600

@@ -137,14 +137,14 @@ FORMS: tuple[str, ...] = (
     N_("%(field)s must be a whole number, not %(value)s"),
     N_("%(field)s must be a date and time such as 2026-11-26T09:00 (China Standard Time), not %(value)s"),
     N_("there is no seal at seq %(seq)s: name a sealed seq (hub audit status shows the last)"),
-    # A developer's token for GraphiQL (hub/admin/developer.py).
+    # A developer's token for GraphiQL (hub/admin/developer_access.py, developer_api.py).
     N_("client %(client)s is no longer registered"),
     N_("client %(client)s or its department is blocked: no token is issued for it"),
     N_("the client's live grants name the purposes %(purposes)s, not %(purpose)s"),
     N_("client %(client)s's grants reach nothing in this graph"),
     N_("DPoP key: %(why)s"),
     N_("DPoP key: the point is not on the P-256 curve"),
-    # Signing in with the city's identity provider (hub/admin/oidc.py, oidc_tokens.py).
+    # Signing in with the city's identity provider (hub/admin/oidc_pages.py, hub/accounts/oidc_tokens.py).
     N_("The sign-in with %(name)s did not succeed: %(why)s. Start again from the sign-in page."),
     N_("%(name)s knows you, but no console account is linked to your identity (%(claim)s = %(value)s). "
        "Ask the hub operator to link it to your account."),

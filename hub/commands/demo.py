@@ -76,7 +76,7 @@ def run_demo(args: argparse.Namespace) -> int:
     settings = demo_settings(args)
     _install_graphiql(settings)
     _register_clients(settings)
-    from hub.admin.demo_accounts import announce_demo_accounts
+    from hub.demo.accounts import announce_demo_accounts
 
     announce_demo_accounts(settings, DEMO_DIR / "accounts.txt")
     if args.setup_only:

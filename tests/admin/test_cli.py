@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.accounts.store import Accounts
-from hub.admin.demo_accounts import DEMO_PEOPLE, create_demo_accounts
+from hub.demo.accounts import DEMO_PEOPLE, create_demo_accounts
 from hub.cli import main
 from hub.commands.registry import register_demo_clients
 from hub.settings import load_settings

@@ -12,7 +12,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from hub.admin.oidc_tokens import IdTokenRefused, verified_claims
+from hub.accounts.oidc_tokens import IdTokenRefused, verified_claims
 from tests.admin.oidc_peer import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.admin.test_oidc_flow import provider  # noqa: F401
 

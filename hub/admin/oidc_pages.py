@@ -38,9 +38,9 @@ from starlette.routing import Route
 from hub.admin.access import SESSION_COOKIE
 from hub.admin.console import console
 from hub.accounts.oidc_links import OidcLinks
-from hub.admin.oidc_tokens import IdTokenRefused, verified_claims
+from hub.accounts.oidc_tokens import IdTokenRefused, verified_claims
 from hub.admin.sessions import FULL
-from hub.admin.signin import safe_next, set_cookie
+from hub.admin.signin_pages import safe_next, set_cookie
 from hub.settings import Settings
 from hub.admin.i18n import N_
 

@@ -1,5 +1,5 @@
 """The console's side of the admin actions log: each change made here is recorded (who, role, what,
-target, why), and operators and auditors read the log on its own page.
+target, why), and operators and auditors read the log (``admin_log_pages.py``, ``admin_log_api.py``).
 
 A change to the registry or an account is recorded in the change's own transaction: the store's
 method is handed ``noting(request, entry)``, which writes the entry the changed record makes (so
@@ -13,10 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from hub.admin.access import require, visitor
+from hub.admin.access import visitor
 from hub.admin.console import console
 from hub.store.admin_log import AdminAction, Entry, Noted, admin_actions, record_action
 from hub.store.admin_log import noting as store_noting
@@ -50,7 +48,7 @@ def as_json(entry: AdminAction) -> dict[str, Any]:
     }
 
 
-async def _entries(request: Request) -> list[AdminAction]:
+async def entries(request: Request) -> list[AdminAction]:
     engine = console(request).stores.registry.engine
     query = request.query_params
     return await admin_actions(
@@ -58,22 +56,3 @@ async def _entries(request: Request) -> list[AdminAction]:
         target=query.get("target") or None, limit=200,
     )
 
-
-@require(*READERS)
-async def log_page(request: Request) -> Response:
-    entries = [as_json(e) for e in await _entries(request)]  # times shown in CST by the template
-    context = {"entries": entries, "query": request.query_params}
-    return console(request).page(request, "admin_log.html", context)
-
-
-@require(*READERS)
-async def log_api(request: Request) -> Response:
-    return JSONResponse({"actions": [as_json(e) for e in await _entries(request)]})
-
-
-def routes() -> list[Route]:
-    return [Route("/admin-log", log_page)]
-
-
-def api_routes() -> list[Route]:
-    return [Route("/admin-log", log_api)]

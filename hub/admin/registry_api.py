@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.admin import admin_log, developer
 from hub.admin.access import ANY_ROLE, act_for_department, actor, json_object, require, visitor
 from hub.admin.console import console
 from hub.admin.registry_access import registry_service
@@ -126,6 +125,4 @@ def routes() -> list[Route]:
         Route("/clients/{client_id}/status", client_status, methods=["POST"]),
         Route("/clients/{client_id}/keys", add_key, methods=["POST"]),
         Route("/clients/{client_id}/keys/{kid}", remove_key, methods=["DELETE"]),
-        *admin_log.api_routes(),
-        *developer.api_routes(),
     ]

@@ -56,7 +56,7 @@ async def signin_page(request: Request, error: str | Said = "", status_code: int
     token = secrets.token_urlsafe(32)
     context = {"signin_csrf": token, "next": safe_next(request.query_params.get("next")), "error": error}
     settings = console(request).settings
-    context["oidc_name"] = settings.oidc_name if settings.oidc_enabled else ""  # hub/admin/oidc.py
+    context["oidc_name"] = settings.oidc_name if settings.oidc_enabled else ""  # hub/admin/oidc_pages.py
     response = console(request).page(request, "signin.html", context, status_code=status_code)
     set_cookie(response, SIGNIN_COOKIE, token)
     return response
