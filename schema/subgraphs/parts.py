@@ -20,7 +20,6 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 from strawberry.types.lazy_type import LazyType
-from strawberry.utils.str_converters import to_snake_case
 
 from connectors.base import Record
 from schema.common import ctx
@@ -57,7 +56,7 @@ def definition_of(cls: type) -> Any:
 def own_fields(part: Part, inherited: set[str]) -> list[StrawberryField]:
     """The origin's fields this part serves (with its key and external fields), in the origin's order."""
     names = set(part.fields) if part.fields is not None else None
-    keys = {to_snake_case(k) for key in part.keys for k in key.split()}
+    keys = set(representation_fields(part.keys, ()).values())  # the key fields' record names
     chosen = []
     for f in definition_of(part.origin).fields:
         if f.python_name in inherited:
