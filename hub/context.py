@@ -19,10 +19,10 @@ from graphql import GraphQLError, GraphQLSchema
 from connectors.base import Condition, Record
 from hub.audit.records import Decision
 from hub.audit.subjects import SUBJECT_KEYS, SUBJECT_OF, Disclosed, Subject
-from hub.data import Records, Sources
+from hub.data import Records, Sources, register_of
 from hub.errors import FieldForbidden
 from hub.fairuse.limits import ClientLimits
-from hub.graphql.selection import read_keys, selected_fields
+from hub.graphql.selection import cursors_selected, read_keys, selected_fields
 from hub.settings import Settings
 from hub.strawberry_bridge import graphql_core_info
 
@@ -164,6 +164,10 @@ class RequestContext:
             self.disclosed.types.add(type_name)
             names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
                                     raw.variable_values.coerced)
+            if cursors_selected(raw.field_nodes, raw.fragments, raw.return_type, raw.variable_values.coerced):
+                carried = register_of(type_name).key  # a page's cursors encode its order, the register's key
+                if carried is not None and carried not in names:
+                    names.append(carried)
             labels = self.view.labels(type_name)
             fields: dict[str, Decision] = {
                 f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names

@@ -57,6 +57,23 @@ def selected_fields(
     return list(names)
 
 
+def cursors_selected(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None = None,
+) -> bool:
+    """Whether a connection's selection has its edges' ``cursor``: each one carries its record's key
+    (the order the page is read in), so the answer shows every listed record's key."""
+    if not get_named_type(return_type).name.endswith("Connection"):
+        return False
+    sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
+    return any(
+        inner.name.value == "cursor"
+        for s in sets for edges in _fields(s, None, fragments, variables)
+        if edges.name.value == PLUMBING[0] and edges.selection_set is not None
+        for inner in _fields(edges.selection_set, None, fragments, variables)
+    )
+
+
 def read_keys(
     schema: GraphQLSchema, type_name: str, field_nodes: Iterable[FieldNode],
     fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,

@@ -118,6 +118,16 @@ async def test_fields_shown_through_a_union_fragment_count_toward_the_quota(
         refused(response, 429, "FORBIDDEN")
 
 
+async def test_cursors_count_toward_the_quota_as_the_keys_they_carry(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    # An edge's cursor encodes its enterprise's USCC: a page of cursors shows that many enterprises.
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        assert (await hub.send(client, "{ enterprises(first: 2) { edges { cursor } } }")).status_code == 200
+        refused(await hub.send(client, "{ enterprises(first: 3) { edges { cursor } } }"), 429, "FORBIDDEN")
+
+
 class CountingPseudonyms(Pseudonyms):
     def __init__(self, key: bytes) -> None:
         super().__init__(key)

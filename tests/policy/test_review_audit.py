@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from hub.audit import who_accessed
+from schema.pagination import decode_cursor
 from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, FINANCE, ask, caller, caller_named_in_header
 
@@ -44,3 +45,14 @@ async def test_a_field_shown_through_a_union_fragment_is_recorded_as_disclosed(h
     store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "union-fragment"]
     assert access.fields == {"Enterprise.name": "allow"}
+
+
+async def test_a_cursor_is_recorded_as_showing_the_key_it_carries(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+    CALLERS["cursors-only"] = caller("cursors-only", {ENTERPRISE: ["licensing"]})
+    [row] = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1")
+    body = await ask(hub, "cursors-only", "{ enterprises(first: 1) { edges { cursor } } }")
+    [edge] = body["data"]["enterprises"]["edges"]
+    assert decode_cursor(edge["cursor"]) == row["uscc"]  # the answer carried the USCC
+    store = hub.hub.disclosures.store
+    [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "cursors-only"]
+    assert access.fields == {"Enterprise.uscc": "allow"}
