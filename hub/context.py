@@ -22,7 +22,7 @@ from hub.audit.subjects import SUBJECT_KEYS, SUBJECT_OF, Disclosed, Subject
 from hub.data import Records, Sources, register_of
 from hub.errors import FieldForbidden
 from hub.fairuse.limits import ClientLimits
-from hub.graphql.selection import cursors_selected, read_keys, selected_fields
+from hub.graphql.selection import cursors_selected, page_cursors_selected, read_keys, selected_fields
 from hub.settings import Settings
 from hub.strawberry_bridge import graphql_core_info
 
@@ -155,6 +155,31 @@ class RequestContext:
                 found = subject_of(record)
                 if found is not None:
                     add(found, field_set)
+            ends = self._page_ends_set(info, type_name)
+            if ends is not None and isinstance(records, list) and records:
+                for record in (records[0], records[-1]):  # the records pageInfo's cursors are made of
+                    found = subject_of(record)
+                    if found is not None:
+                        add(found, ends)
+
+    def _page_ends_set(self, info: Any, type_name: str) -> int | None:
+        """The field set of a page's first and last record when the selection has ``pageInfo``'s
+        cursors (their register key, which those cursors encode), else None."""
+        raw = graphql_core_info(info)
+        key = (id(raw.field_nodes[0]), f"{type_name} ends")
+        found = self._field_sets.get(key)
+        if found is None:
+            carried = register_of(type_name).key
+            if carried is None or not page_cursors_selected(
+                raw.field_nodes, raw.fragments, raw.return_type, raw.variable_values.coerced
+            ):
+                found = -1
+            else:
+                labels = self.view.labels(type_name)
+                decision: Decision = "allow" if labels is None else labels.get(carried, "deny")
+                found = self.disclosed.field_set({f"{type_name}.{carried}": decision})
+            self._field_sets[key] = found
+        return None if found < 0 else found
 
     def _field_set(self, info: Any, type_name: str) -> int:
         raw = graphql_core_info(info)

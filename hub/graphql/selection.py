@@ -63,14 +63,31 @@ def cursors_selected(
 ) -> bool:
     """Whether a connection's selection has its edges' ``cursor``: each one carries its record's key
     (the order the page is read in), so the answer shows every listed record's key."""
+    return _connection_selects(field_nodes, fragments, return_type, variables, "edges", {"cursor"})
+
+
+def page_cursors_selected(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None = None,
+) -> bool:
+    """Whether a connection's selection has ``pageInfo``'s ``startCursor`` or ``endCursor``: they carry
+    the key of the page's first and last record."""
+    return _connection_selects(field_nodes, fragments, return_type, variables, "pageInfo",
+                               {"startCursor", "endCursor"})
+
+
+def _connection_selects(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode], return_type: GraphQLOutputType,
+    variables: dict[str, Any] | None, outer: str, inner: Set[str],
+) -> bool:
     if not get_named_type(return_type).name.endswith("Connection"):
         return False
     sets = [n.selection_set for n in field_nodes if n.selection_set is not None]
     return any(
-        inner.name.value == "cursor"
-        for s in sets for edges in _fields(s, None, fragments, variables)
-        if edges.name.value == PLUMBING[0] and edges.selection_set is not None
-        for inner in _fields(edges.selection_set, None, fragments, variables)
+        field.name.value in inner
+        for s in sets for part in _fields(s, None, fragments, variables)
+        if part.name.value == outer and part.selection_set is not None
+        for field in _fields(part.selection_set, None, fragments, variables)
     )
 
 

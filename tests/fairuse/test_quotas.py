@@ -128,6 +128,21 @@ async def test_cursors_count_toward_the_quota_as_the_keys_they_carry(
         refused(await hub.send(client, "{ enterprises(first: 3) { edges { cursor } } }"), 429, "FORBIDDEN")
 
 
+async def test_a_pages_start_and_end_cursors_count_toward_the_quota(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    # pageInfo's cursors carry the first and the last listed enterprise's USCC.
+    async with shared_hub(fair_hub, redis_url, redis_prefix) as hub:
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        walk = "query($a: String) { enterprises(first: 1, after: $a) { pageInfo { endCursor } } }"
+        after = None
+        for _ in range(2):
+            response = await hub.send(client, walk, {"a": after})
+            assert response.status_code == 200, response.text
+            after = response.json()["data"]["enterprises"]["pageInfo"]["endCursor"]
+        refused(await hub.send(client, walk, {"a": after}), 429, "FORBIDDEN")
+
+
 class CountingPseudonyms(Pseudonyms):
     def __init__(self, key: bytes) -> None:
         super().__init__(key)

@@ -56,3 +56,17 @@ async def test_a_cursor_is_recorded_as_showing_the_key_it_carries(hub: HubClient
     store = hub.hub.disclosures.store
     [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "cursors-only"]
     assert access.fields == {"Enterprise.uscc": "allow"}
+
+
+async def test_a_pages_start_and_end_cursors_are_recorded_as_showing_those_records_keys(
+    hub: HubClient, demo_db: Any  # noqa: F811
+) -> None:
+    CALLERS["page-ends"] = caller("page-ends", {ENTERPRISE: ["licensing"]})
+    first, middle, last = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT 3")
+    body = await ask(hub, "page-ends", "{ enterprises(first: 3) { pageInfo { startCursor endCursor } } }")
+    page = body["data"]["enterprises"]["pageInfo"]
+    assert (decode_cursor(page["startCursor"]), decode_cursor(page["endCursor"])) == (first["uscc"], last["uscc"])
+    store = hub.hub.disclosures.store
+    for row, fields in ((first, {"Enterprise.uscc": "allow"}), (middle, {}), (last, {"Enterprise.uscc": "allow"})):
+        [access] = [a for a in await who_accessed(store, row["uscc"]) if a.client_id == "page-ends"]
+        assert access.fields == fields, row
