@@ -70,6 +70,9 @@ OWN = [
     """{ cases(first: 80) { edges { node { number matter { code name } status } } } }""",
     """{ licences(first: 40) { edges { node { __typename number holder { name }
        ... on FoodBusinessLicence { holder { legalRepresentative { name } } } } } } }""",
+    """query($u: String!) { enterprise(uscc: $u) { licences { __typename number holder { name
+       legalRepresentative { name } } } represents: legalRepresentative { represents { uscc
+       legalRepresentative { idNumber } } } } }""",
 ]
 
 
@@ -307,6 +310,8 @@ async def test_a_department_failing_under_a_list_s_look_ups_is_reported_as_graph
             raise SourceError("taxation", "provider", "connection refused")
 
         monkeypatch.setattr(client.hub.sources.connectors["taxation"], "fetch", down)
+        # No circuit breaker: it would open at its own moment in each hub, and its message says when.
+        monkeypatch.setattr(client.hub.sources, "breakers", {})
     await _clear_caches(pair)
     try:
         for who in ("fully granted", "masked", "jurisdiction-limited"):
@@ -317,6 +322,13 @@ async def test_a_department_failing_under_a_list_s_look_ups_is_reported_as_graph
             assert answer["errors"][0]["extensions"]["code"] == "SOURCE_UNAVAILABLE"
             assert answer["errors"][0]["path"][-1] == "taxRegistration"
             assert any(e["node"]["legalRepresentative"] for e in answer["data"]["enterprises"]["edges"])
+            # The second level failing: every holder found, each holder's tax registration not.
+            content = await _both(pair, """{ licences(first: 30, kind: FOOD_BUSINESS) { edges { node { number
+                holder { uscc taxRegistration { creditGrade } legalRepresentative { name } } } } } }""",
+                                  f"taxation-down-second-level-{who.replace(' ', '-')}")
+            answer = orjson.loads(content)
+            assert [e["path"][-1] for e in answer["errors"]] == ["taxRegistration"] * len(answer["errors"])
+            assert any(e["node"]["holder"] for e in answer["data"]["licences"]["edges"])
     finally:
         monkeypatch.undo()
         await _clear_caches(pair)
@@ -325,7 +337,8 @@ async def test_a_department_failing_under_a_list_s_look_ups_is_reported_as_graph
 async def test_missing_and_row_filtered_records_under_a_list_s_look_ups_are_null_and_not_noted(
     pair: Pair, samples: Samples, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Holders the register lacks (every third) or outside the caller's jurisdiction (every fifth): null."""
+    """Holders the register lacks (every third), outside the caller's jurisdiction (every fifth) or without
+    the name the graph requires (every seventh): null, the last with an error."""
     for client in (pair.compiled, pair.usual):
         market = client.hub.sources.connectors["market"]
 
@@ -336,6 +349,8 @@ async def test_missing_and_row_filtered_records_under_a_list_s_look_ups_are_null
             kept = [dict(r) for r in sorted(found, key=lambda r: r["uscc"]) if int(r["uscc"][-3:-1], 36) % 3]
             for record in kept[::5]:
                 record["region_code"] = "999999"
+            for record in kept[1::7]:
+                record["name"] = None  # a register's record without its name: an error where it is shown
             return kept
 
         monkeypatch.setattr(market, "fetch", thinned)
@@ -344,8 +359,10 @@ async def test_missing_and_row_filtered_records_under_a_list_s_look_ups_are_null
         for who in ("fully granted", "jurisdiction-limited"):
             pair.caller = callers(samples.region)[who]
             content = await _both(pair, LICENCES % samples.region, f"thinned-{who.replace(' ', '-')}")
-            holders = [e["node"]["holder"] for e in orjson.loads(content)["data"]["licences"]["edges"]]
+            answer = orjson.loads(content)
+            holders = [e["node"]["holder"] for e in answer["data"]["licences"]["edges"]]
             assert None in holders and any(h is not None for h in holders)
+            assert {e["path"][-1] for e in answer["errors"]} == {"name"}
             if who == "jurisdiction-limited":
                 assert all(h is None or h["uscc"] for h in holders)
     finally:

@@ -111,14 +111,15 @@ class CompiledExecutor(IncrementalExecutor):
                 return self._complete_plain_list(return_type.of_type, field_details_list, info, result)
             except Exception:  # noqa: BLE001  pure reads: the usual path completes and reports it
                 pass
-            batch = self._first_level(return_type.of_type, field_details_list, info, result)
+            batch = self._first_level(return_type.of_type, field_details_list, info, path, result)
             if batch is not None:
                 return self._complete_levels(batch[0], batch[1], return_type, field_details_list, info, path,
                                              result, position_context)
         return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
 
     def _first_level(
-        self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], items: list[Any],
+        self, item_type: GraphQLOutputType, details: FieldDetailsList, info: GraphQLResolveInfo[Any], path: Path,
+        items: list[Any],
     ) -> tuple[Batch, list[Any]] | None:
         """A list whose items' plan is batched (``levels``): its items completed, their look-ups asked."""
         records = getattr(self.context_value, "records", None)
@@ -129,7 +130,7 @@ class CompiledExecutor(IncrementalExecutor):
             return None
         batch = Batch(self, records)
         try:
-            completed = [complete(item, batch) for item in items]
+            completed = [complete(item, batch, Path(path, i, None)) for i, item in enumerate(items)]
             batch.start()
         except Exception:  # noqa: BLE001  nothing asked yet: the usual path completes and reports it
             return None
@@ -142,9 +143,10 @@ class CompiledExecutor(IncrementalExecutor):
     ) -> list[Any]:
         await batch.settled()
         if not batch.failed:
+            batch.report()
             return completed
-        # A look-up failed or did not complete cleanly: graphql-core completes the list again from
-        # the loaders (nothing is fetched twice) and reports it.
+        # A record found did not complete cleanly: graphql-core completes the list again from the
+        # loaders (nothing is fetched twice) and reports it.
         usual = super().complete_list_value(return_type, details, info, path, items, position_context)
         if self.is_awaitable(usual):  # graphql-core's own test, which the type checker cannot follow
             return await cast(Awaitable[list[Any]], usual)

@@ -17,11 +17,15 @@ Here a *batched* plan (``ObjectPlan.later``) completes a list of records so:
    its batch arrives, in the order graphql-core's resolvers would have resumed: the disclosure record
    names the same subjects in the same order.
 
-Anything unusual falls back to graphql-core for the whole list, which then reports it exactly as it
-always has: before any key is asked (a value the plan cannot complete, a type the caller may not see)
-nothing was fetched or noted; after (a department that failed, a found record that does not complete
-cleanly, a record without its key) every look-up graphql-core makes is already in the loaders, so it
-fetches nothing again, and the records already noted are noted again (the note is a set: once).
+A look-up that raises (a department that failed, a type refused below the first level, a record
+without its key) is null with its error, located at its field by graphql-core's own
+``handle_field_error``, in the order graphql-core's resolvers would have met it (a failed batch wakes
+its keys' waiters in the order they were asked, several waiters of one key one after the other).
+Anything else unusual falls back to graphql-core for the whole list, which then reports it exactly
+as it always has: before any key is asked (a value the plan cannot complete, a type the caller may
+not see) nothing was fetched or noted; after (a found record that does not complete cleanly) every
+look-up graphql-core makes is already in the loaders, so it fetches nothing again, and the records
+already noted are noted again (the note is a set: once).
 A look-up field that is non-null, takes arguments, is denied or masked for the caller, or whose
 target's selection is neither plain nor batched is not planned here: its list keeps graphql-core's path.
 """
@@ -54,8 +58,8 @@ if TYPE_CHECKING:
     from hub.graphql.compiled.executor import CompiledExecutor
     from hub.graphql.compiled.plans import ObjectPlan, Planned
 
-Completer = Callable[[Any, "Batch"], Any]  # value read, the batch -> completed value; raises Unplanned
-Ask = tuple["LookUp", dict[str, Any], dict[str, Any]]  # the look-up, its source record, the slot's object
+Completer = Callable[[Any, "Batch", Path], Any]  # value read, the batch, its path -> completed; raises Unplanned
+Ask = tuple["LookUp", dict[str, Any], dict[str, Any], Path]  # the look-up, its source, the slot's object, its path
 
 
 class LookUp:
@@ -72,10 +76,10 @@ class LookUp:
 class Nested:
     """A plain read of ``key`` whose value holds look-ups (a record, an interface's record, a list of them)."""
 
-    __slots__ = ("complete", "key")
+    __slots__ = ("complete", "key", "parent")
 
-    def __init__(self, key: str, complete: Completer) -> None:
-        self.key, self.complete = key, complete
+    def __init__(self, key: str, parent: str, complete: Completer) -> None:
+        self.key, self.parent, self.complete = key, parent, complete
 
 
 def plan_later(
@@ -105,7 +109,7 @@ def _later(executor: CompiledExecutor, parent: GraphQLObjectType, name: str,
     if key is None or getattr(field.resolve, "record_mask", False):
         return None
     complete = completer(executor, field.type, details, (parent, field))
-    return None if complete is None else Nested(key, complete)
+    return None if complete is None else Nested(key, parent.name, complete)
 
 
 def completer(executor: CompiledExecutor, output: GraphQLOutputType, details: FieldDetailsList,
@@ -132,21 +136,21 @@ def _object(executor: CompiledExecutor, output: GraphQLObjectType, details: Fiel
     return partial(_record, plan) if plan.batched else None
 
 
-def _non_null(inner: Completer, value: Any, batch: Batch) -> Any:
+def _non_null(inner: Completer, value: Any, batch: Batch, path: Path) -> Any:
     if value is None:
         raise Unplanned
-    return inner(value, batch)
+    return inner(value, batch, path)
 
 
-def _list(item: Completer, value: Any, batch: Batch) -> Any:
+def _list(item: Completer, value: Any, batch: Batch, path: Path) -> Any:
     if value is None:
         return None
     if type(value) is not list and type(value) is not tuple:
         raise Unplanned
-    return [item(v, batch) for v in value]
+    return [item(v, batch, Path(path, i, None)) for i, v in enumerate(value)]
 
 
-def _plain_record(complete: Callable[[Any], dict[str, Any]], value: Any, batch: Batch) -> Any:
+def _plain_record(complete: Callable[[Any], dict[str, Any]], value: Any, batch: Batch, path: Path) -> Any:
     if value is None:
         return None
     if type(value) is not dict:
@@ -154,7 +158,7 @@ def _plain_record(complete: Callable[[Any], dict[str, Any]], value: Any, batch: 
     return complete(value)
 
 
-def _record(plan: ObjectPlan, value: Any, batch: Batch) -> Any:
+def _record(plan: ObjectPlan, value: Any, batch: Batch, path: Path) -> Any:
     if value is None:
         return None
     if type(value) is not dict:
@@ -163,9 +167,9 @@ def _record(plan: ObjectPlan, value: Any, batch: Batch) -> Any:
     asks = batch.asks
     for name, later in plan.later:
         if type(later) is LookUp:
-            asks.append((later, value, completed))
+            asks.append((later, value, completed, path))
         else:
-            completed[name] = later.complete(value.get(later.key), batch)
+            completed[name] = later.complete(value.get(later.key), batch, Path(path, name, later.parent))
     return completed
 
 
@@ -178,7 +182,7 @@ class _Abstract:
                  owner: tuple[GraphQLObjectType, Any] | GraphQLResolveInfo[Any]) -> None:
         self._abstract, self._details, self._owner = abstract, details, owner
 
-    def complete(self, value: Any, batch: Batch) -> Any:
+    def complete(self, value: Any, batch: Batch, path: Path) -> Any:
         if value is None:
             return None
         if type(value) is not dict:
@@ -199,18 +203,25 @@ class _Abstract:
         complete, is_type_of = found
         if is_type_of is not None and is_type_of(value, info) is not True:
             raise Unplanned
-        return complete(value, batch)
+        return complete(value, batch, path)
 
 
 class Batch:
-    """One list's look-ups in one execution; ``failed`` once anything went the unusual way."""
+    """One list's look-ups in one execution; ``failed`` once anything went the unusual way.
 
-    __slots__ = ("_infos", "_loads", "_settled", "asks", "executor", "failed", "pending", "records", "runtime")
+    A look-up that raises (a department that failed, a type the caller may not see, a record without
+    its key) is an error at its field, as graphql-core reports it, in the order graphql-core's
+    resolvers would have met it (``errors``, reported once the list is complete and not failed).
+    """
+
+    __slots__ = ("_infos", "_loads", "_settled", "asks", "errors", "executor", "failed", "pending", "records",
+                 "runtime")
 
     def __init__(self, executor: CompiledExecutor, records: Records) -> None:
         self.executor = executor
         self.records = records
         self.asks: list[Ask] = []
+        self.errors: list[tuple[Exception, LookUp, Path]] = []
         self.runtime: dict[tuple[_Abstract, str], tuple[Completer, Any]] = {}
         self.failed = False
         self.pending = 0
@@ -231,9 +242,15 @@ class Batch:
     def start(self) -> None:
         """Ask the first level's look-ups (raises, asking nothing, when the caller may not see a type)."""
         asks, self.asks = self.asks, []
-        for look_up, _, _ in asks:
+        for look_up, *_ in asks:
             self._load(look_up)
         self._ask(asks)
+
+    def report(self) -> None:
+        """Every look-up that raised, as graphql-core reports an error of a nullable field."""
+        handle = self.executor.handle_field_error
+        for error, look_up, path in self.errors:
+            handle(error, look_up.field.type, look_up.details, path)
 
     async def settled(self) -> None:
         if self.pending:
@@ -247,29 +264,38 @@ class Batch:
         return load
 
     def _ask(self, asks: list[Ask]) -> None:
-        for look_up, source, completed in asks:
+        for look_up, source, completed, path in asks:
             try:
                 future = self._load(look_up)(source[look_up.key])
-            except Exception:  # noqa: BLE001  the resolver raises it: graphql-core reports it
-                self.failed = True
+            except Exception as error:  # noqa: BLE001  the resolver raises it: reported at its field
+                self.errors.append((error, look_up, Path(path, look_up.name, look_up.parent.name)))
                 continue
             if future.done():
-                self._arrived(look_up, completed, future)
+                self._arrived(look_up, completed, path, future)
             else:
                 self.pending += 1
-                future.add_done_callback(partial(self._arrived_later, look_up, completed))
+                future.add_done_callback(partial(self._arrived_later, look_up, completed, path))
 
-    def _arrived_later(self, look_up: LookUp, completed: dict[str, Any], future: asyncio.Future[Any]) -> None:
+    def _arrived_later(self, look_up: LookUp, completed: dict[str, Any], path: Path,
+                       future: asyncio.Future[Any]) -> None:
         try:
-            self._arrived(look_up, completed, future)
+            self._arrived(look_up, completed, path, future)
         finally:
             self.pending -= 1
             if not self.pending and self._settled is not None and not self._settled.done():
                 self._settled.set_result(None)
 
-    def _arrived(self, look_up: LookUp, completed: dict[str, Any], future: asyncio.Future[Any]) -> None:
+    def _arrived(self, look_up: LookUp, completed: dict[str, Any], path: Path, future: asyncio.Future[Any]) -> None:
+        field_path = Path(path, look_up.name, look_up.parent.name)
         try:
-            if future.cancelled() or future.exception() is not None:
+            if future.cancelled():
+                self.failed = True
+                return
+            error = future.exception()
+            if isinstance(error, Exception):
+                self.errors.append((error, look_up, field_path))
+                return
+            if error is not None:
                 self.failed = True
                 return
             info = self.info_of(look_up, look_up.parent, look_up.field, look_up.details)
@@ -277,7 +303,7 @@ class Batch:
             if record is None:
                 return
             self.asks = []
-            completed[look_up.name] = look_up.complete(record, self)
+            completed[look_up.name] = look_up.complete(record, self, field_path)
             asks, self.asks = self.asks, []
         except Exception:  # noqa: BLE001  graphql-core completes (and reports) it again
             self.failed = True
