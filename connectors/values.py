@@ -82,13 +82,13 @@ class ValueMapped:
         return Condition(condition.field, "in", [word for v in values for word in reverse.get(v, ())])
 
     def _decode(self, entity: str, records: list[Record]) -> list[Record]:
-        maps = self._maps.get(entity)
-        if maps:
+        # Field by field, then record by record: a page of 1,000 records pays one loop per coded field.
+        for field, mapping in self._maps.get(entity, {}).items():
+            get = mapping.get
             for record in records:  # fresh from the source: nobody else holds them yet
-                for field, mapping in maps.items():
-                    value = record.get(field)
-                    if isinstance(value, str):
-                        record[field] = mapping.get(value, value)
+                value = record.get(field)
+                if isinstance(value, str):
+                    record[field] = get(value, value)
         return records
 
 
