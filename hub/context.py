@@ -14,7 +14,7 @@ from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import GraphQLError, GraphQLSchema, get_named_type
 
 from connectors.base import Condition, Record
 from hub.audit.records import Decision
@@ -104,7 +104,8 @@ class RequestContext:
     partial_errors: list[GraphQLError] = field(default_factory=list)
     # Whom the request showed what: the disclosure audit's input.
     disclosed: Disclosed = field(default_factory=Disclosed)
-    _field_sets: dict[tuple[int, str], int] = field(default_factory=dict)
+    # Per (field node, type): its field set, and that of a page's first and last record (pageInfo's cursors).
+    _field_sets: dict[tuple[int, str], tuple[int, int | None]] = field(default_factory=dict)
 
     def __post_init__(self, sources: Sources) -> None:
         self.records = Records(sources, self)
@@ -143,7 +144,7 @@ class RequestContext:
     def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
         """Note records shown by the field ``info`` resolves, for the disclosure audit (and the quotas
         counted from it); ``subject`` names whom they are about where the type does not say."""
-        field_set = self._field_set(info, type_name)
+        field_set, ends = self._field_sets_of(info, type_name)
         add = self.disclosed.add
         if subject is not None:
             for _ in records:
@@ -155,47 +156,35 @@ class RequestContext:
                 found = subject_of(record)
                 if found is not None:
                     add(found, field_set)
-            ends = self._page_ends_set(info, type_name)
             if ends is not None and isinstance(records, list) and records:
                 for record in (records[0], records[-1]):  # the records pageInfo's cursors are made of
                     found = subject_of(record)
                     if found is not None:
                         add(found, ends)
 
-    def _page_ends_set(self, info: Any, type_name: str) -> int | None:
-        """The field set of a page's first and last record when the selection has ``pageInfo``'s
-        cursors (their register key, which those cursors encode), else None."""
-        raw = graphql_core_info(info)
-        key = (id(raw.field_nodes[0]), f"{type_name} ends")
-        found = self._field_sets.get(key)
-        if found is None:
-            carried = register_of(type_name).key
-            if carried is None or not page_cursors_selected(
-                raw.field_nodes, raw.fragments, raw.return_type, raw.variable_values.coerced
-            ):
-                found = -1
-            else:
-                labels = self.view.labels(type_name)
-                decision: Decision = "allow" if labels is None else labels.get(carried, "deny")
-                found = self.disclosed.field_set({f"{type_name}.{carried}": decision})
-            self._field_sets[key] = found
-        return None if found < 0 else found
-
-    def _field_set(self, info: Any, type_name: str) -> int:
+    def _field_sets_of(self, info: Any, type_name: str) -> tuple[int, int | None]:
+        """The field set shown by the field ``info`` resolves, and the one of a page's first and last
+        record when the selection has ``pageInfo``'s cursors (their register key, which they encode)."""
         raw = graphql_core_info(info)
         key = (id(raw.field_nodes[0]), type_name)
         found = self._field_sets.get(key)
         if found is None:
             self.disclosed.types.add(type_name)
-            names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type,
-                                    raw.variable_values.coerced)
-            if cursors_selected(raw.field_nodes, raw.fragments, raw.return_type, raw.variable_values.coerced):
-                carried = register_of(type_name).key  # a page's cursors encode its order, the register's key
-                if carried is not None and carried not in names:
-                    names.append(carried)
+            variables = raw.variable_values.coerced
+            names = selected_fields(raw.schema, type_name, raw.field_nodes, raw.fragments, raw.return_type, variables)
             labels = self.view.labels(type_name)
+            ends: int | None = None
+            if get_named_type(raw.return_type).name.endswith("Connection"):  # a page: its cursors carry keys
+                carried = register_of(type_name).key
+                if carried is not None:
+                    if carried not in names and cursors_selected(raw.field_nodes, raw.fragments, raw.return_type,
+                                                                 variables):
+                        names.append(carried)
+                    if page_cursors_selected(raw.field_nodes, raw.fragments, raw.return_type, variables):
+                        label: Decision = "allow" if labels is None else labels.get(carried, "deny")
+                        ends = self.disclosed.field_set({f"{type_name}.{carried}": label})
             fields: dict[str, Decision] = {
                 f"{type_name}.{name}": "allow" if labels is None else labels.get(name, "deny") for name in names
             }
-            found = self._field_sets[key] = self.disclosed.field_set(fields)
+            found = self._field_sets[key] = (self.disclosed.field_set(fields), ends)
         return found
