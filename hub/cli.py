@@ -24,7 +24,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from hub.errors import Conflict, Forbidden, HubError
+from hub.errors import Conflict, Forbidden, HubError, NotFound
 from hub.policy.errors import PolicyError
 from hub.settings import SettingsError
 
@@ -54,11 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _kind(refusal: HubError) -> str:
     """The word before a refusal's message for the kinds a script or person acts on differently:
-    a ``Forbidden`` needs someone else, a ``Conflict`` a look at the current state."""
+    a ``Forbidden`` needs someone else, a ``Conflict`` a look at the current state, a ``NotFound``
+    another name (or the thing made first)."""
     if isinstance(refusal, Forbidden):
         return "forbidden: "
     if isinstance(refusal, Conflict):
         return "conflict: "
+    if isinstance(refusal, NotFound):
+        return "not found: "
     return ""
 
 

@@ -23,7 +23,8 @@ docs/architecture.md ("The error tree") tells where each kind is raised.
     │   ├── hub.grants.Forbidden            (the actor may not change this grant)
     │   └── hub.admin.access.Forbidden      (the signed-in visitor may not do this)
     ├── NotFound                          NOT_FOUND             404     not_found
-    │                                       (a well-formed id naming nothing; a malformed one is BadInput)
+    │                                       (the department, client, key, gateway, account, grant or
+    │                                       request an operation is made to, named well, not there)
     ├── AccessRefused                     per instance          401/403 (RFC 6750 ``error``)
     │                                       (no, bad or too weak credentials, before any GraphQL work)
     └── Unavailable                       UNAVAILABLE           503     unavailable
@@ -31,6 +32,12 @@ docs/architecture.md ("The error tree") tells where each kind is raised.
         │   └── UnsupportedQuery
         └── hub.faults.DependencyUnavailable     the outage's code: REGISTRY_UNAVAILABLE,
             └── hub.fairuse.counters.CountersUnavailable     REPLAY_CACHE_UNAVAILABLE, QUOTA_UNAVAILABLE
+
+What is missing decides between two kinds: the thing an operation is made *to* (the client
+blocked, the account disabled, the key removed) not being there is ``NotFound``; a thing the input
+of an operation on something else names (the department of a new client: "register it first", the
+client a grant is asked for) not being there is ``BadInput``, like any other field that is not
+acceptable. An id that could name nothing (a malformed one) is ``BadInput`` and is never looked up.
 
 A state conflict is not bad input: the request was well made, the hub's state refuses it (another
 change came first), so it has a kind and status of its own (409) for clients to tell the two apart.
@@ -117,7 +124,8 @@ class FieldForbidden(Forbidden):
 
 
 class NotFound(HubError):
-    """A well-formed id that names nothing (a malformed one is ``BadInput``)."""
+    """The thing an operation is made to, named by a well-formed id, is not there (a malformed id, or
+    a missing thing the input only refers to, is ``BadInput``)."""
 
     code = "NOT_FOUND"
     status = 404

@@ -13,9 +13,9 @@ from sqlalchemy import BigInteger, ForeignKey, PrimaryKeyConstraint, String, sel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.accounts.store import AccountError
+from hub.accounts.store import AccountError, checked_username
 from hub.accounts.tables import AccountRow
-from hub.errors import Conflict
+from hub.errors import Conflict, NotFound
 from hub.store.admin_log import Noted
 from hub.store.models import Base
 
@@ -38,8 +38,8 @@ class OidcLinks:
         if not subject or len(subject) > 255:
             raise AccountError("an OpenID Connect subject has 1 to 255 characters")
         async with self._sessions.begin() as session:
-            if await session.get(AccountRow, username) is None:
-                raise AccountError(f"no account {username!r}")
+            if await session.get(AccountRow, checked_username(username)) is None:
+                raise NotFound(f"no account {username!r}")
             found = await session.get(OidcLinkRow, (issuer, subject))
             if found is not None:
                 raise Conflict(f"{subject!r} at {issuer} is already linked to {found.username!r}")

@@ -3,7 +3,8 @@
 Accounts are the operator's: anyone else gets ``Forbidden`` before anything is read. Input is
 checked by the store (``hub.accounts.store``: username, role, department, clients) and the
 credentials (``hub.accounts.credentials``: password length), each refusal a kind of ``BadInput``,
-a username or OpenID Connect subject taken a ``Conflict``.
+a username or OpenID Connect subject taken a ``Conflict``, the account a change is made to
+``NotFound`` when it is not there.
 Every change writes its admin-log entry, in the actor's name, in the change's own transaction
 (``hub.store.admin_log``): a change is never made without its entry, and an entry that cannot be
 written undoes the change. Ending the account's console sessions after a change is the caller's

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.accounts.credentials import hash_password, password_matches, totp_step
 from hub.accounts.tables import AccountClientRow, AccountRow
-from hub.errors import BadInput, Conflict
+from hub.errors import BadInput, Conflict, NotFound
 from hub.store.admin_log import Noted
 from hub.store.models import Client, Department
 
@@ -31,7 +31,11 @@ _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
 
 class AccountError(BadInput):
-    """An account change that cannot be made; the message says why."""
+    """An account change that cannot be made; the message says why.
+
+    The account a change is made to, when it is not there, is ``NotFound`` instead; a department or
+    client the input names is this (docs/architecture.md, "The error tree").
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +172,17 @@ def _failed(row: AccountRow, now: int) -> None:
     row.locked_until = now + lock_seconds(row.failed_attempts) if lock_seconds(row.failed_attempts) else 0
 
 
-def _check_shape(username: str, role: str, department: str | None, clients: frozenset[str]) -> None:
+def checked_username(username: str) -> str:
+    """A username an account could have: anything else is bad input, never looked up."""
     if not _USERNAME.match(username):
         raise AccountError(
             "a username is 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter"
         )
+    return username
+
+
+def _check_shape(username: str, role: str, department: str | None, clients: frozenset[str]) -> None:
+    checked_username(username)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if (department is not None) != (role in DEPARTMENT_ROLES):
@@ -182,9 +192,9 @@ def _check_shape(username: str, role: str, department: str | None, clients: froz
 
 
 async def _row(session: AsyncSession, username: str) -> AccountRow:
-    row = await session.get(AccountRow, username)
+    row = await session.get(AccountRow, checked_username(username))
     if row is None:
-        raise AccountError(f"no account {username!r}")
+        raise NotFound(f"no account {username!r}")
     return row
 
 

@@ -170,7 +170,7 @@ FORMS: tuple[str, ...] = (
 VALUE_WORDS = (
     N_("a legal basis"), N_("a reason for the refusal"), N_("a reason for the revocation"), N_("duration"),
     N_("the answer deadline"), N_("name"), N_("title"), N_("jurisdiction"), N_("department"), N_("kid"),
-    N_("grant"), N_("grant request"),
+    N_("grant"), N_("grant request"), N_("client"),
     # The fields of a client's limits and of an audit search, as their forms name them.
     N_("rate"), N_("burst"), N_("cost_per_minute"), N_("cost_per_day"), N_("client_id"), N_("purpose"),
     N_("case_number"), N_("since"), N_("until"), N_("limit"), N_("before"),

@@ -92,8 +92,9 @@ async def register_client(request: Request) -> Response:
 
 async def _client(request: Request, error: str = "", status_code: int = 200) -> Response:
     client = await console(request).stores.registry.client(request.path_params["client_id"])
-    if client is None:
-        return console(request).page(request, "problem.html", {"message": N_("no such client")}, status_code=404)
+    if client is None:  # a change refused before the client was looked up (an id no client has) says why
+        message, status = (error, status_code) if error else (N_("no such client"), 404)
+        return console(request).page(request, "problem.html", {"message": message}, status_code=status)
     context = {"client": client, "error": error, "use": await client_use(request, client)}
     return console(request).page(request, "client.html", context, status_code=status_code)
 

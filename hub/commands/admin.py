@@ -26,6 +26,7 @@ from hub.accounts.credentials import CredentialError, new_totp_secret, totp_uri
 from hub.accounts.oidc_links import OidcLinks
 from hub.admin.sessions import Sessions
 from hub.commands.settings import command_settings
+from hub.errors import NotFound
 from hub.grants import Actor
 from hub.store import connect, migrate
 
@@ -159,7 +160,7 @@ def _oidc_link(linking: bool) -> Action:
             await sessions.close_all(args.username)
             print(f"{args.subject} at {issuer} no longer signs in; the sessions of {args.username} ended")
         else:
-            raise AccountError(f"{args.subject} at {issuer} was not linked")
+            raise NotFound(f"{args.subject} at {issuer} was not linked")
         return 0
 
     return run

@@ -56,6 +56,8 @@ def request_of(row: GrantRequestRow, now: int, grant_id: str | None = None) -> G
 
 
 async def client_row(session: AsyncSession, client_id: str) -> Client:
+    """The client a grant is asked for: a field of the request, so bad input when it is not there
+    (docs/architecture.md, "The error tree")."""
     row = await session.get(Client, client_id)
     if row is None:
         raise GrantError(f"no client {client_id!r}")

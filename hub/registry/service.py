@@ -3,7 +3,8 @@ their clients, the clients' keys, statuses and limits.
 
 The registry is the operator's: anyone else gets ``Forbidden`` before anything is read. Input is
 checked here (``hub.registry.checks``) and by the registry (names, jurisdictions, public P-256
-keys), each refusal a ``RegistryError``, a name or key taken a ``Conflict``. Every change writes
+keys), each refusal a ``RegistryError``, a name or key taken a ``Conflict``, the department,
+client or key a change is made to ``NotFound`` when it is not there. Every change writes
 its admin-log entry, in the actor's name, in the change's own transaction (``hub.store.admin_log``):
 a change is never made without its entry, and an entry that cannot be written undoes the change.
 """

@@ -9,6 +9,7 @@ certificate, a disabled gateway or a revoked grant holds from the next request o
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -17,14 +18,15 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.errors import Conflict
+from hub.errors import Conflict, NotFound
 from hub.oauth.rfc8705 import ClientCertificate
 from hub.store.admin_log import Noted
 from hub.store.grants import live_grants_and_quotas
 from hub.store.models import Client, ClientCertificate as CertificateRow, Department
-from hub.store.registry import ClientRecord, RegistryError, _note, _record, _with_department
+from hub.store.registry import ClientRecord, RegistryError, _note, _record, _with_department, checked_client_id
 
 GATEWAY = "gateway"
+THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # x5t#S256: a SHA-256 digest in base64url, unpadded
 
 
 class Gateways:
@@ -59,12 +61,14 @@ class Gateways:
 
     async def remove_certificate(self, client_id: str, thumbprint: str, noted: Noted | None = None) -> None:
         """Refused from the gateway's next request on (its last one too: the gateway is then shut out)."""
+        if not THUMBPRINT.match(thumbprint):
+            raise RegistryError(f"{thumbprint[:60]!r} is not a certificate thumbprint (43 base64url characters)")
         async with self._sessions.begin() as session:
             await _gateway_row(session, client_id)
             removed = cast(CursorResult[Any], await session.execute(delete(CertificateRow).where(
                 CertificateRow.client_id == client_id, CertificateRow.thumbprint == thumbprint)))
             if removed.rowcount == 0:  # a DELETE's result is a cursor's, with its row count
-                raise RegistryError(f"gateway {client_id} has no certificate {thumbprint!r}")
+                raise NotFound(f"gateway {client_id} has no certificate {thumbprint!r}")
             await _note(noted, session, thumbprint)
 
     async def certificates(self, client_id: str) -> list[tuple[str, str, int]]:
@@ -100,7 +104,7 @@ class Gateways:
 
 
 async def _gateway_row(session: AsyncSession, client_id: str) -> Client:
-    row = await session.get(Client, client_id)
+    row = await session.get(Client, checked_client_id(client_id))
     if row is None or row.kind != GATEWAY:
-        raise RegistryError(f"no gateway {client_id!r}")
+        raise NotFound(f"no gateway {client_id!r}")
     return row

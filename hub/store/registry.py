@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.errors import BadInput, Conflict
+from hub.errors import BadInput, Conflict, NotFound
 from hub.fairuse.limits import ClientLimits, LimitsError
 from hub.oauth.rfc7638 import UnacceptableKey, client_jwk
 from hub.store.admin_log import Noted
@@ -28,13 +28,27 @@ from hub.store.grants import live_grants_and_quotas
 from hub.store.models import Client, Department, RevokedToken, UsedAssertion
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+# A client id: its department's name, then what the hub made up (a key client's or a gateway's).
+_CLIENT_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}-[a-z0-9][a-z0-9-]{0,39}$")
 # A GB/T 2260 prefix: a province (2 digits), a prefecture (4) or a county (6); "" = the whole city.
 _JURISDICTION = re.compile(r"(?:[0-9]{2}|[0-9]{4}|[0-9]{6})?")
 STATUSES = ("active", "disabled")
 
 
 class RegistryError(BadInput):
-    """A registry change that cannot be made; the message says why."""
+    """A registry change that cannot be made; the message says why.
+
+    A department, client or key that a change is made *to* and that is not there is ``NotFound``
+    instead; one the input of a change names (a new client's department) is this (docs/architecture.md,
+    "The error tree").
+    """
+
+
+def checked_client_id(client_id: str) -> str:
+    """A client id the registry could have made: anything else is bad input, never looked up."""
+    if not _CLIENT_ID.match(client_id):
+        raise RegistryError(f"{client_id[:40]!r} is not a client id")
+    return client_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +188,12 @@ class Registry:
         and the tokens its clients hold die (they stay dead after a re-enable)."""
         if status not in STATUSES:
             raise RegistryError(f"status must be one of {', '.join(STATUSES)}")
+        if not _NAME.match(name):
+            raise RegistryError("a department name is 2-40 lower-case letters, digits or _, e.g. market")
         async with self._sessions.begin() as session:
             row = await session.get(Department, name)
             if row is None:
-                raise RegistryError(f"no department {name!r}")
+                raise NotFound(f"no department {name!r}")
             if status == "disabled" and row.status != "disabled":
                 row.tokens_valid_after = int(time.time()) + 1
             row.status = status
@@ -264,7 +280,7 @@ class Registry:
             row = await self._row(session, client_id)
             keys = [k for k in row.jwks["keys"] if k["kid"] != kid]
             if len(keys) == len(row.jwks["keys"]):
-                raise RegistryError(f"client {client_id} has no key {kid!r}")
+                raise NotFound(f"client {client_id} has no key {kid!r}")
             if not keys:
                 raise RegistryError(
                     "a client keeps at least one key; add the new key before removing the old"
@@ -299,9 +315,9 @@ class Registry:
 
     @staticmethod
     async def _row(session: AsyncSession, client_id: str) -> Client:
-        row = await session.get(Client, client_id)
+        row = await session.get(Client, checked_client_id(client_id))
         if row is None:
-            raise RegistryError(f"no client {client_id!r}")
+            raise NotFound(f"no client {client_id!r}")
         return row
 
 

@@ -13,7 +13,7 @@ from hub.accounts import AccountService, Accounts
 from hub.accounts.oidc_links import OidcLinks
 from hub.accounts.credentials import CredentialError
 from hub.accounts.store import AccountError
-from hub.errors import BadInput, Conflict, Forbidden
+from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.grants import Actor
 from hub.store import Registry
 from hub.store.admin_log import admin_actions
@@ -95,15 +95,19 @@ async def test_anyone_but_the_operator_is_refused_and_nothing_changes(
          "only a developer acts for clients"),
         (lambda s: s.create(OPERATOR, "eve", "Eve", "auditor", "short"), CredentialError, "at least 12 characters"),
         (lambda s: s.create(OPERATOR, "ada", "Ada", "auditor", PASSWORD), Conflict, "account 'ada' exists"),
-        (lambda s: s.set_password(OPERATOR, "nobody", PASSWORD), AccountError, "no account 'nobody'"),
-        (lambda s: s.set_disabled(OPERATOR, "nobody", True), AccountError, "no account 'nobody'"),
-        (lambda s: s.link_oidc(OPERATOR, "https://id.city", "x", "nobody"), AccountError, "no account 'nobody'"),
+        (lambda s: s.set_password(OPERATOR, "nobody", PASSWORD), NotFound, "no account 'nobody'"),
+        (lambda s: s.set_disabled(OPERATOR, "nobody", True), NotFound, "no account 'nobody'"),
+        (lambda s: s.set_totp(OPERATOR, "nobody", None), NotFound, "no account 'nobody'"),
+        (lambda s: s.link_oidc(OPERATOR, "https://id.city", "x", "nobody"), NotFound, "no account 'nobody'"),
+        (lambda s: s.set_password(OPERATOR, "No Body", PASSWORD), AccountError, "a username is 2-64"),
+        (lambda s: s.set_disabled(OPERATOR, "x" * 500, True), AccountError, "a username is 2-64"),
+        (lambda s: s.link_oidc(OPERATOR, "https://id.city", "x", "'; --"), AccountError, "a username is 2-64"),
         (lambda s: s.link_oidc(OPERATOR, "https://id.city", "", "ada"), AccountError, "1 to 255 characters"),
     ],
 )
 async def test_bad_input_or_a_conflict_is_refused_saying_why_and_nothing_is_logged(
     service: AccountService, engine: AsyncEngine,  # noqa: F811
-    change: object, refusal: type[BadInput | Conflict], message: str,
+    change: object, refusal: type[BadInput | Conflict | NotFound], message: str,
 ) -> None:
     await service.create(OPERATOR, "ada", "Ada", "auditor", PASSWORD)
     before = await entries(engine)

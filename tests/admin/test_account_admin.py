@@ -47,6 +47,16 @@ async def test_a_username_taken_is_a_conflict_shown_on_the_page(console: Console
     assert page.status_code == 409 and "exists" in page.text
 
 
+async def test_an_account_not_there_is_not_found_and_a_name_no_account_can_have_is_bad_input(
+    console: Console,
+) -> None:
+    olga = await console.signed_in("olga")
+    page = await olga.form("/admin/accounts/nobody/status", {"disabled": "true"})
+    assert page.status_code == 404 and "nobody" in page.text
+    page = await olga.form("/admin/accounts/No%20Body!/status", {"disabled": "true"})
+    assert page.status_code == 400
+
+
 async def test_disabling_an_account_ends_its_open_session_and_enabling_lets_it_back(console: Console) -> None:
     mei = await console.signed_in("mei")
     olga = await console.signed_in("olga")

@@ -61,6 +61,12 @@ def test_the_command_refuses_bad_accounts_and_short_passwords(
     assert "belong to a department" in capsys.readouterr().err
     assert _run(monkeypatch, "admin", "set-password", "nobody", "--password-stdin",
                 stdin="a first long password\n") == 1
+    assert capsys.readouterr().err == "hub admin: not found: no account 'nobody'\n"
+    assert _run(monkeypatch, "admin", "disable", "nobody") == 1
+    assert capsys.readouterr().err == "hub admin: not found: no account 'nobody'\n"
+    assert _run(monkeypatch, "admin", "disable", "No Body") == 1
+    refused = capsys.readouterr().err
+    assert refused.startswith("hub admin: a username is 2-64") and "not found" not in refused
 
 
 def test_the_demo_has_one_account_per_role_and_keeps_their_passwords_across_runs(state: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from hub.accounts.store import AccountError, Accounts
 from hub.accounts.oidc_links import OidcLinks
 from hub.cli import main
-from hub.errors import Conflict
+from hub.errors import Conflict, NotFound
 from hub.settings import SettingsError, load_settings
 from hub.store import connect
 from tests.admin.conftest import Console
@@ -94,7 +94,7 @@ async def test_an_identity_links_to_one_account_and_unlinks(console: Console) ->
     assert await links.account_for("https://other.example", "mei.city") is None  # a subject is per issuer
     with pytest.raises(Conflict, match="already linked"):
         await links.link("https://id.city.example", "mei.city", "eli")
-    with pytest.raises(AccountError, match="no account"):
+    with pytest.raises(NotFound, match="no account"):
         await links.link("https://id.city.example", "ghost.city", "ghost")
     with pytest.raises(AccountError, match="1 to 255"):
         await links.link("https://id.city.example", "", "mei")
@@ -120,12 +120,15 @@ def test_the_operator_links_and_unlinks_an_identity_from_the_command_line(
     assert _run(monkeypatch, "admin", "create-account", "root", "--role", "operator", "--password-stdin",
                 stdin="a first long password\n") == 0
     assert _run(monkeypatch, "admin", "link-oidc", "nobody", "root.city") == 1
+    assert capsys.readouterr().err == "hub admin: not found: no account 'nobody'\n"
+    assert _run(monkeypatch, "admin", "link-oidc", "No Body", "root.city") == 1
+    assert capsys.readouterr().err.startswith("hub admin: a username is 2-64")
     assert _run(monkeypatch, "admin", "link-oidc", "root", "root.city") == 0
     assert "root.city at https://id.city.example signs in as root" in capsys.readouterr().out
     assert asyncio.run(_linked("https://id.city.example", "root.city")) == "root"
     assert _run(monkeypatch, "admin", "unlink-oidc", "root", "root.city") == 0
     assert _run(monkeypatch, "admin", "unlink-oidc", "root", "root.city") == 1
-    assert "was not linked" in capsys.readouterr().err
+    assert "hub admin: not found: root.city at https://id.city.example was not linked" in capsys.readouterr().err
     assert asyncio.run(_linked("https://id.city.example", "root.city")) is None
 
 

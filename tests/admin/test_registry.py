@@ -109,6 +109,46 @@ async def test_a_client_without_a_file_or_for_an_unknown_department_is_refused(c
     assert unknown.status_code == 400 and "no department" in unknown.json()["message"]
 
 
+async def test_what_a_change_is_made_to_is_not_found_when_not_there_and_bad_input_when_malformed(
+    console: Console,
+) -> None:
+    """The JSON API and the pages alike: a path naming nothing is 404, a path that cannot name anything 400."""
+    olga = await console.signed_in("olga")
+    key = (await console.registry.client(console.market_client)).keys[0]["kid"]  # type: ignore[union-attr]
+    unknown = [
+        ("POST", "/departments/nowhere/status", {"status": "disabled"}, "no department 'nowhere'"),
+        ("POST", "/clients/market-0000000000000000/status", {"status": "disabled"}, "no client"),
+        ("POST", "/clients/market-0000000000000000/keys", {"jwk": public_jwk()}, "no client"),
+        ("DELETE", f"/clients/market-0000000000000000/keys/{key}", None, "no client"),
+        ("DELETE", f"/clients/{console.market_client}/keys/k-none", None, "has no key 'k-none'"),
+    ]
+    for method, path, body, message in unknown:
+        answer = await olga.api(method, path, body)
+        assert (answer.status_code, answer.json()["error"]) == (404, "not_found"), path
+        assert message in answer.json()["message"], path
+    malformed = [
+        ("POST", "/departments/Nowhere!/status", {"status": "disabled"}),
+        ("POST", "/clients/nobody/status", {"status": "disabled"}),
+        ("DELETE", f"/clients/{'market-' + '0' * 300}/keys/{key}", None),
+    ]
+    for method, path, body in malformed:
+        answer = await olga.api(method, path, body)
+        assert (answer.status_code, answer.json()["error"]) == (400, "bad_request"), path
+    page = await olga.form("/admin/departments/nowhere/status", {"status": "disabled"})
+    assert page.status_code == 404 and "nowhere" in page.text
+    page = await olga.form("/admin/clients/market-0000000000000000", {"change": "status", "status": "disabled"})
+    assert page.status_code == 404
+    page = await olga.form(f"/admin/clients/{console.market_client}", {"change": "remove_key", "kid": "k-none"})
+    assert page.status_code == 404 and "k-none" in page.text
+    page = await olga.form("/admin/departments/Nowhere!/status", {"status": "disabled"})
+    assert page.status_code == 400
+    page = await olga.form("/admin/clients/nobody", {"change": "status", "status": "disabled"})
+    assert page.status_code == 400 and "is not a client id" in page.text
+    assert [d.status for d in await console.registry.departments()] == ["active"] * len(
+        await console.registry.departments())
+    assert (await console.registry.client(console.market_client)).keys[0]["kid"] == key  # type: ignore[union-attr]
+
+
 async def test_an_operator_rotates_a_clients_key_by_adding_the_new_then_removing_the_old(console: Console) -> None:
     olga = await console.signed_in("olga")
     old = (await console.registry.client(console.market_client)).keys[0]["kid"]  # type: ignore[union-attr]

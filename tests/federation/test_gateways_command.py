@@ -63,7 +63,25 @@ def test_a_certificate_registered_twice_or_to_a_system_is_refused(
                     str(certificate.certificate))
     assert code == 1 and "conflict: certificate" in out and "registered already" in out
     code, out = run(capsys, "gateways", "add-certificate", "centre-0000", "--certificate", str(certificate.certificate))
-    assert code == 1 and "no gateway 'centre-0000'" in out
+    assert (code, out) == (1, "hub gateways: not found: no gateway 'centre-0000'\n")
+
+
+def test_a_gateway_or_certificate_not_there_is_not_found_and_a_malformed_one_refused(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    certificate = Authority(operator_env).issue("gateway")
+    run(capsys, "registry", "add-department", "centre", "--title", "Service Centre")
+    gateway = run(capsys, "gateways", "register", "centre", "A", "--certificate", str(certificate.certificate))[1]
+    gateway = gateway.strip()
+    absent = "A" * 43
+    code, out = run(capsys, "gateways", "remove-certificate", gateway, absent)
+    assert (code, out) == (1, f"hub gateways: not found: gateway {gateway} has no certificate {absent!r}\n")
+    code, out = run(capsys, "gateways", "remove-certificate", "centre-0000", absent)
+    assert (code, out) == (1, "hub gateways: not found: no gateway 'centre-0000'\n")
+    for client_id, thumbprint in ((gateway, "not a thumbprint"), ("centre", absent)):
+        code, out = run(capsys, "gateways", "remove-certificate", client_id, thumbprint)
+        assert code == 1 and "not found" not in out and "is not a" in out, (client_id, thumbprint)
+    assert certificate.loaded.thumbprint in run(capsys, "gateways", "list")[1]
 
 
 def test_a_gateway_gets_no_keys_so_no_tokens(

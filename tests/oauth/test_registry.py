@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.client import new_client_key
-from hub.errors import Conflict
+from hub.errors import Conflict, NotFound
 from hub.store import Registry, RegistryError, Sealer, SigningKeys, connect, migrate
 from hub.store.models import SigningKeyRow
 from hub.store.sealing import SealError
@@ -159,8 +159,10 @@ async def test_a_disabled_department_disables_its_clients_as_read(registry: Regi
     await registry.set_department_status("market", "active")
     read = await registry.client(client.client_id)
     assert read is not None and read.active and read.cutoff > 0  # the cut-off stays
-    with pytest.raises(RegistryError, match="no department"):
+    with pytest.raises(NotFound, match="no department"):
         await registry.set_department_status("nowhere", "disabled")
+    with pytest.raises(RegistryError, match="2-40 lower-case letters"):
+        await registry.set_department_status("Nowhere!", "disabled")
 
 
 async def test_a_department_carries_its_jurisdiction_to_its_clients(registry: Registry) -> None:

@@ -58,7 +58,19 @@ def test_an_operator_disables_and_re_enables_a_department(
     assert "market: Market Regulation  (disabled)" in run(capsys, "list")[1]
     assert run(capsys, "enable-department", "market") == (0, "department market is active\n")
     code, out = run(capsys, "disable-department", "nowhere")
-    assert code == 1 and "no department 'nowhere'" in out
+    assert (code, out) == (1, "hub registry: not found: no department 'nowhere'\n")
+
+
+def test_what_a_command_acts_on_is_not_found_when_not_there_and_refused_when_malformed(
+    operator_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "add-department", "market", "--title", "Market Regulation")
+    for argv in (("disable", "market-0000"), ("set-limits", "market-0000", "--defaults"),
+                 ("remove-key", "market-0000", "k1")):
+        assert run(capsys, *argv) == (1, "hub registry: not found: no client 'market-0000'\n"), argv
+    for argv in (("disable", "nobody"), ("set-limits", "'; --", "--defaults"), ("disable-department", "Market!")):
+        code, out = run(capsys, *argv)
+        assert code == 1 and "not found" not in out and ("is not a client id" in out or "2-40" in out), argv
 
 
 def test_a_jwk_file_with_private_members_is_refused(

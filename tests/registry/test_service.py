@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.client import new_client_key
-from hub.errors import Forbidden
+from hub.errors import BadInput, Forbidden, NotFound
 from hub.fairuse.limits import ClientLimits
 from hub.grants import Actor
 from hub.registry import RegistryService
@@ -123,7 +123,10 @@ async def test_anyone_but_the_operator_is_refused_and_nothing_changes(
         (lambda s: s.set_department_status(OPERATOR, "market", "paused"), "status must be 'active'"),
         (lambda s: s.register_client(OPERATOR, "housing", "x", public_key()), "no department 'housing'"),
         (lambda s: s.register_client(OPERATOR, "market", "x", new_client_key()), "private members"),
-        (lambda s: s.set_client_status(OPERATOR, "market-nobody", "disabled"), "no client 'market-nobody'"),
+        (lambda s: s.set_client_status(OPERATOR, "nobody", "disabled"), "'nobody' is not a client id"),
+        (lambda s: s.set_limits(OPERATOR, "market-" + "0" * 500, None), "is not a client id"),
+        (lambda s: s.add_key(OPERATOR, "market-'; --", public_key()), "is not a client id"),
+        (lambda s: s.set_department_status(OPERATOR, "Market!", "disabled"), "2-40 lower-case letters"),
         (lambda s: s.remove_key(OPERATOR, "market-nobody", "k" * 101), "kid must be at most 100"),
     ],
 )
@@ -135,6 +138,29 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_logged(
     before = await entries(engine)
     with pytest.raises(RegistryError, match=message):
         await change(service)
+    assert await entries(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s, _: s.set_department_status(OPERATOR, "housing", "disabled"), "no department 'housing'"),
+        (lambda s, _: s.set_client_status(OPERATOR, "market-nobody", "disabled"), "no client 'market-nobody'"),
+        (lambda s, _: s.set_limits(OPERATOR, "market-nobody", None), "no client 'market-nobody'"),
+        (lambda s, _: s.add_key(OPERATOR, "market-nobody", public_key()), "no client 'market-nobody'"),
+        (lambda s, _: s.remove_key(OPERATOR, "market-nobody", "k1"), "no client 'market-nobody'"),
+        (lambda s, client: s.remove_key(OPERATOR, client, "k-none"), "has no key 'k-none'"),
+    ],
+)
+async def test_a_change_to_what_is_not_there_is_not_found_and_nothing_is_logged(
+    service: RegistryService, engine: AsyncEngine, change: Any, message: str
+) -> None:
+    await service.add_department(OPERATOR, "market", "Market")
+    client = await service.register_client(OPERATOR, "market", "case system", public_key())
+    before = await entries(engine)
+    with pytest.raises(NotFound, match=message) as refused:
+        await change(service, client.client_id)
+    assert not isinstance(refused.value, BadInput)
     assert await entries(engine) == before
 
 
