@@ -1,7 +1,6 @@
 """The audit sink: appends disclosures to the chain in SQL, in groups, safely from several hub processes.
 
-Concurrent requests' records are appended together (``groups.GroupCommit``; on an SQLite file the
-writer of ``sqlite_writer``): one transaction takes
+Concurrent requests' records are appended together (``groups.GroupCommit``): one transaction takes
 the chain's one lock, reads the head (last seq and hash), inserts every record of the group in bulk
 (with its subject keys on PostgreSQL; see below), moves the head and commits (on PostgreSQL the
 records, the head and the usage counts are one statement: the lock is held across three round
@@ -103,20 +102,6 @@ class Pending:
         return cls(values, canonical_json_v2(values), keys, len(named))
 
 
-def _answer(futures: list[asyncio.Future[tuple[int, str]]], written: list[tuple[int, str]]) -> None:
-    for future, result in zip(futures, written, strict=True):
-        if not future.done():
-            future.set_result(result)
-
-
-def _fail(futures: list[asyncio.Future[tuple[int, str]]], exc: BaseException) -> None:
-    for future in futures:
-        if not future.done():
-            failed = AuditWriteFailed(str(exc))
-            failed.__cause__ = exc
-            future.set_exception(failed)
-
-
 class AuditSink(Protocol):
     """Where the request path records each disclosure (docs/architecture.md, "The audit").
 
@@ -149,22 +134,12 @@ class AuditStore:
         self.seal_every = seal_every
         self.stall_timeout = stall_timeout
         self.write_timeout = write_timeout
+        self.groups: GroupCommit[Pending, int] = GroupCommit(self._write_group, max_items=max_group)
         database = engine.url.database if self.sqlite else None
-        # An SQLite file: the groups written by a thread of its own (sqlite_writer); in memory and on
-        # PostgreSQL, by a task on the engine.
+        # An SQLite file: each group in one call on a worker thread (sqlite_writer); in memory, the engine.
         self._file_writer = (
-            SQLiteGroupWriter(database, write_timeout, self._chain, self._settle, max_items=max_group)
-            if database and database != ":memory:" else None
+            SQLiteGroupWriter(database, write_timeout) if database and database != ":memory:" else None
         )
-        # ``groups``: groups written and the largest, whichever writes them (the batching is observable).
-        self._group_commit: GroupCommit[Pending, int] | None = None
-        self.groups: SQLiteGroupWriter | GroupCommit[Pending, int]
-        if self._file_writer is None:
-            self.groups = self._group_commit = GroupCommit(self._write_group, max_items=max_group)
-        else:
-            self.groups = self._file_writer
-        self._closed = False
-        self._sealing: set[asyncio.Task[None]] = set()  # an SQLite file's groups' seals, being written
         self._unindexed = 0  # records this process appended since its last indexing batch began
         self._idle: asyncio.TimerHandle | None = None
         self._indexing: asyncio.Task[None] | None = None
@@ -176,43 +151,19 @@ class AuditStore:
     async def append(self, disclosure: Disclosure) -> int:
         """The record's seq once it is durably in the chain; ``AuditWriteFailed`` when it is not."""
         try:
-            if self._file_writer is not None:
-                # A caller that gives up (its request timed out) leaves its record in the group: a
-                # record of an executed operation is kept even when its answer never leaves.
-                future = self._file_writer.submit(Pending.of(disclosure, keyed=False))
-                return (await asyncio.shield(future))[0]
-            assert self._group_commit is not None
-            return await self._group_commit.submit(Pending.of(disclosure))
-        except (GroupFailed, AuditWriteFailed) as exc:
+            return await self.groups.submit(Pending.of(disclosure, keyed=self._file_writer is None))
+        except GroupFailed as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
-
-    def _settle(self, futures: list[asyncio.Future[tuple[int, str]]], written: list[tuple[int, str]] | BaseException,
-                ) -> None:
-        """An SQLite file's group, committed (or not), on the event loop: its seals, then its answers."""
-        if isinstance(written, BaseException):
-            _fail(futures, written)
-            return
-        self._index_later(len(written))
-        if self._due(written):
-            sealing = asyncio.get_running_loop().create_task(self._sealed(futures, written))
-            self._sealing.add(sealing)
-            sealing.add_done_callback(self._sealing.discard)
-        else:
-            _answer(futures, written)
-
-    async def _sealed(self, futures: list[asyncio.Future[tuple[int, str]]], written: list[tuple[int, str]]) -> None:
-        """The group's seals, right after its commit and before its requests answer."""
-        try:
-            for seq, record_hash in self._due(written):
-                async with self.locked() as conn:
-                    await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
-        except Exception as exc:  # noqa: BLE001  as a group that could not be written: none of it answers
-            _fail(futures, exc)
-            return
-        _answer(futures, written)
 
     async def _write_group(self, group: Sequence[Pending]) -> list[int]:
         try:
+            if self._file_writer is not None:
+                written = await self._file_writer.write(lambda seq, prev: self._chain(group, seq, prev))
+                for seq, record_hash in self._due(written):  # right after the group's own commit
+                    async with self.locked() as conn:
+                        await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
+                self._index_later(len(written))
+                return [seq for seq, _ in written]
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
                 chained = await self._append(conn, group)
                 for seq, record_hash in self._due(chained):
@@ -226,8 +177,6 @@ class AuditStore:
     def _index_later(self, appended: int) -> None:
         """Index the subjects once ``INDEX_EVERY`` records wait, or ``INDEX_IDLE`` seconds after the first."""
         self._unindexed += appended
-        if self._closed:  # the last records are indexed by ``aclose``
-            return
         if self._unindexed >= INDEX_EVERY:
             self._start_indexing()
         elif self._idle is None:
@@ -256,6 +205,19 @@ class AuditStore:
                 done += indexed
         return done
 
+    async def aclose(self) -> None:
+        """Stop indexing and close the SQLite file's connections; the engine is its owner's to close.
+        An indexing batch under way finishes first (it is on a worker thread, and stopping it midway
+        would only leave it for the next process); records not yet indexed wait for the next batch."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._indexing is not None:
+            await self._indexing
+            self._indexing = None
+        if self._file_writer is not None:
+            self._file_writer.close()
+
     def _due(self, chained: list[tuple[int, str]]) -> list[tuple[int, str]]:
         """The records of a group to seal: each whose seq is a multiple of ``seal_every``."""
         every = self.seal_every
@@ -270,26 +232,6 @@ class AuditStore:
         """Seal the latest record now (``hub audit seal``); None while the log is empty."""
         async with self.locked() as conn:
             return await self._seal(conn)
-
-    async def aclose(self) -> None:
-        """The hub's shutdown: on an SQLite file, the records handed in written (with their seals) and
-        indexed, the writer's thread stopped and the file's connections closed, while the loop and its
-        executor still run. An indexing batch under way finishes first. The engine is its owner's to close."""
-        self._closed = True
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        if self._file_writer is None:
-            return
-        await self._file_writer.drain()
-        await asyncio.gather(*self._sealing)
-        if self._indexing is not None:
-            await self._indexing
-            self._indexing = None
-        if self._unindexed:
-            self._unindexed = 0
-            await self._index_quietly()
-        self._file_writer.close()
 
     def _chain(self, group: Sequence[Pending], seq: int, prev: str) -> Chained:
         """The group's rows chained on from the head ``(seq, prev)``: the only work done under the lock."""
