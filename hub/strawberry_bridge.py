@@ -90,6 +90,30 @@ def looking_up(resolve: Callable[..., Any], looks_up: tuple[str, str] | None) ->
     return marked
 
 
+Load = tuple[str, str | None]  # (graph type, the field its records are read by; None: the register's key)
+
+
+def relating(resolve: Callable[..., Any], relates: tuple[str, tuple[Load, ...]] | None) -> Callable[..., Any]:
+    """``resolve`` marked ``relates = (key, loads)``: it reads, by its source record's ``key``, the
+    records of each ``(type, field)`` in ``loads`` through the request's loaders and nothing else, so
+    the compiled path may warm those loads before the source record arrives when it knows the key
+    already (``hub.graphql.compiled.prefetch``); None: unmarked."""
+    if relates is not None:
+        resolve.relates = relates  # type: ignore[attr-defined]  # a function's attribute, read by getattr
+    return resolve
+
+
+def looking_up_argument(
+    resolve: Callable[..., Any], looks_up: tuple[str, str, Callable[[Any], Any]] | None,
+) -> Callable[..., Any]:
+    """``resolve`` marked ``looks_up_argument = (type, argument, normalize)``: it answers the one record
+    of ``type`` whose register key is ``normalize(argument's value)`` (``normalize`` raises on bad
+    input), so the compiled path knows the key before the record arrives; None: unmarked."""
+    if looks_up is not None:
+        resolve.looks_up_argument = looks_up  # type: ignore[attr-defined]  # a function's attribute, read by getattr
+    return resolve
+
+
 def called_with_info(
     function: Callable[[Any, Any], Any], definition: Any, info_class: Any
 ) -> Callable[[Any, Any], Any]:

@@ -15,7 +15,8 @@ from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
 from hub.strawberry_bridge import (
-    DEFINITION_BACKREF, called_with_info, graphql_schema, is_default_resolver, looking_up, reads_record, record_key,
+    DEFINITION_BACKREF, called_with_info, graphql_schema, is_default_resolver, looking_up, looking_up_argument,
+    reads_record, record_key, relating,
 )
 from schema.common import SCALARS
 from schema.centre import Case, CaseStage, ServiceMatter
@@ -45,6 +46,7 @@ def build_schema() -> strawberry.Schema:
     )
     read_plain_fields_directly(graphql_schema(schema))
     call_look_ups_directly(schema.config.info_class, graphql_schema(schema))
+    mark_look_ups_by_argument(graphql_schema(schema))
     return schema
 
 
@@ -91,10 +93,27 @@ def call_look_ups_directly(info_class: Any, graphql_schema: GraphQLSchema) -> No
             field.resolve = _direct(resolver.wrapped_func, definition, info_class)
 
 
+def mark_look_ups_by_argument(graphql_schema: GraphQLSchema) -> None:
+    """Mark the field itself (strawberry's resolve function) of every resolver marked
+    ``schema.common.by_argument``, where the compiled path reads it."""
+    for named in graphql_schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            definition: Any = field.extensions.get(DEFINITION_BACKREF) if field.extensions else None
+            resolver = getattr(definition, "base_resolver", None)
+            looks_up = getattr(getattr(resolver, "wrapped_func", None), "looks_up_argument", None)
+            if looks_up is not None and field.resolve is not None:
+                looking_up_argument(field.resolve, looks_up)
+
+
 def _direct(function: Any, definition: Any, info_class: Any) -> Any:
     # Not a record read: the compiled path leaves a look-up to graphql-core, unless it is one look-up by
-    # a key of the record (``schema.common.look_up``): then a list's are asked at once.
-    return looking_up(called_with_info(function, definition, info_class), getattr(function, "looks_up", None))
+    # a key of the record (``schema.common.look_up``): then a list's are asked at once. A resolver that
+    # only reads related records by a key of the record (``schema.common.related``) stays marked so.
+    resolve = called_with_info(function, definition, info_class)
+    relating(resolve, getattr(function, "relates", None))
+    return looking_up(resolve, getattr(function, "looks_up", None))
 
 
 def _reader(name: str) -> Any:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from connectors.base import Record
 from hub.identifiers import licence_kind_of
-from schema.common import Date, DateTime, ctx, look_up, records
+from schema.common import Date, DateTime, ctx, look_up, records, related
 from schema.licence import LICENCE_TYPES, Licence
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class Material:
     hub_supplied: bool = strawberry.field(description="The hub can fetch it from its owner: never ask the applicant.")
 
 
+@related("code", ("Material", "matter_code"))
 async def resolve_materials(root: Record, info: Info) -> list[Record]:
     return await records(info).many(info, "Material", "matter_code", root["code"])
 
@@ -72,6 +73,7 @@ class CaseStage:
 resolve_matter = look_up("ServiceMatter", "matter_code")
 
 
+@related("number", ("CaseStage", "case_number"))
 async def resolve_stages(root: Record, info: Info) -> list[Record]:
     stages = await records(info).many(info, "CaseStage", "case_number", root["number"])
     return sorted(stages, key=lambda s: s["seq"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import NewType
+from typing import Any, NewType, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -14,7 +14,9 @@ from connectors.base import Record
 from hub.context import RequestContext
 from hub.data import Records
 from hub.errors import BadArgument
-from hub.strawberry_bridge import looking_up
+from hub.strawberry_bridge import Load, looking_up, looking_up_argument, relating
+
+Resolver = TypeVar("Resolver", bound=Callable[..., Any])
 
 
 def _parse_date(value: object) -> str:
@@ -69,7 +71,36 @@ def look_up(type_name: str, key: str) -> Callable[[Record, Info], Awaitable[Reco
     async def resolve(root: Record, info: Info) -> Record | None:
         return await records(info).one(info, type_name, root[key])
 
-    return looking_up(resolve, (type_name, key))
+    return looking_up(relating(resolve, (key, ((type_name, None),))), (type_name, key))
 
 
-__all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "ctx", "look_up", "records"]
+def related(key: str, *loads: Load) -> Callable[[Resolver], Resolver]:
+    """Mark a resolver that reads, by its record's ``key``, the records of each ``(type, field)`` in
+    ``loads`` (``Records.many`` or ``many_across`` by that field; None: ``Records.one`` by the type's
+    key) and nothing else.
+
+    A parent looked up by that same key (``by_argument``) then has them asked with it, in the same
+    source round, by the compiled path (``hub.graphql.compiled.prefetch``); they are still admitted,
+    shown and noted by the resolver only, once the parent arrived and was admitted.
+    """
+
+    def mark(resolve: Resolver) -> Resolver:
+        relating(resolve, (key, loads))
+        return resolve
+
+    return mark
+
+
+def by_argument(type_name: str, argument: str, normalize: Callable[[Any], Any]) -> Callable[[Resolver], Resolver]:
+    """Mark a root resolver that answers the one record of ``type_name`` whose register key is
+    ``normalize(argument)`` (``normalize`` raises on bad input, as the resolver does), so that the
+    compiled path can ask its selection's ``related`` records by that key at the same time as it."""
+
+    def mark(resolve: Resolver) -> Resolver:
+        looking_up_argument(resolve, (type_name, argument, normalize))
+        return resolve
+
+    return mark
+
+
+__all__ = ["SCALARS", "BadArgument", "Date", "DateTime", "by_argument", "ctx", "look_up", "records", "related"]

@@ -15,8 +15,8 @@ from strawberry.types import Info
 from connectors.base import Record
 from hub.identifiers import LicenceKind as Kind
 from hub.identifiers import division_name
-from schema.common import Date, look_up, records
-from schema.licence import Licence, licences_of_holder
+from schema.common import Date, look_up, records, related
+from schema.licence import LICENCE_TYPES, Licence, licences_of_holder
 from schema.market import AbnormalOperation
 from schema.taxation import TaxRegistration
 
@@ -41,26 +41,32 @@ resolve_legal_representative = look_up("Person", "legal_rep_id")
 resolve_tax_registration = look_up("TaxRegistration", "uscc")
 
 
+@related("uscc", ("AbnormalOperation", "uscc"))
 async def resolve_abnormal_operations(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "AbnormalOperation", "uscc", root["uscc"])
 
 
+@related("uscc", *((LICENCE_TYPES[kind], "holder_uscc") for kind in Kind))
 async def resolve_licences(root: Record, info: Info) -> list[Record]:
     return await licences_of_holder(info, root["uscc"], tuple(Kind))
 
 
+@related("uscc", ("FoodBusinessLicence", "holder_uscc"))
 async def resolve_food_licences(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "FoodBusinessLicence", "holder_uscc", root["uscc"])
 
 
+@related("uscc", ("ConstructionPermit", "holder_uscc"))
 async def resolve_construction_permits(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "ConstructionPermit", "holder_uscc", root["uscc"])
 
 
+@related("uscc", ("PollutantDischargePermit", "holder_uscc"))
 async def resolve_discharge_permits(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "PollutantDischargePermit", "holder_uscc", root["uscc"])
 
 
+@related("uscc", ("Case", "applicant_id"))
 async def resolve_cases(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "Case", "applicant_id", root["uscc"])
 

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from connectors.base import Record
 from hub.identifiers.id_number import birth_date_of, sex_of
-from schema.common import Date, ctx, records
+from schema.common import Date, ctx, records, related
 from schema.security import IdentityVerification, verify
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ async def resolve_identity_verification(root: Record, info: Info) -> Record | No
     )
 
 
+@related("id_number", ("Enterprise", "legal_rep_id"))
 async def resolve_represents(root: Record, info: Info) -> list[Record] | None:
     return await records(info).many(info, "Enterprise", "legal_rep_id", root["id_number"])
 

@@ -17,7 +17,7 @@ from hub.identifiers import (
 )
 from hub.identifiers.division import division_prefix
 from schema.centre import Case, CaseStatus, ServiceMatter
-from schema.common import BadArgument, ctx, records
+from schema.common import BadArgument, by_argument, ctx, records
 from schema.enterprise import Enterprise, EnterpriseStatus
 from schema.licence import LICENCE_TYPES, Licence, LicenceKind, LicenceStatus, partial_source_error
 from schema.pagination import Connection, check_first, connection, decode_cursor
@@ -56,6 +56,7 @@ async def _select_licences(info: Info, kinds: list[Kind], where: list[Condition]
     return merged
 
 
+@by_argument("Enterprise", "uscc", validate_uscc)
 async def enterprise(info: Info, uscc: str) -> Record | None:
     return await records(info).one(info, "Enterprise", validate_uscc(uscc))
 
@@ -74,11 +75,16 @@ async def licence(info: Info, number: str) -> Record | None:
     return await records(info).one(info, type_name, number)
 
 
-async def case(info: Info, number: str) -> Record | None:
+def _case_number(number: str) -> str:
     number = number.strip()
     if not 1 <= len(number) <= 24 or not number.isalnum():
         raise BadArgument("number", "a case number is 1-24 letters and digits")
-    return await records(info).one(info, "Case", number)
+    return number
+
+
+@by_argument("Case", "number", _case_number)
+async def case(info: Info, number: str) -> Record | None:
+    return await records(info).one(info, "Case", _case_number(number))
 
 
 async def service_matters(info: Info, department: str | None = None) -> list[Record]:

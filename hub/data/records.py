@@ -18,7 +18,9 @@ fetched to tell whether another page follows. A page whose selection only reads 
 (``Access.reads``) asks the source for those keys and the ones the data path reads itself (key,
 order, row rule, subject), so a list of five fields reads five columns, not all of them. Look-ups
 by key (``one``, ``many``, ``contribution``) cannot push the rule: what the loaders return passes
-the same step in ``_shown``.
+the same step in ``_shown``. ``prefetch`` starts look-ups ahead (records related by a key known
+before their parent arrives) and returns nothing: what they bring is shown only through the three
+steps above, when a resolver asks for it.
 """
 
 from __future__ import annotations
@@ -203,6 +205,41 @@ class Records:
             record[row_filter.field] = code
         return self._shown_one(info, type_name, record, None)
 
+    def prefetch(self, type_name: str, key: Any, loads: Iterable[tuple[str, str | None]]) -> int:
+        """Start, beside the look-up of the ``type_name`` whose key is ``key``, the loads of records
+        related to it by that key: each ``(type, field)`` of ``loads`` (None: the type's key) whose type
+        the caller may see, as ``one``, ``many`` and ``many_across`` would ask them once it arrived.
+
+        Nothing is returned, admitted or noted here: the loaders keep what arrives, and only a
+        resolver of the related field, run under the admitted parent, reads it (through ``one``,
+        ``many`` or ``many_across``: the row rule and the disclosure note as ever). A parent not found,
+        withheld or failed drops them unseen; their source calls are what that costs. A type the
+        caller may not see (or the parent's) is not asked. Returns the number of loads started.
+        """
+        if not self._visible(type_name):
+            return 0
+        started = 0
+        for related, by in loads:
+            if not self._visible(related):
+                continue
+            register = register_of(related)
+            field = by or register.key
+            if field is None:
+                continue
+            future = self._loaders.get(register.connector, register.entity, field).load(key)
+            future.add_done_callback(_seen)  # a failure nobody reads is no "never retrieved" warning
+            started += 1
+        return started
+
+    def _visible(self, type_name: str) -> bool:
+        if not self._access.can_see(type_name):
+            return False
+        try:
+            self._access.refuse_unseen(type_name)
+        except Exception:  # noqa: BLE001  refused: the resolver raises it, if it runs at all
+            return False
+        return True
+
     def cancel(self) -> None:
         """Stop every fetch still in flight: the request is over (answered or out of time)."""
         self._loaders.cancel()
@@ -234,3 +271,9 @@ class Records:
         shown = admitted(records, self._access.row_filter(type_name))
         self._access.note(info, type_name, shown)
         return shown
+
+
+def _seen(future: asyncio.Future[builtins.list[Record]]) -> None:
+    """Retrieve a prefetched load's outcome: a resolver reading it later still gets it as it is."""
+    if not future.cancelled():
+        future.exception()

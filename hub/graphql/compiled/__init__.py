@@ -15,6 +15,11 @@ passes ``Records.found`` (the row rule and the disclosure note, under the field'
 is completed by plan, level by level, instead of one resolver coroutine, task and completion per
 record; anything unusual sends the whole list back to graphql-core, which reads the same loaders.
 
+Related records by a known key (``prefetch``): a look-up by an argument (``enterprise(uscc:)``)
+whose selection reads records related by that same key (``licences`` by ``holder_uscc``) has them
+asked with it, one source round instead of two; only their own resolvers show and note them, under
+the parent that arrived and was admitted.
+
 What it never changes: plain readers are pure (a dictionary read, maybe a mask), so a value that
 does not complete cleanly (null in a non-null field, a value a scalar cannot represent) is completed
 again by graphql-core, which reports it exactly as it always has. Resolvers that read records (through

@@ -69,7 +69,7 @@ class ObjectPlan:
     null in the slots of the others; a list's look-ups fill them level by level.
     """
 
-    __slots__ = ("complete", "entries", "later", "names")
+    __slots__ = ("complete", "entries", "later", "names", "prefetch")
 
     def __init__(self, names: tuple[str, ...], planned: tuple[Planned | None, ...],
                  later: tuple[Any, ...] = ()) -> None:
@@ -77,6 +77,8 @@ class ObjectPlan:
         self.entries: tuple[Entry | None, ...] = tuple(None if p is None else p.entry for p in planned)
         self.complete: Callable[[Any], dict[str, Any]] = _unplanned
         self.later: tuple[tuple[str, Any], ...] = ()
+        # Its look-ups by argument whose related records are asked with them (``prefetch``).
+        self.prefetch: tuple[Any, ...] = ()
         every = tuple(p for p in planned if p is not None)
         if len(every) == len(planned):
             self.complete = _object_function(names, every)
@@ -216,8 +218,11 @@ def build_plan(executor: CompiledExecutor, parent_type: GraphQLObjectType, field
     if all(p is not None for p in planned):
         return ObjectPlan(tuple(fields), planned)
     from hub.graphql.compiled.levels import plan_later  # levels builds on this module: imported when needed
+    from hub.graphql.compiled.prefetch import plan_prefetch
 
-    return ObjectPlan(tuple(fields), planned, plan_later(executor, parent_type, fields, planned))
+    plan = ObjectPlan(tuple(fields), planned, plan_later(executor, parent_type, fields, planned))
+    plan.prefetch = plan_prefetch(executor, parent_type, fields)
+    return plan
 
 
 def _entry(executor: CompiledExecutor, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Planned | None:
