@@ -90,10 +90,20 @@ class Connection:
 class Throughput:
     requests: int
     seconds: float
+    cpu_seconds: float = float("nan")  # the server's processes' CPU time meanwhile (``bench.measure``)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / self.requests if self.requests else float("nan")
+
+    @property
+    def cores(self) -> float:
+        """CPU seconds per wall second: how many cores the server kept busy."""
+        return self.cpu_seconds / self.seconds
 
 
 async def concurrent(port: int, requests: list[Request], clients: int, seconds: float) -> Throughput:

@@ -199,16 +199,20 @@ def create_app(data_dir: Path, ecology_url: str, bindings_dir: Path) -> Starlett
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def main() -> None:
-    from bench.serving import serve
-
+def app_from_env() -> Starlette:
+    """The app of one server process (each worker calls it), from the environment ``bench.run`` sets."""
     env = os.environ
     root = Path(__file__).resolve().parent.parent
-    app = create_app(
+    return create_app(
         Path(env["BENCH_DATA_DIR"]), env["BENCH_ECOLOGY_URL"],
         Path(env.get("BENCH_BINDINGS", root / "connectors" / "departments")),
     )
-    serve(app, int(env["BENCH_PORT"]))
+
+
+def main() -> None:
+    from bench.serving import serve
+
+    serve("bench.floor:app_from_env", int(os.environ["BENCH_PORT"]))
 
 
 if __name__ == "__main__":

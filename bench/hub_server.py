@@ -18,6 +18,13 @@ The hub runs in development mode with GraphiQL off; what differs is who asks and
 Other parameters come from the environment (set by ``bench.run``): ``BENCH_PORT``, ``BENCH_DATA_DIR``,
 ``BENCH_STATE_DIR``, ``BENCH_TODAY``, ``BENCH_ECOLOGY_URL``, ``BENCH_SECURITY_URL`` and ``BENCH_CACHE``
 (``on`` keeps every department's cache TTL from its binding, as in production; ``off`` sets ``cache_ttl = 0``).
+
+``BENCH_WORKERS`` (``bench.serving``) server processes serve it, run as production runs replicas:
+the token client is registered once before they start, they share the registry and the audit (one
+SQLite file in ``BENCH_STATE_DIR``, written by each as the audit's design allows), and with more than
+one, ``BENCH_REDIS_URL`` and ``BENCH_REDIS_PREFIX`` name the shared Redis of the DPoP replay cache
+(a proof used at one worker is refused at every other) and, as the hub's settings derive them, of the
+fair-use counters and the sources' health. One worker keeps everything in process.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import json
 import os
 from pathlib import Path
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 
 from bench.fair_use import OPEN
@@ -87,6 +95,11 @@ def bench_settings(env: dict[str, str]) -> Settings:
     if env.get("BENCH_CACHE", "on") == "off":
         for department in DEPARTMENTS:
             sources.setdefault(department, {})["cache_ttl"] = 0
+    shared: dict[str, object] = {}
+    if env.get("BENCH_REDIS_URL"):  # several workers: what production's replicas share
+        prefix = env["BENCH_REDIS_PREFIX"]
+        shared = {"replay_cache_url": env["BENCH_REDIS_URL"], "replay_cache_prefix": f"{prefix}replay:",
+                  "fair_use_prefix": f"{prefix}fair:"}
     return load_settings(
         environment="development",
         anonymous_access=True,  # the policies-off targets' caller; a request with a token is checked as one
@@ -99,6 +112,7 @@ def bench_settings(env: dict[str, str]) -> Settings:
         sources=sources,
         # Fair use on, as in production, with limits no bench request reaches: checked, never refused.
         fair_use=OPEN,
+        **shared,
     )
 
 
@@ -127,19 +141,29 @@ def register_token_client(settings: Settings, mode: str, public_jwk_file: str) -
     (settings.state_dir / CLIENT_FILE).write_text(json.dumps({"client_id": client_id}))
 
 
-def main() -> None:
+def app_from_env() -> Starlette:
+    """The app of one server process (each uvicorn worker calls it): the hub with its parts chosen
+    by ``BENCH_POLICIES``, its token client already registered by ``main``."""
     env = dict(os.environ)
     settings = bench_settings(env)
     mode = env.get("BENCH_POLICIES", "on")
     hub = build_hub(settings)  # its parts chosen by the mode, then the app composed over them
     if mode != "off" and env.get("BENCH_CLIENT_JWK"):
         # Tokens: every request authenticates with a DPoP-bound token of the registered client.
-        register_token_client(settings, mode, env["BENCH_CLIENT_JWK"])
         if mode == "on-noaudit":
             hub.disclosures = NoDisclosures()
     else:
         apply_policies_mode(hub, mode)
-    serve(compose_app(hub), int(env["BENCH_PORT"]))
+    return compose_app(hub)
+
+
+def main() -> None:
+    env = dict(os.environ)
+    mode = env.get("BENCH_POLICIES", "on")
+    if mode != "off" and env.get("BENCH_CLIENT_JWK"):
+        # Once, before any worker starts: every worker reads the same client from the shared registry.
+        register_token_client(bench_settings(env), mode, env["BENCH_CLIENT_JWK"])
+    serve("bench.hub_server:app_from_env", int(env["BENCH_PORT"]))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ reversed every other round), and each throughput run is split into halves run in
 A drift in background load then shifts every target's figures, not one target's, and the ratios
 stay honest. Source calls per request are counted over the sequential phase (after warm-up): the
 hub's ``hub_source_calls_total`` from ``/metrics``, the floor's own statements and HTTP calls.
+
+During each throughput half the CPU time of the target's whole process tree is read before and
+after (``processes.tree_cpu_seconds``: every worker of the server; for the peer stack its gateway and
+its four subgraphs): CPU per request (ms) and the cores it kept busy (CPU seconds / wall seconds)
+say what a figure cost the machine, whatever the number of processes behind it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from bench import client
-from bench.processes import Child
+from bench.processes import Child, tree_cpu_seconds
 from bench.scenarios import Scenario
 from bench.tokens import TokenCaller
 
@@ -30,6 +36,7 @@ class Options:
     clients: int
     seconds: float
     hubs: tuple[str, ...] | None = None  # only these hub targets (``--hubs``); None: every one
+    workers: int = 1  # server processes per target (``--workers``): every hub, the floor, each subgraph and gateway
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,11 @@ class Target:
     policies: str = ""  # the hub's BENCH_POLICIES (on, off, masked); "" for the floor
     state_dir: Path | None = None  # where its registry (and so its audit) lives
     caller: TokenCaller | None = None  # the policies-on targets: a client with a token and a proof per request
+    helpers: tuple[Child, ...] = ()  # other processes serving it (the peer stack's subgraphs), CPU counted
+
+    def pids(self) -> tuple[int, ...]:
+        """The roots of the process trees whose CPU time is this target's."""
+        return (self.child.process.pid, *(c.process.pid for c in self.helpers))
 
     def serves(self, scenario: Scenario) -> bool:
         """Whether this target answers the scenario (the peer stack serves Market Regulation's data only)."""
@@ -52,12 +64,15 @@ class Target:
             return [client.encode_request(self.child.port, "/graphql", body) for body, _ in scenario.requests]
         return [client.encode_request(self.child.port, path) for _, path in scenario.requests]
 
-    async def source_calls(self, http: httpx.AsyncClient) -> float:
-        """Calls into department sources so far: the hub's counter, or the floor's statements + calls."""
+    async def source_calls(self, conn: client.Connection) -> float:
+        """Calls into department sources so far: the hub's counter, or the floor's statements + calls.
+
+        Asked on ``conn``, the connection the sequential requests use: with several workers each
+        keeps its own counts, and a connection stays with the worker that accepted it."""
         if not self.is_hub:
-            counts = (await http.get(self.child.url + "/stats")).json()
+            counts = orjson.loads(await conn.send(client.encode_request(self.child.port, "/stats")))
             return float(counts["sql"] + counts["http"])
-        text = (await http.get(self.child.url + "/metrics")).text
+        text = (await conn.send(client.encode_request(self.child.port, "/metrics"))).decode()
         prefix = "hub_source_calls_total{"
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
 
@@ -76,10 +91,12 @@ async def measure(
             "p95_ms": percentile(latencies[t.key], 95) * 1000,
             "rps": throughput[t.key].rps, "throughput_requests": throughput[t.key].requests,
             "source_calls_per_request": calls[t.key], "sequential_requests": len(latencies[t.key]),
+            "cpu_seconds": throughput[t.key].cpu_seconds,
+            "cpu_ms_per_request": throughput[t.key].cpu_ms_per_request, "cores": throughput[t.key].cores,
         }
         print(f"  {t.key:16} p50 {result['p50_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms  "
-              f"{result['rps']:7.1f} req/s  {result['source_calls_per_request']:.2f} source calls/request",
-              flush=True)
+              f"{result['rps']:7.1f} req/s  {result['source_calls_per_request']:.2f} source calls/request  "
+              f"CPU {result['cpu_ms_per_request']:.2f} ms/request, {result['cores']:.2f} cores", flush=True)
         results.append(result)
     return results
 
@@ -93,13 +110,13 @@ async def sequential(
         for i in range(options.warmup):  # round the targets too, so no connection idles meanwhile
             for t in targets:
                 await conns[t.key].send(requests[t.key][i % len(requests[t.key])])
-        before = {t.key: await t.source_calls(http) for t in targets}
+        before = {t.key: await t.source_calls(conns[t.key]) for t in targets}
         latencies: dict[str, list[float]] = {t.key: [] for t in targets}
         for i in range(options.requests):
             for t in targets if i % 2 == 0 else reversed(targets):
                 batch = requests[t.key]
                 latencies[t.key].append(await conns[t.key].timed(batch[i % len(batch)]))
-        calls = {t.key: (await t.source_calls(http) - before[t.key]) / options.requests for t in targets}
+        calls = {t.key: (await t.source_calls(conns[t.key]) - before[t.key]) / options.requests for t in targets}
     finally:
         for conn in conns.values():
             await conn.close()
@@ -109,14 +126,19 @@ async def sequential(
 async def concurrent(
     targets: list[Target], requests: dict[str, list[client.Request]], options: Options
 ) -> dict[str, client.Throughput]:
-    """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 ... n n ... 2 1)."""
+    """Throughput of ``options.clients`` concurrent clients, two half-length runs per target (1 2 ... n n ... 2 1),
+    with the CPU time the target's processes used during them."""
     done = {t.key: 0 for t in targets}
     elapsed = {t.key: 0.0 for t in targets}
+    cpu = {t.key: 0.0 for t in targets}
     for t in [*targets, *reversed(targets)]:
+        pids = t.pids()
+        before = tree_cpu_seconds(pids)
         run = await client.concurrent(t.child.port, requests[t.key], options.clients, options.seconds / 2)
+        cpu[t.key] += tree_cpu_seconds(pids) - before
         done[t.key] += run.requests
         elapsed[t.key] += run.seconds
-    return {key: client.Throughput(done[key], elapsed[key]) for key in done}
+    return {key: client.Throughput(done[key], elapsed[key], cpu[key]) for key in done}
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -37,7 +37,8 @@ OFF_OF = {
     "hub-on": "hub-off", "hub-on-nocache": "hub-off-nocache", "hub-masked": "hub-off", "hub-on-noaudit": "hub-off",
 }
 COLUMNS = (
-    "scenario", "target", "p50 ms", "p95 ms", "req/s", "source calls/req", "p50 hub/floor", "req/s hub/floor",
+    "scenario", "target", "p50 ms", "p95 ms", "req/s", "CPU ms/req", "cores", "source calls/req", "p50 hub/floor",
+    "req/s hub/floor",
     "p50 on/off", "p95 on/off", "req/s on/off", "req/s hub/Apollo peer", "req/s hub/Hive peer",
 )
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "aiosqlite", "orjson")
@@ -120,8 +121,8 @@ def table(doc: dict[str, Any]) -> str:
          f"uvicorn loop={m['server']['loop']} http={m['server']['http']}, "
          f"commit {m['commit'] or 'unknown (not a git checkout)'}{changes}"),
         (f"sequential: {o['requests']} requests per target after {o['warmup']} warm-up; throughput: "
-         f"{o['clients']} clients, {o['seconds']:g} s per target; load generator ceiling (/healthz): "
-         f"{doc['client_ceiling']['healthz_rps']:.0f} req/s"),
+         f"{o['clients']} clients, {o['seconds']:g} s per target; {o.get('workers', 1)} server process(es) per "
+         f"target; load generator ceiling (/healthz): {doc['client_ceiling']['healthz_rps']:.0f} req/s"),
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|---|---|" + "--:|" * (len(COLUMNS) - 2),
@@ -129,7 +130,7 @@ def table(doc: dict[str, Any]) -> str:
     for r in doc["results"]:
         cells = [
             r["scenario"], LABELS[r["target"]], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['rps']:.1f}",
-            f"{r['source_calls_per_request']:.2f}",
+            f"{r['cpu_ms_per_request']:.2f}", f"{r['cores']:.2f}", f"{r['source_calls_per_request']:.2f}",
             *(ratio(r, k) for k in ("p50_ratio_to_floor", "rps_ratio_to_floor", "p50_ratio_on_off",
                                     "p95_ratio_on_off", "rps_ratio_on_off", "rps_ratio_to_peer",
                                     "rps_ratio_to_hive_peer")),
@@ -171,8 +172,8 @@ def audit_lines(audit: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write(directory: Path, started: dt.datetime, doc: dict[str, Any]) -> Path:
+def write(directory: Path, started: dt.datetime, doc: dict[str, Any], prefix: str = "") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{started.strftime('%Y%m%dT%H%M%S')}.json"
+    path = directory / f"{prefix}{started.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     return path

@@ -32,6 +32,7 @@ from bench.audit_count import check_audits
 from bench.masked import masked, maskers
 from bench.measure import Options, Target, client_ceiling, measure
 from bench.processes import Processes
+from bench.replicas import SharedState, default_workers, workers_arg
 from bench.hub_server import FULL_SCOPES, MASKED_SCOPES
 from bench.scenarios import Scenario, scenarios
 from bench.tokens import TokenCaller, new_key_files
@@ -50,11 +51,15 @@ def parse_args(argv: list[str] | None) -> Options:
     add("--warmup", type=int, default=30, help="unmeasured requests first (default 30)")
     add("--clients", type=int, default=8, help="concurrent clients for throughput (default 8)")
     add("--seconds", type=float, default=6.0, help="throughput time per target (default 6)")
+    add("--workers", type=workers_arg, default=default_workers(),
+        help="server processes per target, alike for every hub, the floor, each peer subgraph and gateway "
+             f"(default: the machine's cores, {default_workers()}; 1: one process each)")
     add("--hubs", nargs="+", choices=[key for key, _, _ in HUBS], metavar="HUB",
         help="only these hub targets, the floor and no peer stack (e.g. hub-on hub-on-noaudit hub-off: what "
              "the audit record costs); default every one")
     args = parser.parse_args(argv)
-    return Options(args.requests, args.warmup, args.clients, args.seconds, tuple(args.hubs) if args.hubs else None)
+    return Options(args.requests, args.warmup, args.clients, args.seconds, tuple(args.hubs) if args.hubs else None,
+                   args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = dt.datetime.now()
     load_before = os.getloadavg()
+    shared = SharedState(options.workers)
+    shared.check()
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         print(f"Generating demo data (seed {SEED}, {ENTERPRISES} enterprises, as of {AS_OF})", flush=True)
@@ -71,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
         processes = Processes(Path(tmp))
         try:
-            targets = start_targets(processes, data_dir, options.hubs)
+            targets = start_targets(processes, data_dir, shared, options.hubs)
             outcome = asyncio.run(run_scenarios(targets, scenarios(data_dir), options))
         finally:
             processes.stop_all()
+            shared.delete()
         # Once every hub has stopped: each policies-on hub's audit holds one record per request.
         outcome["audit"], problems = check_audits(targets, outcome.pop("sent"))
         if problems:
@@ -109,9 +117,11 @@ HUBS = (
 )
 
 
-def start_targets(processes: Processes, data_dir: Path, only: tuple[str, ...] | None = None) -> list[Target]:
-    """Every hub of ``HUBS`` (each with a registry, and so an audit, of its own) and the floor, last;
-    ``only``: those hubs, the floor and no peer stack."""
+def start_targets(
+    processes: Processes, data_dir: Path, shared: SharedState, only: tuple[str, ...] | None = None
+) -> list[Target]:
+    """Every hub of ``HUBS`` (each with a registry, and so an audit, of its own) and the floor, last,
+    each served by ``shared.workers`` processes; ``only``: those hubs, the floor and no peer stack."""
     def service(name: str) -> list[str]:
         return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
 
@@ -130,14 +140,15 @@ def start_targets(processes: Processes, data_dir: Path, only: tuple[str, ...] | 
         tokens = {} if policies == "off" else {"BENCH_CLIENT_JWK": str(new_key_files(state_dir))}
         child = processes.start(key, ["-m", "bench.hub_server"], {
             **env, "BENCH_POLICIES": policies, "BENCH_CACHE": cache, "BENCH_STATE_DIR": str(state_dir), **tokens,
+            **shared.env(key),
         })
         targets.append(Target(key, child, True, policies, state_dir))
-    floor = Target("floor", processes.start("floor", ["-m", "bench.floor"], env), False)
+    floor = Target("floor", processes.start("floor", ["-m", "bench.floor"], {**env, **shared.env()}), False)
     for child in processes.children:
         processes.wait_healthy(child)
     from bench.peer.run import start_peer  # it reads this module's constants
 
-    peers = start_peer(processes, env, data_dir.parent) if only is None else []
+    peers = start_peer(processes, {**env, **shared.env()}, data_dir.parent) if only is None else []
     targets = [with_tokens(t) for t in targets] + peers + [floor]
     print(f"Started: {', '.join(f'{c.name} :{c.port}' for c in processes.children)}", flush=True)
     return targets

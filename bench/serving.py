@@ -1,12 +1,20 @@
-"""How the bench serves an ASGI app: the same uvicorn options for the hub and the floor.
+"""How the bench serves an ASGI app: the same uvicorn options, and the same number of workers, for every target.
 
 uvloop and httptools are used only when already installed (the project does not depend on them);
-whatever is picked is what the report records, and both targets get the same.
+whatever is picked is what the report records, and every target gets the same.
+
+``BENCH_WORKERS`` (set by ``bench.run`` from ``--workers``, default 1) is how many server processes
+uvicorn starts on the one port (``workers=N``: a supervisor and N workers accepting from its socket;
+1: the app is served in this process, as before). Each worker builds its own app by calling the
+factory named by an import string, so whatever must happen once per target (the hub's token client)
+happens in ``main`` before ``serve``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+from pathlib import Path
 from typing import Any
 
 
@@ -19,7 +27,51 @@ def server_options() -> dict[str, Any]:
     }
 
 
-def serve(app: Any, port: int) -> None:
+def workers() -> int:
+    """``BENCH_WORKERS``: a whole number of at least 1; anything else stops the server with why."""
+    raw = os.environ.get("BENCH_WORKERS", "1")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise SystemExit(f"bench: BENCH_WORKERS must be a whole number of at least 1, not {raw!r}")
+    return count
+
+
+def worker_app() -> Any:
+    """One worker's app: ``BENCH_APP`` ("module:function") called; with ``BENCH_READY_DIR``, a file
+    named by the worker's pid is put there once its start-up is complete, so that the bench measures
+    nothing before every worker serves (``Processes.wait_healthy``)."""
+    from uvicorn.importer import import_from_string
+
+    app = import_from_string(os.environ["BENCH_APP"])()
+    ready = os.environ.get("BENCH_READY_DIR")
+    if not ready:
+        return app
+
+    async def reporting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                (Path(ready) / str(os.getpid())).touch()
+
+        await app(scope, receive, sending)
+
+    return reporting
+
+
+def serve(factory: str, port: int) -> None:
+    """Serve the app ``factory`` ("module:function", called once in each worker) on ``port``."""
     import uvicorn
 
-    uvicorn.run(app, host="127.0.0.1", port=port, **server_options())
+    os.environ["BENCH_APP"] = factory  # read by each worker's worker_app
+    # The supervisor replaces a worker that does not answer its ping within this many seconds: on a busy
+    # shared machine a worker importing the hub, or serving 8 clients, can miss uvicorn's default 5 s and
+    # be killed mid-run; a worker that really dies is still replaced at once.
+    uvicorn.run("bench.serving:worker_app", factory=True, host="127.0.0.1", port=port, workers=workers(),
+                timeout_worker_healthcheck=60, **server_options())

@@ -283,8 +283,14 @@ def main() -> None:
         return
     from bench.serving import serve
 
+    os.environ["BENCH_SUBGRAPH"] = name  # for every worker's app_from_env
+    serve("bench.peer.departments:app_from_env", int(os.environ["BENCH_PORT"]))
+
+
+def app_from_env() -> Starlette:
+    """The app of one server process (each worker calls it): the subgraph ``BENCH_SUBGRAPH``."""
     env = os.environ
-    serve(create_app(name, Path(env["BENCH_DATA_DIR"]), env["BENCH_ECOLOGY_URL"]), int(env["BENCH_PORT"]))
+    return create_app(env["BENCH_SUBGRAPH"], Path(env["BENCH_DATA_DIR"]), env["BENCH_ECOLOGY_URL"])
 
 
 if __name__ == "__main__":

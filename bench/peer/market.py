@@ -234,7 +234,12 @@ def main() -> None:
         return
     from bench.serving import serve
 
-    serve(create_app(Path(os.environ["BENCH_DATA_DIR"])), int(os.environ["BENCH_PORT"]))
+    serve("bench.peer.market:app_from_env", int(os.environ["BENCH_PORT"]))
+
+
+def app_from_env() -> Starlette:
+    """The app of one server process (each worker calls it)."""
+    return create_app(Path(os.environ["BENCH_DATA_DIR"]))
 
 
 if __name__ == "__main__":

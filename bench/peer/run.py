@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,10 +28,12 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import client
+from bench import client, report
+from bench.audit_count import check_audits
 from bench.measure import Options, Target, measure
 from bench.processes import ROOT, Child, Processes
-from bench.run import AS_OF, ENTERPRISES, SEED, first_difference, with_tokens
+from bench.replicas import SharedState, default_workers, workers_arg
+from bench.run import AS_OF, ENTERPRISES, RESULTS_DIR, SEED, first_difference, with_tokens
 from bench.scenarios import Scenario, scenarios
 from bench.tokens import new_key_files
 
@@ -52,7 +57,7 @@ class PeerTarget(Target):
     def requests(self, scenario: Scenario) -> list[client.Request]:
         return [client.encode_request(self.child.port, "/graphql", body) for body, _ in scenario.requests]
 
-    async def source_calls(self, http: httpx.AsyncClient) -> float:
+    async def source_calls(self, conn: client.Connection) -> float:
         return float("nan")  # the gateway and the subgraph count nothing
 
 
@@ -69,9 +74,14 @@ def start_peer(processes: Processes, env: dict[str, str], work: Path) -> list[Pe
     for key, script in GATEWAYS.items():
         if not (PEERS / script).is_file():
             continue
-        gateway = processes.start(key, [str(PEERS / script), supergraph], program="node")
+        # Several workers: node's cluster module runs the script in each (tests/peers/workers.mjs).
+        workers = int(env.get("BENCH_WORKERS", "1"))
+        command = [str(PEERS / script), supergraph]
+        if workers > 1:
+            command.insert(0, str(PEERS / "workers.mjs"))
+        gateway = processes.start(key, command, {"BENCH_WORKERS": str(workers)}, program="node")
         wait_gateway(gateway)
-        targets.append(PeerTarget(key, gateway, False))
+        targets.append(PeerTarget(key, gateway, False, helpers=tuple(subgraphs.values())))
     return targets
 
 
@@ -98,7 +108,9 @@ def wait_gateway(gateway: Child) -> None:
         if gateway.process.poll() is not None:
             raise SystemExit(f"bench.peer: the gateway exited:\n{gateway.tail()}")
         try:
-            if httpx.post(gateway.url + "/graphql", json={"query": "{ __typename }"}, timeout=1).status_code == 200:
+            if gateway.all_workers_ready() and httpx.post(
+                gateway.url + "/graphql", json={"query": "{ __typename }"}, timeout=1,
+            ).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -106,7 +118,7 @@ def wait_gateway(gateway: Child) -> None:
     raise SystemExit(f"bench.peer: the gateway did not answer:\n{gateway.tail()}")
 
 
-def start(processes: Processes, data_dir: Path, work: Path) -> list[Target]:
+def start(processes: Processes, data_dir: Path, work: Path, shared: SharedState) -> list[Target]:
     def service(name: str) -> list[str]:
         return ["-m", "hub.cli", "demo", "service", name, "--port", "{port}", "--data-dir", str(data_dir)]
 
@@ -117,11 +129,11 @@ def start(processes: Processes, data_dir: Path, work: Path) -> list[Target]:
     state_dir.mkdir()
     hub = processes.start("hub-on", ["-m", "bench.hub_server"], {
         **env, "BENCH_POLICIES": "on", "BENCH_CACHE": "on", "BENCH_STATE_DIR": str(state_dir),
-        "BENCH_CLIENT_JWK": str(new_key_files(state_dir))})
-    floor = processes.start("floor", ["-m", "bench.floor"], env)
+        "BENCH_CLIENT_JWK": str(new_key_files(state_dir)), **shared.env("hub-on")})
+    floor = processes.start("floor", ["-m", "bench.floor"], {**env, **shared.env()})
     for child in (ecology, security, hub, floor):
         processes.wait_healthy(child)
-    peers = start_peer(processes, env, work)
+    peers = start_peer(processes, {**env, **shared.env()}, work)
     if not peers:
         raise SystemExit("bench.peer: no peer stack to measure")
     return [with_tokens(Target("hub-on", hub, True, "on", state_dir)), *peers, Target("floor", floor, False)]
@@ -144,21 +156,31 @@ async def check(http: httpx.AsyncClient, targets: list[Target], scenario: Scenar
 
 async def run(targets: list[Target], cases: list[Scenario], options: Options) -> dict[str, Any]:
     outcome: dict[str, Any] = {"results": [], "failures": []}
+    # Requests the hub answered (checks, warm-up, sequential, throughput): its audit must hold as many.
+    outcome["sent"] = sent = {t.key: 0 for t in targets if t.is_hub}
     async with httpx.AsyncClient(timeout=30) as http:
         for scenario in (s for s in cases if s.key in SCENARIOS):
             print(f"\nScenario {scenario.key}: {scenario.title}", flush=True)
             problems = await check(http, targets, scenario)
+            for key in sent:
+                sent[key] += len(scenario.requests)
             if problems:
                 print("\n".join(f"  FAILED: {p}" for p in problems[:4]), flush=True)
                 outcome["failures"].append({"scenario": scenario.key, "problems": problems})
                 continue
-            outcome["results"] += await measure(http, targets, scenario, options)
+            results = await measure(http, targets, scenario, options)
+            for result in results:
+                if result["target"] in sent:
+                    sent[result["target"]] += (
+                        options.warmup + result["sequential_requests"] + result["throughput_requests"]
+                    )
+            outcome["results"] += results
     return outcome
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| scenario | target | p50 ms | p95 ms | req/s | p50 hub/peer | req/s hub/peer | req/s hub/floor |",
-             "|---|---|--:|--:|--:|--:|--:|--:|"]
+    lines = ["| scenario | target | p50 ms | p95 ms | req/s | CPU ms/req | cores | p50 hub/peer | req/s hub/peer "
+             "| req/s hub/floor |", "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     by = {(r["scenario"], r["target"]): r for r in results}
     for (scenario, target), r in by.items():
         hub, floor = by[(scenario, "hub-on")], by[(scenario, "floor")]
@@ -167,7 +189,7 @@ def table(results: list[dict[str, Any]]) -> str:
             ratios = (f"{hub['p50_ms'] / r['p50_ms']:.2f}x", f"{hub['rps'] / r['rps']:.2f}x", ratios[2])
         name = {"hub-on": "hub (tokens, policies, audit on; cache on)", "floor": "floor", **PEER_LABELS}[target]
         lines.append(f"| {scenario} | {name} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['rps']:.1f} | "
-                     + " | ".join(ratios) + " |")
+                     f"{r['cpu_ms_per_request']:.2f} | {r['cores']:.2f} | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
 
 
@@ -183,10 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--workers", type=workers_arg, default=default_workers(),
+                        help="server processes per target, alike for the hub, the floor, each subgraph and gateway "
+                             f"(default: the machine's cores, {default_workers()})")
     args = parser.parse_args(argv)
     if shutil.which("node") is None:
         raise SystemExit("bench.peer: needs node (and `npm ci --prefix tests/peers`)")
-    options = Options(args.requests, args.warmup, args.clients, args.seconds)
+    options = Options(args.requests, args.warmup, args.clients, args.seconds, None, args.workers)
+    shared = SharedState(options.workers)
+    shared.check()
+    started = dt.datetime.now()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hub-bench-peer-") as tmp:
         data_dir = Path(tmp) / "data"
         from hub.demo.generate import generate
@@ -195,9 +224,24 @@ def main(argv: list[str] | None = None) -> int:
         generate(data_dir, seed=SEED, enterprises=ENTERPRISES, as_of=AS_OF)
         processes = Processes(Path(tmp))
         try:
-            targets = start(processes, data_dir, Path(tmp))
+            targets = start(processes, data_dir, Path(tmp), shared)
             outcome = asyncio.run(run(targets, scenarios(data_dir), options))
         finally:
             processes.stop_all()
-    print("\n" + table(outcome["results"]))
+            shared.delete()
+        outcome["audit"], problems = check_audits(targets, outcome.pop("sent"))
+        if problems:
+            outcome["failures"].append({"scenario": "audit", "problems": problems})
+    load_after = os.getloadavg()
+    print(f"\n{options.workers} worker(s) per target; 1-minute load average {load_before[0]:.2f} at start, "
+          f"{load_after[0]:.2f} at end\n" + table(outcome["results"]))
+    print("\n".join(report.audit_lines(outcome["audit"])))
+    document = {
+        "started": started.isoformat(timespec="seconds"), "machine": report.machine(),
+        "options": dataclasses.asdict(options), "load_average": {"start": load_before, "end": load_after},
+        **outcome,
+    }
+    print(f"Results: {report.write(RESULTS_DIR, started, document, prefix='peer-')}")
+    for failure in outcome["failures"]:
+        print(f"FAILED {failure['scenario']}: {failure['problems'][0]}", file=sys.stderr)
     return 1 if outcome["failures"] else 0
