@@ -52,7 +52,9 @@ ENTERPRISE_PAGE = text(
     "SELECT uscc, name, status, registered_capital, region_code FROM enterprises ORDER BY uscc LIMIT :limit"
 )
 DISCHARGE_PATH = "/api/v1/discharge-permits"
-POOL = {"pool_size": 10, "max_overflow": 10}
+# As the hub's SQL connector opens its SQLite pools (connectors/sql.py): reads in autocommit, no ROLLBACK
+# when a connection goes back to the pool.
+POOL = {"pool_size": 10, "max_overflow": 10, "isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
 
 
 @dataclass

@@ -171,6 +171,13 @@ def _engine_for(url: str) -> AsyncEngine:
     if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
         return create_async_engine(url)  # one shared in-memory connection: no pool to size
     options: dict[str, Any] = {"pool_size": 10, "max_overflow": 10}
+    if backend == "sqlite":
+        # Reads only, and sqlite3 opens no transaction for a SELECT anyway: in autocommit, with no
+        # ROLLBACK when a connection goes back to the pool, a statement hands aiosqlite's thread
+        # four calls instead of five (cursor, execute, fetch, close), each a wake-up and a turn of
+        # the interpreter's lock (bench/README.md, "B in one source round").
+        options["isolation_level"] = "AUTOCOMMIT"
+        options["skip_autocommit_rollback"] = True
     if backend == "postgresql":
         # Reads only: autocommit saves the BEGIN and ROLLBACK round trips of every checkout.
         options["isolation_level"] = "AUTOCOMMIT"
