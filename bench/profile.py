@@ -21,6 +21,7 @@ import cProfile
 import io
 import json
 import logging
+import os
 import pstats
 import statistics
 import tempfile
@@ -134,6 +135,9 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
 
                 sampler = Profiler(interval=0.0002, async_mode="disabled")
+            if args.concurrency > 1:
+                await concurrently(args, name, one, hub)
+                continue
             spent, cpu, floor_spent, floor_cpu = [], [], [], []
             for n in range(args.requests):
                 started, started_cpu = time.perf_counter(), time.process_time()
@@ -174,6 +178,31 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
     await hub.aclose()
 
 
+async def concurrently(args: argparse.Namespace, name: str, one: Any, hub: Any) -> None:
+    """``--concurrency N``: the timed requests sent by N tasks at once (as the bench's N clients), so the
+    audit's records are written in groups: requests per second, the process's CPU per request (all its
+    threads; user and system), and the audit's groups (how many, their mean and largest size)."""
+    store = getattr(hub.disclosures, "store", None)
+    groups = getattr(store, "groups", None)
+    groups_before = groups.groups if groups is not None else 0
+    queue = iter(range(args.requests))
+
+    async def client() -> None:
+        for n in queue:
+            await one(n)
+
+    times, started = os.times(), time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(args.concurrency)))
+    wall, after = time.perf_counter() - started, os.times()
+    user, system = after.user - times.user, after.system - times.system
+    written = (groups.groups - groups_before) if groups is not None else 0
+    grouped = (f"; audit groups {written}, mean {args.requests / written:.1f} records, largest {groups.largest}"
+               if written else "; audit off")
+    print(f"scenario {name}: {args.requests / wall:.1f} req/s with {args.concurrency} at once; CPU per request "
+          f"{(user + system) * 1000 / args.requests:.3f} ms (user {user * 1000 / args.requests:.3f}, system "
+          f"{system * 1000 / args.requests:.3f}){grouped} (cache {args.cache})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("scenarios", nargs="*", default=["A", "B", "C"])
@@ -189,9 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"),
                         help="profile the timed requests (pyinstrument, a sampling profiler, is not installed "
                              "with the project)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="send the timed requests from this many tasks at once (the audit writes groups): "
+                             "req/s, CPU per request (user, system) and the audit's group sizes; no profile")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--data-dir", type=Path, help="demo data generated before (the default: generated now)")
     args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     logging.getLogger("hub").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="hub-bench-profile-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"

@@ -20,10 +20,11 @@ directly (``hub/audit/queries.py``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -34,16 +35,15 @@ RECORD_COLUMNS = (
     "operation_name", "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac",
     "gateway", "origin_client", "origin_proven",  # a gateway's declaration, when a gateway asked
 )  # fmt: skip
-INSERT_RECORD = (
-    f"INSERT INTO audit_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
-)
+RECORD_VALUES = f"({', '.join('?' * len(RECORD_COLUMNS))})"
 INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
 INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
 UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
 INDEX_ROWS = 8192  # index rows per transaction at most (a record's all in one): appends wait for one only
 KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the same subjects recur)
-COUNT_USAGE = (
-    "INSERT INTO audit_usage (hour, client_id, department, records, subjects) VALUES (?, ?, ?, ?, ?)"
+ROWS_PER_STATEMENT = 256  # a group's records (or usage rows) in one INSERT: 256 x 18 values bound at most
+Row = TypeVar("Row")
+COUNTED = (
     " ON CONFLICT (hour, client_id) DO UPDATE SET records = records + excluded.records,"
     " subjects = subjects + excluded.subjects"
 )
@@ -86,11 +86,13 @@ class SQLiteGroupWriter:
             try:
                 seq, record_hash = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 group = chain(seq, record_hash)
-                db.executemany(INSERT_RECORD, [_row(record) for record in group.records])
+                for rows in _batches([_row(record) for record in group.records]):
+                    db.execute(_insert_records(len(rows)), [value for row in rows for value in row])
                 last = group.records[-1]
                 db.execute("UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1",
                            (last["seq"], last["hash"], group.head_mac))
-                db.executemany(COUNT_USAGE, group.usage)
+                for rows in _batches(group.usage):
+                    db.execute(_count_usage(len(rows)), [value for row in rows for value in row])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -159,6 +161,25 @@ class SQLiteGroupWriter:
                 if db is not None:
                     db.close()
             self._connection = self._reader = None
+
+
+def _batches(rows: list[Row]) -> list[list[Row]]:
+    """Rows in statements of at most ``ROWS_PER_STATEMENT`` (SQLite binds at most 32,766 values)."""
+    return [rows[at : at + ROWS_PER_STATEMENT] for at in range(0, len(rows), ROWS_PER_STATEMENT)]
+
+
+@functools.cache
+def _insert_records(count: int) -> str:
+    """One statement for a group's ``count`` records: one step of the writer, not one per record (each
+    step gives up the interpreter's lock, and taking it back from a busy event loop is most of a write)."""
+    return f"INSERT INTO audit_records ({', '.join(RECORD_COLUMNS)}) VALUES {', '.join([RECORD_VALUES] * count)}"
+
+
+@functools.cache
+def _count_usage(count: int) -> str:
+    """One statement adding a group's ``count`` usage rows (one per hour and client) to ``audit_usage``."""
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * count)
+    return f"INSERT INTO audit_usage (hour, client_id, department, records, subjects) VALUES {values}{COUNTED}"
 
 
 def _chunks(named: list[tuple[int, list[str]]]) -> list[list[tuple[int, list[str]]]]:
