@@ -5,7 +5,9 @@ a record's subjects are kept and chained (``records``). Each subject has a 64-bi
 reference (``records.subject_key``), indexed so "who accessed this subject" reads an index, not the
 log: on PostgreSQL as the record's ``subject_keys`` array under a GIN index; on SQLite in
 ``audit_subjects``, one B-tree on (key, seq) without rowids, written in batches after the records'
-own commit and complete through ``audit_index.seq`` (migration 0017). ``audit_head`` is
+own commit and complete through ``audit_index.seq`` (migration 0017). A record's row writes five
+B-trees on SQLite (the table, keyed by seq, and the four search indexes) and as many plus the GIN
+index on PostgreSQL: no index on ``hash`` (migration 0018). ``audit_head`` is
 one row (id 1): the last seq and hash, locked once per group of appends. ``audit_seals`` holds signed
 checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest. ``audit_usage`` counts
 records and subjects per hour and client for the console's overview: a statistic written in each
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models import Base
 
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
 SUBJECT_KEYS = postgresql.ARRAY(BigInteger).with_variant(LargeBinary(), "sqlite")
 
 
@@ -36,7 +39,8 @@ class AuditRecordRow(Base):
         Index("ix_audit_records_time", "time"),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # SQLite (migration 0018): INTEGER, so seq is the table's rowid, not a second B-tree beside it.
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
     time: Mapped[str] = mapped_column(String(32))
     request_id: Mapped[str] = mapped_column(String(128))
     client_id: Mapped[str] = mapped_column(String(64))
@@ -53,7 +57,7 @@ class AuditRecordRow(Base):
     origin_client: Mapped[str | None] = mapped_column(String(64), nullable=True)
     origin_proven: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)  # uq_audit_records_hash
+    hash: Mapped[str] = mapped_column(String(64))  # no index: nothing looks a record up by it (0018)
     mac: Mapped[str] = mapped_column(String(64))
     # PostgreSQL (migration 0017): the subjects' keys, sorted, under a GIN index: the who-accessed
     # index without a row per subject. Not chained: ``verify`` checks it against ``subjects``.

@@ -28,7 +28,10 @@ async def test_two_processes_appending_at_once_leave_one_complete_intact_chain(
     store: AuditStore, audit_url: str, key_encryption_key: str, tmp_path: Path
 ) -> None:
     # Each appender waits, after its first record, until the other has begun: they overlap on any machine.
-    processes = [start(audit_url, key_encryption_key, label, tmp_path, 2) for label in ("market", "taxation")]
+    # The meeting folder holds the appenders' files only (the SQLite log and its WAL are in tmp_path).
+    meeting = tmp_path / "meet"
+    meeting.mkdir()
+    processes = [start(audit_url, key_encryption_key, label, meeting, 2) for label in ("market", "taxation")]
     runs: list[dict[str, Any]] = []
     for process in processes:
         out, err = process.communicate(timeout=120)

@@ -281,3 +281,23 @@ async def test_findings_across_the_checks_windows_are_the_same(ten: AuditStore, 
         "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 9",
     )
     assert found(await verify(ten)) == {(3, "reordered"), (4, "reordered"), (4, "seal"), (7, "deleted"), (9, "edited")}
+
+
+async def test_a_record_overwritten_with_a_copy_of_another_is_reported(ten: AuditStore) -> None:
+    # No unique index on the hash (migration 0018) stops the copy: verify must find it on its own.
+    columns = ", ".join(f"{c} = (SELECT {c} FROM audit_records WHERE seq = 3)" for c in COPIED)
+    await tamper(ten, f"UPDATE audit_records SET {columns} WHERE seq = 6")
+    # Record 3 again at 6: it stands where the chain puts record 3, and record 6 is gone from the chain.
+    # SQLite's subject index still lists record 6's subjects at 6 (PostgreSQL's keys moved with the row).
+    expected = {(6, "reordered"), (7, "deleted")} | ({(6, "index")} if ten.sqlite else set())
+    assert found(await verify(ten)) == expected
+
+
+async def test_a_copy_of_the_last_record_appended_past_the_head_is_reported(ten: AuditStore) -> None:
+    listed = ", ".join(COPIED)
+    await tamper(ten, f"INSERT INTO audit_records (seq, {listed}) SELECT 11, {listed} FROM audit_records WHERE seq = 10")
+    assert found(await verify(ten)) == {(11, "reordered")}  # past the head, and where the chain puts 10
+
+
+COPIED = ("time", "request_id", "client_id", "department", "end_user", "purpose", "case_number", "operation_name",
+          "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac", "subject_keys")
