@@ -7,7 +7,9 @@ of an append's time. Here the whole transaction runs in one worker-thread call o
 its own, with the same durability as the hub's engine (write-ahead log, ``synchronous=FULL``: the
 commit is on disk before the call returns), and waits for another writer's lock at most
 ``write_timeout`` seconds (SQLite's busy timeout). The same record rows, in the same columns, as the
-SQLAlchemy path writes on PostgreSQL.
+SQLAlchemy path writes on PostgreSQL. Inside that call each statement the thread steps gives up the
+interpreter's lock and must take it back from the busy event loop, so a group is six statements
+whatever its size: its records in one multi-row ``INSERT`` and its usage counts in another.
 
 The subject index (``audit_subjects``) is not written in the group's transaction: 1,000 subjects with
 random 64-bit keys dirty about as many B-tree pages, whose copies in the write-ahead log were most of
