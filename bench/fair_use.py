@@ -1,18 +1,26 @@
 """What the fair-use checks cost per request, measured in the bench's run (``make bench``) or alone
 (``python -m bench.fair_use``).
 
-The checks are one step before an operation (token bucket and cost budgets: one Lua script) and, for
-a client with a disclosure quota, one after it (its subjects counted: pseudonyms and a second
-script). Their cost is a round trip or two to Redis, far below what end-to-end latency can resolve
-against its own noise, so it is timed directly, in this process, through the hub's own gate
-(``hub.fairuse.FairUse``) on the real counters: Redis (``HUB_BENCH_REDIS``, default
-``redis://127.0.0.1:6379/0``, keys under a prefix of this run's own, deleted after) and the
+The checks are one step before an operation (token bucket and cost budgets: one Lua script, which
+for a client with a disclosure quota also reserves room for the subjects the operation's measure
+forecasts) and, for such a client, the count after it (its subjects worked out, pseudonyms for
+persons; within the reservation, the count is sent after the answer and not waited for; past it, a
+second script on the request's path). Their cost is a round trip or two to Redis, far below what
+end-to-end latency can resolve against its own noise, so it is timed directly, in this process,
+through the hub's own gate (``hub.fairuse.FairUse``) on the real counters: Redis (``HUB_BENCH_REDIS``,
+default ``redis://127.0.0.1:6379/0``, keys under a prefix of this run's own, deleted after) and the
 in-process twin. Beside them, the floors: a bare ``PING`` over the counters' own connection and one
 through redis-py (the general client the hub uses elsewhere). Every figure is measured in the same
 rounds, interleaved (each round takes a slice of every kind in turn), so a change in the machine's
 load falls on all of them alike. The quota'd requests each show a page of subjects not shown before
-(the count's worst case: every subject is added). The run's ratio divides a figure by the
-policies-on hub's p50 latency measured in the same run: the share of a request the checks take.
+(the count's worst case: every subject is added), forecast as the hub forecasts the operation that
+shows them (``enterprises(first: 20)``, ``person { identityVerification }``); ``..._exact`` is the
+same request with no forecast, counted on its path as a request past its reservation is.
+
+p50 and mean are what a request waits for (from the check to the answer being free to go); CPU is
+all this process spent per request, the counts sent after the answers included (each slice waits
+for them before its CPU is read). The run's ratio divides a figure by the policies-on hub's p50
+latency measured in the same run: the share of a request the checks take.
 """
 
 from __future__ import annotations
@@ -35,7 +43,8 @@ from hub.context import Caller
 from hub.demo.ids import uscc
 from hub.identifiers.id_number import id_check_char
 from hub.fairuse.counters import Counters, MemoryCounters, RedisCounters
-from hub.fairuse.gate import FairUse
+from hub.fairuse.gate import FairUse, Held
+from hub.graphql.documents import DocumentCache
 from hub.fairuse.limits import ClientLimits, FairUseSettings
 from hub.fairuse.metrics import FairUseMetrics
 from hub.fairuse.quotas import field_scopes
@@ -53,7 +62,18 @@ TARGET_MS = 0.2
 # Limits no bench request reaches: the checks run in full, nothing is refused.
 OPEN = FairUseSettings(defaults=ClientLimits(rate=100_000.0, burst=1_000_000, cost_per_minute=10**14,
                                              cost_per_day=10**14))
+PAGE = "{ enterprises(first: 20) { edges { node { uscc name } } } }"
+CHECK = '{ person(idNumber: "130203196001010005") { identityVerification { found status } } }'
 Step = Callable[[], Awaitable[None]]
+
+
+def _forecasts() -> dict[str, dict[str, int]]:
+    """The objects per type the hub's measure gives the operations the quota'd requests stand for."""
+    from schema import build_schema
+
+    documents = DocumentCache(build_schema()._schema)
+    return {name: dict(documents.judged(documents.get(query), None, None)[1]) for name, query in
+            (("page", PAGE), ("check", CHECK))}
 
 
 def _gate(counters: Counters) -> FairUse:
@@ -94,23 +114,30 @@ def _identity_checks() -> Iterator[Disclosed]:
 
 def _check(gate: FairUse, caller: Caller) -> Step:
     async def step() -> None:
-        assert await gate.admit(caller, 120) is None
+        assert isinstance(await gate.admit(caller, 120), Held)
 
     return step
 
 
-def _check_and_count(gate: FairUse, caller: Caller, pages: Iterator[Disclosed]) -> Step:
+def _check_and_count(
+    gate: FairUse, caller: Caller, pages: Iterator[Disclosed], forecast: dict[str, int] | None
+) -> Step:
 
     async def step() -> None:
-        assert await gate.admit(caller, 120) is None
-        assert await gate.disclose(caller, next(pages)) is None
+        held = await gate.admit(caller, 120, forecast)
+        assert isinstance(held, Held) and bool(held.reserved) == bool(forecast)
+        assert await gate.disclose(caller, next(pages), held) is None
 
     return step
 
 
-async def _interleaved(steps: dict[str, Step]) -> tuple[dict[str, list[float]], dict[str, float]]:
+async def _interleaved(
+    steps: dict[str, Step], gates: list[FairUse]
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Each step's wall times (ms), and the CPU this process spent per step (ms): what the hub itself
-    pays, apart from waiting for Redis and for a turn on a busy machine's cores."""
+    pays, apart from waiting for Redis and for a turn on a busy machine's cores. A request's count sent
+    after its answer is waited for after its time is taken and before the next request starts (so it
+    neither shows in a request's time nor runs into the next one's), inside its slice's CPU."""
     took: dict[str, list[float]] = {name: [] for name in steps}
     cpu = dict.fromkeys(steps, 0.0)
     for _ in range(ROUNDS):
@@ -121,6 +148,8 @@ async def _interleaved(steps: dict[str, Step]) -> tuple[dict[str, list[float]], 
                 started = time.perf_counter()
                 await step()
                 times.append((time.perf_counter() - started) * 1000)
+                for gate in gates:  # the count sent after the answer: its CPU counted, its time not waited for
+                    await gate.settled()
             cpu[name] += time.process_time() - cpu_started
     return took, {name: spent * 1000 / len(took[name]) for name, spent in cpu.items()}
 
@@ -135,7 +164,10 @@ async def measure_checks() -> dict[str, Any]:
     plain = Caller(client_id="bench-fair", purpose="licensing")
     quota = Caller(client_id="bench-fair-quota", purpose="licensing", quotas={SCOPE: 10_000_000})
     identity = Caller(client_id="bench-fair-identity", purpose="identity_check", quotas={IDENTITY: 10_000_000})
+    exact = Caller(client_id="bench-fair-exact", purpose="licensing", quotas={SCOPE: 10_000_000})
     steps: dict[str, Step] = {}
+    gates: list[FairUse] = []
+    forecasts = _forecasts()
     try:
         await redis.ping()
     except Exception as exc:  # noqa: BLE001  no Redis here: say so, measure the in-process twin only
@@ -148,22 +180,25 @@ async def measure_checks() -> dict[str, Any]:
             await general.ping()
 
         gate = _gate(redis)
+        gates.append(gate)
         steps |= {
             "redis_ping": ping, "redis_py_ping": general_ping, "redis_check": _check(gate, plain),
-            "redis_check_and_quota_person": _check_and_count(gate, identity, _identity_checks()),
-            "redis_check_and_quota": _check_and_count(gate, quota, _pages()),
+            "redis_check_and_quota_person": _check_and_count(gate, identity, _identity_checks(), forecasts["check"]),
+            "redis_check_and_quota": _check_and_count(gate, quota, _pages(), forecasts["page"]),
+            "redis_check_and_quota_exact": _check_and_count(gate, exact, _pages(), None),
         }
     memory = _gate(MemoryCounters())
+    gates.append(memory)
     steps |= {
         "memory_check": _check(memory, plain),
-        "memory_check_and_quota_person": _check_and_count(memory, identity, _identity_checks()),
-        "memory_check_and_quota": _check_and_count(memory, quota, _pages()),
+        "memory_check_and_quota_person": _check_and_count(memory, identity, _identity_checks(), forecasts["check"]),
+        "memory_check_and_quota": _check_and_count(memory, quota, _pages(), forecasts["page"]),
     }
     try:
         for step in steps.values():
             for _ in range(WARM):
                 await step()
-        took, cpu = await _interleaved(steps)
+        took, cpu = await _interleaved(steps, gates)
     finally:
         await _forget(redis, general, prefix)
     for name, times in took.items():

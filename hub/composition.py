@@ -52,15 +52,16 @@ class Hub:
 
     async def aclose(self) -> None:
         """Close every part this process opened, users before what they use: the sources and the
-        shared health, the fair-use counters, the audit store (its SQLite index batches), the OAuth
-        server's caches, then the database they all read, and the telemetry last. A part that fails
-        to close keeps none of the others open; its error is raised once the rest are closed."""
+        shared health, the fair-use counters (the quota counts sent after answers flushed first), the
+        audit store (its SQLite index batches), the OAuth server's caches, then the database they all
+        read, and the telemetry last. A part that fails to close keeps none of the others open; its
+        error is raised once the rest are closed."""
         async with contextlib.AsyncExitStack() as closing:  # closes from the bottom of this list up
             closing.callback(self.telemetry.shutdown)
             closing.push_async_callback(self.database.aclose)
             closing.push_async_callback(self.oauth.aclose)
             closing.push_async_callback(self.audit.aclose)
-            closing.push_async_callback(self.fair_use.counters.aclose)
+            closing.push_async_callback(self.fair_use.aclose)  # its counts sent after answers, flushed first
             if self.sources.health.shared is not None:
                 closing.push_async_callback(self.sources.health.shared.aclose)
             closing.push_async_callback(self.sources.aclose)

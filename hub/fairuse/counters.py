@@ -8,20 +8,37 @@ single-process hub, and the fallback a replica uses for rate limits while Redis 
 
 - ``admit``: a token bucket (``rate`` per second up to ``burst``) and two fixed-window cost budgets
   (the calendar minute, the city's day); refused on the first that does not hold, counting nothing.
+  An admission may also *reserve* room under the client's quota'd scopes for the request it
+  admits (``reserve``: scope -> (quota, subjects wanted), under a ``ticket`` naming the request):
+  per scope ``min(wanted, quota - shown today - held by other reservations)``, granted in the same
+  step. ``|shown today| + held <= quota`` holds after every step, so reservations racing for the
+  last units of a quota, from any number of replicas, never grant more than is left.
+- ``settle``: an answer that showed no more subjects under each scope than its ticket holds there
+  adds them and releases the ticket, with no decision to make (it fits by construction): the gate
+  sends it after the answer, off the request's critical path. Idempotent: a ticket released once is
+  not released again, and adding a subject twice counts it once, so a settle sent twice (a retry, a
+  reply lost to a dropped connection) never frees room twice.
 - ``disclose``: per scope, a set of the subjects shown today; the request's new subjects are added
-  only if every scope stays within its quota (all or nothing).
+  only if every scope stays within its quota less what other requests' tickets hold (all or
+  nothing). Its own ticket, if any, is released either way.
+
+A ticket that is never settled (its replica stopped, or Redis was lost before the settle came) keeps
+holding its room until its day's keys end: a crash over-counts (room held that no subject used), it
+never under-counts.
 
 In Redis a client has one hash, ``hub:fair:{client}:use`` (its bucket and what it spent in the
-current minute and day, each window named by its index), and one set per quota'd scope and day,
-``hub:fair:{client}:q:DAY:SCOPE``. The client id in braces keeps one client's keys in one slot of
-a Redis Cluster, where a script may only touch keys of one slot. The scripts go over the counters'
-own connection (``hub.fairuse.wire``): one round trip per decision.
+current minute and day, each window named by its index), and per quota'd scope and day one set,
+``hub:fair:{client}:q:DAY:SCOPE``, and one hash of the reservations held,
+``hub:fair:{client}:r:DAY:SCOPE`` (ticket -> units, and ``*`` -> their sum). The client id in braces
+keeps one client's keys in one slot of a Redis Cluster, where a script may only touch keys of one
+slot. The scripts go over the counters' own connection (``hub.fairuse.wire``): one round trip per
+decision.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,11 +69,12 @@ class CountersUnavailable(DependencyUnavailable):
 class Admission:
     """``refused``: None (admitted), ``rate``, ``cost_per_minute`` or ``cost_per_day``; ``left``:
     tokens after this request (admitted) or the cost left in the refusing window; ``retry_after``:
-    seconds until a token is back (rate)."""
+    seconds until a token is back (rate); ``reserved``: the room held under each scope asked for."""
 
     refused: str | None
     left: float = 0.0
     retry_after: float = 0.0
+    reserved: Mapping[str, int] = field(default_factory=dict)  # scope -> units held for the request (admitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,7 @@ class QuotaRefusal:
     scope: str
     used: int  # distinct subjects shown today under the scope
     asked: int  # new subjects this request would have added
+    held: int = 0  # units other requests' reservations hold under it (they count as used until settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +93,28 @@ class Usage:
     cost_this_minute: int
     cost_today: int
     subjects_today: Mapping[str, int] = field(default_factory=dict)  # scope -> distinct subjects
+    held: Mapping[str, int] = field(default_factory=dict)  # scope -> units reserved by requests not settled
+
+
+Reserve = Mapping[str, tuple[int, int]]  # scope -> (its quota, the units the request asks to hold)
 
 
 class Counters(Protocol):
-    async def admit(self, client: str, limits: ClientLimits, cost: int, now: float, day: int) -> Admission: ...
+    async def admit(
+        self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
+        reserve: Reserve | None = None, ticket: str = "",
+    ) -> Admission: ...
 
     async def disclose(
-        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]]
+        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
     ) -> QuotaRefusal | None:
-        """``counted``: scope -> (its quota, the references of the subjects shown under it)."""
+        """``counted``: scope -> (its quota, the references of the subjects shown under it); a scope
+        the ticket holds room under and nothing was shown under comes with no references."""
+        ...
+
+    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
+        """Add what an answer within its reservations showed (scope -> references; every scope the
+        ticket holds, references or none) and release the ticket."""
         ...
 
     async def usage(
@@ -90,6 +122,20 @@ class Counters(Protocol):
     ) -> Usage: ...
 
     async def aclose(self) -> None: ...
+
+
+def checked_reservation(reserve: Reserve | None, ticket: str) -> Reserve:
+    """What an admission may be asked to hold: a ticket for it, a quota of at least 1, a count of 0 or more."""
+    if not reserve:
+        return {}
+    if not ticket or not isinstance(ticket, str) or len(ticket) > 64 or "*" in ticket:
+        raise ValueError(f"a reservation needs a ticket of 1-64 characters without '*' (is {ticket!r})")
+    for scope, (quota, wanted) in reserve.items():
+        for name, value, least in (("quota", quota, 1), ("units wanted", wanted, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"a reservation under {scope!r}: {name} must be a whole number of at least "
+                                 f"{least} (is {value!r})")
+    return reserve
 
 
 def _refill(tokens: float, at: float, now: float, limits: ClientLimits) -> float:
@@ -114,8 +160,13 @@ class MemoryCounters:
         self._minutes: dict[str, _Window] = {}
         self._days: dict[str, _Window] = {}
         self._subjects: dict[tuple[str, str], tuple[int, set[str]]] = {}  # (client, scope) -> (day, refs)
+        self._held: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}  # (client, scope) -> (day, tickets)
 
-    async def admit(self, client: str, limits: ClientLimits, cost: int, now: float, day: int) -> Admission:
+    async def admit(
+        self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
+        reserve: Reserve | None = None, ticket: str = "",
+    ) -> Admission:
+        reserve = checked_reservation(reserve, ticket)
         tokens, at = self._buckets.get(client, (float(limits.burst), now))
         tokens = _refill(tokens, at, now, limits)
         if tokens < 1:
@@ -128,26 +179,55 @@ class MemoryCounters:
         self._buckets[client] = (tokens - 1, max(now, at))
         for window, index in ((minute, int(now // MINUTE)), (spent_day, day)):
             window.value, window.index = window.at(index) + cost, index
-        return Admission(None, tokens - 1)
+        reserved: dict[str, int] = {}
+        for scope, (quota, wanted) in reserve.items():
+            tickets = self._tickets(client, scope, day)
+            room = quota - len(self._seen(client, scope, day)) - sum(tickets.values())
+            granted = reserved[scope] = max(0, min(wanted, room))
+            if granted:
+                tickets[ticket] = tickets.get(ticket, 0) + granted
+        return Admission(None, tokens - 1, reserved=reserved)
 
     async def disclose(
-        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]]
+        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
     ) -> QuotaRefusal | None:
         fresh: dict[str, set[str]] = {}
+        refused: QuotaRefusal | None = None
         for scope, (quota, refs) in counted.items():
-            seen = self._seen(client, scope, day)
+            seen, tickets = self._seen(client, scope, day), self._tickets(client, scope, day)
+            held = sum(tickets.values()) - tickets.get(ticket, 0)
             fresh[scope] = set(refs) - seen
-            if len(seen) + len(fresh[scope]) > quota:
-                return QuotaRefusal(scope, len(seen), len(fresh[scope]))
+            if refs and len(seen) + held + len(fresh[scope]) > quota:
+                refused = QuotaRefusal(scope, len(seen), len(fresh[scope]), held)
+                break
+        for scope in counted:
+            self._tickets(client, scope, day).pop(ticket, None)
+        if refused is not None:
+            return refused
         for scope, refs in fresh.items():
             self._seen(client, scope, day).update(refs)
         return None
 
+    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
+        if not ticket:
+            raise ValueError("a settle names the ticket it releases")
+        for scope, refs in shown.items():
+            self._seen(client, scope, day).update(refs)
+            self._tickets(client, scope, day).pop(ticket, None)
+
+    def _tickets(self, client: str, scope: str, day: int) -> dict[str, int]:
+        found = self._held.get((client, scope))
+        if found is None or found[0] < day:
+            found = self._held[(client, scope)] = (day, {})
+        return found[1] if found[0] == day else {}
+
     def _seen(self, client: str, scope: str, day: int) -> set[str]:
+        """The day's subjects; one day is kept per scope, the latest asked (an earlier day is over: what
+        is asked or added of it is a set of its own, not kept)."""
         found = self._subjects.get((client, scope))
-        if found is None or found[0] != day:
+        if found is None or found[0] < day:
             found = self._subjects[(client, scope)] = (day, set())
-        return found[1]
+        return found[1] if found[0] == day else set()
 
     async def usage(
         self, client: str, limits: ClientLimits, now: float, day: int, scopes: Collection[str]
@@ -157,6 +237,7 @@ class MemoryCounters:
         return Usage(
             _refill(tokens, at, now, limits), minute.at(int(now // MINUTE)), spent_day.at(day),
             {scope: len(self._seen(client, scope, day)) for scope in scopes},
+            {scope: sum(self._tickets(client, scope, day).values()) for scope in scopes},
         )
 
     async def aclose(self) -> None:
@@ -172,10 +253,12 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
 
 
 # KEYS: the client's one hash (its bucket: tokens, at; the cost spent in the minute and the day it
-# names). ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, this minute's index, this
-# day's index, the hash's ttl. A window whose index is not the current one has spent nothing yet.
-# Numbers are written as '%.17g' (exact for every cost a budget allows, and for the tokens' float).
-# Admitted: the tokens left (one bulk string); refused: {what, left, retry after}.
+# names), then per scope asked to reserve under: today's set of subjects and today's reservations.
+# ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, this minute's index, this day's
+# index, the keys' ttl, the ticket, then per scope: quota, units wanted. A window whose index is not
+# the current one has spent nothing yet. Numbers are written as '%.17g' (exact for every cost a budget
+# allows, and for the tokens' float). Admitted: the tokens left, then the units reserved under each
+# scope, space-separated (one bulk string); refused: {what, left, retry after}, nothing reserved.
 ADMIT = Script(b"""
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cost, per_minute, per_day = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -193,36 +276,84 @@ if per_day > 0 and day + cost > per_day then return {'cost_per_day', g(math.max(
 redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)), 'minute', ARGV[7],
   'minute_cost', g(minute + cost), 'day', ARGV[8], 'day_cost', g(day + cost))
 redis.call('EXPIRE', KEYS[1], ARGV[9])
-return g(tokens - 1)
+if #KEYS == 1 then return g(tokens - 1) end
+local reply = {g(tokens - 1)}
+for k = 2, #KEYS, 2 do
+  local quota, wanted = tonumber(ARGV[9 + k]), tonumber(ARGV[10 + k])
+  local held = tonumber(redis.call('HGET', KEYS[k + 1], '*')) or 0
+  local granted = math.max(0, math.min(wanted, quota - redis.call('SCARD', KEYS[k]) - held))
+  if granted > 0 then
+    redis.call('HINCRBY', KEYS[k + 1], '*', granted)
+    redis.call('HINCRBY', KEYS[k + 1], ARGV[10], granted)
+    redis.call('EXPIRE', KEYS[k + 1], ARGV[9])
+  end
+  reply[#reply + 1] = granted
+end
+return table.concat(reply, ' ')
 """)
 
-# KEYS: one set of today's subjects per scope. ARGV: ttl, then per key: quota, n, n references (distinct).
-# A scope whose set has room for all n, were every one of them new, is not asked which are (the common
+# Releasing a ticket's units under one scope (KEYS[k + 1], its reservations' hash): at most once.
+_RELEASE = b"""
+local function release(key, ticket)
+  local units = tonumber(redis.call('HGET', key, ticket))
+  if units then
+    redis.call('HDEL', key, ticket)
+    if redis.call('HINCRBY', key, '*', -units) <= 0 then redis.call('HDEL', key, '*') end
+  end
+end
+"""
+
+# KEYS: per scope, today's set of subjects and today's reservations. ARGV: ttl, the ticket (empty:
+# none), then per scope: quota, n, n references (distinct). A scope whose set has room for all n,
+# were every one of them new, beside what other tickets hold, is not asked which are (the common
 # case: a client far from its quota); otherwise membership is asked per 5,000 references (SMISMEMBER,
-# Redis 6.2; a Lua call takes at most ~8,000 arguments) and the scope refused if its new ones do not fit.
-# When every scope holds, each scope's references are added whole (those already in count once) and
-# the reply is 0; refused: {the scope's index in KEYS, used, new}.
-DISCLOSE = Script(b"""
-local i, starts = 2, {}
-for k = 1, #KEYS do
+# Redis 6.2; a Lua call takes at most ~8,000 arguments) and the scope refused if its new ones do not
+# fit. The ticket is released under every scope either way. When every scope holds, each scope's
+# references are added whole (those already in count once) and the reply is 0; refused: {the
+# scope's index among the scopes, used, new, held by other tickets}.
+DISCLOSE = Script(_RELEASE + b"""
+local i, starts, refused = 3, {}, nil
+for k = 1, #KEYS, 2 do
   local quota, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-  local used = redis.call('SCARD', KEYS[k])
-  if used + n > quota then
-    local new = 0
-    for s = i + 2, i + 1 + n, 5000 do
-      local known = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + 1 + n)))
-      for j = 1, #known do new = new + 1 - known[j] end
+  if n > 0 and not refused then
+    local used = redis.call('SCARD', KEYS[k])
+    local reserved = redis.call('HMGET', KEYS[k + 1], '*', ARGV[2])
+    local held = (tonumber(reserved[1]) or 0) - (tonumber(reserved[2]) or 0)
+    if used + held + n > quota then
+      local new = 0
+      for s = i + 2, i + 1 + n, 5000 do
+        local known = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + 1 + n)))
+        for j = 1, #known do new = new + 1 - known[j] end
+      end
+      if used + held + new > quota then refused = {(k + 1) / 2, used, new, held} end
     end
-    if used + new > quota then return {k, used, new} end
   end
   starts[k], i = i + 2, i + 2 + n
 end
-for k = 1, #KEYS do
+for k = 1, #KEYS, 2 do release(KEYS[k + 1], ARGV[2]) end
+if refused then return refused end
+for k = 1, #KEYS, 2 do
   local last = starts[k] + tonumber(ARGV[starts[k] - 1]) - 1
   if last >= starts[k] then
     for s = starts[k], last, 5000 do redis.call('SADD', KEYS[k], unpack(ARGV, s, math.min(s + 4999, last))) end
     redis.call('EXPIRE', KEYS[k], ARGV[1])
   end
+end
+return 0
+""")
+
+# KEYS: per scope the ticket holds room under, today's set of subjects and today's reservations.
+# ARGV: ttl, the ticket, then per scope: n, n references (no more than the ticket holds there: the
+# gate sends a settle only then). The references are added and the ticket released; the reply is 0.
+# Sent twice, the second changes nothing.
+SETTLE = Script(_RELEASE + b"""
+local i = 3
+for k = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[i])
+  for s = i + 1, i + n, 5000 do redis.call('SADD', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + n))) end
+  if n > 0 then redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+  release(KEYS[k + 1], ARGV[2])
+  i = i + 1 + n
 end
 return 0
 """)
@@ -233,7 +364,7 @@ class RedisCounters:
     counters' own connection (``hub.fairuse.wire``: scripts preloaded, one round trip a call)."""
 
     def __init__(self, url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> None:
-        self._wire = Wire(url, (ADMIT, DISCLOSE), timeout=timeout)
+        self._wire = Wire(url, (ADMIT, DISCLOSE, SETTLE), timeout=timeout)
         self._prefix = prefix
         self._down_until = 0.0
 
@@ -255,32 +386,58 @@ class RedisCounters:
         except (WireError, OSError) as exc:
             raise self._down(exc) from exc
 
-    async def admit(self, client: str, limits: ClientLimits, cost: int, now: float, day: int) -> Admission:
+    def _scope_keys(self, client: str, day: int, scopes: Iterable[str]) -> list[str]:
+        """Per scope, its set of today's subjects and its reservations' hash."""
+        base = f"{self._prefix}{{{client}}}:"
+        return [key for scope in scopes for key in (f"{base}q:{day}:{scope}", f"{base}r:{day}:{scope}")]
+
+    async def admit(
+        self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
+        reserve: Reserve | None = None, ticket: str = "",
+    ) -> Admission:
+        reserve = checked_reservation(reserve, ticket)
         args: list[bytes | str | int | float] = [
             now, limits.rate, limits.burst, cost, limits.cost_per_minute, limits.cost_per_day, int(now // MINUTE),
             day, 2 * DAY,
         ]
-        reply = await self._call(ADMIT, [f"{self._prefix}{{{client}}}:use"], args)
-        if type(reply) is bytes:  # admitted: the tokens left, one bulk string (the common reply, read at once)
-            return Admission(None, float(reply))
+        keys = [f"{self._prefix}{{{client}}}:use"]
+        if reserve:
+            keys.extend(self._scope_keys(client, day, reserve))
+            args.append(ticket)
+            for quota, wanted in reserve.values():
+                args.extend((quota, wanted))
+        reply = await self._call(ADMIT, keys, args)
+        if type(reply) is bytes:  # admitted: one bulk string (the common reply, read at once)
+            if not reserve:
+                return Admission(None, float(reply))
+            left, *granted = reply.split(b" ")
+            return Admission(None, float(left), reserved=dict(zip(reserve, map(int, granted), strict=True)))
         refused, left, retry = reply
         return Admission(refused.decode(), float(left), float(retry))
 
     async def disclose(
-        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]]
+        self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
     ) -> QuotaRefusal | None:
         scopes = list(counted)
-        keys = [f"{self._prefix}{{{client}}}:q:{day}:{scope}" for scope in scopes]
-        args: list[bytes | str | int | float] = [2 * DAY]
+        args: list[bytes | str | int | float] = [2 * DAY, ticket]
         for scope in scopes:
             quota, refs = counted[scope]
             distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
             args.extend((quota, len(distinct), *distinct))
-        reply = await self._call(DISCLOSE, keys, args)
+        reply = await self._call(DISCLOSE, self._scope_keys(client, day, scopes), args)
         if reply == 0:  # counted
             return None
-        index, used, asked = reply
-        return QuotaRefusal(scopes[index - 1], used, asked)
+        index, used, asked, held = reply
+        return QuotaRefusal(scopes[index - 1], used, asked, held)
+
+    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
+        if not ticket:
+            raise ValueError("a settle names the ticket it releases")
+        args: list[bytes | str | int | float] = [2 * DAY, ticket]
+        for refs in shown.values():
+            distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
+            args.extend((len(distinct), *distinct))
+        await self._call(SETTLE, self._scope_keys(client, day, shown), args)
 
     async def usage(
         self, client: str, limits: ClientLimits, now: float, day: int, scopes: Collection[str]
@@ -291,14 +448,19 @@ class RedisCounters:
             state, *counts = await self._wire.commands(
                 (b"HMGET", self._key(client, "use"), b"tokens", b"at", b"minute", b"minute_cost", b"day", b"day_cost"),
                 *((b"SCARD", self._key(client, "q", day, scope)) for scope in ordered),
+                *((b"HGET", self._key(client, "r", day, scope), b"*") for scope in ordered),
             )
         except (WireError, OSError) as exc:
             raise self._down(exc) from exc
+        counts, held = counts[:len(ordered)], counts[len(ordered):]
         tokens, at, minute, minute_cost, spent_day, day_cost = state
         tokens = float(limits.burst) if tokens is None else _refill(float(tokens), float(at), now, limits)
         this_minute = int(float(minute_cost)) if minute == str(int(now // MINUTE)).encode() else 0
         today = int(float(day_cost)) if spent_day == str(day).encode() else 0
-        return Usage(tokens, this_minute, today, dict(zip(ordered, counts, strict=True)))
+        return Usage(
+            tokens, this_minute, today, dict(zip(ordered, counts, strict=True)),
+            {scope: int(units or 0) for scope, units in zip(ordered, held, strict=True)},
+        )
 
     async def ping(self) -> None:
         """One bare round trip on the counters' connection (the floor any shared check stands on)."""

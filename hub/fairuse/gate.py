@@ -1,4 +1,5 @@
-"""Fair use at the GraphQL edge: one check before an operation runs, one count after it ran.
+"""Fair use at the GraphQL edge: one check before an operation runs, one count after it ran, and
+for a client with disclosure quotas one round trip to the shared counters on the request's path.
 
 ``admit`` (before): the client's token bucket and cost budgets; refused, nothing runs and nothing is
 recorded as disclosed (HTTP 429, ``Retry-After``, ``RATE_LIMITED`` or ``COST_BUDGET_EXCEEDED``).
@@ -9,6 +10,37 @@ be the "over-quota" ones depends only on the order resolvers ran in, so nulling 
 an arbitrary part of the answer; refused whole, the answer, the count and the audit record agree
 (all of it, or none), and the count is one atomic step per request, never a round trip per record.
 
+Reserved at admission, settled after the answer. Counting an answer's subjects needs the answer, so
+a quota'd request would pay two sequential round trips (the check, then the count), and two cannot
+stay within 0.2 ms on a machine whose bare round trip is ~0.1 ms when idle. So the check also
+*reserves* room under each quota'd scope the operation can show subjects under, in the same script:
+as many units as the operation's measure forecasts (``shown``: per type, the objects its answer can
+hold at most, by ``first``, ``_entities``' representations and ``default_list_size`` for an unpaged
+list, as its cost is estimated), no more than the room left (the quota, less today's subjects, less
+what other requests hold). The counters keep ``|today's subjects| + held <= quota`` in every atomic
+step, so requests racing for the last units, on any replicas, are never granted more than is left.
+After execution:
+
+- every scope's subjects within what was reserved there (the common case): the answer fits by
+  construction and goes at once; the exact count (the subjects added, the reservation released) is
+  sent after it (``settle``), awaited by nobody on the request's path, and flushed by ``aclose``
+  before the counters close, so nothing is dropped at shutdown;
+- more subjects than reserved under some scope (an unpaged list longer than the forecast), no
+  reservation (no room left, a forecast of 0, the day ended meanwhile): today's exact count runs on
+  the path, all or nothing, counting other requests' reservations as used (near the end of a quota a
+  request may then be refused for room another one is still holding: the refusal says so and asks
+  to retry in a second) and releasing this request's own.
+
+The forecast's soundness is not what keeps a quota: an answer past its reservation takes the exact
+count, so a forecast too small costs a round trip, never a subject over the quota; one too large
+only holds room longer than needed while the request runs.
+
+What a crash costs: a reservation whose settle never comes (the process killed after the answer, or
+Redis lost before the settle reached it) keeps holding its units until its day's counters end; a
+settle is idempotent (it releases its ticket once), never frees room early. The quota then
+over-counts by what the reservation held beyond the subjects actually new, for the rest of that day;
+an answer given is never left uncounted.
+
 Redis unreachable: quotas fail closed (HTTP 503 ``QUOTA_UNAVAILABLE``: an answer that cannot be
 counted is not given), while rate limits and cost budgets fall back to this replica's own counters
 with the same limits: an outage costs precision (each of N replicas admits up to the limit), never
@@ -17,11 +49,14 @@ availability. Both are logged once per outage and counted in ``/metrics``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import itertools
 import logging
 import math
+import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +86,18 @@ class Refusal:
         return self.status, {"errors": [error]}, self.headers
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What an admission holds for its request: the ticket, the day and the units under each scope."""
+
+    ticket: str = ""
+    day: int = 0
+    reserved: Mapping[str, int] = field(default_factory=dict)
+
+
+NOTHING_HELD = Held()
+
+
 class FairUse:
     def __init__(
         self, settings: FairUseSettings, counters: Counters, metrics: FairUseMetrics, scopes_of: FieldScopes,
@@ -64,6 +111,15 @@ class FairUse:
         self._pseudonyms = pseudonyms
         self._local = MemoryCounters()  # this replica's own, while the shared counters are unreachable
         self._outage = False
+        self._types_under: dict[str, frozenset[str]] = {}  # type -> every scope a field of it counts under
+        for name, (type_scope, own_scope) in scopes_of.items():
+            type_name = name.split(".", 1)[0]
+            self._types_under[type_name] = self._types_under.get(type_name, frozenset()) | {
+                type_scope, *(() if own_scope is None else (own_scope,))
+            }
+        self._replica = os.urandom(6).hex()  # tickets unique across replicas
+        self._tickets = itertools.count()
+        self._settles: set[asyncio.Task[None]] = set()
 
     def limits_of(self, caller: Caller) -> ClientLimits:
         return caller.limits or self.settings.defaults
@@ -74,39 +130,78 @@ class FairUse:
     def day_ends(self, day: int) -> float:
         return (day + 1) * DAY - self.settings.utc_offset_minutes * 60
 
-    async def admit(self, caller: Caller, cost: int) -> Refusal | None:
-        """The check before execution: None when the operation may run (its token and cost counted)."""
+    def forecast(self, caller: Caller, shown: Mapping[str, int] | None) -> dict[str, tuple[int, int]]:
+        """Per quota'd scope of the caller: (its quota, the units to reserve), from the objects per
+        type the operation's answer can hold (``hub.graphql.measure``); a type counts under every
+        scope one of its fields counts under."""
+        wanted: dict[str, tuple[int, int]] = {}
+        if not shown or not caller.quotas:
+            return wanted
+        for type_name, objects in shown.items():
+            for scope in self._types_under.get(type_name, ()):
+                quota = caller.quotas.get(scope)
+                if quota is not None and objects > 0:
+                    units = wanted[scope][1] + objects if scope in wanted else objects
+                    wanted[scope] = (quota, min(units, quota))
+        return wanted
+
+    async def admit(self, caller: Caller, cost: int, shown: Mapping[str, int] | None = None) -> Refusal | Held:
+        """The check before execution: the room it holds when the operation may run (its token and
+        cost counted; for a quota'd caller, units reserved as ``forecast`` asks), else the refusal."""
         if not self.settings.enabled:
-            return None
+            return NOTHING_HELD
         client, limits, now = caller.client_id or ANONYMOUS, self.limits_of(caller), self.clock()
+        day = self.day(now)
+        reserve = self.forecast(caller, shown)
+        ticket = f"{self._replica}.{next(self._tickets)}" if reserve else ""
         try:
-            admission = await self.counters.admit(client, limits, cost, now, self.day(now))
+            admission = await self.counters.admit(client, limits, cost, now, day, reserve, ticket)
             self._recovered()
         except CountersUnavailable as exc:
             self._lost(exc)
             if caller.quotas:
                 return self._unavailable(client)
             self.metrics.fallbacks.inc()
-            admission = await self._local.admit(client, limits, cost, now, self.day(now))
+            admission = await self._local.admit(client, limits, cost, now, day)
         if admission.refused is None:
-            return None
+            reserved = {scope: units for scope, units in admission.reserved.items() if units > 0}
+            return Held(ticket, day, reserved) if reserved else NOTHING_HELD
         self.metrics.refusals.labels(client, admission.refused).inc()
         if admission.refused == "rate":
             return _rate_limited(limits, admission)
         return self._over_budget(limits, admission, cost, now)
 
-    async def disclose(self, caller: Caller, disclosed: Disclosed) -> Refusal | None:
-        """The count after execution: None when every quota holds (the new subjects are then counted)."""
-        if not (self.settings.enabled and caller.quotas and len(disclosed)):
+    async def disclose(self, caller: Caller, disclosed: Disclosed, held: Held = NOTHING_HELD) -> Refusal | None:
+        """The count after execution: None when every quota holds (the new subjects are then counted,
+        or, within what ``held`` reserved, sent to be counted right after the answer)."""
+        if not (self.settings.enabled and caller.quotas):
             return None
         client, now = caller.client_id or ANONYMOUS, self.clock()
-        shown = shown_under(disclosed, self._scopes_of, caller.quotas, await self._pseudonyms())
-        if not shown:
-            return None
-        counted = {scope: (caller.quotas[scope], refs) for scope, refs in shown.items()}
         day = self.day(now)
+        shown = (
+            shown_under(disclosed, self._scopes_of, caller.quotas, await self._pseudonyms()) if len(disclosed) else {}
+        )
+        if held.reserved and held.day == day and all(
+            len(refs) <= held.reserved.get(scope, 0) for scope, refs in shown.items()
+        ):
+            self.metrics.counts.labels("reserved").inc()
+            self._settle(client, held, shown)
+            return None
+        if held.reserved and held.day != day:  # admitted yesterday: today's count is exact
+            self._settle(client, held, {})
+            held = NOTHING_HELD
+        if not shown:
+            if held.reserved:
+                self._settle(client, held, {})
+            return None
+        self.metrics.counts.labels("exact").inc()
+        counted: dict[str, tuple[int, Collection[str]]] = {
+            scope: (caller.quotas[scope], refs) for scope, refs in shown.items()
+        }
+        for scope in held.reserved:  # released with the count, shown under or not
+            counted.setdefault(scope, (caller.quotas.get(scope, 1), ()))
         try:
-            refused = await self.counters.disclose(client, day, counted)
+            refused = await self.counters.disclose(client, day, counted, held.ticket)
             self._recovered()
         except CountersUnavailable as exc:
             self._lost(exc)
@@ -115,19 +210,70 @@ class FairUse:
             return None
         self.metrics.refusals.labels(client, "quota").inc()
         quota, resets = caller.quotas[refused.scope], self.day_ends(day)
+        left = max(0, quota - refused.used - refused.held)
+        running = (
+            f" and {refused.held} held by this client's requests still running, which count as shown until "
+            f"they answer" if refused.held else ""
+        )
         message = (
             f"the answer would show {refused.asked} more subjects under {refused.scope}, whose grant allows "
-            f"{quota} a day; {refused.used} shown today, {max(0, quota - refused.used)} left; the quota "
-            f"refills at {_iso(resets)} (the answer is refused whole; subjects shown today count once)"
+            f"{quota} a day; {refused.used} shown today{running}, {left} left; the quota refills at "
+            f"{_iso(resets)} (the answer is refused whole; subjects shown today count once)"
         )
         extensions = {
             "code": "FORBIDDEN", "reason": "quota", "scope": refused.scope, "quota": quota,
             "used": refused.used, "asked": refused.asked, "resetsAt": _iso(resets),
         }
-        return Refusal(429, message, extensions, {"Retry-After": _seconds(resets - now)})
+        retry = resets - now
+        if refused.held and refused.used + refused.asked <= quota:  # room another request may yet give back
+            extensions["held"] = refused.held
+            retry = 1.0
+        return Refusal(429, message, extensions, {"Retry-After": _seconds(retry)})
+
+    def release(self, caller: Caller, held: Held) -> None:
+        """Give back what ``held`` reserved when the operation showed nothing (it ran out of time)."""
+        if held.reserved:
+            self._settle(caller.client_id or ANONYMOUS, held, {})
+
+    def _settle(self, client: str, held: Held, shown: Mapping[str, Collection[str]]) -> None:
+        """Send the count of an answer within its reservations (every scope held, subjects or none),
+        awaited by nobody on the request's path; ``settled`` and ``aclose`` wait for it."""
+        counted = {scope: shown.get(scope, ()) for scope in held.reserved}
+        task = asyncio.get_running_loop().create_task(self._settling(client, held, counted))
+        self._settles.add(task)
+        task.add_done_callback(self._settles.discard)
+
+    async def _settling(self, client: str, held: Held, shown: Mapping[str, Collection[str]]) -> None:
+        try:
+            await self.counters.settle(client, held.day, held.ticket, shown)
+        except CountersUnavailable as exc:  # the reservation keeps holding its units: over-counted, never under
+            self._lost(exc)
+            self.metrics.unsettled.inc()
+            log.warning(
+                "an answer's quota count could not be sent (%s): its reservation of %s keeps counting as used "
+                "until the day's counters end", exc, dict(held.reserved),
+            )
+        except Exception:  # a settle is nobody's to raise to: logged, and its room stays held
+            self.metrics.unsettled.inc()
+            log.exception("an answer's quota count failed: its reservation keeps counting as used")
+
+    async def settled(self) -> None:
+        """Wait for every count sent after an answer (``aclose`` does, before the counters close)."""
+        while self._settles:  # a settle raises nothing (``_settling`` keeps its failures): awaited one by one
+            task = next(iter(self._settles))
+            await task
+            self._settles.discard(task)  # done: its own callback would only come on the loop's next turn
+
+    async def aclose(self) -> None:
+        """Flush the counts sent after answers, then close the shared counters."""
+        try:
+            await self.settled()
+        finally:
+            await self.counters.aclose()
 
     async def usage(self, client: str, limits: ClientLimits, scopes: Mapping[str, int]) -> Usage | None:
-        """A client's consumption now (None when the shared counters cannot be read)."""
+        """A client's consumption now (None when the shared counters cannot be read); ``held`` is the
+        room its requests still running have reserved, which counts as used until they answer."""
         now = self.clock()
         try:
             return await self.counters.usage(client, limits, now, self.day(now), list(scopes))

@@ -3,6 +3,11 @@
 ``hub_fair_use_refusals_total{client, kind}``: ``kind`` is ``rate``, ``cost_per_minute``,
 ``cost_per_day``, ``quota`` or ``unavailable`` (a quota that could not be counted). The client label
 is a registered client id (or ``anonymous``): bounded by the registry, never by what callers send.
+
+``hub_fair_use_quota_counts_total{path}``: answers of quota'd clients counted ``reserved`` (within the
+room their admission held: no round trip on the request's path, the count sent after the answer) or
+``exact`` (the count awaited before the answer). ``hub_fair_use_unsettled_total``: counts sent after an
+answer that did not reach the counters (their reservations keep counting as used for the day).
 """
 
 from __future__ import annotations
@@ -18,5 +23,14 @@ class FairUseMetrics:
         self.fallbacks = Counter(
             "hub_fair_use_local_admissions",
             "Rate and cost checks decided by this replica alone while the shared counters were unreachable",
+            registry=registry,
+        )
+        self.counts = Counter(
+            "hub_fair_use_quota_counts", "Quota'd answers counted within their reservation or exactly", ["path"],
+            registry=registry,
+        )
+        self.unsettled = Counter(
+            "hub_fair_use_unsettled",
+            "Counts sent after an answer that failed; their reservations keep counting as used for the day",
             registry=registry,
         )

@@ -41,6 +41,8 @@ class Document:
     schema: GraphQLSchema | None = None  # the view it was measured and validated in
     # operation name -> estimated cost, for operations whose cost depends on no variable (fair-use budgets).
     costs: Mapping[str | None, int] = field(default_factory=dict)
+    # operation name -> objects per type its answer can hold, for the same operations (fair-use quotas).
+    objects: Mapping[str | None, Mapping[str, int]] = field(default_factory=dict)
     plans: Plans | None = None  # the compiled path's plans in that view (``hub.graphql.compiled``)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
@@ -106,47 +108,60 @@ class DocumentCache:
     ) -> tuple[int, GraphQLError | None]:
         """The estimated cost of the operation this request runs (0 when none would run), and the
         refusal when a size that depends on variables is over its limit: measured once per request."""
+        cost, _, refused = self.judged(document, operation_name, variables)
+        return cost, refused
+
+    def judged(
+        self, document: Document, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> tuple[int, Mapping[str, int], GraphQLError | None]:
+        """``judged_cost``, with the objects per type the operation's answer can hold (from the same
+        measure: ``hub.graphql.measure``)."""
         operation = None if document.node is None else document.operation(operation_name)
         if operation is None or document.node is None:
-            return 0, None
-        found = document.costs.get(operation.name.value if operation.name else None)
+            return 0, {}, None
+        key = operation.name.value if operation.name else None
+        found = document.costs.get(key)
         if found is not None or not document.sized_by_variables:
-            return found or 0, None
+            return found or 0, document.objects.get(key, {}), None
         size = self._measurer(document.node, variables or {}, document.schema).operation(operation)
         name = f"operation {operation.name.value!r}" if operation.name else "the operation"
         if size.representations > self._limits.max_representations:
             limit = self._limits.max_representations
-            return size.cost, representation_refusal(name, size.representations, limit)
+            return size.cost, size.objects, representation_refusal(name, size.representations, limit)
         if size.cost <= self._limits.max_cost:
-            return size.cost, None
-        return size.cost, cost_refusal(name, size.cost, self._limits.max_cost)
+            return size.cost, size.objects, None
+        return size.cost, size.objects, cost_refusal(name, size.cost, self._limits.max_cost)
 
     def _load(self, query: str, schema: GraphQLSchema) -> Document:
         try:
             node = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
             return Document(None, (self._parse_error(error),), True)
-        refused, sized_by_variables, costs = self._judge(node, schema)
+        refused, sized_by_variables, costs, objects = self._judge(node, schema)
         if refused:
             # Validation is never run on a document over the limits: that is the work they protect.
             return Document(node, tuple(refused), False, schema=schema)
         errors = validate(schema, node, self._rules, hide_suggestions=self.hide_suggestions)
-        return Document(node, tuple(errors), False, sized_by_variables, schema, costs, None if errors else Plans(node))
+        return Document(
+            node, tuple(errors), False, sized_by_variables, schema, costs, objects, None if errors else Plans(node)
+        )
 
     def _judge(
         self, node: DocumentNode, schema: GraphQLSchema
-    ) -> tuple[list[GraphQLError], bool, dict[str | None, int]]:
+    ) -> tuple[list[GraphQLError], bool, dict[str | None, int], dict[str | None, Mapping[str, int]]]:
         measurer = self._measurer(node, None, schema)
         refused: list[GraphQLError] = []
         sized_by_variables = False
         costs: dict[str | None, int] = {}
+        objects: dict[str | None, Mapping[str, int]] = {}
         for operation in (d for d in node.definitions if isinstance(d, OperationDefinitionNode)):
             size = measurer.operation(operation)
             refused.extend(over_limits(operation, size, self._limits, with_cost=not measurer.sized_by_variables))
             sized_by_variables = sized_by_variables or measurer.sized_by_variables
             if not measurer.sized_by_variables:
-                costs[operation.name.value if operation.name else None] = size.cost
-        return refused, sized_by_variables, costs
+                name = operation.name.value if operation.name else None
+                costs[name], objects[name] = size.cost, size.objects
+        return refused, sized_by_variables, costs, objects
 
     def _measurer(
         self, node: DocumentNode, variables: dict[str, Any] | None, schema: GraphQLSchema | None = None

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from hub.audit.records import operation_hash
 from hub.context import Caller, RequestContext
 from hub.errors import AccessRefused
+from hub.fairuse.gate import Refusal
 from hub.graphql.compiled import CompiledExecutor
 from hub.graphql.documents import Document, DocumentCache
 from hub.graphql.errors import format_error
@@ -165,12 +166,12 @@ class GraphQLEndpoint:
             return 405, body, {"Allow": "POST"}
         if document.errors:
             return self._request_errors(list(document.errors), request_id, media_type)
-        cost, too_costly = self.documents.judged_cost(document, params.operation_name, params.variables)
+        cost, objects, too_costly = self.documents.judged(document, params.operation_name, params.variables)
         if too_costly is not None:
             return self._request_errors([too_costly], request_id, media_type)
-        over_fair_use = await self.fair_use.admit(caller, cost)
-        if over_fair_use is not None:  # rate limit or cost budget: nothing runs, nothing is disclosed
-            return over_fair_use.outcome(request_id)
+        held = await self.fair_use.admit(caller, cost, objects)  # a quota'd caller's room reserved with it
+        if isinstance(held, Refusal):  # rate limit or cost budget: nothing runs, nothing is disclosed
+            return held.outcome(request_id)
         context = RequestContext(
             request_id=request_id,
             caller=caller,
@@ -181,8 +182,9 @@ class GraphQLEndpoint:
         )
         result = await self._execute(document, params, context)
         if result is None:
+            self.fair_use.release(caller, held)
             return self._timed_out(request_id, media_type)
-        over_quota = await self.fair_use.disclose(caller, context.disclosed)
+        over_quota = await self.fair_use.disclose(caller, context.disclosed, held)
         if over_quota is not None:  # refused whole: nothing leaves, so nothing is recorded as disclosed
             return over_quota.outcome(request_id)
         if result.data is not None or context.disclosed:

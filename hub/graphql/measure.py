@@ -1,4 +1,8 @@
-"""Measuring an operation before it runs: depth, aliases, root fields and an estimated cost.
+"""Measuring an operation before it runs: depth, aliases, root fields, an estimated cost, and the
+objects its answer can hold per type (what a disclosure quota reserves room for at admission,
+``hub.fairuse.gate``): a list holds ``first`` (capped), a subgraph's ``_entities`` its representations,
+an unpaged list ``default_list_size`` (a forecast there, not a bound); a field of an interface or a
+union counts for every type it may be.
 
 The walk expands fragment spreads and inline fragments, so a limit cannot be dodged by moving
 fields into a fragment. Each named fragment is measured once (memoised), so a "fragment bomb"
@@ -9,7 +13,8 @@ it; and the walk stops descending past the depth limit, so deep chains cannot ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -22,6 +27,7 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
@@ -39,6 +45,9 @@ from hub.graphql.limits import Limits, refusal
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 
 
+_NONE: dict[str, int] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Size:
     depth: int = 0
@@ -46,11 +55,22 @@ class Size:
     fields: int = 0  # fields at the top of the selection set, through fragments
     cost: int = 0
     representations: int = 0  # entity representations a subgraph's `_entities` is given
+    objects: Mapping[str, int] = field(default_factory=lambda: _NONE)  # type -> objects the answer can hold
 
     def __add__(self, other: Size) -> Size:
+        if not other.objects:
+            objects = self.objects
+        elif not self.objects:
+            objects = other.objects
+        else:
+            merged = dict(self.objects)
+            for name, count in other.objects.items():
+                merged[name] = merged.get(name, 0) + count
+            objects = merged
         return Size(
             max(self.depth, other.depth), self.aliases + other.aliases,
             self.fields + other.fields, self.cost + other.cost, self.representations + other.representations,
+            objects,
         )
 
 
@@ -129,7 +149,26 @@ class Measurer:
             fields=1,
             cost=1 + multiplier * children.cost,
             representations=representations + children.representations,
+            objects=self._objects(definition, child_type, multiplier, children.objects),
         )
+
+    def _objects(
+        self, definition: GraphQLField | None, child_type: GraphQLNamedType | None, multiplier: int,
+        below: Mapping[str, int],
+    ) -> Mapping[str, int]:
+        """The objects a field's answer can hold: its own (as many as its list holds, one if it is no
+        list; each type an abstract one may be) and those of its selections, once per object."""
+        if definition is None or not isinstance(child_type, (GraphQLObjectType, GraphQLInterfaceType,
+                                                             GraphQLUnionType)):
+            return _NONE
+        own = multiplier if is_list_type(get_nullable_type(definition.type)) else 1
+        found = {name: count * multiplier for name, count in below.items()} if below else {}
+        kinds = (
+            (child_type,) if isinstance(child_type, GraphQLObjectType) else self._schema.get_possible_types(child_type)
+        )
+        for kind in kinds:
+            found[kind.name] = found.get(kind.name, 0) + own
+        return found
 
     def _representations(self, node: FieldNode) -> int:
         """How many representations `_entities` is given (before the request: the default list size)."""

@@ -143,22 +143,55 @@ async def test_a_redis_that_hangs_is_given_up_after_the_timeout_quotas_refused_a
         assert hub.hub.metrics.value("hub_fair_use_local_admissions_total") == 2
 
 
-async def test_redis_lost_after_the_operation_ran_refuses_its_answer_and_records_nothing(
+async def test_redis_lost_after_an_answer_past_its_reservation_refuses_it_and_records_nothing(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    async with hub_behind_switch(fair_hub, redis_url, redis_prefix) as (hub, switch):
+        client = hub.client(unique(), quotas={SCOPE: 2})
+        assert (await hub.send(client, PAGE, {"n": 1})).status_code == 200  # the first enterprise: 1 of 2
+        await hub.hub.fair_use.settled()
+        counters = hub.hub.fair_use.counters
+        admit = counters.admit
+
+        async def admit_then_lose_redis(*args: Any, **kwargs: Any) -> Admission:
+            admitted = await admit(*args, **kwargs)
+            switch.off()  # the check passed; the count after the operation finds Redis gone
+            return admitted
+
+        counters.admit = admit_then_lose_redis  # type: ignore[method-assign]
+        # A page of two with room for one: one reserved, two shown, so the count is exact, on the path.
+        refused(await hub.send(client, PAGE, {"n": 2}), 503, "QUOTA_UNAVAILABLE")
+        first, second = first_usccs(hub, 2)
+        store = hub.hub.disclosures.store
+        assert [a for a in await who_accessed(store, second) if a.client_id == client] == []
+        assert [a.client_id for a in await who_accessed(store, first)].count(client) == 1
+        assert hub.refusals(client, "unavailable") == 1
+
+
+async def test_redis_lost_after_an_answer_within_its_reservation_gives_it_and_keeps_its_room_held(
     fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
 ) -> None:
     async with hub_behind_switch(fair_hub, redis_url, redis_prefix) as (hub, switch):
         counters = hub.hub.fair_use.counters
         admit = counters.admit
 
-        async def admit_then_lose_redis(*args: Any) -> Admission:
-            admitted = await admit(*args)
-            switch.off()  # the check passed; the count after the operation finds Redis gone
+        async def admit_then_lose_redis(*args: Any, **kwargs: Any) -> Admission:
+            admitted = await admit(*args, **kwargs)
+            switch.off()  # the answer fits what was reserved: it goes; its count, sent after, is lost
             return admitted
 
         counters.admit = admit_then_lose_redis  # type: ignore[method-assign]
         client = hub.client(unique(), quotas={SCOPE: 100})
-        refused(await hub.send(client, PAGE, {"n": 1}), 503, "QUOTA_UNAVAILABLE")
+        response = await hub.send(client, PAGE, {"n": 1})
+        assert response.status_code == 200, response.text
+        await hub.hub.fair_use.settled()
         uscc = first_usccs(hub, 1)[0]
-        store = hub.hub.disclosures.store
-        assert [a for a in await who_accessed(store, uscc) if a.client_id == client] == []
-        assert hub.refusals(client, "unavailable") == 1
+        assert [a.client_id for a in await who_accessed(hub.hub.disclosures.store, uscc)].count(client) == 1
+        assert hub.hub.metrics.value("hub_fair_use_unsettled_total") == 1
+        direct = RedisCounters(redis_url, prefix=redis_prefix)
+        try:
+            fair_use = hub.hub.fair_use
+            usage = await direct.usage(client, fair_use.settings.defaults, hub.now, fair_use.day(hub.now), (SCOPE,))
+        finally:
+            await direct.aclose()
+        assert (usage.subjects_today[SCOPE], usage.held[SCOPE]) == (0, 1)  # still counted: as held, for the day
