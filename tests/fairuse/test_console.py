@@ -119,13 +119,15 @@ async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(c
     await granted(console, quota=2000)
     fair_use = console.app.state.hub.fair_use
     now = time.time()
-    await fair_use.counters.admit(console.ecology_client, fair_use.settings.defaults, 1234, now, fair_use.day(now))
+    await fair_use.counters.admit(console.ecology_client, fair_use.settings.defaults, 1234, now, fair_use.day(now),
+                                  {SCOPE: (2000, 7)}, "a-request-still-running")
     await fair_use.counters.disclose(console.ecology_client, fair_use.day(now), {SCOPE: (2000, {"a", "b", "c"})})
     olga = await console.signed_in("olga")
     page = (await olga.http.get("/admin/usage")).text
     ecology = row(page, f'id="usage-{console.ecology_client}"')
     assert "50/s, bursts of 200" in ecology and "requests left now" in ecology  # refilling at 50 a second
     assert "1234 / 500000000" in ecology and f'<code class="scope">{SCOPE}</code> 3 / 2000' in ecology
+    assert "+ 7 held by requests running" in ecology and "counts as used until they answer" in page
     assert "no quota" in row(page, f'id="usage-{console.market_client}"')
 
 
