@@ -120,6 +120,7 @@ class FairUse:
         self._replica = os.urandom(6).hex()  # tickets unique across replicas
         self._tickets = itertools.count()
         self._settles: set[asyncio.Task[None]] = set()
+        self._counted_reserved, self._counted_exact = metrics.counts.labels("reserved"), metrics.counts.labels("exact")
 
     def limits_of(self, caller: Caller) -> ClientLimits:
         return caller.limits or self.settings.defaults
@@ -164,6 +165,8 @@ class FairUse:
             self.metrics.fallbacks.inc()
             admission = await self._local.admit(client, limits, cost, now, day)
         if admission.refused is None:
+            if not reserve:
+                return NOTHING_HELD
             reserved = {scope: units for scope, units in admission.reserved.items() if units > 0}
             return Held(ticket, day, reserved) if reserved else NOTHING_HELD
         self.metrics.refusals.labels(client, admission.refused).inc()
@@ -184,7 +187,7 @@ class FairUse:
         if held.reserved and held.day == day and all(
             len(refs) <= held.reserved.get(scope, 0) for scope, refs in shown.items()
         ):
-            self.metrics.counts.labels("reserved").inc()
+            self._counted_reserved.inc()
             self._settle(client, held, shown)
             return None
         if held.reserved and held.day != day:  # admitted yesterday: today's count is exact
@@ -194,7 +197,7 @@ class FairUse:
             if held.reserved:
                 self._settle(client, held, {})
             return None
-        self.metrics.counts.labels("exact").inc()
+        self._counted_exact.inc()
         counted: dict[str, tuple[int, Collection[str]]] = {
             scope: (caller.quotas[scope], refs) for scope, refs in shown.items()
         }
