@@ -8,33 +8,24 @@ the data owner or as the consumer, a developer none (``READERS`` leaves them out
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from hub.admin.access import Visitor, act_for_department
 from hub.admin.console import console
-from hub.grants import Grant, GrantError, GrantRequest, GrantService
+from hub.grants import Grant, GrantRequest, GrantService
 from hub.grants.reading import Side
 
 READERS = ("operator", "steward", "auditor")
 CHANGERS = ("operator", "steward")
 RECERTIFY_WITHIN_DAYS = 30  # a grant ending this soon is flagged "recertify soon"
-GRANT_ID = re.compile(r"^g-[0-9a-f]{16}$")
-REQUEST_ID = re.compile(r"^r-[0-9a-f]{16}$")
 SIDES: tuple[Side, ...] = ("owner", "consumer")
 
 
 async def grant_service(request: Request) -> GrantService:
     """The console's grant service (``Console.grants``)."""
     return console(request).grants
-
-
-def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
-        raise GrantError(f"{value[:40]!r} is not a {what} id")
-    return value
 
 
 def readable_department(who: Visitor, asked: str | None) -> str | None:

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from hub.admin.access import actor, json_object, require, visitor
 from hub.admin.grant_access import (
-    CHANGERS, GRANT_ID, READERS, REQUEST_ID, SIDES, checked_id, grant_service, readable_department,
-    visible_grants, visible_requests,
+    CHANGERS, READERS, SIDES, grant_service, readable_department, visible_grants, visible_requests,
 )
 from hub.grants import Grant, GrantError, GrantRequest
+from hub.grants.checks import GRANT_ID, REQUEST_ID, checked_id
 from hub.grants.reading import Side
 
 

@@ -23,10 +23,10 @@ from hub.admin.access import FORM_REFUSALS, Visitor, actor, require, visitor
 from hub.admin.catalogue_pages import current_catalogue
 from hub.admin.console import console
 from hub.admin.grant_access import (
-    CHANGERS, GRANT_ID, READERS, RECERTIFY_WITHIN_DAYS, REQUEST_ID, checked_id, desk, grant_service,
-    readable_department,
+    CHANGERS, READERS, RECERTIFY_WITHIN_DAYS, desk, grant_service, readable_department,
 )
 from hub.grants import Grant, GrantError, GrantRequest
+from hub.grants.checks import GRANT_ID, REQUEST_ID, checked_id
 from hub.admin.i18n import N_
 from hub.admin.notices import done
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from hub.commands.settings import command_settings
-from hub.grants import Actor, Grant, GrantRequest, GrantService, load_grant_catalogue
+from hub.grants import Actor, Grant, GrantError, GrantRequest, GrantService, load_grant_catalogue
+from hub.grants.checks import GRANT_ID, REQUEST_ID
 from hub.store import connect, migrate
 
 Action = Callable[[argparse.Namespace, GrantService, Actor], Awaitable[int]]
@@ -92,6 +93,11 @@ def _add(sub: Any, name: str, action: Action, help: str) -> argparse.ArgumentPar
 
 
 async def _with_service(args: argparse.Namespace, action: Action) -> int:
+    for name, pattern, what in (("grant_id", GRANT_ID, "grant"), ("request_id", REQUEST_ID, "grant request")):
+        value = getattr(args, name, None)
+        if value is not None and not pattern.match(value):  # said before any database is opened
+            shape = f"{pattern.pattern[1:3]} and 16 hex digits, as `hub grants list` shows them"
+            raise GrantError(f"{value[:40]!r} is not a {what} id: {shape}")
     settings = command_settings(args.config)
     engine = connect(settings.registry_url)
     try:

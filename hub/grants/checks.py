@@ -15,6 +15,17 @@ MAX_TEXT = 2000
 Catalogue = Mapping[str, tuple[str, Sharing]]  # scope -> (owning department, sharing)
 
 
+# The ids the grant service makes (``hub.store.grants.new_grant_id``, ``GrantService.request``).
+GRANT_ID = re.compile(r"^g-[0-9a-f]{16}$")
+REQUEST_ID = re.compile(r"^r-[0-9a-f]{16}$")
+
+
+def checked_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise GrantError(f"{value[:40]!r} is not a {what} id")
+    return value
+
+
 def checked_scopes(catalogue: Catalogue, scopes: Iterable[str]) -> tuple[frozenset[str], str, Sharing]:
     """The scopes, their one owning department, and "conditional" if any of them is."""
     wanted = frozenset(scopes)

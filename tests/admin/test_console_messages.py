@@ -52,7 +52,6 @@ SAMPLES = {
     ("service.py", "found[0].status"): "revoked",
     ("checks.py", "what"): "a legal basis",
     ("registry_access.py", "what"): "title",
-    ("grant_access.py", "what"): "grant request",
     ("limits.py", "wanted"): "a whole number",
     ("limits.py", "name"): "cost_per_day",
     ("search.py", "name"): "case_number",

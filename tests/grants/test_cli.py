@@ -87,8 +87,15 @@ def test_amend_recertify_and_the_admin_log(client_id: str, capsys: pytest.Captur
         (["grant", "CLIENT", *asking("market.enterprise:read", purpose="Licence Review")], "lower_snake_case"),
         (["grant", "CLIENT", *asking("market.enterprise:read", days="0")], "1 to 1095 days"),
         (["grant", "centre-nobody", *asking("market.enterprise:read")], "no client 'centre-nobody'"),
-        (["approve", "r-nothing"], "no grant request 'r-nothing'"),
-        (["revoke", "g-nothing", "--reason", "x"], "no grant 'g-nothing'"),
+        (["approve", "r-0000000000000000"], "no grant request 'r-0000000000000000'"),
+        (["revoke", "g-0000000000000000", "--reason", "x"], "no grant 'g-0000000000000000'"),
+        (["revoke", "g-nothing", "--reason", "x"], "'g-nothing' is not a grant id: g- and 16 hex digits"),
+        (["set-quota", "G-0123456789ABCDEF", "--none"], "'G-0123456789ABCDEF' is not a grant id"),
+        (["recertify", "g-0123456789abcdef0"], "is not a grant id: g- and 16 hex digits"),
+        (["amend", "r-0123456789abcdef", "--remove-purpose", "x"], "'r-0123456789abcdef' is not a grant id"),
+        (["approve", "g-0123456789abcdef"], "'g-0123456789abcdef' is not a grant request id: r- and 16 hex digits"),
+        (["refuse", "r-", "--reason", "x"], "is not a grant request id"),
+        (["withdraw", "r-0123456789abcdeg"], "is not a grant request id"),
     ],
 )
 def test_bad_input_is_refused_with_the_reason(
