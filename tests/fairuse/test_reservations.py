@@ -410,3 +410,33 @@ def test_an_operation_is_measured_for_the_objects_per_type_its_answer_can_hold()
     assert (unpaged["Enterprise"], unpaged["FoodBusinessLicence"]) == (1, 20)  # default_list_size: a forecast
     assert objects("{ serviceMatters { code } }") == {"ServiceMatter": 20}
     assert objects("{ __typename }") == {}
+
+
+@pytest.mark.redis
+async def test_the_hub_closing_flushes_the_counts_sent_after_its_last_answers(
+    fair_hub: OpenFairHub, redis_url: str, redis_prefix: str
+) -> None:
+    counters = RedisCounters(redis_url, prefix=redis_prefix)
+    settle = counters.settle
+    finished: list[str] = []
+
+    async def slow_settle(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.3)  # still on its way when the hub is told to close
+        await settle(*args, **kwargs)
+        finished.append("settled")
+
+    counters.settle = slow_settle  # type: ignore[method-assign]
+    async with fair_hub(fair_use_url=redis_url) as hub:
+        await hub.hub.fair_use.counters.aclose()
+        hub.hub.fair_use.counters = counters
+        client = hub.client(unique(), quotas={SCOPE: 10})
+        for n in (2, 3):
+            assert (await hub.send(client, PAGE, {"n": n})).status_code == 200
+        assert finished == []  # the answers went; their counts had not arrived
+        day = hub.hub.fair_use.day(hub.now)
+    assert finished == ["settled", "settled"]  # Hub.aclose waited for both before closing the counters
+    direct = RedisCounters(redis_url, prefix=redis_prefix)
+    try:
+        assert await used(direct, client, day) == (3, 0)
+    finally:
+        await direct.aclose()
