@@ -8,6 +8,8 @@ floor. For each scenario the floor's JSON is compared with every hub's and gatew
 request of the rotation; masked where the masked hub must mask) before anything is measured: a
 scenario whose answer carries ``errors`` or differs fails loudly and gets no figures. After the run, each
 policies-on hub's audit must hold exactly one record per request it answered (``bench.audit_count``).
+Every server is ``--workers`` processes (``bench.replicas``: default one per core), and each target's
+CPU time over its throughput runs is reported beside its figures (``bench.measure``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,33 @@ def worker_app() -> Any:
 def serve(factory: str, port: int) -> None:
     """Serve the app ``factory`` ("module:function", called once in each worker) on ``port``."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     os.environ["BENCH_APP"] = factory  # read by each worker's worker_app
     # The supervisor replaces a worker that does not answer its ping within this many seconds: on a busy
     # shared machine a worker importing the hub, or serving 8 clients, can miss uvicorn's default 5 s and
     # be killed mid-run; a worker that really dies is still replaced at once.
-    uvicorn.run("bench.serving:worker_app", factory=True, host="127.0.0.1", port=port, workers=workers(),
-                timeout_worker_healthcheck=60, **server_options())
+    config = uvicorn.Config("bench.serving:worker_app", factory=True, host="127.0.0.1", port=port,
+                            workers=workers(), timeout_worker_healthcheck=60, **server_options())
+    if config.workers == 1:
+        server = uvicorn.Server(config)
+        server.run()  # asyncio binds the port itself: TCP, so Nagle is off on every connection
+        if not server.started:
+            raise SystemExit(f"bench: the server on port {port} did not start")
+        return
+    Multiprocess(config, sockets=[listening_socket(port)]).run()
+
+
+def listening_socket(port: int) -> socket.socket:
+    """The workers' shared listening socket, made as asyncio makes its own for one process.
+
+    uvicorn's supervisor binds one with the protocol left at 0 (``Config.bind_socket``); accepted
+    connections inherit it, and asyncio turns Nagle's algorithm off (``TCP_NODELAY``) only on a
+    socket that says ``IPPROTO_TCP``. A small answer then waits for the client's delayed ACK, about
+    40 ms on Linux, on every keep-alive request but the first: several workers would measure slower
+    than one for that alone (uvicorn issue 3149)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)  # uvicorn's own does the same: the spawned workers receive it
+    return sock

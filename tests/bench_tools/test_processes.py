@@ -76,3 +76,36 @@ def test_workers_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert workers() == 1  # unset: one process, as before
     monkeypatch.setenv("BENCH_WORKERS", "2")
     assert workers() == 2
+
+
+def test_the_workers_connections_send_small_answers_at_once() -> None:
+    """Every connection a worker accepts has Nagle's algorithm off, as with one process."""
+    import asyncio
+    import socket
+
+    from bench.serving import listening_socket
+
+    async def accepted_nodelay() -> int:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        sock = listening_socket(port)
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Report(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                accepted = transport.get_extra_info("socket")
+                seen.set_result(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Report, sock=sock)
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            result = await asyncio.wait_for(seen, 10)
+            writer.close()
+            return result
+        finally:
+            server.close()
+
+    assert asyncio.run(accepted_nodelay()) == 1
