@@ -52,6 +52,24 @@ class EntityLoader:
                 self._loop.call_soon(self._wait, DISPATCH_TURNS)
         return future
 
+    def prefetch(self, key: Any) -> asyncio.Future[list[Record]]:
+        """``load``, asked before anyone knows it will be shown (``Records.prefetch``): a key not
+        asked yet goes in a source call of its own, at once, never in a batch with other keys. A
+        prefetched key whose parent is withheld is then no part of another key's call, so its failure
+        (or its size) is never another key's error; a resolver asking it later shares this future."""
+        key = str(key)
+        future = self._futures.get(key)
+        if future is None:
+            future = self._futures[key] = self._loop.create_future()
+            primed = self._primed.pop(key, None)
+            if primed is not None:
+                future.set_result(primed)
+                return future
+            task = self._loop.create_task(self._dispatch([key]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return future
+
     def load_many(self, keys: Sequence[Any]) -> asyncio.Future[list[list[Record]]]:
         return asyncio.gather(*(self.load(k) for k in keys))
 

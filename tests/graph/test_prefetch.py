@@ -336,3 +336,48 @@ async def test_a_failing_licensing_department_is_a_partial_error_as_on_the_usual
     assert answer["errors"][0]["extensions"]["department"] == "ecology"
     licences = answer["data"]["enterprise"]["licences"]
     assert licences and not any(n["number"].endswith("P") for n in licences)
+
+
+TWO = """
+query($x: String!, $y: String!) {
+  x: enterprise(uscc: $x) { uscc foodLicences { number } }
+  y: enterprise(uscc: $y) { uscc foodLicences { number } }
+}
+"""
+
+
+def food_holders_in_two_regions(demo_db: Any) -> tuple[str, str, str]:
+    """Two food licence holders of different districts: (x, y, y's district)."""
+    rows = demo_db("market", "SELECT DISTINCT e.uscc, e.region_code FROM enterprises e "
+                             "JOIN food_licences f ON f.holder_uscc = e.uscc ORDER BY e.uscc")
+    y = rows[0]
+    x = next(r for r in rows if r["region_code"] != y["region_code"])
+    return x["uscc"], y["uscc"], y["region_code"]
+
+
+async def test_a_withheld_parent_s_failing_prefetch_is_no_error_of_another_parent_s_records(
+    granted: Setup, demo_db: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The licences of an enterprise outside the caller's jurisdiction are never asked on the usual
+    path; prefetched, their load must not share a source call with an admitted enterprise's own, or
+    a failure on the withheld one's records (a row the department cannot give) surfaces as an error
+    of the admitted one's licences."""
+    hub = granted.client
+    x, y, region = food_holders_in_two_regions(demo_db)
+    granted.who[0] = caller(scopes(), jurisdiction=region)
+    market = hub.hub.sources.connectors["market"]
+    asked: list[list[str]] = []
+
+    async def failing_on_x(entity: str, field: str, keys: Any, original: Any = market.fetch) -> Any:
+        if entity == "food_licence":
+            asked.append(sorted(keys))
+            if x in keys:
+                raise ConnectionError("a food licence row of this holder cannot be read")
+        return await original(entity, field, keys)
+
+    monkeypatch.setattr(market, "fetch", failing_on_x)
+    result = await hub.query(TWO, {"x": x, "y": y})
+    assert "errors" not in result, (result.get("errors"), asked)
+    assert result["data"]["x"] is None
+    assert result["data"]["y"]["uscc"] == y and result["data"]["y"]["foodLicences"]
+    assert [("enterprise", y)] == [s for s in granted.noted[-1] if s[0] == "enterprise"]
