@@ -5,8 +5,9 @@ index rows, move the head, count usage, commit) is a hand-off to the driver's th
 each hand-off waits for the event loop and the interpreter's lock: on a busy process that is most
 of an append's time. Here the whole transaction runs in one worker-thread call on a connection of
 its own, with the same durability as the hub's engine (write-ahead log, ``synchronous=FULL``: the
-commit is on disk before the call returns), and waits for another writer's lock at most
-``write_timeout`` seconds (SQLite's busy timeout). The same record rows, in the same columns, as the
+commit is on disk before the call returns), and waits for another process's write lock at most
+``write_timeout`` seconds, in sleeps of at most 2 ms (``_begin``; not SQLite's busy timeout, whose
+sleeps grow to 100 ms). The same record rows, in the same columns, as the
 SQLAlchemy path writes on PostgreSQL. Inside that call each statement the thread steps gives up the
 interpreter's lock and must take it back from the busy event loop, so a group is six statements
 whatever its size: its records in one multi-row ``INSERT`` and its usage counts in another.
@@ -25,6 +26,7 @@ import asyncio
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -43,6 +45,8 @@ INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
 UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
 INDEX_ROWS = 8192  # index rows per transaction at most (a record's all in one): appends wait for one only
 KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the same subjects recur)
+BUSY_WAIT = 0.0002  # seconds: the first sleep while another process holds the write lock
+BUSY_WAIT_MAX = 0.002  # and the longest: a lock freed is taken within 2 ms
 ROWS_PER_STATEMENT = 256  # a group's records (or usage rows) in one INSERT: 256 x 18 values bound at most
 Row = TypeVar("Row")
 COUNTED = (
@@ -72,6 +76,7 @@ class SQLiteGroupWriter:
     def __init__(self, path: str, write_timeout: float) -> None:
         self._path = path
         self._busy_ms = int(write_timeout * 1000)
+        self._write_timeout = write_timeout
         self._connection: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # the indexer's reads, outside the writer's lock
         self._lock = threading.Lock()  # one transaction at a time on the connection, whichever thread runs it
@@ -84,7 +89,7 @@ class SQLiteGroupWriter:
     def _write(self, chain: Chain) -> list[tuple[int, str]]:
         with self._lock:
             db = self._open()
-            db.execute("BEGIN IMMEDIATE")
+            self._begin(db)
             try:
                 seq, record_hash = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 group = chain(seq, record_hash)
@@ -119,7 +124,7 @@ class SQLiteGroupWriter:
             last = chunk[-1][0]
             with self._lock:  # held for the write only (reading and hashing were done without it), and
                 db = self._open()  # released between chunks, so appends go in between
-                db.execute("BEGIN IMMEDIATE")
+                self._begin(db)
                 try:
                     moved = db.execute(INDEX_MARK).fetchone()[0] != mark  # another process indexed them
                     if not moved:
@@ -134,6 +139,24 @@ class SQLiteGroupWriter:
             mark, done = last, done + len(chunk)
         return done
 
+    def _begin(self, db: sqlite3.Connection) -> None:
+        """Take the database's write lock (``BEGIN IMMEDIATE``), waiting for another process's
+        transaction at most ``write_timeout`` seconds, and coming in at most ``BUSY_WAIT_MAX`` after it
+        ends. SQLite's own busy handler backs off to 10, 20 and then 100 ms sleeps, so with two hub
+        processes on one file each group waited several times the other's short transaction; here
+        the thread sleeps (without the interpreter's lock) from ``BUSY_WAIT`` doubling to that bound."""
+        deadline = time.monotonic() + self._write_timeout
+        wait = BUSY_WAIT
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if (exc.sqlite_errorcode or 0) & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() + wait > deadline:
+                    raise
+            time.sleep(wait)
+            wait = min(wait * 2, BUSY_WAIT_MAX)
+
     def _key(self, reference: str) -> int:
         found = self._keys.get(reference)
         if found is None:
@@ -147,8 +170,8 @@ class SQLiteGroupWriter:
             db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # per connection: every commit durable, as the engine's
-            db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
-            self._connection = db
+            db.execute("PRAGMA busy_timeout=0")  # a busy write lock is waited for in ``_begin``; once
+            self._connection = db  # taken, nothing in a write-ahead-logged transaction waits for a lock
         return self._connection
 
     def _read_connection(self) -> sqlite3.Connection:

@@ -8,6 +8,8 @@ it: the whole group's transaction is rolled back, so none of its requests may an
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -129,3 +131,53 @@ async def test_a_gateways_declaration_is_stored_with_its_record_and_chained(stor
     assert (row.gateway, row.origin_client, bool(row.origin_proven)) == ("province-gateway", "market-a1", True)
     report = await verify(store)
     assert report.intact and report.records == 2, report.findings
+
+
+async def _sqlite_file_store(tmp_path: Path, key_encryption_key: str, write_timeout: float) -> tuple[AuditStore, Path]:
+    from hub.audit import AuditKeys
+    from hub.store import Sealer, connect, migrate
+    from hub.store.sealing import decode_key
+
+    path = tmp_path / "hub.sqlite"
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    store = AuditStore(connect(f"sqlite+aiosqlite:///{path}"), keys, stall_timeout=0.1, write_timeout=write_timeout)
+    await migrate(store.engine)
+    return store, path
+
+
+async def test_an_sqlite_group_waits_for_another_processs_write_lock_and_goes_in_once_it_is_free(
+    tmp_path: Path, key_encryption_key: str
+) -> None:
+    store, path = await _sqlite_file_store(tmp_path, key_encryption_key, write_timeout=10.0)
+    other = sqlite3.connect(path, isolation_level=None)  # as another hub process on the same file
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        appending = asyncio.ensure_future(store.append(disclosure(store, 1)))
+        await asyncio.sleep(0.3)
+        assert not appending.done()  # nothing is written, nor answered, while the other holds the lock
+        other.execute("COMMIT")
+        assert await appending == 1
+        assert (await verify(store)).intact
+    finally:
+        other.close()
+        await store.aclose()
+        await store.engine.dispose()
+
+
+async def test_an_sqlite_group_that_cannot_take_the_write_lock_within_the_write_timeout_fails_closed(
+    tmp_path: Path, key_encryption_key: str
+) -> None:
+    store, path = await _sqlite_file_store(tmp_path, key_encryption_key, write_timeout=0.5)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(AuditWriteFailed, match="locked"):
+            await store.append(disclosure(store, 1))
+        other.execute("ROLLBACK")
+        assert await store.append(disclosure(store, 2)) == 1  # the lock free again: appends go on
+        report = await verify(store)
+        assert report.intact and report.records == 1, report.findings
+    finally:
+        other.close()
+        await store.aclose()
+        await store.engine.dispose()
