@@ -5,7 +5,8 @@ Kinds of finding, each at a seq:
 ``edited``     the row's content no longer hashes to its (authentic) hash
 ``inserted``   a row the hub did not write: its hash, however well recomputed, has no valid MAC
 ``deleted``    a seq is missing, or a row's predecessor is nowhere in the log
-``reordered``  an authentic row out of its place: its predecessor is in the log, elsewhere
+``reordered``  an authentic row out of its place: its predecessor is in the log, elsewhere, or it
+               stands at seq 0 or below, before the log's first record
 ``truncated``  records the head or a seal vouches for are gone from the end of the log
 ``index``      the subject index disagrees with the record (who-accessed would mislead): on
                PostgreSQL the record's ``subject_keys``; on SQLite its ``audit_subjects`` rows, which
@@ -190,8 +191,27 @@ class Walk:
         report.last_seq = expected - 1
         if self.misplaced:
             await self._place(conn)
+        if whole:
+            await self._before_first(conn)
         if whole and self.store.sqlite:
             await self._stray_rows(conn)
+
+    async def _before_first(self, conn: AsyncConnection) -> None:
+        """Rows at seq 0 or below: the log begins at 1, so none of them is a record in its place, and
+        who-accessed and the searches (which read by subject, client or purpose, not by seq) would
+        list them. Each is reported as inserted (its MAC does not hold), edited, or reordered (a copy
+        of a record the hub wrote), a window at a time."""
+        before = 1
+        while True:
+            query = (select(*WINDOW_COLUMNS).where(AuditRecordRow.seq < before)
+                     .order_by(AuditRecordRow.seq.desc()).limit(WINDOW))
+            window = [_stored(row) for row in await conn.execute(query)]
+            if not window:
+                return
+            for row in window:
+                if not _check_row(row, self.keys.row_mac_ok(row.hash, row.mac), self.report):
+                    self.report.add(row.seq, "reordered", "the log begins at seq 1: this record stands before it")
+            before = window[-1].seq
 
     def _expected(self, row: Stored) -> set[int]:
         found: set[int] = set()

@@ -301,3 +301,20 @@ async def test_a_copy_of_the_last_record_appended_past_the_head_is_reported(ten:
 
 COPIED = ("time", "request_id", "client_id", "department", "end_user", "purpose", "case_number", "operation_name",
           "operation_hash", "subjects", "layout", "prev_hash", "hash", "mac", "subject_keys")
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+async def test_a_copy_placed_before_the_first_record_is_reported(ten: AuditStore, seq: int) -> None:
+    # A row at seq 0 or below is before the genesis: who-accessed would list it, so verify must see it.
+    listed = ", ".join(COPIED)
+    await tamper(ten, f"INSERT INTO audit_records (seq, {listed}) SELECT {seq}, {listed} FROM audit_records WHERE seq = 5")
+    report = await verify(ten)
+    assert not report.intact
+    assert (seq, "reordered") in found(report)
+
+
+async def test_a_forged_row_before_the_first_record_is_reported_as_inserted(ten: AuditStore) -> None:
+    listed = ", ".join(c for c in COPIED if c != "mac")
+    await tamper(ten, f"INSERT INTO audit_records (seq, mac, {listed}) "
+                      f"SELECT 0, '{'0' * 64}', {listed} FROM audit_records WHERE seq = 5")
+    assert found(await verify(ten)) == {(0, "inserted")}
