@@ -21,7 +21,10 @@ DISPATCH_TURNS = 3
 
 
 class EntityLoader:
-    __slots__ = ("_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_primed", "_sources", "_tasks")
+    __slots__ = (
+        "_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_prefetched", "_primed", "_sources",
+        "_tasks",
+    )
 
     def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
         self._sources = sources
@@ -33,6 +36,7 @@ class EntityLoader:
         # of 1,000 records is primed on every list request, and looked up in few).
         self._primed: dict[str, list[Record]] = {}
         self._pending: list[str] = []
+        self._prefetched: list[str] = []  # keys ``prefetch`` asked, batched apart from ``_pending``
         self._loop = asyncio.get_running_loop()
         # Dispatches in flight, held so that they are not collected and can be cancelled with the request.
         self._tasks: set[asyncio.Task[None]] = set()
@@ -53,10 +57,11 @@ class EntityLoader:
         return future
 
     def prefetch(self, key: Any) -> asyncio.Future[list[Record]]:
-        """``load``, asked before anyone knows it will be shown (``Records.prefetch``): a key not
-        asked yet goes in a source call of its own, at once, never in a batch with other keys. A
-        prefetched key whose parent is withheld is then no part of another key's call, so its failure
-        (or its size) is never another key's error; a resolver asking it later shares this future."""
+        """``load``, asked before anyone knows it will be shown (``Records.prefetch``). A key not asked
+        yet goes in a batch of prefetched keys only, never with keys a resolver asked; if that batch
+        fails, each of its keys is asked alone. So a prefetched key whose parent is then withheld
+        never shares a failing call with a key that is shown: its failure is no other key's error.
+        A resolver asking it later shares this future."""
         key = str(key)
         future = self._futures.get(key)
         if future is None:
@@ -65,9 +70,9 @@ class EntityLoader:
             if primed is not None:
                 future.set_result(primed)
                 return future
-            task = self._loop.create_task(self._dispatch([key]))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._prefetched.append(key)
+            if len(self._prefetched) == 1:
+                self._loop.call_soon(self._dispatch_prefetched)
         return future
 
     def load_many(self, keys: Sequence[Any]) -> asyncio.Future[list[list[Record]]]:
@@ -90,6 +95,27 @@ class EntityLoader:
             task = self._loop.create_task(self._dispatch(keys))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _dispatch_prefetched(self) -> None:
+        keys, self._prefetched = self._prefetched, []
+        task = self._loop.create_task(self._dispatch_apart(keys))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dispatch_apart(self, keys: list[str]) -> None:
+        """Prefetched keys in one call; if it fails, each key alone (its own failure, or its records)."""
+        if len(keys) > 1:
+            try:
+                found = await self._sources.fetch(self._connector, self._entity, self._field, keys)
+            except Exception:  # noqa: BLE001  which key failed it is unknown: each is asked alone
+                await asyncio.gather(*(self._dispatch([key]) for key in keys))
+                return
+            for key in keys:
+                future = self._futures[key]
+                if not future.done():
+                    future.set_result(found.get(key, []))
+            return
+        await self._dispatch(keys)
 
     def cancel(self) -> None:
         for task in list(self._tasks):

@@ -213,9 +213,10 @@ class Records:
         Nothing is returned, admitted or noted here: the loaders keep what arrives, and only a
         resolver of the related field, run under the admitted parent, reads it (through ``one``,
         ``many`` or ``many_across``: the row rule and the disclosure note as ever). A parent not found,
-        withheld or failed drops them unseen; their source calls are what that costs. Each key not
-        asked yet goes in a source call of its own (``EntityLoader.prefetch``), never in a batch with
-        other keys: a withheld parent's records failing (or slow) are never another key's error. A type the
+        withheld or failed drops them unseen; their source calls are what that costs. Prefetched keys
+        are batched apart from the keys resolvers ask, and asked one by one if their batch fails
+        (``EntityLoader.prefetch``): a withheld parent's records failing a call are never another
+        key's error. A type the
         caller may not see (or the parent's) is not asked. Returns the number of loads started.
         """
         if not self._visible(type_name):

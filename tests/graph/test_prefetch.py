@@ -381,3 +381,17 @@ async def test_a_withheld_parent_s_failing_prefetch_is_no_error_of_another_paren
     assert result["data"]["x"] is None
     assert result["data"]["y"]["uscc"] == y and result["data"]["y"]["foodLicences"]
     assert [("enterprise", y)] == [s for s in granted.noted[-1] if s[0] == "enterprise"]
+    assert sorted(asked) == sorted([sorted([x, y]), [x], [y]]), "together, then each alone once that failed"
+
+
+async def test_the_related_records_of_several_look_ups_are_asked_in_one_call(
+    granted: Setup, demo_db: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = granted.client
+    x, y, _ = food_holders_in_two_regions(demo_db)
+    calls = watch(hub, monkeypatch)
+    made = calls_of(hub)
+    result = await hub.query(TWO, {"x": x, "y": y})
+    assert "errors" not in result, result.get("errors")
+    assert result["data"]["x"]["foodLicences"] and result["data"]["y"]["foodLicences"]
+    assert made()[("market", "food_licence")] == 1, calls.events

@@ -7,9 +7,9 @@ by, known before the enterprise arrives. So when an object's selection has a fie
 record up by an argument (``schema.common.by_argument``) and that field's own selection has fields
 that read related records by that same key (``schema.common.related``), the related loads are
 started as the field starts (``Records.prefetch``: the same request-scoped loaders and entity
-cache, each prefetched key in a source call of its own: a withheld parent's related records never
-share a call, nor its failure, with an admitted one's), and the request takes one source round
-instead of two.
+cache; prefetched keys batched apart from the keys resolvers ask, and each asked alone if their
+batch fails, so a withheld parent's records that fail a call are never an admitted one's error),
+and the request takes one source round instead of two.
 
 What is shown and noted does not change: the related fields' resolvers still run only under the
 parent that arrived and was admitted, and read the loaders through ``Records`` (the row rule and
