@@ -89,6 +89,9 @@ async def work(url: str, kek: str, writers: int, seconds: float, start: float, g
     records = [shaped(store, "store", n * 7) for n in range(64)]
     await asyncio.sleep(max(0.0, start - time.time()))
     deadline, count = start + seconds, 0
+    if time.time() >= deadline:  # not a throughput of 0: this process was not up within its head start
+        raise SystemExit(f"bench audit: a worker came up {time.time() - start:.1f} s after the appending began, "
+                         f"past its {seconds} s: the machine is too busy; give more --seconds")
 
     async def writer(offset: int) -> None:
         nonlocal count
@@ -137,10 +140,10 @@ def throughput(url: str, kek: str, args: argparse.Namespace) -> float:
     command = [sys.executable, "-m", "bench.audit_store", "--worker", url, kek, str(args.writers // 2),
                str(args.seconds), str(start), str(args.group or 0)]  # fmt: skip
     workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    counts = [int(process.communicate(timeout=args.seconds + 120)[0]) for process in workers]
+    outputs = [process.communicate(timeout=args.seconds + 120)[0] for process in workers]
     if any(process.returncode for process in workers):
         raise SystemExit("an appending process failed")
-    return sum(counts) / args.seconds
+    return sum(int(output) for output in outputs) / args.seconds
 
 
 async def table_bytes(store: AuditStore) -> int:
