@@ -143,7 +143,7 @@ class SQLiteGroupWriter:
         """Take the database's write lock (``BEGIN IMMEDIATE``), waiting for another process's
         transaction at most ``write_timeout`` seconds, and coming in at most ``BUSY_WAIT_MAX`` after it
         ends. SQLite's own busy handler backs off to 10, 20 and then 100 ms sleeps, so with two hub
-        processes on one file each group waited several times the other's short transaction; here
+        processes on one file a group could wait several times the other's short transaction; here
         the thread sleeps (without the interpreter's lock) from ``BUSY_WAIT`` doubling to that bound."""
         deadline = time.monotonic() + self._write_timeout
         wait = BUSY_WAIT
