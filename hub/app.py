@@ -15,7 +15,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import build_connector, load_bindings
 from connectors.base import Connector
-from hub.admin.app import admin_app
+from hub.admin.app import SECTIONS, admin_app
+from hub.admin.console import Console
 from hub.audit import AuditKeys, AuditStore
 from hub.audit.recorder import DisclosureRecorder
 from hub.auth import AnonymousAccess
@@ -160,11 +161,11 @@ def compose_app(hub: Hub) -> Starlette:
         Route("/ops/cache/invalidate", OpsEndpoint(settings.ops_token, hub.sources), methods=["POST"]),
         *subgraph_routes(graph, hub.policies, hub.oauth),
         *oauth_routes(hub.oauth),
-        Mount("/admin", app=admin_app(
-            settings=settings, database=hub.database, oauth=hub.oauth, policies=hub.policies, views=hub.views,
-            graphql_schema=hub.graphql_schema, health=hub.sources.health, fair_use=hub.fair_use, audit=hub.audit,
-            metrics=hub.metrics,
-        )),
+        Mount("/admin", app=admin_app(Console(
+            SECTIONS, settings=settings, database=hub.database, oauth=hub.oauth, policies=hub.policies,
+            views=hub.views, graphql_schema=hub.graphql_schema, health=hub.sources.health, fair_use=hub.fair_use,
+            audit=hub.audit, metrics=hub.metrics,
+        ))),
     ]
     if settings.graphiql_enabled:
         routes.append(Mount(ASSET_PATH, app=hub.graphiql.static_app()))

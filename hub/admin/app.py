@@ -1,4 +1,4 @@
-"""``admin_app(...)``: the console's ASGI app, mounted at ``/admin`` by ``hub.app``.
+"""``admin_app(Console(SECTIONS, ...))``: the console's ASGI app, mounted at ``/admin`` by ``hub.app``.
 
 To add a page: write ``routes()`` in a module of this package (endpoints wrapped by
 ``access.require``), list them in ``_routes`` and, for the navigation bar, add a ``Section``.
@@ -12,7 +12,6 @@ sessions, languages, messages).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.exceptions import ExceptionMiddleware
@@ -32,19 +31,6 @@ from hub.admin.i18n import N_
 from hub.bounded_body import BodyTooLarge, bounded_receive, declared_length_fits
 from hub.admin.access import ANY_ROLE, MAX_BODY, SCOPE_KEY, is_api, require, signed_out, too_large
 from hub.admin.console import Console, Section, console
-
-if TYPE_CHECKING:
-    from graphql import GraphQLSchema
-
-    from hub.audit import AuditStore
-    from hub.fairuse.gate import FairUse
-    from hub.graphql.views import Views
-    from hub.metrics import Metrics
-    from hub.oauth.server import AuthorizationServer
-    from hub.policy import Policies
-    from hub.settings import Settings
-    from hub.source_health import SourceHealth
-    from hub.store.owner import Database
 
 STATIC = Path(__file__).resolve().parent / "static"
 # No inline script or style anywhere in the console: the policy can forbid both.
@@ -160,23 +146,8 @@ def _api_routes() -> list[Route]:
     return [*registry_api.routes(), *grant_api.routes(), *admin_log_api.routes(), *developer_api.routes()]
 
 
-def admin_app(
-    *,
-    settings: Settings,
-    database: Database,
-    oauth: AuthorizationServer,
-    policies: Policies,
-    views: Views,
-    graphql_schema: GraphQLSchema,
-    health: SourceHealth,
-    fair_use: FairUse,
-    audit: AuditStore,
-    metrics: Metrics,
-) -> AdminApp:
-    """The console over the parts its pages read (``Console``), as ``hub.app`` composes them."""
-    parts = Console(
-        SECTIONS, settings=settings, database=database, oauth=oauth, policies=policies, views=views,
-        graphql_schema=graphql_schema, health=health, fair_use=fair_use, audit=audit, metrics=metrics,
-    )
+def admin_app(parts: Console) -> AdminApp:
+    """The console's routes over the parts its pages read (``Console``, built by ``hub.app`` with
+    ``SECTIONS`` from the hub's parts)."""
     router = Router(_routes(), default=request_response(not_found))
     return AdminApp(parts, ExceptionMiddleware(router, handlers={405: method_not_allowed}))

@@ -60,10 +60,11 @@ class Stores:
 
 
 class Console:
-    """What the pages read, each part handed at construction (``admin_app``): the settings, the
-    database's engine (the console's own stores on it), the authorization server (its registry,
-    clock and catalogue), the policies and the graph (the catalogue pages, developers' views), the
-    sources' health, fair use, the audit store and the metrics (the overview's refusals)."""
+    """What the pages read, each part handed at construction (``hub.app`` builds it for
+    ``admin_app``): the settings, the database's engine (the console's own stores on it), the
+    authorization server (its registry, clock and catalogue), the policies and the graph (the
+    catalogue pages, developers' views), the sources' health, fair use, the audit store and the
+    metrics (the overview's refusals)."""
 
     def __init__(
         self,
