@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +23,23 @@ from tests.graph.conftest import DepartmentServices, hub_settings, open_hub
 QUERY = "query($u: String!) { enterprise(uscc: $u) { name dischargePermits { number } } }"
 
 
-async def _slow_permits(request: Request) -> JSONResponse:
-    await asyncio.sleep(3)
-    return JSONResponse({"items": [], "count": 0})
-
-
 @pytest.fixture
 def slow_ecology() -> Iterator[RunningService]:
-    """An Ecology department whose permits take 3 s: longer than the operation may run."""
-    with serve_in_thread(Starlette(routes=[Route("/api/v1/discharge-permits", _slow_permits)])) as slow:
-        yield slow
+    """An Ecology department whose permits take 3 s: longer than the operation may run. After the
+    test the requests still waiting are let go, so the service stops without waiting them out."""
+    released = threading.Event()
+
+    async def slow_permits(request: Request) -> JSONResponse:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not released.is_set():
+            await asyncio.sleep(0.05)
+        return JSONResponse({"items": [], "count": 0})
+
+    with serve_in_thread(Starlette(routes=[Route("/api/v1/discharge-permits", slow_permits)])) as slow:
+        try:
+            yield slow
+        finally:
+            released.set()
 
 
 def _dispatches_in_flight() -> list[asyncio.Task[Any]]:

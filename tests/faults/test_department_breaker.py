@@ -7,6 +7,7 @@ unready: the other departments still serve)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,10 +24,18 @@ QUERY = "{ enterprises(first: 3) { edges { node { uscc name dischargePermits { n
 
 
 class Switch:
-    """Ecology served for real, or hanging, as the test says."""
+    """Ecology served for real, or hanging, as the test says; ``released`` ends the hanging requests
+    (30 s at most), so the service stops at once after the test instead of waiting out its grace."""
 
     def __init__(self) -> None:
         self.hanging = False
+        self.released = threading.Event()
+
+    async def hang(self) -> None:
+        for _ in range(600):
+            if self.released.is_set():
+                return
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -37,7 +46,7 @@ async def switchable_ecology(demo_data_dir: Path, services: DepartmentServices  
 
     async def hang_or_serve(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and switch.hanging:
-            await asyncio.sleep(30)
+            await switch.hang()
         await real(scope, receive, send)
 
     running = serve_in_thread(hang_or_serve)
@@ -50,6 +59,7 @@ async def switchable_ecology(demo_data_dir: Path, services: DepartmentServices  
         async with open_hub(settings) as client:
             yield client, switch
     finally:
+        switch.released.set()
         running.stop()
 
 

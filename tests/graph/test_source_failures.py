@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -73,15 +75,18 @@ async def test_department_stopped_mid_test_yields_null_and_an_error_naming_it(
         assert "Ecology" in error["message"]
 
 
-async def _slow_permits(request: Request) -> JSONResponse:
-    await asyncio.sleep(3)
-    return JSONResponse({"items": [], "count": 0})
-
-
 async def test_department_slower_than_its_timeout_yields_null_and_a_timeout_error(
     demo_data_dir: Path, services: DepartmentServices, demo_db: Any
 ) -> None:
-    slow = serve_in_thread(Starlette(routes=[Route("/api/v1/discharge-permits", _slow_permits)]))
+    released = threading.Event()  # after the test: the service stops without waiting its 3 s out
+
+    async def slow_permits(request: Request) -> JSONResponse:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not released.is_set():
+            await asyncio.sleep(0.05)
+        return JSONResponse({"items": [], "count": 0})
+
+    slow = serve_in_thread(Starlette(routes=[Route("/api/v1/discharge-permits", slow_permits)]))
     try:
         settings = hub_settings(
             demo_data_dir, slow.url, services.security.url, sources={"ecology": {"url": slow.url, "timeout": 0.3}}
@@ -94,6 +99,7 @@ async def test_department_slower_than_its_timeout_yields_null_and_a_timeout_erro
             assert error["extensions"]["failedSide"] == "provider"
             assert "timed out" in error["message"]
     finally:
+        released.set()
         slow.stop()
 
 
