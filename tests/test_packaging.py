@@ -146,9 +146,10 @@ def wheel_of(project: Path, into: Path) -> Path:
 
 
 def clean_venv(where: Path, *requirements: str) -> Path:
-    """A virtualenv of its own (no site packages), with ``requirements`` and their dependencies."""
+    """A virtualenv of its own (no site packages), with ``requirements`` and their dependencies; no
+    bytecode compiled ahead of use (``--no-compile``): Python compiles what the test imports."""
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=300)
-    done = subprocess.run([str(where / "bin" / "pip"), "install", "-q", *requirements],
+    done = subprocess.run([str(where / "bin" / "pip"), "install", "-q", "--no-compile", *requirements],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     return where / "bin"
