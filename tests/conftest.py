@@ -1,15 +1,26 @@
 """Shared fixtures: small demo data, and real PostgreSQL / MariaDB / Redis per test run.
 
 Every database and key prefix is unique to the run and dropped at the end: the services on the
-machine outlive every run. Without a service, its tests skip naming what is missing; under CI
-(``CI=true``) a missing service is a failure, never a skip.
+machine outlive every run. A test's own registry database usually starts as a copy of one migrated
+once per run (``migrated_sqlite``, ``postgres_template``): still its own, still opened and checked by
+the hub, without every migration run again; the tests about migrating use empty ones. Without a
+service, its tests skip naming what is missing; under CI (``CI=true``) a missing service is a
+failure, never a skip.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
 import datetime as dt
+import functools
 import os
+import shutil
 import socket
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -99,15 +110,52 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+@functools.cache
+def _migrated_sqlite_template() -> Path:
+    """An SQLite registry database brought to head once per run, as the hub migrates one (the
+    migrations make no keys and nothing random: every copy is a database no test has used yet).
+    Migrated on a thread with a loop of its own, whatever loop the calling test runs on."""
+    from hub.store.database import connect, migrate
+
+    directory = Path(tempfile.mkdtemp(prefix="hub-test-migrated-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "hub.sqlite"
+
+    async def build() -> None:
+        engine = connect(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, build()).result()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")  # the write-ahead log folded in: one file to copy
+    return path
+
+
+def migrated_sqlite(directory: Path, name: str = "hub.sqlite") -> str:
+    """The URL of a new SQLite registry database ``directory / name`` of the test's own, already at
+    the migrations' head: a copy of one migrated once per run, so a test about something else does
+    not run every migration again. A hub opening it still checks its revision and makes its own
+    keys; migrating from empty is tested where it is the subject (tests/deploy, the migration tests)."""
+    target = directory / name
+    shutil.copyfile(_migrated_sqlite_template(), target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
 @asynccontextmanager
-async def postgres_database(server_url: str, name: str) -> AsyncIterator[str]:
-    """A PostgreSQL database of the caller's own on the server of ``server_url``, dropped after."""
+async def postgres_database(server_url: str, name: str, *, template: str | None = None) -> AsyncIterator[str]:
+    """A PostgreSQL database of the caller's own on the server of ``server_url``, dropped after;
+    with ``template``, made as a copy of that database (``postgres_template``: already migrated)."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    copied = f' TEMPLATE "{template}"' if template is not None else ""
     async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield server_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
@@ -122,6 +170,23 @@ async def postgres_url() -> AsyncIterator[str]:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     async with postgres_database(PG_ADMIN_URL, f"hub_test_{RUN_ID}") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+async def postgres_template(postgres_url: str) -> AsyncIterator[str]:
+    """The name of a PostgreSQL database of this run brought to head once, for tests' own databases
+    made from it (``postgres_database(..., template=...)``) instead of migrating each; nobody
+    connects to it after, as a template requires. Dropped at the end of the run."""
+    from hub.store.database import connect, migrate
+
+    name = f"hub_template_{RUN_ID}"
+    async with postgres_database(postgres_url, name) as url:
+        engine = connect(url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+        yield name
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from hub.client import new_client_key
 from hub.settings import load_settings
 from hub.store import Registry
 from hub.store.sealing import new_key_encryption_key
-from tests.conftest import RUN_ID, postgres_database
+from tests.conftest import RUN_ID, migrated_sqlite, postgres_database
 
 ORIGIN = "https://hub.test"
 PASSWORD = "correct horse battery staple"
@@ -58,7 +58,8 @@ def argon2_once_per_password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+    """The test's own registry, already migrated (``migrated_sqlite``)."""
+    return migrated_sqlite(tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -71,8 +72,9 @@ def console_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def console_postgres_url(postgres_url: str) -> AsyncIterator[str]:
-    async with postgres_database(postgres_url, f"hub_admin_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+async def console_postgres_url(postgres_url: str, postgres_template: str) -> AsyncIterator[str]:
+    name = f"hub_admin_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    async with postgres_database(postgres_url, name, template=postgres_template) as url:
         yield url
 
 

@@ -17,7 +17,7 @@ from hub.demo.ids import organisation_check, uscc
 from hub.identifiers.id_number import id_check_char
 from hub.store import Sealer, connect, migrate
 from hub.store.sealing import decode_key, new_key_encryption_key
-from tests.conftest import RUN_ID, postgres_database
+from tests.conftest import RUN_ID, migrated_sqlite, postgres_database
 
 DOCUMENT = "query Enterprise($uscc: String!) { enterprise(uscc: $uscc) { name legalRep { name } } }"
 
@@ -59,6 +59,15 @@ def key_encryption_key() -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of the test's own already at the migrations' head (made from the run's migrated one)."""
+    if request.param == "sqlite":
+        return migrated_sqlite(tmp_path)
+    return str(request.getfixturevalue("audit_postgres_migrated_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the test's own, for the tests that migrate it step by step."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
     return str(request.getfixturevalue("audit_postgres_url"))
@@ -66,8 +75,16 @@ def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def audit_postgres_url(postgres_url: str) -> AsyncIterator[str]:
-    """A database of the test's own on the run's PostgreSQL server (``postgres_url``)."""
+    """An empty database of the test's own on the run's PostgreSQL server (``postgres_url``)."""
     async with postgres_database(postgres_url, f"hub_audit_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+        yield url
+
+
+@pytest.fixture
+async def audit_postgres_migrated_url(postgres_url: str, postgres_template: str) -> AsyncIterator[str]:
+    """A database of the test's own made from ``postgres_template``: already at head."""
+    name = f"hub_audit_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    async with postgres_database(postgres_url, name, template=postgres_template) as url:
         yield url
 
 

@@ -55,9 +55,9 @@ async def write_log_at_0012(store: AuditStore, count: int) -> None:
 
 
 async def test_a_log_with_a_row_per_subject_verifies_after_the_migration_and_goes_on(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key, seal_every=5)
+    store = make_store(empty_audit_url, key_encryption_key, seal_every=5)
     try:
         await migrate(store.engine, "0012")
         await write_log_at_0012(store, BEFORE)
@@ -85,9 +85,9 @@ async def test_a_log_with_a_row_per_subject_verifies_after_the_migration_and_goe
 
 
 async def test_a_deleted_index_row_before_the_migration_is_still_reported_after_it(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key)
+    store = make_store(empty_audit_url, key_encryption_key)
     try:
         await migrate(store.engine, "0012")
         await write_log_at_0012(store, 6)
@@ -100,9 +100,9 @@ async def test_a_deleted_index_row_before_the_migration_is_still_reported_after_
 
 
 async def test_the_migration_goes_back_with_every_records_index_rows(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key)
+    store = make_store(empty_audit_url, key_encryption_key)
     try:
         await migrate(store.engine)
         for n in range(1, 8):

@@ -43,9 +43,9 @@ async def write_legacy_log(store: AuditStore, count: int) -> None:
 
 
 async def test_a_log_written_before_grouping_verifies_after_the_migration_and_goes_on(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key, seal_every=5)
+    store = make_store(empty_audit_url, key_encryption_key, seal_every=5)
     try:
         await migrate(store.engine, "0009")
         await write_legacy_log(store, LEGACY)
@@ -69,9 +69,9 @@ async def test_a_log_written_before_grouping_verifies_after_the_migration_and_go
 
 
 async def test_an_edited_legacy_record_is_still_reported_after_the_migration(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key)
+    store = make_store(empty_audit_url, key_encryption_key)
     try:
         await migrate(store.engine, "0009")
         await write_legacy_log(store, 6)

@@ -15,7 +15,7 @@ from hub.client import new_client_key
 from hub.grants import Actor, GrantService
 from hub.oauth.clock import Clock
 from hub.store import Registry, connect, migrate
-from tests.conftest import RUN_ID, postgres_database
+from tests.conftest import RUN_ID, migrated_sqlite, postgres_database
 from tests.oauth.conftest import grant_catalogue
 
 OPERATOR = Actor("olga", "operator")
@@ -40,9 +40,21 @@ async def grants_postgres_url(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def migrated_grants_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A registry of the test's own already at head, made from the run's migrated one (``grants_url``
+    is an empty database, for the migration's own test)."""
+    if request.param == "sqlite":
+        yield migrated_sqlite(tmp_path, "grants.sqlite")
+        return
+    postgres_url, template = request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_template")
+    async with postgres_database(postgres_url, f"hub_grants_{RUN_ID}_{uuid.uuid4().hex[:6]}", template=template) as url:
+        yield url
+
+
 @pytest.fixture
-async def engine(grants_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = connect(grants_url)
+async def engine(migrated_grants_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = connect(migrated_grants_url)
     await migrate(engine)
     try:
         yield engine

@@ -32,7 +32,7 @@ from hub.oauth import jws
 from hub.oauth.rfc9449 import access_token_hash
 from hub.settings import Settings, load_settings
 from hub.store.sealing import new_key_encryption_key
-from tests.conftest import RUN_ID, postgres_database
+from tests.conftest import RUN_ID, migrated_sqlite, postgres_database
 
 ISSUER = "https://hub.test"
 RESOURCE = f"{ISSUER}/graphql"
@@ -52,15 +52,18 @@ def grant_catalogue() -> Catalogue:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's own registry database, already migrated (made from the run's migrated one)."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+        return migrated_sqlite(tmp_path)
     return str(request.getfixturevalue("oauth_postgres_url"))
 
 
 @pytest.fixture
-async def oauth_postgres_url(postgres_url: str) -> AsyncIterator[str]:
-    """A database of this suite's own on the run's PostgreSQL server (``postgres_url``)."""
-    async with postgres_database(postgres_url, f"hub_oauth_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+async def oauth_postgres_url(postgres_url: str, postgres_template: str) -> AsyncIterator[str]:
+    """A database of this suite's own on the run's PostgreSQL server (``postgres_url``), made
+    migrated from ``postgres_template``."""
+    name = f"hub_oauth_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    async with postgres_database(postgres_url, name, template=postgres_template) as url:
         yield url
 
 
@@ -215,7 +218,7 @@ async def open_oauth_hub(settings: Settings) -> AsyncIterator[OAuthHub]:
 @pytest.fixture
 async def oauth(tmp_path: Path, demo_data_dir: Path) -> AsyncIterator[OAuthHub]:
     """The hub on SQLite (the suites that run on both databases use ``registry_url``)."""
-    settings = production_settings(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}", demo_data_dir)
+    settings = production_settings(migrated_sqlite(tmp_path), demo_data_dir)
     async with open_oauth_hub(settings) as hub:
         yield hub
 

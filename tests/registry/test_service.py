@@ -21,7 +21,7 @@ from hub.registry import RegistryService
 from hub.store import Registry, RegistryError, connect, migrate
 from hub.store.admin_log import admin_actions
 from tests.admin.test_admin_log_atomic import POSTGRES_REFUSAL, SQLITE_REFUSAL
-from tests.conftest import RUN_ID, postgres_database
+from tests.conftest import RUN_ID, migrated_sqlite, postgres_database
 
 OPERATOR = Actor("olga", "operator")
 OTHERS = [Actor("ma", "steward", "market"), Actor("ada", "auditor"), Actor("dev", "developer", "market")]
@@ -29,14 +29,16 @@ OTHERS = [Actor("ma", "steward", "market"), Actor("ada", "auditor"), Actor("dev"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's own registry database, already migrated (made from the run's migrated one)."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite'}"
+        return migrated_sqlite(tmp_path, "registry.sqlite")
     return str(request.getfixturevalue("registry_postgres_url"))
 
 
 @pytest.fixture
-async def registry_postgres_url(postgres_url: str) -> AsyncIterator[str]:
-    async with postgres_database(postgres_url, f"hub_registry_{RUN_ID}_{uuid.uuid4().hex[:6]}") as url:
+async def registry_postgres_url(postgres_url: str, postgres_template: str) -> AsyncIterator[str]:
+    name = f"hub_registry_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    async with postgres_database(postgres_url, name, template=postgres_template) as url:
         yield url
 
 
