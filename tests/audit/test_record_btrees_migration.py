@@ -38,9 +38,9 @@ SEARCH = {"ix_audit_records_client_id_seq", "ix_audit_records_purpose_seq", "ix_
 
 
 async def test_a_log_written_before_the_migration_verifies_after_it_and_goes_on(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key, seal_every=5)
+    store = make_store(empty_audit_url, key_encryption_key, seal_every=5)
     try:
         await migrate(store.engine, "0017")
         assert [await store.append(disclosure(store, n)) for n in range(1, 13)] == list(range(1, 13))
@@ -69,9 +69,9 @@ async def test_a_log_written_before_the_migration_verifies_after_it_and_goes_on(
 
 
 async def test_the_migration_goes_back_with_the_unique_hash_and_the_chain_intact(
-    audit_url: str, key_encryption_key: str
+    empty_audit_url: str, key_encryption_key: str
 ) -> None:
-    store = make_store(audit_url, key_encryption_key, seal_every=4)
+    store = make_store(empty_audit_url, key_encryption_key, seal_every=4)
     try:
         await migrate(store.engine)
         for n in range(1, 9):
