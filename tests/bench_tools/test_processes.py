@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ time.sleep(60)
 
 def test_a_grandchilds_cpu_counts_for_the_root() -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = 0
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
@@ -39,6 +41,8 @@ def test_a_grandchilds_cpu_counts_for_the_root() -> None:
         assert whole - before >= 0.3  # the child's burn happened mostly after the first reading
         assert whole >= own  # the parent's tree includes the child
     finally:
+        if child:
+            os.kill(child, signal.SIGKILL)
         parent.kill()
         parent.wait()
 
