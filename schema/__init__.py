@@ -8,10 +8,11 @@ fields cost no Python beyond one lookup.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
 from hub.strawberry_bridge import (
@@ -74,37 +75,38 @@ def call_look_ups_directly(info_class: Any, graphql_schema: GraphQLSchema) -> No
     the same root here, in one; a list of 100 licences with their holders and legal representatives
     pays it 200 times per request.
     """
-    for named in graphql_schema.type_map.values():
-        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+    for field, definition, resolver in _fields(graphql_schema):
+        if resolver is None or field.args or definition.arguments or definition.extensions:
             continue
-        for field in named.fields.values():
-            definition: Any = field.extensions.get(DEFINITION_BACKREF) if field.extensions else None
-            resolver = getattr(definition, "base_resolver", None)
-            if resolver is None or field.args or definition.arguments or definition.extensions:
-                continue
-            if getattr(definition, "permission_classes", None):
-                continue
-            parameters = list(inspect.signature(resolver.wrapped_func).parameters.values())
-            if [p.name for p in parameters] != ["root", "info"] or any(
-                p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty
-                for p in parameters
-            ):
-                continue
-            field.resolve = _direct(resolver.wrapped_func, definition, info_class)
+        if getattr(definition, "permission_classes", None):
+            continue
+        parameters = list(inspect.signature(resolver.wrapped_func).parameters.values())
+        if [p.name for p in parameters] != ["root", "info"] or any(
+            p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty
+            for p in parameters
+        ):
+            continue
+        field.resolve = _direct(resolver.wrapped_func, definition, info_class)
 
 
 def mark_look_ups_by_argument(graphql_schema: GraphQLSchema) -> None:
     """Mark the field itself (strawberry's resolve function) of every resolver marked
     ``schema.common.by_argument``, where the compiled path reads it."""
+    for field, _, resolver in _fields(graphql_schema):
+        looks_up = getattr(getattr(resolver, "wrapped_func", None), "looks_up_argument", None)
+        if looks_up is not None and field.resolve is not None:
+            looking_up_argument(field.resolve, looks_up)
+
+
+def _fields(graphql_schema: GraphQLSchema) -> Iterator[tuple[GraphQLField, Any, Any]]:
+    """Every field of the schema's own object types, with its strawberry definition and resolver
+    (None for a field without one)."""
     for named in graphql_schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
         for field in named.fields.values():
             definition: Any = field.extensions.get(DEFINITION_BACKREF) if field.extensions else None
-            resolver = getattr(definition, "base_resolver", None)
-            looks_up = getattr(getattr(resolver, "wrapped_func", None), "looks_up_argument", None)
-            if looks_up is not None and field.resolve is not None:
-                looking_up_argument(field.resolve, looks_up)
+            yield field, definition, getattr(definition, "base_resolver", None)
 
 
 def _direct(function: Any, definition: Any, info_class: Any) -> Any:

@@ -43,17 +43,9 @@ class EntityLoader:
 
     def load(self, key: Any) -> asyncio.Future[list[Record]]:
         """Every record whose field equals ``key`` (a list: relations are one-to-many)."""
-        key = str(key)
-        future = self._futures.get(key)
-        if future is None:
-            future = self._futures[key] = self._loop.create_future()
-            primed = self._primed.pop(key, None)
-            if primed is not None:
-                future.set_result(primed)
-                return future
-            self._pending.append(key)
-            if len(self._pending) == 1:
-                self._loop.call_soon(self._wait, DISPATCH_TURNS)
+        future, first = self._queued(str(key), self._pending)
+        if first:
+            self._loop.call_soon(self._wait, DISPATCH_TURNS)
         return future
 
     def prefetch(self, key: Any) -> asyncio.Future[list[Record]]:
@@ -62,18 +54,24 @@ class EntityLoader:
         fails, each of its keys is asked alone. So a prefetched key whose parent is then withheld
         never shares a failing call with a key that is shown: its failure is no other key's error.
         A resolver asking it later shares this future."""
-        key = str(key)
-        future = self._futures.get(key)
-        if future is None:
-            future = self._futures[key] = self._loop.create_future()
-            primed = self._primed.pop(key, None)
-            if primed is not None:
-                future.set_result(primed)
-                return future
-            self._prefetched.append(key)
-            if len(self._prefetched) == 1:
-                self._loop.call_soon(self._dispatch_prefetched)
+        future, first = self._queued(str(key), self._prefetched)
+        if first:
+            self._loop.call_soon(self._dispatch_prefetched)
         return future
+
+    def _queued(self, key: str, queue: list[str]) -> tuple[asyncio.Future[list[Record]], bool]:
+        """The key's future (the one already asked, primed or new) and whether the key was the first
+        put in ``queue`` (whose dispatch the caller then schedules)."""
+        future = self._futures.get(key)
+        if future is not None:
+            return future, False
+        future = self._futures[key] = self._loop.create_future()
+        primed = self._primed.pop(key, None)
+        if primed is not None:
+            future.set_result(primed)
+            return future, False
+        queue.append(key)
+        return future, len(queue) == 1
 
     def load_many(self, keys: Sequence[Any]) -> asyncio.Future[list[list[Record]]]:
         return asyncio.gather(*(self.load(k) for k in keys))
