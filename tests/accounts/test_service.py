@@ -17,6 +17,7 @@ from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.grants import Actor
 from hub.store import Registry
 from hub.store.admin_log import admin_actions
+from tests.admin.conftest import argon2_once_per_password  # noqa: F401  (fixture: one real hash per password)
 from tests.admin.test_admin_log_atomic import POSTGRES_REFUSAL, SQLITE_REFUSAL
 from tests.registry.test_service import engine, registry_postgres_url, registry_url  # noqa: F401  (fixtures)
 
