@@ -166,17 +166,25 @@ def calls_of(client: HubClient) -> Callable[[], dict[tuple[str, str], float]]:
     return made
 
 
+async def asked_with_the_enterprise(
+    hub: HubClient, monkeypatch: pytest.MonkeyPatch, document: str, uscc: str, related: set[tuple[str, str]],
+) -> dict[str, Any]:
+    """The answer to ``document`` for ``uscc``, having checked that every register of ``related`` was
+    asked before the enterprise's own call ended, and each of them, and the enterprise, once."""
+    calls = watch(hub, monkeypatch, hold=("market", "enterprise"))
+    made = calls_of(hub)
+    result: dict[str, Any] = await hub.query(document, {"u": uscc})
+    assert "errors" not in result, result.get("errors")
+    assert related <= calls.started_before_end_of("market", "enterprise"), calls.events
+    assert made() == {("market", "enterprise"): 1, **{r: 1 for r in related}}, "one call per department"
+    return result
+
+
 async def test_an_enterprise_s_licences_are_asked_in_the_same_round_as_the_enterprise(
     granted: Setup, demo_db: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hub = granted.client
     uscc = holder_of_every_kind(demo_db)["uscc"]
-    calls = watch(hub, monkeypatch, hold=("market", "enterprise"))
-    made = calls_of(hub)
-    result = await hub.query(LICENCES, {"u": uscc})
-    assert "errors" not in result, result.get("errors")
-    assert RELATED <= calls.started_before_end_of("market", "enterprise"), calls.events
-    assert made() == {("market", "enterprise"): 1, **{r: 1 for r in RELATED}}, "one call per department"
+    result = await asked_with_the_enterprise(granted.client, monkeypatch, LICENCES, uscc, RELATED)
     numbers = {licence["number"] for licence in result["data"]["enterprise"]["licences"]}
     expected = {r["number"] for department, sql in (
         ("market", "SELECT number FROM food_licences WHERE holder_uscc = ?"),
@@ -191,15 +199,9 @@ async def test_an_enterprise_s_licences_are_asked_in_the_same_round_as_the_enter
 async def test_every_field_related_by_the_key_is_asked_with_it_and_each_register_once(
     granted: Setup, demo_db: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hub = granted.client
     uscc = holder_of_every_kind(demo_db)["uscc"]
-    calls = watch(hub, monkeypatch, hold=("market", "enterprise"))
-    made = calls_of(hub)
-    result = await hub.query(WIDE, {"u": uscc})
-    assert "errors" not in result, result.get("errors")
     related = RELATED | {("taxation", "tax_registration"), ("market", "abnormal_operation")}
-    assert related <= calls.started_before_end_of("market", "enterprise"), calls.events
-    assert made() == {("market", "enterprise"): 1, **{r: 1 for r in related}}
+    result = await asked_with_the_enterprise(granted.client, monkeypatch, WIDE, uscc, related)
     enterprise = result["data"]["enterprise"]
     assert enterprise["foodLicences"] and enterprise["constructionPermits"] and enterprise["dischargePermits"]
 
