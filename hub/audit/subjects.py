@@ -8,8 +8,8 @@ the materials it asks for) are recorded as the request itself, without a subject
 ``Disclosed`` collects, per subject, the fields each resolver showed under its selection and the
 caller's decision for each; a list of 1,000 enterprises shares one field set, so collecting costs a
 set insertion per record. A person's reference (a keyed hash) is worked out once per request and
-kept, for the fair-use quotas (which count the same subjects before the record is written) and the
-audit record alike.
+kept, for the fair-use quotas (which count the same subjects before the record is written, or after
+the answer when it is within the room its admission reserved) and the audit record alike.
 """
 
 from __future__ import annotations
@@ -137,20 +137,25 @@ class Disclosed:
 
     def groups(self, pseudonyms: Pseudonyms) -> tuple[SubjectGroup, ...]:
         """The subjects as the audit keeps them, grouped by the field sets they were shown: the
-        fields of a group are merged once, not once per subject."""
+        fields of a group are merged once, not once per subject. Persons' keyed hashes are kept, as
+        ``person`` keeps them: a quota counted after the answer reuses them."""
         sets_of: dict[str, set[int]] = {}
-        persons = self._persons if pseudonyms is self._referenced_by else None  # hashed for the quotas
+        if pseudonyms is not self._referenced_by:
+            self._persons, self._referenced_by = {}, pseudonyms
+        persons = self._persons  # hashed for the quotas, or kept here for a quota's count after the answer
         for (kind, identifier), sets in self._subjects.items():
             try:  # inline, not _reference: a list of 1,000 pays no call per subject
                 if kind != PERSON:
                     reference = pseudonyms.enterprise(identifier)
-                elif persons and (known := persons.get(identifier, _UNKNOWN)) != _UNKNOWN:
+                elif (known := persons.get(identifier, _UNKNOWN)) != _UNKNOWN:
                     if known is None:
                         continue
                     reference = known
                 else:
-                    reference = pseudonyms.person(identifier)
+                    reference = persons[identifier] = pseudonyms.person(identifier)
             except InvalidIdentifier:
+                if kind == PERSON:
+                    persons[identifier] = None
                 continue  # a source's malformed key: nothing a subject could ask about
             before = sets_of.get(reference)
             sets_of[reference] = sets if before is None else before | sets

@@ -24,7 +24,13 @@ After execution:
 - every scope's subjects within what was reserved there (the common case): the answer fits by
   construction and goes at once; the exact count (the subjects added, the reservation released) is
   sent after it (``settle``), awaited by nobody on the request's path, and flushed by ``aclose``
-  before the counters close, so nothing is dropped at shutdown;
+  before the counters close, so nothing is dropped at shutdown. That the answer fits is told from
+  how many subjects it showed, not from who they are: when every quota'd scope its fields count
+  under holds at least that many units, no scope can count more. Who they are (a person's keyed
+  hash, the scopes each was shown under) is worked out after the answer, with the count, in a task
+  started on the loop's next turn; if that fails, it is logged and the reservation keeps its room
+  (over-counted, never under). Only an answer the bound does not clear has its subjects worked out
+  on its path, to tell exactly whether they fit;
 - more subjects than reserved under some scope (an unpaged list longer than the forecast), no
   reservation (no room left, a forecast of 0, the day ended meanwhile): today's exact count runs on
   the path, all or nothing, counting other requests' reservations as used (near the end of a quota a
@@ -62,7 +68,7 @@ from typing import Any
 
 from hub.audit.records import Pseudonyms
 from hub.audit.subjects import Disclosed
-from hub.context import Caller
+from hub.context import NO_QUOTAS, Caller
 from hub.fairuse.counters import (
     DAY, MINUTE, QUOTA_UNAVAILABLE, Admission, Counters, CountersUnavailable, MemoryCounters, Usage,
 )
@@ -120,6 +126,10 @@ class FairUse:
         self._replica = os.urandom(6).hex()  # tickets unique across replicas
         self._tickets = itertools.count()
         self._settles: set[asyncio.Task[None]] = set()
+        # Counts of answers given since the loop's last turn, started together once the requests that
+        # gave them have let the loop go (a task each costs more than the rest of a quota'd answer's check).
+        self._unsent: list[tuple[str, Held, Mapping[str, Collection[str]] | Disclosed, Mapping[str, int]]] = []
+        self._sending: asyncio.Handle | None = None
         self._counted_reserved, self._counted_exact = metrics.counts.labels("reserved"), metrics.counts.labels("exact")
 
     def limits_of(self, caller: Caller) -> ClientLimits:
@@ -181,6 +191,10 @@ class FairUse:
             return None
         client, now = caller.client_id or ANONYMOUS, self.clock()
         day = self.day(now)
+        if held.reserved and held.day == day and self._within(disclosed, caller.quotas, held.reserved):
+            self._counted_reserved.inc()  # the answer goes now; its subjects are worked out after it
+            self._settle(client, held, disclosed, caller.quotas)
+            return None
         shown = (
             shown_under(disclosed, self._scopes_of, caller.quotas, await self._pseudonyms()) if len(disclosed) else {}
         )
@@ -238,17 +252,71 @@ class FairUse:
         if held.reserved:
             self._settle(caller.client_id or ANONYMOUS, held, {})
 
-    def _settle(self, client: str, held: Held, shown: Mapping[str, Collection[str]]) -> None:
+    def _within(self, disclosed: Disclosed, quotas: Mapping[str, int], reserved: Mapping[str, int]) -> bool:
+        """Whether an answer fits its reservations, told without working out its subjects: every quota'd
+        scope a field it showed counts under holds at least as many units as the answer has subjects
+        in all (a bound: under each scope it counts no more subjects than that). A few field sets per
+        request, whatever the number of subjects; False sends the answer to the exact test."""
+        subjects = len(disclosed)
+        if not subjects:
+            return True
+        scopes_of = self._scopes_of
+        for fields in disclosed.shown()[0]:
+            for name, decision in fields.items():
+                scopes = scopes_of.get(name)
+                if scopes is None or decision == "deny":
+                    continue
+                type_scope, own_scope = scopes
+                if type_scope in quotas and reserved.get(type_scope, 0) < subjects:
+                    return False
+                if (own_scope is not None and decision == "allow" and own_scope in quotas
+                        and reserved.get(own_scope, 0) < subjects):
+                    return False
+        return True
+
+    def _settle(
+        self, client: str, held: Held, shown: Mapping[str, Collection[str]] | Disclosed,
+        quotas: Mapping[str, int] = NO_QUOTAS,
+    ) -> None:
         """Send the count of an answer within its reservations (every scope held, subjects or none),
-        awaited by nobody on the request's path; ``settled`` and ``aclose`` wait for it."""
-        counted = {scope: shown.get(scope, ()) for scope in held.reserved}
-        task = asyncio.get_running_loop().create_task(self._settling(client, held, counted))
-        self._settles.add(task)
-        task.add_done_callback(self._settles.discard)
+        awaited by nobody on the request's path; ``settled`` and ``aclose`` wait for it. Given the
+        answer's ``Disclosed`` (and the caller's quotas), its subjects are worked out after the
+        answer went, in the count's own task, which starts on the loop's next turn."""
+        self._unsent.append((client, held, shown, quotas))
+        if self._sending is None:
+            self._sending = asyncio.get_running_loop().call_soon(self._send)
+
+    def _send(self) -> None:
+        self._sending = None
+        unsent, self._unsent = self._unsent, []
+        loop = asyncio.get_running_loop()
+        for client, held, shown, quotas in unsent:
+            if isinstance(shown, Disclosed):
+                task = loop.create_task(self._counting(client, held, shown, quotas))
+            else:
+                task = loop.create_task(self._settling(client, held, shown))
+            self._settles.add(task)
+            task.add_done_callback(self._settles.discard)
+
+    async def _counting(self, client: str, held: Held, disclosed: Disclosed, quotas: Mapping[str, int]) -> None:
+        """The subjects of an answer already given (persons' keyed hashes included), then their count."""
+        try:
+            pseudonyms = await self._pseudonyms()
+            shown = shown_under(disclosed, self._scopes_of, quotas, pseudonyms) if len(disclosed) else {}
+        except Exception:  # nobody's to raise to: logged, and the reservation keeps its room (never under-counts)
+            self.metrics.unsettled.inc()
+            log.exception(
+                "an answer's subjects could not be worked out for its quota count: its reservation of %s keeps "
+                "counting as used until the day's counters end", dict(held.reserved),
+            )
+            return
+        await self._settling(client, held, shown)
 
     async def _settling(self, client: str, held: Held, shown: Mapping[str, Collection[str]]) -> None:
+        counted: dict[str, Collection[str]] = dict.fromkeys(held.reserved, ())
+        counted.update(shown)  # within the reservations by the test that sent it: every subject counted
         try:
-            await self.counters.settle(client, held.day, held.ticket, shown)
+            await self.counters.settle(client, held.day, held.ticket, counted)
         except CountersUnavailable as exc:  # the reservation keeps holding its units: over-counted, never under
             self._lost(exc)
             self.metrics.unsettled.inc()
@@ -262,8 +330,14 @@ class FairUse:
 
     async def settled(self) -> None:
         """Wait for every count sent after an answer (``aclose`` does, before the counters close)."""
-        while self._settles:  # a settle raises nothing (``_settling`` keeps its failures): awaited one by one
-            task = next(iter(self._settles))
+        while True:
+            if self._unsent:  # not started yet: started now, on this loop
+                if self._sending is not None:
+                    self._sending.cancel()
+                self._send()
+            if not self._settles:
+                return
+            task = next(iter(self._settles))  # a settle raises nothing (``_settling`` keeps its failures)
             await task
             self._settles.discard(task)  # done: its own callback would only come on the loop's next turn
 

@@ -177,6 +177,22 @@ def test_a_person_is_hashed_once_a_request_for_the_quota_and_the_audit_record_al
     assert shown_under(disclosed, scopes_of, quotas, other)["market.person:read"] == {other.person(p) for p in people}
 
 
+def test_a_person_hashed_for_the_audit_record_is_not_hashed_again_for_a_quota_counted_after_the_answer() -> None:
+    scopes_of = {"Person.name": ("market.person:read", None)}
+    people = [person_id(1), person_id(2)]
+    disclosed = Disclosed()
+    shown = disclosed.field_set({"Person.name": "allow"})
+    for id_number in (*people, "110105199001011234"):  # the last one's check character is wrong
+        disclosed.add((PERSON, id_number), shown)
+    pseudonyms = CountingPseudonyms(b"q" * 32)
+
+    recorded = {ref for group in disclosed.groups(pseudonyms) for ref in group.subjects}  # the record, first
+    counted = shown_under(disclosed, scopes_of, {"market.person:read": 10}, pseudonyms)  # the count, after
+
+    assert sorted(pseudonyms.hashed) == sorted([*people, "110105199001011234"])  # each once, for both
+    assert counted == {"market.person:read": recorded}
+
+
 def person_id(n: int) -> str:
     first17 = f"11010519900101{n:03d}"
     return first17 + id_check_char(first17)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +24,7 @@ from hub.audit.records import Pseudonyms
 from hub.audit.subjects import Disclosed
 from hub.context import Caller
 from hub.demo.ids import uscc
+from hub.identifiers.id_number import id_check_char
 from hub.fairuse.counters import Counters, RedisCounters
 from hub.fairuse.gate import NOTHING_HELD, FairUse, Held, Refusal
 from hub.fairuse.limits import ClientLimits, FairUseSettings
@@ -285,11 +287,107 @@ async def test_near_the_end_of_a_quota_room_held_by_a_running_request_refuses_wi
     assert await used(counters, "g1", day_of(fair)) == (2, 0)
 
 
+IDENTITY = "security.identity:read"
+
+
+def person_id(n: int) -> str:
+    first17 = f"13020319600101{n:03d}"
+    return first17 + id_check_char(first17)
+
+
+def identity_check(n: int) -> Disclosed:
+    """One person's identity checked: shown under ``IDENTITY`` (``status``'s own scope)."""
+    disclosed = Disclosed()
+    fields = disclosed.field_set({"IdentityVerification.found": "allow", "IdentityVerification.status": "allow"})
+    disclosed.add(("person", person_id(n)), fields)
+    return disclosed
+
+
+async def test_an_answer_within_its_reservation_has_its_subjects_worked_out_after_it_went(
+    counters: Counters,
+) -> None:
+    pseudonyms, asked = Pseudonyms(b"test-reservations-pseudonym-key!!"), []
+
+    async def keyed() -> Pseudonyms:
+        asked.append("keyed hash")
+        return pseudonyms
+
+    fair = FairUse(FairUseSettings(defaults=OPEN), counters, FairUseMetrics(CollectorRegistry()), _scopes(), keyed)
+    fair.clock = lambda: NOW
+    who = Caller(client_id="p1", purpose="identity_check", quotas={IDENTITY: 1})
+    reserved = held(await fair.admit(who, 1, {"IdentityVerification": 1, "Person": 1}))
+    assert dict(reserved.reserved) == {IDENTITY: 1}
+    assert await fair.disclose(who, identity_check(7), reserved) is None
+    assert asked == []  # no subject, no keyed hash worked out on the request's path
+    await fair.settled()
+    assert asked == ["keyed hash"]
+    usage = await counters.usage("p1", OPEN, NOW, day_of(fair), (IDENTITY,))
+    assert (usage.subjects_today[IDENTITY], usage.held[IDENTITY]) == (1, 0)
+    assert await fair.disclose(who, identity_check(7), NOTHING_HELD) is None  # the same person: counted once
+    refusal = await fair.disclose(who, identity_check(8), NOTHING_HELD)
+    assert refusal is not None and refusal.extensions["used"] == 1  # by the keyed hash the count after it added
+
+
+async def test_a_count_that_fails_after_its_answer_is_logged_and_its_reservation_stays_held(
+    counters: Counters, caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def unreadable() -> Pseudonyms:
+        raise RuntimeError("the subject key could not be read")
+
+    fair = FairUse(FairUseSettings(defaults=OPEN), counters, FairUseMetrics(CollectorRegistry()), _scopes(), unreadable)
+    fair.clock = lambda: NOW
+    who = caller("g1", 10)
+    reserved = held(await fair.admit(who, 1, {"Enterprise": 3}))
+    with caplog.at_level(logging.ERROR, logger="hub.fairuse"):
+        assert await fair.disclose(who, page(0, 2), reserved) is None  # the answer went
+        await fair.settled()
+    assert fair.metrics.unsettled._value.get() == 1
+    assert "keeps counting as used" in caplog.text and "the subject key could not be read" in caplog.text
+    assert await used(counters, "g1", day_of(fair)) == (0, 3)  # the 2 shown within the 3 still held
+    later = gate(counters)
+    refusal = await later.disclose(who, page(10, 8), NOTHING_HELD)  # 0 + 3 held + 8 > 10: never under-counted
+    assert refusal is not None and refusal.extensions["held"] == 3
+
+
+async def test_an_answer_with_more_subjects_than_held_the_rest_under_no_quota_still_goes_within_it(
+    counters: Counters,
+) -> None:
+    spied = Spied(counters)
+    fair, who = gate(spied), caller("g1", 10)
+    reserved = held(await fair.admit(who, 1, {"Enterprise": 2}))
+    disclosed = page(0, 2)
+    persons = disclosed.field_set({"Person.id_type": "allow"})  # market.person:read: no quota on it
+    for n in range(3):
+        disclosed.add(("person", person_id(n)), persons)
+    assert await fair.disclose(who, disclosed, reserved) is None
+    assert spied.calls == ["admit"]
+    await fair.settled()
+    assert spied.calls == ["admit", "settle"]
+    assert await used(counters, "g1", day_of(fair)) == (2, 0)
+
+
+async def test_an_answer_shown_under_a_quota_its_admission_held_nothing_under_is_counted_exactly(
+    counters: Counters,
+) -> None:
+    spied = Spied(counters)
+    fair = gate(spied)
+    who = Caller(client_id="g2", purpose="licensing", quotas={SCOPE: 10, "market.person:read": 10})
+    reserved = held(await fair.admit(who, 1, {"Enterprise": 5}))
+    assert dict(reserved.reserved) == {SCOPE: 5}
+    disclosed = page(0, 2)
+    disclosed.add(("person", person_id(1)), disclosed.field_set({"Person.id_type": "mask"}))
+    assert await fair.disclose(who, disclosed, reserved) is None
+    assert spied.calls == ["admit", "disclose"]  # on the path: nothing was held under the person's scope
+    usage = await counters.usage("g2", OPEN, NOW, day_of(fair), (SCOPE, "market.person:read"))
+    assert dict(usage.subjects_today) == {SCOPE: 2, "market.person:read": 1}
+    assert dict(usage.held) == {SCOPE: 0, "market.person:read": 0}
+
+
 async def test_shutdown_flushes_the_counts_sent_after_answers(counters: Counters) -> None:
     fair, who = gate(counters), caller("g1", 100)
     for n in range(5):
         assert await fair.disclose(who, page(n * 10, 3), held(await fair.admit(who, 1, {"Enterprise": 3}))) is None
-    assert fair._settles  # sent, not yet answered
+    assert fair._unsent or fair._settles  # sent, not yet answered
     closed = counters.aclose
     seen: list[tuple[int, int]] = []
 
