@@ -44,13 +44,14 @@ from typing import Any, Protocol
 
 
 from hub.fairuse.limits import ClientLimits
-from hub.fairuse.wire import Script, Wire, WireError
+from hub.fairuse.wire import Script, Wire, WireError, bulk
 from hub.faults import DependencyUnavailable, Outage
 
 DAY = 86_400
 MINUTE = 60
 DOWN_FOR = 1.0  # seconds a replica skips Redis after a failure, so an outage costs no timeout per request
 QUOTA_UNAVAILABLE = "QUOTA_UNAVAILABLE"
+ENCODED_KEPT = 4096  # clients (and client, day, scope) whose encoded keys a replica keeps
 COUNTERS = Outage(QUOTA_UNAVAILABLE, "fair-use counters (Redis)")
 
 
@@ -254,28 +255,31 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
 
 # KEYS: the client's one hash (its bucket: tokens, at; the cost spent in the minute and the day it
 # names), then per scope asked to reserve under: today's set of subjects and today's reservations.
-# ARGV: now (s), rate, burst, cost, cost_per_minute, cost_per_day, this minute's index, this day's
-# index, the keys' ttl, the ticket, then per scope: quota, units wanted. A window whose index is not
-# the current one has spent nothing yet. Numbers are written as '%.17g' (exact for every cost a budget
-# allows, and for the tokens' float). Admitted: the tokens left, then the units reserved under each
-# scope, space-separated (one bulk string); refused: {what, left, retry after}, nothing reserved.
+# ARGV: rate, burst, cost_per_minute, cost_per_day, the keys' ttl (the client's own: encoded once per
+# client), then now (s), cost, this minute's index, this day's index, the ticket, then per scope:
+# quota, units wanted. A window whose index is not the current one has spent nothing yet. Numbers are
+# written as '%.17g' (exact for every cost a budget allows, and for the tokens' float). Admitted: the
+# tokens left, then the units reserved under each scope, space-separated (one bulk string); refused:
+# {what, left, retry after}, nothing reserved. A reservations' hash gets its ttl when it is made (its
+# sum was 0: no hash), not on every reservation: it is one day's, and outlives the day either way.
 ADMIT = Script(b"""
-local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local cost, per_minute, per_day = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local per_minute, per_day = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, cost = tonumber(ARGV[6]), tonumber(ARGV[7])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'minute', 'minute_cost', 'day', 'day_cost')
 local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 local function g(x) return string.format('%.17g', x) end
 if tokens < 1 then return {'rate', g(tokens), g((1 - tokens) / rate)} end
-local minute = state[3] == ARGV[7] and tonumber(state[4]) or 0
+local minute = state[3] == ARGV[8] and tonumber(state[4]) or 0
 if per_minute > 0 and minute + cost > per_minute then
   return {'cost_per_minute', g(math.max(0, per_minute - minute)), '0'}
 end
-local day = state[5] == ARGV[8] and tonumber(state[6]) or 0
+local day = state[5] == ARGV[9] and tonumber(state[6]) or 0
 if per_day > 0 and day + cost > per_day then return {'cost_per_day', g(math.max(0, per_day - day)), '0'} end
-redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)), 'minute', ARGV[7],
-  'minute_cost', g(minute + cost), 'day', ARGV[8], 'day_cost', g(day + cost))
-redis.call('EXPIRE', KEYS[1], ARGV[9])
+redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)), 'minute', ARGV[8],
+  'minute_cost', g(minute + cost), 'day', ARGV[9], 'day_cost', g(day + cost))
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 if #KEYS == 1 then return g(tokens - 1) end
 local reply = {g(tokens - 1)}
 for k = 2, #KEYS, 2 do
@@ -283,9 +287,8 @@ for k = 2, #KEYS, 2 do
   local held = tonumber(redis.call('HGET', KEYS[k + 1], '*')) or 0
   local granted = math.max(0, math.min(wanted, quota - redis.call('SCARD', KEYS[k]) - held))
   if granted > 0 then
-    redis.call('HINCRBY', KEYS[k + 1], '*', granted)
-    redis.call('HINCRBY', KEYS[k + 1], ARGV[10], granted)
-    redis.call('EXPIRE', KEYS[k + 1], ARGV[9])
+    redis.call('HSET', KEYS[k + 1], '*', held + granted, ARGV[10], granted)
+    if held == 0 then redis.call('EXPIRE', KEYS[k + 1], ARGV[5]) end
   end
   reply[#reply + 1] = granted
 end
@@ -361,12 +364,16 @@ return 0
 
 class RedisCounters:
     """Shared by every replica (``HUB_FAIR_USE_URL``, by default the replay cache's Redis), over the
-    counters' own connection (``hub.fairuse.wire``: scripts preloaded, one round trip a call)."""
+    counters' own connection (``hub.fairuse.wire``: scripts preloaded, one round trip a call). What
+    every admission of a client sends alike (its hash's key, its limits, a quota'd scope's keys for
+    the day) is encoded once and kept; a request encodes only its own numbers."""
 
     def __init__(self, url: str, *, prefix: str = "hub:fair:", timeout: float = 1.0) -> None:
         self._wire = Wire(url, (ADMIT, DISCLOSE, SETTLE), timeout=timeout)
         self._prefix = prefix
         self._down_until = 0.0
+        self._clients: dict[str, tuple[ClientLimits, bytes, bytes]] = {}  # client -> its limits, key, ARGV head
+        self._scopes: dict[tuple[str, int, str], bytes] = {}  # (client, day, scope) -> its keys
 
     def _key(self, client: str, *parts: object) -> str:
         return f"{self._prefix}{{{client}}}:" + ":".join(str(p) for p in parts)
@@ -386,6 +393,13 @@ class RedisCounters:
         except (WireError, OSError) as exc:
             raise self._down(exc) from exc
 
+    async def _call_encoded(self, script: Script, keys: int, parts: int, encoded: bytes) -> Any:
+        self._check_up()
+        try:
+            return await self._wire.evalsha_encoded(script, keys, parts, encoded)
+        except (WireError, OSError) as exc:
+            raise self._down(exc) from exc
+
     def _scope_keys(self, client: str, day: int, scopes: Iterable[str]) -> list[str]:
         """Per scope, its set of today's subjects and its reservations' hash."""
         base = f"{self._prefix}{{{client}}}:"
@@ -396,17 +410,19 @@ class RedisCounters:
         reserve: Reserve | None = None, ticket: str = "",
     ) -> Admission:
         reserve = checked_reservation(reserve, ticket)
-        args: list[bytes | str | int | float] = [
-            now, limits.rate, limits.burst, cost, limits.cost_per_minute, limits.cost_per_day, int(now // MINUTE),
-            day, 2 * DAY,
-        ]
-        keys = [f"{self._prefix}{{{client}}}:use"]
+        key, own = self._client_parts(client, limits)
         if reserve:
-            keys.extend(self._scope_keys(client, day, reserve))
-            args.append(ticket)
-            for quota, wanted in reserve.values():
-                args.extend((quota, wanted))
-        reply = await self._call(ADMIT, keys, args)
+            wanted: list[int | str] = [ticket]
+            for quota, units in reserve.values():
+                wanted.extend((quota, units))
+            encoded = b"".join((
+                key, *[self._scope_parts(client, day, scope) for scope in reserve], own,
+                bulk((now, cost, int(now // MINUTE), day, *wanted)),
+            ))
+            keys = 1 + 2 * len(reserve)
+            reply = await self._call_encoded(ADMIT, keys, keys + 9 + len(wanted), encoded)
+        else:
+            reply = await self._call_encoded(ADMIT, 1, 10, key + own + bulk((now, cost, int(now // MINUTE), day)))
         if type(reply) is bytes:  # admitted: one bulk string (the common reply, read at once)
             if not reserve:
                 return Admission(None, float(reply))
@@ -414,6 +430,26 @@ class RedisCounters:
             return Admission(None, float(left), reserved=dict(zip(reserve, map(int, granted), strict=True)))
         refused, left, retry = reply
         return Admission(refused.decode(), float(left), float(retry))
+
+    def _client_parts(self, client: str, limits: ClientLimits) -> tuple[bytes, bytes]:
+        """A client's hash's key and its limits as ``ADMIT`` takes them, encoded once per client (again
+        when its limits change)."""
+        found = self._clients.get(client)
+        if found is None or (found[0] is not limits and found[0] != limits):
+            if len(self._clients) >= ENCODED_KEPT:
+                self._clients.clear()
+            own = bulk((limits.rate, limits.burst, limits.cost_per_minute, limits.cost_per_day, 2 * DAY))
+            found = self._clients[client] = (limits, bulk((self._key(client, "use"),)), own)
+        return found[1], found[2]
+
+    def _scope_parts(self, client: str, day: int, scope: str) -> bytes:
+        """A scope's two keys for the day (``_scope_keys``), encoded once per client, day and scope."""
+        found = self._scopes.get((client, day, scope))
+        if found is None:
+            if len(self._scopes) >= ENCODED_KEPT:
+                self._scopes.clear()
+            found = self._scopes[(client, day, scope)] = bulk(self._scope_keys(client, day, (scope,)))
+        return found
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",

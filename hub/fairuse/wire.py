@@ -57,15 +57,21 @@ class Script:
 
     def call(self, keys: Sequence[str], args: Sequence[bytes | str | int | float]) -> bytes:
         """``EVALSHA sha len(keys) *keys *args`` in RESP: ``pack``'s bytes, its first two parts made once."""
-        return b"*%d\r\n%s%s" % (3 + len(keys) + len(args), self._called, _bulk((len(keys), *keys, *args)))
+        return self.call_encoded(len(keys), len(keys) + len(args), bulk((*keys, *args)))
+
+    def call_encoded(self, keys: int, parts: int, encoded: bytes) -> bytes:
+        """``call`` of keys and arguments already in RESP (``bulk``: ``parts`` of them, the first
+        ``keys`` the keys), so that a caller sending the same ones on every call encodes them once."""
+        return b"*%d\r\n%s$%d\r\n%d\r\n%s" % (3 + parts, self._called, len(b"%d" % keys), keys, encoded)
 
 
 def pack(*parts: bytes | str | int | float) -> bytes:
     """One command in RESP (an array of bulk strings)."""
-    return b"*%d\r\n%s" % (len(parts), _bulk(parts))
+    return b"*%d\r\n%s" % (len(parts), bulk(parts))
 
 
-def _bulk(parts: Iterable[bytes | str | int | float]) -> bytes:
+def bulk(parts: Iterable[bytes | str | int | float]) -> bytes:
+    """Each part as a RESP bulk string, one after the other (a command's parts, without its header)."""
     out = []
     for part in parts:
         if type(part) is bytes:
@@ -243,9 +249,13 @@ class Wire:
 
     async def evalsha(self, script: Script, keys: Sequence[str], args: Sequence[bytes | str | int | float]) -> Reply:
         """The script's reply; an error reply raises ``WireError`` (after one reload for ``NOSCRIPT``)."""
-        reply = await self._one(script.call(keys, args))
+        return await self.evalsha_encoded(script, len(keys), len(keys) + len(args), bulk((*keys, *args)))
+
+    async def evalsha_encoded(self, script: Script, keys: int, parts: int, encoded: bytes) -> Reply:
+        """``evalsha`` of keys and arguments already in RESP (``Script.call_encoded``)."""
+        reply = await self._one(script.call_encoded(keys, parts, encoded))
         if type(reply) is ReplyError and reply.startswith("NOSCRIPT"):
-            reply = await self._one(pack(b"EVAL", script.text, len(keys), *keys, *args))
+            reply = await self._one(b"*%d\r\n%s%s" % (3 + parts, bulk((b"EVAL", script.text, keys)), encoded))
         if type(reply) is ReplyError:
             raise WireError(f"Redis refused the script: {reply}")
         return reply

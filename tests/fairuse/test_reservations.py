@@ -130,6 +130,28 @@ async def test_a_settle_without_its_ticket_is_refused(counters: Counters) -> Non
         await counters.settle("c1", DAY, "", {"s": {"a"}})
 
 
+@pytest.mark.redis
+async def test_a_days_reservations_expire_with_the_days_keys_whoever_made_them(redis_url: str, redis_prefix: str) -> None:
+    import redis.asyncio
+
+    counters, direct = RedisCounters(redis_url, prefix=redis_prefix), redis.asyncio.Redis.from_url(redis_url)
+    key = f"{redis_prefix}{{c1}}:r:{DAY}:s"
+    try:
+        await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (10, 2)}, "t1")  # makes the hash
+        await direct.expire(key, 100)
+        await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (10, 3)}, "t2")  # adds to it
+        assert 0 < await direct.ttl(key) <= 100  # a reservation added to a day's hash leaves its ttl
+        await counters.settle("c1", DAY, "t1", {"s": ()})
+        await counters.settle("c1", DAY, "t2", {"s": ()})
+        assert not await direct.exists(key)  # nothing held: no hash
+        await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (10, 1)}, "t3")  # made again
+        assert 86_400 < await direct.ttl(key) <= 2 * 86_400
+        assert await direct.hgetall(key) == {b"*": b"1", b"t3": b"1"}
+    finally:
+        await counters.aclose()
+        await direct.aclose()
+
+
 # --- the gate ----------------------------------------------------------------------------------------
 
 
