@@ -1,4 +1,5 @@
-"""Shared fixtures: small demo data, and real PostgreSQL / MariaDB / Redis per test run.
+"""Shared fixtures: small demo data, its two HTTP departments served once for the whole run, and real
+PostgreSQL / MariaDB / Redis per test run.
 
 Every database and key prefix is unique to the run and dropped at the end: the services on the
 machine outlive every run. A test's own registry database usually starts as a copy of one migrated
@@ -24,9 +25,14 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hub.demo.services import RunningService
 
 RUN_ID = uuid.uuid4().hex[:10]
 DEMO_SEED = 4242
@@ -108,6 +114,35 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("demo-data")
     generate(data_dir, seed=DEMO_SEED, enterprises=DEMO_ENTERPRISES, as_of=DEMO_AS_OF)
     return data_dir
+
+
+@dataclass
+class DepartmentServices:
+    ecology: RunningService
+    security: RunningService
+
+
+@pytest.fixture(scope="session")
+def services(demo_data_dir: Path) -> Iterator[DepartmentServices]:
+    """The two departments that answer over HTTP (Ecology's REST API, Public Security's GraphQL API),
+    served for real on the demo files: one pair for the whole run, shared by every folder's hubs.
+    Defined here and used by name, never imported into a test module or a folder's conftest (pytest
+    would start a pair for each module that imports it). A test that stops a department starts its
+    own instead (``serve_in_thread``)."""
+    from hub.demo import ecology_service, security_service
+    from hub.demo.services import serve_in_thread
+
+    ecology = serve_in_thread(ecology_service.create_app(demo_data_dir / "ecology.sqlite"))
+    try:
+        security = serve_in_thread(security_service.create_app(demo_data_dir / "security.sqlite"))
+    except BaseException:
+        ecology.stop()
+        raise
+    try:
+        yield DepartmentServices(ecology, security)
+    finally:
+        ecology.stop()
+        security.stop()
 
 
 @functools.cache

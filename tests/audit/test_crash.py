@@ -17,7 +17,6 @@ import pytest
 from tests.audit.hub_process import running
 from tests.audit.test_two_hubs import audit_rows, enterprises, migrated, settings_file  # noqa: F401
 from tests.audit.test_two_hubs import hub_cli
-from tests.graph.conftest import services  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 CLIENTS = 16

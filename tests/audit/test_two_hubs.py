@@ -26,7 +26,7 @@ from hub.store import connect
 from hub.store.sealing import new_key_encryption_key
 from tests.audit.hub_process import HubProcess, hub_cli, running, write_settings
 from tests.conftest import DEMO_AS_OF
-from tests.graph.conftest import DepartmentServices, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices
 
 PER_HUB = 60
 SEAL_EVERY = 7
@@ -64,7 +64,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings_file(
-    tmp_path: Path, database_url: str, demo_data_dir: Path, services: DepartmentServices  # noqa: F811
+    tmp_path: Path, database_url: str, demo_data_dir: Path, services: DepartmentServices
 ) -> Path:
     return write_settings(tmp_path / "hub.toml", {
         "environment": "development",

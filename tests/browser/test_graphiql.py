@@ -32,7 +32,7 @@ from hub.graphql.graphiql import ASSET_PATH, ASSETS
 from hub.settings import load_settings
 from hub.store.sealing import new_key_encryption_key
 from tests.browser.conftest import ARTIFACTS
-from tests.graph.conftest import DepartmentServices, hub_settings, services  # noqa: F401 (fixture)
+from tests.graph.conftest import DepartmentServices, hub_settings
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def _serve(settings: Any) -> RunningService:
 
 
 @pytest.fixture(scope="module")
-def dev_hub(demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path) -> Iterator[str]:  # noqa: F811
+def dev_hub(demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path) -> Iterator[str]:
     settings = hub_settings(
         demo_data_dir, services.ecology.url, services.security.url, graphiql_assets_dir=graphiql_assets
     )
@@ -75,7 +75,7 @@ def dev_hub(demo_data_dir: Path, services: DepartmentServices, graphiql_assets: 
 
 @pytest.fixture(scope="module")
 def production_hub(
-    demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+    demo_data_dir: Path, services: DepartmentServices, graphiql_assets: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     tmp_state = tmp_path_factory.mktemp("production-state")
     settings = hub_settings(

@@ -28,7 +28,6 @@ from tests.graph.conftest import (  # noqa: F401  (fixtures, used by name)
     hub,
     hub_settings,
     open_hub,
-    services,
 )
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -41,7 +40,7 @@ async def caller_from_header(request: Request) -> Caller:
 
 
 @pytest.fixture
-def edge_hub(demo_data_dir: Path, services: DepartmentServices) -> EdgeHub:  # noqa: F811
+def edge_hub(demo_data_dir: Path, services: DepartmentServices) -> EdgeHub:
     @asynccontextmanager
     async def open_with(*, environment: str = "development", **limits: Any) -> AsyncIterator[HubClient]:
         settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url, limits=Limits(**limits))

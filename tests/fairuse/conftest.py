@@ -28,7 +28,6 @@ from tests.graph.conftest import (  # noqa: F401  (fixtures, used by name)
     demo_db,
     hub_settings,
     open_hub,
-    services,
 )
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -72,7 +71,7 @@ OpenFairHub = Callable[..., AbstractAsyncContextManager[FairHub]]
 
 
 @pytest.fixture
-def fair_hub(demo_data_dir: Path, services: DepartmentServices) -> OpenFairHub:  # noqa: F811
+def fair_hub(demo_data_dir: Path, services: DepartmentServices) -> OpenFairHub:
     @asynccontextmanager
     async def open_with(fair_use: FairUseSettings | None = None, **overrides: Any) -> AsyncIterator[FairHub]:
         settings = hub_settings(

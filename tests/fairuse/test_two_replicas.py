@@ -27,7 +27,7 @@ from hub.strawberry_bridge import graphql_schema
 from schema import build_schema
 from tests.audit.hub_process import HubProcess, hub_cli, running, write_settings
 from tests.conftest import DEMO_AS_OF
-from tests.graph.conftest import DepartmentServices, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices
 from tests.oauth.conftest import OPERATOR, grant_catalogue
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -53,7 +53,7 @@ class ToReplica(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 def settings_file(
-    tmp_path: Path, demo_data_dir: Path, redis_url: str, redis_prefix: str, services: DepartmentServices  # noqa: F811
+    tmp_path: Path, demo_data_dir: Path, redis_url: str, redis_prefix: str, services: DepartmentServices
 ) -> Path:
     path = write_settings(tmp_path / "hub.toml", {
         "environment": "development",

@@ -17,7 +17,7 @@ import pytest
 
 from hub.demo import ecology_service
 from hub.demo.services import serve_in_thread
-from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 
 SOURCE_TIMEOUT = 0.5
 QUERY = "{ enterprises(first: 3) { edges { node { uscc name dischargePermits { number } } } } }"
@@ -39,7 +39,7 @@ class Switch:
 
 
 @pytest.fixture
-async def switchable_ecology(demo_data_dir: Path, services: DepartmentServices  # noqa: F811
+async def switchable_ecology(demo_data_dir: Path, services: DepartmentServices
                              ) -> AsyncIterator[tuple[HubClient, Switch]]:
     switch = Switch()
     real = ecology_service.create_app(demo_data_dir / "ecology.sqlite")

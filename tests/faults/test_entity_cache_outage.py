@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.faults.proxy import FaultyProxy, proxied
-from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 
 pytestmark = pytest.mark.redis
 QUERY = """{ licences(first: 5) { edges { node { number holder { uscc name legalRepresentative { name } } } } } }"""
@@ -26,7 +26,7 @@ def cache_proxy(redis_url: str) -> Iterator[FaultyProxy]:
 
 @pytest.fixture
 async def cached_hub(
-    demo_data_dir: Path, services: DepartmentServices, cache_proxy: FaultyProxy,  # noqa: F811
+    demo_data_dir: Path, services: DepartmentServices, cache_proxy: FaultyProxy,
     redis_url: str, redis_prefix: str,
 ) -> AsyncIterator[HubClient]:
     settings = hub_settings(

@@ -32,7 +32,7 @@ from tests.audit.hub_process import PROJECT, HubProcess, free_port, hub_cli, por
 from tests.conftest import DEMO_AS_OF
 from tests.faults.keepalive import Answer, KeptConnection
 from tests.faults.proxy import FaultyProxy
-from tests.graph.conftest import DepartmentServices, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices
 from tests.oauth.conftest import ASSERTION_TYPE, proof
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -44,7 +44,7 @@ SESSION = "Cookie: __Host-hub-admin=a-session-the-registry-must-look-up"
 @pytest.fixture
 def settings_file(
     tmp_path: Path, hub_database: str, database_proxy: FaultyProxy, demo_data_dir: Path,
-    services: DepartmentServices,  # noqa: F811
+    services: DepartmentServices,
 ) -> Path:
     path = write_settings(tmp_path / "hub.toml", {
         "environment": "development",
@@ -208,7 +208,7 @@ def ecology_process(demo_data_dir: Path, tmp_path: Path) -> Iterator[subprocess.
 @pytest.fixture
 def hub_over_ecology(
     tmp_path: Path, demo_data_dir: Path, ecology_process: subprocess.Popen[bytes],
-    services: DepartmentServices,  # noqa: F811
+    services: DepartmentServices,
 ) -> Iterator[HubProcess]:
     ecology_url = f"http://127.0.0.1:{ecology_process.port}"  # type: ignore[attr-defined]
     settings = write_settings(tmp_path / "hub.toml", {

@@ -27,7 +27,7 @@ from hub.federation.sdl import sdl_path
 from schema.subgraphs import DEPARTMENTS
 
 # The graph tests' fixtures, for this folder too.
-from tests.graph.conftest import hub, hub_settings, services  # noqa: F401
+from tests.graph.conftest import hub, hub_settings  # noqa: F401
 
 PEERS = Path(__file__).resolve().parent.parent / "peers"
 GATEWAY_START_SECONDS = 20.0
@@ -106,7 +106,7 @@ def hub_overrides() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def served_hub(
-    demo_data_dir: Path, services: Any, hub_overrides: dict[str, Any]  # noqa: F811
+    demo_data_dir: Path, services: Any, hub_overrides: dict[str, Any]
 ) -> Iterator[tuple[Hub, RunningService]]:
     app = create_app(hub_settings(demo_data_dir, services.ecology.url, services.security.url, **hub_overrides))
     running = serve_in_thread(app)

@@ -1,4 +1,5 @@
-"""The hub over the demo departments, in-process, with the two HTTP departments served for real."""
+"""The hub over the demo departments, in-process, with the two HTTP departments served for real
+(``services``, one pair for the whole run: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import sqlite3
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +21,8 @@ import pytest
 from hub.app import build_hub, compose_app
 from hub.auth import Authenticator
 from hub.composition import Hub
-from hub.demo import ecology_service, security_service
-from hub.demo.services import RunningService, serve_in_thread
 from hub.settings import load_settings
-from tests.conftest import DEMO_AS_OF
-
-
-@dataclass
-class DepartmentServices:
-    ecology: RunningService
-    security: RunningService
-
-
-@pytest.fixture(scope="session")
-def services(demo_data_dir: Path) -> Iterator[DepartmentServices]:
-    ecology = serve_in_thread(ecology_service.create_app(demo_data_dir / "ecology.sqlite"))
-    security = serve_in_thread(security_service.create_app(demo_data_dir / "security.sqlite"))
-    yield DepartmentServices(ecology, security)
-    ecology.stop()
-    security.stop()
+from tests.conftest import DEMO_AS_OF, DepartmentServices
 
 
 def hub_settings(demo_data_dir: Path, ecology_url: str, security_url: str, **overrides: Any) -> Any:

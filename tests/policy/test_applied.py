@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from hub.context import Caller
 from hub.policy.masks import amount_band, keep_ends
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 
 ENTERPRISE = "market.enterprise:read"
 PERSON = "market.person:read"
@@ -53,7 +53,7 @@ async def caller_named_in_header(request: Request) -> Caller:
 
 
 @pytest.fixture
-async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=caller_named_in_header) as client:
         yield client

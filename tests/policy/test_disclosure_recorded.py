@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from hub.audit import verify, who_accessed
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, LEGAL_REP, PERSON, ask, caller, caller_named_in_header
 
 QUERY = """query Registration($u: String!) {
@@ -19,7 +19,7 @@ QUERY = """query Registration($u: String!) {
 
 
 @pytest.fixture
-async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["case-window"] = caller("case-window", {ENTERPRISE: ["licensing"], PERSON: ["licensing"],

@@ -10,12 +10,12 @@ import pytest
 
 from hub.audit import who_accessed
 from schema.pagination import decode_cursor
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, FINANCE, ask, caller, caller_named_in_header
 
 
 @pytest.fixture
-async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["skipping-finance"] = caller("skipping-finance", {ENTERPRISE: ["licensing"], FINANCE: ["licensing"]})

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from hub.identifiers.id_number import id_check_char
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, LEGAL_REP, PERSON, ask, caller, caller_named_in_header
 
 CASE = "centre.case:read"
 
 
 @pytest.fixture
-async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=caller_named_in_header) as client:
         CALLERS["masked-people"] = caller("masked-people", {ENTERPRISE: ["licensing"], PERSON: ["licensing"],

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hub.graphql.limits import Limits
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, ask, caller, caller_named_in_header
 
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { %s } }"
@@ -60,7 +60,7 @@ def _everything(policies: Any, jurisdiction: str) -> Any:
 
 @pytest.fixture
 async def district_hub(
-    moved: tuple[Path, str, str, str], services: DepartmentServices  # noqa: F811
+    moved: tuple[Path, str, str, str], services: DepartmentServices
 ) -> AsyncIterator[HubClient]:
     data_dir, region, _, _ = moved
     async with open_hub(hub_settings(data_dir, services.ecology.url, services.security.url),
@@ -104,7 +104,7 @@ async def test_an_enterprise_that_moved_in_is_served_by_a_contributing_subgraph_
 
 
 async def test_with_the_owner_unreachable_a_contributing_subgraph_withholds_the_enterprise_and_names_the_owner(
-    moved: tuple[Path, str, str, str], services: DepartmentServices  # noqa: F811
+    moved: tuple[Path, str, str, str], services: DepartmentServices
 ) -> None:
     data_dir, region, _, arriving = moved
     unreachable = {"market": {"url": "postgresql+asyncpg://hub@127.0.0.1:9/market", "timeout": 2}}
@@ -119,7 +119,7 @@ async def test_with_the_owner_unreachable_a_contributing_subgraph_withholds_the_
 
 
 @pytest.fixture
-async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     async with open_hub(hub_settings(demo_data_dir, services.ecology.url, services.security.url),
                         authenticate=caller_named_in_header) as client:
         CALLERS["enterprise-only"] = caller("enterprise-only", {ENTERPRISE: ["licensing"]})
@@ -163,14 +163,14 @@ async def _unrestricted(request: Any) -> Any:
 
 
 @pytest.fixture
-async def unrestricted_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def unrestricted_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=_unrestricted) as client:
         yield client
 
 
 @pytest.fixture
-async def limited_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:  # noqa: F811
+async def limited_hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterator[HubClient]:
     limits = Limits(max_cost=100, max_representations=50)
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url, limits=limits)
     async with open_hub(settings, authenticate=_unrestricted) as client:

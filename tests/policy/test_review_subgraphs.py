@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub, services  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
 from tests.policy.test_applied import CALLERS, ENTERPRISE, PERSON, TAX, ask, caller, caller_named_in_header
 
 IDENTITY_RECORD = "security.identity_record:read"
@@ -27,7 +27,7 @@ def region(demo_db: Any) -> str:  # noqa: F811
 
 @pytest.fixture
 async def hub(
-    demo_data_dir: Path, services: DepartmentServices, region: str  # noqa: F811
+    demo_data_dir: Path, services: DepartmentServices, region: str
 ) -> AsyncIterator[HubClient]:
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings, authenticate=caller_named_in_header) as client:
