@@ -27,12 +27,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from graphql import GraphQLSchema
+
     from hub.demo.services import RunningService
+    from hub.policy import Policies
 
 RUN_ID = uuid.uuid4().hex[:10]
 DEMO_SEED = 4242
@@ -42,6 +45,7 @@ DEMO_ENTERPRISES = 300
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("HUB_TEST_MARIADB", "mysql+aiomysql://root@127.0.0.1:3306/test")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
+POLICIES_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -116,6 +120,24 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+@pytest.fixture(scope="session")
+def demo_db(demo_data_dir: Path) -> Iterator[Any]:
+    """Read the demo departments' files directly, to compare the graph with its sources (one reader for
+    the whole run: used by name, never imported)."""
+    connections: dict[str, sqlite3.Connection] = {}
+
+    def rows(department: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+        conn = connections.get(department)
+        if conn is None:
+            conn = connections[department] = sqlite3.connect(demo_data_dir / f"{department}.sqlite")
+            conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+    yield rows
+    for conn in connections.values():
+        conn.close()
+
+
 @dataclass
 class DepartmentServices:
     ecology: RunningService
@@ -143,6 +165,22 @@ def services(demo_data_dir: Path) -> Iterator[DepartmentServices]:
     finally:
         ecology.stop()
         security.stop()
+
+
+@pytest.fixture(scope="session")
+def graph() -> GraphQLSchema:
+    """The real graph, without any caller's view."""
+    import schema
+
+    return schema.build_schema()._schema
+
+
+@pytest.fixture(scope="session")
+def policies(graph: GraphQLSchema) -> Policies:
+    """The demo policies (``policies/``) as the hub loads them over the real graph."""
+    from hub.policy import load_policies
+
+    return load_policies(POLICIES_DIR, graph)
 
 
 @functools.cache

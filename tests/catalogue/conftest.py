@@ -8,7 +8,7 @@ import pytest
 
 from connectors.binding import Binding, load_bindings
 from hub.policy.loader import DEFAULT_BINDINGS_DIR
-from tests.policy.conftest import edit, graph, policies, policy_dir  # noqa: F401 (fixtures shared)
+from tests.policy.conftest import edit, policy_dir  # noqa: F401 (fixtures shared)
 
 
 @pytest.fixture(scope="session")

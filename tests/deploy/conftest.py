@@ -23,7 +23,6 @@ import pytest
 from hub.settings import Settings, load_settings
 from hub.store.sealing import new_key_encryption_key
 from tests.conftest import RUN_ID, postgres_database
-from tests.graph.conftest import demo_db  # noqa: F401 - the fixture, for the telemetry tests
 
 ISSUER = "https://hub.test"
 

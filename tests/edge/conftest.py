@@ -24,7 +24,6 @@ from hub.graphql.limits import Limits
 from tests.graph.conftest import (  # noqa: F401  (fixtures, used by name)
     DepartmentServices,
     HubClient,
-    demo_db,
     hub,
     hub_settings,
     open_hub,
@@ -80,6 +79,6 @@ def refusal_of(response: httpx.Response, status: int = 400) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def some_uscc(demo_db: Any) -> str:  # noqa: F811
+def some_uscc(demo_db: Any) -> str:
     rows = demo_db("market", "SELECT holder_uscc FROM food_licences ORDER BY holder_uscc LIMIT 1")
     return rows[0]["holder_uscc"]  # type: ignore[no-any-return]

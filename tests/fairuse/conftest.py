@@ -22,10 +22,9 @@ from starlette.requests import Request
 from hub.context import Caller
 from hub.fairuse.counters import Counters, MemoryCounters, RedisCounters
 from hub.fairuse.limits import ClientLimits, FairUseSettings
-from tests.graph.conftest import (  # noqa: F401  (fixtures, used by name)
+from tests.graph.conftest import (
     DepartmentServices,
     HubClient,
-    demo_db,
     hub_settings,
     open_hub,
 )

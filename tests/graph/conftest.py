@@ -8,9 +8,8 @@ import functools
 import shutil
 import tempfile
 
-import sqlite3
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -93,20 +92,3 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
     settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
     async with open_hub(settings) as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def demo_db(demo_data_dir: Path) -> Iterator[Any]:
-    """Read the demo departments' files directly, to compare the graph with its sources."""
-    connections: dict[str, sqlite3.Connection] = {}
-
-    def rows(department: str, sql: str, *params: Any) -> list[dict[str, Any]]:
-        conn = connections.get(department)
-        if conn is None:
-            conn = connections[department] = sqlite3.connect(demo_data_dir / f"{department}.sqlite")
-            conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql, params)]
-
-    yield rows
-    for conn in connections.values():
-        conn.close()

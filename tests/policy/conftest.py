@@ -1,4 +1,5 @@
-"""Fixtures for the policy tests: the real graph and a writable copy of the demo policies."""
+"""Fixtures for the policy tests: a writable copy of the demo policies (the real graph and the
+demo policies as loaded, ``graph`` and ``policies``, are the whole run's: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema
 
-import schema
-from hub.policy import Policies, load_policies
-
-POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
-
-
-@pytest.fixture(scope="session")
-def graph() -> GraphQLSchema:
-    return schema.build_schema()._schema
-
-
-@pytest.fixture(scope="session")
-def policies(graph: GraphQLSchema) -> Policies:
-    return load_policies(POLICIES_DIR, graph)
+from tests.conftest import POLICIES_DIR
 
 
 @pytest.fixture

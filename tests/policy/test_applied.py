@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from hub.context import Caller
 from hub.policy.masks import amount_band, keep_ends
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 
 ENTERPRISE = "market.enterprise:read"
 PERSON = "market.person:read"
@@ -69,7 +69,7 @@ async def ask(hub: HubClient, who: str, query: str, purpose: str | None = "licen
 
 
 @pytest.fixture(scope="module")
-def enterprise(demo_db: Any) -> dict[str, Any]:  # noqa: F811
+def enterprise(demo_db: Any) -> dict[str, Any]:
     return demo_db("market", "SELECT * FROM enterprises WHERE legal_rep_id IS NOT NULL ORDER BY uscc LIMIT 1")[0]
 
 
@@ -178,7 +178,7 @@ async def test_introspection_shows_only_the_types_and_fields_the_grants_reach(hu
 
 
 async def test_jurisdiction_limits_lists_and_look_ups_to_the_callers_region(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [region] = demo_db("market", "SELECT region_code AS p FROM enterprises GROUP BY p "
                        "ORDER BY count(*) DESC LIMIT 1")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from hub.audit import verify, who_accessed
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, LEGAL_REP, PERSON, ask, caller, caller_named_in_header
 
 QUERY = """query Registration($u: String!) {
@@ -28,7 +28,7 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
 
 
 @pytest.fixture(scope="module")
-def enterprise(demo_db: Any) -> dict[str, Any]:  # noqa: F811
+def enterprise(demo_db: Any) -> dict[str, Any]:
     return demo_db("market", "SELECT * FROM enterprises WHERE legal_rep_id IS NOT NULL ORDER BY uscc DESC LIMIT 1")[0]
 
 

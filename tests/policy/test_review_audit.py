@@ -10,7 +10,7 @@ import pytest
 
 from hub.audit import who_accessed
 from schema.pagination import decode_cursor
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, FINANCE, ask, caller, caller_named_in_header
 
 
@@ -22,7 +22,7 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
         yield client
 
 
-async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:
     [row] = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc DESC LIMIT 1")
     body = await ask(hub, "skipping-finance", "query($u: String!, $no: Boolean!) { enterprise(uscc: $u) "
                      "{ name registeredCapital @include(if: $no) address @skip(if: true) } }", u=row["uscc"], no=False)
@@ -32,7 +32,7 @@ async def test_a_field_skipped_by_a_directive_is_not_recorded_as_disclosed(hub: 
     assert access.fields == {"Enterprise.name": "allow"}
 
 
-async def test_a_field_shown_through_a_union_fragment_is_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+async def test_a_field_shown_through_a_union_fragment_is_recorded_as_disclosed(hub: HubClient, demo_db: Any) -> None:
     # A subgraph's `_Entity` union holds Enterprise: graphql-core runs a fragment on it inside an enterprise.
     CALLERS["union-fragment"] = caller("union-fragment", {ENTERPRISE: ["licensing"]})
     [row] = demo_db("market", "SELECT uscc, name FROM enterprises ORDER BY uscc DESC LIMIT 1")
@@ -47,7 +47,7 @@ async def test_a_field_shown_through_a_union_fragment_is_recorded_as_disclosed(h
     assert access.fields == {"Enterprise.name": "allow"}
 
 
-async def test_a_cursor_is_recorded_as_showing_the_key_it_carries(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+async def test_a_cursor_is_recorded_as_showing_the_key_it_carries(hub: HubClient, demo_db: Any) -> None:
     CALLERS["cursors-only"] = caller("cursors-only", {ENTERPRISE: ["licensing"]})
     [row] = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1")
     body = await ask(hub, "cursors-only", "{ enterprises(first: 1) { edges { cursor } } }")
@@ -59,7 +59,7 @@ async def test_a_cursor_is_recorded_as_showing_the_key_it_carries(hub: HubClient
 
 
 async def test_a_pages_start_and_end_cursors_are_recorded_as_showing_those_records_keys(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     CALLERS["page-ends"] = caller("page-ends", {ENTERPRISE: ["licensing"]})
     first, middle, last = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT 3")

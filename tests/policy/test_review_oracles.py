@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hub.identifiers.id_number import id_check_char
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, LEGAL_REP, PERSON, ask, caller, caller_named_in_header
 
 CASE = "centre.case:read"
@@ -43,7 +43,7 @@ def id_numbers_behind(masked_id: str, birth_year: str) -> list[str]:
 
 
 async def test_a_masked_id_number_cannot_be_recovered_by_looking_up_each_birth_date_of_its_year(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [enterprise] = demo_db("market", "SELECT * FROM enterprises WHERE legal_rep_id IS NOT NULL ORDER BY uscc LIMIT 1")
     shown = await ask(hub, "masked-people", "query($u: String!) { enterprise(uscc: $u) "
@@ -59,7 +59,7 @@ async def test_a_masked_id_number_cannot_be_recovered_by_looking_up_each_birth_d
 
 
 async def test_filtering_cases_by_applicant_confirms_no_guess_for_a_caller_who_sees_a_pseudonym(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [case] = demo_db("centre", "SELECT * FROM cases WHERE applicant_id_type = 'ID' ORDER BY number LIMIT 1")
     shown = await ask(hub, "case-clerk", "query($n: String!) { case(number: $n) { applicantId } }",
@@ -72,7 +72,7 @@ async def test_filtering_cases_by_applicant_confirms_no_guess_for_a_caller_who_s
 
 
 async def test_an_enterprises_cases_do_not_link_its_uscc_to_the_applicant_pseudonym(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [case] = demo_db("centre", "SELECT * FROM cases WHERE applicant_id_type = 'USCC' ORDER BY number LIMIT 1")
     denied = await ask(hub, "case-clerk", "query($n: String!) { case(number: $n) { applicantEnterprise { uscc } } }",

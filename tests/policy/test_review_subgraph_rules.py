@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hub.graphql.limits import Limits
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, ask, caller, caller_named_in_header
 
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { %s } }"
@@ -127,7 +127,7 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
 
 
 async def test_a_hidden_entity_type_reads_exactly_like_a_type_that_does_not_exist(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [person] = demo_db("market", "SELECT id_number FROM persons ORDER BY id_number LIMIT 1")
     answers = {}
@@ -143,7 +143,7 @@ async def test_a_hidden_entity_type_reads_exactly_like_a_type_that_does_not_exis
 
 
 async def test_a_person_without_the_name_security_requires_is_bad_input_naming_the_field(
-    unrestricted_hub: HubClient, demo_db: Any, caplog: pytest.LogCaptureFixture  # noqa: F811
+    unrestricted_hub: HubClient, demo_db: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     [person] = demo_db("market", "SELECT id_number FROM persons ORDER BY id_number LIMIT 1")
     with caplog.at_level(logging.ERROR):
@@ -177,13 +177,13 @@ async def limited_hub(demo_data_dir: Path, services: DepartmentServices) -> Asyn
         yield client
 
 
-def _enterprises(demo_db: Any, n: int) -> list[dict[str, str]]:  # noqa: F811
+def _enterprises(demo_db: Any, n: int) -> list[dict[str, str]]:
     return [{"__typename": "Enterprise", "uscc": r["uscc"]}
             for r in demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT ?", n)]
 
 
 async def test_entities_cost_their_selection_once_per_representation(
-    limited_hub: HubClient, demo_db: Any  # noqa: F811
+    limited_hub: HubClient, demo_db: Any
 ) -> None:
     selection = "... on Enterprise { uscc name status }"
     small = await subgraph(limited_hub, "market", "", selection, _enterprises(demo_db, 30))  # 1 + 30 x 3 = 91
@@ -195,7 +195,7 @@ async def test_entities_cost_their_selection_once_per_representation(
 
 
 async def test_representations_written_in_the_document_are_counted_too(
-    limited_hub: HubClient, demo_db: Any  # noqa: F811
+    limited_hub: HubClient, demo_db: Any
 ) -> None:
     listed = ", ".join(f'{{__typename: "Enterprise", uscc: "{r["uscc"]}"}}' for r in _enterprises(demo_db, 40))
     query = f"{{ _entities(representations: [{listed}]) {{ ... on Enterprise {{ uscc name status }} }} }}"
@@ -205,7 +205,7 @@ async def test_representations_written_in_the_document_are_counted_too(
 
 
 async def test_more_representations_than_max_representations_are_refused_before_any_look_up(
-    limited_hub: HubClient, demo_db: Any  # noqa: F811
+    limited_hub: HubClient, demo_db: Any
 ) -> None:
     before = limited_hub.all_source_calls()
     body = await subgraph(limited_hub, "market", "", "__typename", _enterprises(demo_db, 51))

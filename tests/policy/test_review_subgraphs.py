@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, PERSON, TAX, ask, caller, caller_named_in_header
 
 IDENTITY_RECORD = "security.identity_record:read"
 
 
 @pytest.fixture(scope="module")
-def region(demo_db: Any) -> str:  # noqa: F811
+def region(demo_db: Any) -> str:
     [row] = demo_db("market", "SELECT region_code AS p FROM enterprises GROUP BY p ORDER BY count(*) DESC LIMIT 1")
     return str(row["p"])
 
@@ -48,7 +48,7 @@ async def subgraph(hub: HubClient, department: str, who: str, query: str, repres
 
 
 async def test_taxation_subgraph_shows_no_tax_registration_of_an_enterprise_outside_the_callers_region(
-    hub: HubClient, demo_db: Any, region: str  # noqa: F811
+    hub: HubClient, demo_db: Any, region: str
 ) -> None:
     outside = [r["uscc"] for r in demo_db("market", "SELECT uscc FROM enterprises WHERE region_code NOT LIKE ? "
                                           "ORDER BY uscc", region + "%")]
@@ -65,7 +65,7 @@ async def test_taxation_subgraph_shows_no_tax_registration_of_an_enterprise_outs
 
 
 async def test_identity_verification_confirms_no_guessed_name_for_a_caller_who_sees_names_masked(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     persons = {r["id_number"]: r["name"] for r in demo_db("market", "SELECT id_number, name FROM persons")}
     population = demo_db("security", "SELECT id_number, name FROM population ORDER BY id_number")
@@ -85,7 +85,7 @@ async def test_identity_verification_confirms_no_guessed_name_for_a_caller_who_s
 
 
 async def test_entities_of_a_type_outside_the_view_do_not_tell_a_registered_person_from_an_unknown_one(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     CALLERS["enterprise-only"] = caller("enterprise-only", {ENTERPRISE: ["licensing"]})
     registered = {r["id_number"] for r in demo_db("market", "SELECT id_number FROM persons")}

@@ -14,7 +14,7 @@ import pytest
 
 from hub.identifiers.uscc import uscc_check_char
 from schema.pagination import decode_cursor
-from tests.graph.conftest import DepartmentServices, HubClient, demo_db, hub_settings, open_hub  # noqa: F401
+from tests.graph.conftest import DepartmentServices, HubClient, hub_settings, open_hub
 from tests.policy.test_applied import CALLERS, ENTERPRISE, ask, caller, caller_named_in_header
 
 
@@ -28,7 +28,7 @@ async def hub(demo_data_dir: Path, services: DepartmentServices) -> AsyncIterato
         yield client
 
 
-async def test_a_purpose_no_grant_names_lists_no_keys_through_cursors(hub: HubClient, demo_db: Any) -> None:  # noqa: F811
+async def test_a_purpose_no_grant_names_lists_no_keys_through_cursors(hub: HubClient, demo_db: Any) -> None:
     usccs = {r["uscc"] for r in demo_db("market", "SELECT uscc FROM enterprises")}
     body = await ask(hub, "registry-only", "{ enterprises(first: 5) { edges { cursor node { uscc } } "
                      "pageInfo { endCursor } } }", purpose="supervision")
@@ -48,7 +48,7 @@ def a_valid_uscc_not_registered(registered: set[str]) -> str:
 
 
 async def test_a_purpose_no_grant_names_does_not_tell_a_registered_enterprise_from_an_unknown_one(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     registered = {r["uscc"] for r in demo_db("market", "SELECT uscc FROM enterprises")}
     query = "query($u: String!) { enterprise(uscc: $u) { name } }"
@@ -58,7 +58,7 @@ async def test_a_purpose_no_grant_names_does_not_tell_a_registered_enterprise_fr
 
 
 async def test_a_refusal_names_the_callers_own_grants_even_when_another_client_built_the_view(
-    hub: HubClient, demo_db: Any  # noqa: F811
+    hub: HubClient, demo_db: Any
 ) -> None:
     [row] = demo_db("market", "SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1")
     query = "query($u: String!) { enterprise(uscc: $u) { name } }"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.audit import who_accessed
-from tests.graph.conftest import HubClient, demo_db  # noqa: F401
+from tests.graph.conftest import HubClient
 from tests.policy.test_applied import CALLERS, ENTERPRISE, PERSON, caller
 from tests.policy.test_review_subgraphs import IDENTITY_RECORD, hub, region, subgraph  # noqa: F401
 
