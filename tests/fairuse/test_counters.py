@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.fairuse.counters import Counters
+from hub.fairuse.counters import Counters, _numbers
+from hub.fairuse.wire import bulk
 from hub.fairuse.limits import ClientLimits
 
 NOW = 1_800_000_000.0  # a minute starts here (divisible by 60)
@@ -168,3 +169,8 @@ async def test_an_answer_showing_more_subjects_than_one_script_call_takes_is_cou
     usage = await counters.usage("c1", RATE, NOW, DAY, ("s", "t"))
     assert usage.subjects_today == {"s": 12_001, "t": 1}
     assert await counters.disclose("c1", DAY, {"s": (12_001, refs)}) is None  # all shown before: free
+
+
+def test_an_admissions_own_numbers_are_encoded_as_every_other_argument_is() -> None:
+    for numbers in ((NOW, 0, 30_000_000, DAY), (1_765_130_000.123456, 10**15, 29_418_835, 20_429), (0.5, 1, 0, 0)):
+        assert _numbers(*numbers) == bulk(numbers)
