@@ -94,8 +94,10 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         started = time.perf_counter()
+        # A caller's trace context is read only to be continued: with tracing off, nothing is.
+        parent = extract(request.headers) if self.telemetry.enabled else None
         with self.telemetry.tracer.start_as_current_span(
-            "graphql.request", context=extract(request.headers), kind=SpanKind.SERVER,
+            "graphql.request", context=parent, kind=SpanKind.SERVER,
             attributes={"http.request.method": request.method, "url.path": request.url.path},
         ) as span:
             response = await self.handle(request)

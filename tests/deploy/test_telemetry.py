@@ -227,8 +227,14 @@ def test_tracing_is_off_unless_an_otlp_endpoint_is_named(environ: dict[str, str]
         assert not span.is_recording()
 
 
+# A caller's own trace context: with tracing off, the hub does not pass it on either.
+CALLERS_TRACE = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+
+
+@pytest.mark.parametrize("sent", [{}, CALLERS_TRACE], ids=["no trace context", "the caller's trace context"])
 async def test_with_tracing_off_no_trace_context_leaves_the_hub(demo_data_dir: Path, demo_db: Any,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                sent: dict[str, str]) -> None:
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     ecology = HeaderLog(ecology_service.create_app(demo_data_dir / "ecology.sqlite"))
     running = serve_in_thread(ecology)
@@ -236,7 +242,8 @@ async def test_with_tracing_off_no_trace_context_leaves_the_hub(demo_data_dir: P
         async with open_hub(hub_settings(demo_data_dir, running.url, running.url)) as hub:
             assert not hub.hub.telemetry.enabled
             uscc, _ = holder(demo_db)
-            await hub.query(QUERY, {"u": uscc}, **WHO)
+            answer = await hub.query(QUERY, {"u": uscc}, **WHO, **sent)
+            assert answer["data"]["enterprise"]["dischargePermits"] is not None
     finally:
         running.stop()
     assert ecology.seen and all("traceparent" not in headers for headers in ecology.seen)
