@@ -88,6 +88,16 @@ async def test_fetching_by_key_returns_exactly_the_matching_records_under_graph_
     assert_same_records(subject, by_key(records, subject.key), expected)
 
 
+async def test_every_number_of_keys_is_answered_with_exactly_those_keys(subject: Subject) -> None:
+    """Batches of every size up to nine keys and one past a power of two (a SQL department asks
+    them by size class, the last key repeated to fill it), each with a key it does not hold first."""
+    known = subject.reference.keys()
+    for count in [*range(1, 10), 17]:
+        keys = known[:count]
+        records = await subject.connector.fetch(subject.entity, subject.key, [subject.probe.unknown_key, *keys])
+        assert sorted(record[subject.key] for record in records) == sorted(keys), count  # each once
+
+
 async def test_duplicate_keys_are_asked_for_once_and_answered_once(subject: Subject) -> None:
     keys = sample_keys(subject, 3)
     before = subject.calls()
