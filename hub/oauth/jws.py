@@ -11,11 +11,16 @@ refused unless the kind of token is defined to carry one (DPoP proofs carry ``jw
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.hashes import SHA256
 from joserfc import jws
-from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 ALGORITHM = "ES256"
@@ -24,7 +29,9 @@ ALGORITHM = "ES256"
 MAX_COMPACT = 8192
 # Public keys imported, by their members (``_imported``); a cache of what the import computes alone.
 KEYS_KEPT = 1024
-_KEYS: dict[tuple[Any, ...], ECKey] = {}
+_KEYS: dict[tuple[Any, ...], ec.EllipticCurvePublicKey] = {}
+_ES256 = ec.ECDSA(SHA256())
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")  # RFC 7515 2: base64url without padding, nothing else
 KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
 # Registered JWS algorithm names (RFC 7518, RFC 8037, RFC 8812): a refusal may name one of these,
 # never an arbitrary value from the header.
@@ -83,27 +90,68 @@ def normal_typ(value: Any) -> str | None:
 
 
 def verify(token: str, jwk: dict[str, Any]) -> None:
-    """Check the signature with the given public JWK (header rules must already have passed)."""
+    """Check the ES256 signature with the given public JWK (header rules must already have passed;
+    the algorithm is checked once more here, as what the signature is checked with).
+
+    RFC 7515 5.2 over the signing input as received, RFC 7518 3.4: the signature is R and S, 32
+    bytes each, verified by ``cryptography`` (joserfc's own path parsed the header and payload
+    again for it: about 40 us of the 130 a DPoP proof's signature took).
+    """
+    signing_input, _, encoded = token.rpartition(".") if isinstance(token, str) else ("", "", "")
+    header = signing_input.partition(".")[0]
+    if not header or len(token) > MAX_COMPACT or not _BASE64URL.fullmatch(encoded):
+        raise JWSRejected("not a compact JWS (header.payload.signature)")
+    decoded = _segment(header)
+    if not isinstance(decoded, dict) or decoded.get("alg") != ALGORITHM:
+        raise JWSRejected(f"only {ALGORITHM} signatures are checked")
+    signature = _unpadded(encoded)
+    if len(signature) != 64:
+        raise JWSRejected("the signature does not verify (not an ES256 signature)")
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     try:
-        jws.deserialize_compact(token, _imported(jwk), algorithms=[ALGORITHM])
-    except (JoseError, ValueError, TypeError, RecursionError) as exc:
-        raise JWSRejected(f"the signature does not verify ({exc.__class__.__name__})") from None
+        _imported(jwk).verify(encode_dss_signature(r, s), signing_input.encode("ascii"), _ES256)
+    except (InvalidSignature, UnicodeEncodeError):
+        raise JWSRejected("the signature does not verify (InvalidSignature)") from None
 
 
-def _imported(jwk: dict[str, Any]) -> ECKey:
+def _unpadded(encoded: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (ValueError, binascii.Error):
+        return b""
+
+
+def _imported(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
     """The JWK as a key object, imported once per key: every request's proof is signed by one of a few
     client keys, and the hub's tokens by one of its own (the import checks the point, ~30 us)."""
     try:
         members = tuple(sorted(jwk.items()))  # every member, as given: the same JWK, the same key object
         key = _KEYS.get(members)
     except TypeError:  # a member that is not a string or number (key_ops ...): imported each time
-        return ECKey.import_key(jwk)
+        return _public_key(jwk)
     if key is None:
-        key = ECKey.import_key(jwk)  # raises on a key that is not one: nothing kept
+        key = _public_key(jwk)  # raises on a key that is not one: nothing kept
         if len(_KEYS) >= KEYS_KEPT:
             _KEYS.clear()
         _KEYS[members] = key
     return key
+
+
+def _public_key(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+    """A P-256 public key from its JWK (RFC 7518 6.2.1), its point checked to lie on the curve."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        raise JWSRejected("the key is not an EC P-256 key")
+    x, y = jwk.get("x"), jwk.get("y")
+    if not isinstance(x, str) or not isinstance(y, str) or not _BASE64URL.fullmatch(x + y):
+        raise JWSRejected("the key's coordinates are not base64url")
+    xb, yb = _unpadded(x), _unpadded(y)
+    if len(xb) != 32 or len(yb) != 32:
+        raise JWSRejected("the key's coordinates are not 32 bytes each")
+    try:
+        return ec.EllipticCurvePublicNumbers(int.from_bytes(xb, "big"), int.from_bytes(yb, "big"),
+                                             ec.SECP256R1()).public_key()
+    except ValueError:
+        raise JWSRejected("the key's point is not on the P-256 curve") from None
 
 
 def sign(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:

@@ -3,6 +3,9 @@ that the key did not make, and the keys kept are bounded whoever sends them."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from joserfc.jwk import ECKey
 
@@ -50,3 +53,38 @@ def test_the_keys_kept_are_bounded_however_many_are_sent(monkeypatch: pytest.Mon
         key = ECKey.generate_key("P-256")
         jws.verify(_signed(key, {"sub": "a"}), _public(key))
         assert len(jws._KEYS) <= 3
+
+
+def test_a_signature_changed_in_its_encoding_only_is_refused() -> None:
+    """RFC 7515 2: base64url without padding; a decoder that skipped other characters would take
+    several strings for one signature."""
+    key = ECKey.generate_key("P-256")
+    token = _signed(key, {"sub": "a"})
+    jws.verify(token, _public(key))
+    for changed in (f"{token}=", f"{token}==", f"{token[:-4]} {token[-4:]}", f"{token[:-4]}+{token[-3:]}"):
+        with pytest.raises(jws.JWSRejected):
+            jws.verify(changed, _public(key))
+
+
+def test_a_signature_of_another_length_than_es256s_is_refused() -> None:
+    key = ECKey.generate_key("P-256")
+    signing_input = _signed(key, {"sub": "a"}).rpartition(".")[0]
+    for length in (0, 32, 63, 65, 72):
+        signature = base64.urlsafe_b64encode(bytes(length)).rstrip(b"=").decode()
+        with pytest.raises(jws.JWSRejected):
+            jws.verify(f"{signing_input}.{signature}", _public(key))
+
+
+def test_a_token_whose_header_names_another_algorithm_is_refused_by_the_signature_check_too() -> None:
+    key = ECKey.generate_key("P-256")
+    header, payload, signature = _signed(key, {"sub": "a"}).split(".")
+    other = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "at+jwt"}).encode()).rstrip(b"=").decode()
+    with pytest.raises(jws.JWSRejected, match="only ES256"):
+        jws.verify(f"{other}.{payload}.{signature}", _public(key))
+
+
+@pytest.mark.parametrize("change", [{"kty": "OKP"}, {"crv": "P-384"}, {"x": "not base64url!"}, {"y": "AAAA"}])
+def test_a_jwk_that_is_not_a_p256_public_key_is_refused(change: dict[str, str]) -> None:
+    key = ECKey.generate_key("P-256")
+    with pytest.raises(jws.JWSRejected):
+        jws.verify(_signed(key, {"sub": "a"}), {**_public(key), **change})
