@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from hub.client import new_client_key
+from hub.oauth import rfc9449
+from hub.oauth.clock import Clock
+from hub.oauth.replay import MemoryReplayCache
 from tests.oauth.conftest import (
     RESOURCE,
     TOKEN_URL,
@@ -91,6 +94,29 @@ async def test_a_proof_whose_jwk_carries_the_private_key_is_refused(
     assert "private" in refused(
         await oauth.graphql(session.token, None, DPoP=leaky), 401, "invalid_dpop_proof"
     )
+
+
+async def test_a_key_checked_before_still_refuses_what_it_did_not_sign_or_a_private_member(
+    oauth: OAuthHub, session: Session,
+) -> None:
+    """The proof's key is worked out once per JWK (``DPoPVerifier._key_of``); the signature and the
+    JWK's members are still what decide every proof."""
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200  # its key now known
+    public = {k: session.dpop_key[k] for k in ("kty", "crv", "x", "y")}
+    forged = proof(new_client_key(), "POST", RESOURCE, session.token, header={"jwk": public})
+    assert "signature" in refused(await oauth.graphql(session.token, None, DPoP=forged), 401, "invalid_dpop_proof")
+    leaky = proof(session.dpop_key, "POST", RESOURCE, session.token, header={"jwk": session.dpop_key})
+    assert "private" in refused(await oauth.graphql(session.token, None, DPoP=leaky), 401, "invalid_dpop_proof")
+    assert (await oauth.graphql(session.token, session.dpop_key)).status_code == 200
+
+
+async def test_the_proof_keys_kept_are_bounded_however_many_are_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rfc9449, "KEYS_KEPT", 3)
+    verifier = rfc9449.DPoPVerifier(MemoryReplayCache(), Clock())
+    for _ in range(7):
+        key = new_client_key()
+        await verifier.check([proof(key, "POST", RESOURCE)], "POST", RESOURCE)
+        assert len(verifier._keys) <= 3
 
 
 async def test_a_proof_of_another_type_is_refused(oauth: OAuthHub, session: Session) -> None:
