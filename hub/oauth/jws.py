@@ -32,6 +32,8 @@ KEYS_KEPT = 1024
 _KEYS: dict[tuple[Any, ...], ec.EllipticCurvePublicKey] = {}
 _ES256 = ec.ECDSA(SHA256())
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")  # RFC 7515 2: base64url without padding, nothing else
+# RFC 7515 7.1: exactly three base64url segments; header and payload not empty.
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
 # Registered JWS algorithm names (RFC 7518, RFC 8037, RFC 8812): a refusal may name one of these,
 # never an arbitrary value from the header.
@@ -97,10 +99,10 @@ def verify(token: str, jwk: dict[str, Any]) -> None:
     bytes each, verified by ``cryptography`` (joserfc's own path parsed the header and payload
     again for it: about 40 us of the 130 a DPoP proof's signature took).
     """
-    signing_input, _, encoded = token.rpartition(".") if isinstance(token, str) else ("", "", "")
-    header = signing_input.partition(".")[0]
-    if not header or len(token) > MAX_COMPACT or not _BASE64URL.fullmatch(encoded):
+    if not isinstance(token, str) or len(token) > MAX_COMPACT or not _COMPACT.fullmatch(token):
         raise JWSRejected("not a compact JWS (header.payload.signature)")
+    signing_input, _, encoded = token.rpartition(".")
+    header = signing_input.partition(".")[0]
     decoded = _segment(header)
     if not isinstance(decoded, dict) or decoded.get("alg") != ALGORITHM:
         raise JWSRejected(f"only {ALGORITHM} signatures are checked")

@@ -66,6 +66,20 @@ def test_a_signature_changed_in_its_encoding_only_is_refused() -> None:
             jws.verify(changed, _public(key))
 
 
+def test_only_three_base64url_segments_are_a_compact_jws() -> None:
+    """RFC 7515 7.1: what the signature covers is exactly the header and payload the checks read; a
+    fourth segment, an empty one or a character outside base64url in any of them is refused."""
+    key = ECKey.generate_key("P-256")
+    token = _signed(key, {"sub": "a"})
+    header, payload, signature = token.split(".")
+    jws.verify(token, _public(key))
+    for changed in (f"{header}.{payload}.{payload}.{signature}", f".{payload}.{signature}",
+                    f"{header}..{signature}", f"{header}!.{payload}.{signature}", f"{header}.{payload}=.{signature}",
+                    f"{header}.{payload}", f"{header}.{payload}.{signature}\n"):
+        with pytest.raises(jws.JWSRejected, match="not a compact JWS"):
+            jws.verify(changed, _public(key))
+
+
 def test_a_signature_of_another_length_than_es256s_is_refused() -> None:
     key = ECKey.generate_key("P-256")
     signing_input = _signed(key, {"sub": "a"}).rpartition(".")[0]
