@@ -1,38 +1,81 @@
 """Group commit: requests hand their items to one writer, which writes all that are waiting at once.
 
-While a group is being written, the items of later requests queue; when it is done the writer takes
-every waiting item (up to ``max_items``) as the next group. One request alone is written at once, as
-before; under load a group holds as many records as arrived during the last write, so one lock, one
-transaction and one durable flush serve them all. Each caller waits for its own group: its item's
-result, or the group's failure, raised in every caller of that group (none of them may answer).
+While a group is being written, the items of later requests queue; when it is done the writer starts
+the next group. The group's members are taken when the writer holds the lock it writes under
+(``take``, called by the write itself, from whichever thread runs it), not when it starts for it: the
+items that arrive while it hands over to its thread and while it waits for the lock (another
+process's transaction on the same SQLite file, another replica's on PostgreSQL) join the group rather
+than wait for the next one and its own durable flush. One request alone is written at once, as
+before; under load a group holds as many records as arrived meanwhile (up to ``max_items``), so one
+lock, one transaction and one durable flush serve them all. Each caller waits for its own group: its
+item's result, or the group's failure, raised in every caller of that group (none of them may
+answer). A write that fails before it took its group fails the items that were waiting when it began.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
+Take = Callable[[], Sequence[Item]]  # the group: every item waiting now, up to the bound (the same once taken)
+
 
 class GroupFailed(RuntimeError):
     """The group an item was written with failed; ``__cause__`` says why."""
 
 
-class GroupCommit(Generic[Item, Result]):
-    """Batches concurrent ``submit`` calls into calls of ``write(items) -> results`` (one per item)."""
+class _Group(Generic[Item, Result]):
+    """One write's members: taken once, by ``take`` or, when the write failed before it, by the writer."""
 
-    def __init__(self, write: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]], *, max_items: int) -> None:
+    def __init__(self, waiting: deque[tuple[Item, asyncio.Future[Result]]], bound: int, least: int) -> None:
+        self._waiting = waiting
+        self._bound = bound
+        self._least = least  # items waiting when the write began: its group if it fails before taking one
+        self._lock = threading.Lock()  # ``take`` runs on the writer's thread, ``close`` on the event loop
+        self.members: list[tuple[Item, asyncio.Future[Result]]] | None = None
+
+    def take(self) -> list[Item]:
+        with self._lock:
+            if self.members is None:
+                self.members = self._pop(self._bound)
+            return [item for item, _ in self.members]
+
+    def close(self) -> list[tuple[Item, asyncio.Future[Result]]]:
+        """The members, the items waiting when the write began if it took none (and none later)."""
+        with self._lock:
+            if self.members is None:
+                self.members = self._pop(self._least)
+            return self.members
+
+    def _pop(self, count: int) -> list[tuple[Item, asyncio.Future[Result]]]:
+        # Only the writer takes from the left, one group at a time; ``submit`` appends on the right.
+        return [self._waiting.popleft() for _ in range(min(count, len(self._waiting)))]
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Batches concurrent ``submit`` calls into calls of ``write(take) -> results``: ``take()`` returns
+    the group (called once the write holds its lock), the results are one per item of it, in order."""
+
+    def __init__(self, write: Callable[[Take[Item]], Awaitable[Sequence[Result]]], *, max_items: int) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self._write = write
         self._max = max_items
-        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._waiting: deque[tuple[Item, asyncio.Future[Result]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self.groups = 0  # groups written (or attempted): the batching is observable, not assumed
         self.largest = 0
+
+    @property
+    def waiting(self) -> int:
+        """Items handed in and not yet taken into a group."""
+        return len(self._waiting)
 
     async def submit(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -45,23 +88,27 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _drain(self) -> None:
         while self._waiting:
-            group, self._waiting = self._waiting[: self._max], self._waiting[self._max :]
+            group: _Group[Item, Result] = _Group(self._waiting, self._max, min(len(self._waiting), self._max))
             self.groups += 1
-            self.largest = max(self.largest, len(group))
             try:
-                results = await self._write([item for item, _ in group])
+                results = await self._write(group.take)
             except Exception as exc:  # noqa: BLE001  every caller of the group learns it failed
-                for _, future in group:
+                for _, future in self._closed(group):
                     if not future.done():
                         failed = GroupFailed(str(exc))
                         failed.__cause__ = exc
                         future.set_exception(failed)
                 continue
             except BaseException:
-                for _, future in group:
+                for _, future in self._closed(group):
                     if not future.done():
                         future.set_exception(GroupFailed("the audit writer was stopped"))
                 raise
-            for (_, future), result in zip(group, results, strict=True):
+            for (_, future), result in zip(self._closed(group), results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    def _closed(self, group: _Group[Item, Result]) -> list[tuple[Item, asyncio.Future[Result]]]:
+        members = group.close()
+        self.largest = max(self.largest, len(members))
+        return members

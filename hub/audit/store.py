@@ -1,7 +1,8 @@
 """The audit sink: appends disclosures to the chain in SQL, in groups, safely from several hub processes.
 
 Concurrent requests' records are appended together (``groups.GroupCommit``): one transaction takes
-the chain's one lock, reads the head (last seq and hash), inserts every record of the group in bulk
+the chain's one lock, reads the head (last seq and hash), takes as its group every record waiting
+then (those handed in while it waited for the lock included), inserts them in bulk
 (with its subject keys on PostgreSQL; see below), moves the head and commits (on PostgreSQL the
 records, the head and the usage counts are one statement: the lock is held across three round
 trips, the head's read, that statement and the commit): one lock acquisition and one durable
@@ -46,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.chain import AuditKeys, link
-from hub.audit.groups import GroupCommit, GroupFailed
+from hub.audit.groups import GroupCommit, GroupFailed, Take
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, references, subject_key
 from hub.audit.seals import Seal, write_seal
 from hub.audit.sqlite_writer import SQLiteGroupWriter
@@ -155,17 +156,18 @@ class AuditStore:
         except GroupFailed as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
 
-    async def _write_group(self, group: Sequence[Pending]) -> list[int]:
+    async def _write_group(self, take: Take[Pending]) -> list[int]:
+        """The group's seqs: its members taken (``take``) once the chain's lock is held."""
         try:
             if self._file_writer is not None:
-                written = await self._file_writer.write(lambda seq, prev: self._chain(group, seq, prev))
+                written = await self._file_writer.write(lambda seq, prev: self._chain(take(), seq, prev))
                 for seq, record_hash in self._due(written):  # right after the group's own commit
                     async with self.locked() as conn:
                         await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
                 self._index_later(len(written))
                 return [seq for seq, _ in written]
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
-                chained = await self._append(conn, group)
+                chained = await self._append(conn, take)
                 for seq, record_hash in self._due(chained):
                     await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
                 return [seq for seq, _ in chained]
@@ -256,9 +258,9 @@ class AuditStore:
         rows = [(hour, client, *counts) for (hour, client), counts in usage.items()]
         return Chained(records, index, rows, self.keys.head_mac(seq, prev))
 
-    async def _append(self, conn: AsyncConnection, group: Sequence[Pending]) -> list[tuple[int, str]]:
-        head = (await conn.execute(self._head_query())).one()
-        chained = self._chain(group, head.seq, head.hash)
+    async def _append(self, conn: AsyncConnection, take: Take[Pending]) -> list[tuple[int, str]]:
+        head = (await conn.execute(self._head_query())).one()  # the lock held from here (PostgreSQL)
+        chained = self._chain(take(), head.seq, head.hash)
         last = chained.records[-1]
         moved = (
             update(AuditHeadRow)

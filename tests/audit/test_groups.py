@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from hub.audit import AuditStore, AuditWriteFailed, verify
+from hub.audit.groups import GroupCommit, GroupFailed
 from hub.audit.records import Disclosure
 from tests.audit.conftest import disclosure
 
@@ -85,7 +88,8 @@ async def test_a_refused_group_does_not_fail_the_groups_after_it(store: AuditSto
     await refuse_poison(store)
     first = asyncio.gather(store.append(_poisoned(store)), *(store.append(disclosure(store, n)) for n in range(3)),
                            return_exceptions=True)
-    await asyncio.sleep(0)  # the first group is on its way; the next arrive while it is written
+    while store.groups.groups == 0 or store.groups.waiting:  # the first group taken: the next arrive after it
+        await asyncio.sleep(0.001)
     later = [disclosure(store, n) for n in range(10, 20)]
     second = asyncio.gather(*(store.append(item) for item in later), return_exceptions=True)
     failed, written = await first, await second
@@ -181,3 +185,98 @@ async def test_an_sqlite_group_that_cannot_take_the_write_lock_within_the_write_
         other.close()
         await store.aclose()
         await store.engine.dispose()
+
+
+async def _writer_started(commit: GroupCommit[int, str]) -> None:
+    while commit.groups == 0:
+        await asyncio.sleep(0)
+
+
+async def test_items_that_arrive_while_the_writer_waits_for_its_lock_join_its_group() -> None:
+    lock = asyncio.Event()
+    written: list[list[int]] = []
+
+    async def write(take: Callable[[], Sequence[int]]) -> list[str]:
+        await lock.wait()  # the database's lock, held elsewhere
+        group = list(take())
+        written.append(group)
+        return [f"seq-{item}" for item in group]
+
+    commit: GroupCommit[int, str] = GroupCommit(write, max_items=3)
+    first = asyncio.ensure_future(commit.submit(1))
+    await _writer_started(commit)
+    later = [asyncio.ensure_future(commit.submit(n)) for n in (2, 3, 4, 5)]
+    lock.set()
+    assert await asyncio.gather(first, *later) == ["seq-1", "seq-2", "seq-3", "seq-4", "seq-5"]
+    assert written == [[1, 2, 3], [4, 5]]  # in the order handed in, at most max_items a group
+    assert (commit.groups, commit.largest, commit.waiting) == (2, 3, 0)
+
+
+async def test_a_write_that_fails_before_taking_its_group_fails_only_what_waited_when_it_began() -> None:
+    lock = asyncio.Event()
+    written: list[list[int]] = []
+
+    async def write(take: Callable[[], Sequence[int]]) -> list[str]:
+        if not written:
+            written.append([])
+            await lock.wait()
+            raise OSError("the lock was never had")
+        group = list(take())
+        written.append(group)
+        return [f"seq-{item}" for item in group]
+
+    commit: GroupCommit[int, str] = GroupCommit(write, max_items=8)
+    first = [asyncio.ensure_future(commit.submit(n)) for n in (1, 2)]
+    await _writer_started(commit)
+    later = [asyncio.ensure_future(commit.submit(n)) for n in (3, 4)]
+    lock.set()
+    outcomes = await asyncio.gather(*first, *later, return_exceptions=True)
+    assert [type(outcome) for outcome in outcomes[:2]] == [GroupFailed, GroupFailed]
+    assert isinstance(outcomes[0], GroupFailed) and isinstance(outcomes[0].__cause__, OSError)
+    assert outcomes[2:] == ["seq-3", "seq-4"]
+    assert written == [[], [3, 4]]
+
+
+async def test_appends_that_arrive_while_the_chain_is_locked_elsewhere_join_the_waiting_group(
+    store: AuditStore, key_encryption_key: str
+) -> None:
+    """Another process's (SQLite file) or replica's (PostgreSQL) transaction holds the chain's lock:
+    the group waiting for it takes, once it has the lock, the records handed in meanwhile."""
+    await store.append(disclosure(store, 0))
+    before = store.groups.groups
+    items = [disclosure(store, n) for n in range(1, 6)]
+    async with _chain_locked_elsewhere(store, key_encryption_key):
+        first = asyncio.ensure_future(store.append(items[0]))
+        while store.groups.groups == before:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.05)  # the writer is waiting for the lock
+        later = [asyncio.ensure_future(store.append(item)) for item in items[1:]]
+        await asyncio.sleep(0.05)
+    assert await asyncio.gather(first, *later) == [2, 3, 4, 5, 6]
+    assert store.groups.groups == before + 1 and store.groups.largest == 5
+    async with store.engine.connect() as conn:
+        ordered = (await conn.execute(text("SELECT request_id FROM audit_records ORDER BY seq"))).scalars().all()
+    assert ordered[1:] == [item.request_id for item in items]
+    assert (await verify(store)).intact
+
+
+@asynccontextmanager
+async def _chain_locked_elsewhere(store: AuditStore, key_encryption_key: str) -> AsyncIterator[None]:
+    if store.sqlite:
+        other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the file's write lock, as another hub process holds it
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    from tests.audit.conftest import make_store
+
+    holder = make_store(str(store.engine.url.render_as_string(hide_password=False)), key_encryption_key)
+    try:
+        async with holder.locked() as conn:  # another replica's group, holding the head row
+            await conn.execute(holder._head_query())
+            yield
+    finally:
+        await holder.engine.dispose()
