@@ -10,6 +10,9 @@ than the time); ``--floor`` also times the floor's request (``bench.floor``, in 
 of the hub's and prints both sides and their ratios. With ``--profile``
 cProfile's table (top functions by own and by cumulative time) or pyinstrument's call tree (a sampling
 profiler, less distorted by many small calls; ``pip install pyinstrument`` first) for the timed requests.
+``--alternate ROUNDS`` (with ``--concurrency``) sends the timed requests ROUNDS times with the same
+hub's audit on and off in turn (on, off, off, on, ...): what the record costs a request in CPU and in
+throughput, each side's median and their ratio, with a drift in the machine's load falling on both.
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ from bench.run import AS_OF, ENTERPRISES, SEED
 from bench.scenarios import scenarios
 from bench.tokens import PURPOSE, register
 from hub.app import build_hub, compose_app
+from hub.audit.recorder import DisclosureRecorder
+from hub.audit.subjects import Disclosed
 from hub.client import HubAuth, new_client_key
+from hub.context import Caller
 
 PORT = 8000
 BINDINGS = Path(__file__).resolve().parent.parent / "connectors" / "departments"  # the floor's value maps
@@ -96,7 +102,10 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
     key = new_client_key()
     client_id = await register(settings, {k: v for k, v in key.items() if k != "d"}, FULL_SCOPES)
     hub = build_hub(settings)
-    if args.no_audit:
+    switch = None
+    if args.alternate:  # the same hub, its recorder swapped between rounds
+        switch = hub.disclosures = AuditSwitch(hub.disclosures)
+    elif args.no_audit:
         hub.disclosures = NoDisclosures()
     app = compose_app(hub)
     url = f"http://127.0.0.1:{PORT}"
@@ -135,6 +144,9 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
 
                 sampler = Profiler(interval=0.0002, async_mode="disabled")
+            if switch is not None:
+                await alternately(args, name, one, switch)
+                continue
             if args.concurrency > 1:
                 await concurrently(args, name, one, hub)
                 continue
@@ -178,6 +190,59 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
     await hub.aclose()
 
 
+class AuditSwitch(DisclosureRecorder):
+    """The hub's recorder, or none: ``--alternate`` turns the audit on and off between rounds."""
+
+    def __init__(self, recorder: DisclosureRecorder) -> None:
+        super().__init__(recorder.store)
+        self.recorder: DisclosureRecorder = recorder
+        self.on = True
+
+    async def record(
+        self, request_id: str, caller: Caller, document: str, operation_name: str | None, disclosed: Disclosed,
+    ) -> int:
+        if not self.on:
+            return 0
+        return await self.recorder.record(request_id, caller, document, operation_name, disclosed)
+
+
+async def gathered(requests: int, concurrency: int, one: Any) -> tuple[float, float, float]:
+    """``requests`` sent by ``concurrency`` tasks at once: (wall, user, system) seconds of this process."""
+    queue = iter(range(requests))
+
+    async def client() -> None:
+        for n in queue:
+            await one(n)
+
+    times, started = os.times(), time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall, after = time.perf_counter() - started, os.times()
+    return wall, after.user - times.user, after.system - times.system
+
+
+async def alternately(args: argparse.Namespace, name: str, one: Any, switch: AuditSwitch) -> None:
+    """``--alternate N``: N rounds of ``--requests`` each with the audit on and off in turn (on, off,
+    off, on, ...: a drift in the machine's load falls on both sides alike), ``--concurrency`` at once:
+    each side's median CPU per request and req/s, and the on/off ratios of those medians."""
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    rate: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(args.alternate):
+        for on in ((True, False) if round_ % 2 == 0 else (False, True)):
+            switch.on = on
+            wall, user, system = await gathered(args.requests, args.concurrency, one)
+            cpu[on].append((user + system) * 1000 / args.requests)
+            rate[on].append(args.requests / wall)
+            print(f"scenario {name} round {round_ + 1} audit {'on ' if on else 'off'}: {rate[on][-1]:.1f} req/s, "
+                  f"CPU per request {cpu[on][-1]:.3f} ms (user {user * 1000 / args.requests:.3f}, system "
+                  f"{system * 1000 / args.requests:.3f})", flush=True)
+    switch.on = True
+    on_cpu, off_cpu = statistics.median(cpu[True]), statistics.median(cpu[False])
+    on_rate, off_rate = statistics.median(rate[True]), statistics.median(rate[False])
+    print(f"scenario {name}: medians of {args.alternate} rounds, {args.concurrency} at once: CPU per request "
+          f"{on_cpu:.3f} ms on, {off_cpu:.3f} ms off ({on_cpu / off_cpu:.2f}x); {on_rate:.1f} req/s on, "
+          f"{off_rate:.1f} off ({on_rate / off_rate:.2f}x) (cache {args.cache})", flush=True)
+
+
 async def concurrently(args: argparse.Namespace, name: str, one: Any, hub: Any) -> None:
     """``--concurrency N``: the timed requests sent by N tasks at once (as the bench's N clients), so the
     audit's records are written in groups: requests per second, the process's CPU per request (all its
@@ -185,16 +250,7 @@ async def concurrently(args: argparse.Namespace, name: str, one: Any, hub: Any) 
     store = getattr(hub.disclosures, "store", None)
     groups = getattr(store, "groups", None)
     groups_before = groups.groups if groups is not None else 0
-    queue = iter(range(args.requests))
-
-    async def client() -> None:
-        for n in queue:
-            await one(n)
-
-    times, started = os.times(), time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(args.concurrency)))
-    wall, after = time.perf_counter() - started, os.times()
-    user, system = after.user - times.user, after.system - times.system
+    wall, user, system = await gathered(args.requests, args.concurrency, one)
     written = (groups.groups - groups_before) if groups is not None else 0
     grouped = (f"; audit groups {written}, mean {args.requests / written:.1f} records, largest {groups.largest}"
                if written else "; audit off")
@@ -221,11 +277,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1,
                         help="send the timed requests from this many tasks at once (the audit writes groups): "
                              "req/s, CPU per request (user, system) and the audit's group sizes; no profile")
+    parser.add_argument("--alternate", type=int, metavar="ROUNDS",
+                        help="the same hub with its audit on and off in turn, ROUNDS rounds of --requests each "
+                             "(--concurrency at once): each side's median CPU per request and req/s, and on/off")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--data-dir", type=Path, help="demo data generated before (the default: generated now)")
     args = parser.parse_args(argv)
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
+    if args.alternate is not None and (args.alternate < 1 or args.no_audit or args.profile):
+        parser.error("--alternate takes at least 1 round, and neither --no-audit nor --profile")
     logging.getLogger("hub").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="hub-bench-profile-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"

@@ -1,5 +1,6 @@
 """The audit bench's page count (``python -m bench audit --pages G``) and ``bench.profile``'s
-``--concurrency``: bad values are refused before anything runs, and a real count is one."""
+``--concurrency`` and ``--alternate``: bad values are refused before anything runs, a real count is one,
+and the on/off switch records only when on."""
 
 from __future__ import annotations
 
@@ -35,3 +36,35 @@ def test_the_page_count_appends_groups_and_counts_their_pages(capsys: pytest.Cap
     # record in a larger group (the head's and usage's pages are shared).
     assert all(c["wal_pages_per_group"] >= 3 for c in counted), counted
     assert counted[1]["wal_pages_per_record"] < counted[0]["wal_pages_per_record"], counted
+
+
+@pytest.mark.parametrize("argv", [["--alternate", "0"], ["--alternate", "-2"], ["--alternate", "x"],
+                                  ["--alternate", "4", "--no-audit"], ["--alternate", "4", "--profile", "cprofile"]])
+def test_alternating_rounds_need_a_count_and_the_audit(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        profile.main(["B", "--concurrency", "8", *argv])
+    assert exit_.value.code == 2
+    assert "--alternate" in capsys.readouterr().err
+
+
+async def test_the_audit_switch_records_through_the_hub_recorder_only_when_on() -> None:
+    from hub.audit.subjects import Disclosed
+    from hub.context import Caller
+
+    recorded: list[str] = []
+
+    class Recorder:
+        store = object()
+
+        async def record(self, request_id: str, *args: object) -> int:
+            recorded.append(request_id)
+            return len(recorded)
+
+    switch = profile.AuditSwitch(Recorder())  # type: ignore[arg-type]
+    caller, shown = Caller(client_id="c"), Disclosed()
+    assert await switch.record("r1", caller, "{ a }", None, shown) == 1
+    switch.on = False
+    assert await switch.record("r2", caller, "{ a }", None, shown) == 0
+    switch.on = True
+    assert await switch.record("r3", caller, "{ a }", None, shown) == 2
+    assert recorded == ["r1", "r3"]
