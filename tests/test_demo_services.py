@@ -6,16 +6,25 @@ The data is a handful of rows written here, so every assertion can name exact re
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
 
 from hub.demo import ecology_service, security_service
-from hub.demo.services import RunningService, run_demo_services, serve_in_thread
+from hub.demo.services import (
+    STARTUP_TIMEOUT_SECONDS, ORJSONResponse, RunningService, healthz, run_demo_services, serve_in_thread,
+)
 from hub.demo.tables import discharge_permits, ecology, population, security
 from hub.identifiers import id_check_char
 from hub.identifiers.id_number import birth_date_of, sex_of
@@ -328,3 +337,55 @@ def test_run_demo_services_serves_both_departments_from_one_data_directory(data_
             service.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{services[0].url}/healthz")
+
+
+def test_a_service_whose_shutdown_never_finishes_is_stopped_all_the_same() -> None:
+    """uvicorn's force_exit cannot end a lifespan shutdown that is under way; stop() cancels it."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await asyncio.Event().wait()  # a clean-up waiting on something that never comes
+
+    before = _threads_of_process()
+    service = serve_in_thread(Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan), grace=0)
+    assert httpx.get(f"{service.url}/healthz").status_code == 200
+    service.stop()
+    assert _threads_of_process() == before
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{service.url}/healthz")
+
+
+def test_a_department_stopped_with_a_request_holding_a_pooled_connection_closes_it_and_ends(
+    data_dir: Path,
+) -> None:
+    """The request is cancelled after the grace, its connection goes back to the pool and is closed
+    with it: no database thread is left behind (aiosqlite's threads would keep the process alive)."""
+    holding = threading.Event()
+    app = ecology_service.create_app(data_dir / "ecology.sqlite")
+
+    async def hold(request: Request) -> ORJSONResponse:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(select(func.count()).select_from(discharge_permits))
+            holding.set()
+            await asyncio.Event().wait()  # a request that never finishes
+        return ORJSONResponse({})
+
+    app.router.routes.append(Route("/hold", hold))
+    before = _threads_of_process()
+    service = serve_in_thread(app, grace=0)
+    client = threading.Thread(target=_ask_ignoring_the_answer, args=(f"{service.url}/hold",), daemon=True)
+    client.start()
+    assert holding.wait(STARTUP_TIMEOUT_SECONDS)
+    service.stop()
+    client.join(STARTUP_TIMEOUT_SECONDS)
+    assert _threads_of_process() == before
+
+
+def _ask_ignoring_the_answer(url: str) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(url, timeout=None)
+
+
+def _threads_of_process() -> set[threading.Thread]:
+    return set(threading.enumerate())

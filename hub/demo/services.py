@@ -10,6 +10,7 @@ over a real socket and stop it mid-test.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,9 +28,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+logger = logging.getLogger(__name__)
+
 STARTUP_TIMEOUT_SECONDS = 10.0
 # uvicorn otherwise waits for in-flight requests forever; stop() must not hang a test run.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# After the grace: the app's lifespan shutdown (a department disposes its pool) and the loop's end.
+SHUTDOWN_STEPS_SECONDS = 5.0
+# Once every task left on the service's loop is cancelled, what its thread takes to end.
+FORCED_STOP_SECONDS = 5.0
 
 
 class ORJSONResponse(JSONResponse):
@@ -76,13 +83,16 @@ def database_lifespan(db_path: Path) -> Callable[[Starlette], AbstractAsyncConte
     return lifespan
 
 
-STOP_TIMEOUT_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 5.0
-
-
 class RunningService:
-    """An ASGI app served by uvicorn on a background thread with its own event loop."""
+    """An ASGI app served by uvicorn on a background thread with its own event loop.
 
-    def __init__(self, app: Any, host: str, port: int, **options: Any) -> None:
+    ``stop`` is bounded: in-flight requests get ``grace`` seconds, the app's shutdown
+    ``SHUTDOWN_STEPS_SECONDS`` more; past that every task left on the service's loop is cancelled.
+    """
+
+    def __init__(
+        self, app: Any, host: str, port: int, *, grace: int = GRACEFUL_SHUTDOWN_SECONDS, **options: Any
+    ) -> None:
         self._scheme = "https" if options.get("ssl_certfile") else "http"
         config = uvicorn.Config(
             app,
@@ -90,10 +100,12 @@ class RunningService:
             port=port,
             log_level="warning",
             lifespan="on",
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            timeout_graceful_shutdown=grace,
             **options,  # TLS (``hub.federation.tls.server_context_options``)
         )
         self._server = uvicorn.Server(config)
+        self._stop_timeout = grace + SHUTDOWN_STEPS_SECONDS
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"demo-service-{host}:{port}", daemon=True)
         self._stopped = False
@@ -101,8 +113,11 @@ class RunningService:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve())
-        # uvicorn reports a failed start-up (port taken, lifespan error) with sys.exit: keep it for start().
+            with asyncio.Runner() as runner:
+                self._loop = runner.get_loop()
+                runner.run(self._server.serve())
+        # uvicorn reports a failed start-up (port taken, lifespan error) with sys.exit: keep it for
+        # start(); a forced stop ends serve() with CancelledError.
         except BaseException as exc:  # noqa: BLE001
             self._failure = exc
 
@@ -126,13 +141,32 @@ class RunningService:
             return
         self._stopped = True
         self._server.should_exit = True
-        self._thread.join(STOP_TIMEOUT_SECONDS)
+        self._thread.join(self._stop_timeout)
         if self._thread.is_alive():
-            # A shutdown step that never finishes (an app's lifespan clean-up) must not hang the
-            # caller: force uvicorn out, and leave a thread that still lingers to die with the process
-            # (it is a daemon). The listening socket is closed before any of those steps.
+            # A step that never finishes (the app's lifespan shutdown awaiting a pool, a clean-up
+            # waiting on a connection) holds the thread; uvicorn's force_exit is only read between
+            # steps, so it cannot end one. Cancelling every task on the loop does, and serve() ends.
             self._server.force_exit = True
-            self._thread.join(STOP_TIMEOUT_SECONDS)
+            self._cancel_every_task()
+            self._thread.join(FORCED_STOP_SECONDS)
+
+    def _cancel_every_task(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        def cancel() -> None:
+            tasks = asyncio.all_tasks(loop)
+            # What was still waiting says which step hung: the next run's log names it.
+            logger.warning("%s did not stop within %s s; cancelling the tasks waiting in %s", self.url,
+                           self._stop_timeout, "; ".join(_waiting_in(task) for task in tasks))
+            for task in tasks:
+                task.cancel("the service is stopping and its shutdown did not finish in time")
+
+        try:
+            loop.call_soon_threadsafe(cancel)
+        except RuntimeError:  # the loop closed meanwhile: the thread is ending by itself
+            pass
 
     def __enter__(self) -> RunningService:
         return self
@@ -143,12 +177,27 @@ class RunningService:
         self.stop()
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> RunningService:
+def _waiting_in(task: asyncio.Task[Any]) -> str:
+    """The innermost coroutine a task is suspended in, with its file and line."""
+    where = repr(task)
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            where = f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})"
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return where
+
+
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, grace: int = GRACEFUL_SHUTDOWN_SECONDS, **options: Any
+) -> RunningService:
     """Serve ``app`` over HTTP on ``host:port`` (0: any free port) and return once it accepts connections.
 
-    ``options`` go to uvicorn as they are (TLS: ``hub.federation.tls.server_context_options``).
+    ``grace``: how long ``stop`` lets in-flight requests finish. ``options`` go to uvicorn as they are
+    (TLS: ``hub.federation.tls.server_context_options``).
     """
-    return RunningService(app, host, port, **options).start()
+    return RunningService(app, host, port, grace=grace, **options).start()
 
 
 def run_demo_services(
