@@ -17,15 +17,18 @@ Kinds of finding, each at a seq:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
+import hmac
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Row, String, func, select, type_coerce
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
@@ -33,12 +36,6 @@ from hub.audit.records import canonical_stored, references, subject_key
 from hub.audit.seals import Seal, check_seal, seals, trusted_keys
 from hub.audit.store import HEAD_ID, AuditStore
 from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSubjectRow
-
-RECORD_FIELDS = (
-    "request_id", "time", "client_id", "department", "end_user", "purpose",
-    "case_number", "operation_name", "operation_hash", "subjects",
-)  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -66,17 +63,8 @@ class Report:
 
 
 KEYS_PER_READ = 500  # subject keys per query of an incremental check's index read
-
-# A gateway's request (hub/audit/records.py ``Disclosure.as_dict``): hashed with these too.
-GATEWAY_FIELDS = ("gateway", "origin_client", "origin_proven")
-
-
-def recompute(row: Any) -> str:
-    """The hash of a stored record, recomputed in the layout it was chained in."""
-    fields = {name: getattr(row, name) for name in RECORD_FIELDS}
-    if getattr(row, "gateway", None) is not None:  # a gateway's request: its declaration is chained too
-        fields.update({name: getattr(row, name) for name in GATEWAY_FIELDS})
-    return link(row.prev_hash, canonical_stored(fields, row.layout))
+INSERTED = "a row the hub did not write: its MAC does not verify"
+EDITED = "the record's content does not hash to its recorded hash"
 
 
 async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
@@ -88,9 +76,9 @@ async def verify(store: AuditStore, *, since_seal: int | None = None) -> Report:
     row; on PostgreSQL the whole check also reads one snapshot (repeatable read). An incremental
     check starts only from a seal whose signature holds and whose record is the one it sealed;
     otherwise it reports that seal and checks nothing else (``ValueError`` if there is no seal at
-    ``since_seal``). Records are read ``WINDOW`` at a time by seq (the primary key), so a check
-    holds one window in memory however long the log, and a check from a seal reads only what
-    follows it.
+    ``since_seal``). Records are read ``WINDOW`` at a time by seq (the primary key), the next
+    window while one is checked, so a check holds two windows in memory however long the log,
+    and a check from a seal reads only what follows it.
     """
     report = Report()
     async with store.engine.connect() as conn:
@@ -124,36 +112,105 @@ class Start:
     hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """A record as read for checking (``WINDOW_COLUMNS``), its subjects parsed."""
+class Link(NamedTuple):
+    """A record's place in the chain as read: what ``_place`` needs of a misplaced row."""
 
     seq: int
-    time: str
-    request_id: str
-    client_id: str
-    department: str
-    end_user: str | None
-    purpose: str
-    case_number: str | None
-    operation_name: str | None
-    operation_hash: str
-    subjects: Any
-    layout: int
-    gateway: str | None
-    origin_client: str | None
-    origin_proven: bool | None
     prev_hash: str
     hash: str
-    mac: str | None
-    subject_keys: list[int] | None
 
 
 WINDOW = 20_000  # records read and checked at a time
-# The subjects as stored text, parsed here with orjson rather than by the column type's decoder.
-WINDOW_COLUMNS = [type_coerce(AuditRecordRow.subjects, String) if name == "subjects" else getattr(AuditRecordRow, name)
-                  for name in Stored.__slots__]
+# A record as read for checking, by the driver itself (tuples, no ORM rows or column decoders): the
+# columns in this order, the subjects as their stored text (parsed here, once, with orjson).
+COLUMNS = (
+    "seq", "time", "request_id", "client_id", "department", "end_user", "purpose", "case_number",
+    "operation_name", "operation_hash", "subjects", "layout", "gateway", "origin_client", "origin_proven",
+    "prev_hash", "hash", "mac", "subject_keys",
+)  # fmt: skip
 KEYS_KEPT = 200_000  # references whose index key a check remembers (the same subjects recur)
+
+
+def _window_sql(sqlite: bool, *, before: bool) -> str:
+    """The query of a window: the records after a seq (ascending), or ``before`` one (descending)."""
+    columns = ", ".join("subjects::text" if name == "subjects" and not sqlite else name for name in COLUMNS)
+    after, limit = ("?", "?") if sqlite else ("$1", "$2")
+    where = f"seq < {after} ORDER BY seq DESC" if before else f"seq > {after} ORDER BY seq"
+    return f"SELECT {columns} FROM audit_records WHERE {where} LIMIT {limit}"  # no input in it: fixed text
+
+
+async def _window(conn: AsyncConnection, sqlite: bool, bound: int, *, before: bool = False) -> Sequence[Any]:
+    """``WINDOW`` records after (or ``before``) ``bound``, read in the check's own transaction by the
+    driver: aiosqlite's tuples or asyncpg's records, each column as the database returns it."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    if driver is None:  # pragma: no cover - an open connection always has its driver's
+        raise RuntimeError("the check's connection has no driver connection")
+    sql = _window_sql(sqlite, before=before)
+    if sqlite:
+        return list(await driver.execute_fetchall(sql, (bound, WINDOW)))
+    return list(await driver.fetch(sql, bound, WINDOW))
+
+
+class Checker:
+    """What a record alone shows: whether its MAC holds, whether its content hashes to its hash, and
+    the subject keys its subjects name; worked out from a row as ``_window`` reads it."""
+
+    def __init__(self, keys: AuditKeys) -> None:
+        # HMAC-SHA256(chain key, "row:" + hash), as ``AuditKeys.row_mac`` makes it: the key's pads
+        # and the prefix worked out once, copied per row.
+        self._row_mac = hmac.new(keys.chain, b"row:", hashlib.sha256)
+        self._keys: dict[str, int] = {}
+
+    def authentic(self, record_hash: Any, mac: Any) -> bool:
+        """The row's MAC holds for its hash: the hub wrote this hash."""
+        keyed = self._row_mac.copy()
+        try:
+            keyed.update(record_hash.encode())
+            return hmac.compare_digest(keyed.hexdigest(), mac)
+        except (AttributeError, TypeError):  # no hash or MAC, or one that is not ASCII text
+            return False
+
+    def content(self, row: Sequence[Any]) -> tuple[Any, str | None]:
+        """The row's subjects (parsed, or as stored when unreadable) and the hash its content
+        recomputes to in the layout it was chained in (None: content no record could have)."""
+        (_, time, request_id, client_id, department, end_user, purpose, case_number, operation_name,
+         operation_hash, subjects, layout, gateway, origin_client, origin_proven, prev_hash, *_) = row  # fmt: skip
+        try:
+            subjects = orjson.loads(subjects)
+        except orjson.JSONDecodeError:  # unreadable, or not text: kept as stored, it hashes to something else
+            pass
+        fields = {
+            "request_id": request_id, "time": time, "client_id": client_id, "department": department,
+            "end_user": end_user, "purpose": purpose, "case_number": case_number,
+            "operation_name": operation_name, "operation_hash": operation_hash, "subjects": subjects,
+        }  # fmt: skip
+        if gateway is not None:  # a gateway's request: its declaration is chained too
+            proven = origin_proven if origin_proven is None else bool(origin_proven)  # SQLite: 0 / 1
+            fields.update(gateway=gateway, origin_client=origin_client, origin_proven=proven)
+        try:
+            return subjects, link(prev_hash, canonical_stored(fields, layout))
+        except (TypeError, ValueError, AttributeError):  # a value no JSON holds, or a hash that is not ASCII text
+            return subjects, None
+
+    def expected(self, subjects: Any, layout: Any) -> set[int]:
+        """The subject keys the record's subjects name (none when its subjects are unreadable)."""
+        found: set[int] = set()
+        try:
+            named = references(subjects, layout)
+        except (KeyError, TypeError):  # subjects edited into something else: reported as edited
+            return found
+        keys = self._keys
+        for reference in named:
+            key = keys.get(reference)
+            if key is None:
+                if len(keys) >= KEYS_KEPT:
+                    keys.clear()
+                try:
+                    key = keys[reference] = subject_key(reference)
+                except AttributeError:  # not text: no reference the hub writes
+                    return set()
+            found.add(key)
+        return found
 
 
 class Walk:
@@ -163,37 +220,56 @@ class Walk:
         self.store, self.keys, self.report, self.start = store, store.keys, report, start
         self.sealed = sealed
         self.sealed_hashes: dict[int, str] = {}
-        self.misplaced: list[Stored] = []  # authentic rows whose predecessor is not the row before
+        self.misplaced: list[Link] = []  # authentic rows whose predecessor is not the row before
         self.counts = array("q")  # SQLite, a full check: each record's index row count, by seq - start
-        self._keys: dict[str, int] = {}
+        self.checker = Checker(store.keys)
 
     async def run(self, conn: AsyncConnection, *, whole: bool) -> None:
-        report, start = self.report, self.start
-        expected, prev_hash, prev_forged, after = start.seq + 1, start.hash, False, start.seq
-        while True:
-            query = select(*WINDOW_COLUMNS).where(AuditRecordRow.seq > after).order_by(AuditRecordRow.seq)
-            window = [_stored(row) for row in await conn.execute(query.limit(WINDOW))]
-            if not window:
-                break
-            for row in window:
-                gap = row.seq > expected
-                for missing in range(expected, row.seq):
-                    report.add(missing, "deleted", "no record with this seq")
-                forged = _check_row(row, self.keys.row_mac_ok(row.hash, row.mac), report)
-                if not (gap or forged or prev_forged) and row.prev_hash != prev_hash:
-                    self.misplaced.append(row)
-                if row.seq in self.sealed:
-                    self.sealed_hashes[row.seq] = row.hash
-                expected, prev_hash, prev_forged = row.seq + 1, row.hash, forged
-                report.records += 1
-            after = window[-1].seq
-            await self._check_index(conn, window, whole=whole)
+        report, start, sqlite, checker = self.report, self.start, self.store.sqlite, self.checker
+        findings, sealed, misplaced = report.findings, self.sealed, self.misplaced
+        expected, prev_hash, prev_forged = start.seq + 1, start.hash, False
+        # The next window is asked for before this one is checked: the database reads it meanwhile.
+        reading = asyncio.ensure_future(_window(conn, sqlite, start.seq))
+        try:
+            while window := await reading:
+                reading = asyncio.ensure_future(_window(conn, sqlite, window[-1][0]))
+                await asyncio.sleep(0)  # the next window's query on its way
+                keys: dict[int, set[int]] = {}
+                for row in window:  # in COLUMNS' order: 0 seq, 11 layout, 15 prev_hash, 16 hash, 17 mac, 18 keys
+                    seq, record_hash, mac, stored_keys = row[0], row[16], row[17], row[18]
+                    gap = seq > expected
+                    for missing in range(expected, seq):
+                        findings.append(Finding(missing, "deleted", "no record with this seq"))
+                    subjects, recomputed = checker.content(row)
+                    forged = not checker.authentic(record_hash, mac)
+                    if forged:
+                        findings.append(Finding(seq, "inserted", INSERTED))
+                    elif recomputed != record_hash:
+                        findings.append(Finding(seq, "edited", EDITED))
+                    if not (gap or forged or prev_forged) and row[15] != prev_hash:
+                        misplaced.append(Link(seq, row[15], record_hash))
+                    if seq in sealed:
+                        self.sealed_hashes[seq] = record_hash
+                    named = checker.expected(subjects, row[11])
+                    if sqlite:
+                        keys[seq] = named
+                    elif sorted(stored_keys or ()) != sorted(named):  # each key once, none missing
+                        findings.append(Finding(seq, "index", "the record's subject keys do not match its subjects"))
+                    expected, prev_hash, prev_forged = seq + 1, record_hash, forged
+                report.records += len(window)
+                if sqlite:
+                    await self._check_index(conn, keys, window[0][0], window[-1][0], whole=whole)
+        finally:
+            if not reading.done():
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
         report.last_seq = expected - 1
         if self.misplaced:
             await self._place(conn)
         if whole:
             await self._before_first(conn)
-        if whole and self.store.sqlite:
+        if whole and sqlite:
             await self._stray_rows(conn)
 
     async def _before_first(self, conn: AsyncConnection) -> None:
@@ -201,48 +277,30 @@ class Walk:
         who-accessed and the searches (which read by subject, client or purpose, not by seq) would
         list them. Each is reported as inserted (its MAC does not hold), edited, or reordered (a copy
         of a record the hub wrote), a window at a time."""
-        before = 1
-        while True:
-            query = (select(*WINDOW_COLUMNS).where(AuditRecordRow.seq < before)
-                     .order_by(AuditRecordRow.seq.desc()).limit(WINDOW))
-            window = [_stored(row) for row in await conn.execute(query)]
-            if not window:
-                return
+        before, checker, report = 1, self.checker, self.report
+        while window := await _window(conn, self.store.sqlite, before, before=True):
             for row in window:
-                if not _check_row(row, self.keys.row_mac_ok(row.hash, row.mac), self.report):
-                    self.report.add(row.seq, "reordered", "the log begins at seq 1: this record stands before it")
-            before = window[-1].seq
+                seq = row[0]
+                if not checker.authentic(row[16], row[17]):
+                    report.add(seq, "inserted", INSERTED)
+                elif checker.content(row)[1] != row[16]:
+                    report.add(seq, "edited", EDITED)
+                else:
+                    report.add(seq, "reordered", "the log begins at seq 1: this record stands before it")
+            before = window[-1][0]
 
-    def _expected(self, row: Stored) -> set[int]:
-        found: set[int] = set()
-        try:
-            named = references(row.subjects, row.layout)
-        except (KeyError, TypeError):  # subjects edited into something else: reported as edited
-            return found
-        for reference in named:
-            key = self._keys.get(reference)
-            if key is None:
-                if len(self._keys) >= KEYS_KEPT:
-                    self._keys.clear()
-                key = self._keys[reference] = subject_key(reference)
-            found.add(key)
-        return found
-
-    async def _check_index(self, conn: AsyncConnection, window: list[Stored], *, whole: bool) -> None:
+    async def _check_index(
+        self, conn: AsyncConnection, expected: dict[int, set[int]], first: int, last: int, *, whole: bool
+    ) -> None:
+        """SQLite: the window's ``audit_subjects`` rows against the keys its records name."""
         report = self.report
-        if not self.store.sqlite:
-            for row in window:
-                if sorted(row.subject_keys or ()) != sorted(self._expected(row)):  # each key once, none missing
-                    report.add(row.seq, "index", "the record's subject keys do not match its subjects")
-            return
-        expected = {row.seq: self._expected(row) for row in window}
         # Read after the records: every record up to the mark then has all its rows in the read that follows.
         mark = (await conn.execute(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1))).scalar_one_or_none()
         if mark is None:
             if not any(f.kind == "index" and f.seq == 0 for f in report.findings):
                 report.add(0, "index", "the subject index's mark (audit_index) is missing")
             mark = 0
-        indexed = await _index_rows(conn, expected, window[0].seq, window[-1].seq)
+        indexed = await _index_rows(conn, expected, first, last)
         for seq, keys in expected.items():
             found = indexed.get(seq, set())
             if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
@@ -276,16 +334,6 @@ class Walk:
         positions = chain_positions(rows, self.start)
         for row in self.misplaced:
             _misplaced(row, positions, self.report)
-
-
-def _stored(row: Row[Any]) -> Stored:
-    values = list(row)
-    subjects = values[10]
-    if isinstance(subjects, str | bytes):
-        # Unreadable subjects stay text: they hash to something else, so the record is reported as edited.
-        with contextlib.suppress(orjson.JSONDecodeError):
-            values[10] = orjson.loads(subjects)
-    return Stored(*values)
 
 
 async def _anchor(
@@ -324,17 +372,7 @@ def chain_positions(rows: Sequence[Any], start: Start = Start(0, GENESIS)) -> di
     return positions
 
 
-def _check_row(row: Stored, authentic: bool, report: Report) -> bool:
-    """Content against hash, hash (``authentic``: its MAC holds) against MAC; True when the row is not
-    the hub's own."""
-    if not authentic:
-        report.add(row.seq, "inserted", "a row the hub did not write: its MAC does not verify")
-    elif recompute(row) != row.hash:
-        report.add(row.seq, "edited", "the record's content does not hash to its recorded hash")
-    return not authentic
-
-
-def _misplaced(row: Stored, positions: dict[str, int], report: Report) -> None:
+def _misplaced(row: Link, positions: dict[str, int], report: Report) -> None:
     """An authentic row whose predecessor is not the row before it: moved, or the predecessor gone.
 
     When the row stands where its chain puts it, the row before it is the one out of place and is

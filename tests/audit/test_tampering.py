@@ -283,6 +283,52 @@ async def test_findings_across_the_checks_windows_are_the_same(ten: AuditStore, 
     assert found(await verify(ten)) == {(3, "reordered"), (4, "reordered"), (4, "seal"), (7, "deleted"), (9, "edited")}
 
 
+BOUNDARY_TAMPERING = (
+    # 3 and 4 swapped, 6 deleted, 7 edited, 10 copied past the end of the log as 11.
+    "UPDATE audit_records SET seq = -3 WHERE seq = 3",
+    "UPDATE audit_records SET seq = 3 WHERE seq = 4",
+    "UPDATE audit_records SET seq = 4 WHERE seq = -3",
+    "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
+    "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
+    "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+    "DELETE FROM audit_subjects WHERE seq = 6",
+    "DELETE FROM audit_records WHERE seq = 6",
+    "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 7",
+)
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 4, 5, 6, 10])
+async def test_findings_are_the_same_wherever_the_windows_end(
+    ten: AuditStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    # Each window is read while the one before it is checked: a tampering on either side of any
+    # boundary (every record its own window with 1) is found as in one window.
+    import importlib
+
+    verifying = importlib.import_module("hub.audit.verify")
+    monkeypatch.setattr(verifying, "WINDOW", window)
+    listed = ", ".join(COPIED)
+    await tamper(
+        ten, *BOUNDARY_TAMPERING,
+        f"INSERT INTO audit_records (seq, {listed}) SELECT 11, {listed} FROM audit_records WHERE seq = 10",
+    )  # fmt: skip
+    expected = {(3, "reordered"), (4, "reordered"), (4, "seal"), (6, "deleted"), (7, "edited"), (11, "reordered")}
+    assert found(await verify(ten)) == expected
+    report = await verify(ten, since_seal=8)
+    assert found(report) == {(11, "reordered")} and report.records == 3
+
+
+@pytest.mark.parametrize("column", ["mac", "hash", "prev_hash"])
+async def test_a_hash_or_mac_edited_into_other_text_is_reported(ten: AuditStore, column: str) -> None:
+    # Not hex, nor even ASCII: the check reports the row (its MAC or its content fails), never stops on it.
+    await tamper(ten, f"UPDATE audit_records SET {column} = :value WHERE seq = 6", value="é" * 64)
+    report = found(await verify(ten))
+    if column == "prev_hash":  # its own MAC holds: the content no longer hashes, the chain loses 5 -> 6
+        assert report == {(6, "edited"), (6, "deleted")}
+    else:
+        assert report == {(6, "inserted")}
+
+
 async def test_a_record_overwritten_with_a_copy_of_another_is_reported(ten: AuditStore) -> None:
     # No unique index on the hash (migration 0018) stops the copy: verify must find it on its own.
     columns = ", ".join(f"{c} = (SELECT {c} FROM audit_records WHERE seq = 3)" for c in COPIED)
