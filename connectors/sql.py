@@ -161,7 +161,11 @@ class SqlConnector(BoundConnector):
 
     @asynccontextmanager
     async def _interrupted_at(self, deadline: float, conn: AsyncConnection) -> AsyncIterator[None]:
-        driver = (await conn.get_raw_connection()).driver_connection
+        sync = conn.sync_connection
+        # Just checked out: its pooled connection is at hand without the hop to the driver's side
+        # that ``get_raw_connection`` takes (about 10 us a statement); otherwise that hop.
+        raw = sync.connection if sync is not None and not sync.invalidated else await conn.get_raw_connection()
+        driver = raw.driver_connection
         assert driver is not None  # a checked-out connection always has one
         loop = asyncio.get_running_loop()
 
