@@ -177,7 +177,9 @@ class FairUse:
         if admission.refused is None:
             if not reserve:
                 return NOTHING_HELD
-            reserved = {scope: units for scope, units in admission.reserved.items() if units > 0}
+            reserved = admission.reserved  # units granted are 0 or more
+            if 0 in reserved.values():
+                reserved = {scope: units for scope, units in reserved.items() if units > 0}
             return Held(ticket, day, reserved) if reserved else NOTHING_HELD
         self.metrics.refusals.labels(client, admission.refused).inc()
         if admission.refused == "rate":
@@ -192,8 +194,7 @@ class FairUse:
         client, now = caller.client_id or ANONYMOUS, self.clock()
         day = self.day(now)
         if held.reserved and held.day == day and self._within(disclosed, caller.quotas, held.reserved):
-            self._counted_reserved.inc()  # the answer goes now; its subjects are worked out after it
-            self._settle(client, held, disclosed, caller.quotas)
+            self._settle(client, held, disclosed, caller.quotas)  # its subjects worked out after the answer
             return None
         shown = (
             shown_under(disclosed, self._scopes_of, caller.quotas, await self._pseudonyms()) if len(disclosed) else {}
@@ -291,7 +292,8 @@ class FairUse:
         unsent, self._unsent = self._unsent, []
         loop = asyncio.get_running_loop()
         for client, held, shown, quotas in unsent:
-            if isinstance(shown, Disclosed):
+            if isinstance(shown, Disclosed):  # an answer told within from its number of subjects
+                self._counted_reserved.inc()
                 task = loop.create_task(self._counting(client, held, shown, quotas))
             else:
                 task = loop.create_task(self._settling(client, held, shown))
