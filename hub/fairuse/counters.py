@@ -129,14 +129,18 @@ def checked_reservation(reserve: Reserve | None, ticket: str) -> Reserve:
     """What an admission may be asked to hold: a ticket for it, a quota of at least 1, a count of 0 or more."""
     if not reserve:
         return {}
-    if not ticket or not isinstance(ticket, str) or len(ticket) > 64 or "*" in ticket:
-        raise ValueError(f"a reservation needs a ticket of 1-64 characters without '*' (is {ticket!r})")
+    checked_ticket(ticket)
     for scope, (quota, wanted) in reserve.items():
         for name, value, least in (("quota", quota, 1), ("units wanted", wanted, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"a reservation under {scope!r}: {name} must be a whole number of at least "
                                  f"{least} (is {value!r})")
     return reserve
+
+
+def checked_ticket(ticket: str) -> None:
+    if not ticket or not isinstance(ticket, str) or len(ticket) > 64 or "*" in ticket:
+        raise ValueError(f"a reservation needs a ticket of 1-64 characters without '*' (is {ticket!r})")
 
 
 def _refill(tokens: float, at: float, now: float, limits: ClientLimits) -> float:
@@ -388,6 +392,7 @@ class RedisCounters:
         self._clients: dict[str, tuple[ClientLimits, bytes, bytes]] = {}  # client -> its limits, key, ARGV head
         self._scopes: dict[tuple[str, int, str], bytes] = {}  # (client, day, scope) -> its keys
         self._wanted: dict[tuple[int, int], bytes] = {}  # (quota, units wanted) -> as ``ADMIT`` takes them
+        self._reservations: dict[tuple[str, int], tuple[Reserve, int, bytes, bytes]] = {}  # (client, id) -> parts
 
     def _key(self, client: str, *parts: object) -> str:
         return f"{self._prefix}{{{client}}}:" + ":".join(str(p) for p in parts)
@@ -423,14 +428,13 @@ class RedisCounters:
         self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
         reserve: Reserve | None = None, ticket: str = "",
     ) -> Admission:
-        reserve = checked_reservation(reserve, ticket)
         key, own = self._client_parts(client, limits)
         numbers = _numbers(now, cost, int(now // MINUTE), day)
         if reserve:
-            parts = [key, *[self._scope_parts(client, day, scope) for scope in reserve], own, numbers, _text(ticket)]
-            parts.extend([self._wanted_parts(wanted) for wanted in reserve.values()])
+            scope_keys, wanted = self._reservation_parts(client, day, reserve, ticket)
             keys = 1 + 2 * len(reserve)
-            reply = await self._call_encoded(ADMIT, keys, keys + 10 + 2 * len(reserve), b"".join(parts))
+            encoded = b"".join((key, scope_keys, own, numbers, _text(ticket), wanted))
+            reply = await self._call_encoded(ADMIT, keys, keys + 10 + 2 * len(reserve), encoded)
         else:
             reply = await self._call_encoded(ADMIT, 1, 10, key + own + numbers)
         if type(reply) is bytes:  # admitted: one bulk string (the common reply, read at once)
@@ -451,6 +455,22 @@ class RedisCounters:
             own = bulk((limits.rate, limits.burst, limits.cost_per_minute, limits.cost_per_day, 2 * DAY))
             found = self._clients[client] = (limits, bulk((self._key(client, "use"),)), own)
         return found[1], found[2]
+
+    def _reservation_parts(self, client: str, day: int, reserve: Reserve, ticket: str) -> tuple[bytes, bytes]:
+        """A reservation's scopes' keys and its (quota, units) per scope, as ``ADMIT`` takes them; checked
+        and encoded once per client, day and reservation (the gate hands one mapping per operation's
+        forecast), the ticket checked every time."""
+        found = self._reservations.get((client, id(reserve)))
+        if found is not None and found[0] is reserve and found[1] == day:
+            checked_ticket(ticket)
+            return found[2], found[3]
+        checked_reservation(reserve, ticket)
+        if len(self._reservations) >= ENCODED_KEPT:
+            self._reservations.clear()
+        scope_keys = b"".join([self._scope_parts(client, day, scope) for scope in reserve])
+        wanted = b"".join([self._wanted_parts(units) for units in reserve.values()])
+        self._reservations[(client, id(reserve))] = (reserve, day, scope_keys, wanted)  # kept: its id not reused
+        return scope_keys, wanted
 
     def _wanted_parts(self, wanted: tuple[int, int]) -> bytes:
         """A scope's (quota, units wanted), encoded once (a document asks the same units each time)."""

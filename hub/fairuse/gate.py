@@ -64,6 +64,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from hub.audit.records import Pseudonyms
@@ -78,6 +79,8 @@ from hub.fairuse.quotas import FieldScopes, shown_under
 
 log = logging.getLogger("hub.fairuse")
 ANONYMOUS = "anonymous"  # the development demo's caller is limited too, under this name
+FORECASTS_KEPT = 1024  # operation measures (with a caller's quotas) whose forecast a replica keeps
+NO_RESERVATION: Mapping[str, tuple[int, int]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,7 @@ class FairUse:
         # gave them have let the loop go (a task each costs more than the rest of a quota'd answer's check).
         self._unsent: list[tuple[str, Held, Mapping[str, Collection[str]] | Disclosed, Mapping[str, int]]] = []
         self._sending: asyncio.Handle | None = None
+        self._forecasts: dict[int, tuple[Mapping[str, int], dict[str, int], dict[str, tuple[int, int]]]] = {}
         self._counted_reserved, self._counted_exact = metrics.counts.labels("reserved"), metrics.counts.labels("exact")
 
     def limits_of(self, caller: Caller) -> ClientLimits:
@@ -156,6 +160,20 @@ class FairUse:
                     wanted[scope] = (quota, min(units, quota))
         return wanted
 
+    def _forecast_of(self, caller: Caller, shown: Mapping[str, int] | None) -> Mapping[str, tuple[int, int]]:
+        """``forecast``, kept per measure and quotas: a document's measure is one mapping, kept with the
+        document, so its requests (with the same quotas) share one forecast, which nobody changes."""
+        if not shown or not caller.quotas:
+            return NO_RESERVATION
+        found = self._forecasts.get(id(shown))
+        if found is not None and found[0] is shown and found[1] == caller.quotas:
+            return found[2]
+        wanted = self.forecast(caller, shown)
+        if len(self._forecasts) >= FORECASTS_KEPT:
+            self._forecasts.clear()
+        self._forecasts[id(shown)] = (shown, dict(caller.quotas), wanted)  # the measure kept: its id not reused
+        return wanted
+
     async def admit(self, caller: Caller, cost: int, shown: Mapping[str, int] | None = None) -> Refusal | Held:
         """The check before execution: the room it holds when the operation may run (its token and
         cost counted; for a quota'd caller, units reserved as ``forecast`` asks), else the refusal."""
@@ -163,7 +181,7 @@ class FairUse:
             return NOTHING_HELD
         client, limits, now = caller.client_id or ANONYMOUS, self.limits_of(caller), self.clock()
         day = self.day(now)
-        reserve = self.forecast(caller, shown)
+        reserve = self._forecast_of(caller, shown)
         ticket = f"{self._replica}.{next(self._tickets)}" if reserve else ""
         try:
             admission = await self.counters.admit(client, limits, cost, now, day, reserve, ticket)

@@ -67,6 +67,19 @@ async def test_a_settle_releases_its_ticket_once_however_often_it_is_sent(counte
     assert (dict(usage.subjects_today), dict(usage.held)) == ({"s": 2}, {"s": 4})  # t2 still holds its 4
 
 
+async def test_one_reservation_mapping_asked_again_the_next_day_reserves_under_that_days_quota(
+    counters: Counters,
+) -> None:
+    reserve = {"s": (5, 2)}  # one operation's forecast, handed again for each of its requests
+    assert dict((await counters.admit("c1", OPEN, 1, NOW, DAY, reserve, "t1")).reserved) == {"s": 2}
+    assert dict((await counters.admit("c1", OPEN, 1, NOW + 86_400, DAY + 1, reserve, "t2")).reserved) == {"s": 2}
+    assert dict((await counters.admit("c1", OPEN, 1, NOW + 86_400, DAY + 1, reserve, "t3")).reserved) == {"s": 2}
+    assert dict((await counters.admit("c1", OPEN, 1, NOW + 86_400, DAY + 1, reserve, "t4")).reserved) == {"s": 1}
+    assert dict((await counters.usage("c1", OPEN, NOW, DAY + 1, ("s",))).held) == {"s": 5}  # that day's 5
+    with pytest.raises(ValueError, match="ticket"):
+        await counters.admit("c1", OPEN, 1, NOW, DAY + 1, reserve, "")  # the ticket checked every time
+
+
 async def test_a_reservation_never_settled_counts_as_used_until_its_day_ends(counters: Counters) -> None:
     await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (5, 4)}, "killed")  # its replica never answers
     refused = await counters.disclose("c1", DAY, {"s": (5, {"a", "b"})})
@@ -275,6 +288,15 @@ async def test_a_forecast_past_the_quota_reserves_no_more_than_the_quota(counter
     fair, who = gate(counters), caller("g1", 7)
     assert fair.forecast(who, {"Enterprise": 10**12, "TaxRegistration": 5}) == {SCOPE: (7, 7)}
     assert dict(held(await fair.admit(who, 1, {"Enterprise": 10**12})).reserved) == {SCOPE: 7}
+
+
+async def test_one_operations_forecast_follows_the_callers_quota_as_it_is_now(counters: Counters) -> None:
+    fair, measure = gate(counters), {"Enterprise": 5, "EnterpriseEdge": 5}  # one document's measure, kept
+    assert dict(held(await fair.admit(caller("g1", 10), 1, measure)).reserved) == {SCOPE: 5}
+    lowered = held(await fair.admit(caller("g1", 7), 1, measure))  # the grant's quota lowered to 7
+    assert dict(lowered.reserved) == {SCOPE: 2}  # 7 less the 5 the first request holds
+    assert fair.forecast(caller("g1", 3), measure) == {SCOPE: (3, 3)}
+    assert dict(held(await fair.admit(caller("g2", 3), 1, measure)).reserved) == {SCOPE: 3}
 
 
 async def test_a_request_admitted_before_midnight_and_answered_after_is_counted_exactly_on_the_new_day(
