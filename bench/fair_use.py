@@ -3,9 +3,10 @@
 
 The checks are one step before an operation (token bucket and cost budgets: one Lua script, which
 for a client with a disclosure quota also reserves room for the subjects the operation's measure
-forecasts) and, for such a client, the count after it (its subjects worked out, pseudonyms for
-persons; within the reservation, the count is sent after the answer and not waited for; past it, a
-second script on the request's path). Their cost is a round trip or two to Redis, far below what
+forecasts) and, for such a client, the count after it (within the reservation, told from the number
+of subjects, the answer goes at once and its subjects, pseudonyms for persons, and count are worked
+out and sent after it, waited for by nobody; past it, its subjects worked out and a second script on
+the request's path). Their cost is a round trip or two to Redis, far below what
 end-to-end latency can resolve against its own noise, so it is timed directly, in this process,
 through the hub's own gate (``hub.fairuse.FairUse``) on the real counters: Redis (``HUB_BENCH_REDIS``,
 default ``redis://127.0.0.1:6379/0``, keys under a prefix of this run's own, deleted after) and the
