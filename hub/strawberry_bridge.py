@@ -12,7 +12,7 @@ Neither attribute is public API: a strawberry upgrade that renames one breaks he
 from __future__ import annotations
 
 import strawberry
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
@@ -111,6 +111,20 @@ def looking_up_argument(
     input), so the compiled path knows the key before the record arrives; None: unmarked."""
     if looks_up is not None:
         resolve.looks_up_argument = looks_up  # type: ignore[attr-defined]  # a function's attribute, read by getattr
+    return resolve
+
+
+def called_with_arguments(
+    function: Callable[..., Any], definition: Any, info_class: Any, names: Mapping[str, str]
+) -> Callable[..., Any]:
+    """A graphql-core resolve function calling the strawberry resolver ``function(info, **arguments)``
+    itself, each argument under its Python name (``names``: GraphQL name -> Python name), with the
+    ``Info`` strawberry would have built. Only for arguments strawberry passes on as they come."""
+    pairs = tuple(names.items())
+
+    def resolve(source: Any, info: Any, **arguments: Any) -> Any:
+        return function(info_class(_raw_info=info, _field=definition), **{py: arguments[gql] for gql, py in pairs})
+
     return resolve
 
 
