@@ -201,14 +201,13 @@ class Checker:
             return found
         keys = self._keys
         for reference in named:
+            if type(reference) is not str:  # a list, an object, a number: no reference the hub writes
+                return set()
             key = keys.get(reference)
             if key is None:
                 if len(keys) >= KEYS_KEPT:
                     keys.clear()
-                try:
-                    key = keys[reference] = subject_key(reference)
-                except AttributeError:  # not text: no reference the hub writes
-                    return set()
+                key = keys[reference] = subject_key(reference)
             found.add(key)
         return found
 

@@ -364,3 +364,19 @@ async def test_a_forged_row_before_the_first_record_is_reported_as_inserted(ten:
     await tamper(ten, f"INSERT INTO audit_records (seq, mac, {listed}) "
                       f"SELECT 0, '{'0' * 64}', {listed} FROM audit_records WHERE seq = 5")
     assert found(await verify(ten)) == {(0, "inserted")}
+
+
+@pytest.mark.parametrize(
+    "subjects",
+    [
+        '[{"subjects": [["enterprise:x"]], "fields": {"name": "allow"}}]',
+        '[{"subjects": [{"a": 1}], "fields": {"name": "allow"}}]',
+        '[{"subjects": [1], "fields": {"name": "allow"}}]',
+        '[{"subject": ["enterprise:x"], "fields": {"name": "allow"}}]',
+    ],
+)
+async def test_subjects_edited_to_name_something_other_than_text_are_reported(ten: AuditStore, subjects: str) -> None:
+    # A reference that is a list or an object: the check reports the row, never stops on it.
+    await tamper(ten, "UPDATE audit_records SET subjects = CAST(:subjects AS " + ("TEXT" if ten.sqlite else "JSONB")
+                 + ") WHERE seq = 6", subjects=subjects)
+    assert found(await verify(ten)) == {(6, "edited"), (6, "index")}
