@@ -247,7 +247,9 @@ class Wire:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Task[_Protocol] | None = None
 
-    async def evalsha(self, script: Script, keys: Sequence[str], args: Sequence[bytes | str | int | float]) -> Reply:
+    async def evalsha(
+        self, script: Script, keys: Sequence[bytes | str], args: Sequence[bytes | str | int | float]
+    ) -> Reply:
         """The script's reply; an error reply raises ``WireError`` (after one reload for ``NOSCRIPT``)."""
         return await self.evalsha_encoded(script, len(keys), len(keys) + len(args), bulk((*keys, *args)))
 

@@ -115,7 +115,9 @@ class RedisReplayCache:
         self._prefix = prefix
 
     async def first_use(self, key: str, ttl: float, issued_at: float) -> bool:
-        keys = (self._prefix + "epoch", self._prefix + key)
+        # A jti is JSON text and may hold a lone surrogate: its code points encoded one by one
+        # (surrogatepass), so distinct values stay distinct keys and none fails to encode.
+        keys = (self._prefix + "epoch", (self._prefix + key).encode("utf-8", "surrogatepass"))
         args = (repr(time.time()), max(1000, int(ttl * 1000)), issued_at)
         try:
             try:

@@ -66,3 +66,11 @@ async def test_a_value_issued_before_the_stores_epoch_is_refused_even_unseen(cac
     assert await cache.first_use("dpop:k:new", 60, issued()) is True
     with pytest.raises(IssuedBeforeEpoch):
         await cache.first_use("dpop:k:old", 60, issued() - 120)
+
+
+async def test_a_value_that_is_not_valid_unicode_text_is_accepted_once(cache: ReplayCache) -> None:
+    # A proof's jti is JSON text, which may hold a lone surrogate (``"\ud800"``): a value like any other.
+    assert await cache.first_use("dpop:k:jti-\ud800", 60, issued()) is True
+    assert await cache.first_use("dpop:k:jti-\ud800", 60, issued()) is False
+    assert await cache.first_use("dpop:k:jti-\udc00", 60, issued()) is True
+    assert await cache.first_use("dpop:k:jti-?", 60, issued()) is True
