@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.audit.chain import GENESIS, AuditKeys, link
 from hub.audit.records import canonical_stored, references, subject_key
 from hub.audit.seals import Seal, check_seal, seals, trusted_keys
 from hub.audit.store import HEAD_ID, AuditStore
-from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSubjectRow
+from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -142,13 +143,19 @@ def _window_sql(sqlite: bool, *, before: bool) -> str:
 async def _window(conn: AsyncConnection, sqlite: bool, bound: int, *, before: bool = False) -> Sequence[Any]:
     """``WINDOW`` records after (or ``before``) ``bound``, read in the check's own transaction by the
     driver: aiosqlite's tuples or asyncpg's records, each column as the database returns it."""
-    driver = (await conn.get_raw_connection()).driver_connection
-    if driver is None:  # pragma: no cover - an open connection always has its driver's
-        raise RuntimeError("the check's connection has no driver connection")
+    driver = await _driver(conn)
     sql = _window_sql(sqlite, before=before)
     if sqlite:
         return list(await driver.execute_fetchall(sql, (bound, WINDOW)))
     return list(await driver.fetch(sql, bound, WINDOW))
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The connection's own driver connection (aiosqlite's or asyncpg's), in the check's transaction."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    if driver is None:  # pragma: no cover - an open connection always has its driver's
+        raise RuntimeError("the check's connection has no driver connection")
+    return driver
 
 
 class Checker:
@@ -312,11 +319,9 @@ class Walk:
         """Rows no record's keys account for: more rows for a seq than its record names, or rows for
         a seq no record holds (one pass over the index, counted by seq in the database)."""
         first, last = self.start.seq, self.report.last_seq
-        query = (
-            select(AuditSubjectRow.seq, func.count()).where(AuditSubjectRow.seq <= last).group_by(AuditSubjectRow.seq)
-        )
+        query = "SELECT seq, count(*) FROM audit_subjects WHERE seq <= ? GROUP BY seq"
         counts, reported = self.counts, {f.seq for f in self.report.findings if f.kind == "index"}
-        for seq, count in await conn.execute(query):
+        for seq, count in await (await _driver(conn)).execute_fetchall(query, (last,)):
             at = seq - first - 1
             wanted = counts[at] if 0 <= at < len(counts) else -1
             if count != wanted and seq not in reported:  # a record's missing rows were reported by its window
@@ -390,13 +395,12 @@ async def _index_rows(
     """``audit_subjects`` rows of the records ``first..last`` for the keys they name, each key read by
     its (key, seq) B-tree range: the index read costs the window's subjects, not the table."""
     indexed: dict[int, set[int]] = defaultdict(set)
-    keys = sorted(set().union(*expected.values()))
+    keys, driver = sorted(set().union(*expected.values())), await _driver(conn)
     for at in range(0, len(keys), KEYS_PER_READ):
-        query = select(AuditSubjectRow.seq, AuditSubjectRow.subject_key).where(
-            AuditSubjectRow.subject_key.in_(keys[at : at + KEYS_PER_READ]),
-            AuditSubjectRow.seq >= first, AuditSubjectRow.seq <= last,
-        )
-        for seq, key in await conn.execute(query):
+        chunk = keys[at : at + KEYS_PER_READ]
+        query = (f"SELECT seq, subject_key FROM audit_subjects WHERE subject_key IN ({', '.join('?' * len(chunk))})"
+                 " AND seq >= ? AND seq <= ?")  # fmt: skip
+        for seq, key in await driver.execute_fetchall(query, (*chunk, first, last)):
             indexed[seq].add(key)
     return indexed
 
