@@ -219,6 +219,14 @@ class Checker:
         return found
 
 
+def _keys_match(stored: Any, named: set[int]) -> bool:
+    """A record's ``subject_keys`` (PostgreSQL) name each of its subjects' keys once, and no other."""
+    try:
+        return len(stored or ()) == len(named) and set(stored or ()) == named
+    except TypeError:  # not a flat array of keys (an array of arrays)
+        return False
+
+
 class Walk:
     """One pass over the records by seq: chain, MACs, content and index, a window at a time."""
 
@@ -259,7 +267,7 @@ class Walk:
                     named = checker.expected(subjects, row[11])
                     if sqlite:
                         keys[seq] = named
-                    elif sorted(stored_keys or ()) != sorted(named):  # each key once, none missing
+                    elif not _keys_match(stored_keys, named):
                         findings.append(Finding(seq, "index", "the record's subject keys do not match its subjects"))
                     expected, prev_hash, prev_forged = seq + 1, record_hash, forged
                 report.records += len(window)
@@ -334,7 +342,7 @@ class Walk:
             select(AuditRecordRow.seq, AuditRecordRow.hash, AuditRecordRow.prev_hash, AuditRecordRow.mac)
             .where(AuditRecordRow.seq > self.start.seq, AuditRecordRow.seq <= self.report.last_seq)
         )
-        rows = [row for row in await conn.execute(query) if self.keys.row_mac_ok(row.hash, row.mac)]
+        rows = [row for row in await conn.execute(query) if self.checker.authentic(row.hash, row.mac)]
         positions = chain_positions(rows, self.start)
         for row in self.misplaced:
             _misplaced(row, positions, self.report)
@@ -350,7 +358,7 @@ async def _anchor(
         raise ValueError(f"there is no seal at seq {seq}: name a sealed seq (hub audit status shows the last)")
     problem = check_seal(at[-1], trusted)
     row = (await conn.execute(select(AuditRecordRow).where(AuditRecordRow.seq == seq))).first()
-    if problem is None and (row is None or row.hash != at[-1].hash or not keys.row_mac_ok(row.hash, row.mac)):
+    if problem is None and (row is None or row.hash != at[-1].hash or not Checker(keys).authentic(row.hash, row.mac)):
         problem = "the record at the sealed seq is not the one that was sealed"
     if problem is not None:
         report.add(seq, "seal", problem)

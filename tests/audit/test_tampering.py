@@ -329,6 +329,33 @@ async def test_a_hash_or_mac_edited_into_other_text_is_reported(ten: AuditStore,
         assert report == {(6, "inserted")}
 
 
+@pytest.mark.parametrize("column", ["mac", "hash"])
+async def test_a_mac_or_hash_in_other_text_does_not_stop_placing_a_moved_record(ten: AuditStore, column: str) -> None:
+    # The copy of 10 appended as 11 is placed by walking every authentic row, 6 among those read.
+    listed = ", ".join(COPIED)
+    await tamper(
+        ten, f"UPDATE audit_records SET {column} = :value WHERE seq = 6",
+        f"INSERT INTO audit_records (seq, {listed}) SELECT 11, {listed} FROM audit_records WHERE seq = 10",
+        value="é" * 64,
+    )  # fmt: skip
+    assert found(await verify(ten)) == {(6, "inserted"), (11, "reordered")}
+
+
+async def test_a_sealed_records_mac_in_other_text_stops_an_incremental_check(ten: AuditStore) -> None:
+    await tamper(ten, "UPDATE audit_records SET mac = :value WHERE seq = 8", value="é" * 64)
+    assert found(await verify(ten, since_seal=8)) == {(8, "seal")}
+
+
+@pytest.mark.parametrize(
+    "keys", ["ARRAY[NULL]::bigint[]", "subject_keys || ARRAY[NULL]::bigint[]", "ARRAY[subject_keys, subject_keys]"]
+)
+async def test_subject_keys_that_are_not_a_list_of_keys_are_reported(ten: AuditStore, keys: str) -> None:
+    if ten.sqlite:
+        pytest.skip("PostgreSQL keeps a record's subject keys in its row")
+    await tamper(ten, f"UPDATE audit_records SET subject_keys = {keys} WHERE seq = 6")
+    assert found(await verify(ten)) == {(6, "index")}
+
+
 async def test_a_record_overwritten_with_a_copy_of_another_is_reported(ten: AuditStore) -> None:
     # No unique index on the hash (migration 0018) stops the copy: verify must find it on its own.
     columns = ", ".join(f"{c} = (SELECT {c} FROM audit_records WHERE seq = 3)" for c in COPIED)
