@@ -277,8 +277,9 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
 # quota, units wanted. A window whose index is not the current one has spent nothing yet. Numbers are
 # written as '%.17g' (exact for every cost a budget allows, and for the tokens' float). Admitted: the
 # tokens left, then the units reserved under each scope, space-separated (one bulk string); refused:
-# {what, left, retry after}, nothing reserved. A reservations' hash gets its ttl when it is made (its
-# sum was 0: no hash), not on every reservation: it is one day's, and outlives the day either way.
+# {what, left, retry after}, nothing reserved. A day's reservations' hash gets its ttl when it is made
+# (no sum yet), not on every reservation: it is one day's, and outlives the day either way. Its sum
+# stays, at 0, when every ticket is released, so a client's next request finds the hash made.
 ADMIT = Script(b"""
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local per_minute, per_day = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -301,11 +302,12 @@ if #KEYS == 1 then return g(tokens - 1) end
 local reply = {g(tokens - 1)}
 for k = 2, #KEYS, 2 do
   local quota, wanted = tonumber(ARGV[9 + k]), tonumber(ARGV[10 + k])
-  local held = tonumber(redis.call('HGET', KEYS[k + 1], '*')) or 0
+  local sum = redis.call('HGET', KEYS[k + 1], '*')
+  local held = tonumber(sum) or 0
   local granted = math.max(0, math.min(wanted, quota - redis.call('SCARD', KEYS[k]) - held))
   if granted > 0 then
     redis.call('HSET', KEYS[k + 1], '*', held + granted, ARGV[10], granted)
-    if held == 0 then redis.call('EXPIRE', KEYS[k + 1], ARGV[5]) end
+    if not sum then redis.call('EXPIRE', KEYS[k + 1], ARGV[5]) end
   end
   reply[#reply + 1] = granted
 end
@@ -318,7 +320,7 @@ local function release(key, ticket)
   local units = tonumber(redis.call('HGET', key, ticket))
   if units then
     redis.call('HDEL', key, ticket)
-    if redis.call('HINCRBY', key, '*', -units) <= 0 then redis.call('HDEL', key, '*') end
+    if redis.call('HINCRBY', key, '*', -units) < 0 then redis.call('HSET', key, '*', 0) end
   end
 end
 """
