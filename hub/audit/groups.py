@@ -10,6 +10,11 @@ before; under load a group holds as many records as arrived meanwhile (up to ``m
 lock, one transaction and one durable flush serve them all. Each caller waits for its own group: its
 item's result, or the group's failure, raised in every caller of that group (none of them may
 answer). A write that fails before it took its group fails the items that were waiting when it began.
+
+A write may return its results as ``Committed``: written, with an awaitable that completes once they
+are durable (the SQLite file's writer flushes outside its lock, one flush for many groups). The next
+group is then written at once, while this one waits for its flush; its callers get their results
+when that completes, or all fail when it raises.
 """
 
 from __future__ import annotations
@@ -18,12 +23,21 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 Take = Callable[[], Sequence[Item]]  # the group: every item waiting now, up to the bound (the same once taken)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed(Generic[Result]):
+    """A group's results, written but released only once ``durable`` completes (raising: all fail)."""
+
+    results: Sequence[Result]
+    durable: Awaitable[None]
 
 
 class GroupFailed(RuntimeError):
@@ -62,13 +76,16 @@ class GroupCommit(Generic[Item, Result]):
     """Batches concurrent ``submit`` calls into calls of ``write(take) -> results``: ``take()`` returns
     the group (called once the write holds its lock), the results are one per item of it, in order."""
 
-    def __init__(self, write: Callable[[Take[Item]], Awaitable[Sequence[Result]]], *, max_items: int) -> None:
+    def __init__(
+        self, write: Callable[[Take[Item]], Awaitable[Sequence[Result] | Committed[Result]]], *, max_items: int
+    ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self._write = write
         self._max = max_items
         self._waiting: deque[tuple[Item, asyncio.Future[Result]]] = deque()
         self._writer: asyncio.Task[None] | None = None
+        self._settling: set[asyncio.Task[None]] = set()  # groups written, waiting to be durable
         self.groups = 0  # groups written (or attempted): the batching is observable, not assumed
         self.largest = 0
 
@@ -104,9 +121,38 @@ class GroupCommit(Generic[Item, Result]):
                     if not future.done():
                         future.set_exception(GroupFailed("the audit writer was stopped"))
                 raise
-            for (_, future), result in zip(self._closed(group), results, strict=True):
+            if isinstance(results, Committed):
+                settling = asyncio.create_task(self._settle(self._closed(group), results))
+                self._settling.add(settling)
+                settling.add_done_callback(self._settling.discard)
+                continue
+            self._release(self._closed(group), results)
+
+    async def settled(self) -> None:
+        """Wait until every group written so far has been released or failed (before closing the writer)."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+
+    async def _settle(self, members: list[tuple[Item, asyncio.Future[Result]]], committed: Committed[Result]) -> None:
+        """Release a written group's callers once it is durable; fail them all if it cannot be made so."""
+        try:
+            await committed.durable
+        except BaseException as exc:  # every caller of the group learns it failed, whatever stopped it
+            for _, future in members:
                 if not future.done():
-                    future.set_result(result)
+                    failed = GroupFailed(str(exc) or "the audit writer was stopped")
+                    failed.__cause__ = exc
+                    future.set_exception(failed)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self._release(members, committed.results)
+
+    @staticmethod
+    def _release(members: list[tuple[Item, asyncio.Future[Result]]], results: Sequence[Result]) -> None:
+        for (_, future), result in zip(members, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     def _closed(self, group: _Group[Item, Result]) -> list[tuple[Item, asyncio.Future[Result]]]:
         members = group.close()

@@ -4,8 +4,7 @@ Through the async driver each statement of a group (begin, read the head, insert
 index rows, move the head, count usage, commit) is a hand-off to the driver's thread and back, and
 each hand-off waits for the event loop and the interpreter's lock: on a busy process that is most
 of an append's time. Here the whole transaction runs in one worker-thread call on a connection of
-its own, with the same durability as the hub's engine (write-ahead log, ``synchronous=FULL``: the
-commit is on disk before the call returns), and waits for another process's write lock at most
+its own, and waits for another process's write lock at most
 ``write_timeout`` seconds, in sleeps of at most 2 ms (``_begin``; not SQLite's busy timeout, whose
 sleeps grow to 100 ms). The same record rows, in the same columns, as the
 SQLAlchemy path writes on PostgreSQL. Inside that call each statement the thread steps gives up the
@@ -18,21 +17,49 @@ a large record's commit. ``index`` writes it in batches afterwards, sorted by ke
 themselves (so nothing is lost to a crash: the next batch starts at ``audit_index.seq``); a batch of
 many records touches each page once. Until then who-accessed reads the few records past the mark
 directly (``hub/audit/queries.py``).
+
+Durability: the flush is made outside the write lock, and one flush serves many groups. The writer's
+connection (only it: the hub's engine keeps ``synchronous=FULL``) commits at ``synchronous=NORMAL``:
+in write-ahead-log mode a commit is then atomic and survives the process's crash (its frames are in
+the operating system's cache), and SQLite still syncs the log before every checkpoint and before
+reusing it, so the file is never corrupted. What a power loss or an operating-system crash could take
+is made safe by the writer itself: ``write`` returns the group's results with a ticket (the count of
+commits so far), and ``durable(ticket)`` returns once an ``os.fdatasync`` of the ``-wal`` file that
+*started after* that commit has returned. That flush runs on a worker thread after the lock is
+released, so the next group (and the other hub process) can commit meanwhile; one flush at a time
+per process, and every commit counted before a flush starts is covered by it (frames are appended in
+order), so one flush releases every group waiting for it, and groups committed during it wait for
+the next one. The records' requests answer only after ``durable`` (``GroupCommit``'s ``Committed``).
+
+So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
+may see a committed record a moment before it is flushed; after a power loss, records whose answers
+never left may be missing, never one whose answer left. When a flush fails, every group it covered
+fails (its requests answer 503, no data), and so does every later ``durable`` for those commits even
+if a later flush succeeds (the kernel may have dropped the unwritten pages and reports the error
+once): such records may stay in the log with their answers refused (over-recording, never an answer
+without its record). Groups committed after the failed flush began are released only by a later
+flush that succeeds. The ``-wal`` file is opened once and reopened only when SQLite has replaced it
+(another inode at its path); never after a failure, whose error the same open file reports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import orjson
 
 from hub.audit.records import references, subject_key
+
+_log = logging.getLogger(__name__)
 
 RECORD_COLUMNS = (
     "seq", "time", "request_id", "client_id", "department", "end_user", "purpose", "case_number",
@@ -70,6 +97,19 @@ class Chained(Protocol):
 Chain = Callable[[int, str], Chained]  # (head seq, head hash) -> the group's rows
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A group committed (not yet flushed): its records' ``(seq, hash)`` and the writer's ticket for
+    ``durable``."""
+
+    records: list[tuple[int, str]]
+    ticket: int
+
+
+class FlushFailed(OSError):
+    """The write-ahead log could not be flushed: the commits it covered are not known to be durable."""
+
+
 class SQLiteGroupWriter:
     """Writes groups to one SQLite file; ``chain(head_seq, head_hash)`` makes the group's rows."""
 
@@ -82,11 +122,62 @@ class SQLiteGroupWriter:
         self._lock = threading.Lock()  # one transaction at a time on the connection, whichever thread runs it
         self._keys: dict[str, int] = {}
         self._indexing = threading.Lock()  # one batch at a time (the reader connection is the indexer's)
+        self._committed = 0  # groups committed by this writer: a group's ticket is the count after its commit
+        self._flushed = 0  # every ticket up to this one is durable (a flush started after it returned)
+        self._failed = 0  # and every ticket up to this one is refused (a flush covering it failed)
+        self._failure: OSError | None = None
+        self._flush: asyncio.Future[None] | None = None  # the flush under way, if any (one at a time)
+        self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
+        self._wal_lock = threading.Lock()  # the descriptor is not closed while a flush uses it
+        self._closed = False
+        self.flushes = 0  # flushes started (the coalescing is observable, not assumed)
 
-    async def write(self, chain: Chain) -> list[tuple[int, str]]:
+    async def write(self, chain: Chain) -> Written:
+        """Commit a group (not yet durable: ``durable(written.ticket)`` before anything is released)."""
         return await asyncio.to_thread(self._write, chain)
 
-    def _write(self, chain: Chain) -> list[tuple[int, str]]:
+    async def durable(self, ticket: int) -> None:
+        """Return once the commit ``ticket`` is on disk; ``FlushFailed`` when a flush covering it failed."""
+        while True:
+            if ticket <= self._failed:
+                raise FlushFailed(f"the audit log's flush failed: {self._failure}")
+            if ticket <= self._flushed:
+                return
+            if self._flush is None:
+                self._flush = asyncio.ensure_future(self._flush_once())
+            await asyncio.shield(self._flush)
+
+    async def _flush_once(self) -> None:
+        """One ``fdatasync`` of the log, covering every commit counted before it starts."""
+        covered = self._committed  # read on the event loop before the flush starts: those commits are in
+        self.flushes += 1  # the file (the writer thread counts a commit after SQLite returns from it)
+        try:
+            await asyncio.to_thread(self._fdatasync)
+        except OSError as exc:
+            self._failed, self._failure = max(self._failed, covered), exc
+            _log.error("the audit log could not be flushed (%s): the requests of %d group(s) fail closed",
+                       exc, covered - self._flushed)
+        else:
+            self._flushed = max(self._flushed, covered)
+        finally:
+            self._flush = None
+
+    def _fdatasync(self) -> None:
+        with self._wal_lock:
+            if self._closed:
+                raise FlushFailed("the audit writer is closed")
+            wal_path = self._path + "-wal"
+            current = os.stat(wal_path)
+            if self._wal is not None and (self._wal[1], self._wal[2]) != (current.st_dev, current.st_ino):
+                os.close(self._wal[0])  # SQLite replaced the log: the new one is the one to flush
+                self._wal = None
+            if self._wal is None:
+                fd = os.open(wal_path, os.O_RDONLY | os.O_CLOEXEC)
+                opened = os.fstat(fd)
+                self._wal = (fd, opened.st_dev, opened.st_ino)
+            os.fdatasync(self._wal[0])
+
+    def _write(self, chain: Chain) -> Written:
         with self._lock:
             db = self._open()
             self._begin(db)
@@ -104,7 +195,8 @@ class SQLiteGroupWriter:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            return [(record["seq"], record["hash"]) for record in group.records]
+            self._committed += 1
+            return Written([(record["seq"], record["hash"]) for record in group.records], self._committed)
 
     async def index(self, limit: int) -> int:
         """Index the subjects of up to ``limit`` records past the mark; how many (0: none was waiting)."""
@@ -169,7 +261,7 @@ class SQLiteGroupWriter:
         if self._connection is None:
             db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # per connection: every commit durable, as the engine's
+            db.execute("PRAGMA synchronous=NORMAL")  # per connection: atomic commits, flushed by ``durable``
             db.execute("PRAGMA busy_timeout=0")  # a busy write lock is waited for in ``_begin``; once
             self._connection = db  # taken, nothing in a write-ahead-logged transaction waits for a lock
         return self._connection
@@ -186,6 +278,11 @@ class SQLiteGroupWriter:
                 if db is not None:
                     db.close()
             self._connection = self._reader = None
+        with self._wal_lock:
+            self._closed = True
+            if self._wal is not None:
+                os.close(self._wal[0])
+                self._wal = None
 
 
 def _batches(rows: list[Row]) -> list[list[Row]]:

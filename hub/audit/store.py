@@ -47,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.chain import AuditKeys, link
-from hub.audit.groups import GroupCommit, GroupFailed, Take
+from hub.audit.groups import Committed, GroupCommit, GroupFailed, Take
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, references, subject_key
 from hub.audit.seals import Seal, write_seal
 from hub.audit.sqlite_writer import SQLiteGroupWriter
@@ -156,16 +156,18 @@ class AuditStore:
         except GroupFailed as exc:
             raise AuditWriteFailed(f"disclosure {disclosure.request_id} not recorded: {exc}") from exc
 
-    async def _write_group(self, take: Take[Pending]) -> list[int]:
-        """The group's seqs: its members taken (``take``) once the chain's lock is held."""
+    async def _write_group(self, take: Take[Pending]) -> list[int] | Committed[int]:
+        """The group's seqs: its members taken (``take``) once the chain's lock is held. On an SQLite
+        file, committed and released once flushed (``sqlite_writer``: the flush outside the lock)."""
         try:
             if self._file_writer is not None:
                 written = await self._file_writer.write(lambda seq, prev: self._chain(take(), seq, prev))
-                for seq, record_hash in self._due(written):  # right after the group's own commit
+                for seq, record_hash in self._due(written.records):  # right after the group's own commit
                     async with self.locked() as conn:
                         await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
-                self._index_later(len(written))
-                return [seq for seq, _ in written]
+                self._index_later(len(written.records))
+                durable = _durable(self._file_writer, written.ticket)
+                return Committed([seq for seq, _ in written.records], durable)
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
                 chained = await self._append(conn, take)
                 for seq, record_hash in self._due(chained):
@@ -208,7 +210,8 @@ class AuditStore:
         return done
 
     async def aclose(self) -> None:
-        """Stop indexing and close the SQLite file's connections; the engine is its owner's to close.
+        """Stop indexing, let the groups waiting for their flush have it, and close the SQLite file's
+        connections; the engine is its owner's to close.
         An indexing batch under way finishes first (it is on a worker thread, and stopping it midway
         would only leave it for the next process); records not yet indexed wait for the next batch."""
         if self._idle is not None:
@@ -217,6 +220,7 @@ class AuditStore:
         if self._indexing is not None:
             await self._indexing
             self._indexing = None
+        await self.groups.settled()  # groups written and waiting for their flush get it (or fail) first
         if self._file_writer is not None:
             self._file_writer.close()
 
@@ -326,3 +330,11 @@ class AuditStore:
                 await conn.exec_driver_sql("ROLLBACK")
                 raise
             await conn.exec_driver_sql("COMMIT")
+
+
+async def _durable(writer: SQLiteGroupWriter, ticket: int) -> None:
+    """A group's commit on the SQLite file made durable by the writer's flush, or ``AuditWriteFailed``."""
+    try:
+        await writer.durable(ticket)
+    except OSError as exc:
+        raise AuditWriteFailed(str(exc)) from exc

@@ -138,3 +138,46 @@ async def test_requests_whose_records_share_a_refused_group_all_answer_without_d
             assert answer.status_code == 200 and answer.json()["data"]["enterprise"]["name"] == enterprise["name"]
             assert rid in recorded
     assert (await verify(store)).intact
+
+
+async def test_when_the_audit_logs_flush_fails_every_request_it_covered_answers_without_data(
+    hub: HubClient, enterprise: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an SQLite file the writer flushes the log itself after each commit; a flush that fails
+    fails closed every request whose record it covered, and the next successful one lets them through."""
+    import asyncio
+    import errno
+    import os
+
+    from hub.audit import sqlite_writer
+
+    await ask(hub, "case-window", QUERY, u=enterprise["uscc"])  # the audit store is open and working
+    assert hub.hub.disclosures.store._file_writer is not None  # the hub's audit log is an SQLite file
+    real = os.fdatasync
+    failing = True
+    calls = 0
+
+    def fdatasync(fd: int) -> None:
+        nonlocal calls
+        calls += 1
+        if failing:
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(sqlite_writer.os, "fdatasync", fdatasync)
+    answers = await asyncio.gather(*(
+        hub.http.post("/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+                      headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing"})
+        for _ in range(8)
+    ))
+    assert calls >= 1
+    for answer in answers:
+        assert answer.status_code == 503
+        assert "data" not in answer.json() and enterprise["name"] not in answer.text
+        assert answer.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    failing = False
+    answer = await hub.http.post(
+        "/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+        headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing"},
+    )
+    assert answer.status_code == 200 and answer.json()["data"]["enterprise"]["name"] == enterprise["name"]

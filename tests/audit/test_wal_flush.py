@@ -1,0 +1,148 @@
+"""The SQLite file's writer commits at ``synchronous=NORMAL`` and flushes the write-ahead log itself,
+outside the write lock: one flush for every group committed before it started; no request of a
+group is released before a flush covering it returned, and a failed flush fails them all."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hub.audit import AuditKeys, AuditStore, AuditWriteFailed, verify
+from hub.audit import sqlite_writer
+from hub.audit.sqlite_writer import SQLiteGroupWriter
+from hub.store import Sealer, connect, migrate
+from hub.store.sealing import decode_key
+from tests.audit.conftest import disclosure
+
+real_fdatasync = os.fdatasync
+
+
+@pytest.fixture
+async def store(tmp_path: Path, key_encryption_key: str) -> AsyncIterator[AuditStore]:
+    """An SQLite file's audit log writing every record as its own group (so groups are countable)."""
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    audit = AuditStore(connect(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"), keys, max_group=1)
+    await migrate(audit.engine)
+    try:
+        yield audit
+    finally:
+        await audit.aclose()
+        await audit.engine.dispose()
+
+
+class Flushes:
+    """``os.fdatasync`` as the writer calls it: counted, and each call held or failed as a test says."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.held: dict[int, threading.Event] = {}  # call number -> released when set
+        self.failing: set[int] = set()  # call numbers that raise EIO
+
+    def __call__(self, fd: int) -> None:
+        self.calls += 1
+        number = self.calls
+        if number in self.held:
+            self.held[number].wait(30)
+        if number in self.failing:
+            raise OSError(errno.EIO, "Input/output error")
+        real_fdatasync(fd)
+
+
+@pytest.fixture
+def flushes(monkeypatch: pytest.MonkeyPatch) -> Flushes:
+    counted = Flushes()
+    monkeypatch.setattr(sqlite_writer.os, "fdatasync", counted)
+    return counted
+
+
+def writer(store: AuditStore) -> SQLiteGroupWriter:
+    assert store._file_writer is not None
+    return store._file_writer
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
+
+
+async def test_the_writer_commits_at_normal_and_the_hubs_engine_stays_at_full(store: AuditStore) -> None:
+    await store.append(disclosure(store, 1))
+    connection = writer(store)._connection
+    assert connection is not None
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 2  # FULL
+
+
+async def test_one_flush_covers_every_group_committed_while_the_previous_one_ran(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)  # group 1 committed, its flush under way (held)
+    later = [asyncio.ensure_future(store.append(disclosure(store, n))) for n in range(2, 7)]
+    await until(lambda: writer(store)._committed == 6)  # written while the flush runs: not waiting for it
+    await asyncio.sleep(0.05)
+    assert not first.done() and not any(task.done() for task in later)  # none released before its flush
+    flushes.held[1].set()
+    assert await first == 1
+    assert sorted(await asyncio.gather(*later)) == [2, 3, 4, 5, 6]
+    assert store.groups.groups == 6 and flushes.calls == 2  # five groups, one flush
+    report = await verify(store)
+    assert report.intact and report.records == 6, report.findings
+
+
+async def test_concurrent_appends_take_fewer_flushes_than_groups(store: AuditStore, flushes: Flushes) -> None:
+    seqs = await asyncio.gather(*(store.append(disclosure(store, n)) for n in range(1, 41)))
+    assert sorted(seqs) == list(range(1, 41))
+    assert store.groups.groups == 40 and flushes.calls < 40, flushes.calls
+    assert writer(store).flushes == flushes.calls
+
+
+async def test_a_failed_flush_fails_every_group_it_covered_and_a_later_flush_lets_records_through(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    flushes.failing.add(2)
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)
+    covered = [asyncio.ensure_future(store.append(disclosure(store, n))) for n in range(2, 5)]
+    await until(lambda: writer(store)._committed == 4)
+    flushes.held[1].set()  # flush 1 (group 1) succeeds; flush 2 covers groups 2 to 4 and fails
+    assert await first == 1
+    for task in covered:
+        with pytest.raises(AuditWriteFailed, match="flush failed"):
+            await task
+    assert flushes.calls == 2
+    for ticket in (2, 3, 4):  # refused for good, even once a later flush has succeeded
+        with pytest.raises(OSError):
+            await writer(store).durable(ticket)
+    assert await store.append(disclosure(store, 5)) == 5  # a new flush, successful: released
+    assert flushes.calls == 3
+    with pytest.raises(OSError):
+        await writer(store).durable(3)
+    report = await verify(store)  # the refused answers' records stay: over-recording, the chain intact
+    assert report.intact and report.records == 5, report.findings
+
+
+async def test_a_group_committed_during_a_failed_flush_waits_for_the_next_one(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    flushes.failing.add(1)
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)
+    during = asyncio.ensure_future(store.append(disclosure(store, 2)))
+    await until(lambda: writer(store)._committed == 2)
+    flushes.held[1].set()
+    with pytest.raises(AuditWriteFailed):
+        await first
+    assert await during == 2  # committed after the failed flush began: released by the next, which succeeded
+    assert flushes.calls == 2
