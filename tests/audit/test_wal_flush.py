@@ -68,8 +68,10 @@ def writer(store: AuditStore) -> SQLiteGroupWriter:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    while not condition():
-        await asyncio.sleep(0.005)
+    """Wait for the writer to reach a state (a hang guard, not a speed check: 30 s on a busy machine)."""
+    async with asyncio.timeout(30):
+        while not condition():
+            await asyncio.sleep(0.005)
 
 
 async def test_the_writer_commits_at_normal_and_the_hubs_engine_stays_at_full(store: AuditStore) -> None:
