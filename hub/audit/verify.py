@@ -18,6 +18,7 @@ Kinds of finding, each at a seq:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import hmac
@@ -130,6 +131,7 @@ COLUMNS = (
     "prev_hash", "hash", "mac", "subject_keys",
 )  # fmt: skip
 KEYS_KEPT = 200_000  # references whose index key a check remembers (the same subjects recur)
+GAP_FINDINGS = 1000  # missing seqs reported one by one; a longer gap (a seq edited far ahead) as one finding
 
 
 def _window_sql(sqlite: bool, *, before: bool) -> str:
@@ -235,7 +237,9 @@ class Walk:
         self.sealed = sealed
         self.sealed_hashes: dict[int, str] = {}
         self.misplaced: list[Link] = []  # authentic rows whose predecessor is not the row before
-        self.counts = array("q")  # SQLite, a full check: each record's index row count, by seq - start
+        # SQLite, a full check: each record's index row count, in runs of consecutive seqs (first seq,
+        # counts): a seq edited far ahead starts a run of its own rather than a slot for every seq between.
+        self.counts: list[tuple[int, array[int]]] = []
         self.checker = Checker(store.keys)
 
     async def run(self, conn: AsyncConnection, *, whole: bool) -> None:
@@ -252,8 +256,11 @@ class Walk:
                 for row in window:  # in COLUMNS' order: 0 seq, 11 layout, 15 prev_hash, 16 hash, 17 mac, 18 keys
                     seq, record_hash, mac, stored_keys = row[0], row[16], row[17], row[18]
                     gap = seq > expected
-                    for missing in range(expected, seq):
-                        findings.append(Finding(missing, "deleted", "no record with this seq"))
+                    if seq - expected > GAP_FINDINGS:
+                        findings.append(Finding(expected, "deleted", f"no records with seqs {expected} to {seq - 1}"))
+                    else:
+                        for missing in range(expected, seq):
+                            findings.append(Finding(missing, "deleted", "no record with this seq"))
                     subjects, recomputed = checker.content(row)
                     forged = not checker.authentic(record_hash, mac)
                     if forged:
@@ -319,19 +326,22 @@ class Walk:
             found = indexed.get(seq, set())
             if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
                 report.add(seq, "index", "the subject index does not match the record's subjects")
-            if whole:  # -1: no record at that seq
-                self.counts.extend([-1] * (seq - self.start.seq - len(self.counts) - 1))
-                self.counts.append(len(keys))
+            if whole:
+                if not self.counts or seq != self.counts[-1][0] + len(self.counts[-1][1]):
+                    self.counts.append((seq, array("q")))  # after a gap (or the first): a new run
+                self.counts[-1][1].append(len(keys))
 
     async def _stray_rows(self, conn: AsyncConnection) -> None:
         """Rows no record's keys account for: more rows for a seq than its record names, or rows for
         a seq no record holds (one pass over the index, counted by seq in the database)."""
-        first, last = self.start.seq, self.report.last_seq
+        last, runs = self.report.last_seq, self.counts
+        firsts = [first for first, _ in runs]
         query = "SELECT seq, count(*) FROM audit_subjects WHERE seq <= ? GROUP BY seq"
-        counts, reported = self.counts, {f.seq for f in self.report.findings if f.kind == "index"}
+        reported = {f.seq for f in self.report.findings if f.kind == "index"}
         for seq, count in await (await _driver(conn)).execute_fetchall(query, (last,)):
-            at = seq - first - 1
-            wanted = counts[at] if 0 <= at < len(counts) else -1
+            run = bisect.bisect_right(firsts, seq) - 1  # the run that would hold seq; -1: no record there
+            at = seq - runs[run][0] if run >= 0 else -1
+            wanted = runs[run][1][at] if 0 <= at < len(runs[run][1]) else -1
             if count != wanted and seq not in reported:  # a record's missing rows were reported by its window
                 self.report.add(seq, "index", "subject index rows for a record that does not exist" if wanted < 0
                                 else "the subject index does not match the record's subjects")

@@ -407,3 +407,16 @@ async def test_subjects_edited_to_name_something_other_than_text_are_reported(te
     await tamper(ten, "UPDATE audit_records SET subjects = CAST(:subjects AS " + ("TEXT" if ten.sqlite else "JSONB")
                  + ") WHERE seq = 6", subjects=subjects)
     assert found(await verify(ten)) == {(6, "edited"), (6, "index")}
+
+
+async def test_a_record_moved_far_past_the_log_is_reported_in_bounded_work(ten: AuditStore) -> None:
+    # A seq edited to a trillion: the check reports the gap as one run of missing seqs, never one
+    # finding (or one index slot) per seq it skips.
+    far = 10**12
+    await tamper(ten, f"UPDATE audit_subjects SET seq = {far} WHERE seq = 10",
+                 f"UPDATE audit_records SET seq = {far} WHERE seq = 10")
+    report = await verify(ten)
+    assert found(report) == {(10, "deleted")}
+    assert report.last_seq == far
+    (finding,) = report.findings
+    assert str(far - 1) in finding.detail
