@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 # What a client key's kid may be: it is shown in the console, written to the admin log and named in
 # DELETE .../keys/{kid} (which is why "/" is out and the limit is that route's 100; removal trims spaces).
+_COORDINATE = re.compile(r"[A-Za-z0-9_-]{43}")  # RFC 7518 6.2.1.2: 32 bytes, base64url (RFC 7515 2)
 _KID = re.compile(r"[!-.0-~](?:[ -.0-~]{0,98}[!-.0-~])?")
 
 
@@ -45,9 +46,9 @@ def public_jwk(jwk: Any) -> dict[str, Any]:
         )
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise UnacceptableKey("only EC P-256 keys are accepted (kty EC, crv P-256; ES256)")
-    for name in ("x", "y"):
-        if not isinstance(jwk.get(name), str) or len(_b64(jwk[name])) != 32:
-            raise UnacceptableKey(f"member {name!r} must be a 32-byte base64url coordinate")
+    for name in ("x", "y"):  # as the signature check reads them (``jws``): 43 base64url characters, no padding
+        if not isinstance(jwk.get(name), str) or not _COORDINATE.fullmatch(jwk[name]) or len(_b64(jwk[name])) != 32:
+            raise UnacceptableKey(f"member {name!r} must be a 32-byte base64url coordinate (unpadded)")
     x, y = (int.from_bytes(_b64(jwk[name]), "big") for name in ("x", "y"))
     try:
         ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()

@@ -73,6 +73,18 @@ async def test_keys_other_than_p256_are_refused(registry: Registry) -> None:
         await registry.register_client("market", "rsa", rsa)
 
 
+@pytest.mark.parametrize("spelling", ["padded", "standard alphabet"])
+async def test_a_key_whose_coordinates_are_not_unpadded_base64url_is_refused(registry: Registry, spelling: str) -> None:
+    # The signature check reads coordinates as RFC 7518 spells them (43 base64url characters): a
+    # key registered in another spelling could never authenticate its client.
+    key = public(new_client_key())
+    while spelling == "standard alphabet" and not any(c in key["x"] for c in "-_"):
+        key = public(new_client_key())
+    x = key["x"] + "=" if spelling == "padded" else key["x"].replace("-", "+").replace("_", "/")
+    with pytest.raises(RegistryError, match="base64url"):
+        await registry.register_client("market", "odd", {**key, "x": x})
+
+
 async def test_disabling_sets_a_token_cut_off_that_survives_re_enabling(registry: Registry) -> None:
     client = await registry.register_client("market", "s", public(new_client_key()))
     disabled = await registry.set_status(client.client_id, "disabled")
