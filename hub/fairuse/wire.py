@@ -40,6 +40,11 @@ class WireError(ConnectionError):
     """Redis could not be reached, did not answer in time, or answered with an error."""
 
 
+class WireTimeout(WireError):
+    """A reply did not come in time: the command may have run (its effect is unknown, unlike a refused
+    connection's)."""
+
+
 class ReplyError(str):
     """An error reply (``-ERR ...``), kept as a value so one failed command does not break the pipeline."""
 
@@ -226,7 +231,7 @@ class _Protocol(asyncio.Protocol):
             return  # the next request sent arms it again
         due = self.waiting[0][1]
         if loop.time() >= due:
-            self.fail(WireError(f"Redis did not answer within {self.timeout:g} s"))
+            self.fail(WireTimeout(f"Redis did not answer within {self.timeout:g} s"))
         else:
             self.watchdog = loop.call_at(due, self._watch, loop)
 

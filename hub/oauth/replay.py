@@ -20,7 +20,8 @@ evict the marker: run it with ``maxmemory-policy noeviction`` or a ``volatile-*`
 
 Redis failing is never a silent pass: ``DependencyUnavailable`` (503 ``REPLAY_CACHE_UNAVAILABLE``)
 after one immediate retry on a fresh connection, so a Redis that came back serves the next request
-instead of failing on each stale pooled connection.
+instead of failing on each stale pooled connection. A reply that came too late is not retried: the
+script may have run, and run again it would find its own jti and call a fresh proof replayed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import logging
 import time
 from typing import Protocol
 
-from hub.fairuse.wire import Script, Wire, WireError
+from hub.fairuse.wire import Script, Wire, WireError, WireTimeout
 from hub.faults.outage import REPLAY_CACHE_UNAVAILABLE, DependencyUnavailable, Outage
 
 log = logging.getLogger("hub.oauth.replay")
@@ -122,6 +123,8 @@ class RedisReplayCache:
         try:
             try:
                 verdict, started = await self._wire.evalsha(_FIRST_USE, keys, args)
+            except WireTimeout:  # it may have run: sent again, it would find its own jti and call it replayed
+                raise
             except WireError:  # once more, on a fresh connection: a Redis that came back serves now
                 verdict, started = await self._wire.evalsha(_FIRST_USE, keys, args)
         except WireError as exc:

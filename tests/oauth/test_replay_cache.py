@@ -74,3 +74,44 @@ async def test_a_value_that_is_not_valid_unicode_text_is_accepted_once(cache: Re
     assert await cache.first_use("dpop:k:jti-\ud800", 60, issued()) is False
     assert await cache.first_use("dpop:k:jti-\udc00", 60, issued()) is True
     assert await cache.first_use("dpop:k:jti-?", 60, issued()) is True
+
+
+async def test_a_redis_that_answers_one_proof_late_is_unavailable_not_a_replay(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A first use whose reply comes after the timeout may have been recorded: sending it once more
+    would find its own jti and call a fresh proof replayed. The answer is 503, never a refusal."""
+    from redis.asyncio.connection import parse_url
+
+    target = parse_url(redis_url)
+    replies: list[int] = []
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(target.get("host"), target.get("port", 6379))
+        connection = len(replies)
+        replies.append(0)
+
+        async def forward(source: asyncio.StreamReader, sink: asyncio.StreamWriter, late: bool) -> None:
+            while data := await source.read(65536):
+                if late:
+                    replies[connection] += 1
+                    if connection == 0 and replies[connection] == 2:  # the first connection's first EVALSHA
+                        await asyncio.sleep(0.6)
+                sink.write(data)
+            sink.close()
+
+        await asyncio.gather(forward(reader, upstream_writer, False), forward(upstream_reader, writer, True),
+                             return_exceptions=True)
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    db = target.get("db") or 0
+    cache = RedisReplayCache(f"redis://127.0.0.1:{port}/{db}", prefix=redis_prefix, timeout=0.3)
+    try:
+        from hub.faults.outage import DependencyUnavailable
+
+        with pytest.raises(DependencyUnavailable):
+            await cache.first_use("dpop:k:late", 60, issued())
+    finally:
+        await cache.aclose()
+        server.close()
