@@ -34,11 +34,12 @@ the next one. The records' requests answer only after ``durable`` (``GroupCommit
 So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
 may see a committed record a moment before it is flushed; after a power loss, records whose answers
 never left may be missing, never one whose answer left. When a flush fails, every group it covered
-fails (its requests answer 503, no data), and so does every later ``durable`` for those commits even
-if a later flush succeeds (the kernel may have dropped the unwritten pages and reports the error
-once): such records may stay in the log with their answers refused (over-recording, never an answer
-without its record). Groups committed after the failed flush began are released only by a later
-flush that succeeds. The ``-wal`` file is opened once and reopened only when SQLite has replaced it
+fails (its requests answer 503, no data), and so does every group after it, committed or not, until
+the hub is restarted: the kernel may have dropped the unwritten pages and reports that once, so a
+later flush that succeeds proves nothing, and SQLite's recovery after a power loss stops at the first
+lost frame of the log, taking every later commit with it. Records committed before the failure may
+stay in the log with their answers refused (over-recording, never an answer without its record);
+after it, nothing more is committed. The ``-wal`` file is opened once and reopened only when SQLite has replaced it
 (another inode at its path); never after a failure, whose error the same open file reports.
 """
 
@@ -124,7 +125,7 @@ class SQLiteGroupWriter:
         self._indexing = threading.Lock()  # one batch at a time (the reader connection is the indexer's)
         self._committed = 0  # groups committed by this writer: a group's ticket is the count after its commit
         self._flushed = 0  # every ticket up to this one is durable (a flush started after it returned)
-        self._failed = 0  # and every ticket up to this one is refused (a flush covering it failed)
+        # A flush that failed: from then on nothing is committed or released (see the module's docstring).
         self._failure: OSError | None = None
         self._flush: asyncio.Future[None] | None = None  # the flush under way, if any (one at a time)
         self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
@@ -139,7 +140,7 @@ class SQLiteGroupWriter:
     async def durable(self, ticket: int) -> None:
         """Return once the commit ``ticket`` is on disk; ``FlushFailed`` when a flush covering it failed."""
         while True:
-            if ticket <= self._failed:
+            if self._failure is not None:
                 raise FlushFailed(f"the audit log's flush failed: {self._failure}")
             if ticket <= self._flushed:
                 return
@@ -154,9 +155,12 @@ class SQLiteGroupWriter:
         try:
             await asyncio.to_thread(self._fdatasync)
         except OSError as exc:
-            self._failed, self._failure = max(self._failed, covered), exc
-            _log.error("the audit log could not be flushed (%s): the requests of %d group(s) fail closed",
-                       exc, covered - self._flushed)
+            self._failure = exc
+            _log.critical(
+                "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and every "
+                "later one until the hub is restarted; check the disk, then run `hub audit verify`",
+                exc, covered - self._flushed,
+            )
         else:
             self._flushed = max(self._flushed, covered)
         finally:
@@ -178,6 +182,8 @@ class SQLiteGroupWriter:
             os.fdatasync(self._wal[0])
 
     def _write(self, chain: Chain) -> Written:
+        if self._failure is not None:  # nothing more is committed on a log whose flush failed
+            raise FlushFailed(f"the audit log's flush failed: {self._failure}")
         with self._lock:
             db = self._open()
             self._begin(db)

@@ -140,11 +140,13 @@ async def test_requests_whose_records_share_a_refused_group_all_answer_without_d
     assert (await verify(store)).intact
 
 
-async def test_when_the_audit_logs_flush_fails_every_request_it_covered_answers_without_data(
-    hub: HubClient, enterprise: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+async def test_when_the_audit_logs_flush_fails_every_request_answers_without_data_until_the_hub_restarts(
+    hub: HubClient, enterprise: dict[str, Any], monkeypatch: pytest.MonkeyPatch, demo_data_dir: Path,
+    services: DepartmentServices,
 ) -> None:
     """On an SQLite file the writer flushes the log itself after each commit; a flush that fails
-    fails closed every request whose record it covered, and the next successful one lets them through."""
+    fails closed every request whose record it covered and every later one, though the disk works
+    again, until the hub is restarted over the same log."""
     import asyncio
     import errno
     import os
@@ -176,8 +178,12 @@ async def test_when_the_audit_logs_flush_fails_every_request_it_covered_answers_
         assert "data" not in answer.json() and enterprise["name"] not in answer.text
         assert answer.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
     failing = False
-    answer = await hub.http.post(
-        "/graphql", json={"query": QUERY, "variables": {"u": enterprise["uscc"]}},
-        headers={"x-test-caller": "case-window", "x-hub-purpose": "licensing"},
-    )
-    assert answer.status_code == 200 and answer.json()["data"]["enterprise"]["name"] == enterprise["name"]
+    request = {"json": {"query": QUERY, "variables": {"u": enterprise["uscc"]}},
+               "headers": {"x-test-caller": "case-window", "x-hub-purpose": "licensing"}}
+    answer = await hub.http.post("/graphql", **request)
+    assert answer.status_code == 503 and answer.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert "data" not in answer.json() and calls == 1  # nothing more committed, so nothing more to flush
+    settings = hub_settings(demo_data_dir, services.ecology.url, services.security.url)
+    async with open_hub(settings, authenticate=caller_named_in_header) as restarted:  # the same log
+        answer = await restarted.http.post("/graphql", **request)
+        assert answer.status_code == 200 and answer.json()["data"]["enterprise"]["name"] == enterprise["name"]
