@@ -246,14 +246,18 @@ async def alternately(args: argparse.Namespace, name: str, one: Any, switch: Aud
 async def concurrently(args: argparse.Namespace, name: str, one: Any, hub: Any) -> None:
     """``--concurrency N``: the timed requests sent by N tasks at once (as the bench's N clients), so the
     audit's records are written in groups: requests per second, the process's CPU per request (all its
-    threads; user and system), and the audit's groups (how many, their mean and largest size)."""
+    threads; user and system), and the audit's groups (how many, their mean and largest size) and, on an
+    SQLite file, the writer's flushes of its log (each covers every group committed before it began)."""
     store = getattr(hub.disclosures, "store", None)
     groups = getattr(store, "groups", None)
+    writer = getattr(store, "_file_writer", None)  # an SQLite file: its flushes (one covers many groups)
     groups_before = groups.groups if groups is not None else 0
+    flushes_before = writer.flushes if writer is not None else 0
     wall, user, system = await gathered(args.requests, args.concurrency, one)
     written = (groups.groups - groups_before) if groups is not None else 0
+    flushed = f", {writer.flushes - flushes_before} flushes" if writer is not None else ""
     grouped = (f"; audit groups {written}, mean {args.requests / written:.1f} records, largest {groups.largest}"
-               if written else "; audit off")
+               f"{flushed}" if written else "; audit off")
     print(f"scenario {name}: {args.requests / wall:.1f} req/s with {args.concurrency} at once; CPU per request "
           f"{(user + system) * 1000 / args.requests:.3f} ms (user {user * 1000 / args.requests:.3f}, system "
           f"{system * 1000 / args.requests:.3f}){grouped} (cache {args.cache})", flush=True)
