@@ -101,7 +101,7 @@ FORMS: tuple[str, ...] = (
     N_("a JWK must be a JSON object"),
     N_("the JWK carries private members (%(members)s); send the public key only"),
     N_("only EC P-256 keys are accepted (kty EC, crv P-256; ES256)"),
-    N_("member %(member)s must be a 32-byte base64url coordinate"),
+    N_("member %(member)s must be a 32-byte base64url coordinate (unpadded)"),
     N_("the point (x, y) is not on the P-256 curve"),
     N_("the key must be for signatures with ES256"),
     N_("kid must be text of 1-100 printable ASCII characters, without '/' or spaces at either end "
