@@ -130,16 +130,18 @@ async def test_an_edit_with_every_later_hash_recomputed_is_caught_by_macs_and_se
     assert (8, "seal") in report  # the seal at 8 signed the original hash
 
 
+SWAP_3_AND_4 = (  # records 3 and 4 change places, with their index rows
+    "UPDATE audit_records SET seq = -3 WHERE seq = 3",
+    "UPDATE audit_records SET seq = 3 WHERE seq = 4",
+    "UPDATE audit_records SET seq = 4 WHERE seq = -3",
+    "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
+    "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
+    "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+)
+
+
 async def test_two_rows_with_swapped_seqs_are_reported_as_reordered(ten: AuditStore) -> None:
-    await tamper(
-        ten,
-        "UPDATE audit_records SET seq = -3 WHERE seq = 3",
-        "UPDATE audit_records SET seq = 3 WHERE seq = 4",
-        "UPDATE audit_records SET seq = 4 WHERE seq = -3",
-        "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
-        "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
-        "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
-    )
+    await tamper(ten, *SWAP_3_AND_4)
     # The seal at 4 signed the hash of the record that stood there.
     assert found(await verify(ten)) == {(3, "reordered"), (4, "reordered"), (4, "seal")}
 
@@ -270,12 +272,7 @@ async def test_findings_across_the_checks_windows_are_the_same(ten: AuditStore, 
     assert (await verify(ten)).intact
     await tamper(
         ten,
-        "UPDATE audit_records SET seq = -3 WHERE seq = 3",
-        "UPDATE audit_records SET seq = 3 WHERE seq = 4",
-        "UPDATE audit_records SET seq = 4 WHERE seq = -3",
-        "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
-        "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
-        "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+        *SWAP_3_AND_4,
         "DELETE FROM audit_subjects WHERE seq = 7",
         "DELETE FROM audit_records WHERE seq = 7",
         "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 9",
@@ -285,12 +282,7 @@ async def test_findings_across_the_checks_windows_are_the_same(ten: AuditStore, 
 
 BOUNDARY_TAMPERING = (
     # 3 and 4 swapped, 6 deleted, 7 edited, 10 copied past the end of the log as 11.
-    "UPDATE audit_records SET seq = -3 WHERE seq = 3",
-    "UPDATE audit_records SET seq = 3 WHERE seq = 4",
-    "UPDATE audit_records SET seq = 4 WHERE seq = -3",
-    "UPDATE audit_subjects SET seq = -3 WHERE seq = 3",
-    "UPDATE audit_subjects SET seq = 3 WHERE seq = 4",
-    "UPDATE audit_subjects SET seq = 4 WHERE seq = -3",
+    *SWAP_3_AND_4,
     "DELETE FROM audit_subjects WHERE seq = 6",
     "DELETE FROM audit_records WHERE seq = 6",
     "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 7",
