@@ -41,14 +41,19 @@ async def grants_postgres_url(postgres_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def migrated_grants_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def migrated_grants_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A registry of the test's own already at head, made from the run's migrated one (``grants_url``
     is an empty database, for the migration's own test)."""
     if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path, "grants.sqlite")
-        return
-    postgres_url, template = request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_template")
-    async with postgres_database(postgres_url, f"hub_grants_{RUN_ID}_{uuid.uuid4().hex[:6]}", template=template) as url:
+        return migrated_sqlite(tmp_path, "grants.sqlite")
+    # Asked for by name from a plain fixture: an async fixture cannot set up another on pytest's request.
+    return str(request.getfixturevalue("grants_postgres_migrated_url"))
+
+
+@pytest.fixture
+async def grants_postgres_migrated_url(postgres_url: str, postgres_template: str) -> AsyncIterator[str]:
+    name = f"hub_grants_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    async with postgres_database(postgres_url, name, template=postgres_template) as url:
         yield url
 
 
