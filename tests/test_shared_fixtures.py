@@ -36,3 +36,12 @@ def session_fixture_registrations(items: list[pytest.Item]) -> dict[str, set[obj
 def test_every_session_fixture_is_one_instance_for_every_test_that_uses_it(request: pytest.FixtureRequest) -> None:
     registrations = session_fixture_registrations(request.session.items)
     assert {name: len(found) for name, found in registrations.items() if len(found) > 1} == {}
+
+
+def test_the_shared_conftest_is_one_module_whether_pytest_or_a_test_imports_it(request: pytest.FixtureRequest) -> None:
+    # Imported twice (as pytest's ``conftest`` and as ``tests.conftest``), its run id, and so every
+    # database and Redis prefix named after it, would have two values in one run.
+    import tests.conftest as shared
+
+    loaded = [p for p in request.config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == shared.__file__]
+    assert loaded == [shared]
