@@ -126,6 +126,8 @@ class RestConnector(BoundConnector):
             )
             for chunk in chunks(unique, bound.max_keys)
         ]
+        if len(batches) == 1:  # the usual case: awaited as it is, not wrapped in a task of its own by gather
+            return await batches[0]
         return [record for batch in await asyncio.gather(*batches) for record in batch]
 
     async def select(self, entity: str, where: Sequence[Condition], page: Page) -> list[Record]:
