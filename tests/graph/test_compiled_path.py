@@ -286,6 +286,32 @@ async def test_a_list_s_look_ups_are_asked_a_level_at_a_time_not_resolved_one_by
     assert one_by_one.count("Enterprise") == len(holders)
 
 
+async def test_a_list_of_licences_of_three_kinds_is_completed_by_the_plans_kept_from_the_request_before(
+    pair: Pair, samples: Samples, demo_db: Any,
+) -> None:
+    """The bench's B, again and again: each licence kind's plan is kept with the document's plans after
+    the first request, and every later answer and disclosure record is the usual path's, byte for byte."""
+    holders = [row["holder_uscc"] for row in demo_db(
+        "market", "SELECT holder_uscc FROM food_licences GROUP BY holder_uscc ORDER BY holder_uscc LIMIT 4")]
+    for who in ("fully granted", "masked", "jurisdiction-limited"):
+        pair.caller = callers(samples.region)[who]
+        for round_ in range(2):
+            for n, uscc in enumerate(holders):
+                request_id = f"kept-plans-{who.replace(' ', '-')}-{round_}-{n}"
+                body = {"query": ENTERPRISE, "variables": {"uscc": uscc}}
+                headers = {"x-request-id": request_id, "accept": "application/graphql-response+json"}
+                compiled = await pair.compiled.http.post("/graphql", json=body, headers=headers)
+                usual = await pair.usual.http.post("/graphql", json=body, headers=headers)
+                assert (compiled.status_code, compiled.content) == (usual.status_code, usual.content), who
+                assert pair.compiled_records[-1] == pair.usual_records[-1], who
+        view = pair.compiled.hub.views.for_caller(pair.caller)
+        plans = pair.compiled.hub.documents.get(ENTERPRISE, view.schema).plans
+        assert plans is not None
+        kept = sorted(key[1] for key in plans._runtime)
+        if who != "jurisdiction-limited":  # outside the district, the enterprise (and its licences) is withheld
+            assert "FoodBusinessLicence" in kept, who
+
+
 async def _both(pair: Pair, query: str, request_id: str) -> bytes:
     body = {"query": query}
     headers = {"x-request-id": request_id, "accept": "application/graphql-response+json"}

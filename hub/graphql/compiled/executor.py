@@ -205,11 +205,20 @@ class _RuntimeTypes:
 
     def _plan(self, name: str, item: Any) -> tuple[ObjectPlan, Any]:
         executor = self._executor
+        # Kept with the document's plans (when its selection is static), by the abstract type, the
+        # runtime type's name and the list's field nodes: each request would check the name and
+        # collect the same subfields again.
+        key = (self._abstract.name, name, *(id(d.node) for d in self._details))
+        found = executor.plans.get_runtime(key)
+        if found is not None:
+            return found
         runtime = executor.ensure_valid_runtime_type(name, self._abstract, self._details, self._info, item)
         plan = executor.plan_of(runtime, executor.collect_subfields(runtime, self._details)[0])
         if not plan.wholly_plain:
             raise Unplanned
-        return plan, runtime.is_type_of
+        found = plan, runtime.is_type_of
+        executor.plans.put_runtime(key, found)
+        return found
 
 
 def _completed(complete: Any, items: list[Any], non_null: bool) -> list[Any]:

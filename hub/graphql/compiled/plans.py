@@ -199,6 +199,8 @@ class Plans:
     def __init__(self, node: DocumentNode | None) -> None:
         self.static = node is not None and not _selection_varies(node)
         self._plans: dict[tuple[Any, ...], ObjectPlan] = {}
+        # A list of an interface or union: each runtime type's plan and its ``is_type_of``.
+        self._runtime: dict[tuple[Any, ...], tuple[ObjectPlan, Any]] = {}
 
     def get(self, key: tuple[Any, ...]) -> ObjectPlan | None:
         return self._plans.get(key) if self.static else None
@@ -206,6 +208,13 @@ class Plans:
     def put(self, key: tuple[Any, ...], plan: ObjectPlan) -> None:
         if self.static:
             self._plans[key] = plan
+
+    def get_runtime(self, key: tuple[Any, ...]) -> tuple[ObjectPlan, Any] | None:
+        return self._runtime.get(key) if self.static else None
+
+    def put_runtime(self, key: tuple[Any, ...], found: tuple[ObjectPlan, Any]) -> None:
+        if self.static:
+            self._runtime[key] = found
 
 
 def plan_key(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> tuple[Any, ...]:
