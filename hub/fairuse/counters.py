@@ -22,14 +22,20 @@ single-process hub, and the fallback a replica uses for rate limits while Redis 
   only if every scope stays within its quota less what other requests' tickets hold (all or
   nothing). Its own ticket, if any, is released either way.
 
-A ticket that is never settled (its replica stopped, or Redis was lost before the settle came) keeps
-holding its room until its day's keys end: a crash over-counts (room held that no subject used), it
-never under-counts.
+- leases: an admission may also add units to a replica's *lease* under a scope (``lease``, under a
+  ``holder`` naming the replica), no more than half the room left once its own reservation is
+  granted; a settle naming the holder takes from it the subjects new beyond what its ticket held,
+  and an exact ``disclose`` naming it gives units of it back first (``returned``). A lease is held
+  like any reservation: ``|shown today| + held <= quota`` holds through all of it.
+
+A ticket that is never settled, or a lease never used (its replica stopped, or Redis was lost before
+the settle came) keeps holding its room until its day's keys end: a crash over-counts (room held
+that no subject used), it never under-counts.
 
 In Redis a client has one hash, ``hub:fair:{client}:use`` (its bucket and what it spent in the
 current minute and day, each window named by its index), and per quota'd scope and day one set,
 ``hub:fair:{client}:q:DAY:SCOPE``, and one hash of the reservations held,
-``hub:fair:{client}:r:DAY:SCOPE`` (ticket -> units, and ``*`` -> their sum). The client id in braces
+``hub:fair:{client}:r:DAY:SCOPE`` (ticket or lease holder -> units, and ``*`` -> their sum). The client id in braces
 keeps one client's keys in one slot of a Redis Cluster, where a script may only touch keys of one
 slot. The scripts go over the counters' own connection (``hub.fairuse.wire``): one round trip per
 decision.
@@ -70,12 +76,14 @@ class CountersUnavailable(DependencyUnavailable):
 class Admission:
     """``refused``: None (admitted), ``rate``, ``cost_per_minute`` or ``cost_per_day``; ``left``:
     tokens after this request (admitted) or the cost left in the refusing window; ``retry_after``:
-    seconds until a token is back (rate); ``reserved``: the room held under each scope asked for."""
+    seconds until a token is back (rate); ``reserved``: the room held under each scope asked for;
+    ``leased``: the units added to the lease of the replica that asked, per scope asked."""
 
     refused: str | None
     left: float = 0.0
     retry_after: float = 0.0
     reserved: Mapping[str, int] = field(default_factory=dict)  # scope -> units held for the request (admitted)
+    leased: Mapping[str, int] = field(default_factory=dict)  # scope -> units added to the holder's lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,19 +111,29 @@ Reserve = Mapping[str, tuple[int, int]]  # scope -> (its quota, the units the re
 class Counters(Protocol):
     async def admit(
         self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
-        reserve: Reserve | None = None, ticket: str = "",
-    ) -> Admission: ...
+        reserve: Reserve | None = None, ticket: str = "", lease: Reserve | None = None, holder: str = "",
+    ) -> Admission:
+        """``lease``: scope -> (its quota, units asked) added to the lease ``holder`` keeps there, once
+        the request's own reservation is granted: per scope ``min(asked, (room left) // 2)``."""
+        ...
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
+        holder: str = "", returned: Mapping[str, int] | None = None,
     ) -> QuotaRefusal | None:
         """``counted``: scope -> (its quota, the references of the subjects shown under it); a scope
-        the ticket holds room under and nothing was shown under comes with no references."""
+        the ticket holds room under and nothing was shown under comes with no references.
+        ``returned``: units of ``holder``'s lease given back under a scope before deciding (room
+        for this request too), whatever the decision."""
         ...
 
-    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
-        """Add what an answer within its reservations showed (scope -> references; every scope the
-        ticket holds, references or none) and release the ticket."""
+    async def settle(
+        self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]], holder: str = "",
+    ) -> Mapping[str, int]:
+        """Add what an answer within its reservations (and ``holder``'s lease) showed (scope ->
+        references; every scope the ticket holds, references or none) and release the ticket; under
+        a scope where more subjects were new than the ticket held, the rest are taken from the lease.
+        Returns, per scope, the lease units taken (none without a holder)."""
         ...
 
     async def usage(
@@ -141,6 +159,16 @@ def checked_reservation(reserve: Reserve | None, ticket: str) -> Reserve:
 def checked_ticket(ticket: str) -> None:
     if not ticket or not isinstance(ticket, str) or len(ticket) > 64 or "*" in ticket:
         raise ValueError(f"a reservation needs a ticket of 1-64 characters without '*' (is {ticket!r})")
+
+
+def checked_lease(lease: Reserve | None, holder: str, ticket: str) -> Reserve:
+    """A lease asked for: a holder that is not the request's own ticket, quotas and units as a reservation's."""
+    if not lease:
+        return {}
+    checked_reservation(lease, holder)
+    if holder == ticket:
+        raise ValueError(f"a lease's holder must not be a request's ticket (is {holder!r})")
+    return lease
 
 
 def _refill(tokens: float, at: float, now: float, limits: ClientLimits) -> float:
@@ -169,9 +197,9 @@ class MemoryCounters:
 
     async def admit(
         self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
-        reserve: Reserve | None = None, ticket: str = "",
+        reserve: Reserve | None = None, ticket: str = "", lease: Reserve | None = None, holder: str = "",
     ) -> Admission:
-        reserve = checked_reservation(reserve, ticket)
+        reserve, lease = checked_reservation(reserve, ticket), checked_lease(lease, holder, ticket)
         tokens, at = self._buckets.get(client, (float(limits.burst), now))
         tokens = _refill(tokens, at, now, limits)
         if tokens < 1:
@@ -191,13 +219,24 @@ class MemoryCounters:
             granted = reserved[scope] = max(0, min(wanted, room))
             if granted:
                 tickets[ticket] = tickets.get(ticket, 0) + granted
-        return Admission(None, tokens - 1, reserved=reserved)
+        leased: dict[str, int] = {}
+        for scope, (quota, asked) in lease.items():
+            tickets = self._tickets(client, scope, day)
+            room = quota - len(self._seen(client, scope, day)) - sum(tickets.values())
+            granted = leased[scope] = max(0, min(asked, room // 2))
+            if granted:
+                tickets[holder] = tickets.get(holder, 0) + granted
+        return Admission(None, tokens - 1, reserved=reserved, leased=leased)
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
+        holder: str = "", returned: Mapping[str, int] | None = None,
     ) -> QuotaRefusal | None:
         fresh: dict[str, set[str]] = {}
         refused: QuotaRefusal | None = None
+        for scope, units in (returned or {}).items():
+            if holder and units > 0:
+                _take(self._tickets(client, scope, day), holder, units)
         for scope, (quota, refs) in counted.items():
             seen, tickets = self._seen(client, scope, day), self._tickets(client, scope, day)
             held = sum(tickets.values()) - tickets.get(ticket, 0)
@@ -213,12 +252,20 @@ class MemoryCounters:
             self._seen(client, scope, day).update(refs)
         return None
 
-    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
+    async def settle(
+        self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]], holder: str = "",
+    ) -> Mapping[str, int]:
         if not ticket:
             raise ValueError("a settle names the ticket it releases")
+        taken: dict[str, int] = {}
         for scope, refs in shown.items():
-            self._seen(client, scope, day).update(refs)
-            self._tickets(client, scope, day).pop(ticket, None)
+            seen, tickets = self._seen(client, scope, day), self._tickets(client, scope, day)
+            before = len(seen)
+            seen.update(refs)
+            new, units = len(seen) - before, tickets.pop(ticket, 0)
+            if holder and new > units:
+                taken[scope] = _take(tickets, holder, new - units)
+        return taken
 
     def _tickets(self, client: str, scope: str, day: int) -> dict[str, int]:
         found = self._held.get((client, scope))
@@ -249,6 +296,17 @@ class MemoryCounters:
         self._buckets.clear()
 
 
+def _take(tickets: dict[str, int], holder: str, units: int) -> int:
+    """Up to ``units`` of ``holder``'s lease released (taken by subjects, or given back); how many."""
+    held = tickets.get(holder, 0)
+    taken = min(held, units)
+    if held - taken > 0:
+        tickets[holder] = held - taken
+    else:
+        tickets.pop(holder, None)
+    return taken
+
+
 def _numbers(now: float, cost: int, minute: int, day: int) -> bytes:
     """``ADMIT``'s own numbers for a request (``bulk``'s bytes, in one step: every admission pays it)."""
     at, spent, this_minute, today = repr(now).encode(), b"%d" % cost, b"%d" % minute, b"%d" % day
@@ -277,7 +335,11 @@ def _over_budget(limits: ClientLimits, cost: int, minute: int, day: int) -> Admi
 # quota, units wanted. A window whose index is not the current one has spent nothing yet. Numbers are
 # written as '%.17g' (exact for every cost a budget allows, and for the tokens' float). Admitted: the
 # tokens left, then the units reserved under each scope, space-separated (one bulk string); refused:
-# {what, left, retry after}, nothing reserved. A day's reservations' hash gets its ttl when it is made
+# {what, left, retry after}, nothing reserved. A replica's lease asked for comes after the scopes
+# reserved: KEYS then name its scopes' keys too, and ARGV ends with the holder, per scope (quota,
+# units asked) and the number of those scopes (told apart by #ARGV - #KEYS == 11, the ticket's place
+# always taken); the units, no more than half the room left once the request's own are granted, are
+# added under the holder and replied after the request's. A day's reservations' hash gets its ttl when it is made
 # (no sum yet), not on every reservation: it is one day's, and outlives the day either way. Its sum
 # stays, at 0, when every ticket is released, so a client's next request finds the hash made.
 ADMIT = Script(b"""
@@ -299,14 +361,24 @@ redis.call('HSET', KEYS[1], 'tokens', g(tokens - 1), 'at', g(math.max(now, at)),
   'minute_cost', g(minute + cost), 'day', ARGV[9], 'day_cost', g(day + cost))
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 if #KEYS == 1 then return g(tokens - 1) end
+local leases = #ARGV - #KEYS == 11 and tonumber(ARGV[#ARGV]) or 0
+local reserves = (#KEYS - 1) / 2 - leases
 local reply = {g(tokens - 1)}
 for k = 2, #KEYS, 2 do
-  local quota, wanted = tonumber(ARGV[9 + k]), tonumber(ARGV[10 + k])
+  local lease = k > 2 * reserves
+  local a = lease and 10 + k or 9 + k
+  local quota, wanted = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local sum = redis.call('HGET', KEYS[k + 1], '*')
   local held = tonumber(sum) or 0
-  local granted = math.max(0, math.min(wanted, quota - redis.call('SCARD', KEYS[k]) - held))
+  local room = quota - redis.call('SCARD', KEYS[k]) - held
+  local granted = math.max(0, math.min(wanted, lease and math.floor(room / 2) or room))
   if granted > 0 then
-    redis.call('HSET', KEYS[k + 1], '*', held + granted, ARGV[10], granted)
+    if lease then
+      redis.call('HINCRBY', KEYS[k + 1], ARGV[11 + 2 * reserves], granted)
+      redis.call('HSET', KEYS[k + 1], '*', held + granted)
+    else
+      redis.call('HSET', KEYS[k + 1], '*', held + granted, ARGV[10], granted)
+    end
     if not sum then redis.call('EXPIRE', KEYS[k + 1], ARGV[5]) end
   end
   reply[#reply + 1] = granted
@@ -314,7 +386,8 @@ end
 return table.concat(reply, ' ')
 """)
 
-# Releasing a ticket's units under one scope (KEYS[k + 1], its reservations' hash): at most once.
+# Releasing a ticket's units under one scope (KEYS[k + 1], its reservations' hash): at most once;
+# taking up to n units of a lease's (it keeps the rest): how many were.
 _RELEASE = b"""
 local function release(key, ticket)
   local units = tonumber(redis.call('HGET', key, ticket))
@@ -322,11 +395,21 @@ local function release(key, ticket)
     redis.call('HDEL', key, ticket)
     if redis.call('HINCRBY', key, '*', -units) < 0 then redis.call('HSET', key, '*', 0) end
   end
+  return units or 0
+end
+local function take(key, holder, n)
+  local units = tonumber(redis.call('HGET', key, holder)) or 0
+  local taken = math.min(units, n)
+  if taken <= 0 then return 0 end
+  if taken == units then redis.call('HDEL', key, holder) else redis.call('HINCRBY', key, holder, -taken) end
+  if redis.call('HINCRBY', key, '*', -taken) < 0 then redis.call('HSET', key, '*', 0) end
+  return taken
 end
 """
 
 # KEYS: per scope, today's set of subjects and today's reservations. ARGV: ttl, the ticket (empty:
-# none), then per scope: quota, n, n references (distinct). A scope whose set has room for all n,
+# none), the holder of a replica's lease (empty: none), then per scope: quota, the lease's units given
+# back there first (counted as room for this request), n, n references (distinct). A scope whose set has room for all n,
 # were every one of them new, beside what other tickets hold, is not asked which are (the common
 # case: a client far from its quota); otherwise membership is asked per 5,000 references (SMISMEMBER,
 # Redis 6.2; a Lua call takes at most ~8,000 arguments) and the scope refused if its new ones do not
@@ -334,9 +417,11 @@ end
 # references are added whole (those already in count once) and the reply is 0; refused: {the
 # scope's index among the scopes, used, new, held by other tickets}.
 DISCLOSE = Script(_RELEASE + b"""
-local i, starts, refused = 3, {}, nil
+local i, starts, refused = 4, {}, nil
 for k = 1, #KEYS, 2 do
-  local quota, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  if ARGV[3] ~= '' and tonumber(ARGV[i + 1]) > 0 then take(KEYS[k + 1], ARGV[3], tonumber(ARGV[i + 1])) end
+  local quota, n = tonumber(ARGV[i]), tonumber(ARGV[i + 2])
+  i = i + 1
   if n > 0 and not refused then
     local used = redis.call('SCARD', KEYS[k])
     local reserved = redis.call('HMGET', KEYS[k + 1], '*', ARGV[2])
@@ -365,19 +450,24 @@ return 0
 """)
 
 # KEYS: per scope the ticket holds room under, today's set of subjects and today's reservations.
-# ARGV: ttl, the ticket, then per scope: n, n references (no more than the ticket holds there: the
-# gate sends a settle only then). The references are added and the ticket released; the reply is 0.
-# Sent twice, the second changes nothing.
+# ARGV: ttl, the ticket, the holder of the replica's lease (empty: none), then per scope: n, n
+# references (no more than the ticket and the lease hold there: the gate sends a settle only then).
+# The references are added and the ticket released; the subjects new beyond what the ticket held are
+# taken from the lease. The reply: the units taken per scope, space-separated. Sent twice, the second
+# changes nothing (no subject is new again, the ticket is gone).
 SETTLE = Script(_RELEASE + b"""
-local i = 3
+local i, taken = 4, {}
 for k = 1, #KEYS, 2 do
-  local n = tonumber(ARGV[i])
-  for s = i + 1, i + n, 5000 do redis.call('SADD', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + n))) end
+  local n, new = tonumber(ARGV[i]), 0
+  for s = i + 1, i + n, 5000 do
+    new = new + redis.call('SADD', KEYS[k], unpack(ARGV, s, math.min(s + 4999, i + n)))
+  end
   if n > 0 then redis.call('EXPIRE', KEYS[k], ARGV[1]) end
-  release(KEYS[k + 1], ARGV[2])
+  local units = release(KEYS[k + 1], ARGV[2])
+  taken[#taken + 1] = (ARGV[3] ~= '' and new > units) and take(KEYS[k + 1], ARGV[3], new - units) or 0
   i = i + 1 + n
 end
-return 0
+return table.concat(taken, ' ')
 """)
 
 
@@ -428,11 +518,13 @@ class RedisCounters:
 
     async def admit(
         self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
-        reserve: Reserve | None = None, ticket: str = "",
+        reserve: Reserve | None = None, ticket: str = "", lease: Reserve | None = None, holder: str = "",
     ) -> Admission:
         key, own = self._client_parts(client, limits)
         numbers = _numbers(now, cost, int(now // MINUTE), day)
-        if reserve:
+        if lease:
+            reply = await self._admit_leasing(client, day, key, own + numbers, reserve or {}, ticket, lease, holder)
+        elif reserve:
             scope_keys, wanted = self._reservation_parts(client, day, reserve, ticket)
             keys = 1 + 2 * len(reserve)
             encoded = b"".join((key, scope_keys, own, numbers, _text(ticket), wanted))
@@ -440,12 +532,28 @@ class RedisCounters:
         else:
             reply = await self._call_encoded(ADMIT, 1, 10, key + own + numbers)
         if type(reply) is bytes:  # admitted: one bulk string (the common reply, read at once)
-            if not reserve:
+            if not (reserve or lease):
                 return Admission(None, float(reply))
             left, *granted = reply.split(b" ")
-            return Admission(None, float(left), reserved=dict(zip(reserve, map(int, granted), strict=True)))
+            units = list(map(int, granted))
+            reserved = dict(zip(reserve or {}, units, strict=False))
+            leased = dict(zip(lease or {}, units[len(reserved):], strict=True))
+            return Admission(None, float(left), reserved=reserved, leased=leased)
         refused, left, retry = reply
         return Admission(refused.decode(), float(left), float(retry))
+
+    async def _admit_leasing(
+        self, client: str, day: int, key: bytes, head: bytes, reserve: Reserve, ticket: str, lease: Reserve,
+        holder: str,
+    ) -> Any:
+        """An admission that also tops up a replica's lease (seldom: once per lease's worth of units)."""
+        checked_lease(lease, holder, ticket)
+        scope_keys, wanted = self._reservation_parts(client, day, reserve, ticket) if reserve else (b"", b"")
+        lease_keys = b"".join([self._scope_parts(client, day, scope) for scope in lease])
+        asked = bulk([holder, *(n for pair in lease.values() for n in pair), len(lease)])
+        keys = 1 + 2 * len(reserve) + 2 * len(lease)
+        encoded = b"".join((key, scope_keys, lease_keys, head, _text(ticket), wanted, asked))
+        return await self._call_encoded(ADMIT, keys, keys + 12 + 2 * len(reserve) + 2 * len(lease), encoded)
 
     def _client_parts(self, client: str, limits: ClientLimits) -> tuple[bytes, bytes]:
         """A client's hash's key and its limits as ``ADMIT`` takes them, encoded once per client (again
@@ -494,27 +602,35 @@ class RedisCounters:
 
     async def disclose(
         self, client: str, day: int, counted: Mapping[str, tuple[int, Collection[str]]], ticket: str = "",
+        holder: str = "", returned: Mapping[str, int] | None = None,
     ) -> QuotaRefusal | None:
         scopes = list(counted)
-        args: list[bytes | str | int | float] = [2 * DAY, ticket]
+        args: list[bytes | str | int | float] = [2 * DAY, ticket, holder]
+        given = returned or {}
         for scope in scopes:
             quota, refs = counted[scope]
             distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
-            args.extend((quota, len(distinct), *distinct))
+            args.extend((quota, given.get(scope, 0), len(distinct), *distinct))
         reply = await self._call(DISCLOSE, self._scope_keys(client, day, scopes), args)
         if reply == 0:  # counted
             return None
         index, used, asked, held = reply
         return QuotaRefusal(scopes[index - 1], used, asked, held)
 
-    async def settle(self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]]) -> None:
+    async def settle(
+        self, client: str, day: int, ticket: str, shown: Mapping[str, Collection[str]], holder: str = "",
+    ) -> Mapping[str, int]:
         if not ticket:
             raise ValueError("a settle names the ticket it releases")
-        args: list[bytes | str | int | float] = [2 * DAY, ticket]
+        args: list[bytes | str | int | float] = [2 * DAY, ticket, holder]
         for refs in shown.values():
             distinct = refs if isinstance(refs, (set, frozenset)) else set(refs)
             args.extend((len(distinct), *distinct))
-        await self._call(SETTLE, self._scope_keys(client, day, shown), args)
+        reply = await self._call(SETTLE, self._scope_keys(client, day, shown), args)
+        if not holder:
+            return {}
+        taken = dict(zip(shown, map(int, reply.split()), strict=True)) if reply else {}
+        return {scope: units for scope, units in taken.items() if units}
 
     async def usage(
         self, client: str, limits: ClientLimits, now: float, day: int, scopes: Collection[str]

@@ -1,5 +1,6 @@
 """Fair use at the GraphQL edge: one check before an operation runs, one count after it ran, and
-for a client with disclosure quotas one round trip to the shared counters on the request's path.
+for a client with disclosure quotas one round trip to the shared counters on the request's path
+(two only for an answer neither its reservation nor its replica's lease covers).
 
 ``admit`` (before): the client's token bucket and cost budgets; refused, nothing runs and nothing is
 recorded as disclosed (HTTP 429, ``Retry-After``, ``RATE_LIMITED`` or ``COST_BUDGET_EXCEEDED``).
@@ -31,21 +32,51 @@ After execution:
   started on the loop's next turn; if that fails, it is logged and the reservation keeps its room
   (over-counted, never under). Only an answer the bound does not clear has its subjects worked out
   on its path, to tell exactly whether they fit;
-- more subjects than reserved under some scope (an unpaged list longer than the forecast), no
-  reservation (no room left, a forecast of 0, the day ended meanwhile): today's exact count runs on
-  the path, all or nothing, counting other requests' reservations as used (near the end of a quota a
-  request may then be refused for room another one is still holding: the refusal says so and asks
-  to retry in a second) and releasing this request's own.
+- more subjects than reserved under some scope (an unpaged list longer than the forecast, no
+  forecast at all), and this replica's *lease* there covers the rest: the rest is drawn from the
+  lease here, in process, and the answer goes at once, its count sent after it as above (below);
+- past its reservation and what the lease covers, no reservation (no room left, the day ended
+  meanwhile): today's exact count runs on the path, all or nothing, counting other requests'
+  reservations and other replicas' leases as used (near the end of a quota a request may then be
+  refused for room another one still holds: the refusal says so and asks to retry in a second),
+  this replica's lease's free units given back first (room for it too), and releasing this
+  request's own reservation.
 
-The forecast's soundness is not what keeps a quota: an answer past its reservation takes the exact
-count, so a forecast too small costs a round trip, never a subject over the quota; one too large
-only holds room longer than needed while the request runs.
+Leases: a reservation sized per request is only a forecast; an answer longer than it (a list the
+forecast could not bound, an operation with no forecast) would pay a second round trip. So each
+replica also holds, per client, quota'd scope and day, a *lease*: units kept under its own holder
+(``lease.<replica>``) in the same reservations' hash, counted in ``held`` like any reservation, so
+``|today's subjects| + held <= quota`` still holds in every atomic step on any number of replicas.
+It is topped up by the admission script already on the path (no round trip of its own) when less
+than half of it is free, back to ``quota_lease`` of the quota (``[fair_use]``, 2 % by default), from
+no more than half the room left once the request's own units are granted, so it shrinks near a
+quota's end and the last unit is never leased: the quota's last units (the last ``lease`` units per
+replica, about) are counted exactly. A lease is wanted once an answer of the client went past its
+reservation under the scope on this replica (that one counted exactly); a client whose answers fit
+their forecasts never holds one. Its in-process accounting (``_Lease``): ``units`` held as known
+here (a top-up added when granted), ``drawn`` by answers whose count has not come back; an answer
+draws before the loop turns, so concurrent answers on one replica never draw the same unit, and a
+top-up is asked once at a time, so the lease never passes its size. The count after the answer adds
+its subjects and takes from the lease only those new beyond the request's own reservation: subjects
+shown earlier today cost nothing, the units drawn for them return to the lease (over-counted only
+while the count is on its way). A new day's first admission starts a new lease (the old day's units
+stay with the old day's keys, which end with it). Per-replica leases over a shared pool because the
+pool would be one more shared decision per request, which is the round trip they save; over
+bigger per-request forecasts because those hold room for every request, a lease once per replica.
+
+The forecast's soundness is not what keeps a quota: an answer past its reservation and lease takes
+the exact count, so a forecast too small costs a round trip, never a subject over the quota; one too
+large only holds room longer than needed while the request runs.
 
 What a crash costs: a reservation whose settle never comes (the process killed after the answer, or
 Redis lost before the settle reached it) keeps holding its units until its day's counters end; a
-settle is idempotent (it releases its ticket once), never frees room early. The quota then
-over-counts by what the reservation held beyond the subjects actually new, for the rest of that day;
-an answer given is never left uncounted.
+settle is idempotent (it releases its ticket once and takes from a lease only subjects new to the
+set), never frees room early. The quota then over-counts by what the reservation held beyond the
+subjects actually new, for the rest of that day; an answer given is never left uncounted. A killed
+replica's lease, likewise, over-counts by its free units (``quota_lease`` of the quota at most) for
+the rest of its day; a count after an answer drawn from the lease that fails leaves the units it
+drew held (never drawn again here).
+
 
 Redis unreachable: quotas fail closed (HTTP 503 ``QUOTA_UNAVAILABLE``: an answer that cannot be
 counted is not given), while rate limits and cost budgets fall back to this replica's own counters
@@ -105,6 +136,26 @@ class Held:
 
 
 NOTHING_HELD = Held()
+LEASES_KEPT = 4096  # (client, scope) leases a replica keeps; one dropped leaves its units over-counted for the day
+
+
+@dataclass(slots=True)
+class _Lease:
+    """The units of one client's quota'd scope, for one day, this replica holds in the shared counters
+    under its holder. A new day (or a lease dropped) is a new object: a settle still out changes only
+    the one it drew from."""
+
+    day: int
+    units: int = 0  # held in the counters, as known here: top-ups added once granted, units taken once told
+    drawn: int = 0  # of them, promised to answers whose settle has not come back
+    asking: bool = False  # a top-up on its way (one at a time: the lease never passes its size)
+
+    @property
+    def free(self) -> int:
+        return self.units - self.drawn
+
+
+NO_DRAWS: Mapping[str, tuple[_Lease, int]] = MappingProxyType({})
 
 
 class FairUse:
@@ -127,14 +178,19 @@ class FairUse:
                 type_scope, *(() if own_scope is None else (own_scope,))
             }
         self._replica = os.urandom(6).hex()  # tickets unique across replicas
+        self._holder = f"lease.{self._replica}"  # this replica's leases, beside the tickets (never one of them)
+        self._leases: dict[tuple[str, str], _Lease] = {}  # (client, scope) -> today's, once one was needed
         self._tickets = itertools.count()
         self._settles: set[asyncio.Task[None]] = set()
         # Counts of answers given since the loop's last turn, started together once the requests that
         # gave them have let the loop go (a task each costs more than the rest of a quota'd answer's check).
-        self._unsent: list[tuple[str, Held, Mapping[str, Collection[str]] | Disclosed, Mapping[str, int]]] = []
+        self._unsent: list[tuple[
+            str, Held, Mapping[str, Collection[str]] | Disclosed, Mapping[str, int], Mapping[str, tuple[_Lease, int]]
+        ]] = []
         self._sending: asyncio.Handle | None = None
         self._forecasts: dict[int, tuple[Mapping[str, int], dict[str, int], dict[str, tuple[int, int]]]] = {}
         self._counted_reserved, self._counted_exact = metrics.counts.labels("reserved"), metrics.counts.labels("exact")
+        self._counted_leased = metrics.counts.labels("lease")
 
     def limits_of(self, caller: Caller) -> ClientLimits:
         return caller.limits or self.settings.defaults
@@ -183,8 +239,12 @@ class FairUse:
         day = self.day(now)
         reserve = self._forecast_of(caller, shown)
         ticket = f"{self._replica}.{next(self._tickets)}" if reserve else ""
+        top_up = self._top_ups(client, caller.quotas, day) if self._leases and caller.quotas else None
         try:
-            admission = await self.counters.admit(client, limits, cost, now, day, reserve, ticket)
+            if top_up:
+                admission = await self._admit_leasing(client, limits, cost, now, day, reserve, ticket, top_up)
+            else:
+                admission = await self.counters.admit(client, limits, cost, now, day, reserve, ticket)
             self._recovered()
         except CountersUnavailable as exc:
             self._lost(exc)
@@ -203,6 +263,44 @@ class FairUse:
         if admission.refused == "rate":
             return _rate_limited(limits, admission)
         return self._over_budget(limits, admission, cost, now)
+
+    def _top_ups(self, client: str, quotas: Mapping[str, int], day: int) -> dict[str, tuple[int, int]]:
+        """Per quota'd scope whose lease (once one was needed) has less than half its size free: (the
+        quota, the units that bring it back to its size); a new day's lease starts empty."""
+        wanted: dict[str, tuple[int, int]] = {}
+        for scope, quota in quotas.items():
+            lease = self._leases.get((client, scope))
+            if lease is None or lease.asking:
+                continue
+            if lease.day != day:
+                lease = self._leases[(client, scope)] = _Lease(day)
+            size = self._lease_size(quota)
+            if lease.free * 2 < size and size > lease.units:
+                wanted[scope] = (quota, size - lease.units)
+        return wanted
+
+    def _lease_size(self, quota: int) -> int:
+        return int(quota * self.settings.quota_lease)
+
+    async def _admit_leasing(
+        self, client: str, limits: ClientLimits, cost: int, now: float, day: int,
+        reserve: Mapping[str, tuple[int, int]], ticket: str, top_up: Mapping[str, tuple[int, int]],
+    ) -> Admission:
+        """An admission that also tops up this replica's leases (the same round trip): what is granted
+        is added to each lease once the counters said so, nothing when they did not answer."""
+        leases = [self._leases[(client, scope)] for scope in top_up]
+        for lease in leases:
+            lease.asking = True
+        try:
+            admission = await self.counters.admit(
+                client, limits, cost, now, day, reserve, ticket, top_up, self._holder,
+            )
+        finally:
+            for lease in leases:
+                lease.asking = False
+        for scope, lease in zip(top_up, leases, strict=True):
+            lease.units += admission.leased.get(scope, 0)
+        return admission
 
     async def disclose(self, caller: Caller, disclosed: Disclosed, held: Held = NOTHING_HELD) -> Refusal | None:
         """The count after execution: None when every quota holds (the new subjects are then counted,
@@ -230,14 +328,23 @@ class FairUse:
             if held.reserved:
                 self._settle(client, held, {})
             return None
+        draws = self._draw(client, day, held, shown, caller.quotas)
+        if draws:  # past its reservation, the rest from this replica's lease: counted after the answer
+            self._counted_leased.inc()
+            ticket = held.ticket or f"{self._replica}.{next(self._tickets)}"
+            self._settle(client, Held(ticket, day, held.reserved), shown, draws=draws)
+            return None
         self._counted_exact.inc()
         counted: dict[str, tuple[int, Collection[str]]] = {
             scope: (caller.quotas[scope], refs) for scope, refs in shown.items()
         }
         for scope in held.reserved:  # released with the count, shown under or not
             counted.setdefault(scope, (caller.quotas.get(scope, 1), ()))
+        returned = self._give_back(client, day, shown)
         try:
-            refused = await self.counters.disclose(client, day, counted, held.ticket)
+            refused = await self.counters.disclose(
+                client, day, counted, held.ticket, self._holder if returned else "", returned,
+            )
             self._recovered()
         except CountersUnavailable as exc:
             self._lost(exc)
@@ -248,8 +355,8 @@ class FairUse:
         quota, resets = caller.quotas[refused.scope], self.day_ends(day)
         left = max(0, quota - refused.used - refused.held)
         running = (
-            f" and {refused.held} held by this client's requests still running, which count as shown until "
-            f"they answer" if refused.held else ""
+            f" and {refused.held} held by this client's requests still running and the hub's replicas' leases, "
+            f"which count as shown until used or given back" if refused.held else ""
         )
         message = (
             f"the answer would show {refused.asked} more subjects under {refused.scope}, whose grant allows "
@@ -265,6 +372,46 @@ class FairUse:
             extensions["held"] = refused.held
             retry = 1.0
         return Refusal(429, message, extensions, {"Retry-After": _seconds(retry)})
+
+    def _draw(
+        self, client: str, day: int, held: Held, shown: Mapping[str, Collection[str]], quotas: Mapping[str, int],
+    ) -> dict[str, tuple[_Lease, int]]:
+        """Per scope an answer shows more subjects under than its reservation holds, the lease it draws
+        the rest from and how many, drawn now (before the loop turns: concurrent answers see them
+        gone); nothing when some lease cannot cover its scope's (the answer is then counted exactly,
+        and a scope with no lease yet gets one from the next admission)."""
+        draws: dict[str, tuple[_Lease, int]] = {}
+        short = False
+        for scope, refs in shown.items():
+            extra = len(refs) - held.reserved.get(scope, 0)
+            if extra <= 0:
+                continue
+            lease = self._leases.get((client, scope))
+            if lease is None and self._lease_size(quotas[scope]) > 0:
+                if len(self._leases) >= LEASES_KEPT:
+                    self._leases.clear()  # the units they held stay held in the counters: over-counted, never under
+                self._leases[(client, scope)] = _Lease(day)
+            if lease is None or lease.day != day or lease.free < extra:
+                short = True
+            else:
+                draws[scope] = (lease, extra)
+        if short or not draws:
+            return {}
+        for lease, extra in draws.values():
+            lease.drawn += extra
+        return draws
+
+    def _give_back(self, client: str, day: int, shown: Mapping[str, Collection[str]]) -> dict[str, int]:
+        """The free units of this replica's leases under the scopes an exact count decides, given back
+        in that count (room for it, then for any replica): near a quota's end a lease must not refuse
+        its own replica's answers. The next admission asks again, for half the room left at most."""
+        returned: dict[str, int] = {}
+        for scope in shown:
+            lease = self._leases.get((client, scope))
+            if lease is not None and lease.day == day and lease.free > 0:
+                returned[scope] = lease.free
+                lease.units -= lease.free
+        return returned
 
     def release(self, caller: Caller, held: Held) -> None:
         """Give back what ``held`` reserved when the operation showed nothing (it ran out of time)."""
@@ -295,13 +442,13 @@ class FairUse:
 
     def _settle(
         self, client: str, held: Held, shown: Mapping[str, Collection[str]] | Disclosed,
-        quotas: Mapping[str, int] = NO_QUOTAS,
+        quotas: Mapping[str, int] = NO_QUOTAS, draws: Mapping[str, tuple[_Lease, int]] = NO_DRAWS,
     ) -> None:
         """Send the count of an answer within its reservations (every scope held, subjects or none),
         awaited by nobody on the request's path; ``settled`` and ``aclose`` wait for it. Given the
         answer's ``Disclosed`` (and the caller's quotas), its subjects are worked out after the
         answer went, in the count's own task, which starts on the loop's next turn."""
-        self._unsent.append((client, held, shown, quotas))
+        self._unsent.append((client, held, shown, quotas, draws))
         if self._sending is None:
             self._sending = asyncio.get_running_loop().call_soon(self._send)
 
@@ -309,12 +456,12 @@ class FairUse:
         self._sending = None
         unsent, self._unsent = self._unsent, []
         loop = asyncio.get_running_loop()
-        for client, held, shown, quotas in unsent:
+        for client, held, shown, quotas, draws in unsent:
             if isinstance(shown, Disclosed):  # an answer told within from its number of subjects
                 self._counted_reserved.inc()
                 task = loop.create_task(self._counting(client, held, shown, quotas))
             else:
-                task = loop.create_task(self._settling(client, held, shown))
+                task = loop.create_task(self._settling(client, held, shown, draws))
             self._settles.add(task)
             task.add_done_callback(self._settles.discard)
 
@@ -332,11 +479,15 @@ class FairUse:
             return
         await self._settling(client, held, shown)
 
-    async def _settling(self, client: str, held: Held, shown: Mapping[str, Collection[str]]) -> None:
+    async def _settling(
+        self, client: str, held: Held, shown: Mapping[str, Collection[str]],
+        draws: Mapping[str, tuple[_Lease, int]] = NO_DRAWS,
+    ) -> None:
         counted: dict[str, Collection[str]] = dict.fromkeys(held.reserved, ())
-        counted.update(shown)  # within the reservations by the test that sent it: every subject counted
+        counted.update(shown)  # within the reservations (and draws) by the test that sent it: every subject counted
+        taken: Mapping[str, int] | None = None
         try:
-            await self.counters.settle(client, held.day, held.ticket, counted)
+            taken = await self.counters.settle(client, held.day, held.ticket, counted, self._holder if draws else "")
         except CountersUnavailable as exc:  # the reservation keeps holding its units: over-counted, never under
             self._lost(exc)
             self.metrics.unsettled.inc()
@@ -347,6 +498,12 @@ class FairUse:
         except Exception:  # a settle is nobody's to raise to: logged, and its room stays held
             self.metrics.unsettled.inc()
             log.exception("an answer's quota count failed: its reservation keeps counting as used")
+        finally:
+            for scope, (lease, extra) in draws.items():
+                lease.drawn -= extra
+                # told: the units the subjects took; not told: as if all were taken (what is left of them
+                # stays held in the counters, over-counted for the day, never drawn twice)
+                lease.units -= extra if taken is None else taken.get(scope, 0)
 
     async def settled(self) -> None:
         """Wait for every count sent after an answer (``aclose`` does, before the counters close)."""

@@ -17,6 +17,7 @@ from typing import Any
 MAX_RATE = 100_000.0  # requests per second: beyond it a client needs no limit at all
 MAX_BURST = 1_000_000
 MAX_COST = 10**15  # far beyond any real budget, well inside a Redis integer and a float's exact range
+MAX_LEASE = 0.25  # a replica's lease past a quarter of a quota would leave the others too little near its end
 
 
 class LimitsError(ValueError):
@@ -78,11 +79,15 @@ DEFAULT_LIMITS = ClientLimits(rate=50.0, burst=200, cost_per_minute=5_000_000, c
 
 @dataclass(frozen=True, slots=True)
 class FairUseSettings:
-    """``[fair_use]``: on or off, the limits of a client without its own, and the city's day."""
+    """``[fair_use]``: on or off, the limits of a client without its own, the city's day, and the share
+    of a quota a replica may lease."""
 
     enabled: bool = True
     defaults: ClientLimits = DEFAULT_LIMITS
     utc_offset_minutes: int = 8 * 60  # China Standard Time: when a day's budget and quotas refill
+    # The share of a quota each replica may hold as its lease (``hub.fairuse.gate``): what a killed
+    # replica can leave over-counted for the rest of the day, per client and scope. 0: no leases.
+    quota_lease: float = 0.02
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> FairUseSettings:
@@ -95,4 +100,7 @@ class FairUseSettings:
         offset = _number("utc_offset_minutes", raw.pop("utc_offset_minutes", 8 * 60), int)
         if not -14 * 60 <= offset <= 14 * 60:
             raise LimitsError("fair_use.utc_offset_minutes must be within -840..840")
-        return cls(enabled, ClientLimits.from_mapping(raw), offset)
+        lease = _number("quota_lease", raw.pop("quota_lease", 0.02), float)
+        if not 0 <= lease <= MAX_LEASE:
+            raise LimitsError(f"fair_use.quota_lease must be a share of a quota, 0..{MAX_LEASE:g} (is {lease:g})")
+        return cls(enabled, ClientLimits.from_mapping(raw), offset, lease)

@@ -5,8 +5,9 @@
 is a registered client id (or ``anonymous``): bounded by the registry, never by what callers send.
 
 ``hub_fair_use_quota_counts_total{path}``: answers of quota'd clients counted ``reserved`` (within the
-room their admission held: no round trip on the request's path, the count sent after the answer) or
-``exact`` (the count awaited before the answer). ``hub_fair_use_unsettled_total``: counts sent after an
+room their admission held: no round trip on the request's path, the count sent after the answer),
+``lease`` (past it, the rest drawn from the replica's lease: no round trip either) or ``exact`` (the
+count awaited before the answer). ``hub_fair_use_unsettled_total``: counts sent after an
 answer that did not reach the counters (their reservations keep counting as used for the day).
 """
 
@@ -26,7 +27,8 @@ class FairUseMetrics:
             registry=registry,
         )
         self.counts = Counter(
-            "hub_fair_use_quota_counts", "Quota'd answers counted within their reservation or exactly", ["path"],
+            "hub_fair_use_quota_counts",
+            "Quota'd answers counted within their reservation, from the replica's lease, or exactly", ["path"],
             registry=registry,
         )
         self.unsettled = Counter(

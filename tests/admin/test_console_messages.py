@@ -38,6 +38,7 @@ API_ONLY = {"api.py", "grant_api.py"}
 NOT_ON_A_PAGE = {
     "fair_use.utc_offset_minutes must be within -840..840",
     "fair_use.enabled must be true or false (is {})",
+    "fair_use.quota_lease must be a share of a quota, 0..{} (is {})",
     "the body must be a JSON object",
     # The registry is the operator's: its pages are closed to anyone else before the service is asked.
     "{} ({}{}) may not change the registry: only the operator may",

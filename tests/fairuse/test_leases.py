@@ -1,0 +1,435 @@
+"""A replica's lease: an answer past its own reservation takes the rest from units its replica holds,
+with no second round trip on its path.
+
+The counters' contract on both implementations (a lease is granted from no more than half the room
+left, counted as held like any reservation; a settle takes from it only the subjects new beyond the
+ticket's own units; an exact count gives its own replica's free units back first; a lease never
+given back counts until its day ends). Then the gate on real Redis, the scripts counted on the wire:
+past its reservation from the lease, the lease spent -> exact, the day rolling over, Redis lost,
+and replicas (gates, then OS processes) racing for a quota's last units.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from hub.audit.records import Pseudonyms
+from hub.context import Caller
+from hub.fairuse.counters import ADMIT, DISCLOSE, SETTLE, Counters, RedisCounters
+from hub.fairuse.gate import NOTHING_HELD, FairUse, Refusal
+from hub.fairuse.limits import ClientLimits, FairUseSettings, LimitsError
+from hub.fairuse.metrics import FairUseMetrics
+from tests.fairuse.test_reservations import _scopes, behind_switch, held, page
+
+NOW = 1_800_000_000.0
+DAY = 20_833
+OPEN = ClientLimits(rate=1000.0, burst=1000)
+SCOPE = "market.enterprise:read"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- the counters' contract --------------------------------------------------------------------------
+
+
+async def held_and_shown(counters: Counters, client: str = "c1", day: int = DAY, scope: str = "s") -> tuple[int, int]:
+    usage = await counters.usage(client, OPEN, NOW, day, (scope,))
+    return usage.subjects_today[scope], usage.held[scope]
+
+
+async def test_a_lease_is_granted_after_the_requests_own_units_from_half_the_room_left(counters: Counters) -> None:
+    await counters.disclose("c1", DAY, {"s": (20, {"a", "b"})})
+    admitted = await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (20, 6)}, "t1", {"s": (20, 10)}, "lease.r1")
+    assert (dict(admitted.reserved), dict(admitted.leased)) == ({"s": 6}, {"s": 6})  # (20 - 2 - 6) // 2
+    again = await counters.admit("c1", OPEN, 1, NOW, DAY, None, "", {"s": (20, 10)}, "lease.r1")
+    assert (dict(again.reserved), dict(again.leased)) == ({}, {"s": 3})  # (20 - 2 - 12) // 2: shrinking
+    assert await held_and_shown(counters) == (2, 15)
+    others = [await counters.admit("c1", OPEN, 1, NOW, DAY, None, "", {"s": (20, 10)}, "lease.r2") for _ in range(3)]
+    assert [a.leased["s"] for a in others] == [1, 1, 0]  # the last unit of room is never leased: counted exactly
+    assert await held_and_shown(counters) == (2, 17)
+
+
+async def test_a_settle_takes_from_the_lease_only_the_subjects_new_beyond_its_tickets_units(
+    counters: Counters,
+) -> None:
+    await counters.disclose("c1", DAY, {"s": (100, {"old"})})
+    await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (100, 2)}, "t1", {"s": (100, 10)}, "lease.r1")
+    assert await held_and_shown(counters) == (1, 12)
+    shown = {"s": {"old", "a", "b", "c", "d"}}  # 5 shown, 4 new: 2 held by its ticket, 2 from the lease
+    for _ in range(3):  # sent again, it takes nothing more
+        taken = await counters.settle("c1", DAY, "t1", shown, "lease.r1")
+        assert dict(taken) in ({"s": 2}, {})
+    assert await held_and_shown(counters) == (5, 8)
+    assert dict(await counters.settle("c1", DAY, "t2", {"s": {"e"}}, "lease.r1")) == {"s": 1}  # no ticket held
+    assert dict(await counters.settle("c1", DAY, "t3", {"s": {"a", "e"}}, "lease.r1")) == {}  # none new
+    assert await held_and_shown(counters) == (6, 7)
+
+
+async def test_an_exact_count_gives_its_replicas_free_lease_units_back_first_whatever_it_decides(
+    counters: Counters,
+) -> None:
+    await counters.admit("c1", OPEN, 1, NOW, DAY, None, "", {"s": (10, 5)}, "lease.r1")  # (10 - 0) // 2
+    await counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (10, 3)}, "other")
+    assert await held_and_shown(counters) == (0, 8)
+    refs = {f"x{i}" for i in range(7)}
+    assert await counters.disclose("c1", DAY, {"s": (10, refs)}, "", "lease.r1", {"s": 5}) is None  # 7 <= 10 - 3
+    assert await held_and_shown(counters) == (7, 3)
+    await counters.admit("c1", OPEN, 1, NOW + 1, DAY + 1, None, "", {"s": (10, 5)}, "lease.r1")
+    refused = await counters.disclose("c1", DAY + 1, {"s": (10, {f"y{i}" for i in range(11)})}, "", "lease.r1",
+                                      {"s": 5})
+    assert refused is not None and (refused.used, refused.asked, refused.held) == (0, 11, 0)
+    assert await held_and_shown(counters, day=DAY + 1) == (0, 0)  # given back though refused
+
+
+async def test_a_lease_never_given_back_counts_as_held_until_its_day_ends(counters: Counters) -> None:
+    await counters.admit("c1", OPEN, 1, NOW, DAY, None, "", {"s": (10, 4)}, "lease.killed")  # then killed
+    refused = await counters.disclose("c1", DAY, {"s": (10, {f"x{i}" for i in range(7)})})
+    assert refused is not None and (refused.used, refused.asked, refused.held) == (0, 7, 4)
+    assert await counters.disclose("c1", DAY, {"s": (10, {f"x{i}" for i in range(6)})}) is None  # 6 + 4: the quota
+    assert await held_and_shown(counters, day=DAY + 1) == (0, 0)  # a new day: nothing held
+
+
+async def test_leases_and_reservations_racing_never_hold_more_than_the_room_left(counters: Counters) -> None:
+    await counters.disclose("c1", DAY, {"s": (50, {"a", "b", "c", "d"})})
+    raced = await asyncio.gather(*(
+        counters.admit("c1", OPEN, 1, NOW, DAY, {"s": (50, 3)} if i % 2 else None, f"t{i}" if i % 2 else "",
+                       {"s": (50, 8)}, f"lease.r{i % 3}")
+        for i in range(30)
+    ))
+    granted = sum(a.reserved.get("s", 0) + a.leased.get("s", 0) for a in raced)
+    shown, held_now = await held_and_shown(counters)
+    assert (shown, held_now) == (4, granted) and shown + held_now <= 50
+
+
+@pytest.mark.parametrize(("lease", "holder", "ticket"), [
+    ({"s": (5, 1)}, "", ""),
+    ({"s": (5, 1)}, "t1", "t1"),
+    ({"s": (5, 1)}, "lease*r", ""),
+    ({"s": (5, 1)}, "x" * 65, ""),
+    ({"s": (0, 1)}, "lease.r", ""),
+    ({"s": (5, -2)}, "lease.r", ""),
+    ({"s": (5, 2.5)}, "lease.r", ""),
+])
+async def test_a_lease_with_no_holder_the_requests_own_ticket_or_not_whole_numbers_is_refused_counting_nothing(
+    counters: Counters, lease: Any, holder: str, ticket: str
+) -> None:
+    reserve = {"s": (5, 1)} if ticket else None
+    with pytest.raises(ValueError, match="reservation|lease"):
+        await counters.admit("c1", OPEN, 1, NOW, DAY, reserve, ticket, lease, holder)
+    usage = await counters.usage("c1", OPEN, NOW, DAY, ("s",))
+    assert (usage.tokens, dict(usage.held)) == (1000, {"s": 0})
+
+
+# --- the gate, the scripts counted on the wire -------------------------------------------------------
+
+
+class Sent:
+    """The scripts a ``RedisCounters`` sends, by name, in order (its own connection, real Redis)."""
+
+    NAMES = {id(ADMIT): "admit", id(DISCLOSE): "disclose", id(SETTLE): "settle"}
+
+    def __init__(self, counters: RedisCounters) -> None:
+        self.scripts: list[str] = []
+        wire = counters._wire
+        encoded = wire.evalsha_encoded  # every script goes through it (``evalsha`` encodes, then calls it)
+
+        async def evalsha_encoded(script: Any, *args: Any) -> Any:
+            self.scripts.append(self.NAMES[id(script)])
+            return await encoded(script, *args)
+
+        wire.evalsha_encoded = evalsha_encoded  # type: ignore[method-assign]
+
+
+def leasing_gate(counters: Counters, share: float = 0.1, clock: float = NOW) -> FairUse:
+    pseudonyms = Pseudonyms(b"test-leases-pseudonym-key-32b!!!")
+
+    async def keyed() -> Pseudonyms:
+        return pseudonyms
+
+    settings = FairUseSettings(defaults=OPEN, quota_lease=share)
+    found = FairUse(settings, counters, FairUseMetrics(CollectorRegistry()), _scopes(), keyed)
+    found.clock = lambda: clock
+    return found
+
+
+def counted(fair: FairUse, path: str) -> float:
+    return fair.metrics.counts.labels(path)._value.get()  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def on_redis(redis_url: str, prefix: str) -> AsyncIterator[RedisCounters]:
+    counters = RedisCounters(redis_url, prefix=prefix)
+    try:
+        yield counters
+    finally:
+        await counters.aclose()
+
+
+async def used(counters: Counters, client: str, day: int) -> tuple[int, int]:
+    return await held_and_shown(counters, client, day, SCOPE)
+
+
+@pytest.mark.redis
+async def test_an_answer_past_its_reservation_takes_the_rest_from_the_lease_with_one_script_on_its_path(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        sent, fair = Sent(counters), leasing_gate(counters)
+        who = Caller(client_id="l1", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
+        assert await fair.disclose(who, page(0, 3), held(await fair.admit(who, 1, {"Enterprise": 1}))) is None
+        assert sent.scripts == ["admit", "disclose"]  # the first one past it: exact, and a lease wanted
+        await fair.settled()
+        day = fair.day(NOW)
+        first = held(await fair.admit(who, 1, {"Enterprise": 2}))  # tops the lease up in its own script
+        assert await used(counters, "l1", day) == (3, 2 + 100)
+        sent.scripts.clear()
+        assert await fair.disclose(who, page(10, 7), first) is None  # 7 shown, 2 reserved, 5 from the lease
+        assert sent.scripts == []  # nothing awaited on the path past the admission
+        await fair.settled()
+        assert sent.scripts == ["settle"]
+        assert await used(counters, "l1", day) == (10, 95)
+        for n in range(3):  # no reservation at all (nothing forecast): all from the lease
+            assert await fair.disclose(who, page(100 + n * 10, 4), held(await fair.admit(who, 1))) is None
+        await fair.settled()
+        assert Counter(sent.scripts) == {"admit": 3, "settle": 4}  # each answer's settle after it, none before
+        assert await used(counters, "l1", day) == (22, 83)
+        assert (counted(fair, "exact"), counted(fair, "lease")) == (1, 4)
+
+
+@pytest.mark.redis
+async def test_subjects_shown_before_cost_the_lease_nothing_once_settled(redis_url: str, redis_prefix: str) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        fair, who = leasing_gate(counters), Caller(client_id="l2", purpose="licensing", quotas={SCOPE: 200})
+        await fair.disclose(who, page(0, 5), NOTHING_HELD)  # exact; a lease wanted
+        await fair.admit(who, 1)  # a lease of 20
+        lease = fair._leases[("l2", SCOPE)]
+        assert (lease.units, lease.drawn) == (20, 0)
+        assert await fair.disclose(who, page(0, 6), NOTHING_HELD) is None  # 6 drawn, 1 of them new
+        assert (lease.units, lease.drawn) == (20, 6)  # over-counted while it settles
+        await fair.settled()
+        assert (lease.units, lease.drawn) == (19, 0)  # the 5 already shown given back
+        assert await used(counters, "l2", fair.day(NOW)) == (6, 19)
+
+
+@pytest.mark.redis
+async def test_an_answer_its_lease_cannot_cover_is_counted_exactly_its_lease_given_back_in_that_count(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        sent, fair = Sent(counters), leasing_gate(counters)
+        who = Caller(client_id="l3", purpose="licensing", quotas={SCOPE: 40})  # a lease of 4
+        await fair.disclose(who, page(0, 2), NOTHING_HELD)
+        await fair.admit(who, 1)
+        day = fair.day(NOW)
+        assert await used(counters, "l3", day) == (2, 4)
+        sent.scripts.clear()
+        assert await fair.disclose(who, page(10, 6), NOTHING_HELD) is None  # 6 > 4: exact, on its path
+        assert sent.scripts == ["disclose"]
+        assert await used(counters, "l3", day) == (8, 0)  # the lease's 4 were room for it
+        assert fair._leases[("l3", SCOPE)].units == 0
+        assert await fair.admit(who, 1) is NOTHING_HELD  # topped up again, from half the room left at most
+        assert await used(counters, "l3", day) == (8, 4)
+        refusal = await fair.disclose(who, page(100, 33), NOTHING_HELD)  # 8 + 33 > 40, its lease given back
+        assert refusal is not None and refusal.status == 429 and "held" not in refusal.extensions
+        assert await used(counters, "l3", day) == (8, 0)
+
+
+@pytest.mark.redis
+async def test_answers_drawing_one_lease_at_once_never_draw_more_than_it_holds(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        sent, fair = Sent(counters), leasing_gate(counters)
+        who = Caller(client_id="l4", purpose="licensing", quotas={SCOPE: 100})  # a lease of 10
+        await fair.disclose(who, page(0, 1), NOTHING_HELD)
+        admitted = [held(await fair.admit(who, 1)) for _ in range(4)]  # the first tops up; the rest need not
+        assert await used(counters, "l4", fair.day(NOW)) == (1, 10)
+        sent.scripts.clear()
+        outcomes = [await fair.disclose(who, page(100 + 10 * n, 3), admitted[n]) for n in range(4)]
+        assert outcomes == [None] * 4
+        assert sent.scripts[0] == "disclose" and sent.scripts.count("disclose") == 1  # 3 + 3 + 3 drawn; the
+        # fourth found 1 free and went exact (the others' settles started while it waited)
+        await fair.settled()
+        assert await used(counters, "l4", fair.day(NOW)) == (13, 0)  # the exact count took the free unit back
+
+
+@pytest.mark.redis
+async def test_a_new_days_first_admission_takes_that_days_lease_the_old_ones_units_left_with_its_day(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        fair, who = leasing_gate(counters), Caller(client_id="l5", purpose="licensing", quotas={SCOPE: 100})
+        evening = fair.day_ends(fair.day(NOW)) - 0.5
+        fair.clock = lambda: evening
+        await fair.disclose(who, page(0, 1), NOTHING_HELD)
+        late = held(await fair.admit(who, 1, {"Enterprise": 1}))  # admitted before midnight, with a lease
+        yesterday = fair.day(evening)
+        assert await used(counters, "l5", yesterday) == (1, 11)
+        fair.clock = lambda: evening + 1
+        refusal = await fair.disclose(who, page(10, 3), late)  # answered after: exact, today's lease not yet had
+        assert refusal is None and counted(fair, "exact") == 2
+        await fair.settled()
+        assert await used(counters, "l5", yesterday) == (1, 10)  # yesterday's lease stays with yesterday's keys
+        assert await fair.admit(who, 1) is NOTHING_HELD  # today's lease
+        assert await used(counters, "l5", yesterday + 1) == (3, 10)
+        assert await fair.disclose(who, page(20, 4), NOTHING_HELD) is None
+        await fair.settled()
+        assert (counted(fair, "lease"), await used(counters, "l5", yesterday + 1)) == (1, (7, 6))
+
+
+@pytest.mark.redis
+async def test_with_redis_gone_a_quotad_request_is_refused_503_and_an_answer_drawn_before_over_counts(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as direct:
+        async with behind_switch(redis_url, redis_prefix) as (counters, switch):
+            fair, who = leasing_gate(counters), Caller(client_id="l6", purpose="licensing", quotas={SCOPE: 100})
+            await fair.disclose(who, page(0, 1), NOTHING_HELD)
+            admitted = held(await fair.admit(who, 1))
+            switch.off()  # the answer drawn from the lease may go; its count after it finds Redis gone
+            assert await fair.disclose(who, page(10, 4), admitted) is None
+            await fair.settled()
+            assert fair.metrics.unsettled._value.get() == 1
+            lease = fair._leases[("l6", SCOPE)]
+            assert (lease.units, lease.drawn) == (6, 0)  # the 4 drawn never drawn again
+            refused = await fair.admit(who, 1)  # the next request: no answer that cannot be counted
+            assert isinstance(refused, Refusal) and refused.status == 503
+            assert refused.extensions["code"] == "QUOTA_UNAVAILABLE"
+        assert await used(direct, "l6", fair.day(NOW)) == (1, 10)  # the 4 shown stay counted in the lease
+
+
+# --- replicas racing for a quota's last units --------------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_two_gates_with_leases_racing_for_a_quotas_last_units_never_pass_it(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with on_redis(redis_url, redis_prefix) as one, on_redis(redis_url, redis_prefix) as two:
+        gates = (leasing_gate(one, 0.25), leasing_gate(two, 0.25))
+        who = Caller(client_id="race", purpose="licensing", quotas={SCOPE: 60})
+        for n, fair in enumerate(gates):
+            await fair.disclose(who, page(10_000 * (n + 1), 1), NOTHING_HELD)  # a lease wanted on each
+
+        async def request(n: int) -> bool:
+            fair = gates[n % 2]
+            admitted = held(await fair.admit(who, 1, {"Enterprise": 1}))
+            await asyncio.sleep(0.001 * (n % 3))
+            return await fair.disclose(who, page(100 * n, 1 + n % 4), admitted) is None
+
+        outcomes = await asyncio.gather(*(request(n) for n in range(60)))
+        await asyncio.gather(*(fair.settled() for fair in gates))
+        shown, held_now = await used(one, "race", gates[0].day(NOW))
+        answered = 2 + sum(1 + n % 4 for n in range(60) if outcomes[n])
+        assert shown == answered and shown + held_now <= 60
+        assert sum(counted(fair, "lease") for fair in gates) > 0
+
+
+REPLICA = """
+import asyncio, json, sys
+from tests.fairuse.test_leases import replica
+print("ready", flush=True)
+sys.stdin.readline()
+print(json.dumps(asyncio.run(replica(*sys.argv[1:]))))
+"""
+
+
+async def replica(redis_url: str, prefix: str, name: str, requests: str) -> dict[str, Any]:
+    """One replica's gate in its own process: a lease wanted, then its requests each showing 1-4 new
+    subjects with 1 reserved, at once; what it answered and how. Alone, a replica's requests would fit
+    the quota; together, they do not."""
+    counters = RedisCounters(redis_url, prefix=prefix)
+    fair = leasing_gate(counters, 0.25, clock=NOW)
+    who = Caller(client_id="processes", purpose="licensing", quotas={SCOPE: 80})
+    base = 1_000_000 if name == "east" else 2_000_000
+    try:
+        answered = [await fair.disclose(who, page(base, 1), NOTHING_HELD) is None]
+
+        async def request(n: int) -> tuple[bool, int]:
+            admitted = held(await fair.admit(who, 1, {"Enterprise": 1}))
+            await asyncio.sleep(0.001 * (n % 3))
+            return await fair.disclose(who, page(base + 10 * (n + 1), 1 + n % 4), admitted) is None, 1 + n % 4
+
+        done = await asyncio.gather(*(request(n) for n in range(int(requests))))
+        await fair.settled()
+        shown = (1 if answered[0] else 0) + sum(size for ok, size in done if ok)
+        return {"shown": shown, "lease": counted(fair, "lease"), "exact": counted(fair, "exact")}
+    finally:
+        await counters.aclose()
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+async def test_two_replica_processes_with_leases_racing_for_a_quotas_last_units_never_pass_it(
+    redis_url: str, redis_prefix: str
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = [
+        subprocess.Popen([sys.executable, "-c", REPLICA, redis_url, redis_prefix, name, "20"], cwd=ROOT, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in ("east", "west")
+    ]
+    for process in started:  # both loaded, then both at once
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for process in started:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    reports = []
+    for process in started:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    async with on_redis(redis_url, redis_prefix) as counters:
+        shown, held_now = await used(counters, "processes", leasing_gate(counters).day(NOW))
+    assert shown == sum(report["shown"] for report in reports)  # every answer given was counted, once
+    assert shown + held_now <= 80
+    assert all(report["lease"] > 0 for report in reports), reports  # each replica answered from its lease
+
+
+@pytest.mark.redis
+async def test_a_killed_replicas_lease_over_counts_for_the_rest_of_its_day_only(redis_url: str, redis_prefix: str) -> None:
+    async with on_redis(redis_url, redis_prefix) as counters:
+        killed, alive = leasing_gate(counters), leasing_gate(counters)
+        who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})  # leases of 5
+        await killed.disclose(who, page(0, 1), NOTHING_HELD)
+        await killed.admit(who, 1)  # takes a lease of 5, then is never heard of again
+        day = killed.day(NOW)
+        assert await used(counters, "l7", day) == (1, 5)
+        refusal = await alive.disclose(who, page(100, 45), NOTHING_HELD)  # 1 + 5 held + 45 > 50
+        assert refusal is not None and refusal.extensions["held"] == 5
+        assert await alive.disclose(who, page(100, 44), NOTHING_HELD) is None  # over-counted by 5, never under
+        tomorrow = leasing_gate(counters, clock=NOW + 86_400)
+        assert await tomorrow.disclose(who, page(100, 50), NOTHING_HELD) is None  # a new day: nothing held
+
+
+# --- the setting -------------------------------------------------------------------------------------
+
+
+def test_the_lease_is_a_share_of_each_quota_set_in_the_settings_and_checked() -> None:
+    assert FairUseSettings().quota_lease == 0.02
+    assert FairUseSettings.from_mapping({"quota_lease": "0.1"}).quota_lease == 0.1
+    assert FairUseSettings.from_mapping({"quota_lease": 0}).quota_lease == 0
+    for bad in (-0.01, 0.5, "half", float("nan"), True, [0.1]):
+        with pytest.raises(LimitsError, match="quota_lease"):
+            FairUseSettings.from_mapping({"quota_lease": bad})
+
+
+async def test_with_no_lease_share_an_answer_past_its_reservation_is_counted_exactly_as_before(
+    counters: Counters,
+) -> None:
+    fair, who = leasing_gate(counters, 0), Caller(client_id="l8", purpose="licensing", quotas={SCOPE: 1000})
+    for n in range(3):
+        assert await fair.disclose(who, page(n * 10, 3), held(await fair.admit(who, 1, {"Enterprise": 1}))) is None
+    assert (counted(fair, "exact"), counted(fair, "lease"), fair._leases) == (3, 0, {})
