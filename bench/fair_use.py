@@ -15,8 +15,11 @@ through redis-py (the general client the hub uses elsewhere). Every figure is me
 rounds, interleaved (each round takes a slice of every kind in turn), so a change in the machine's
 load falls on all of them alike. The quota'd requests each show a page of subjects not shown before
 (the count's worst case: every subject is added), forecast as the hub forecasts the operation that
-shows them (``enterprises(first: 20)``, ``person { identityVerification }``); ``..._exact`` is the
-same request with no forecast, counted on its path as a request past its reservation is.
+shows them (``enterprises(first: 20)``, ``person { identityVerification }``);
+``..._past_reservation`` is the same page with no forecast, past its reservation by all 20: the hub
+draws them from the replica's lease and counts them after the answer, as it does every such request
+but those for a quota's last units; ``..._exact_lease_spent`` is that request when the lease cannot
+cover it (measured with no lease at all: the same path), counted on its path by a second script.
 
 p50 and mean are what a request waits for (from the check to the answer being free to go); CPU is
 all this process spent per request, the counts sent after the answers included (each slice waits
@@ -27,6 +30,7 @@ latency measured in the same run: the share of a request the checks take.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import statistics
@@ -77,7 +81,7 @@ def _forecasts() -> dict[str, dict[str, int]]:
             (("page", PAGE), ("check", CHECK))}
 
 
-def _gate(counters: Counters) -> FairUse:
+def _gate(counters: Counters, settings: FairUseSettings = OPEN) -> FairUse:
     from schema import build_schema
 
     policies = load_policies(load_settings(environment="development").policies_dir, build_schema()._schema)
@@ -86,7 +90,7 @@ def _gate(counters: Counters) -> FairUse:
     async def keyed() -> Pseudonyms:
         return pseudonyms
 
-    return FairUse(OPEN, counters, FairUseMetrics(CollectorRegistry()), field_scopes(policies), keyed)
+    return FairUse(settings, counters, FairUseMetrics(CollectorRegistry()), field_scopes(policies), keyed)
 
 
 def _pages() -> Iterator[Disclosed]:
@@ -165,6 +169,7 @@ async def measure_checks() -> dict[str, Any]:
     plain = Caller(client_id="bench-fair", purpose="licensing")
     quota = Caller(client_id="bench-fair-quota", purpose="licensing", quotas={SCOPE: 10_000_000})
     identity = Caller(client_id="bench-fair-identity", purpose="identity_check", quotas={IDENTITY: 10_000_000})
+    past = Caller(client_id="bench-fair-past", purpose="licensing", quotas={SCOPE: 10_000_000})
     exact = Caller(client_id="bench-fair-exact", purpose="licensing", quotas={SCOPE: 10_000_000})
     steps: dict[str, Step] = {}
     gates: list[FairUse] = []
@@ -180,13 +185,14 @@ async def measure_checks() -> dict[str, Any]:
         async def general_ping() -> None:
             await general.ping()
 
-        gate = _gate(redis)
-        gates.append(gate)
+        gate, leaseless = _gate(redis), _gate(redis, dataclasses.replace(OPEN, quota_lease=0))
+        gates += [gate, leaseless]
         steps |= {
             "redis_ping": ping, "redis_py_ping": general_ping, "redis_check": _check(gate, plain),
             "redis_check_and_quota_person": _check_and_count(gate, identity, _identity_checks(), forecasts["check"]),
             "redis_check_and_quota": _check_and_count(gate, quota, _pages(), forecasts["page"]),
-            "redis_check_and_quota_exact": _check_and_count(gate, exact, _pages(), None),
+            "redis_check_and_quota_past_reservation": _check_and_count(gate, past, _pages(), None),
+            "redis_check_and_quota_exact_lease_spent": _check_and_count(leaseless, exact, _pages(), None),
         }
     memory = _gate(MemoryCounters())
     gates.append(memory)
