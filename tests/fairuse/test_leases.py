@@ -6,7 +6,8 @@ left, counted as held like any reservation; a settle takes from it only the subj
 ticket's own units; an exact count gives its own replica's free units back first; a lease never
 given back counts until its day ends). Then the gate on real Redis, the scripts counted on the wire:
 past its reservation from the lease, the lease spent -> exact, the day rolling over, Redis lost,
-and replicas (gates, then OS processes) racing for a quota's last units.
+replicas (gates, then OS processes) racing for a quota's last units, and a replica process killed
+holding its lease.
 """
 
 from __future__ import annotations
@@ -398,14 +399,43 @@ async def test_two_replica_processes_with_leases_racing_for_a_quotas_last_units_
     assert all(report["lease"] > 0 for report in reports), reports  # each replica answered from its lease
 
 
+LEASING = """
+import asyncio, sys, time
+from tests.fairuse.test_leases import leasing_replica
+print(asyncio.run(leasing_replica(*sys.argv[1:])), flush=True)
+time.sleep(600)
+"""
+
+
+async def leasing_replica(redis_url: str, prefix: str) -> int:
+    """A replica that takes a lease (its first answer past its reservation counted exactly, the next
+    admission asking for one) and then answers nothing more; the units it holds."""
+    counters = RedisCounters(redis_url, prefix=prefix)
+    fair = leasing_gate(counters)
+    who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})  # a lease of 5
+    try:
+        await fair.disclose(who, page(0, 1), NOTHING_HELD)
+        await fair.admit(who, 1)
+        return fair._leases[("l7", SCOPE)].units
+    finally:
+        await counters.aclose()
+
+
+@pytest.mark.slow
 @pytest.mark.redis
 async def test_a_killed_replicas_lease_over_counts_for_the_rest_of_its_day_only(redis_url: str, redis_prefix: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-c", LEASING, redis_url, redis_prefix], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "5"  # it holds a lease of 5
+    finally:
+        process.kill()  # SIGKILL: nothing given back
+        process.wait(timeout=30)
     async with on_redis(redis_url, redis_prefix) as counters:
-        killed, alive = leasing_gate(counters), leasing_gate(counters)
-        who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})  # leases of 5
-        await killed.disclose(who, page(0, 1), NOTHING_HELD)
-        await killed.admit(who, 1)  # takes a lease of 5, then is never heard of again
-        day = killed.day(NOW)
+        alive = leasing_gate(counters)
+        who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})
+        day = alive.day(NOW)
         assert await used(counters, "l7", day) == (1, 5)
         refusal = await alive.disclose(who, page(100, 45), NOTHING_HELD)  # 1 + 5 held + 45 > 50
         assert refusal is not None and refusal.extensions["held"] == 5
