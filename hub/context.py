@@ -8,7 +8,7 @@ Field decisions need no call: they are built into the caller's view of the schem
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
@@ -145,22 +145,35 @@ class RequestContext:
         """Note records shown by the field ``info`` resolves, for the disclosure audit (and the quotas
         counted from it); ``subject`` names whom they are about where the type does not say."""
         field_set, ends = self._field_sets_of(info, type_name)
-        add = self.disclosed.add
         if subject is not None:
             for _ in records:
-                add(subject, field_set)
+                self.disclosed.add(subject, field_set)
             return
         subject_of = SUBJECT_OF.get(type_name)
         if subject_of is not None:
-            for record in records:
-                found = subject_of(record)
-                if found is not None:
-                    add(found, field_set)
+            self.disclosed.add_all(filter(None, map(subject_of, records)), field_set)
+            add = self.disclosed.add
             if ends is not None and isinstance(records, list) and records:
                 for record in (records[0], records[-1]):  # the records pageInfo's cursors are made of
                     found = subject_of(record)
                     if found is not None:
                         add(found, ends)
+
+    def noting(self, info: Any, type_name: str) -> Callable[[Record], None]:
+        """``note`` of one record at a time under the field ``info`` resolves, its field set looked up
+        once (a list's look-ups: a hundred holders found one by one)."""
+        subject_of = SUBJECT_OF.get(type_name)
+        field_set: int | None = None
+
+        def note_one(record: Record) -> None:
+            nonlocal field_set
+            if field_set is None:  # as ``note``: the field set is made when a record is first shown
+                field_set = self._field_sets_of(info, type_name)[0]
+            found = None if subject_of is None else subject_of(record)
+            if found is not None:
+                self.disclosed.add(found, field_set)
+
+        return note_one
 
     def _field_sets_of(self, info: Any, type_name: str) -> tuple[int, int | None]:
         """The field set shown by the field ``info`` resolves, and the one of a page's first and last

@@ -65,7 +65,7 @@ def look_up(type_name: str, key: str) -> Callable[[Record, Info], Awaitable[Reco
 
     Marked ``looks_up = (type_name, key)``, so that the compiled path (``hub.graphql.compiled``) can
     ask a whole list's keys at once through the same loader, row rule and disclosure note
-    (``Records.looking_up`` and ``Records.found``) instead of calling it once per record.
+    (``Records.looking_up`` and ``Records.finding``) instead of calling it once per record.
     """
 
     async def resolve(root: Record, info: Info) -> Record | None:

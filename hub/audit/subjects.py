@@ -14,7 +14,8 @@ the answer when it is within the room its admission reserved) and the audit reco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from hub.audit.records import ENTERPRISE, PERSON, Decision, Pseudonyms, SubjectDisclosure, SubjectGroup
@@ -67,25 +68,42 @@ SUBJECT_KEYS: Mapping[str, frozenset[str]] = {
 class Disclosed:
     """What one request showed, subject by subject: ``{"Type.field": decision}`` per subject."""
 
-    __slots__ = ("_field_sets", "_persons", "_referenced_by", "_subjects", "types")
+    __slots__ = ("_field_sets", "_persons", "_referenced_by", "_singles", "_subjects", "types")
 
     def __init__(self) -> None:
         self._field_sets: list[Mapping[str, Decision]] = []
-        self._subjects: dict[Subject, set[int]] = {}
+        # Per subject, the indices of its field sets: one shared frozenset per field set for the
+        # subjects shown under that one alone (most of them), so noting a subject allocates nothing
+        # and ``groups`` hashes each distinct set once.
+        self._subjects: dict[Subject, frozenset[int]] = {}
+        self._singles: list[frozenset[int]] = []
         self._persons: dict[str, str | None] = {}  # ID number -> keyed hash; None: unreadable, recorded by nobody
         self._referenced_by: Pseudonyms | None = None
         self.types: set[str] = set()  # every type shown, with or without a subject
 
     def field_set(self, fields: Mapping[str, Decision]) -> int:
         self._field_sets.append(fields)
+        self._singles.append(frozenset((len(self._field_sets) - 1,)))
         return len(self._field_sets) - 1
 
     def add(self, subject: Subject, field_set: int) -> None:
         found = self._subjects.get(subject)
         if found is None:
-            self._subjects[subject] = {field_set}
-        else:
-            found.add(field_set)
+            self._subjects[subject] = self._singles[field_set]
+        elif field_set not in found:
+            self._subjects[subject] = found | self._singles[field_set]
+
+    def add_all(self, subjects: Iterable[Subject], field_set: int) -> None:
+        """``add`` for each subject, in order (a page of 1,000 records pays no call per subject)."""
+        single = self._singles[field_set]
+        table = self._subjects
+        get = table.get
+        for subject in subjects:
+            found = get(subject)
+            if found is None:
+                table[subject] = single
+            elif field_set not in found:
+                table[subject] = found | single
 
     def __len__(self) -> int:
         return len(self._subjects)
@@ -118,7 +136,7 @@ class Disclosed:
         except InvalidIdentifier:
             return None  # a source's malformed key: nothing a subject could ask about
 
-    def shown(self) -> tuple[Sequence[Mapping[str, str]], Mapping[Subject, set[int]]]:
+    def shown(self) -> tuple[Sequence[Mapping[str, str]], Mapping[Subject, AbstractSet[int]]]:
         """The field sets, and per subject (in clear, in memory) the indices of those it was shown
         under: what the fair-use quotas count from, without building the audit's records."""
         return self._field_sets, self._subjects
@@ -131,7 +149,7 @@ class Disclosed:
             if reference is None:
                 continue
             fields = found.setdefault(reference, {})
-            for index in sets:
+            for index in sorted(sets):  # as ``groups`` merges them
                 fields.update(self._field_sets[index])
         return tuple(SubjectDisclosure(reference, fields) for reference, fields in found.items())
 
@@ -139,7 +157,7 @@ class Disclosed:
         """The subjects as the audit keeps them, grouped by the field sets they were shown: the
         fields of a group are merged once, not once per subject. Persons' keyed hashes are kept, as
         ``person`` keeps them: a quota counted after the answer reuses them."""
-        sets_of: dict[str, set[int]] = {}
+        sets_of: dict[str, frozenset[int]] = {}
         if pseudonyms is not self._referenced_by:
             self._persons, self._referenced_by = {}, pseudonyms
         persons = self._persons  # hashed for the quotas, or kept here for a quota's count after the answer
@@ -161,7 +179,11 @@ class Disclosed:
             sets_of[reference] = sets if before is None else before | sets
         by_sets: dict[frozenset[int], list[str]] = {}
         for reference, sets in sets_of.items():
-            by_sets.setdefault(frozenset(sets), []).append(reference)
+            listed = by_sets.get(sets)
+            if listed is None:
+                by_sets[sets] = [reference]
+            else:
+                listed.append(reference)
         groups: list[SubjectGroup] = []
         for field_sets, references in by_sets.items():
             fields: dict[str, Decision] = {}

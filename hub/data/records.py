@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from connectors.base import Condition, Page, Record, SourceError
 from hub.data.loaders import Loaders
 from hub.data.registers import register_of
-from hub.data.row_filter import Selected, admitted
+from hub.data.row_filter import Selected, admits, admitted
 from hub.data.sources import Sources
 
 Subject = tuple[str, str]  # (enterprise | person, its key), as the disclosure audit names it
@@ -58,6 +58,9 @@ class Access(Protocol):
 
     def note(self, info: Any, type_name: str, records: Iterable[Record], subject: Subject | None = None) -> None:
         """Note records as shown by the field ``info`` resolves (the disclosure audit's input)."""
+
+    def noting(self, info: Any, type_name: str) -> Callable[[Record], None]:
+        """``note`` of one record at a time under the same field (each call notes one record)."""
 
 
 class Records:
@@ -97,7 +100,7 @@ class Records:
 
         Refuses an unseen type (``Forbidden``) before any key is asked; returns the loader's ``load``
         (the same batches, de-duplication and entity cache as ``one``). What a key's future brings must
-        go through ``found`` before it is shown.
+        go through ``finding``'s function before it is shown.
         """
         self._access.refuse_unseen(type_name)
         register = register_of(type_name)
@@ -105,10 +108,21 @@ class Records:
             raise LookupError(f"{type_name} has no key: name the field to load it by")
         return self._loaders.get(register.connector, register.entity, register.key).load
 
-    def found(self, info: Any, type_name: str, records: builtins.list[Record]) -> Record | None:
-        """``one``'s ending for what ``looking_up``'s future brought: the record, if the caller's row
-        rule admits it, noted as shown under ``info``'s field (else None)."""
-        return self._shown_one(info, type_name, records[0] if records else None, None)
+    def finding(self, info: Any, type_name: str) -> Callable[[builtins.list[Record]], Record | None]:
+        """``one``'s ending for what ``looking_up``'s futures bring under ``info``'s field: the record,
+        if the caller's row rule admits it, noted as shown (else None). The rule and the note's field
+        set are looked up once for the field's many look-ups, not once per record."""
+        row_filter = self._access.row_filter(type_name)
+        note = self._access.noting(info, type_name)
+
+        def found(records: builtins.list[Record]) -> Record | None:
+            record = records[0] if records else None
+            if record is None or (row_filter is not None and not admits(record, row_filter)):
+                return None  # withheld as if absent, and so not noted
+            note(record)
+            return record
+
+        return found
 
     async def many(self, info: Any, type_name: str, by: str, key: Any) -> list[Record]:
         """Every record of ``type_name`` whose ``by`` equals ``key`` (a relation: one to many)."""

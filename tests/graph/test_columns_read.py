@@ -68,6 +68,9 @@ class Everyone:
     def note(self, info: Any, type_name: str, records: Any, subject: Any = None) -> None:
         pass
 
+    def noting(self, info: Any, type_name: str) -> Any:
+        return lambda record: None
+
 
 async def test_a_page_of_plain_fields_reads_their_columns_and_the_key_only(hub: HubClient, demo_db: Any) -> None:
     with statements(hub, "market") as sent:

@@ -396,6 +396,34 @@ async def test_missing_and_row_filtered_records_under_a_list_s_look_ups_are_null
         await _clear_caches(pair)
 
 
+async def test_look_ups_all_withheld_by_the_row_rule_note_nothing_and_show_no_type(
+    pair: Pair, samples: Samples, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every holder outside the caller's jurisdiction: each is null, and neither path notes a field
+    set or a type for the holders (nor for the legal representatives no holder led to)."""
+    for client in (pair.compiled, pair.usual):
+        market = client.hub.sources.connectors["market"]
+
+        async def elsewhere(entity: str, field: str, keys: Any, fetch: Any = market.fetch) -> Any:
+            found = await fetch(entity, field, keys)
+            if entity != "enterprise":
+                return found
+            return [{**record, "region_code": "999999"} for record in found]
+
+        monkeypatch.setattr(market, "fetch", elsewhere)
+    await _clear_caches(pair)
+    try:
+        pair.caller = callers(samples.region)["jurisdiction-limited"]
+        content = await _both(pair, LICENCES % samples.region, "holders-elsewhere")
+        holders = [e["node"]["holder"] for e in orjson.loads(content)["data"]["licences"]["edges"]]
+        assert holders and all(h is None for h in holders)
+        types = pair.compiled_records[-1][3]
+        assert "Enterprise" not in types and "Person" not in types
+    finally:
+        monkeypatch.undo()
+        await _clear_caches(pair)
+
+
 # -- the fallback, on a schema whose records break the rules ---------------------------------------
 
 

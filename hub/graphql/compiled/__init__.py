@@ -11,7 +11,7 @@ row filters, abstract types, errors) keeps graphql-core's own path.
 Look-ups (``levels``): a list whose items each resolve an object field through one look-up by a
 key of the record (``schema.common.look_up``: a licence's ``holder``, a holder's
 ``legalRepresentative``) has all its keys asked of the same batch loader at once, each record found
-passes ``Records.found`` (the row rule and the disclosure note, under the field's resolve info) and
+passes ``Records.finding`` (the row rule and the disclosure note, under the field's resolve info) and
 is completed by plan, level by level, instead of one resolver coroutine, task and completion per
 record; anything unusual sends the whole list back to graphql-core, which reads the same loaders.
 

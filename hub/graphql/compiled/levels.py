@@ -11,7 +11,7 @@ Here a *batched* plan (``ObjectPlan.later``) completes a list of records so:
    resolves it) completed the same way, recursively; the look-ups are collected in field order;
 2. the look-ups are asked of ``Records.looking_up`` (the loader graphql-core's resolvers use: the same
    batches, de-duplication and entity cache), item by item; a record that arrives goes through
-   ``Records.found`` (the row rule and the disclosure note, under the field's own resolve info, as
+   ``Records.finding`` (the row rule and the disclosure note, under the field's own resolve info, as
    ``Records.one`` does for the resolver), is completed by the target's plan into its slot, and its
    own look-ups are asked in turn. A key already loaded completes at once, one still in flight when
    its batch arrives, in the order graphql-core's resolvers would have resumed: the disclosure record
@@ -214,8 +214,8 @@ class Batch:
     resolvers would have met it (``errors``, reported once the list is complete and not failed).
     """
 
-    __slots__ = ("_infos", "_loads", "_settled", "asks", "errors", "executor", "failed", "pending", "records",
-                 "runtime")
+    __slots__ = ("_finders", "_infos", "_loads", "_settled", "asks", "errors", "executor", "failed", "pending",
+                 "records", "runtime")
 
     def __init__(self, executor: CompiledExecutor, records: Records) -> None:
         self.executor = executor
@@ -228,6 +228,7 @@ class Batch:
         self._settled: asyncio.Future[None] | None = None
         self._infos: dict[object, GraphQLResolveInfo[Any]] = {}
         self._loads: dict[str, Callable[[Any], asyncio.Future[list[dict[str, Any]]]]] = {}
+        self._finders: dict[LookUp, Callable[[list[dict[str, Any]]], dict[str, Any] | None]] = {}
 
     def info_of(self, owner: object, parent: GraphQLObjectType, field: Any,
                 details: FieldDetailsList) -> GraphQLResolveInfo[Any]:
@@ -256,6 +257,14 @@ class Batch:
         if self.pending:
             self._settled = asyncio.get_running_loop().create_future()
             await self._settled
+
+    def _finder(self, look_up: LookUp) -> Callable[[list[dict[str, Any]]], dict[str, Any] | None]:
+        """``Records.finding`` for the look-up's field (its resolve info, row rule and field set), once."""
+        found = self._finders.get(look_up)
+        if found is None:
+            info = self.info_of(look_up, look_up.parent, look_up.field, look_up.details)
+            found = self._finders[look_up] = self.records.finding(info, look_up.type_name)
+        return found
 
     def _load(self, look_up: LookUp) -> Callable[[Any], asyncio.Future[list[dict[str, Any]]]]:
         load = self._loads.get(look_up.type_name)
@@ -298,8 +307,7 @@ class Batch:
             if error is not None:
                 self.failed = True
                 return
-            info = self.info_of(look_up, look_up.parent, look_up.field, look_up.details)
-            record = self.records.found(info, look_up.type_name, future.result())
+            record = self._finder(look_up)(future.result())
             if record is None:
                 return
             self.asks = []
