@@ -10,6 +10,8 @@ than the time); ``--floor`` also times the floor's request (``bench.floor``, in 
 of the hub's and prints both sides and their ratios. With ``--profile``
 cProfile's table (top functions by own and by cumulative time) or pyinstrument's call tree (a sampling
 profiler, less distorted by many small calls; ``pip install pyinstrument`` first) for the timed requests.
+``--stages`` prints the timed requests' CPU per request by stage of the request path (token check,
+page select, disclosure note, completion, audit record and writer, JSON: ``bench.stages``).
 ``--alternate ROUNDS`` (with ``--concurrency``) sends the timed requests ROUNDS times with the same
 hub's audit on and off in turn (on, off, off, on, ...): what the record costs a request in CPU and in
 throughput, each side's median and their ratio, with a drift in the machine's load falling on both.
@@ -41,6 +43,7 @@ from bench.hub_server import FULL_SCOPES, NoDisclosures, bench_settings
 from bench.processes import Processes
 from bench.run import AS_OF, ENTERPRISES, SEED
 from bench.scenarios import scenarios
+from bench.stages import Stages
 from bench.tokens import PURPOSE, register
 from hub.app import build_hub, compose_app
 from hub.audit.recorder import DisclosureRecorder
@@ -108,6 +111,9 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
     elif args.no_audit:
         hub.disclosures = NoDisclosures()
     app = compose_app(hub)
+    stages = Stages() if args.stages else None
+    if stages is not None:
+        stages.install()
     url = f"http://127.0.0.1:{PORT}"
     auth = HubAuth(f"{url}/oauth/token", client_id, key, f"{url}/graphql", " ".join(FULL_SCOPES))
     floor = create_floor(data_dir, env["BENCH_ECOLOGY_URL"], BINDINGS) if args.floor else None
@@ -139,6 +145,8 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 if floor is not None:
                     await floor_call(floor, floor_paths[n % len(floor_paths)])
             profiler = cProfile.Profile() if args.profile == "cprofile" else None
+            if stages is not None:
+                stages.spent.clear()
             sampler = None
             if args.profile == "pyinstrument":
                 from pyinstrument import Profiler  # not a project dependency: pip install pyinstrument
@@ -151,19 +159,25 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 await concurrently(args, name, one, hub)
                 continue
             spent, cpu, floor_spent, floor_cpu = [], [], [], []
+            loop_thread = 0.0
             for n in range(args.requests):
-                started, started_cpu = time.perf_counter(), time.process_time()
+                started, started_cpu, started_thread = time.perf_counter(), time.process_time(), time.thread_time()
                 if profiler is not None:
                     profiler.enable()
                 if sampler is not None:
                     sampler.start()
+                if stages is not None:
+                    stages.counting = True
                 await one(n)
+                if stages is not None:
+                    stages.counting = False
                 if sampler is not None:
                     sampler.stop()
                 if profiler is not None:
                     profiler.disable()
                 spent.append((time.perf_counter() - started) * 1000)
                 cpu.append((time.process_time() - started_cpu) * 1000)
+                loop_thread += time.thread_time() - started_thread
                 if floor is not None:  # interleaved: a change in the machine's load falls on both alike
                     started, started_cpu = time.perf_counter(), time.process_time()
                     await floor_call(floor, floor_paths[n % len(floor_paths)])
@@ -179,6 +193,13 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
                 print(f"scenario {name}: floor p50 {floor_p50:.2f} ms (CPU {statistics.median(floor_cpu):.2f} ms, "
                       f"mean {floor_mean_cpu:.2f} ms); hub/floor p50 {p50 / floor_p50:.2f}x, "
                       f"mean CPU {mean_cpu / floor_mean_cpu:.2f}x", flush=True)
+            if stages is not None:
+                print(f"scenario {name}: CPU per request by stage (mean over {args.requests}; stages overlap):",
+                      flush=True)
+                print("\n".join(stages.lines(args.requests)), flush=True)
+                print(f"  event loop thread per request {loop_thread * 1000 / args.requests:.3f} ms, process per "
+                      f"request {statistics.fmean(cpu):.3f} ms", flush=True)
+                stages.spent.clear()
             if profiler is not None:
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -188,6 +209,8 @@ async def run(args: argparse.Namespace, data_dir: Path, env: dict[str, str], sta
             if sampler is not None:
                 print(sampler.output_text(unicode=False, color=False, show_all=False), flush=True)
     await hub.aclose()
+    if stages is not None:
+        stages.restore()
 
 
 class AuditSwitch(DisclosureRecorder):
@@ -284,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alternate", type=int, metavar="ROUNDS",
                         help="the same hub with its audit on and off in turn, ROUNDS rounds of --requests each "
                              "(--concurrency at once): each side's median CPU per request and req/s, and on/off")
+    parser.add_argument("--stages", action="store_true",
+                        help="the timed requests' CPU per request by stage of the request path (bench/stages.py)")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--data-dir", type=Path, help="demo data generated before (the default: generated now)")
     args = parser.parse_args(argv)
@@ -291,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--concurrency must be at least 1")
     if args.alternate is not None and (args.alternate < 1 or args.no_audit or args.profile):
         parser.error("--alternate takes at least 1 round, and neither --no-audit nor --profile")
+    if args.stages and (args.alternate is not None or args.concurrency > 1):
+        parser.error("--stages times requests sent one at a time: neither --alternate nor --concurrency")
     logging.getLogger("hub").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="hub-bench-profile-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
