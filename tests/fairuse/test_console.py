@@ -127,7 +127,7 @@ async def test_the_usage_page_shows_each_client_s_use_today_against_its_limits(c
     ecology = row(page, f'id="usage-{console.ecology_client}"')
     assert "50/s, bursts of 200" in ecology and "requests left now" in ecology  # refilling at 50 a second
     assert "1234 / 500000000" in ecology and f'<code class="scope">{SCOPE}</code> 3 / 2000' in ecology
-    assert "+ 7 held by requests running" in ecology and "counts as used until they answer" in page
+    assert "+ 7 held by requests running and replicas' leases" in ecology and "counts as used" in page
     assert "no quota" in row(page, f'id="usage-{console.market_client}"')
 
 
