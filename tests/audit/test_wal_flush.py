@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from hub.audit import AuditKeys, AuditStore, AuditWriteFailed, verify
 from hub.audit import sqlite_writer
 from hub.audit.sqlite_writer import SQLiteGroupWriter
+from hub.audit.store import Pending
 from hub.store import Sealer, connect, migrate
 from hub.store.sealing import decode_key
 from tests.audit.conftest import disclosure
@@ -148,3 +150,167 @@ async def test_a_group_committed_during_a_failed_flush_is_refused_too(store: Aud
     with pytest.raises(AuditWriteFailed, match="flush failed"):
         await during  # its frames follow the lost ones in the log: no later flush may release it
     assert flushes.calls == 1
+
+
+# Hub processes sharing the file (two writers here, each with its own connection, log descriptor and
+# mark descriptor: the mark's lock is per open file, so they exclude each other as two processes do).
+
+
+@pytest.fixture
+async def two(tmp_path: Path, key_encryption_key: str) -> AsyncIterator[tuple[AuditStore, AuditStore]]:
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+    first, second = AuditStore(connect(url), keys, max_group=1), AuditStore(connect(url), keys, max_group=1)
+    await migrate(first.engine)
+    try:
+        yield first, second
+    finally:
+        for audit in (first, second):
+            await audit.aclose()
+            await audit.engine.dispose()
+
+
+async def commit(store: AuditStore, n: int) -> int:
+    """One record committed by the store's writer, not yet flushed: its ticket."""
+    pending = Pending.of(disclosure(store, n), keyed=False)
+    written = await writer(store).write(lambda seq, prev: store._chain([pending], seq, prev))
+    return written.ticket
+
+
+async def test_a_commit_covered_by_another_processs_later_flush_is_released_without_a_flush_of_its_own(
+    two: tuple[AuditStore, AuditStore], flushes: Flushes
+) -> None:
+    first, second = two
+    earlier = await commit(first, 1)
+    later = await commit(second, 2)  # committed after the first's: the second's flush covers both
+    await writer(second).durable(later)
+    assert flushes.calls == 1
+    await writer(first).durable(earlier)
+    assert flushes.calls == 1 and writer(first).covered == 1 and writer(first).flushes == 0
+    after = await commit(first, 3)  # committed after that flush began: not covered by it
+    await writer(first).durable(after)
+    assert flushes.calls == 2 and writer(first).flushes == 1
+    report = await verify(first)
+    assert report.intact and report.records == 3, report.findings
+
+
+async def test_a_flush_covers_the_other_processs_commits_made_before_it_began(
+    two: tuple[AuditStore, AuditStore], flushes: Flushes
+) -> None:
+    first, second = two
+    own = await commit(second, 1)
+    others = await commit(first, 2)  # after the second's last commit, before its flush: in the log it flushes
+    await writer(second).durable(own)
+    await writer(first).durable(others)
+    assert flushes.calls == 1 and writer(first).covered == 1
+
+
+async def test_a_commit_made_while_the_other_processs_flush_runs_waits_for_a_flush_of_its_own(
+    two: tuple[AuditStore, AuditStore], flushes: Flushes
+) -> None:
+    first, second = two
+    await first.append(disclosure(first, 1))  # flush 1 (the first's writer opened before the second flushes)
+    flushes.held[2] = threading.Event()
+    own = await commit(second, 2)
+    flushing = asyncio.ensure_future(writer(second).durable(own))
+    await until(lambda: flushes.calls == 2)  # the second's flush under way, the head read before it
+    during = await commit(first, 3)
+    waiting = asyncio.ensure_future(writer(first).durable(during))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the mark's lock: the first's flush waits for the second's to end
+    flushes.held[2].set()
+    await flushing
+    await waiting
+    assert flushes.calls == 3 and writer(first).flushes == 2 and writer(first).covered == 0
+
+
+async def test_a_flush_that_failed_in_one_process_fails_the_other_until_it_is_restarted(
+    two: tuple[AuditStore, AuditStore], flushes: Flushes, tmp_path: Path, key_encryption_key: str
+) -> None:
+    first, second = two
+    await first.append(disclosure(first, 1))  # flush 1: fine
+    earlier = await commit(first, 2)  # committed before the failed flush: it covered this frame too
+    flushes.failing.add(2)
+    with pytest.raises(AuditWriteFailed, match="flush failed"):
+        await second.append(disclosure(second, 3))
+    with pytest.raises(OSError, match="another hub process"):
+        await writer(first).durable(earlier)  # never released, though a flush of its own would succeed
+    with pytest.raises(AuditWriteFailed, match="flush failed"):
+        await first.append(disclosure(first, 4))
+    assert flushes.calls == 2
+    # A process started afterwards (the hub restarted) counts failures from there: it writes again.
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    restarted = AuditStore(connect(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"), keys)
+    try:
+        assert await restarted.append(disclosure(restarted, 5)) == 4
+        report = await verify(restarted)
+        assert report.intact and report.records == 4, report.findings
+    finally:
+        await restarted.aclose()
+        await restarted.engine.dispose()
+
+
+async def test_a_mark_left_by_an_earlier_database_at_the_same_path_is_not_trusted(
+    tmp_path: Path, key_encryption_key: str, flushes: Flushes
+) -> None:
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    path = tmp_path / "hub.sqlite"
+    for life in (1, 2):
+        audit = AuditStore(connect(f"sqlite+aiosqlite:///{path}"), keys, max_group=1)
+        await migrate(audit.engine)
+        try:
+            calls = flushes.calls
+            for n in range(1, 4 if life == 1 else 2):
+                assert await audit.append(disclosure(audit, n)) == n
+            assert flushes.calls > calls  # the second database's seq 1 is flushed, not vouched for by seq 3
+        finally:
+            await audit.aclose()
+            await audit.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):  # the database replaced; its mark file left behind
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert Path(f"{path}{sqlite_writer.MARK_SUFFIX}").exists()
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a mark", os.urandom(sqlite_writer.MARK.size), b"x" * 4096])
+async def test_a_mark_file_that_does_not_check_out_is_no_mark(
+    store: AuditStore, flushes: Flushes, tmp_path: Path, garbage: bytes
+) -> None:
+    (tmp_path / f"hub.sqlite{sqlite_writer.MARK_SUFFIX}").write_bytes(garbage)
+    assert await store.append(disclosure(store, 1)) == 1
+    assert flushes.calls == 1 and writer(store).covered == 0
+    mark = writer(store)._mark
+    assert mark is not None
+    failures, flushed, log = sqlite_writer._read_mark(mark)  # rewritten whole
+    assert (failures, flushed) == (0, 1) and log is not None
+
+
+async def test_a_mark_edited_after_a_failure_was_counted_fails_closed(two: tuple[AuditStore, AuditStore],
+                                                                     flushes: Flushes, tmp_path: Path) -> None:
+    first, second = two
+    await first.append(disclosure(first, 1))
+    flushes.failing.add(2)
+    with pytest.raises(AuditWriteFailed):
+        await first.append(disclosure(first, 2))
+    # A writer opened after that failure (a restarted process) counts from it; the count lost, it fails.
+    assert await second.append(disclosure(second, 3)) == 3
+    (tmp_path / f"hub.sqlite{sqlite_writer.MARK_SUFFIX}").write_bytes(b"edited")
+    with pytest.raises(AuditWriteFailed, match="another hub process"):
+        await second.append(disclosure(second, 4))
+
+
+async def test_reading_the_head_for_a_flush_does_not_hold_the_log_back_from_starting_over(
+    two: tuple[AuditStore, AuditStore], tmp_path: Path
+) -> None:
+    first, second = two
+    for n in range(1, 5):
+        await (first if n % 2 else second).append(disclosure(first, n))
+    assert writer(first)._head_reader is not None and writer(second)._head_reader is not None
+    checkpoint = sqlite3.connect(tmp_path / "hub.sqlite")
+    try:
+        busy, _, _ = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        checkpoint.close()
+    assert busy == 0  # no reader left in a transaction: the log could be emptied
+    assert await first.append(disclosure(first, 5)) == 5  # the log started over: flushed as before
+    report = await verify(first)
+    assert report.intact and report.records == 5, report.findings
