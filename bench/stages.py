@@ -46,7 +46,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("hub.graphql.endpoint", "_json", "answer's JSON"),
     ("hub.audit.sqlite_writer", "SQLiteGroupWriter._write", "audit writer thread: records written"),
     ("hub.audit.sqlite_writer", "SQLiteGroupWriter._index", "audit writer thread: subject index"),
-    ("hub.audit.sqlite_writer", "SQLiteGroupWriter._fdatasync", "audit writer thread: log flushed"),
+    ("hub.audit.sqlite_writer", "SQLiteGroupWriter._sync", "audit writer thread: log flushed"),
 )
 
 
@@ -58,14 +58,19 @@ class Stages:
         self.counting = False
         self._inside: dict[str, int] = defaultdict(int)
         self._wrapped: list[tuple[Any, str, Any]] = []
+        self.missing: list[str] = []  # stages whose function this hub does not have (renamed, gone)
 
     def install(self, stages: tuple[tuple[str, str, str], ...] = STAGES) -> None:
         for module, attribute, stage in stages:
             owner: Any = importlib.import_module(module)
             *path, name = attribute.split(".")
             for part in path:
-                owner = getattr(owner, part)
-            original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+                owner = getattr(owner, part, None)
+            found = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
+            if found is None:
+                self.missing.append(stage)
+                continue
+            original: Any = found
             self._wrapped.append((owner, name, original))
             if isinstance(original, classmethod):
                 setattr(owner, name, classmethod(self.timed(original.__func__, stage)))
@@ -114,4 +119,5 @@ class Stages:
         """Each stage's CPU ms per request, in the order given (a stage never entered: 0)."""
         width = max(len(stage) for *_, stage in stages)
         names = [stage for *_, stage in stages] + [s for s in self.spent if s not in {x for *_, x in stages}]
-        return [f"  {stage:<{width}}  {self.spent.get(stage, 0.0) * 1000 / requests:7.3f} ms" for stage in names]
+        return [f"  {stage:<{width}}  (not in this hub)" if stage in self.missing else
+                f"  {stage:<{width}}  {self.spent.get(stage, 0.0) * 1000 / requests:7.3f} ms" for stage in names]

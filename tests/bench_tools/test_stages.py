@@ -79,3 +79,20 @@ def test_nothing_is_counted_outside_the_timed_requests_and_restore_unwraps(
     assert not stages.spent
     assert Register.__dict__["walk"] is original
     assert isinstance(Register.__dict__["made"], classmethod)
+
+
+def test_a_stage_whose_function_the_hub_no_longer_has_is_reported_not_a_failure(module: types.ModuleType) -> None:
+    stages = Stages()
+    stages.install((*STAGES, ("fake_register", "Register.renamed", "renamed")))
+    stages.restore()
+    assert stages.missing == ["renamed"]
+    assert stages.lines(1, (("fake_register", "Register.renamed", "renamed"),))[0].split() == [
+        "renamed", "(not", "in", "this", "hub)"]
+
+
+def test_every_stage_of_the_request_path_names_a_function_the_hub_has() -> None:
+    """A renamed function shows as "not in this hub" in the bench; here it fails, to be renamed too."""
+    stages = Stages()
+    stages.install()
+    stages.restore()
+    assert stages.missing == []
