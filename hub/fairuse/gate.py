@@ -60,9 +60,16 @@ top-up is asked once at a time, so the lease never passes its size. The count af
 its subjects and takes from the lease only those new beyond the request's own reservation: subjects
 shown earlier today cost nothing, the units drawn for them return to the lease (over-counted only
 while the count is on its way). A new day's first admission starts a new lease (the old day's units
-stay with the old day's keys, which end with it). Per-replica leases over a shared pool because the
-pool would be one more shared decision per request, which is the round trip they save; over
-bigger per-request forecasts because those hold room for every request, a lease once per replica.
+stay with the old day's keys, which end with it). A lease is good only for the quota its last top-up
+was granted under, while this replica sees no other for the client: a quota the owner changed holds
+from the client's next request here, as without leases (that answer draws nothing: it is counted
+exactly, the lease's free units given back in it; the next top-up, under the new quota, makes the
+lease good again). Units granted under a quota are within it when granted, but not once subjects
+were shown under a higher one; the one case left open is a quota raised and lowered back, with
+requests of the client under the higher one on other replicas only: this replica's lease (at most
+``quota_lease`` of the lower quota) may then be drawn past it. Per-replica leases over a shared pool
+because the pool would be one more shared decision per request, which is the round trip they save;
+over bigger per-request forecasts because those hold room for every request, a lease once per replica.
 
 The forecast's soundness is not what keeps a quota: an answer past its reservation and lease takes
 the exact count, so a forecast too small costs a round trip, never a subject over the quota; one too
@@ -149,10 +156,21 @@ class _Lease:
     units: int = 0  # held in the counters, as known here: top-ups added once granted, units taken once told
     drawn: int = 0  # of them, promised to answers whose settle has not come back
     asking: bool = False  # a top-up on its way (one at a time: the lease never passes its size)
+    quota: int = 0  # the quota its units are good for (0: none): the one its last top-up was granted under
+    seen: int = 0  # the quota its client's requests last came with here
+    changes: int = 0  # how many times that changed
 
     @property
     def free(self) -> int:
         return self.units - self.drawn
+
+    def saw(self, quota: int) -> None:
+        """A request of its client came with ``quota``. Another than the last one seen (the owner changed
+        it) leaves the units good for no quota until a top-up is granted under the new one: a grant
+        is made only while ``|shown today| + held`` is within the quota it was asked under, so units
+        granted under a lower quota may have been passed since (subjects shown while it was higher)."""
+        if quota != self.seen:
+            self.seen, self.quota, self.changes = quota, 0, self.changes + 1
 
 
 NO_DRAWS: Mapping[str, tuple[_Lease, int]] = MappingProxyType({})
@@ -270,10 +288,13 @@ class FairUse:
         wanted: dict[str, tuple[int, int]] = {}
         for scope, quota in quotas.items():
             lease = self._leases.get((client, scope))
-            if lease is None or lease.asking:
+            if lease is None:
                 continue
-            if lease.day != day:
+            if lease.day != day and not lease.asking:
                 lease = self._leases[(client, scope)] = _Lease(day)
+            lease.saw(quota)
+            if lease.asking:
+                continue
             size = self._lease_size(quota)
             if lease.free * 2 < size and size > lease.units:
                 wanted[scope] = (quota, size - lease.units)
@@ -289,6 +310,7 @@ class FairUse:
         """An admission that also tops up this replica's leases (the same round trip): what is granted
         is added to each lease once the counters said so, nothing when they did not answer."""
         leases = [self._leases[(client, scope)] for scope in top_up]
+        changes = [lease.changes for lease in leases]
         for lease in leases:
             lease.asking = True
         try:
@@ -298,8 +320,11 @@ class FairUse:
         finally:
             for lease in leases:
                 lease.asking = False
-        for scope, lease in zip(top_up, leases, strict=True):
-            lease.units += admission.leased.get(scope, 0)
+        for scope, lease, before in zip(top_up, leases, changes, strict=True):
+            granted = admission.leased.get(scope, 0)
+            if granted:  # |shown| + held was within the quota: all its units are good for it, unless it changed since
+                lease.units += granted
+                lease.quota = top_up[scope][0] if lease.changes == before else 0
         return admission
 
     async def disclose(self, caller: Caller, disclosed: Disclosed, held: Held = NOTHING_HELD) -> Refusal | None:
@@ -378,8 +403,9 @@ class FairUse:
     ) -> dict[str, tuple[_Lease, int]]:
         """Per scope an answer shows more subjects under than its reservation holds, the lease it draws
         the rest from and how many, drawn now (before the loop turns: concurrent answers see them
-        gone); nothing when some lease cannot cover its scope's (the answer is then counted exactly,
-        and a scope with no lease yet gets one from the next admission)."""
+        gone); nothing when some lease cannot cover its scope's or is not good for the caller's quota
+        (``_Lease.saw``: the answer is then counted exactly, and a scope with no lease yet gets one
+        from the next admission)."""
         draws: dict[str, tuple[_Lease, int]] = {}
         short = False
         for scope, refs in shown.items():
@@ -391,7 +417,7 @@ class FairUse:
                 if len(self._leases) >= LEASES_KEPT:
                     self._leases.clear()  # the units they held stay held in the counters: over-counted, never under
                 self._leases[(client, scope)] = _Lease(day)
-            if lease is None or lease.day != day or lease.free < extra:
+            if lease is None or lease.day != day or lease.free < extra or lease.quota != quotas[scope]:
                 short = True
             else:
                 draws[scope] = (lease, extra)

@@ -463,3 +463,93 @@ async def test_with_no_lease_share_an_answer_past_its_reservation_is_counted_exa
     for n in range(3):
         assert await fair.disclose(who, page(n * 10, 3), held(await fair.admit(who, 1, {"Enterprise": 1}))) is None
     assert (counted(fair, "exact"), counted(fair, "lease"), fair._leases) == (3, 0, {})
+
+
+async def test_a_quota_lowered_during_the_day_holds_from_the_next_request_though_a_lease_was_granted_under_the_old(
+    counters: Counters,
+) -> None:
+    fair = leasing_gate(counters)
+    before = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
+    assert await fair.disclose(before, page(0, 3), NOTHING_HELD) is None  # exact; a lease wanted
+    await fair.admit(before, 1)
+    day = fair.day(NOW)
+    assert await used(counters, "l9", day) == (3, 100)
+    after = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 10})  # the owner lowers it to 10
+    refusal = await fair.disclose(after, page(10, 20), held(await fair.admit(after, 1)))  # 3 + 20 > 10
+    assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["quota"] == 10
+    await fair.settled()
+    assert await used(counters, "l9", day) == (3, 0)  # the lease granted under 1000 given back, unused
+    assert await fair.disclose(after, page(10, 7), held(await fair.admit(after, 1))) is None  # 3 + 7: the quota
+    await fair.settled()
+    assert await used(counters, "l9", day) == (10, 0)
+    raised = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 2000})  # raised again: leases again
+    await fair.admit(raised, 1)
+    assert await used(counters, "l9", day) == (10, 200)
+    assert await fair.disclose(raised, page(100, 50), held(await fair.admit(raised, 1))) is None
+    assert counted(fair, "lease") == 1
+
+
+async def test_a_lease_granted_under_a_lower_quota_draws_nothing_once_a_higher_one_was_seen(
+    counters: Counters,
+) -> None:
+    low = Caller(client_id="l10", purpose="licensing", quotas={SCOPE: 100})
+    high = Caller(client_id="l10", purpose="licensing", quotas={SCOPE: 1000})
+    here, there = leasing_gate(counters), leasing_gate(counters, 0)
+    assert await here.disclose(low, page(0, 1), NOTHING_HELD) is None
+    await here.admit(low, 1)  # a lease of 10 under 100
+    day = here.day(NOW)
+    assert await there.disclose(high, page(1000, 989), NOTHING_HELD) is None  # raised: 1 + 10 held + 989
+    assert await used(counters, "l10", day) == (990, 10)
+    await here.admit(high, 1)  # seen here; its top-up finds no room left, the 10 still held
+    assert await used(counters, "l10", day) == (990, 10)
+    refusal = await here.disclose(low, page(10, 5), held(await here.admit(low, 1)))  # lowered back: 990 > 100
+    assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["used"] == 990
+    assert (counted(here, "lease"), await used(counters, "l10", day)) == (0, (990, 0))
+
+
+class Paused:
+    """Counters whose next admission once ``hold`` is called waits, once it has run, for ``go``."""
+
+    def __init__(self, inner: Counters) -> None:
+        self.inner, self.ran, self.go, self.holding = inner, asyncio.Event(), asyncio.Event(), False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    async def admit(self, *args: Any) -> Any:
+        admitted = await self.inner.admit(*args)
+        if self.holding:
+            self.holding = False
+            self.ran.set()
+            await self.go.wait()
+        return admitted
+
+
+async def test_a_top_up_granted_while_its_clients_quota_changed_here_is_good_for_no_quota(
+    counters: Counters,
+) -> None:
+    low = Caller(client_id="l11", purpose="licensing", quotas={SCOPE: 100})
+    high = Caller(client_id="l11", purpose="licensing", quotas={SCOPE: 1000})
+    paused = Paused(counters)
+    here, there = leasing_gate(paused), leasing_gate(counters, 0)  # type: ignore[arg-type]
+    assert await here.disclose(low, page(0, 1), NOTHING_HELD) is None
+    await here.admit(low, 1)  # a lease of 10 under 100
+    assert await here.disclose(low, page(10, 6), NOTHING_HELD) is None  # 6 drawn: the next admission tops up
+    await here.settled()
+    paused.hold()
+    topping = asyncio.ensure_future(here.admit(low, 1))  # granted 6 under 100, its answer held back
+    await paused.ran.wait()
+    day = here.day(NOW)
+    assert await used(counters, "l11", day) == (7, 10)
+    assert await there.disclose(high, page(1000, 900), NOTHING_HELD) is None  # raised meanwhile: 917 <= 1000
+    await here.admit(high, 1)  # seen here (its answer, within a reservation or none, would draw nothing)
+    await here.admit(low, 1)  # and lowered back, seen here too, while the top-up is still on its way
+    paused.go.set()
+    await topping
+    assert (here._leases[("l11", SCOPE)].units, await used(counters, "l11", day)) == (10, (907, 10))
+    refusal = await here.disclose(low, page(20, 3), held(await here.admit(low, 1)))  # 907 shown > 100
+    assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["used"] == 907
+    assert (counted(here, "lease"), await used(counters, "l11", day)) == (1, (907, 0))  # given back in the count
