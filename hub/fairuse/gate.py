@@ -143,7 +143,8 @@ class Held:
 
 
 NOTHING_HELD = Held()
-LEASES_KEPT = 4096  # (client, scope) leases a replica keeps; one dropped leaves its units over-counted for the day
+LEASES_KEPT = 4096  # (client, scope) leases a replica keeps (past it, none more: answers are counted exactly)
+EVICT_EVERY = 256  # with that many kept, leases holding nothing are looked for once per so many answers wanting one
 
 
 @dataclass(slots=True)
@@ -198,6 +199,7 @@ class FairUse:
         self._replica = os.urandom(6).hex()  # tickets unique across replicas
         self._holder = f"lease.{self._replica}"  # this replica's leases, beside the tickets (never one of them)
         self._leases: dict[tuple[str, str], _Lease] = {}  # (client, scope) -> today's, once one was needed
+        self._evictions = 0  # answers that wanted a lease with LEASES_KEPT kept
         self._tickets = itertools.count()
         self._settles: set[asyncio.Task[None]] = set()
         # Counts of answers given since the loop's last turn, started together once the requests that
@@ -415,8 +417,9 @@ class FairUse:
             lease = self._leases.get((client, scope))
             if lease is None and self._lease_size(quotas[scope]) > 0:
                 if len(self._leases) >= LEASES_KEPT:
-                    self._leases.clear()  # the units they held stay held in the counters: over-counted, never under
-                self._leases[(client, scope)] = _Lease(day)
+                    self._evict(day)
+                if len(self._leases) < LEASES_KEPT:
+                    self._leases[(client, scope)] = _Lease(day)
             if lease is None or lease.day != day or lease.free < extra or lease.quota != quotas[scope]:
                 short = True
             else:
@@ -426,6 +429,19 @@ class FairUse:
         for lease, extra in draws.values():
             lease.drawn += extra
         return draws
+
+    def _evict(self, day: int) -> None:
+        """With ``LEASES_KEPT`` kept, drop those that hold nothing (a day gone, or no units and none asked
+        for), looked for once per ``EVICT_EVERY`` answers wanting a lease. One that holds units is kept:
+        dropped, its units would stay held in the counters until its day ends, unused, and its client
+        would be leased as much again beside them (dropping them all each time the replica was full
+        leaked a lease per client and scope every time, until clients were refused for room nobody used)."""
+        self._evictions += 1
+        if self._evictions % EVICT_EVERY != 1:
+            return
+        for key, lease in list(self._leases.items()):
+            if lease.day != day or (lease.units == 0 and not lease.asking):
+                del self._leases[key]
 
     def _give_back(self, client: str, day: int, shown: Mapping[str, Collection[str]]) -> dict[str, int]:
         """The free units of this replica's leases under the scopes an exact count decides, given back

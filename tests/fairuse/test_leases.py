@@ -553,3 +553,28 @@ async def test_a_top_up_granted_while_its_clients_quota_changed_here_is_good_for
     refusal = await here.disclose(low, page(20, 3), held(await here.admit(low, 1)))  # 907 shown > 100
     assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["used"] == 907
     assert (counted(here, "lease"), await used(counters, "l11", day)) == (1, (907, 0))  # given back in the count
+
+
+async def test_a_replica_keeping_as_many_leases_as_it_may_drops_none_that_hold_units(
+    counters: Counters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hub.fairuse.gate.LEASES_KEPT", 2)
+    fair, day = leasing_gate(counters), DAY
+    clients = [Caller(client_id=f"k{n}", purpose="licensing", quotas={SCOPE: 100}) for n in range(4)]
+    fair.clock = lambda: NOW - 86_400  # yesterday: k3's lease, of a day gone, holds units of that day
+    await fair.disclose(clients[3], page(0, 1), NOTHING_HELD)
+    await fair.admit(clients[3], 1)
+    fair.clock = lambda: NOW
+    day = fair.day(NOW)
+    for who in clients[:2]:  # k0's lease (10 units) takes the place of yesterday's; k1's the other
+        await fair.disclose(who, page(0, 1), NOTHING_HELD)
+        await fair.admit(who, 1)
+        assert await used(counters, who.client_id, day) == (1, 10)
+    for _ in range(3):  # another client's answers past their reservation: no lease for it, and none dropped
+        assert await fair.disclose(clients[2], page(100, 2), held(await fair.admit(clients[2], 1))) is None
+    for who in clients[:2]:  # their leases still draw, and were never leased twice
+        assert await fair.disclose(who, page(10, 4), held(await fair.admit(who, 1))) is None
+        await fair.settled()
+        assert await used(counters, who.client_id, day) == (5, 6)
+    assert (counted(fair, "lease"), counted(fair, "exact")) == (2, 6)
+    assert sorted(fair._leases) == [("k0", SCOPE), ("k1", SCOPE)]
