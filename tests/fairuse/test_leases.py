@@ -578,3 +578,18 @@ async def test_a_replica_keeping_as_many_leases_as_it_may_drops_none_that_hold_u
         assert await used(counters, who.client_id, day) == (5, 6)
     assert (counted(fair, "lease"), counted(fair, "exact")) == (2, 6)
     assert sorted(fair._leases) == [("k0", SCOPE), ("k1", SCOPE)]
+
+
+async def test_admissions_while_a_top_up_is_on_its_way_ask_for_none_so_the_lease_never_passes_its_size(
+    counters: Counters,
+) -> None:
+    paused, who = Paused(counters), Caller(client_id="l12", purpose="licensing", quotas={SCOPE: 100})
+    fair = leasing_gate(paused)  # type: ignore[arg-type]
+    await fair.disclose(who, page(0, 1), NOTHING_HELD)
+    paused.hold()
+    topping = asyncio.ensure_future(fair.admit(who, 1))  # asks for 10
+    await paused.ran.wait()
+    assert [await fair.admit(who, 1) for _ in range(3)] == [NOTHING_HELD] * 3  # none asks again meanwhile
+    paused.go.set()
+    await topping
+    assert (fair._leases[("l12", SCOPE)].units, await used(counters, "l12", fair.day(NOW))) == (10, (1, 10))
