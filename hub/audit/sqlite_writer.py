@@ -23,24 +23,13 @@ connection (only it: the hub's engine keeps ``synchronous=FULL``) commits at ``s
 in write-ahead-log mode a commit is then atomic and survives the process's crash (its frames are in
 the operating system's cache), and SQLite still syncs the log before every checkpoint and before
 reusing it, so the file is never corrupted. What a power loss or an operating-system crash could take
-is made safe by the writer itself: ``write`` returns the group's results with a ticket (its last
-record's seq), and ``durable(ticket)`` returns once an ``os.fdatasync`` of the ``-wal`` file that
+is made safe by the writer itself: ``write`` returns the group's results with a ticket (the count of
+commits so far), and ``durable(ticket)`` returns once an ``os.fdatasync`` of the ``-wal`` file that
 *started after* that commit has returned. That flush runs on a worker thread after the lock is
 released, so the next group (and the other hub process) can commit meanwhile; one flush at a time
-per process, and every commit before a flush starts is covered by it (frames are appended in
+per process, and every commit counted before a flush starts is covered by it (frames are appended in
 order), so one flush releases every group waiting for it, and groups committed during it wait for
 the next one. The records' requests answer only after ``durable`` (``GroupCommit``'s ``Committed``).
-
-Hub processes sharing the file share their flushes too (``_sync``): a small file beside the
-database (``hub.sqlite-flushed``) holds the seq through which the log is flushed, which log that
-was (device, inode and the header's salts, drawn anew whenever SQLite starts the log over: a mark
-an earlier database left at the path is never trusted) and how many flushes failed. A flush is made
-under that file's lock (``flock``: one at a time across the processes, freed by the kernel when a
-process dies). The flush covers the chain's head as read just before it (every commit by then,
-whichever process made it: seqs are taken under the write lock, so seq order is commit order), and
-a process that gets the lock after another's flush that covered its commit releases it without an
-``fdatasync`` of its own. The mark is a hint, never synced: after
-a crash a new process only trusts it for the same log, where it can only be behind.
 
 So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
 may see a committed record a moment before it is flushed; after a power loss, records whose answers
@@ -48,27 +37,21 @@ never left may be missing, never one whose answer left. When a flush fails, ever
 fails (its requests answer 503, no data), and so does every group after it, committed or not, until
 the hub is restarted: the kernel may have dropped the unwritten pages and reports that once, so a
 later flush that succeeds proves nothing, and SQLite's recovery after a power loss stops at the first
-lost frame of the log, taking every later commit with it. The failure is counted in the mark before
-its lock is released, and every other process sharing the file fails the same way at its next
-flush (it releases nothing more; a process started afterwards counts from there). Records committed
-before the failure may stay in the log with their answers refused (over-recording, never an answer
-without its record); after it, nothing more is committed by the process that saw it. The ``-wal``
-file is opened once and reopened only when SQLite has replaced it (another inode at its path); never
-after a failure, whose error the same open file reports.
+lost frame of the log, taking every later commit with it. Records committed before the failure may
+stay in the log with their answers refused (over-recording, never an answer without its record);
+after it, nothing more is committed. The ``-wal`` file is opened once and reopened only when SQLite has replaced it
+(another inode at its path); never after a failure, whose error the same open file reports.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
 import logging
 import os
 import sqlite3
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -93,9 +76,6 @@ KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the
 BUSY_WAIT = 0.0002  # seconds: the first sleep while another process holds the write lock
 BUSY_WAIT_MAX = 0.002  # and the longest: a lock freed is taken within 2 ms
 ROWS_PER_STATEMENT = 256  # a group's records (or usage rows) in one INSERT: 256 x 18 values bound at most
-MARK_SUFFIX = "-flushed"  # beside the database, like its ``-wal`` and ``-shm``: the processes' shared flush mark
-MARK = struct.Struct("<8sQQQQQI")  # magic, failed flushes, flushed through seq, the log's device, inode, salts; CRC
-MARK_MAGIC = b"hubaudf1"
 Row = TypeVar("Row")
 COUNTED = (
     " ON CONFLICT (hour, client_id) DO UPDATE SET records = records + excluded.records,"
@@ -121,7 +101,7 @@ Chain = Callable[[int, str], Chained]  # (head seq, head hash) -> the group's ro
 @dataclass(frozen=True, slots=True)
 class Written:
     """A group committed (not yet flushed): its records' ``(seq, hash)`` and the writer's ticket for
-    ``durable`` (its last record's seq)."""
+    ``durable``."""
 
     records: list[tuple[int, str]]
     ticket: int
@@ -143,20 +123,15 @@ class SQLiteGroupWriter:
         self._lock = threading.Lock()  # one transaction at a time on the connection, whichever thread runs it
         self._keys: dict[str, int] = {}
         self._indexing = threading.Lock()  # one batch at a time (the reader connection is the indexer's)
-        self._committed = 0  # groups committed by this writer
-        self._last_seq = 0  # the last record this writer committed: a group's ticket is its last seq
-        self._flushed = 0  # every seq up to this one is durable (a flush started after its commit returned)
+        self._committed = 0  # groups committed by this writer: a group's ticket is the count after its commit
+        self._flushed = 0  # every ticket up to this one is durable (a flush started after it returned)
         # A flush that failed: from then on nothing is committed or released (see the module's docstring).
         self._failure: OSError | None = None
         self._flush: asyncio.Future[None] | None = None  # the flush under way, if any (one at a time)
         self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
-        self._wal_lock = threading.Lock()  # the descriptors are not closed while a flush uses them
-        self._mark: int | None = None  # the shared flush mark's descriptor (``MARK_SUFFIX``)
-        self._head_reader: sqlite3.Connection | None = None  # the flush's read of the head (under ``_wal_lock``)
-        self._failures_seen = 0  # failed flushes the mark counted when this writer opened it
+        self._wal_lock = threading.Lock()  # the descriptor is not closed while a flush uses it
         self._closed = False
-        self.flushes = 0  # fdatasyncs made (the coalescing is observable, not assumed)
-        self.covered = 0  # flushes this writer needed that another process's flush had made
+        self.flushes = 0  # flushes started (the coalescing is observable, not assumed)
 
     async def write(self, chain: Chain) -> Written:
         """Commit a group (not yet durable: ``durable(written.ticket)`` before anything is released)."""
@@ -174,87 +149,37 @@ class SQLiteGroupWriter:
             await asyncio.shield(self._flush)
 
     async def _flush_once(self) -> None:
-        """One flush of the log (this process's or another's), covering every commit before it started."""
-        covered = self._last_seq  # read on the event loop before the flush starts: committed, every seq
-        try:  # up to it (the writer thread sets it once SQLite returned from the commit)
-            flushed = await asyncio.to_thread(self._sync, covered)
+        """One ``fdatasync`` of the log, covering every commit counted before it starts."""
+        covered = self._committed  # read on the event loop before the flush starts: those commits are in
+        self.flushes += 1  # the file (the writer thread counts a commit after SQLite returns from it)
+        try:
+            await asyncio.to_thread(self._sync)
         except OSError as exc:
             self._failure = exc
             _log.critical(
-                "the audit log could not be flushed (%s): the requests of the records after seq %d fail closed, and "
-                "every later one until the hub is restarted; check the disk, then run `hub audit verify`",
-                exc, self._flushed,
+                "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and every "
+                "later one until the hub is restarted; check the disk, then run `hub audit verify`",
+                exc, covered - self._flushed,
             )
         else:
-            self._flushed = max(self._flushed, flushed)
+            self._flushed = max(self._flushed, covered)
         finally:
             self._flush = None
 
-    def _sync(self, covered: int) -> int:
-        """Make every commit through seq ``covered`` durable; the seq through which the log is now flushed.
-
-        Under the mark's lock (``flock``: one flush at a time across the processes sharing the file,
-        released by the kernel if a process dies): when another process's flush, started after its
-        own commit of a later seq, already covered ``covered`` (commits are in seq order, and the
-        log's frames in commit order), nothing more is done; else one ``fdatasync`` of the log, and
-        the mark moved on. A mark is trusted only for the same log (device, inode and the salts
-        SQLite draws anew each time it starts the log over), never one left by an earlier database.
-        A failed ``fdatasync`` is counted in the mark before the lock is released: every process
-        sharing the file then fails too (``FlushFailed``) rather than release what follows it."""
+    def _sync(self) -> None:
         with self._wal_lock:
-            if self._closed or self._mark is None:
+            if self._closed:
                 raise FlushFailed("the audit writer is closed")
-            mark = self._mark
-            fcntl.flock(mark, fcntl.LOCK_EX)
-            try:
-                failures, flushed, flushed_log = _read_mark(mark)
-                if failures != self._failures_seen:  # counted since this writer opened the mark, or the mark lost
-                    raise FlushFailed("another hub process's flush of the audit log failed")
-                wal, log = self._wal_file()
-                if flushed_log == log and flushed >= covered:
-                    self.covered += 1
-                    return flushed
-                head = max(covered, self._head())  # every commit so far, whichever process made it
-                self.flushes += 1
-                try:
-                    os.fdatasync(wal)
-                except OSError:
-                    _write_mark(mark, failures + 1, flushed, flushed_log)
-                    raise
-                done = max(flushed, head) if flushed_log == log else head
-                _write_mark(mark, failures, done, log)
-                return done
-            finally:
-                fcntl.flock(mark, fcntl.LOCK_UN)
-
-    def _head(self) -> int:
-        """The chain's head as committed now, by any process (0 when it cannot be read: the caller's
-        own commits are all a flush then vouches for). Read before the flush starts, so every seq up to
-        it is in the log it flushes: the other process's commits, made since this one's, too."""
-        try:
-            if self._head_reader is None:
-                self._head_reader = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            # fetchall: the statement run to its end, so the read ends with it (an open read would hold
-            # the log back from starting over after a checkpoint)
-            found = self._head_reader.execute("SELECT seq FROM audit_head WHERE id = 1").fetchall()
-        except sqlite3.Error:
-            return 0
-        return int(found[0][0]) if found else 0
-
-    def _wal_file(self) -> tuple[int, tuple[int, int, int]]:
-        """The ``-wal`` file's descriptor (reopened when SQLite replaced the file) and which log it
-        holds now: its device, inode and header salts."""
-        wal_path = self._path + "-wal"
-        current = os.stat(wal_path)
-        if self._wal is not None and (self._wal[1], self._wal[2]) != (current.st_dev, current.st_ino):
-            os.close(self._wal[0])  # SQLite replaced the log: the new one is the one to flush
-            self._wal = None
-        if self._wal is None:
-            fd = os.open(wal_path, os.O_RDONLY | os.O_CLOEXEC)
-            opened = os.fstat(fd)
-            self._wal = (fd, opened.st_dev, opened.st_ino)
-        header = os.pread(self._wal[0], 8, 16)  # salt-1 and salt-2: new whenever the log starts over
-        return self._wal[0], (self._wal[1], self._wal[2], int.from_bytes(header, "big") if len(header) == 8 else 0)
+            wal_path = self._path + "-wal"
+            current = os.stat(wal_path)
+            if self._wal is not None and (self._wal[1], self._wal[2]) != (current.st_dev, current.st_ino):
+                os.close(self._wal[0])  # SQLite replaced the log: the new one is the one to flush
+                self._wal = None
+            if self._wal is None:
+                fd = os.open(wal_path, os.O_RDONLY | os.O_CLOEXEC)
+                opened = os.fstat(fd)
+                self._wal = (fd, opened.st_dev, opened.st_ino)
+            os.fdatasync(self._wal[0])
 
     def _write(self, chain: Chain) -> Written:
         if self._failure is not None:  # nothing more is committed on a log whose flush failed
@@ -277,8 +202,7 @@ class SQLiteGroupWriter:
                 db.execute("ROLLBACK")
                 raise
             self._committed += 1
-            self._last_seq = last["seq"]
-            return Written([(record["seq"], record["hash"]) for record in group.records], last["seq"])
+            return Written([(record["seq"], record["hash"]) for record in group.records], self._committed)
 
     async def index(self, limit: int) -> int:
         """Index the subjects of up to ``limit`` records past the mark; how many (0: none was waiting)."""
@@ -346,14 +270,6 @@ class SQLiteGroupWriter:
             db.execute("PRAGMA synchronous=NORMAL")  # per connection: atomic commits, flushed by ``durable``
             db.execute("PRAGMA busy_timeout=0")  # a busy write lock is waited for in ``_begin``; once
             self._connection = db  # taken, nothing in a write-ahead-logged transaction waits for a lock
-        if self._mark is None:  # before this writer's first commit: failures counted until now are not its
-            with self._wal_lock:
-                self._mark = _open_mark(self._path + MARK_SUFFIX)
-                fcntl.flock(self._mark, fcntl.LOCK_EX)
-                try:
-                    self._failures_seen = _read_mark(self._mark)[0]
-                finally:
-                    fcntl.flock(self._mark, fcntl.LOCK_UN)
         return self._connection
 
     def _read_connection(self) -> sqlite3.Connection:
@@ -373,36 +289,6 @@ class SQLiteGroupWriter:
             if self._wal is not None:
                 os.close(self._wal[0])
                 self._wal = None
-            if self._mark is not None:
-                os.close(self._mark)
-                self._mark = None
-            if self._head_reader is not None:
-                self._head_reader.close()
-                self._head_reader = None
-
-
-def _open_mark(path: str) -> int:
-    """The shared flush mark's file, created empty (no mark) if missing."""
-    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-
-
-def _read_mark(fd: int) -> tuple[int, int, tuple[int, int, int] | None]:
-    """(failed flushes counted, flushed through seq, of which log); a file empty, short or not
-    checking out (never written, or edited) is no mark: nothing flushed, and no failure counted, which
-    a writer that had seen failures counted takes as a failure (the count it knew is lost)."""
-    raw = os.pread(fd, MARK.size, 0)
-    if len(raw) != MARK.size:
-        return 0, 0, None
-    magic, failures, flushed, device, inode, salts, crc = MARK.unpack(raw)
-    if magic != MARK_MAGIC or crc != zlib.crc32(raw[:-4]):
-        return 0, 0, None
-    return failures, flushed, (device, inode, salts)
-
-
-def _write_mark(fd: int, failures: int, flushed: int, log: tuple[int, int, int] | None) -> None:
-    device, inode, salts = log or (0, 0, 0)
-    raw = MARK.pack(MARK_MAGIC, failures, flushed, device, inode, salts, 0)[:-4]
-    os.pwrite(fd, raw + zlib.crc32(raw).to_bytes(4, "little"), 0)  # not synced: a hint, never needed after a crash
 
 
 def _batches(rows: list[Row]) -> list[list[Row]]:
