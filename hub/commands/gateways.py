@@ -3,11 +3,13 @@
 hub gateways register DEPARTMENT NAME --certificate GATEWAY.pem   (what it reads: `hub grants`)
 hub gateways list
 hub gateways add-certificate CLIENT_ID --certificate NEW.pem       (rotation: add the new one ...)
-hub gateways remove-certificate CLIENT_ID THUMBPRINT               (... then remove the old; or revoke)
+hub gateways remove-certificate CLIENT_ID [--] THUMBPRINT          (... then remove the old; or revoke)
 
 A certificate is named by its RFC 8705 thumbprint (x5t#S256); removing one refuses it from the
-gateway's next request on. Disable a gateway with `hub registry disable CLIENT_ID`. Each change is
-on the admin log, by the OS user or --as NAME, role operator.
+gateway's next request on. A thumbprint is base64url and may begin with '-': give it after `--`,
+as in `hub gateways remove-certificate centre-gw-1 -- -Xb3...`. Disable a gateway with
+`hub registry disable CLIENT_ID`. Each change is on the admin log, by the OS user or --as NAME,
+role operator.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--certificate", type=Path, required=True)
     remove = _add(sub, "remove-certificate", _remove_certificate, "remove a gateway's certificate by thumbprint")
     remove.add_argument("client_id")
-    remove.add_argument("thumbprint")
+    remove.add_argument("thumbprint", help="as `hub gateways list` shows it; one beginning with '-' after `--`")
 
 
 def _add(sub: Any, name: str, action: Any, help: str) -> argparse.ArgumentParser:
