@@ -167,10 +167,13 @@ async def measure_checks() -> dict[str, Any]:
     redis = RedisCounters(REDIS, prefix=prefix)
     general = Redis.from_url(REDIS)
     plain = Caller(client_id="bench-fair", purpose="licensing")
-    quota = Caller(client_id="bench-fair-quota", purpose="licensing", quotas={SCOPE: 10_000_000})
-    identity = Caller(client_id="bench-fair-identity", purpose="identity_check", quotas={IDENTITY: 10_000_000})
-    past = Caller(client_id="bench-fair-past", purpose="licensing", quotas={SCOPE: 10_000_000})
-    exact = Caller(client_id="bench-fair-exact", purpose="licensing", quotas={SCOPE: 10_000_000})
+    # A token's client as the hub reads it: its record kept at the registry's change counter (hub.oauth.live).
+    read = {"registry_seen": 1, "purpose": "licensing"}
+    quota = Caller(client_id="bench-fair-quota", quotas={SCOPE: 10_000_000}, **read)
+    identity = Caller(client_id="bench-fair-identity", registry_seen=1, purpose="identity_check",
+                      quotas={IDENTITY: 10_000_000})
+    past = Caller(client_id="bench-fair-past", quotas={SCOPE: 10_000_000}, **read)
+    exact = Caller(client_id="bench-fair-exact", quotas={SCOPE: 10_000_000}, **read)
     steps: dict[str, Step] = {}
     gates: list[FairUse] = []
     forecasts = _forecasts()

@@ -58,6 +58,9 @@ class Caller:
     unrestricted: bool = False
     limits: ClientLimits | None = None
     quotas: Mapping[str, int] = field(default_factory=lambda: NO_QUOTAS)
+    # The registry's change counter the client's record was read at, when known (``ClientRecord``):
+    # a replica's quota leases are good only while it reads the same (``hub.fairuse.gate``).
+    registry_seen: int | None = None
     # A Federation gateway's request (hub/federation/gateways.py): ``client_id`` is the gateway's,
     # the end user, purpose, case and ``origin_client`` are what it declared, ``origin_proven`` when
     # the originating system's access token came with the declaration.

@@ -61,13 +61,16 @@ its subjects and takes from the lease only those new beyond the request's own re
 shown earlier today cost nothing, the units drawn for them return to the lease (over-counted only
 while the count is on its way). A new day's first admission starts a new lease (the old day's units
 stay with the old day's keys, which end with it). A lease is good only for the quota its last top-up
-was granted under, while this replica sees no other for the client: a quota the owner changed holds
-from the client's next request here, as without leases (that answer draws nothing: it is counted
-exactly, the lease's free units given back in it; the next top-up, under the new quota, makes the
-lease good again). Units granted under a quota are within it when granted, but not once subjects
-were shown under a higher one; the one case left open is a quota raised and lowered back, with
-requests of the client under the higher one on other replicas only: this replica's lease (at most
-``quota_lease`` of the lower quota) may then be drawn past it. Per-replica leases over a shared pool
+was granted under, while this replica sees no other reading of it for the client: another quota, or
+the same one read at another registry change counter (``Caller.registry_seen``, the counter token
+checks read once per request, ``hub.oauth.live``), or at none known. Units granted under a quota are
+within it when granted, but not once subjects were shown under a higher one: a quota raised and
+lowered back while only other replicas served the client reads the same here, at a counter that
+moved. So a quota the owner changed holds from the client's next request here, as without leases
+(that answer draws nothing: it is counted exactly, the lease's free units given back in it; the next
+top-up, under the quota as it stands, makes the lease good again); any registry change costs each
+lease that one exact count. A client read at no known counter (a gateway's, read afresh per request;
+a replica whose counter cannot be read) is never leased. Per-replica leases over a shared pool
 because the pool would be one more shared decision per request, which is the round trip they save;
 over bigger per-request forecasts because those hold room for every request, a lease once per replica.
 
@@ -158,20 +161,25 @@ class _Lease:
     drawn: int = 0  # of them, promised to answers whose settle has not come back
     asking: bool = False  # a top-up on its way (one at a time: the lease never passes its size)
     quota: int = 0  # the quota its units are good for (0: none): the one its last top-up was granted under
-    seen: int = 0  # the quota its client's requests last came with here
+    seen: tuple[int, int | None] = (0, None)  # the quota its client's requests last came with here, and
+    # the registry's change counter their record was read at (None: unknown, so never the same)
     changes: int = 0  # how many times that changed
 
     @property
     def free(self) -> int:
         return self.units - self.drawn
 
-    def saw(self, quota: int) -> None:
-        """A request of its client came with ``quota``. Another than the last one seen (the owner changed
-        it) leaves the units good for no quota until a top-up is granted under the new one: a grant
-        is made only while ``|shown today| + held`` is within the quota it was asked under, so units
-        granted under a lower quota may have been passed since (subjects shown while it was higher)."""
-        if quota != self.seen:
-            self.seen, self.quota, self.changes = quota, 0, self.changes + 1
+    def saw(self, quota: int, registry_seen: int | None) -> None:
+        """A request of its client came with ``quota``, read at the registry's change counter
+        ``registry_seen``. Another quota than the last one seen (the owner changed it), or the same
+        read at another counter (the registry changed meanwhile: the quota may have been raised and
+        lowered back while only other replicas served the client), or at none known, leaves the units
+        good for no quota until a top-up is granted under the new one: a grant is made only while
+        ``|shown today| + held`` is within the quota it was asked under, so units granted under a
+        lower quota may have been passed since (subjects shown while it was higher)."""
+        seen = (quota, registry_seen)
+        if seen != self.seen or registry_seen is None:
+            self.seen, self.quota, self.changes = seen, 0, self.changes + 1
 
 
 NO_DRAWS: Mapping[str, tuple[_Lease, int]] = MappingProxyType({})
@@ -259,7 +267,7 @@ class FairUse:
         day = self.day(now)
         reserve = self._forecast_of(caller, shown)
         ticket = f"{self._replica}.{next(self._tickets)}" if reserve else ""
-        top_up = self._top_ups(client, caller.quotas, day) if self._leases and caller.quotas else None
+        top_up = self._top_ups(client, caller, day) if self._leases and caller.quotas else None
         try:
             if top_up:
                 admission = await self._admit_leasing(client, limits, cost, now, day, reserve, ticket, top_up)
@@ -284,17 +292,17 @@ class FairUse:
             return _rate_limited(limits, admission)
         return self._over_budget(limits, admission, cost, now)
 
-    def _top_ups(self, client: str, quotas: Mapping[str, int], day: int) -> dict[str, tuple[int, int]]:
+    def _top_ups(self, client: str, caller: Caller, day: int) -> dict[str, tuple[int, int]]:
         """Per quota'd scope whose lease (once one was needed) has less than half its size free: (the
         quota, the units that bring it back to its size); a new day's lease starts empty."""
         wanted: dict[str, tuple[int, int]] = {}
-        for scope, quota in quotas.items():
+        for scope, quota in caller.quotas.items():
             lease = self._leases.get((client, scope))
             if lease is None:
                 continue
             if lease.day != day and not lease.asking:
                 lease = self._leases[(client, scope)] = _Lease(day)
-            lease.saw(quota)
+            lease.saw(quota, caller.registry_seen)
             if lease.asking:
                 continue
             size = self._lease_size(quota)
@@ -355,7 +363,7 @@ class FairUse:
             if held.reserved:
                 self._settle(client, held, {})
             return None
-        draws = self._draw(client, day, held, shown, caller.quotas)
+        draws = self._draw(client, day, held, shown, caller.quotas, caller.registry_seen is not None)
         if draws:  # past its reservation, the rest from this replica's lease: counted after the answer
             self._counted_leased.inc()
             ticket = held.ticket or f"{self._replica}.{next(self._tickets)}"
@@ -402,12 +410,13 @@ class FairUse:
 
     def _draw(
         self, client: str, day: int, held: Held, shown: Mapping[str, Collection[str]], quotas: Mapping[str, int],
+        leasing: bool,
     ) -> dict[str, tuple[_Lease, int]]:
         """Per scope an answer shows more subjects under than its reservation holds, the lease it draws
         the rest from and how many, drawn now (before the loop turns: concurrent answers see them
         gone); nothing when some lease cannot cover its scope's or is not good for the caller's quota
         (``_Lease.saw``: the answer is then counted exactly, and a scope with no lease yet gets one
-        from the next admission)."""
+        from the next admission, if its caller's record was read at a known registry counter: ``leasing``)."""
         draws: dict[str, tuple[_Lease, int]] = {}
         short = False
         for scope, refs in shown.items():
@@ -415,7 +424,7 @@ class FairUse:
             if extra <= 0:
                 continue
             lease = self._leases.get((client, scope))
-            if lease is None and self._lease_size(quotas[scope]) > 0:
+            if lease is None and leasing and self._lease_size(quotas[scope]) > 0:
                 if len(self._leases) >= LEASES_KEPT:
                     self._evict(day)
                 if len(self._leases) < LEASES_KEPT:

@@ -14,6 +14,7 @@ the registry itself (and fails there if the registry is down).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,5 +86,7 @@ class LiveClients:
         until = await next_grant_change(self._engine, client_id, now) if read_at is not None else None
         record = await self._registry.client(client_id)
         if self._keeps(read_at):
+            if record is not None:
+                record = dataclasses.replace(record, registry_seen=read_at)
             self._clients[client_id] = _Kept(record, until)
         return record

@@ -72,6 +72,7 @@ class ResourceServer:
             jurisdiction=client.jurisdiction,
             limits=client.limits,
             quotas={scope: quota for scope, quota in client.quotas.items() if scope in scopes},
+            registry_seen=client.registry_seen,
         )
 
 

@@ -77,6 +77,9 @@ class ClientRecord:
     limits: ClientLimits | None = None
     quotas: Mapping[str, int] = field(default_factory=dict)
     kind: str = "system"  # or "gateway" (hub.store.gateways): TLS client certificates, no keys
+    # The registry's change counter it was read at and kept under (``hub.oauth.live``), when known:
+    # while the counter reads the same, nothing in the record changed. None: read afresh, unkept.
+    registry_seen: int | None = None
 
     @property
     def scopes(self) -> frozenset[str]:

@@ -59,6 +59,7 @@ class FairHub(HubClient):
         self.callers[name] = Caller(
             client_id=name, department="housing", purpose="licensing", unrestricted=True,
             limits=limits, quotas=quotas or {},
+            registry_seen=1,  # as a token's client read at the registry's change counter (hub.oauth.live)
         )
         return name
 

@@ -187,7 +187,7 @@ async def test_an_answer_past_its_reservation_takes_the_rest_from_the_lease_with
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as counters:
         sent, fair = Sent(counters), leasing_gate(counters)
-        who = Caller(client_id="l1", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
+        who = Caller(registry_seen=1, client_id="l1", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
         assert await fair.disclose(who, page(0, 3), held(await fair.admit(who, 1, {"Enterprise": 1}))) is None
         assert sent.scripts == ["admit", "disclose"]  # the first one past it: exact, and a lease wanted
         await fair.settled()
@@ -211,7 +211,7 @@ async def test_an_answer_past_its_reservation_takes_the_rest_from_the_lease_with
 @pytest.mark.redis
 async def test_subjects_shown_before_cost_the_lease_nothing_once_settled(redis_url: str, redis_prefix: str) -> None:
     async with on_redis(redis_url, redis_prefix) as counters:
-        fair, who = leasing_gate(counters), Caller(client_id="l2", purpose="licensing", quotas={SCOPE: 200})
+        fair, who = leasing_gate(counters), Caller(registry_seen=1, client_id="l2", purpose="licensing", quotas={SCOPE: 200})
         await fair.disclose(who, page(0, 5), NOTHING_HELD)  # exact; a lease wanted
         await fair.admit(who, 1)  # a lease of 20
         lease = fair._leases[("l2", SCOPE)]
@@ -229,7 +229,7 @@ async def test_an_answer_its_lease_cannot_cover_is_counted_exactly_its_lease_giv
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as counters:
         sent, fair = Sent(counters), leasing_gate(counters)
-        who = Caller(client_id="l3", purpose="licensing", quotas={SCOPE: 40})  # a lease of 4
+        who = Caller(registry_seen=1, client_id="l3", purpose="licensing", quotas={SCOPE: 40})  # a lease of 4
         await fair.disclose(who, page(0, 2), NOTHING_HELD)
         await fair.admit(who, 1)
         day = fair.day(NOW)
@@ -252,7 +252,7 @@ async def test_answers_drawing_one_lease_at_once_never_draw_more_than_it_holds(
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as counters:
         sent, fair = Sent(counters), leasing_gate(counters)
-        who = Caller(client_id="l4", purpose="licensing", quotas={SCOPE: 100})  # a lease of 10
+        who = Caller(registry_seen=1, client_id="l4", purpose="licensing", quotas={SCOPE: 100})  # a lease of 10
         await fair.disclose(who, page(0, 1), NOTHING_HELD)
         admitted = [held(await fair.admit(who, 1)) for _ in range(4)]  # the first tops up; the rest need not
         assert await used(counters, "l4", fair.day(NOW)) == (1, 10)
@@ -270,7 +270,7 @@ async def test_a_new_days_first_admission_takes_that_days_lease_the_old_ones_uni
     redis_url: str, redis_prefix: str
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as counters:
-        fair, who = leasing_gate(counters), Caller(client_id="l5", purpose="licensing", quotas={SCOPE: 100})
+        fair, who = leasing_gate(counters), Caller(registry_seen=1, client_id="l5", purpose="licensing", quotas={SCOPE: 100})
         evening = fair.day_ends(fair.day(NOW)) - 0.5
         fair.clock = lambda: evening
         await fair.disclose(who, page(0, 1), NOTHING_HELD)
@@ -295,7 +295,7 @@ async def test_with_redis_gone_a_quotad_request_is_refused_503_and_an_answer_dra
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as direct:
         async with behind_switch(redis_url, redis_prefix) as (counters, switch):
-            fair, who = leasing_gate(counters), Caller(client_id="l6", purpose="licensing", quotas={SCOPE: 100})
+            fair, who = leasing_gate(counters), Caller(registry_seen=1, client_id="l6", purpose="licensing", quotas={SCOPE: 100})
             await fair.disclose(who, page(0, 1), NOTHING_HELD)
             admitted = held(await fair.admit(who, 1))
             switch.off()  # the answer drawn from the lease may go; its count after it finds Redis gone
@@ -319,7 +319,7 @@ async def test_two_gates_with_leases_racing_for_a_quotas_last_units_never_pass_i
 ) -> None:
     async with on_redis(redis_url, redis_prefix) as one, on_redis(redis_url, redis_prefix) as two:
         gates = (leasing_gate(one, 0.25), leasing_gate(two, 0.25))
-        who = Caller(client_id="race", purpose="licensing", quotas={SCOPE: 60})
+        who = Caller(registry_seen=1, client_id="race", purpose="licensing", quotas={SCOPE: 60})
         for n, fair in enumerate(gates):
             await fair.disclose(who, page(10_000 * (n + 1), 1), NOTHING_HELD)  # a lease wanted on each
 
@@ -352,7 +352,7 @@ async def replica(redis_url: str, prefix: str, name: str, requests: str) -> dict
     the quota; together, they do not."""
     counters = RedisCounters(redis_url, prefix=prefix)
     fair = leasing_gate(counters, 0.25, clock=NOW)
-    who = Caller(client_id="processes", purpose="licensing", quotas={SCOPE: 80})
+    who = Caller(registry_seen=1, client_id="processes", purpose="licensing", quotas={SCOPE: 80})
     base = 1_000_000 if name == "east" else 2_000_000
     try:
         answered = [await fair.disclose(who, page(base, 1), NOTHING_HELD) is None]
@@ -412,7 +412,7 @@ async def leasing_replica(redis_url: str, prefix: str) -> int:
     admission asking for one) and then answers nothing more; the units it holds."""
     counters = RedisCounters(redis_url, prefix=prefix)
     fair = leasing_gate(counters)
-    who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})  # a lease of 5
+    who = Caller(registry_seen=1, client_id="l7", purpose="licensing", quotas={SCOPE: 50})  # a lease of 5
     try:
         await fair.disclose(who, page(0, 1), NOTHING_HELD)
         await fair.admit(who, 1)
@@ -434,7 +434,7 @@ async def test_a_killed_replicas_lease_over_counts_for_the_rest_of_its_day_only(
         process.wait(timeout=30)
     async with on_redis(redis_url, redis_prefix) as counters:
         alive = leasing_gate(counters)
-        who = Caller(client_id="l7", purpose="licensing", quotas={SCOPE: 50})
+        who = Caller(registry_seen=1, client_id="l7", purpose="licensing", quotas={SCOPE: 50})
         day = alive.day(NOW)
         assert await used(counters, "l7", day) == (1, 5)
         refusal = await alive.disclose(who, page(100, 45), NOTHING_HELD)  # 1 + 5 held + 45 > 50
@@ -459,7 +459,7 @@ def test_the_lease_is_a_share_of_each_quota_set_in_the_settings_and_checked() ->
 async def test_with_no_lease_share_an_answer_past_its_reservation_is_counted_exactly_as_before(
     counters: Counters,
 ) -> None:
-    fair, who = leasing_gate(counters, 0), Caller(client_id="l8", purpose="licensing", quotas={SCOPE: 1000})
+    fair, who = leasing_gate(counters, 0), Caller(registry_seen=1, client_id="l8", purpose="licensing", quotas={SCOPE: 1000})
     for n in range(3):
         assert await fair.disclose(who, page(n * 10, 3), held(await fair.admit(who, 1, {"Enterprise": 1}))) is None
     assert (counted(fair, "exact"), counted(fair, "lease"), fair._leases) == (3, 0, {})
@@ -469,12 +469,12 @@ async def test_a_quota_lowered_during_the_day_holds_from_the_next_request_though
     counters: Counters,
 ) -> None:
     fair = leasing_gate(counters)
-    before = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
+    before = Caller(registry_seen=1, client_id="l9", purpose="licensing", quotas={SCOPE: 1000})  # a lease of 100
     assert await fair.disclose(before, page(0, 3), NOTHING_HELD) is None  # exact; a lease wanted
     await fair.admit(before, 1)
     day = fair.day(NOW)
     assert await used(counters, "l9", day) == (3, 100)
-    after = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 10})  # the owner lowers it to 10
+    after = Caller(registry_seen=1, client_id="l9", purpose="licensing", quotas={SCOPE: 10})  # the owner lowers it to 10
     refusal = await fair.disclose(after, page(10, 20), held(await fair.admit(after, 1)))  # 3 + 20 > 10
     assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["quota"] == 10
     await fair.settled()
@@ -482,7 +482,7 @@ async def test_a_quota_lowered_during_the_day_holds_from_the_next_request_though
     assert await fair.disclose(after, page(10, 7), held(await fair.admit(after, 1))) is None  # 3 + 7: the quota
     await fair.settled()
     assert await used(counters, "l9", day) == (10, 0)
-    raised = Caller(client_id="l9", purpose="licensing", quotas={SCOPE: 2000})  # raised again: leases again
+    raised = Caller(registry_seen=1, client_id="l9", purpose="licensing", quotas={SCOPE: 2000})  # raised again: leases again
     await fair.admit(raised, 1)
     assert await used(counters, "l9", day) == (10, 200)
     assert await fair.disclose(raised, page(100, 50), held(await fair.admit(raised, 1))) is None
@@ -492,8 +492,8 @@ async def test_a_quota_lowered_during_the_day_holds_from_the_next_request_though
 async def test_a_lease_granted_under_a_lower_quota_draws_nothing_once_a_higher_one_was_seen(
     counters: Counters,
 ) -> None:
-    low = Caller(client_id="l10", purpose="licensing", quotas={SCOPE: 100})
-    high = Caller(client_id="l10", purpose="licensing", quotas={SCOPE: 1000})
+    low = Caller(registry_seen=1, client_id="l10", purpose="licensing", quotas={SCOPE: 100})
+    high = Caller(registry_seen=1, client_id="l10", purpose="licensing", quotas={SCOPE: 1000})
     here, there = leasing_gate(counters), leasing_gate(counters, 0)
     assert await here.disclose(low, page(0, 1), NOTHING_HELD) is None
     await here.admit(low, 1)  # a lease of 10 under 100
@@ -531,8 +531,8 @@ class Paused:
 async def test_a_top_up_granted_while_its_clients_quota_changed_here_is_good_for_no_quota(
     counters: Counters,
 ) -> None:
-    low = Caller(client_id="l11", purpose="licensing", quotas={SCOPE: 100})
-    high = Caller(client_id="l11", purpose="licensing", quotas={SCOPE: 1000})
+    low = Caller(registry_seen=1, client_id="l11", purpose="licensing", quotas={SCOPE: 100})
+    high = Caller(registry_seen=1, client_id="l11", purpose="licensing", quotas={SCOPE: 1000})
     paused = Paused(counters)
     here, there = leasing_gate(paused), leasing_gate(counters, 0)  # type: ignore[arg-type]
     assert await here.disclose(low, page(0, 1), NOTHING_HELD) is None
@@ -560,7 +560,7 @@ async def test_a_replica_keeping_as_many_leases_as_it_may_drops_none_that_hold_u
 ) -> None:
     monkeypatch.setattr("hub.fairuse.gate.LEASES_KEPT", 2)
     fair, day = leasing_gate(counters), DAY
-    clients = [Caller(client_id=f"k{n}", purpose="licensing", quotas={SCOPE: 100}) for n in range(4)]
+    clients = [Caller(registry_seen=1, client_id=f"k{n}", purpose="licensing", quotas={SCOPE: 100}) for n in range(4)]
     fair.clock = lambda: NOW - 86_400  # yesterday: k3's lease, of a day gone, holds units of that day
     await fair.disclose(clients[3], page(0, 1), NOTHING_HELD)
     await fair.admit(clients[3], 1)
@@ -583,7 +583,7 @@ async def test_a_replica_keeping_as_many_leases_as_it_may_drops_none_that_hold_u
 async def test_admissions_while_a_top_up_is_on_its_way_ask_for_none_so_the_lease_never_passes_its_size(
     counters: Counters,
 ) -> None:
-    paused, who = Paused(counters), Caller(client_id="l12", purpose="licensing", quotas={SCOPE: 100})
+    paused, who = Paused(counters), Caller(registry_seen=1, client_id="l12", purpose="licensing", quotas={SCOPE: 100})
     fair = leasing_gate(paused)  # type: ignore[arg-type]
     await fair.disclose(who, page(0, 1), NOTHING_HELD)
     paused.hold()
@@ -593,3 +593,34 @@ async def test_admissions_while_a_top_up_is_on_its_way_ask_for_none_so_the_lease
     paused.go.set()
     await topping
     assert (fair._leases[("l12", SCOPE)].units, await used(counters, "l12", fair.day(NOW))) == (10, (1, 10))
+
+
+async def test_a_quota_raised_and_lowered_back_while_other_replicas_served_it_holds_here_from_the_next_request(
+    counters: Counters,
+) -> None:
+    # This replica saw the client only under 100, before and after; the registry's change counter moved
+    # meanwhile (raised to 1000, then lowered back), and only the other replica served it under 1000.
+    low = Caller(registry_seen=1, client_id="l12", purpose="licensing", quotas={SCOPE: 100})
+    high = Caller(registry_seen=2, client_id="l12", purpose="licensing", quotas={SCOPE: 1000})
+    lowered = Caller(registry_seen=3, client_id="l12", purpose="licensing", quotas={SCOPE: 100})
+    here, there = leasing_gate(counters), leasing_gate(counters, 0)
+    assert await here.disclose(low, page(0, 1), NOTHING_HELD) is None
+    await here.admit(low, 1)  # a lease of 10 under 100
+    day = here.day(NOW)
+    assert await there.disclose(high, page(1000, 500), NOTHING_HELD) is None  # 1 + 10 held + 500 <= 1000
+    assert await used(counters, "l12", day) == (501, 10)
+    refusal = await here.disclose(lowered, page(10, 5), held(await here.admit(lowered, 1)))  # 501 > 100
+    assert isinstance(refusal, Refusal) and refusal.status == 429 and refusal.extensions["used"] == 501
+    assert (counted(here, "lease"), await used(counters, "l12", day)) == (0, (501, 0))  # given back in the count
+
+
+async def test_a_client_read_at_no_known_registry_counter_is_counted_exactly_and_leased_nothing(
+    counters: Counters,
+) -> None:
+    unread = Caller(client_id="l13", purpose="licensing", quotas={SCOPE: 1000})  # registry_seen None
+    fair = leasing_gate(counters)
+    for n in range(3):
+        assert await fair.disclose(unread, page(100 * n, 5), held(await fair.admit(unread, 1))) is None
+    await fair.settled()
+    assert (counted(fair, "exact"), counted(fair, "lease"), fair._leases) == (3, 0, {})
+    assert await used(counters, "l13", fair.day(NOW)) == (15, 0)

@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from hub.client import new_client_key
 from hub.store import connect, migrate
 from hub.oauth.live import LiveClients
+from hub.store import ClientRecord
 from hub.store.changes import Generation, generation
 from tests.oauth.conftest import OPERATOR, OAuthHub, Registered, open_oauth_hub, production_settings, refused
 
@@ -136,6 +136,32 @@ async def test_every_write_token_checks_read_moves_the_change_counter(replicas: 
     assert moves == [True] * 5
 
 
+async def test_a_kept_client_carries_the_change_counter_it_was_read_at_and_a_quota_raised_and_lowered_moves_it(
+    replicas: Replicas,
+) -> None:
+    """What a replica's quota leases are checked against (``hub.fairuse.gate``): the same quota read at
+    another counter is another reading, so a quota raised and lowered back elsewhere is seen here."""
+    parts = replicas.second.server.parts
+    claims = await parts.tokens.validate(replicas.token)
+    _, kept = await parts.live.read(claims["jti"], claims["client_id"])
+    assert kept is not None and kept.registry_seen == await generation(parts.engine)
+    service = await replicas.first.grants()
+    (grant, *_) = await service.grants(client_id=replicas.client.client_id, active_only=True)
+    await service.set_quota(OPERATOR, grant.grant_id, 1000)
+    await service.set_quota(OPERATOR, grant.grant_id, None)  # back as it was
+    _, again = await parts.live.read(claims["jti"], claims["client_id"])
+    assert again is not None and again.quotas == kept.quotas
+    assert again.registry_seen == await generation(parts.engine) > kept.registry_seen
+    async with parts.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM registry_changes"))  # the counter cannot be read
+    try:
+        _, unread = await parts.live.read(claims["jti"], claims["client_id"])
+    finally:
+        async with parts.engine.begin() as connection:
+            await connection.execute(text("INSERT INTO registry_changes (id, generation) VALUES (1, 1000)"))
+    assert unread is not None and unread.registry_seen is None
+
+
 async def test_the_counter_read_straight_from_sqlite_sees_every_commit_and_reads_through_the_engine_when_busy(
     tmp_path: Path,
 ) -> None:
@@ -180,11 +206,16 @@ class _HeldRegistry:
             await self.held[jti].wait()
         return answer
 
-    async def client(self, client_id: str) -> Any:
-        answer = self.status
+    async def client(self, client_id: str) -> ClientRecord:
+        answer = ClientRecord(client_id, "market", client_id, self.status, (), {}, 0)
         if client_id in self.held:
             await self.held[client_id].wait()
         return answer
+
+
+def _status(read: tuple[bool, ClientRecord | None]) -> tuple[bool, str | None]:
+    revoked, record = read
+    return revoked, None if record is None else record.status
 
 
 async def test_a_read_made_before_a_change_and_finished_after_another_request_saw_it_is_not_kept(
@@ -210,11 +241,11 @@ async def test_a_read_made_before_a_change_and_finished_after_another_request_sa
         with closing(sqlite3.connect(path)) as other:  # the change's commit moves the counter
             other.execute("UPDATE registry_changes SET generation = generation + 1 WHERE id = 1")
             other.commit()
-        assert await live.read("token-2", "client-2") == (False, "disabled")  # sees the counter move
+        assert _status(await live.read("token-2", "client-2")) == (False, "disabled")  # sees the counter move
         for held in registry.held.values():
             held.set()
-        assert await asyncio.gather(*slow) == [(False, "disabled"), (False, "active")]  # read before the change
-        assert await live.read("token-1", "client-1") == (True, "disabled")
+        assert [_status(read) for read in await asyncio.gather(*slow)] == [(False, "disabled"), (False, "active")]
+        assert _status(await live.read("token-1", "client-1")) == (True, "disabled")
     finally:
         live.close()
         await engine.dispose()
