@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome["audit"], problems = check_audits(targets, outcome.pop("sent"))
         if problems:
             outcome["failures"].append({"scenario": "audit", "problems": problems})
-    outcome["fair_use"] = asyncio.run(fair_use.measure_checks())
+    outcome["fair_use"] = fair_use.measured_apart()
     outcome["load_average"] = {"start": load_before, "end": os.getloadavg()}
     document = report.document(started, options, outcome)
     print(report.table(document))
