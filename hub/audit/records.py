@@ -38,7 +38,7 @@ ENTERPRISES_KEPT = 200_000  # checked USCCs remembered (public codes; a few MB)
 
 def now_iso() -> str:
     """The current instant in UTC, ISO 8601 with microseconds and a ``Z``."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" off: strftime's bytes
 
 
 def operation_hash(document: str) -> str:
@@ -124,6 +124,13 @@ def grouped(groups: Iterable[tuple[Mapping[str, str], Iterable[str]]]) -> list[d
         else:
             entry[1].extend(references)
     return [{"fields": fields, "subjects": sorted(refs)} for _, (fields, refs) in sorted(by_value.items())]
+
+
+def _one_group(group: SubjectGroup) -> list[dict[str, Any]]:
+    """``grouped`` of a single group, without its tables: each reference once, sorted, the fields as given."""
+    if not group.subjects:
+        return []
+    return [{"fields": dict(group.fields), "subjects": sorted(set(group.subjects))}]
 
 
 def references(stored: Any, layout: int) -> list[str]:
@@ -228,10 +235,15 @@ class Disclosure:
         return {**self._header(), "subjects": listed}
 
     def stored(self) -> dict[str, Any]:
-        """The record as layout 2 stores and chains it."""
-        return {**self._header(), "subjects": self.stored_subjects(), "layout": LAYOUT}
+        """The record as layout 2 stores and chains it (the keys in ``_header``'s order, then these two)."""
+        values = self._fields() if self.gateway is None else self._header()
+        values["subjects"] = self.stored_subjects()
+        values["layout"] = LAYOUT
+        return values
 
     def stored_subjects(self) -> list[dict[str, Any]]:
+        if not self.subjects and len(self.groups) == 1:  # one field set for all (one enterprise and its licences)
+            return _one_group(self.groups[0])
         return grouped(self.entries())
 
     def _header(self) -> dict[str, Any]:

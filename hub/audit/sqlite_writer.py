@@ -68,6 +68,7 @@ RECORD_COLUMNS = (
     "gateway", "origin_client", "origin_proven",  # a gateway's declaration, when a gateway asked
 )  # fmt: skip
 RECORD_VALUES = f"({', '.join('?' * len(RECORD_COLUMNS))})"
+SUBJECTS_AT = RECORD_COLUMNS.index("subjects")
 INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
 INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
 UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
@@ -195,8 +196,8 @@ class SQLiteGroupWriter:
                 last = group.records[-1]
                 db.execute("UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1",
                            (last["seq"], last["hash"], group.head_mac))
-                for rows in _batches(group.usage):
-                    db.execute(_count_usage(len(rows)), [value for row in rows for value in row])
+                for counts in _batches(group.usage):
+                    db.execute(_count_usage(len(counts)), [value for count in counts for value in count])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -332,6 +333,8 @@ def _named(subjects: str, layout: int) -> list[str]:
         return []
 
 
-def _row(record: dict[str, Any]) -> tuple[Any, ...]:
-    values = dict(record, subjects=orjson.dumps(record["subjects"]).decode("utf-8"))
-    return tuple(values.get(column) for column in RECORD_COLUMNS)
+def _row(record: dict[str, Any]) -> list[Any]:
+    """The record's values in ``RECORD_COLUMNS``' order, its subjects as JSON text (no copy of the record)."""
+    row = list(map(record.get, RECORD_COLUMNS))
+    row[SUBJECTS_AT] = orjson.dumps(row[SUBJECTS_AT]).decode("utf-8")
+    return row

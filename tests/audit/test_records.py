@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
 
 from hub.audit import Disclosure, Pseudonyms, SubjectDisclosure, canonical, operation_hash
+from hub.audit.records import SubjectGroup, grouped, now_iso
 from hub.identifiers.errors import InvalidIdentifier
 from tests.audit.conftest import DOCUMENT, enterprise_uscc, person_id
 
@@ -105,3 +108,21 @@ def test_a_field_needs_one_of_the_three_decisions() -> None:
 def test_a_subject_cannot_be_a_clear_id_number() -> None:
     with pytest.raises(ValueError, match="enterprise:<USCC> or person:<keyed hash>"):
         SubjectDisclosure(person_id(1), {"name": "allow"})
+
+
+@pytest.mark.parametrize("named", [(), (2,), (3, 1, 2), (2, 1, 2, 2)])
+def test_one_group_of_subjects_is_stored_as_the_general_grouping_stores_it(named: tuple[int, ...]) -> None:
+    pseudonyms = Pseudonyms(KEY)
+    group = SubjectGroup({"status": "allow", "name": "mask"}, tuple(pseudonyms.enterprise(enterprise_uscc(n))
+                                                                   for n in named))
+    one = Disclosure(request_id="req-4", client_id="market-a1", department="market", purpose="许可审批",
+                     operation_hash=operation_hash(DOCUMENT), time="2026-11-26T08:00:00.000000Z", groups=(group,))
+    assert one.stored_subjects() == grouped([(group.fields, group.subjects)])
+    assert [list(g["fields"]) for g in one.stored_subjects()] == [["status", "name"]] * (1 if named else 0)
+
+
+def test_a_records_time_is_utc_with_microseconds_and_a_z() -> None:
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    written = now_iso()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", written), written
+    assert dt.datetime.strptime(written, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC) >= before
