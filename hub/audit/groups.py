@@ -20,6 +20,7 @@ when that completes, or all fail when it raises.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -99,9 +100,10 @@ class GroupCommit(Generic[Item, Result]):
         self._waiting.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        # A caller that gives up (its request timed out) leaves its item in the group: a record of an
-        # executed operation is kept even when its answer never leaves.
-        return await asyncio.shield(future)
+        # A caller that gives up (its request timed out) cancels only its own future and leaves its item
+        # in the group: a record of an executed operation is kept even when its answer never leaves (the
+        # writer releases only futures not done). No shield: one future a record, not two.
+        return await future
 
     async def _drain(self) -> None:
         while self._waiting:
@@ -122,9 +124,11 @@ class GroupCommit(Generic[Item, Result]):
                         future.set_exception(GroupFailed("the audit writer was stopped"))
                 raise
             if isinstance(results, Committed):
-                settling = asyncio.create_task(self._settle(self._closed(group), results))
+                # A future (the SQLite writer's) is waited on as it is: a callback, no task per group.
+                settling = asyncio.ensure_future(results.durable)
                 self._settling.add(settling)
                 settling.add_done_callback(self._settling.discard)
+                settling.add_done_callback(functools.partial(self._settle, self._closed(group), results.results))
                 continue
             self._release(self._closed(group), results)
 
@@ -133,20 +137,22 @@ class GroupCommit(Generic[Item, Result]):
         while self._settling:
             await asyncio.gather(*self._settling, return_exceptions=True)
 
-    async def _settle(self, members: list[tuple[Item, asyncio.Future[Result]]], committed: Committed[Result]) -> None:
+    def _settle(
+        self,
+        members: list[tuple[Item, asyncio.Future[Result]]],
+        results: Sequence[Result],
+        durable: asyncio.Future[None],
+    ) -> None:
         """Release a written group's callers once it is durable; fail them all if it cannot be made so."""
-        try:
-            await committed.durable
-        except BaseException as exc:  # every caller of the group learns it failed, whatever stopped it
-            for _, future in members:
-                if not future.done():
-                    failed = GroupFailed(str(exc) or "the audit writer was stopped")
-                    failed.__cause__ = exc
-                    future.set_exception(failed)
-            if not isinstance(exc, Exception):
-                raise
+        exc: BaseException | None = asyncio.CancelledError() if durable.cancelled() else durable.exception()
+        if exc is None:
+            self._release(members, results)
             return
-        self._release(members, committed.results)
+        for _, future in members:  # every caller of the group learns it failed, whatever stopped it
+            if not future.done():
+                failed = GroupFailed(str(exc) or "the audit writer was stopped")
+                failed.__cause__ = exc
+                future.set_exception(failed)
 
     @staticmethod
     def _release(members: list[tuple[Item, asyncio.Future[Result]]], results: Sequence[Result]) -> None:

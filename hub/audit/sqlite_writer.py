@@ -24,12 +24,13 @@ in write-ahead-log mode a commit is then atomic and survives the process's crash
 the operating system's cache), and SQLite still syncs the log before every checkpoint and before
 reusing it, so the file is never corrupted. What a power loss or an operating-system crash could take
 is made safe by the writer itself: ``write`` returns the group's results with a ticket (the count of
-commits so far), and ``durable(ticket)`` returns once an ``os.fdatasync`` of the ``-wal`` file that
-*started after* that commit has returned. That flush runs on a worker thread after the lock is
-released, so the next group (and the other hub process) can commit meanwhile; one flush at a time
-per process, and every commit counted before a flush starts is covered by it (frames are appended in
-order), so one flush releases every group waiting for it, and groups committed during it wait for
-the next one. The records' requests answer only after ``durable`` (``GroupCommit``'s ``Committed``).
+commits so far), and ``flushed(ticket)`` is a future done once an ``os.fdatasync`` of the ``-wal`` file
+that *started after* that commit has returned (the flush completes the futures it covers itself).
+That flush runs on a worker thread after the lock is released, so the next group (and the other hub
+process) can commit meanwhile; one flush at a time per process, and every commit counted before a
+flush starts is covered by it (frames are appended in order), so one flush releases every group
+waiting for it, and groups committed during it wait for the next one. The records' requests answer
+only after ``flushed`` (``GroupCommit``'s ``Committed``).
 
 So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
 may see a committed record a moment before it is flushed; after a power loss, records whose answers
@@ -102,7 +103,7 @@ Chain = Callable[[int, str], Chained]  # (head seq, head hash) -> the group's ro
 @dataclass(frozen=True, slots=True)
 class Written:
     """A group committed (not yet flushed): its records' ``(seq, hash)`` and the writer's ticket for
-    ``durable``."""
+    ``flushed``."""
 
     records: list[tuple[int, str]]
     ticket: int
@@ -129,30 +130,61 @@ class SQLiteGroupWriter:
         # A flush that failed: from then on nothing is committed or released (see the module's docstring).
         self._failure: OSError | None = None
         self._flush: asyncio.Future[None] | None = None  # the flush under way, if any (one at a time)
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []  # (ticket, done when it is durable)
         self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
         self._wal_lock = threading.Lock()  # the descriptor is not closed while a flush uses it
         self._closed = False
         self.flushes = 0  # flushes started (the coalescing is observable, not assumed)
 
     async def write(self, chain: Chain) -> Written:
-        """Commit a group (not yet durable: ``durable(written.ticket)`` before anything is released)."""
+        """Commit a group (not yet durable: ``flushed(written.ticket)`` before anything is released)."""
         return await asyncio.to_thread(self._write, chain)
 
     async def durable(self, ticket: int) -> None:
         """Return once the commit ``ticket`` is on disk; ``FlushFailed`` when a flush covering it failed."""
-        while True:
-            if self._failure is not None:
-                raise FlushFailed(f"the audit log's flush failed: {self._failure}")
-            if ticket <= self._flushed:
-                return
+        await self.flushed(ticket)
+
+    def flushed(self, ticket: int) -> asyncio.Future[None]:
+        """A future done once the commit ``ticket`` is on disk, raising ``FlushFailed`` when a flush
+        covering it failed (cancelled if the flush was stopped). One future a group, completed by the
+        flush itself: no task or shield per group waiting. Cancelling it stops nothing but the wait."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._failure is not None:
+            done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
+        elif ticket <= self._flushed:
+            done.set_result(None)
+        else:
+            self._waiting.append((ticket, done))
             if self._flush is None:
                 self._flush = asyncio.ensure_future(self._flush_once())
-            await asyncio.shield(self._flush)
+        return done
+
+    def _wake(self, stopped: BaseException | None = None) -> None:
+        """Complete every waiting future the flushes decide (durable, or failed for good), and start a
+        flush for those left when none is under way: every commit counted before it starts is covered."""
+        waiting, self._waiting = self._waiting, []
+        for ticket, done in waiting:
+            if done.done():
+                continue
+            if self._failure is not None:
+                done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
+            elif ticket <= self._flushed:
+                done.set_result(None)
+            elif isinstance(stopped, asyncio.CancelledError):  # the hub shutting down: none of them is released
+                done.cancel()
+            elif stopped is not None:
+                done.set_exception(stopped)
+            else:
+                self._waiting.append((ticket, done))
+        if self._waiting and self._flush is None:
+            self._flush = asyncio.ensure_future(self._flush_once())
 
     async def _flush_once(self) -> None:
-        """One ``fdatasync`` of the log, covering every commit counted before it starts."""
+        """One ``fdatasync`` of the log, covering every commit counted before it starts; then the
+        futures it made durable (or failed) are completed, and the next flush started if any wait."""
         covered = self._committed  # read on the event loop before the flush starts: those commits are in
         self.flushes += 1  # the file (the writer thread counts a commit after SQLite returns from it)
+        stopped: BaseException | None = None
         try:
             await asyncio.to_thread(self._sync)
         except OSError as exc:
@@ -162,10 +194,14 @@ class SQLiteGroupWriter:
                 "later one until the hub is restarted; check the disk, then run `hub audit verify`",
                 exc, covered - self._flushed,
             )
+        except BaseException as exc:
+            stopped = exc
+            raise
         else:
             self._flushed = max(self._flushed, covered)
         finally:
             self._flush = None
+            self._wake(stopped)
 
     def _sync(self) -> None:
         with self._wal_lock:
@@ -268,7 +304,7 @@ class SQLiteGroupWriter:
         if self._connection is None:
             db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # per connection: atomic commits, flushed by ``durable``
+            db.execute("PRAGMA synchronous=NORMAL")  # per connection: atomic commits, flushed by ``flushed``
             db.execute("PRAGMA busy_timeout=0")  # a busy write lock is waited for in ``_begin``; once
             self._connection = db  # taken, nothing in a write-ahead-logged transaction waits for a lock
         return self._connection

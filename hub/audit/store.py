@@ -166,8 +166,7 @@ class AuditStore:
                     async with self.locked() as conn:
                         await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
                 self._index_later(len(written.records))
-                durable = _durable(self._file_writer, written.ticket)
-                return Committed([seq for seq, _ in written.records], durable)
+                return Committed([seq for seq, _ in written.records], self._file_writer.flushed(written.ticket))
             async with asyncio.timeout(self.write_timeout), self.locked() as conn:
                 chained = await self._append(conn, take)
                 for seq, record_hash in self._due(chained):
@@ -330,11 +329,3 @@ class AuditStore:
                 await conn.exec_driver_sql("ROLLBACK")
                 raise
             await conn.exec_driver_sql("COMMIT")
-
-
-async def _durable(writer: SQLiteGroupWriter, ticket: int) -> None:
-    """A group's commit on the SQLite file made durable by the writer's flush, or ``AuditWriteFailed``."""
-    try:
-        await writer.durable(ticket)
-    except OSError as exc:
-        raise AuditWriteFailed(str(exc)) from exc

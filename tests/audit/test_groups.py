@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from hub.audit import AuditStore, AuditWriteFailed, verify
-from hub.audit.groups import GroupCommit, GroupFailed
+from hub.audit.groups import Committed, GroupCommit, GroupFailed
 from hub.audit.records import Disclosure
 from tests.audit.conftest import disclosure
 
@@ -280,3 +280,26 @@ async def _chain_locked_elsewhere(store: AuditStore, key_encryption_key: str) ->
             yield
     finally:
         await holder.engine.dispose()
+
+
+async def test_a_caller_that_gives_up_leaves_its_item_in_the_group_and_the_others_get_their_results() -> None:
+    lock = asyncio.Event()
+    written: list[list[int]] = []
+
+    async def write(take: Callable[[], Sequence[int]]) -> Committed[str]:
+        await lock.wait()
+        group = list(take())
+        written.append(group)
+        return Committed([f"seq-{item}" for item in group], lock.wait())
+
+    commit: GroupCommit[int, str] = GroupCommit(write, max_items=8)
+    first = asyncio.ensure_future(commit.submit(1))
+    await _writer_started(commit)
+    gave_up, last = asyncio.ensure_future(commit.submit(2)), asyncio.ensure_future(commit.submit(3))
+    await asyncio.sleep(0)
+    gave_up.cancel()  # its request timed out while its record waited
+    lock.set()
+    assert await asyncio.gather(first, last) == ["seq-1", "seq-3"]
+    await commit.settled()
+    assert gave_up.cancelled()
+    assert written == [[1, 2, 3]]  # the record of an executed operation is kept all the same

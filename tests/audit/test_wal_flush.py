@@ -148,3 +148,18 @@ async def test_a_group_committed_during_a_failed_flush_is_refused_too(store: Aud
     with pytest.raises(AuditWriteFailed, match="flush failed"):
         await during  # its frames follow the lost ones in the log: no later flush may release it
     assert flushes.calls == 1
+
+
+async def test_a_flush_stopped_midway_releases_none_of_the_groups_it_was_to_cover(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)
+    flush = writer(store)._flush
+    assert flush is not None
+    flush.cancel()  # the hub shutting down while the log is being flushed
+    with pytest.raises(AuditWriteFailed, match="stopped"):
+        await first
+    flushes.held[1].set()
+    assert await store.append(disclosure(store, 2)) == 2  # not a failed flush: the next one is made and counts
