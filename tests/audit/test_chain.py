@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,10 @@ async def test_a_failed_append_leaves_no_trace_and_the_chain_goes_on(store: Audi
         await store.append(broken)
     assert await store.append(disclosure(store, 4)) == 3
     assert (await verify(store)).intact
+
+
+def test_a_rows_mac_is_hmac_sha256_of_row_and_its_hash_under_the_chain_key(store: AuditStore) -> None:
+    record_hash = "ab" * 32
+    expected = hmac.new(store.keys.chain, b"row:" + record_hash.encode(), hashlib.sha256).hexdigest()
+    assert store.keys.row_mac(record_hash) == store.keys.row_mac(record_hash) == expected
+    assert store.keys.row_mac_ok(record_hash, expected) and not store.keys.row_mac_ok("cd" * 32, expected)
