@@ -67,6 +67,7 @@ SUBJECTS = 20  # a page of twenty enterprises, each shown under the quota'd scop
 SCOPE = "market.enterprise:read"
 IDENTITY = "security.identity:read"
 TARGET_MS = 0.2
+DAY_QUOTA = 20_000  # a day's quota of enterprises, spent by pages of SUBJECTS with no forecast
 # Limits no bench request reaches: the checks run in full, nothing is refused.
 OPEN = FairUseSettings(defaults=ClientLimits(rate=100_000.0, burst=1_000_000, cost_per_minute=10**14,
                                              cost_per_day=10**14))
@@ -84,7 +85,7 @@ def _forecasts() -> dict[str, dict[str, int]]:
             (("page", PAGE), ("check", CHECK))}
 
 
-def _gate(counters: Counters, settings: FairUseSettings = OPEN) -> FairUse:
+def _gate(counters: Counters, settings: FairUseSettings = OPEN, registry: CollectorRegistry | None = None) -> FairUse:
     from schema import build_schema
 
     policies = load_policies(load_settings(environment="development").policies_dir, build_schema()._schema)
@@ -93,13 +94,13 @@ def _gate(counters: Counters, settings: FairUseSettings = OPEN) -> FairUse:
     async def keyed() -> Pseudonyms:
         return pseudonyms
 
-    return FairUse(settings, counters, FairUseMetrics(CollectorRegistry()), field_scopes(policies), keyed)
+    return FairUse(settings, counters, FairUseMetrics(registry or CollectorRegistry()), field_scopes(policies), keyed)
 
 
-def _pages() -> Iterator[Disclosed]:
-    """ITERATIONS + WARM pages of SUBJECTS enterprises, made beforehand, no subject on two pages."""
+def _pages(count: int = ITERATIONS + WARM) -> Iterator[Disclosed]:
+    """``count`` pages of SUBJECTS enterprises, made beforehand, no subject on two pages."""
     made = []
-    for page in range(ITERATIONS + WARM):
+    for page in range(count):
         disclosed = Disclosed()
         fields = disclosed.field_set({"Enterprise.uscc": "allow", "Enterprise.name": "allow"})
         for n in range(SUBJECTS):
@@ -212,11 +213,41 @@ async def measure_checks() -> dict[str, Any]:
             for _ in range(WARM):
                 await step()
         took, cpu = await _interleaved(steps, gates)
+        day = await _a_day(redis, read) if "redis_unavailable" not in figures else None
     finally:
         await _forget(redis, general, prefix)
     for name, times in took.items():
         figures[name] = {"p50_ms": statistics.median(times), "mean_ms": statistics.fmean(times), "cpu_ms": cpu[name]}
+    if day is not None:
+        figures["redis_quota_day_past_forecast"] = day
     return figures
+
+
+async def _a_day(counters: Counters, read: dict[str, Any]) -> dict[str, Any]:
+    """A whole day of one client's quota (``DAY_QUOTA``, the default lease) spent by pages of SUBJECTS
+    new enterprises with no forecast, every one past its reservation, from the day's first request to
+    the first refusal: the exact counts among them (the first, which asks for a lease, and the quota's
+    last units) in their real proportion. Each request's time, its count after the answer waited for
+    before the next starts, as in the interleaved rounds."""
+    registry = CollectorRegistry()
+    gate = _gate(counters, registry=registry)
+    caller = Caller(client_id="bench-fair-day", quotas={SCOPE: DAY_QUOTA}, **read)
+    pages, times, answered = _pages(DAY_QUOTA // SUBJECTS + 1), [], 0
+    cpu_started = time.process_time()
+    for disclosed in pages:
+        started = time.perf_counter()
+        held = await gate.admit(caller, 120)
+        assert isinstance(held, Held)
+        refused = await gate.disclose(caller, disclosed, held)
+        times.append((time.perf_counter() - started) * 1000)
+        await gate.settled()
+        if refused is not None:
+            break
+        answered += 1
+    cpu = (time.process_time() - cpu_started) * 1000 / len(times)
+    return {"p50_ms": statistics.median(times), "mean_ms": statistics.fmean(times), "cpu_ms": cpu,
+            "requests": len(times), "answered": answered,
+            "exact": int(registry.get_sample_value("hub_fair_use_quota_counts_total", {"path": "exact"}) or 0)}
 
 
 async def _forget(redis: RedisCounters, general: Redis, prefix: str) -> None:
@@ -245,16 +276,15 @@ def lines(figures: dict[str, Any], hub_p50_ms: float | None) -> list[str]:
         trips = ""
         if (key.startswith("redis_check") or key == "redis_py_ping") and "redis_ping" in figures:
             trips = f", {value['p50_ms'] / figures['redis_ping']['p50_ms']:.1f} x a bare PING"
+        day = f", {value['answered']} answered, {value['exact']} of them counted exactly" if "exact" in value else ""
         shown.append(f"  {key}: p50 {value['p50_ms'] * 1000:.0f} us, mean {value['mean_ms'] * 1000:.0f} us, "
-                     f"CPU {value['cpu_ms'] * 1000:.0f} us{target}{trips}{share}")
+                     f"CPU {value['cpu_ms'] * 1000:.0f} us{target}{trips}{share}{day}")
     return shown
 
 
 def measured_apart() -> dict[str, Any]:
     """``measure_checks`` in a fresh interpreter of its own (``python -m bench.fair_use --json``), as
-    the gate runs in a hub worker: not in the bench's own process, whose heap after a run made every
-    figure here, a bare PING included, two to three times slower (87 against 33 us for the PING, the
-    minutes apart, at 54763ff)."""
+    the gate runs in a hub worker, not in the load generator's process."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.fair_use", "--json"], capture_output=True, text=True, timeout=600, check=False,
     )

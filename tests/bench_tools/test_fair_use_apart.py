@@ -19,3 +19,6 @@ def test_the_fair_use_checks_are_timed_in_a_fresh_interpreter_and_every_kind_com
     assert kinds <= figures.keys()
     assert all(figures[kind]["p50_ms"] > 0 and figures[kind]["cpu_ms"] > 0 for kind in kinds)
     assert any("redis_check:" in line for line in fair_use.lines(figures, None))
+    day = figures["redis_quota_day_past_forecast"]  # a whole day's quota, spent to its first refusal
+    assert day["answered"] == fair_use.DAY_QUOTA // fair_use.SUBJECTS and day["requests"] == day["answered"] + 1
+    assert 1 <= day["exact"] < day["answered"] // 10
