@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event
-
 from connectors import Connector, SqlConnector
 from connectors.base import Record
 
@@ -165,11 +163,7 @@ def read_rows(path: Path, table: str) -> list[dict[str, Any]]:
 
 def count_statements(connector: SqlConnector) -> Callable[[], int]:
     seen: list[str] = []
-
-    @event.listens_for(connector.engine.sync_engine, "before_cursor_execute")
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
+    connector.observe(lambda statement, parameters: seen.append(statement))
     return lambda: len(seen)
 
 

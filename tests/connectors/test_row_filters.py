@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, create_engine, event
+from sqlalchemy import Column, MetaData, String, Table, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from connectors import Binding, Page, load_binding
+from connectors import Binding, Page, SqlConnector, load_binding
 from connectors.registry import connector_of_kind
 from hub.demo import ecology_service, tables
 from hub.demo.services import RunningService, serve_in_thread
@@ -102,12 +102,9 @@ async def sites(sites_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
 
 def statements_of(sources: Sources) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
-    engine = sources.connector("sites").engine  # type: ignore[attr-defined]
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        seen.append((statement, parameters))
-
+    connector = sources.connector("sites")
+    assert isinstance(connector, SqlConnector)
+    connector.observe(lambda statement, parameters: seen.append((statement, parameters)))
     return seen
 
 

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
+from connectors import SqlConnector
 from connectors.base import Condition, Page, Record
 from hub.audit.subjects import SUBJECT_KEYS, SUBJECT_OF
 from hub.data import Records
@@ -28,17 +27,14 @@ EVERY_COLUMN = ("uscc", "name", "type", "status", "legal_rep_id", "registered_ca
 @contextmanager
 def statements(hub: HubClient, connector: str) -> Iterator[list[str]]:
     """The SQL statements the department's database is sent meanwhile."""
-    engine = hub.hub.sources.connector(connector).inner.engine.sync_engine  # type: ignore[attr-defined]
+    sql = hub.hub.sources.connector(connector).inner  # type: ignore[attr-defined]
+    assert isinstance(sql, SqlConnector)
     sent: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
+    stop = sql.observe(lambda statement, parameters: sent.append(statement))
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        stop()
 
 
 def columns_selected(statement: str) -> set[str]:
