@@ -26,11 +26,19 @@ reusing it, so the file is never corrupted. What a power loss or an operating-sy
 is made safe by the writer itself: ``write`` returns the group's results with a ticket (the count of
 commits so far), and ``flushed(ticket)`` is a future done once an ``os.fdatasync`` of the ``-wal`` file
 that *started after* that commit has returned (the flush completes the futures it covers itself).
-That flush runs on a worker thread after the lock is released, so the next group (and the other hub
-process) can commit meanwhile; one flush at a time per process, and every commit counted before a
-flush starts is covered by it (frames are appended in order), so one flush releases every group
-waiting for it, and groups committed during it wait for the next one. The records' requests answer
-only after ``flushed`` (``GroupCommit``'s ``Committed``).
+That flush runs on the writer's flusher thread after the lock is released, so the next group (and the
+other hub process) can commit meanwhile; one flush at a time per process, and every commit counted
+before a flush starts is covered by it (frames are appended in order), so one flush releases every
+group waiting for it, and groups committed during it wait for the next one. The records' requests
+answer only after ``flushed`` (``GroupCommit``'s ``Committed``).
+
+Two threads of the writer's own, not ``asyncio.to_thread``: a group is handed to the writer thread on
+a ``SimpleQueue`` and its commit comes back with one ``call_soon_threadsafe``; the writer thread wakes
+the flusher directly after each commit, and the flusher hands the loop one call per flush, whatever
+the number of groups it covered. Through the default executor each group paid two hand-offs (the
+write, then a flush task's ``to_thread``), each with a context copy, the executor's locks and chained
+futures, which on a busy event loop cost more than the group's own statements (docs/architecture.md,
+"The audit").
 
 So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
 may see a committed record a moment before it is flushed; after a power loss, records whose answers
@@ -47,9 +55,11 @@ after it, nothing more is committed. The ``-wal`` file is opened once and reopen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -129,8 +139,13 @@ class SQLiteGroupWriter:
         self._flushed = 0  # every ticket up to this one is durable (a flush started after it returned)
         # A flush that failed: from then on nothing is committed or released (see the module's docstring).
         self._failure: OSError | None = None
-        self._flush: asyncio.Future[None] | None = None  # the flush under way, if any (one at a time)
-        self._waiting: list[tuple[int, asyncio.Future[None]]] = []  # (ticket, done when it is durable)
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []  # (ticket, done when it is durable), on the loop
+        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Written], Chain] | None] = (
+            queue.SimpleQueue()
+        )
+        self._commits = threading.Condition()  # the flusher waits on it for a commit it has not flushed
+        self._threads: list[threading.Thread] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
         self._wal_lock = threading.Lock()  # the descriptor is not closed while a flush uses it
         self._closed = False
@@ -138,7 +153,14 @@ class SQLiteGroupWriter:
 
     async def write(self, chain: Chain) -> Written:
         """Commit a group (not yet durable: ``flushed(written.ticket)`` before anything is released)."""
-        return await asyncio.to_thread(self._write, chain)
+        if self._closed:
+            raise FlushFailed("the audit writer is closed")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Written] = loop.create_future()
+        self._loop = loop  # the flusher's completions go to the loop that waits for them
+        self._start()
+        self._jobs.put((loop, done, chain))
+        return await done
 
     async def durable(self, ticket: int) -> None:
         """Return once the commit ``ticket`` is on disk; ``FlushFailed`` when a flush covering it failed."""
@@ -146,62 +168,86 @@ class SQLiteGroupWriter:
 
     def flushed(self, ticket: int) -> asyncio.Future[None]:
         """A future done once the commit ``ticket`` is on disk, raising ``FlushFailed`` when a flush
-        covering it failed (cancelled if the flush was stopped). One future a group, completed by the
-        flush itself: no task or shield per group waiting. Cancelling it stops nothing but the wait."""
+        covering it failed. One future a group, completed on the event loop by the flusher's one call
+        for every group a flush covered: no task or shield per group waiting. Cancelling it stops
+        nothing but the wait."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self._failure is not None:
-            done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
-        elif ticket <= self._flushed:
+        if ticket <= self._flushed:
             done.set_result(None)
+        elif self._failure is not None:
+            done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
         else:
-            self._waiting.append((ticket, done))
-            if self._flush is None:
-                self._flush = asyncio.ensure_future(self._flush_once())
+            self._waiting.append((ticket, done))  # the flusher's next call completes it (see ``_wake``)
         return done
 
-    def _wake(self, stopped: BaseException | None = None) -> None:
-        """Complete every waiting future the flushes decide (durable, or failed for good), and start a
-        flush for those left when none is under way: every commit counted before it starts is covered."""
+    def _wake(self) -> None:
+        """On the event loop, after a flush: complete every waiting future it decided (durable, or
+        failed for good); the rest wait for the flush under way or the next, which every commit asks for."""
         waiting, self._waiting = self._waiting, []
         for ticket, done in waiting:
             if done.done():
                 continue
-            if self._failure is not None:
-                done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
-            elif ticket <= self._flushed:
+            if ticket <= self._flushed:  # flushed before any failure: durable (``_flushed`` moves on success only)
                 done.set_result(None)
-            elif isinstance(stopped, asyncio.CancelledError):  # the hub shutting down: none of them is released
-                done.cancel()
-            elif stopped is not None:
-                done.set_exception(stopped)
+            elif self._failure is not None:
+                done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
+            elif self._closed:
+                done.set_exception(FlushFailed("the audit writer was stopped before the log was flushed"))
             else:
                 self._waiting.append((ticket, done))
-        if self._waiting and self._flush is None:
-            self._flush = asyncio.ensure_future(self._flush_once())
 
-    async def _flush_once(self) -> None:
-        """One ``fdatasync`` of the log, covering every commit counted before it starts; then the
-        futures it made durable (or failed) are completed, and the next flush started if any wait."""
-        covered = self._committed  # read on the event loop before the flush starts: those commits are in
-        self.flushes += 1  # the file (the writer thread counts a commit after SQLite returns from it)
-        stopped: BaseException | None = None
-        try:
-            await asyncio.to_thread(self._sync)
-        except OSError as exc:
-            self._failure = exc
-            _log.critical(
-                "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and every "
-                "later one until the hub is restarted; check the disk, then run `hub audit verify`",
-                exc, covered - self._flushed,
-            )
-        except BaseException as exc:
-            stopped = exc
-            raise
-        else:
-            self._flushed = max(self._flushed, covered)
-        finally:
-            self._flush = None
-            self._wake(stopped)
+    def _start(self) -> None:
+        """The writer's two threads, started with its first group: one commits groups in turn, the
+        other flushes the log (so the next group commits while the last one's flush runs)."""
+        if self._threads:
+            return
+        for name, target in (("audit-writer", self._serve), ("audit-flusher", self._flush_all)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self) -> None:
+        """The writer thread: each group's transaction, its result handed back with one call to the
+        waiting loop (a queue and a call, not ``to_thread``'s executor, context and chained futures)."""
+        while (job := self._jobs.get()) is not None:
+            loop, done, chain = job
+            try:
+                written = self._write(chain)
+            except Exception as exc:  # noqa: BLE001  handed to the group's callers, who all fail
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits for the answer
+                    loop.call_soon_threadsafe(_refuse, done, exc)
+                continue
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_deliver, done, written)
+
+    def _flush_all(self) -> None:
+        """The flusher thread: one ``fdatasync`` of the log at a time, covering every commit counted
+        before it starts; after each, one call on the loop completes the futures it decided."""
+        while True:
+            with self._commits:
+                while self._committed <= self._flushed and self._failure is None and not self._closed:
+                    self._commits.wait()
+                if self._closed or self._failure is not None:
+                    return
+                covered = self._committed  # those commits' frames are in the file (counted after SQLite returned)
+            self.flushes += 1
+            try:
+                self._sync()  # a close meanwhile waits for it (the descriptor is closed under the same lock)
+            except OSError as exc:
+                if self._closed:  # closed meanwhile: ``close`` fails what still waits, nothing is lost
+                    return
+                self._failure = exc
+                _log.critical(
+                    "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and "
+                    "every later one until the hub is restarted; check the disk, then run `hub audit verify`",
+                    exc, covered - self._flushed,
+                )
+            else:
+                self._flushed = covered
+            loop = self._loop
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                    loop.call_soon_threadsafe(self._wake)
 
     def _sync(self) -> None:
         with self._wal_lock:
@@ -238,7 +284,9 @@ class SQLiteGroupWriter:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            self._committed += 1
+            with self._commits:
+                self._committed += 1
+                self._commits.notify()
             return Written([(record["seq"], record["hash"]) for record in group.records], self._committed)
 
     async def index(self, limit: int) -> int:
@@ -316,13 +364,24 @@ class SQLiteGroupWriter:
         return self._reader
 
     def close(self) -> None:
+        """Stop the writer's threads (a group being written or flushed finishes first), fail whatever
+        still waits for a flush, and close the file's connections and the log's descriptor."""
+        with self._commits:
+            self._closed = True
+            self._commits.notify()
+        self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+        if self._loop is not None:  # what still waits fails there (``close`` may run on another thread)
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                self._loop.call_soon_threadsafe(self._wake)
         with self._lock:
             for db in (self._connection, self._reader):
                 if db is not None:
                     db.close()
             self._connection = self._reader = None
         with self._wal_lock:
-            self._closed = True
             if self._wal is not None:
                 os.close(self._wal[0])
                 self._wal = None
@@ -374,3 +433,16 @@ def _row(record: dict[str, Any]) -> list[Any]:
     row = list(map(record.get, RECORD_COLUMNS))
     row[SUBJECTS_AT] = orjson.dumps(row[SUBJECTS_AT]).decode("utf-8")
     return row
+
+
+
+def _deliver(done: asyncio.Future[Written], written: Written) -> None:
+    """On the event loop: a group's commit to the write waiting for it, unless it gave up."""
+    if not done.done():
+        done.set_result(written)
+
+
+def _refuse(done: asyncio.Future[Written], failed: Exception) -> None:
+    """On the event loop: why a group's transaction failed, to the write waiting for it."""
+    if not done.done():
+        done.set_exception(failed)

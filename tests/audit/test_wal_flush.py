@@ -1,6 +1,6 @@
 """The SQLite file's writer commits at ``synchronous=NORMAL`` and flushes the write-ahead log itself,
-outside the write lock: one flush for every group committed before it started; no request of a
-group is released before a flush covering it returned, and a failed flush fails them all."""
+outside the write lock, on a thread of its own: one flush for every group committed before it started;
+no request of a group is released before a flush covering it returned, and a failed flush fails them all."""
 
 from __future__ import annotations
 
@@ -150,16 +150,35 @@ async def test_a_group_committed_during_a_failed_flush_is_refused_too(store: Aud
     assert flushes.calls == 1
 
 
-async def test_a_flush_stopped_midway_releases_none_of_the_groups_it_was_to_cover(
+async def test_closing_the_store_lets_the_flush_under_way_finish_and_release_its_group(
     store: AuditStore, flushes: Flushes
 ) -> None:
     flushes.held[1] = threading.Event()
     first = asyncio.ensure_future(store.append(disclosure(store, 1)))
     await until(lambda: flushes.calls == 1)
-    flush = writer(store)._flush
-    assert flush is not None
-    flush.cancel()  # the hub shutting down while the log is being flushed
-    with pytest.raises(AuditWriteFailed, match="stopped"):
-        await first
+    closing = asyncio.ensure_future(store.aclose())  # the hub shutting down while the log is being flushed
+    await asyncio.sleep(0.05)
+    assert not first.done() and not closing.done()  # not released before its flush, and not dropped
     flushes.held[1].set()
-    assert await store.append(disclosure(store, 2)) == 2  # not a failed flush: the next one is made and counts
+    assert await first == 1
+    await closing
+    with pytest.raises(AuditWriteFailed, match="closed"):
+        await store.append(disclosure(store, 2))  # nothing is committed after close
+
+
+async def test_a_group_still_waiting_for_its_flush_when_the_writer_closes_fails(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)
+    second = asyncio.ensure_future(store.append(disclosure(store, 2)))
+    await until(lambda: writer(store)._committed == 2)  # committed; its flush would be the next one
+    closed = asyncio.get_running_loop().run_in_executor(None, writer(store).close)
+    await asyncio.sleep(0.05)
+    flushes.held[1].set()  # the flush under way ends; the closing writer makes no other
+    await closed
+    assert await first == 1
+    with pytest.raises(AuditWriteFailed, match="stopped"):
+        await second
+    assert flushes.calls == 1
