@@ -249,6 +249,7 @@ async def built(store: AuditStore, count: int, *, chunk: int = 20_000, seal_ever
     from hub.audit.records import canonical_json_v2, subject_key
     from hub.audit.seals import write_seal
     from hub.audit.sqlite_writer import RECORD_COLUMNS
+    from hub.audit.tables import block_of
 
     base = shaped(store, "store", 0)
     header = Disclosure(**{**_fields(base), "subjects": (), "groups": (SubjectGroup(ENTERPRISE_SET, ("",)),)}).stored()
@@ -268,14 +269,16 @@ async def built(store: AuditStore, count: int, *, chunk: int = 20_000, seal_ever
                           "mac": store.keys.row_mac(record_hash), "subjects": orjson.dumps(values["subjects"]).decode(),
                           "subject_keys": None if store.sqlite else [key]}
                 rows.append(tuple(record.get(column) for column in columns))
-                index.append((key, seq))
+                index.append((key, block_of(seq)))
                 if seq % seal_every == 0:
                     seals.append((seq, record_hash))
                 prev = record_hash
             if store.sqlite:
                 marks = ", ".join("?" * len(columns))
                 await conn.exec_driver_sql(f"INSERT INTO audit_records ({', '.join(columns)}) VALUES ({marks})", rows)
-                await conn.exec_driver_sql("INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)", index)
+                await conn.exec_driver_sql(
+                    "INSERT OR IGNORE INTO audit_subjects (subject_key, block) VALUES (?, ?)", index
+                )
             else:
                 raw = await conn.get_raw_connection()
                 await raw.driver_connection.copy_records_to_table("audit_records", records=rows, columns=columns)

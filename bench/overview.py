@@ -62,9 +62,9 @@ SELECT i, strftime('%Y-%m-%dT%H:%M:%S.000000Z', :start + i * :step, 'unixepoch')
 FROM n JOIN bench_clients c ON c.id = i % 40, (SELECT * FROM audit_records WHERE seq = 1) AS t
 """
 INDEX = """
-INSERT INTO audit_subjects (subject_key, seq)
-SELECT (seq % 5000) * 2 + 1, seq FROM audit_records WHERE seq > 1
-UNION ALL SELECT (seq % 3000) * 2 + 2, seq FROM audit_records WHERE seq > 1
+INSERT OR IGNORE INTO audit_subjects (subject_key, block)
+SELECT (seq % 5000) * 2 + 1, seq >> 6 FROM audit_records WHERE seq > 1  -- block: seq // SUBJECT_BLOCK (64)
+UNION ALL SELECT (seq % 3000) * 2 + 2, seq >> 6 FROM audit_records WHERE seq > 1
 """
 COUNT = """
 INSERT INTO audit_usage (hour, client_id, department, records, subjects)

@@ -2,11 +2,14 @@
 by client, subject, purpose, case and time; and whether the chain holds (``chain_status``).
 
 ``who_accessed`` reads the subject index (PostgreSQL: the GIN index over the records' ``subject_keys``;
-SQLite: ``audit_subjects`` by its (subject key, seq) B-tree, plus the few records appended since its
+SQLite: ``audit_subjects`` by its (subject key, block) B-tree, plus the few records appended since its
 last batch, ``audit_index.seq``, read directly) and joins each hit to its record by primary key, so
-it costs the subject's own accesses, not the length of the log; each hit is confirmed against the
-record's own subjects (the key is a 64-bit hash). A person is looked up by the keyed hash of their
-ID number, made with the same key as on append.
+it costs the subject's own accesses, not the length of the log. On SQLite a hit is a block of
+``SUBJECT_BLOCK`` seqs: its records are read by a range of the primary key and kept when their
+subjects' text names the reference (as past the mark), in the query itself, so a page of ``search``
+is full and in order. Each hit is then confirmed against the record's own parsed subjects (on
+PostgreSQL the key, a 64-bit hash, may collide). A person is looked up by the keyed hash of their ID
+number, made with the same key as on append.
 
 ``search`` pages newest first by seq (keyset: ``before_seq`` is the last seq of the page before),
 so a page costs the same however deep it is. Its subject filter uses the subject index; client,
@@ -20,12 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Row, String, func, literal, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Row, String, and_, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import aliased
 
 from hub.audit.records import expand, subject_key
 from hub.audit.search import Criteria, criteria
 from hub.audit.status import ChainStatus, chain_status
+from hub.audit import tables
 from hub.audit.store import AuditStore
 from hub.audit.tables import AuditIndexRow, AuditRecordRow, AuditSubjectRow
 
@@ -70,21 +75,41 @@ async def who_accessed(store: AuditStore, identifier: str) -> list[Access]:
     return [access for access in (_access(row, references) for row in rows) if access.named]
 
 
-def _naming(store: AuditStore, references: frozenset[str]) -> ColumnElement[bool]:
-    """The records whose index names one of ``references`` (hits to be confirmed, see ``_access``)."""
+def _naming(store: AuditStore, references: frozenset[str], before: int | None = None) -> ColumnElement[bool]:
+    """The records whose index names one of ``references`` (hits to be confirmed, see ``_access``),
+    below seq ``before`` if given (a page of ``search``: blocks past it are not read)."""
     keys = sorted({subject_key(reference) for reference in references})
     record = AuditRecordRow
     if not store.sqlite:
         overlapping: ColumnElement[bool] = record.subject_keys.overlap(literal(keys, postgresql.ARRAY(BigInteger)))
         return overlapping
-    indexed = select(AuditSubjectRow.seq).where(AuditSubjectRow.subject_key.in_(keys))
-    # Past the batch index's mark, the records themselves (a reference is stored as a JSON string).
+    size = tables.SUBJECT_BLOCK
     mark = func.coalesce(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1).scalar_subquery(), 0)
-    text = type_coerce(record.subjects, String)
-    recent = select(record.seq).where(
-        record.seq > mark, or_(*(func.instr(text, f'"{reference}"') > 0 for reference in sorted(references)))
+    # The mark read once per block listed, not once per record read: as a bound of each block's range
+    # of the primary key (a scalar subquery in the records' WHERE is evaluated for every record).
+    blocks = select(AuditSubjectRow.block, mark.label("mark")).where(AuditSubjectRow.subject_key.in_(keys))
+    if before is not None:
+        blocks = blocks.where(AuditSubjectRow.block <= tables.block_of(before - 1))
+    listed = blocks.distinct().subquery("listed")  # two references' keys in one block: its records once
+    # Up to the mark, each block's records by a range of the primary key, kept when they name a
+    # reference; past the mark, the records themselves. A reference is stored as a JSON string.
+    candidate = aliased(AuditRecordRow, name="candidate")
+    first, last = listed.c.block * size, func.min(listed.c.block * size + size - 1, listed.c.mark)
+    indexed = (
+        select(candidate.seq)
+        .join(listed, and_(candidate.seq >= first, candidate.seq <= last))
+        .where(_names(candidate, references))
     )
+    if before is not None:
+        indexed = indexed.where(candidate.seq < before)
+    recent = select(record.seq).where(record.seq > mark, _names(record, references))
     return record.seq.in_(indexed.union_all(recent))
+
+
+def _names(record: Any, references: frozenset[str]) -> ColumnElement[bool]:
+    """The record's subjects' text holds one of ``references`` as a JSON string (SQLite)."""
+    text = type_coerce(record.subjects, String)
+    return or_(*(func.instr(text, f'"{reference}"') > 0 for reference in sorted(references)))
 
 
 async def search(
@@ -121,7 +146,7 @@ def _search_query(store: AuditStore, asked: Criteria, references: frozenset[str]
     if asked.before_seq is not None:
         query = query.where(record.seq < asked.before_seq)
     if references:
-        query = query.where(_naming(store, references))
+        query = query.where(_naming(store, references, asked.before_seq))
     for column, value in (
         (record.client_id, asked.client_id),
         (record.purpose, asked.purpose),

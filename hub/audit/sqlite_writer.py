@@ -15,8 +15,11 @@ The subject index (``audit_subjects``) is not written in the group's transaction
 random 64-bit keys dirty about as many B-tree pages, whose copies in the write-ahead log were most of
 a large record's commit. ``index`` writes it in batches afterwards, sorted by key, from the records
 themselves (so nothing is lost to a crash: the next batch starts at ``audit_index.seq``); a batch of
-many records touches each page once. Until then who-accessed reads the few records past the mark
-directly (``hub/audit/queries.py``).
+many records touches each page once. Its rows are (key, block of ``SUBJECT_BLOCK`` seqs), made
+distinct in the batch and written ``INSERT OR IGNORE``: the same subjects in record after record (the
+same list pages) are one row per block, and a block already holding a key (one a batch before began)
+costs a look-up, not a row. Until then who-accessed reads the few records past the mark directly
+(``hub/audit/queries.py``).
 
 Durability: the flush is made outside the write lock, and one flush serves many groups. The writer's
 connection (only it: the hub's engine keeps ``synchronous=FULL``) commits at ``synchronous=NORMAL``:
@@ -70,6 +73,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 
 from hub.audit.records import references, subject_key
+from hub.audit.tables import block_of
 
 _log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 RECORD_VALUES = f"({', '.join('?' * len(RECORD_COLUMNS))})"
 SUBJECTS_AT = RECORD_COLUMNS.index("subjects")
-INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, seq) VALUES (?, ?)"
+INSERT_INDEX = "INSERT OR IGNORE INTO audit_subjects (subject_key, block) VALUES (?, ?)"
 INDEX_MARK = "SELECT seq FROM audit_index WHERE id = 1"
 UNINDEXED = "SELECT seq, subjects, layout FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
 INDEX_ROWS = 8192  # index rows per transaction at most (a record's all in one): appends wait for one only
@@ -303,7 +307,11 @@ class SQLiteGroupWriter:
         rows = reader.execute(UNINDEXED, (mark, limit)).fetchall()
         done = 0
         for chunk in _chunks([(seq, _named(subjects, layout)) for seq, subjects, layout in rows]):
-            keyed = sorted({(self._key(ref), seq) for seq, named in chunk for ref in named})
+            distinct: set[tuple[int, int]] = set()
+            for seq, named in chunk:  # a subject again in the same block: the same row, once
+                block, key = block_of(seq), self._key
+                distinct.update([(key(ref), block) for ref in named])
+            keyed = sorted(distinct)
             last = chunk[-1][0]
             with self._lock:  # held for the write only (reading and hashing were done without it), and
                 db = self._open()  # released between chunks, so appends go in between

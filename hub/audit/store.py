@@ -25,8 +25,9 @@ is ``BEGIN IMMEDIATE``, which takes the database's write lock before the first r
 The subject index is never a row per subject in the request's transaction. On PostgreSQL each record
 row carries its subjects' keys as a ``bigint[]`` under a GIN index (new entries go to GIN's pending
 list, merged in bulk): one row per record. On an SQLite file the records commit alone and
-``audit_subjects`` is written in batches afterwards (``sqlite_writer``; after ``INDEX_EVERY`` records
-or ``INDEX_IDLE`` seconds), complete through ``audit_index.seq``; who-accessed reads the records past
+``audit_subjects`` (a row per subject per block of records) is written in batches afterwards
+(``sqlite_writer``; after ``INDEX_EVERY`` records or ``INDEX_IDLE`` seconds), complete through
+``audit_index.seq``; who-accessed reads the records past
 that mark directly, so it misses nothing in between, and a crash only leaves more for the next batch.
 """
 
@@ -51,7 +52,7 @@ from hub.audit.groups import Committed, GroupCommit, GroupFailed, Take
 from hub.audit.records import Disclosure, Pseudonyms, canonical_json_v2, now_iso, references, subject_key
 from hub.audit.seals import Seal, write_seal
 from hub.audit.sqlite_writer import SQLiteGroupWriter
-from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSealRow, AuditUsageRow
+from hub.audit.tables import AuditHeadRow, AuditIndexRow, AuditRecordRow, AuditSealRow, AuditUsageRow, block_of
 from hub.store.sealing import SealError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ HEAD_ID = 1
 STALL_BOUNDS = text(
     "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), set_config('lock_timeout', :lock, true)"
 )
-INDEX_ROWS = "INSERT INTO audit_subjects (subject_key, seq) VALUES (?, ?)"  # SQLite in memory, in the group
+# SQLite in memory, in the group: a row per subject per block (``tables.block_of``), as the batches write it.
+INDEX_ROWS = "INSERT OR IGNORE INTO audit_subjects (subject_key, block) VALUES (?, ?)"
 # Columns only a gateway's request fills: every row of a group names them, so one statement inserts all.
 UNDECLARED: dict[str, Any] = {"gateway": None, "origin_client": None, "origin_proven": None}
 MAX_GROUP = 256  # records in one transaction: beyond this a group's own writes hold the lock too long
@@ -251,7 +253,8 @@ class AuditStore:
             if arrays:
                 record["subject_keys"] = list(pending.keys or ())
             elif pending.keys is not None:
-                index.extend([(key, seq) for key in pending.keys])
+                block = block_of(seq)
+                index.extend([(key, block) for key in pending.keys])
             records.append(record)
             values = pending.values
             counted = usage.setdefault((values["time"][:13], values["client_id"]), [values["department"], 0, 0])
@@ -279,7 +282,7 @@ class AuditStore:
         await conn.execute(insert(AuditRecordRow), chained.records)
         # SQLite in memory: the index in the group's transaction, and its mark with it.
         if chained.index:  # the driver's own executemany: no per-row compiling
-            await conn.exec_driver_sql(INDEX_ROWS, chained.index)
+            await conn.exec_driver_sql(INDEX_ROWS, sorted(set(chained.index)))
         await conn.execute(
             update(AuditIndexRow).where(AuditIndexRow.id == 1, AuditIndexRow.seq == head.seq).values(seq=last["seq"])
         )

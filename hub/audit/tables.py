@@ -4,10 +4,13 @@
 a record's subjects are kept and chained (``records``). Each subject has a 64-bit key of its
 reference (``records.subject_key``), indexed so "who accessed this subject" reads an index, not the
 log: on PostgreSQL as the record's ``subject_keys`` array under a GIN index; on SQLite in
-``audit_subjects``, one B-tree on (key, seq) without rowids, written in batches after the records'
-own commit and complete through ``audit_index.seq`` (migration 0017). A record's row writes five
-B-trees on SQLite (the table, keyed by seq, and the four search indexes) and as many plus the GIN
-index on PostgreSQL: no index on ``hash`` (migration 0018). ``audit_head`` is
+``audit_subjects``, one B-tree on (key, block) without rowids, written in batches after the records'
+own commit and complete through ``audit_index.seq`` (migration 0017). A block is ``SUBJECT_BLOCK``
+consecutive seqs (migration 0019): a subject named by several records of one block is one row, so
+the same list pages requested again and again add a look-up, not a row, per subject (who-accessed
+reads the block's records and keeps those that name the subject; docs/architecture.md, "The audit").
+A record's row writes five B-trees on SQLite (the table, keyed by seq, and the four search indexes)
+and as many plus the GIN index on PostgreSQL: no index on ``hash`` (migration 0018). ``audit_head`` is
 one row (id 1): the last seq and hash, locked once per group of appends. ``audit_seals`` holds signed
 checkpoints; ``audit_seal_keys`` their keys, private halves sealed at rest. ``audit_usage`` counts
 records and subjects per hour and client for the console's overview: a statistic written in each
@@ -26,6 +29,14 @@ from hub.store.models import Base
 
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 SUBJECT_KEYS = postgresql.ARRAY(BigInteger).with_variant(LargeBinary(), "sqlite")
+# SQLite's subject index: seqs per block (block = seq // SUBJECT_BLOCK). Stored data depends on it:
+# changing it needs a migration that rebuilds ``audit_subjects`` (0019 made it 64).
+SUBJECT_BLOCK = 64
+
+
+def block_of(seq: int) -> int:
+    """The ``audit_subjects`` block of a record (floor division: a seq below 1 is no record's)."""
+    return seq // SUBJECT_BLOCK
 
 
 class AuditRecordRow(Base):
@@ -66,14 +77,15 @@ class AuditRecordRow(Base):
 
 
 class AuditSubjectRow(Base):
-    """SQLite only (PostgreSQL keeps ``AuditRecordRow.subject_keys``): written in batches after the
-    records' commit, complete through ``AuditIndexRow.seq``."""
+    """SQLite only (PostgreSQL keeps ``AuditRecordRow.subject_keys``): a subject's key and a block of
+    seqs one of whose records names it, written in batches after the records' commit: the rows of
+    a block are exactly the keys its records up to ``AuditIndexRow.seq`` name (migration 0019)."""
 
     __tablename__ = "audit_subjects"
     __table_args__ = {"sqlite_with_rowid": False}
 
     subject_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class AuditIndexRow(Base):

@@ -9,8 +9,10 @@ Kinds of finding, each at a seq:
                stands at seq 0 or below, before the log's first record
 ``truncated``  records the head or a seal vouches for are gone from the end of the log
 ``index``      the subject index disagrees with the record (who-accessed would mislead): on
-               PostgreSQL the record's ``subject_keys``; on SQLite its ``audit_subjects`` rows, which
-               every record up to ``audit_index.seq`` must have and none may have a stray one of
+               PostgreSQL the record's ``subject_keys``; on SQLite the ``audit_subjects`` rows of its
+               block, which must be exactly the keys the block's records up to ``audit_index.seq``
+               name (reported at the first record naming a missing key, at the record past the mark
+               whose key is listed early, or at the block's first record for a key none names)
 ``head``       the head row is not one the hub wrote
 ``seal``       a seal whose signature, key or claims do not hold, or that disagrees with the log
 """
@@ -18,11 +20,9 @@ Kinds of finding, each at a seq:
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import hashlib
 import hmac
-from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ import orjson
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.audit import tables
 from hub.audit.chain import GENESIS, AuditKeys, link
 from hub.audit.records import canonical_stored, references, subject_key
 from hub.audit.seals import Seal, check_seal, seals, trusted_keys
@@ -64,6 +65,7 @@ class Report:
         return {(f.seq, f.kind) for f in self.findings}
 
 
+NO_MARK = 2**63 - 1  # the subject index's mark gone (reported): any row of a record read may be there
 KEYS_PER_READ = 500  # subject keys per query of an incremental check's index read
 INSERTED = "a row the hub did not write: its MAC does not verify"
 EDITED = "the record's content does not hash to its recorded hash"
@@ -234,9 +236,12 @@ class Walk:
         self.sealed = sealed
         self.sealed_hashes: dict[int, str] = {}
         self.misplaced: list[Link] = []  # authentic rows whose predecessor is not the row before
-        # SQLite, a full check: each record's index row count, in runs of consecutive seqs (first seq,
-        # counts): a seq edited far ahead starts a run of its own rather than a slot for every seq between.
-        self.counts: list[tuple[int, array[int]]] = []
+        # SQLite: the records of each block not checked yet, (seq, keys) in seq order; a block is
+        # checked once the walk is past its end (or at the walk's end), whichever window read its records.
+        self.pending: dict[int, list[tuple[int, set[int]]]] = {}
+        # SQLite, a full check: per block checked, (its first seq read, the number of rows it must
+        # hold), or its records when the mark was inside it (the count then depends on the mark).
+        self.expected_rows: dict[int, tuple[int, int] | list[tuple[int, set[int]]]] = {}
         self.checker = Checker(store.keys)
 
     async def run(self, conn: AsyncConnection, *, whole: bool) -> None:
@@ -244,12 +249,17 @@ class Walk:
         findings, sealed, misplaced = report.findings, self.sealed, self.misplaced
         expected, prev_hash, prev_forged = start.seq + 1, start.hash, False
         # The next window is asked for before this one is checked: the database reads it meanwhile.
+        if sqlite and start.seq > 0 and start.seq % tables.SUBJECT_BLOCK != tables.SUBJECT_BLOCK - 1:
+            # From a seal inside a block: the block's rows are the keys of its records before the seal too.
+            lo = max(tables.block_of(start.seq) * tables.SUBJECT_BLOCK, 1)
+            before = await self._records(conn, lo, start.seq)
+            if before:
+                self.pending[tables.block_of(start.seq)] = before
         reading = asyncio.ensure_future(_window(conn, sqlite, start.seq))
         try:
             while window := await reading:
                 reading = asyncio.ensure_future(_window(conn, sqlite, window[-1][0]))
                 await asyncio.sleep(0)  # the next window's query on its way
-                keys: dict[int, set[int]] = {}
                 for row in window:  # in COLUMNS' order: 0 seq, 11 layout, 15 prev_hash, 16 hash, 17 mac, 18 keys
                     seq, record_hash, mac, stored_keys = row[0], row[16], row[17], row[18]
                     gap = seq > expected
@@ -270,19 +280,22 @@ class Walk:
                         self.sealed_hashes[seq] = record_hash
                     named = checker.expected(subjects, row[11])
                     if sqlite:
-                        keys[seq] = named
+                        self.pending.setdefault(tables.block_of(seq), []).append((seq, named))
                     elif not _keys_match(stored_keys, named):
                         findings.append(Finding(seq, "index", "the record's subject keys do not match its subjects"))
                     expected, prev_hash, prev_forged = seq + 1, record_hash, forged
                 report.records += len(window)
-                if sqlite:
-                    await self._check_index(conn, keys, window[0][0], window[-1][0], whole=whole)
+                if sqlite:  # the blocks the walk is past the end of
+                    done = tables.block_of(window[-1][0] + 1)
+                    await self._check_blocks(conn, [block for block in self.pending if block < done], whole=whole)
         finally:
             if not reading.done():
                 reading.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reading
         report.last_seq = expected - 1
+        if sqlite and self.pending:  # the last block (and any the walk ended inside)
+            await self._check_blocks(conn, list(self.pending), whole=whole, tail=True)
         if self.misplaced:
             await self._place(conn)
         if whole:
@@ -307,41 +320,87 @@ class Walk:
                     report.add(seq, "reordered", "the log begins at seq 1: this record stands before it")
             before = window[-1][0]
 
-    async def _check_index(
-        self, conn: AsyncConnection, expected: dict[int, set[int]], first: int, last: int, *, whole: bool
-    ) -> None:
-        """SQLite: the window's ``audit_subjects`` rows against the keys its records name."""
-        report = self.report
-        # Read after the records: every record up to the mark then has all its rows in the read that follows.
+    async def _mark(self, conn: AsyncConnection) -> int | None:
+        """``audit_index.seq``; None, reported once, when its row is gone."""
         mark = (await conn.execute(select(AuditIndexRow.seq).where(AuditIndexRow.id == 1))).scalar_one_or_none()
-        if mark is None:
-            if not any(f.kind == "index" and f.seq == 0 for f in report.findings):
-                report.add(0, "index", "the subject index's mark (audit_index) is missing")
-            mark = 0
-        indexed = await _index_rows(conn, expected, first, last)
-        for seq, keys in expected.items():
-            found = indexed.get(seq, set())
-            if (found or seq <= mark) and found != keys:  # past the mark, a record's rows are all there or none
-                report.add(seq, "index", "the subject index does not match the record's subjects")
+        if mark is None and not any(f.kind == "index" and f.seq == 0 for f in self.report.findings):
+            self.report.add(0, "index", "the subject index's mark (audit_index) is missing")
+        return mark
+
+    async def _records(self, conn: AsyncConnection, first: int, last: int) -> list[tuple[int, set[int]]]:
+        """The keys of the records ``first..last`` (seq order), read for their subjects alone: records
+        an incremental check trusts (before its seal) or appended since the walk read the log's end."""
+        query = "SELECT seq, subjects, layout FROM audit_records WHERE seq >= ? AND seq <= ? ORDER BY seq"
+        found = []
+        for seq, subjects, layout in await (await _driver(conn)).execute_fetchall(query, (first, last)):
+            try:
+                parsed = orjson.loads(subjects)
+            except orjson.JSONDecodeError:
+                parsed = None  # names nothing (reported as edited when the walk reads it)
+            found.append((seq, self.checker.expected(parsed, layout)))
+        return found
+
+    async def _check_blocks(self, conn: AsyncConnection, blocks: list[int], *, whole: bool, tail: bool = False) -> None:
+        """SQLite: each block's ``audit_subjects`` rows against the keys its records name. Rows are
+        written with the mark in one transaction, so a block holds exactly the keys of its records up
+        to the mark; the mark is read before the rows and again after them (a batch may commit
+        between): every key of a record up to the first must be there, and none but those of the
+        records up to the second. Rows are read by the keys the records name, each by its (key, block)
+        B-tree range; a row for a key none of them names is found by a full check's count of each
+        block's rows (``_stray_rows``)."""
+        if not blocks:
+            return
+        size, report = tables.SUBJECT_BLOCK, self.report
+        records = {block: self.pending.pop(block) for block in blocks}
+        first = await self._mark(conn)
+        found = await _index_rows(conn, records, min(blocks), max(blocks))
+        last = (await self._mark(conn)) if first is not None else None
+        # No mark: no row is required (the loss is reported). Records appended since the walk read the
+        # log's end may have rows (read below), but their keys were not read for: none is required.
+        since = min(first, report.last_seq) if first is not None and tail else first or 0
+        upto = last if last is not None else NO_MARK  # nor refused
+        if tail and upto > report.last_seq:  # records appended and indexed since the walk read the end
+            block = tables.block_of(report.last_seq)
+            if block in records:
+                later = await self._records(conn, report.last_seq + 1, min(upto, block * size + size - 1))
+                records[block] = records[block] + later
+        for block, named in records.items():
+            lo, hi = block * size, block * size + size - 1
+            rows, flagged = found.get(block, set()), set()
+            allowed = set().union(*(keys for seq, keys in named if seq <= upto))
+            required = allowed if named[-1][0] <= since else set().union(*(k for seq, k in named if seq <= since))
+            for key in required - rows:
+                flagged.add(next(seq for seq, keys in named if key in keys))
+            for key in rows - allowed:
+                flagged.add(next((seq for seq, keys in named if key in keys), named[0][0]))
+            for seq in sorted(flagged):
+                report.add(seq, "index", f"the subject index of seqs {lo} to {hi} does not match its records' subjects")
             if whole:
-                if not self.counts or seq != self.counts[-1][0] + len(self.counts[-1][1]):
-                    self.counts.append((seq, array("q")))  # after a gap (or the first): a new run
-                self.counts[-1][1].append(len(keys))
+                indexed = all(seq <= since for seq, _ in named) and not tail
+                self.expected_rows[block] = (named[0][0], len(allowed)) if indexed else named
 
     async def _stray_rows(self, conn: AsyncConnection) -> None:
-        """Rows no record's keys account for: more rows for a seq than its record names, or rows for
-        a seq no record holds (one pass over the index, counted by seq in the database)."""
-        last, runs = self.report.last_seq, self.counts
-        firsts = [first for first, _ in runs]
-        query = "SELECT seq, count(*) FROM audit_subjects WHERE seq <= ? GROUP BY seq"
-        reported = {f.seq for f in self.report.findings if f.kind == "index"}
-        for seq, count in await (await _driver(conn)).execute_fetchall(query, (last,)):
-            run = bisect.bisect_right(firsts, seq) - 1  # the run that would hold seq; -1: no record there
-            at = seq - runs[run][0] if run >= 0 else -1
-            wanted = runs[run][1][at] if 0 <= at < len(runs[run][1]) else -1
-            if count != wanted and seq not in reported:  # a record's missing rows were reported by its window
-                self.report.add(seq, "index", "subject index rows for a record that does not exist" if wanted < 0
-                                else "the subject index does not match the record's subjects")
+        """Rows no record's keys account for: more rows in a block than its records name, or rows for
+        a block no record holds (one pass over the index, counted by block in the database, with the
+        mark read in the same statement: the same snapshot)."""
+        last, size, report = self.report.last_seq, tables.SUBJECT_BLOCK, self.report
+        query = ("SELECT block, count(*), (SELECT seq FROM audit_index WHERE id = 1) FROM audit_subjects"
+                 " GROUP BY block")  # fmt: skip
+        reported = {tables.block_of(f.seq) for f in report.findings if f.kind == "index" and f.seq != 0}
+        for block, count, mark in await (await _driver(conn)).execute_fetchall(query):
+            if block > tables.block_of(last) and mark is not None and block * size <= mark:
+                continue  # records appended and indexed since the walk read the log's end
+            wanted = self.expected_rows.get(block)
+            if isinstance(wanted, list):  # the mark was inside the block: the keys of its records up to it
+                upto = last if mark is None else mark
+                if upto > last and block == tables.block_of(last):
+                    wanted = wanted + await self._records(conn, last + 1, min(upto, block * size + size - 1))
+                wanted = (wanted[0][0], len(set().union(*(keys for seq, keys in wanted if seq <= upto))))
+            if wanted is None:
+                report.add(block * size or 1, "index", "subject index rows for a block of seqs no record holds")
+            elif count != wanted[1] and block not in reported:  # a missing row was reported by its block's check
+                report.add(wanted[0], "index", f"the subject index of seqs {block * size} to {block * size + size - 1}"
+                           " lists a subject none of its records names")
 
     async def _place(self, conn: AsyncConnection) -> None:
         """Where the chain puts each misplaced row: its hashes walked over every authentic row."""
@@ -405,18 +464,19 @@ def _misplaced(row: Link, positions: dict[str, int], report: Report) -> None:
 
 
 async def _index_rows(
-    conn: AsyncConnection, expected: dict[int, set[int]], first: int, last: int
+    conn: AsyncConnection, records: dict[int, list[tuple[int, set[int]]]], first: int, last: int
 ) -> dict[int, set[int]]:
-    """``audit_subjects`` rows of the records ``first..last`` for the keys they name, each key read by
-    its (key, seq) B-tree range: the index read costs the window's subjects, not the table."""
+    """``audit_subjects`` rows of the blocks ``first..last`` for the keys their records name, each key
+    read by its (key, block) B-tree range: the index read costs the blocks' subjects, not the table."""
     indexed: dict[int, set[int]] = defaultdict(set)
-    keys, driver = sorted(set().union(*expected.values())), await _driver(conn)
+    named = set().union(*(keys for block in records.values() for _, keys in block))
+    keys, driver = sorted(named), await _driver(conn)
     for at in range(0, len(keys), KEYS_PER_READ):
         chunk = keys[at : at + KEYS_PER_READ]
-        query = (f"SELECT seq, subject_key FROM audit_subjects WHERE subject_key IN ({', '.join('?' * len(chunk))})"
-                 " AND seq >= ? AND seq <= ?")  # fmt: skip
-        for seq, key in await driver.execute_fetchall(query, (*chunk, first, last)):
-            indexed[seq].add(key)
+        query = (f"SELECT block, subject_key FROM audit_subjects WHERE subject_key IN ({', '.join('?' * len(chunk))})"
+                 " AND block >= ? AND block <= ?")  # fmt: skip
+        for block, key in await driver.execute_fetchall(query, (*chunk, first, last)):
+            indexed[block].add(key)
     return indexed
 
 

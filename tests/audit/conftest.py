@@ -4,6 +4,7 @@ server), and disclosures about real-looking subjects (valid USCCs and ID numbers
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -123,3 +124,33 @@ async def query_plan(store: AuditStore, query: Any) -> str:
             await conn.execute(text("SET enable_seqscan = off"))
         explain = "EXPLAIN QUERY PLAN" if store.sqlite else "EXPLAIN"
         return " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"{explain} {compiled}"))
+
+
+@pytest.fixture
+def blocks_of_four(monkeypatch: pytest.MonkeyPatch) -> int:
+    """SQLite's subject index in blocks of 4 seqs (``tables.SUBJECT_BLOCK``) for a fresh log: ten
+    records span three blocks, the last partial (1-3, 4-7, 8-10)."""
+    from hub.audit import tables
+
+    monkeypatch.setattr(tables, "SUBJECT_BLOCK", 4)
+    return 4
+
+
+async def reindex(store: AuditStore) -> None:
+    """SQLite: ``audit_subjects`` rebuilt from the records up to the mark, as an intruder who covers
+    their tracks would after editing the records (PostgreSQL's keys move with the rows: nothing)."""
+    if not store.sqlite:
+        return
+    from hub.audit.records import references, subject_key
+    from hub.audit.tables import block_of
+
+    async with store.engine.begin() as conn:
+        mark = (await conn.execute(text("SELECT seq FROM audit_index WHERE id = 1"))).scalar_one()
+        rows = (await conn.execute(text("SELECT seq, subjects, layout FROM audit_records WHERE seq BETWEEN 1 AND :m"),
+                                   {"m": mark})).all()
+        keyed = {(subject_key(ref), block_of(seq)) for seq, subjects, layout in rows
+                 for ref in references(json.loads(subjects), layout)}
+        await conn.execute(text("DELETE FROM audit_subjects"))
+        if keyed:
+            await conn.execute(text("INSERT INTO audit_subjects (subject_key, block) VALUES (:k, :b)"),
+                               [{"k": k, "b": b} for k, b in sorted(keyed)])

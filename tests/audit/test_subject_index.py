@@ -1,8 +1,9 @@
 """The subject index as each database keeps it (migration 0017).
 
-SQLite: a record's ``audit_subjects`` rows are not written in its own transaction but in batches
-after it (``AuditStore.index_subjects``), complete through ``audit_index.seq``; who-accessed reads the
-records past that mark directly, and ``verify`` holds the index to the mark. PostgreSQL: the keys are
+SQLite: a record's ``audit_subjects`` rows (a row per subject per block of seqs, migration 0019) are
+not written in its own transaction but in batches after it (``AuditStore.index_subjects``), complete
+through ``audit_index.seq``; who-accessed reads the records past that mark directly, and ``verify``
+holds the index to the mark. PostgreSQL: the keys are
 the record's own ``subject_keys``, sorted, under a GIN index.
 """
 
@@ -49,7 +50,8 @@ async def test_records_are_committed_without_their_index_rows_and_found_all_the_
 
     assert await sqlite_store.index_subjects() == 12
     assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 12
-    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 24
+    # Twelve records in one block name five enterprises and three persons: a row for each.
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 8
     assert [a.seq for a in await who_accessed(sqlite_store, enterprise_uscc(2))] == [2, 7, 12]
     await sqlite_store.append(disclosure(sqlite_store, 17))  # past the mark again
     assert [a.seq for a in await who_accessed(sqlite_store, enterprise_uscc(2))] == [2, 7, 12, 13]
@@ -71,7 +73,7 @@ async def test_the_rest_is_indexed_by_itself_when_appends_stop(
     monkeypatch.setattr(audit_store, "INDEX_IDLE", 0.05)
     await fill(sqlite_store, 3, indexed=False)
     assert await _mark_reaches(sqlite_store, 3)
-    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 6
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 6  # three records, no subject twice
 
 
 async def _mark_reaches(store: AuditStore, seq: int) -> bool:
@@ -82,7 +84,8 @@ async def _mark_reaches(store: AuditStore, seq: int) -> bool:
     return False
 
 
-async def test_a_mark_moved_past_unindexed_records_is_reported(sqlite_store: AuditStore) -> None:
+async def test_a_mark_moved_past_unindexed_records_is_reported(sqlite_store: AuditStore, blocks_of_four: int) -> None:
+    # Blocks 4-7 and 8-10 then lack subjects that 7 (enterprise 2) and 8 (enterprise 3) name there.
     await fill(sqlite_store, 6, indexed=False)
     await sqlite_store.index_subjects()
     await sqlite_store.append(disclosure(sqlite_store, 7))
@@ -101,15 +104,17 @@ async def test_a_removed_mark_is_reported_and_who_accessed_reads_every_record(sq
 async def test_part_of_a_records_rows_past_the_mark_is_reported(sqlite_store: AuditStore) -> None:
     await fill(sqlite_store, 4, indexed=False)
     key = subject_key(sqlite_store.pseudonyms.enterprise(enterprise_uscc(3)))
-    await tamper(sqlite_store, "INSERT INTO audit_subjects (subject_key, seq) VALUES (:key, 3)", key=key)
+    await tamper(sqlite_store, "INSERT INTO audit_subjects (subject_key, block) VALUES (:key, 0)", key=key)
     assert found(await verify(sqlite_store)) == {(3, "index")}
 
 
-async def test_an_incremental_check_reads_the_index_of_its_records_only_and_finds_a_gap(store: AuditStore) -> None:
+async def test_an_incremental_check_reads_the_index_of_its_records_only_and_finds_a_gap(
+    store: AuditStore, blocks_of_four: int
+) -> None:
     await fill(store, 10)
-    if store.sqlite:
-        await tamper(store, "DELETE FROM audit_subjects WHERE seq = 9 AND subject_key = "
-                            "(SELECT min(subject_key) FROM audit_subjects WHERE seq = 9)")
+    if store.sqlite:  # block 8-10's row for enterprise 4, which record 9 alone names there
+        key = subject_key(store.pseudonyms.enterprise(enterprise_uscc(4)))
+        await tamper(store, "DELETE FROM audit_subjects WHERE block = 2 AND subject_key = :key", key=key)
     else:
         await tamper(store, "UPDATE audit_records SET subject_keys = subject_keys[2:] WHERE seq = 9")
     assert found(await verify(store, since_seal=8)) == {(9, "index")}
@@ -134,7 +139,7 @@ async def test_a_record_whose_subjects_cannot_be_read_is_reported_and_the_batch_
     await tamper(sqlite_store, "UPDATE audit_records SET subjects = 'not json' WHERE seq = 2")
     assert await sqlite_store.index_subjects() == 4
     assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 4
-    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 6
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 5  # 1, 3 and 4: three enterprises, two persons
     assert found(await verify(sqlite_store)) == {(2, "edited")}
 
 
@@ -152,5 +157,5 @@ async def test_a_batch_is_written_in_transactions_of_a_few_rows_each(
     assert await sqlite_store.index_subjects() == 7
     assert commits == [2, 2, 2, 1]
     assert await scalar(sqlite_store, "SELECT seq FROM audit_index") == 7
-    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 14
+    assert await scalar(sqlite_store, "SELECT count(*) FROM audit_subjects") == 8  # in one block: 5 + 3 subjects
     assert (await verify(sqlite_store)).intact
