@@ -17,9 +17,10 @@ a large record's commit. ``index`` writes it in batches afterwards, sorted by ke
 themselves (so nothing is lost to a crash: the next batch starts at ``audit_index.seq``); a batch of
 many records touches each page once. Its rows are (key, block of ``SUBJECT_BLOCK`` seqs), made
 distinct in the batch and written ``INSERT OR IGNORE``: the same subjects in record after record (the
-same list pages) are one row per block, and a block already holding a key (one a batch before began)
-costs a look-up, not a row. Until then who-accessed reads the few records past the mark directly
-(``hub/audit/queries.py``).
+same list pages) are one row per block. The writer remembers the keys its committed rows hold in the
+last block it indexed, so a subject again there costs a set look-up, not a statement; a block
+another process began costs a B-tree look-up per key, not a row. Until then who-accessed reads the
+few records past the mark directly (``hub/audit/queries.py``).
 
 Durability: the flush is made outside the write lock, and one flush serves many groups. The writer's
 connection (only it: the hub's engine keeps ``synchronous=FULL``) commits at ``synchronous=NORMAL``:
@@ -139,6 +140,9 @@ class SQLiteGroupWriter:
         self._lock = threading.Lock()  # one transaction at a time on the connection, whichever thread runs it
         self._keys: dict[str, int] = {}
         self._indexing = threading.Lock()  # one batch at a time (the reader connection is the indexer's)
+        # The last block this writer indexed and the keys its committed rows hold there: a subject
+        # again in that block is skipped without a statement (rows are only ever added to a block).
+        self._block: tuple[int, set[int]] = (-1, set())
         self._committed = 0  # groups committed by this writer: a group's ticket is the count after its commit
         self._flushed = 0  # every ticket up to this one is durable (a flush started after it returned)
         # A flush that failed: from then on nothing is committed or released (see the module's docstring).
@@ -307,11 +311,14 @@ class SQLiteGroupWriter:
         rows = reader.execute(UNINDEXED, (mark, limit)).fetchall()
         done = 0
         for chunk in _chunks([(seq, _named(subjects, layout)) for seq, subjects, layout in rows]):
-            distinct: set[tuple[int, int]] = set()
+            known, added = self._block, dict[int, set[int]]()
             for seq, named in chunk:  # a subject again in the same block: the same row, once
                 block, key = block_of(seq), self._key
-                distinct.update([(key(ref), block) for ref in named])
-            keyed = sorted(distinct)
+                if block not in added:
+                    added[block] = set()
+                fresh, held = added[block], known[1] if block == known[0] else ()
+                fresh.update([k for k in map(key, named) if k not in held])
+            keyed = sorted((k, block) for block, keys in added.items() for k in keys)
             last = chunk[-1][0]
             with self._lock:  # held for the write only (reading and hashing were done without it), and
                 db = self._open()  # released between chunks, so appends go in between
@@ -327,6 +334,8 @@ class SQLiteGroupWriter:
                     raise
             if moved:
                 return max(done, 1)  # the caller reads from the new mark
+            last_block = max(added)  # committed: the rows are there
+            self._block = (last_block, (known[1] if last_block == known[0] else set()) | added[last_block])
             mark, done = last, done + len(chunk)
         return done
 
