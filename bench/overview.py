@@ -1,14 +1,15 @@
 """``python -m bench overview``: the console's overview page over a log of a million audit records.
 
 Builds a production hub on a fresh SQLite registry and fills its log with ``--records`` records
-spread over the last 30 days and 40 clients of four departments: all but the last ``--appended``
-are copied in SQL from one real record (the same row shape, two subject-index rows each, counted
-per hour and client in ``audit_usage``; not chained: writing a million through ``append`` takes
-about 20 minutes here), then the last ``--appended`` go through ``AuditStore.append`` onto that
-head (hash-chained, sealed every 1,000, counted as the hub counts them), so the chain since the
-last seal, which the overview checks, is real. Then it signs in as an operator and times
-``GET /admin/`` in-process (httpx over ASGI: the page's own work, no network), the median and the
-slowest of ``--runs`` requests after one warm-up. The page must answer in under 300 ms.
+spread over the last 30 days and 40 clients of four departments: all but the last ``--appended`` are
+copied in SQL from one real record (the same row shape, two subjects each in the subject index, a
+row per subject per block of 64 records, counted per hour and client in ``audit_usage``; not
+chained: writing a million through ``append`` takes about 20 minutes here), then the last
+``--appended`` go through ``AuditStore.append`` onto that head (hash-chained, sealed every 1,000,
+counted as the hub counts them), so the chain since the last seal, which the overview checks, is
+real. Then it signs in as an operator and times ``GET /admin/`` in-process (httpx over ASGI: the
+page's own work, no network), the median and the slowest of ``--runs`` requests after one warm-up.
+The page must answer in under 300 ms.
 """
 
 from __future__ import annotations
