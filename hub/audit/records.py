@@ -34,6 +34,10 @@ ENTERPRISE = "enterprise"
 PERSON = "person"
 LAYOUT = 2  # how records are written now: subjects grouped by their field set
 ENTERPRISES_KEPT = 200_000  # checked USCCs remembered (public codes; a few MB)
+# Persons' keyed hashes remembered (about 4 MB): an ID number's checks and HMAC were a third of an
+# audited list's record on the event loop (bench/README.md, "persons' pseudonyms remembered"). No new
+# exposure: the process that holds them also holds the key and sees the ID numbers in the answers.
+PERSONS_KEPT = 20_000
 
 
 def now_iso() -> str:
@@ -156,6 +160,7 @@ class Pseudonyms:
         self._key = key
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's pads worked out once, copied per person
         self._enterprises: dict[str, str] = {}  # USCC -> reference: a list of 1,000 checks each once
+        self._persons: dict[str, str] = {}  # ID number as asked -> reference (``PERSONS_KEPT`` at most)
 
     def enterprise(self, uscc: str) -> str:
         found = self._enterprises.get(uscc)
@@ -167,10 +172,16 @@ class Pseudonyms:
         return found
 
     def person(self, id_number: str) -> str:
-        code = validate_id_number(id_number)
-        keyed = self._keyed.copy()  # HMAC-SHA256(key, code), without setting the key up again
-        keyed.update(code.encode("ascii"))
-        return f"{PERSON}:{keyed.hexdigest()}"
+        found = self._persons.get(id_number)
+        if found is None:
+            code = validate_id_number(id_number)  # raises on a malformed number: never remembered
+            keyed = self._keyed.copy()  # HMAC-SHA256(key, code), without setting the key up again
+            keyed.update(code.encode("ascii"))
+            found = f"{PERSON}:{keyed.hexdigest()}"
+            if len(self._persons) >= PERSONS_KEPT:
+                self._persons.clear()
+            self._persons[id_number] = found
+        return found
 
     def references(self, identifier: str) -> list[str]:
         """Every reference an identifier can stand for: a USCC, an ID number, or both (an ID number

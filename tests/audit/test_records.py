@@ -126,3 +126,30 @@ def test_a_records_time_is_utc_with_microseconds_and_a_z() -> None:
     written = now_iso()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", written), written
     assert dt.datetime.strptime(written, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC) >= before
+
+
+def test_a_remembered_persons_reference_is_the_keyed_hash_a_fresh_one_makes() -> None:
+    remembering = Pseudonyms(KEY)
+    first = remembering.person(person_id(7))
+    assert remembering.person(person_id(7)) == first == Pseudonyms(KEY).person(person_id(7))
+    assert first != Pseudonyms(bytes(range(1, 33))).person(person_id(7))  # keyed: another key, another hash
+    assert remembering.person(person_id(8)) != first
+
+
+def test_a_malformed_id_number_is_refused_every_time_and_never_remembered() -> None:
+    pseudonyms = Pseudonyms(KEY)
+    bad = person_id(7)[:-1] + ("0" if person_id(7)[-1] != "0" else "1")  # its check character broken
+    for _ in range(2):
+        with pytest.raises(InvalidIdentifier):
+            pseudonyms.person(bad)
+    assert bad not in pseudonyms._persons
+
+
+def test_persons_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.audit import records
+
+    monkeypatch.setattr(records, "PERSONS_KEPT", 3)
+    pseudonyms = Pseudonyms(KEY)
+    references = [pseudonyms.person(person_id(n)) for n in range(10)]
+    assert len(pseudonyms._persons) <= 3
+    assert [pseudonyms.person(person_id(n)) for n in range(10)] == references  # forgotten ones made again alike
