@@ -12,7 +12,8 @@ Kinds of finding, each at a seq:
                PostgreSQL the record's ``subject_keys``; on SQLite the ``audit_subjects`` rows of its
                block, which must be exactly the keys the block's records up to ``audit_index.seq``
                name (reported at the first record naming a missing key, at the record past the mark
-               whose key is listed early, or at the block's first record for a key none names)
+               whose key is listed early, or at the block's first record for a key none names; at
+               seq 0 for a mark, ``audit_index.seq``, gone or past the head)
 ``head``       the head row is not one the hub wrote
 ``seal``       a seal whose signature, key or claims do not hold, or that disagrees with the log
 """
@@ -300,6 +301,8 @@ class Walk:
             await self._place(conn)
         if whole:
             await self._before_first(conn)
+        if sqlite:
+            await self._mark_within_head(conn)
         if whole and sqlite:
             await self._stray_rows(conn)
 
@@ -379,17 +382,34 @@ class Walk:
                 indexed = all(seq <= since for seq, _ in named) and not tail
                 self.expected_rows[block] = (named[0][0], len(allowed)) if indexed else named
 
+    async def _mark_within_head(self, conn: AsyncConnection) -> None:
+        """The mark is never past the head: a batch indexes committed records only, and the head moves
+        with them. A mark moved ahead would leave the records appended up to it out of both the index
+        (the writer starts past the mark) and who-accessed's read of the records past it, and would
+        pass rows for blocks past the log's end as appended meanwhile (``_stray_rows``). Both read in
+        one statement (the same snapshot); a head the hub did not write is reported as such instead."""
+        query = "SELECT (SELECT seq FROM audit_index WHERE id = 1), seq, hash, mac FROM audit_head WHERE id = 1"
+        for mark, head, head_hash, mac in await (await _driver(conn)).execute_fetchall(query):
+            if not (type(mark) is type(head) is int and isinstance(head_hash, str) and isinstance(mac, str)):
+                continue  # a mark or head of another type: the head's own check reports it
+            if mark > head and self.keys.head_mac_ok(head, head_hash, mac):
+                detail = f"the subject index's mark (audit_index) is at seq {mark}, past the head's {head}"
+                self.report.add(0, "index", detail)
+
     async def _stray_rows(self, conn: AsyncConnection) -> None:
         """Rows no record's keys account for: more rows in a block than its records name, or rows for
         a block no record holds (one pass over the index, counted by block in the database, with the
-        mark read in the same statement: the same snapshot)."""
+        mark and the head read in the same statement: the same snapshot)."""
         last, size, report = self.report.last_seq, tables.SUBJECT_BLOCK, self.report
-        query = ("SELECT block, count(*), (SELECT seq FROM audit_index WHERE id = 1) FROM audit_subjects"
-                 " GROUP BY block")  # fmt: skip
+        query = ("SELECT block, count(*), (SELECT seq FROM audit_index WHERE id = 1),"
+                 " (SELECT seq FROM audit_head WHERE id = 1) FROM audit_subjects GROUP BY block")  # fmt: skip
         reported = {tables.block_of(f.seq) for f in report.findings if f.kind == "index" and f.seq != 0}
-        for block, count, mark in await (await _driver(conn)).execute_fetchall(query):
-            if block > tables.block_of(last) and mark is not None and block * size <= mark:
-                continue  # records appended and indexed since the walk read the log's end
+        for block, count, mark, head in await (await _driver(conn)).execute_fetchall(query):
+            # Records appended and indexed since the walk read the log's end: up to the mark, and never
+            # past the head (a mark ahead of it is reported by ``_mark_within_head``).
+            reach = mark if mark is None or head is None else min(mark, head)
+            if block > tables.block_of(last) and reach is not None and block * size <= reach:
+                continue
             wanted = self.expected_rows.get(block)
             if isinstance(wanted, list):  # the mark was inside the block: the keys of its records up to it
                 upto = last if mark is None else mark

@@ -159,3 +159,17 @@ async def test_records_appended_and_indexed_while_the_check_reads_are_not_strays
     monkeypatch.setattr(verifying, "_index_rows", meanwhile)
     report = await verify(log)
     assert appended == [11] and report.intact and report.records == 10, report.findings
+
+
+async def test_a_mark_moved_past_the_head_and_rows_for_blocks_past_the_log_are_reported(log: AuditStore) -> None:
+    await fill(log, 10)
+    # The records appended up to a mark moved ahead would be neither indexed nor read past the mark.
+    await tamper(log, "UPDATE audit_index SET seq = 100 WHERE id = 1")
+    assert found(await verify(log)) == {(0, "index")}
+    assert found(await verify(log, since_seal=8)) == {(0, "index")}
+    # Rows for a block past the log's end, which that mark would pass as appended during the check.
+    key = subject_key(log.pseudonyms.enterprise(enterprise_uscc(2)))
+    await tamper(log, "INSERT INTO audit_subjects (subject_key, block) VALUES (:key, 5)", key=key)
+    assert found(await verify(log)) == {(0, "index"), (20, "index")}
+    await tamper(log, "UPDATE audit_index SET seq = 10 WHERE id = 1")
+    assert found(await verify(log)) == {(20, "index")}
