@@ -184,6 +184,8 @@ class SQLiteGroupWriter:
             done.set_result(None)
         elif self._failure is not None:
             done.set_exception(FlushFailed(f"the audit log's flush failed: {self._failure}"))
+        elif self._closed:  # a group committed while the writer closed: no flush will come, nor a ``_wake``
+            done.set_exception(FlushFailed("the audit writer was stopped before the log was flushed"))
         else:
             self._waiting.append((ticket, done))  # the flusher's next call completes it (see ``_wake``)
         return done

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -182,3 +183,30 @@ async def test_a_group_still_waiting_for_its_flush_when_the_writer_closes_fails(
     with pytest.raises(AuditWriteFailed, match="stopped"):
         await second
     assert flushes.calls == 1
+
+
+async def test_a_group_committing_while_the_store_closes_fails_instead_of_waiting_for_ever(
+    store: AuditStore, flushes: Flushes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, go = threading.Event(), threading.Event()
+    begin = SQLiteGroupWriter._begin
+
+    def held(self: SQLiteGroupWriter, db: sqlite3.Connection) -> None:
+        entered.set()
+        go.wait(30)
+        begin(self, db)
+
+    monkeypatch.setattr(SQLiteGroupWriter, "_begin", held)
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(entered.is_set)  # the group's transaction under way on the writer thread
+    # The hub shutting down meanwhile: no group is settling yet, so the writer is closed at once, and
+    # the group commits while it closes (its ticket is asked for once the close is done).
+    threading.Timer(0.1, go.set).start()
+    await store.aclose()
+    try:
+        with pytest.raises(AuditWriteFailed, match="stopped"):
+            await asyncio.wait_for(asyncio.shield(first), 30)  # refused, neither released unflushed nor left waiting
+    finally:
+        for _, waiting in writer(store)._waiting:  # a failing run: let the fixture's own close end
+            waiting.cancel()
+    assert flushes.calls == 0
