@@ -353,7 +353,7 @@ class SqliteFile:
             "timeout": options.get("timeout", timeout),
         }
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
-        self._idle: list[sqlite3.Connection] = []  # list.pop and append are atomic: no lock
+        self._idle: list[sqlite3.Connection] = []  # list.pop and append are atomic: no lock (``_read``)
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()  # a call's connection, against an interrupt meant for the call before
 
@@ -381,7 +381,10 @@ class SqliteFile:
 
     def _read(self, read: _Read, plans: Sequence[tuple[_Plan, Sequence[Any]]]) -> list[Record]:
         """On a reading thread: every statement of the call, the records built here."""
-        conn = self._idle.pop() if self._idle else self._open()
+        try:  # taken in one step: two calls that both found one connection idle must not both pop it
+            conn = self._idle.pop()
+        except IndexError:
+            conn = self._open()
         try:
             with self._lock:
                 if read.expired:  # waited for a thread past its deadline: nobody awaits it now

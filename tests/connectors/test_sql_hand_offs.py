@@ -11,6 +11,7 @@ its deadline and read again on its connection, and meet files that are missing, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import shutil
 import sqlite3
@@ -375,3 +376,24 @@ async def test_dates_and_decimals_in_conditions_are_compared_as_the_engine_binds
         assert sizes and await connector.select("enterprise", [Condition("registered_capital", "gte", Decimal(1000))], page) == sizes
     finally:
         await connector.aclose()
+
+
+async def test_two_calls_taking_the_last_idle_connection_at_once_both_read(
+    market: Callable[..., SqlConnector], demo_data_dir: Path,
+) -> None:
+    connector = market()
+    first, second = usccs(demo_data_dir)[:2]
+    assert len(await connector.fetch("enterprise", "uscc", [first])) == 1  # one connection, idle now
+    assert connector._file is not None
+    both = threading.Barrier(2, timeout=2)
+
+    class Racing(list):  # type: ignore[type-arg]
+        def __bool__(self) -> bool:  # both calls find the connection idle before either takes it
+            idle = len(self) > 0
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both.wait()
+            return idle
+
+    connector._file._idle = Racing(connector._file._idle)
+    answers = await asyncio.gather(*(connector.fetch("enterprise", "uscc", [key]) for key in (first, second)))
+    assert [[record["uscc"] for record in answer] for answer in answers] == [[first], [second]]
