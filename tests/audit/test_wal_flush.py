@@ -103,7 +103,13 @@ async def test_one_flush_covers_every_group_committed_while_the_previous_one_ran
 
 
 async def test_concurrent_appends_take_fewer_flushes_than_groups(store: AuditStore, flushes: Flushes) -> None:
-    seqs = await asyncio.gather(*(store.append(disclosure(store, n)) for n in range(1, 41)))
+    # The first flush held until every group committed: on a busy machine the flusher could otherwise
+    # keep up with the writer, one flush per group, and prove nothing either way.
+    flushes.held[1] = threading.Event()
+    appends = asyncio.gather(*(store.append(disclosure(store, n)) for n in range(1, 41)))
+    await until(lambda: writer(store)._committed == 40)
+    flushes.held[1].set()
+    seqs = await appends
     assert sorted(seqs) == list(range(1, 41))
     assert store.groups.groups == 40 and flushes.calls < 40, flushes.calls
     assert writer(store).flushes == flushes.calls
