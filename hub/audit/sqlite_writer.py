@@ -157,17 +157,19 @@ class SQLiteGroupWriter:
         self._wal: tuple[int, int, int] | None = None  # the ``-wal`` file's descriptor, device and inode
         self._wal_lock = threading.Lock()  # the descriptor is not closed while a flush uses it
         self._closed = False
+        self._closing = threading.Lock()  # ``write`` queues a group, or ``close`` stops the threads: never both at once
         self.flushes = 0  # flushes started (the coalescing is observable, not assumed)
 
     async def write(self, chain: Chain) -> Written:
         """Commit a group (not yet durable: ``flushed(written.ticket)`` before anything is released)."""
-        if self._closed:
-            raise FlushFailed("the audit writer is closed")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Written] = loop.create_future()
-        self._loop = loop  # the flusher's completions go to the loop that waits for them
-        self._start()
-        self._jobs.put((loop, done, chain))
+        with self._closing:  # a ``close`` on another thread comes before the check or after the group is queued
+            if self._closed:
+                raise FlushFailed("the audit writer is closed")
+            self._loop = loop  # the flusher's completions go to the loop that waits for them
+            self._start()
+            self._jobs.put((loop, done, chain))  # ahead of ``close``'s stop: the writer thread takes it
         return await done
 
     async def durable(self, ticket: int) -> None:
@@ -385,10 +387,11 @@ class SQLiteGroupWriter:
     def close(self) -> None:
         """Stop the writer's threads (a group being written or flushed finishes first), fail whatever
         still waits for a flush, and close the file's connections and the log's descriptor."""
-        with self._commits:
-            self._closed = True
-            self._commits.notify()
-        self._jobs.put(None)
+        with self._closing:  # after it no group is queued nor a thread started: the ones to join are these
+            with self._commits:
+                self._closed = True
+                self._commits.notify()
+            self._jobs.put(None)
         for thread in self._threads:
             thread.join()
         self._threads = []

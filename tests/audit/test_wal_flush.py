@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import inspect
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from hub.audit import AuditKeys, AuditStore, AuditWriteFailed, verify
 from hub.audit import sqlite_writer
-from hub.audit.sqlite_writer import SQLiteGroupWriter
+from hub.audit.sqlite_writer import FlushFailed, SQLiteGroupWriter
+from hub.audit.store import Pending
 from hub.store import Sealer, connect, migrate
 from hub.store.sealing import decode_key
 from tests.audit.conftest import disclosure
@@ -216,3 +221,79 @@ async def test_a_group_committing_while_the_store_closes_fails_instead_of_waitin
         for _, waiting in writer(store)._waiting:  # a failing run: let the fixture's own close end
             waiting.cancel()
     assert flushes.calls == 0
+
+
+CLOSE_FORGETS_THREADS = next(  # the line of ``close`` after its joins, before it forgets the threads
+    SQLiteGroupWriter.close.__code__.co_firstlineno + at
+    for at, line in enumerate(inspect.getsourcelines(SQLiteGroupWriter.close)[0])
+    if line.strip() == "self._threads = []"
+)
+
+
+@pytest.mark.parametrize("close_reached", ["its end", "its joins"])
+async def test_a_close_on_another_thread_while_a_group_is_handed_to_the_writer_leaves_nothing_behind(
+    store: AuditStore, tmp_path: Path, close_reached: str
+) -> None:
+    """``close`` from another thread, run while ``write`` stands between its ``closed`` check and its
+    group's place in the queue (the threads started then): the group fails or is written, never waits
+    for ever, and once ``close`` returned no thread of the writer runs and no connection is open."""
+    file_writer = SQLiteGroupWriter(str(tmp_path / "hub.sqlite"), 5.0)
+
+    def chain(n: int) -> sqlite_writer.Chain:
+        return lambda seq, prev: store._chain([Pending.of(disclosure(store, n), keyed=False)], seq, prev)
+
+    first = await file_writer.write(chain(1))  # the writer's threads running
+    await file_writer.flushed(first.ticket)
+    started = set(threading.enumerate())
+    reached, go = threading.Event(), threading.Event()
+
+    def closing_trace(frame: FrameType, event: str, arg: object) -> Any:
+        if frame.f_code is not SQLiteGroupWriter.close.__code__:
+            return None
+        if event == "line" and frame.f_lineno == CLOSE_FORGETS_THREADS:
+            reached.set()
+            go.wait(30)
+        return closing_trace
+
+    def close() -> None:
+        if close_reached == "its joins":
+            sys.settrace(closing_trace)
+        try:
+            file_writer.close()
+        finally:
+            sys.settrace(None)
+            reached.set()
+
+    closer = threading.Thread(target=close, name="closing the writer")
+
+    def writing_trace(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "call" and frame.f_code is SQLiteGroupWriter._start.__code__ and closer.ident is None:
+            closer.start()  # the close comes now, on its own thread
+            reached.wait(1)  # as far as it goes while the group is not yet queued (a fixed writer holds it)
+            asyncio.get_running_loop().call_soon(go.set)  # a close held in it goes on once the group is queued
+        return None
+
+    tracing = sys.gettrace()
+    sys.settrace(writing_trace)
+    try:
+        second = asyncio.ensure_future(file_writer.write(chain(2)))
+        await asyncio.sleep(0)
+    finally:
+        sys.settrace(tracing)
+    go.set()
+    try:
+        written = await asyncio.wait_for(second, 30)  # a hang guard
+    except FlushFailed:
+        pass
+    else:
+        with pytest.raises(FlushFailed, match="stopped"):  # written, then refused: no flush after close
+            await asyncio.wait_for(file_writer.flushed(written.ticket), 30)
+    finally:
+        go.set()
+        closer.join(30)
+    try:
+        assert not closer.is_alive()
+        assert [thread for thread in set(threading.enumerate()) - started if thread.name.startswith("audit-")] == []
+        assert (file_writer._connection, file_writer._reader, file_writer._wal) == (None, None, None)
+    finally:
+        file_writer._jobs.put(None)  # a failing run: let a writer thread started after close end
