@@ -356,8 +356,11 @@ class SqliteFile:
         self._idle: list[sqlite3.Connection] = []  # list.pop and append are atomic: no lock (``_read``)
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()  # a call's connection, against an interrupt meant for the call before
+        self._closing = False  # ``aclose`` under way: a call now would start threads and use connections it closes
 
     async def run(self, plans: Sequence[tuple[_Plan, Sequence[Any]]], seconds: float) -> list[Record]:
+        if self._closing:
+            raise SourceError(self.department, "provider", "the connector is closing")
         for observer in self._observers:
             for plan, arguments in plans:
                 observer(plan.sql, arguments)
@@ -422,13 +425,18 @@ class SqliteFile:
             loop.call_later(0.01, self._stop, read, loop)
 
     async def aclose(self) -> None:
-        """Every connection closed, once the calls on its threads are over (each ends by its deadline)."""
+        """Every connection closed, once the calls on its threads are over (each ends by its deadline).
+        A call arriving meanwhile fails (``run``); once closed, the next call opens what it needs again."""
         threads, self._threads = self._threads, None
-        if threads is not None:
-            await asyncio.get_running_loop().run_in_executor(None, threads.shutdown)
-        opened, self._opened, self._idle = self._opened, [], []
-        for conn in opened:
-            conn.close()
+        self._closing = True
+        try:
+            if threads is not None:
+                await asyncio.get_running_loop().run_in_executor(None, threads.shutdown)
+            opened, self._opened, self._idle = self._opened, [], []
+            for conn in opened:
+                conn.close()
+        finally:
+            self._closing = False
 
 
 def _is_sqlite_file(url: URL) -> bool:

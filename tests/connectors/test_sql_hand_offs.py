@@ -397,3 +397,38 @@ async def test_two_calls_taking_the_last_idle_connection_at_once_both_read(
     connector._file._idle = Racing(connector._file._idle)
     answers = await asyncio.gather(*(connector.fetch("enterprise", "uscc", [key]) for key in (first, second)))
     assert [[record["uscc"] for record in answer] for answer in answers] == [[first], [second]]
+
+
+async def test_a_look_up_arriving_while_the_connector_closes_is_the_departments_failure(
+    market: Callable[..., SqlConnector], demo_data_dir: Path,
+) -> None:
+    """``aclose`` waits for the call on its threads; one arriving meanwhile gets the connector's own
+    ``SourceError``: it opens no connection and starts no thread that outlive ``aclose``, and leaves
+    no closed connection in the pool for the calls after it."""
+    connector = market()
+    watched = watch(connector, hold=0.3)  # the first call keeps its connection while the close begins
+    keys = usccs(demo_data_dir)[:2]
+    before = set(threading.enumerate())
+    first = asyncio.ensure_future(connector.fetch("enterprise", "uscc", keys[:1]))
+    for _ in range(500):  # a hang guard, not a speed check
+        if watched.running:
+            break
+        await asyncio.sleep(0.01)
+    assert watched.running == 1
+    closing = asyncio.ensure_future(connector.aclose())
+    await asyncio.sleep(0)  # the close under way: its threads are being shut down
+    assert not closing.done()
+    with pytest.raises(SourceError) as raised:
+        await asyncio.wait_for(connector.fetch("enterprise", "uscc", keys[1:]), 30)
+    assert (raised.value.department, raised.value.side) == ("market", "provider")
+    assert raised.value.reason == "the connector is closing"
+    assert [record["uscc"] for record in await first] == keys[:1]  # the call under way answers
+    await asyncio.wait_for(closing, 30)
+    assert len(watched.opened) == 1
+    for conn in watched.opened:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed
+            conn.total_changes  # noqa: B018
+    assert [thread for thread in set(threading.enumerate()) - before if thread.name.startswith("sqlite-")] == []
+    # Closed is not dead: the next call opens what it needs again, and finds no closed connection.
+    watched.hold = 0.0
+    assert sorted(record["uscc"] for record in await connector.fetch("enterprise", "uscc", keys)) == sorted(keys)
