@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, TableClause, bindparam, column, event, select, table
+from sqlalchemy import BindParameter, ColumnElement, Select, TableClause, bindparam, column, event, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -33,13 +33,16 @@ from connectors.base import Condition, Op, Page, Record, SourceError, Unsupporte
 from connectors.binding import Binding, EntityBinding
 from connectors.bound import BoundConnector
 
+# A value is always a bound parameter, None too: as a SQLite file's statement binds it (``_page_plan``),
+# a null matches no record. A bare None would make SQLAlchemy write ``= NULL`` as ``IS NULL`` (and
+# refuse ``>= NULL``), so the two ways of reading a database would answer differently.
 _OPERATORS: dict[Op, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
-    "eq": lambda col, value: col == value,
+    "eq": lambda col, value: col == _parameter(value),
     "in": lambda col, values: col.in_(_values(values)),
     # % and _ in the prefix are the caller's text, not wildcards.
     "prefix": lambda col, prefix: col.like(_escape_like(str(prefix)) + "%", escape="\\"),
-    "gte": lambda col, value: col >= value,
-    "lte": lambda col, value: col <= value,
+    "gte": lambda col, value: col >= _parameter(value),
+    "lte": lambda col, value: col <= _parameter(value),
 }
 OPS: frozenset[Op] = frozenset(_OPERATORS)
 # Databases cap bound parameters per statement (SQLite 32766, PostgreSQL 32767 in total); 1000 keys
@@ -497,6 +500,11 @@ def _bound(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+def _parameter(value: Any) -> BindParameter[Any]:
+    """A condition's value as a parameter of its own (a file's statement names its parameters)."""
+    return value if isinstance(value, BindParameter) else bindparam(None, value)
 
 
 def _escape_like(value: str) -> str:

@@ -432,3 +432,36 @@ async def test_a_look_up_arriving_while_the_connector_closes_is_the_departments_
     # Closed is not dead: the next call opens what it needs again, and finds no closed connection.
     watched.hold = 0.0
     assert sorted(record["uscc"] for record in await connector.fetch("enterprise", "uscc", keys)) == sorted(keys)
+
+
+@pytest.fixture(params=["postgres_sources", "mariadb_sources"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """The demo's departments on a database server, read through SQLAlchemy's engine."""
+    url: str = request.getfixturevalue(request.param)
+    return url
+
+
+async def test_a_null_in_a_condition_or_a_key_selects_the_same_records_from_the_file_and_the_engine(
+    market: Callable[..., SqlConnector], server_url: str, demo_data_dir: Path,
+) -> None:
+    """A condition's null compared as every other value is, a parameter, on both paths: SQLAlchemy
+    would write ``= NULL`` as ``IS NULL`` and refuse ``>= NULL``, where the file's statement binds it
+    (no record matches). The same for a look-up's null key. The graph builds neither today."""
+    in_file, on_server = market(), market(server_url)
+    ended = next(row["term_to"] for row in read_rows(demo_data_dir / "market.sqlite", "enterprises") if row["term_to"])
+    conditions = [
+        [Condition("term_to", "eq", None)],
+        [Condition("term_to", "in", [None])],
+        [Condition("term_to", "in", [None, ended])],
+        [Condition("term_to", "gte", None)],
+        [Condition("term_to", "lte", None)],
+        [Condition("term_to", "eq", ended)],  # a value: the same records both ways, and some
+    ]
+    page = Page(limit=5000, order_by="uscc")
+    for where in conditions:
+        answers = [sorted(r["uscc"] for r in await c.select("enterprise", where, page)) for c in (in_file, on_server)]
+        assert answers[0] == answers[1], where
+        assert bool(answers[0]) == (where[0].value == ended or where[0].value == [None, ended]), where
+    for connector in (in_file, on_server):
+        assert await connector.fetch("enterprise", "legal_rep_id", [None]) == []
+        assert await connector.fetch("enterprise", "term_to", [None]) == []
