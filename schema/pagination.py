@@ -20,6 +20,7 @@ from schema.common import BadArgument
 
 T = TypeVar("T")
 _PREFIX = b"c1:"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @strawberry.type
@@ -59,7 +60,9 @@ def decode_cursor(cursor: str | None) -> Any:
         value = orjson.loads(raw[len(_PREFIX):])
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise BadArgument("after", "not a cursor from this graph") from None
-    if not isinstance(value, (str, int)):
+    # orjson reads integers up to 2**64 - 1; a database integer (SQLite's, BIGINT) stops at 2**63 - 1,
+    # so a larger one was never a record's value, and as a statement's parameter it would overflow.
+    if not isinstance(value, (str, int)) or isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
         raise BadArgument("after", "not a cursor from this graph")
     return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.graph.conftest import HubClient
@@ -105,3 +107,26 @@ async def test_graphql_response_media_type_gets_400_for_invalid_documents(hub: H
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/graphql-response+json")
     assert "data" not in response.json()
+
+
+BEYOND_64_BITS = [2**63, -(2**63) - 1, 2**64, 10**30]
+
+
+@pytest.mark.parametrize("number", BEYOND_64_BITS)
+@pytest.mark.parametrize("connection", ["licences", "enterprises", "cases"])
+async def test_a_cursor_holding_a_number_no_database_integer_holds_is_bad_input(
+    hub: HubClient, connection: str, number: int
+) -> None:
+    """A cursor is the graph's own JSON; one made by hand with an integer past 64 bits would reach a
+    SQLite statement's parameter (``OverflowError``) or the server's: it is refused first."""
+    cursor = base64.urlsafe_b64encode(b"c1:" + str(number).encode()).decode().rstrip("=")
+    result = await hub.query(f"query($a: String) {{ {connection}(after: $a) {{ edges {{ cursor }} }} }}", {"a": cursor})
+    assert_bad_input(result, "cursor")
+
+
+@pytest.mark.parametrize("number", BEYOND_64_BITS)
+@pytest.mark.parametrize("argument", ["first", "expiringWithinDays"])
+async def test_an_int_argument_past_32_bits_is_bad_input(hub: HubClient, argument: str, number: int) -> None:
+    result = await hub.query(f"query($n: Int) {{ licences({argument}: $n) {{ edges {{ cursor }} }} }}", {"n": number})
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
+    assert "data" not in result
