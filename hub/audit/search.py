@@ -2,9 +2,9 @@
 
 Bad input is refused with a ``ValueError`` that names the criterion, never searched: an empty or
 over-long client id, purpose or case number (longer than its column: it could match nothing), a
-limit outside 1..500, a seq cursor below 1, a time that is not ISO 8601 or has no UTC offset (the
-log's times are UTC instants; "09:00" alone could be Beijing or UTC, a difference of eight hours),
-and a window that ends before it starts.
+limit outside 1..500, a seq cursor below 1 or past the seq column's 64 bits, a time that is not
+ISO 8601 or has no UTC offset (the log's times are UTC instants; "09:00" alone could be Beijing or
+UTC, a difference of eight hours), and a window that ends before it starts.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 MAX_LIMIT = 500
+MAX_SEQ = 2**63 - 1  # the seq column's range (BIGINT; SQLite's INTEGER): a larger one overflows as a parameter
 # The audit_records columns these criteria are compared with (hub/audit/tables.py).
 COLUMN_LENGTHS = {"client_id": 64, "purpose": 200, "case_number": 128}
 
@@ -41,9 +42,9 @@ def criteria(
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
     if before_seq is not None and (
-        isinstance(before_seq, bool) or not isinstance(before_seq, int) or before_seq < 1
+        isinstance(before_seq, bool) or not isinstance(before_seq, int) or not 1 <= before_seq <= MAX_SEQ
     ):
-        raise ValueError(f"before_seq must be a record's seq (1 or more), not {before_seq!r}")
+        raise ValueError(f"before_seq must be a record's seq (1 to {MAX_SEQ}), not {before_seq!r}")
     start, end = instant("since", since), instant("until", until)
     if start is not None and end is not None and start >= end:
         raise ValueError(f"since ({since}) must be before until ({until})")

@@ -13,6 +13,8 @@ from hub.store import migrate
 from hub.store.sealing import new_key_encryption_key
 from tests.audit.conftest import enterprise_uscc, fill, make_store, person_id
 
+BEYOND_64_BITS = [2**63, -(2**63) - 1, 2**64, 10**30]
+
 
 @pytest.fixture
 def auditor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -83,6 +85,8 @@ def test_search_by_client_and_time_window(auditor_env: Path, capsys: pytest.Capt
         (["--limit", "0"], "limit must be a whole number from 1 to 500"),
         (["--limit", "501"], "limit must be a whole number from 1 to 500"),
         (["--before", "0"], "before_seq must be a record's seq"),
+        *((["--before", str(number)], "before_seq must be a record's seq") for number in BEYOND_64_BITS),
+        *((["--limit", str(number)], "limit must be a whole number from 1 to 500") for number in BEYOND_64_BITS),
         (["--since", "2026-11-26 09:00"], "needs a time with its UTC offset"),
         (["--until", "tomorrow"], "until must be an ISO 8601 time"),
         (["--client", ""], "client_id must be a non-empty string"),

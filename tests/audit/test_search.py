@@ -139,7 +139,7 @@ async def test_the_largest_limit_is_allowed(store: AuditStore) -> None:
     assert len(await search(store, limit=MAX_LIMIT)) == 3
 
 
-@pytest.mark.parametrize("before", [0, -5, True, "7"])
+@pytest.mark.parametrize("before", [0, -5, True, "7", 2**63, -(2**63) - 1, 2**64, 10**30])
 async def test_a_cursor_that_is_no_seq_is_refused(store: AuditStore, before: object) -> None:
     with pytest.raises(ValueError, match="before_seq must be a record's seq"):
         await search(store, before_seq=before)  # type: ignore[arg-type]
