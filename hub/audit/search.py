@@ -44,7 +44,7 @@ def criteria(
     if before_seq is not None and (
         isinstance(before_seq, bool) or not isinstance(before_seq, int) or not 1 <= before_seq <= MAX_SEQ
     ):
-        raise ValueError(f"before_seq must be a record's seq (1 to {MAX_SEQ}), not {before_seq!r}")
+        raise ValueError(f"before_seq must be a record's seq (1 or more), not {before_seq!r}")
     start, end = instant("since", since), instant("until", until)
     if start is not None and end is not None and start >= end:
         raise ValueError(f"since ({since}) must be before until ({until})")
