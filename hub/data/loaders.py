@@ -9,7 +9,7 @@ graphql-core reaches through a couple of nested awaits) join it rather than star
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.base import Record
@@ -23,7 +23,7 @@ DISPATCH_TURNS = 3
 class EntityLoader:
     __slots__ = (
         "_connector", "_entity", "_field", "_futures", "_loop", "_pending", "_prefetched", "_primed", "_sources",
-        "_tasks",
+        "_tasks", "_then",
     )
 
     def __init__(self, sources: Sources, connector: str, entity: str, field: str) -> None:
@@ -40,6 +40,8 @@ class EntityLoader:
         self._loop = asyncio.get_running_loop()
         # Dispatches in flight, held so that they are not collected and can be cancelled with the request.
         self._tasks: set[asyncio.Task[None]] = set()
+        # ``load_then``'s callers of keys not answered yet, by key, in the order they asked.
+        self._then: dict[str, list[Callable[[asyncio.Future[list[Record]]], None]]] = {}
 
     def load(self, key: Any) -> asyncio.Future[list[Record]]:
         """Every record whose field equals ``key`` (a list: relations are one-to-many)."""
@@ -47,6 +49,28 @@ class EntityLoader:
         if first:
             self._loop.call_soon(self._wait, DISPATCH_TURNS)
         return future
+
+    def load_then(
+        self, key: Any, then: Callable[[asyncio.Future[list[Record]]], None],
+    ) -> asyncio.Future[list[Record]] | None:
+        """``load`` for a caller that takes the answer by a call rather than by awaiting it (a list's
+        look-ups on the compiled path, docs/architecture.md): the key's future if it is answered
+        already (the caller reads it at once), else None, and ``then(future)`` is called once the
+        key's batch is answered (or has failed), in the dispatch itself: the batch's keys in the order
+        they were asked, a key's callers in the order they asked, as the loop would run done-callbacks,
+        but without a callback scheduled on the loop for each look-up."""
+        text = str(key)
+        future, first = self._queued(text, self._pending)
+        if first:
+            self._loop.call_soon(self._wait, DISPATCH_TURNS)
+        if future.done():
+            return future
+        waiting = self._then.get(text)
+        if waiting is None:
+            self._then[text] = [then]
+        else:
+            waiting.append(then)
+        return None
 
     def prefetch(self, key: Any) -> asyncio.Future[list[Record]]:
         """``load``, asked before anyone knows it will be shown (``Records.prefetch``). A key not asked
@@ -112,6 +136,7 @@ class EntityLoader:
                 future = self._futures[key]
                 if not future.done():
                     future.set_result(found.get(key, []))
+            self._answered(keys)
             return
         await self._dispatch(keys)
 
@@ -127,11 +152,29 @@ class EntityLoader:
                 future = self._futures[key]
                 if not future.done():
                     future.set_exception(exc)
+            self._answered(keys)
             return
         for key in keys:
             future = self._futures[key]
             if not future.done():
                 future.set_result(found.get(key, []))
+        self._answered(keys)
+
+    def _answered(self, keys: list[str]) -> None:
+        """``load_then``'s callers of ``keys`` (their futures are done), key by key in order."""
+        if not self._then:
+            return
+        for key in keys:
+            waiting = self._then.pop(key, None)
+            if waiting is None:
+                continue
+            future = self._futures[key]
+            for then in waiting:
+                try:
+                    then(future)
+                except Exception as exc:  # noqa: BLE001  as the loop reports a done-callback that raised
+                    self._loop.call_exception_handler(
+                        {"message": "a look-up's callback raised", "exception": exc, "future": future})
 
 
 class Loaders:

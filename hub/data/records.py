@@ -38,6 +38,9 @@ from hub.data.row_filter import Selected, admits, admitted
 from hub.data.sources import Sources
 
 Subject = tuple[str, str]  # (enterprise | person, its key), as the disclosure audit names it
+# A key and who takes its answer -> the key's future if answered already, else None (``EntityLoader.load_then``)
+Answer = asyncio.Future[builtins.list[Record]]
+LoadThen = Callable[[Any, Callable[[Answer], None]], Answer | None]
 Derive = Callable[[Record | None], Record | None]
 
 
@@ -95,18 +98,19 @@ class Records:
             record = derive(record)
         return self._shown_one(info, type_name, record, subject)
 
-    def looking_up(self, type_name: str) -> Callable[[Any], asyncio.Future[builtins.list[Record]]]:
+    def looking_up(self, type_name: str) -> LoadThen:
         """``one``'s look-up by the register's key, for a list's records asked at once (the compiled path).
 
-        Refuses an unseen type (``Forbidden``) before any key is asked; returns the loader's ``load``
-        (the same batches, de-duplication and entity cache as ``one``). What a key's future brings must
-        go through ``finding``'s function before it is shown.
+        Refuses an unseen type (``Forbidden``) before any key is asked; returns the loader's
+        ``load_then`` (the same batches, de-duplication and entity cache as ``one``; the answer comes
+        by a call, not a callback scheduled on the loop). What a key's future brings must go through
+        ``finding``'s function before it is shown.
         """
         self._access.refuse_unseen(type_name)
         register = register_of(type_name)
         if register.key is None:
             raise LookupError(f"{type_name} has no key: name the field to load it by")
-        return self._loaders.get(register.connector, register.entity, register.key).load
+        return self._loaders.get(register.connector, register.entity, register.key).load_then
 
     def finding(self, info: Any, type_name: str) -> Callable[[builtins.list[Record]], Record | None]:
         """``one``'s ending for what ``looking_up``'s futures bring under ``info``'s field: the record,

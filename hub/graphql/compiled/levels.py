@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 
     from hub.data import Records
+    from hub.data.records import LoadThen
     from hub.graphql.compiled.executor import CompiledExecutor
     from hub.graphql.compiled.plans import ObjectPlan, Planned
 
@@ -227,7 +228,7 @@ class Batch:
         self.pending = 0
         self._settled: asyncio.Future[None] | None = None
         self._infos: dict[object, GraphQLResolveInfo[Any]] = {}
-        self._loads: dict[str, Callable[[Any], asyncio.Future[list[dict[str, Any]]]]] = {}
+        self._loads: dict[str, LoadThen] = {}
         self._finders: dict[LookUp, Callable[[list[dict[str, Any]]], dict[str, Any] | None]] = {}
 
     def info_of(self, owner: object, parent: GraphQLObjectType, field: Any,
@@ -266,7 +267,7 @@ class Batch:
             found = self._finders[look_up] = self.records.finding(info, look_up.type_name)
         return found
 
-    def _load(self, look_up: LookUp) -> Callable[[Any], asyncio.Future[list[dict[str, Any]]]]:
+    def _load(self, look_up: LookUp) -> LoadThen:
         load = self._loads.get(look_up.type_name)
         if load is None:
             load = self._loads[look_up.type_name] = self.records.looking_up(look_up.type_name)
@@ -274,16 +275,16 @@ class Batch:
 
     def _ask(self, asks: list[Ask]) -> None:
         for look_up, source, completed, path in asks:
+            later = partial(self._arrived_later, look_up, completed, path)
             try:
-                future = self._load(look_up)(source[look_up.key])
+                future = self._load(look_up)(source[look_up.key], later)
             except Exception as error:  # noqa: BLE001  the resolver raises it: reported at its field
                 self.errors.append((error, look_up, Path(path, look_up.name, look_up.parent.name)))
                 continue
-            if future.done():
+            if future is not None:
                 self._arrived(look_up, completed, path, future)
             else:
                 self.pending += 1
-                future.add_done_callback(partial(self._arrived_later, look_up, completed, path))
 
     def _arrived_later(self, look_up: LookUp, completed: dict[str, Any], path: Path,
                        future: asyncio.Future[Any]) -> None:
