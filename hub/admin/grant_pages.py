@@ -93,7 +93,7 @@ async def make_request(request: Request) -> Response:
     form = await request.form()
     try:
         days = str(form.get("duration_days") or "").strip()
-        if not days.isdigit() or len(days) > 5:
+        if not days.isascii() or not days.isdigit() or len(days) > 5:
             raise GrantError(N_("duration is a whole number of days, 1 to 1095"))
         purposes = [p for p in WORDS.split(str(form.get("purposes") or "")) if p]
         asked = await (await grant_service(request)).request(
@@ -160,7 +160,7 @@ async def remove_purpose(request: Request, form: FormData) -> str:
 async def set_quota(request: Request, form: FormData) -> str:
     grant_id = _grant_id(request)
     raw = str(form.get("daily_quota") or "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 9):
+    if raw and (not raw.isascii() or not raw.isdigit() or len(raw) > 9):
         raise GrantError("a quota is a whole number of subjects a day (empty: no quota)")
     reason = str(form.get("reason") or "").strip() or None
     service = await grant_service(request)

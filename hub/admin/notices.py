@@ -45,6 +45,7 @@ NOTICES: dict[str, str] = {
 }
 TIMES = frozenset({"until", "deadline"})  # seconds since the epoch in the query
 MAX_VALUE = 100
+LAST_MOMENT = 253_402_271_999  # 9999-12-31 23:59:59 China Standard Time: the last time a page can show
 
 
 def done(path: str, code: str, **values: str | int) -> str:
@@ -66,7 +67,7 @@ def notice(request: Request) -> Said | None:
         if not value or len(value) > MAX_VALUE:
             return None
         if name in TIMES:
-            if not value.isdigit() or len(value) > 12:
+            if not value.isascii() or not value.isdigit() or int(value) > LAST_MOMENT:
                 return None
             values[name] = Moment(int(value))
         else:

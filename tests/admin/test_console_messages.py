@@ -227,6 +227,9 @@ async def test_stewards_read_a_grants_changes_and_refusals_in_chinese(console: C
     "done=grant.revoked&grant=" + "g" * 101,  # a value longer than any id
     "done=grant.recertified&grant=g-1&until=tomorrow",  # a time that is not one
     "done=grant.recertified&grant=g-1&until=" + "9" * 13,
+    "done=grant.recertified&grant=g-1&until=" + "9" * 12,  # a time past the calendar's last year
+    "done=grant.recertified&grant=g-1&until=%C2%B2",  # a digit to str.isdigit, not to int()
+    *(f"done=grant.recertified&grant=g-1&until={number}" for number in (2**63, -(2**63) - 1, 2**64, 10**30)),
 ])
 async def test_a_link_cannot_make_the_console_say_what_it_would_not(console: Console, query: str) -> None:
     olga = await console.signed_in("olga", language="zh")

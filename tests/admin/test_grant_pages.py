@@ -143,6 +143,8 @@ async def test_a_grant_ending_within_thirty_days_is_flagged_recertify_soon(conso
     ({"duration_days": "0"}, "1 to 1095 days"),
     ({"duration_days": "5000"}, "1 to 1095 days"),
     ({"duration_days": "ten"}, "whole number of days"),
+    ({"duration_days": "\u00b2"}, "whole number of days"),  # a digit to str.isdigit, not to int()
+    *(({"duration_days": str(number)}, "whole number of days") for number in (2**63, -(2**63) - 1, 2**64, 10**30)),
     ({"purposes": ""}, "at least one purpose"),
     ({"legal_basis": ""}, "a legal basis is required"),
 ])
@@ -213,3 +215,12 @@ async def test_the_requester_withdraws_a_pending_request_and_the_owner_cannot(co
     assert (await post(eli, path, {})).status_code == 303
     assert "withdrawn" in row((await eli.http.get("/admin/grants")).text, f'id="asked-{request_id}"')
     assert f'id="inbox-{request_id}"' not in (await mei.http.get("/admin/grants")).text
+
+
+@pytest.mark.parametrize("quota", ["\u00b2", "-1", "1e3", str(2**63), str(-(2**63) - 1), str(2**64), str(10**30)])
+async def test_a_quota_that_is_no_whole_number_is_refused(console: Console, quota: str) -> None:
+    eli, mei = await console.signed_in("eli"), await console.signed_in("mei")
+    approved = await post(mei, f"/admin/grant-requests/{await requested(console, eli)}/approve", {})
+    grant_id = GRANT_ID.search(approved.headers["location"]).group(0)  # type: ignore[union-attr]
+    refused = await post(mei, f"/admin/grants/{grant_id}/quota", {"daily_quota": quota})
+    assert refused.status_code == 400 and "whole number of subjects a day" in refused.text
