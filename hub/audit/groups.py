@@ -124,8 +124,12 @@ class GroupCommit(Generic[Item, Result]):
                         future.set_exception(GroupFailed("the audit writer was stopped"))
                 raise
             if isinstance(results, Committed):
+                durable = results.durable
+                if isinstance(durable, asyncio.Future) and durable.done():  # flushed with its commit
+                    self._settle(self._closed(group), results.results, durable)
+                    continue
                 # A future (the SQLite writer's) is waited on as it is: a callback, no task per group.
-                settling = asyncio.ensure_future(results.durable)
+                settling = asyncio.ensure_future(durable)
                 self._settling.add(settling)
                 settling.add_done_callback(self._settling.discard)
                 settling.add_done_callback(functools.partial(self._settle, self._closed(group), results.results))

@@ -34,15 +34,21 @@ That flush runs on the writer's flusher thread after the lock is released, so th
 other hub process) can commit meanwhile; one flush at a time per process, and every commit counted
 before a flush starts is covered by it (frames are appended in order), so one flush releases every
 group waiting for it, and groups committed during it wait for the next one. The records' requests
-answer only after ``flushed`` (``GroupCommit``'s ``Committed``).
+answer only after ``flushed`` (``GroupCommit``'s ``Committed``). A group committed alone (every earlier
+commit flushed, no flush under way, none ended in the last ``LONE_GAP`` seconds, no group queued here
+and the caller's ``alone()`` true: nothing waiting to be grouped) is flushed by the writer thread
+itself, after its commit returned, and handed back with the same one call, ``flushed`` then done at
+once: a lone request's wait has no flusher wake-up and one loop wake-up, not two. The same flush, the
+same rules: ``_flushing`` keeps the two threads' flushes one at a time, and a failure there fails the
+group and every later one.
 
-Two threads of the writer's own, not ``asyncio.to_thread``: a group is handed to the writer thread on
-a ``SimpleQueue`` and its commit comes back with one ``call_soon_threadsafe``; the writer thread wakes
-the flusher directly after each commit, and the flusher hands the loop one call per flush, whatever
-the number of groups it covered. Through the default executor each group paid two hand-offs (the
-write, then a flush task's ``to_thread``), each with a context copy, the executor's locks and chained
-futures, which on a busy event loop cost more than the group's own statements (docs/architecture.md,
-"The audit").
+Two threads of the writer's own, not ``asyncio.to_thread``: a group is handed to the writer thread on a
+``SimpleQueue`` and its commit comes back with one ``call_soon_threadsafe``; the writer thread wakes
+the flusher directly after each commit it does not flush itself, and the flusher hands the loop one
+call per flush, whatever the number of groups it covered. Through the default executor each group paid
+two hand-offs (the write, then a flush task's ``to_thread``), each with a context copy, the executor's
+locks and chained futures, which on a busy event loop cost more than the group's own statements
+(docs/architecture.md, "The audit").
 
 So each record is durable before its answer leaves. A reader (``verify``, who-accessed, the console)
 may see a committed record a moment before it is flushed; after a power loss, records whose answers
@@ -92,6 +98,10 @@ INDEX_ROWS = 8192  # index rows per transaction at most (a record's all in one):
 KEYS_KEPT = 200_000  # references whose keys are remembered between batches (the same subjects recur)
 BUSY_WAIT = 0.0002  # seconds: the first sleep while another process holds the write lock
 BUSY_WAIT_MAX = 0.002  # and the longest: a lock freed is taken within 2 ms
+# A group is flushed by the writer thread itself only when the last flush ended this long before its
+# commit: a lone request's, not one of a stream whose next group would wait for that flush to commit
+# (under load the flusher flushes while the next group commits; docs/architecture.md, "The audit").
+LONE_GAP = 0.003
 ROWS_PER_STATEMENT = 256  # a group's records (or usage rows) in one INSERT: 256 x 18 values bound at most
 Row = TypeVar("Row")
 COUNTED = (
@@ -148,9 +158,10 @@ class SQLiteGroupWriter:
         # A flush that failed: from then on nothing is committed or released (see the module's docstring).
         self._failure: OSError | None = None
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []  # (ticket, done when it is durable), on the loop
-        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Written], Chain] | None] = (
-            queue.SimpleQueue()
-        )
+        self._jobs: queue.SimpleQueue[
+            tuple[asyncio.AbstractEventLoop, asyncio.Future[Written], Chain, Callable[[], bool]] | None
+        ] = queue.SimpleQueue()
+        self._flushing = False  # a flush under way (the flusher's or the writer's own), under ``_commits``
         self._commits = threading.Condition()  # the flusher waits on it for a commit it has not flushed
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -159,9 +170,15 @@ class SQLiteGroupWriter:
         self._closed = False
         self._closing = threading.Lock()  # ``write`` queues a group, or ``close`` stops the threads: never both at once
         self.flushes = 0  # flushes started (the coalescing is observable, not assumed)
+        self.inline_flushes = 0  # of which made by the writer thread right after a lone group's commit
+        self.inline = True  # a lone group flushed by the writer thread itself (False: always the flusher)
+        self.lone_gap = LONE_GAP  # seconds since the last flush ended for a group to count as alone
+        self._flush_ended = float("-inf")  # ``time.monotonic()`` when the last successful flush returned
 
-    async def write(self, chain: Chain) -> Written:
-        """Commit a group (not yet durable: ``flushed(written.ticket)`` before anything is released)."""
+    async def write(self, chain: Chain, alone: Callable[[], bool] = lambda: False) -> Written:
+        """Commit a group (not yet durable: ``flushed(written.ticket)`` before anything is released).
+        ``alone()``, asked on the writer thread right after the commit: true when no other group is
+        waiting to be written, so that this thread flushes the log at once (``_serve``)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Written] = loop.create_future()
         with self._closing:  # a ``close`` on another thread comes before the check or after the group is queued
@@ -169,7 +186,7 @@ class SQLiteGroupWriter:
                 raise FlushFailed("the audit writer is closed")
             self._loop = loop  # the flusher's completions go to the loop that waits for them
             self._start()
-            self._jobs.put((loop, done, chain))  # ahead of ``close``'s stop: the writer thread takes it
+            self._jobs.put((loop, done, chain, alone))  # ahead of ``close``'s stop: the writer thread takes it
         return await done
 
     async def durable(self, ticket: int) -> None:
@@ -220,15 +237,21 @@ class SQLiteGroupWriter:
 
     def _serve(self) -> None:
         """The writer thread: each group's transaction, its result handed back with one call to the
-        waiting loop (a queue and a call, not ``to_thread``'s executor, context and chained futures)."""
+        waiting loop (a queue and a call, not ``to_thread``'s executor, context and chained futures).
+        A group committed alone (no flush under way, no other group queued here, and ``alone()`` true:
+        nothing waiting to be grouped) is flushed here, right after its commit, and handed back
+        committed and durable in that one call: no wake-up of the flusher, no second call on the loop.
+        Otherwise the flusher flushes it while the next group commits (the pipelining under load)."""
         while (job := self._jobs.get()) is not None:
-            loop, done, chain = job
+            loop, done, chain, alone = job
             try:
-                written = self._write(chain)
+                written, inline = self._write(chain, alone)
             except Exception as exc:  # noqa: BLE001  handed to the group's callers, who all fail
                 with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits for the answer
                     loop.call_soon_threadsafe(_refuse, done, exc)
                 continue
+            if inline:
+                self._flush(written.ticket)  # ``_flushed`` moved (or ``_failure`` set) before the call below
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_deliver, done, written)
 
@@ -237,29 +260,51 @@ class SQLiteGroupWriter:
         before it starts; after each, one call on the loop completes the futures it decided."""
         while True:
             with self._commits:
-                while self._committed <= self._flushed and self._failure is None and not self._closed:
+                while (
+                    (self._committed <= self._flushed or self._flushing)
+                    and self._failure is None
+                    and not self._closed
+                ):
                     self._commits.wait()
                 if self._closed or self._failure is not None:
                     return
                 covered = self._committed  # those commits' frames are in the file (counted after SQLite returned)
-            self.flushes += 1
-            try:
-                self._sync()  # a close meanwhile waits for it (the descriptor is closed under the same lock)
-            except OSError as exc:
-                if self._closed:  # closed meanwhile: ``close`` fails what still waits, nothing is lost
-                    return
-                self._failure = exc
-                _log.critical(
-                    "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and "
-                    "every later one until the hub is restarted; check the disk, then run `hub audit verify`",
-                    exc, covered - self._flushed,
-                )
-            else:
-                self._flushed = covered
+                self._flushing = True
+            if not self._flush(covered):
+                return
             loop = self._loop
             if loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
                     loop.call_soon_threadsafe(self._wake)
+
+    def _flush(self, covered: int) -> bool:
+        """One flush covering the commits up to ``covered``, made by the thread that set ``_flushing``
+        (the flusher, or the writer for a group committed alone): ``_flushed`` moves on success,
+        ``_failure`` is set for good on failure. False when the writer closed meanwhile (``close``
+        fails what still waits, nothing is lost)."""
+        self.flushes += 1
+        try:
+            self._sync()  # a close meanwhile waits for it (the descriptor is closed under the same lock)
+        except OSError as exc:
+            with self._commits:
+                self._flushing = False
+                if self._closed:
+                    return False
+                self._failure = exc
+                self._commits.notify()  # the flusher, if idle, stops
+            _log.critical(
+                "the audit log could not be flushed (%s): the requests of %d group(s) fail closed, and "
+                "every later one until the hub is restarted; check the disk, then run `hub audit verify`",
+                exc, covered - self._flushed,
+            )
+            return True
+        with self._commits:
+            self._flushed = covered
+            self._flushing = False
+            self._flush_ended = time.monotonic()
+            if self._committed > covered:
+                self._commits.notify()  # committed during this flush: the flusher's next one
+        return True
 
     def _sync(self) -> None:
         with self._wal_lock:
@@ -276,7 +321,8 @@ class SQLiteGroupWriter:
                 self._wal = (fd, opened.st_dev, opened.st_ino)
             os.fdatasync(self._wal[0])
 
-    def _write(self, chain: Chain) -> Written:
+    def _write(self, chain: Chain, alone: Callable[[], bool]) -> tuple[Written, bool]:
+        """Commit the group; with it whether this thread flushes it itself (see ``_serve``)."""
         if self._failure is not None:  # nothing more is committed on a log whose flush failed
             raise FlushFailed(f"the audit log's flush failed: {self._failure}")
         with self._lock:
@@ -298,8 +344,17 @@ class SQLiteGroupWriter:
                 raise
             with self._commits:
                 self._committed += 1
-                self._commits.notify()
-            return Written([(record["seq"], record["hash"]) for record in group.records], self._committed)
+                inline = (  # nothing before it waits for a flush, none under way, no group behind it
+                    self.inline and self._committed - 1 == self._flushed and not self._flushing
+                    and self._jobs.empty() and time.monotonic() - self._flush_ended >= self.lone_gap and alone()
+                )
+                if inline:
+                    self._flushing = True  # the flusher keeps off until this thread's flush is done
+                    self.inline_flushes += 1
+                else:
+                    self._commits.notify()
+                ticket = self._committed
+            return Written([(record["seq"], record["hash"]) for record in group.records], ticket), inline
 
     async def index(self, limit: int) -> int:
         """Index the subjects of up to ``limit`` records past the mark; how many (0: none was waiting)."""

@@ -163,7 +163,9 @@ class AuditStore:
         file, committed and released once flushed (``sqlite_writer``: the flush outside the lock)."""
         try:
             if self._file_writer is not None:
-                written = await self._file_writer.write(lambda seq, prev: self._chain(take(), seq, prev))
+                written = await self._file_writer.write(
+                    lambda seq, prev: self._chain(take(), seq, prev), alone=self._nothing_waiting
+                )
                 for seq, record_hash in self._due(written.records):  # right after the group's own commit
                     async with self.locked() as conn:
                         await write_seal(conn, self.keys.sealer, seq, record_hash, now_iso())
@@ -178,6 +180,11 @@ class AuditStore:
             raise AuditWriteFailed(f"the audit database did not answer within {self.write_timeout} s") from exc
         except (SQLAlchemyError, sqlite3.Error, OSError, SealError) as exc:
             raise AuditWriteFailed(str(exc)) from exc
+
+    def _nothing_waiting(self) -> bool:
+        """On the writer thread after a group's commit: no record waits for the next group, so the
+        writer flushes this one itself (``sqlite_writer``)."""
+        return self.groups.waiting == 0
 
     def _index_later(self, appended: int) -> None:
         """Index the subjects once ``INDEX_EVERY`` records wait, or ``INDEX_IDLE`` seconds after the first."""

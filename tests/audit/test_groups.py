@@ -303,3 +303,26 @@ async def test_a_caller_that_gives_up_leaves_its_item_in_the_group_and_the_other
     await commit.settled()
     assert gave_up.cancelled()
     assert written == [[1, 2, 3]]  # the record of an executed operation is kept all the same
+
+
+async def test_a_group_already_durable_when_its_write_returns_is_released_at_once_or_failed_whole() -> None:
+    durable: list[asyncio.Future[None]] = []
+
+    async def write(take: Callable[[], Sequence[int]]) -> Committed[str]:
+        group = list(take())
+        done = asyncio.get_running_loop().create_future()  # flushed with its commit (the writer thread's own)
+        if group[0] == 1:
+            done.set_result(None)
+        else:
+            done.set_exception(OSError("flush failed"))
+        durable.append(done)
+        return Committed([f"seq-{item}" for item in group], done)
+
+    commit: GroupCommit[int, str] = GroupCommit(write, max_items=8)
+    assert await commit.submit(1) == "seq-1"
+    assert not commit._settling  # released without a callback waiting for it
+    failing = [asyncio.ensure_future(commit.submit(n)) for n in (2, 3)]
+    for task in failing:
+        with pytest.raises(GroupFailed, match="flush failed"):
+            await task
+    assert len(durable) == 2 and commit.groups == 2

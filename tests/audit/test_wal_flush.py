@@ -50,9 +50,15 @@ class Flushes:
         self.calls = 0
         self.held: dict[int, threading.Event] = {}  # call number -> released when set
         self.failing: set[int] = set()  # call numbers that raise EIO
+        self.threads: list[str] = []  # the thread that made each call
+        self.committed: list[int] = []  # the writer's commits counted when each call started
+        self.writer: SQLiteGroupWriter | None = None
 
     def __call__(self, fd: int) -> None:
         self.calls += 1
+        self.threads.append(threading.current_thread().name)
+        if self.writer is not None:
+            self.committed.append(self.writer._committed)
         number = self.calls
         if number in self.held:
             self.held[number].wait(30)
@@ -66,6 +72,13 @@ def flushes(monkeypatch: pytest.MonkeyPatch) -> Flushes:
     counted = Flushes()
     monkeypatch.setattr(sqlite_writer.os, "fdatasync", counted)
     return counted
+
+
+@pytest.fixture
+def flusher_only(store: AuditStore) -> None:
+    """Every flush made by the flusher thread, as under load (the writer thread flushes a group
+    committed alone itself): its pipelining shown with one group at a time."""
+    writer(store).inline = False
 
 
 def writer(store: AuditStore) -> SQLiteGroupWriter:
@@ -90,7 +103,7 @@ async def test_the_writer_commits_at_normal_and_the_hubs_engine_stays_at_full(st
 
 
 async def test_one_flush_covers_every_group_committed_while_the_previous_one_ran(
-    store: AuditStore, flushes: Flushes
+    store: AuditStore, flushes: Flushes, flusher_only: None
 ) -> None:
     flushes.held[1] = threading.Event()
     first = asyncio.ensure_future(store.append(disclosure(store, 1)))
@@ -107,7 +120,9 @@ async def test_one_flush_covers_every_group_committed_while_the_previous_one_ran
     assert report.intact and report.records == 6, report.findings
 
 
-async def test_concurrent_appends_take_fewer_flushes_than_groups(store: AuditStore, flushes: Flushes) -> None:
+async def test_concurrent_appends_take_fewer_flushes_than_groups(
+    store: AuditStore, flushes: Flushes, flusher_only: None
+) -> None:
     # The first flush held until every group committed: on a busy machine the flusher could otherwise
     # keep up with the writer, one flush per group, and prove nothing either way.
     flushes.held[1] = threading.Event()
@@ -121,7 +136,7 @@ async def test_concurrent_appends_take_fewer_flushes_than_groups(store: AuditSto
 
 
 async def test_a_failed_flush_fails_every_group_it_covered_and_every_later_one_until_restart(
-    store: AuditStore, flushes: Flushes
+    store: AuditStore, flushes: Flushes, flusher_only: None
 ) -> None:
     flushes.held[1] = threading.Event()
     flushes.failing.add(2)
@@ -147,7 +162,9 @@ async def test_a_failed_flush_fails_every_group_it_covered_and_every_later_one_u
     assert report.intact and report.records == 4, report.findings
 
 
-async def test_a_group_committed_during_a_failed_flush_is_refused_too(store: AuditStore, flushes: Flushes) -> None:
+async def test_a_group_committed_during_a_failed_flush_is_refused_too(
+    store: AuditStore, flushes: Flushes, flusher_only: None
+) -> None:
     flushes.held[1] = threading.Event()
     flushes.failing.add(1)
     first = asyncio.ensure_future(store.append(disclosure(store, 1)))
@@ -163,7 +180,7 @@ async def test_a_group_committed_during_a_failed_flush_is_refused_too(store: Aud
 
 
 async def test_closing_the_store_lets_the_flush_under_way_finish_and_release_its_group(
-    store: AuditStore, flushes: Flushes
+    store: AuditStore, flushes: Flushes, flusher_only: None
 ) -> None:
     flushes.held[1] = threading.Event()
     first = asyncio.ensure_future(store.append(disclosure(store, 1)))
@@ -179,7 +196,7 @@ async def test_closing_the_store_lets_the_flush_under_way_finish_and_release_its
 
 
 async def test_a_group_still_waiting_for_its_flush_when_the_writer_closes_fails(
-    store: AuditStore, flushes: Flushes
+    store: AuditStore, flushes: Flushes, flusher_only: None
 ) -> None:
     flushes.held[1] = threading.Event()
     first = asyncio.ensure_future(store.append(disclosure(store, 1)))
@@ -297,3 +314,129 @@ async def test_a_close_on_another_thread_while_a_group_is_handed_to_the_writer_l
         assert (file_writer._connection, file_writer._reader, file_writer._wal) == (None, None, None)
     finally:
         file_writer._jobs.put(None)  # a failing run: let a writer thread started after close end
+
+
+@pytest.fixture
+def grouped(tmp_path: Path, key_encryption_key: str) -> AuditStore:
+    """An SQLite file's audit log grouping every record waiting (as the hub does)."""
+    keys = AuditKeys.from_sealer(Sealer(decode_key(key_encryption_key)))
+    return AuditStore(connect(f"sqlite+aiosqlite:///{tmp_path / 'grouped.sqlite'}"), keys, max_group=64)
+
+
+async def test_a_group_committed_alone_is_flushed_by_the_writer_thread_after_its_commit(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.writer = writer(store)
+    assert await store.append(disclosure(store, 1)) == 1
+    await asyncio.sleep(writer(store).lone_gap * 3)  # a lone request's pace, not a stream's
+    assert await store.append(disclosure(store, 2)) == 2
+    # Each flush made by the thread that committed, started once its commit was counted: no hand-off
+    # to the flusher, and still a flush that began after the commit returned.
+    assert flushes.threads == ["audit-writer", "audit-writer"] and flushes.committed == [1, 2]
+    assert writer(store).inline_flushes == 2 and writer(store).flushes == 2
+    assert writer(store)._flushed == 2 and not writer(store)._flushing
+    report = await verify(store)
+    assert report.intact and report.records == 2, report.findings
+
+
+async def test_a_group_committed_alone_is_not_released_before_the_writer_threads_flush_returns(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)
+    await asyncio.sleep(0.05)
+    assert writer(store)._committed == 1 and not first.done()  # committed, not durable: not released
+    flushes.held[1].set()
+    assert await first == 1
+
+
+async def test_a_failed_flush_of_the_writer_thread_fails_its_group_and_every_later_one(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.failing.add(1)
+    with pytest.raises(AuditWriteFailed, match="flush failed"):
+        await store.append(disclosure(store, 1))
+    assert flushes.threads == ["audit-writer"]
+    with pytest.raises(AuditWriteFailed, match="flush failed"):
+        await store.append(disclosure(store, 2))  # nothing more committed, nor flushed
+    assert writer(store)._committed == 1 and flushes.calls == 1
+    for thread in writer(store)._threads:
+        if thread.name == "audit-flusher":  # the idle flusher stopped on the failure, not left waiting
+            thread.join(30)
+            assert not thread.is_alive()
+    report = await verify(store)  # the refused answer's record stays: over-recording, the chain intact
+    assert report.intact and report.records == 1, report.findings
+
+
+async def test_records_arriving_during_the_writer_threads_flush_make_one_group_and_one_flush(
+    grouped: AuditStore, flushes: Flushes
+) -> None:
+    await migrate(grouped.engine)
+    try:
+        flushes.held[1] = threading.Event()
+        first = asyncio.ensure_future(grouped.append(disclosure(grouped, 1)))
+        await until(lambda: flushes.calls == 1)  # group 1 committed, flushed by the writer thread (held)
+        later = [asyncio.ensure_future(grouped.append(disclosure(grouped, n))) for n in range(2, 12)]
+        await asyncio.sleep(0.05)
+        assert not first.done() and not any(task.done() for task in later)
+        flushes.held[1].set()
+        assert await first == 1
+        assert sorted(await asyncio.gather(*later)) == list(range(2, 12))
+        assert grouped.groups.groups == 2 and grouped.groups.largest == 10 and flushes.calls == 2
+        assert flushes.threads[0] == "audit-writer"
+        report = await verify(grouped)
+        assert report.intact and report.records == 11, report.findings
+    finally:
+        await grouped.aclose()
+        await grouped.engine.dispose()
+
+
+async def test_a_group_committed_while_records_wait_is_flushed_by_the_flusher_as_the_next_commits(
+    store: AuditStore, flushes: Flushes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, go = threading.Event(), threading.Event()
+    begin = SQLiteGroupWriter._begin
+
+    def held(self: SQLiteGroupWriter, db: sqlite3.Connection) -> None:
+        entered.set()
+        go.wait(30)
+        begin(self, db)
+
+    monkeypatch.setattr(SQLiteGroupWriter, "_begin", held)
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(entered.is_set)  # group 1's transaction under way; two more records wait (one a group)
+    later = [asyncio.ensure_future(store.append(disclosure(store, n))) for n in (2, 3)]
+    await asyncio.sleep(0.01)
+    go.set()
+    assert [await first, *(await asyncio.gather(*later))] == [1, 2, 3]
+    assert flushes.threads[0] == "audit-flusher"  # group 1: others were waiting, so not this thread
+    assert writer(store).inline_flushes < 3 and writer(store).flushes == flushes.calls
+
+
+async def test_closing_the_writer_lets_the_writer_threads_flush_under_way_finish_and_release_its_group(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    flushes.held[1] = threading.Event()
+    first = asyncio.ensure_future(store.append(disclosure(store, 1)))
+    await until(lambda: flushes.calls == 1)  # committed alone, flushed by the writer thread (held)
+    closed = asyncio.get_running_loop().run_in_executor(None, writer(store).close)
+    await asyncio.sleep(0.05)
+    assert not first.done() and not closed.done()  # not released before its flush, and not dropped
+    flushes.held[1].set()
+    await closed
+    assert await first == 1
+    assert flushes.threads == ["audit-writer"]
+    with pytest.raises(AuditWriteFailed, match="closed"):
+        await store.append(disclosure(store, 2))  # nothing is committed after close
+
+
+async def test_a_group_committed_soon_after_the_last_flush_is_left_to_the_flusher(
+    store: AuditStore, flushes: Flushes
+) -> None:
+    assert await store.append(disclosure(store, 1)) == 1
+    writer(store).lone_gap = 3600.0  # every later group commits within it: a stream, not a lone request
+    assert await store.append(disclosure(store, 2)) == 2
+    assert await store.append(disclosure(store, 3)) == 3
+    assert flushes.threads == ["audit-writer", "audit-flusher", "audit-flusher"]
+    assert writer(store).inline_flushes == 1 and writer(store).flushes == 3
