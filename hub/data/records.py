@@ -175,9 +175,13 @@ class Records:
         is the one more fetched to tell whether another page follows.
         """
         seen = [t for t in type_names if self._access.can_see(t)]
+        pages = []
         for type_name in seen:
             self._access.refuse_unseen(type_name)
-        results = await asyncio.gather(*(self._select(t, where, page) for t in seen), return_exceptions=True)
+            reads = self._access.reads(info, type_name)  # as ``list``: the columns the selection reads
+            pages.append(page if reads is None else replace(page, fields=reads))
+        results = await asyncio.gather(*(self._select(t, where, p) for t, p in zip(seen, pages, strict=True)),
+                                       return_exceptions=True)
         merged: list[tuple[Record, str]] = []
         failures: list[SourceError] = []
         answered: list[str] = []

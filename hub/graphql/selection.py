@@ -98,7 +98,8 @@ def read_keys(
 ) -> frozenset[str] | None:
     """The record keys the fields selected under ``field_nodes`` read, when every one is a plain read
     (``schema.read_plain_fields_directly``, or the view's mask over one: a mask sees only its own
-    value) or ``__typename``; None when some field has a resolver of its own, which may read anything.
+    value), a look-up by a key of the record (``schema.common.look_up``: it reads that key alone) or
+    ``__typename``; None when some field has a resolver of its own, which may read anything.
     """
     keys: set[str] = set()
     for name, field in _selected(schema, type_name, field_nodes, fragments, return_type, variables):
@@ -108,7 +109,10 @@ def read_keys(
             continue
         key = getattr(field.resolve, "record_key", None)
         if key is None:
-            return None
+            looks_up = getattr(field.resolve, "looks_up", None)
+            if looks_up is None:
+                return None
+            key = looks_up[1]
         keys.add(key)
     return frozenset(keys)
 

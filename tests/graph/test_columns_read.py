@@ -1,10 +1,11 @@
 """A page reads the columns its selection reads: plain fields' record keys, and what the data path needs.
 
 ``enterprises(first: 1000) { edges { node { uscc name status registeredCapital regionCode } } }``
-needs five of the register's fifteen columns; a selection with a look-up resolver (which may read
+needs five of the register's fifteen columns; a look-up by a key of the record (``holder``,
+``legalRepresentative``) reads that key; a selection with a resolver of its own (which may read
 any key of the record) still reads them all. The key, the order, the row rule's field and the
 keys naming the disclosure's subjects are always read, and a record read in part never answers a
-later look-up by key in the same request.
+later look-up by key in the same request. Licences' pages, one per register, read the same way.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ async def test_a_page_of_plain_fields_reads_their_columns_and_the_key_only(hub: 
     assert columns_selected(select) == {"uscc", "name", "status"}
 
 
-async def test_a_page_whose_selection_has_a_look_up_reads_every_column(hub: HubClient, demo_db: Any) -> None:
+async def test_a_page_whose_selection_has_a_look_up_reads_the_look_up_s_key(hub: HubClient, demo_db: Any) -> None:
     with statements(hub, "market") as sent:
         result = await hub.query("{ enterprises(first: 3) { edges { node { name legalRepresentative { name } } } } }")
     assert "errors" not in result, result.get("errors")
@@ -87,7 +88,34 @@ async def test_a_page_whose_selection_has_a_look_up_reads_every_column(hub: HubC
     got = [e["node"]["legalRepresentative"]["name"] for e in result["data"]["enterprises"]["edges"]]
     assert got == [r["name"] for r in expected]
     [select] = [s for s in sent if "FROM enterprises" in s and "LIMIT" in s]
+    assert columns_selected(select) == {"uscc", "name", "legal_rep_id"}
+
+
+async def test_a_page_whose_selection_has_a_resolver_of_its_own_reads_every_column(hub: HubClient) -> None:
+    with statements(hub, "market") as sent:
+        result = await hub.query("{ enterprises(first: 3) { edges { node { name licences { number } } } } }")
+    assert "errors" not in result, result.get("errors")
+    [select] = [s for s in sent if "FROM enterprises" in s and "LIMIT" in s]
     assert columns_selected(select) == set(EVERY_COLUMN)
+
+
+async def test_a_page_of_licences_reads_their_columns_the_holder_s_key_and_the_subject(
+    hub: HubClient, demo_db: Any,
+) -> None:
+    query = """{ licences(first: 5, kind: FOOD_BUSINESS) { edges { node {
+        number validTo holder { name legalRepresentative { name } } } } } }"""
+    with statements(hub, "market") as sent:
+        result = await hub.query(query)
+    assert "errors" not in result, result.get("errors")
+    expected = demo_db("market", "SELECT l.number, l.valid_to, e.name FROM food_licences l "
+                                 "JOIN enterprises e ON e.uscc = l.holder_uscc ORDER BY l.number LIMIT 5")
+    got = [(e["node"]["number"], e["node"]["validTo"], e["node"]["holder"]["name"])
+           for e in result["data"]["licences"]["edges"]]
+    assert got == [(r["number"], r["valid_to"], r["name"]) for r in expected]
+    [select] = [s for s in sent if "FROM food_licences" in s]
+    assert columns_selected(select) == {"number", "valid_to", "holder_uscc"}
+    [select] = [s for s in sent if "FROM enterprises" in s]
+    assert "legal_rep_id" in columns_selected(select)  # a look-up by key reads whole records
 
 
 async def test_a_record_read_in_part_is_no_answer_to_a_look_up_by_its_key(hub: HubClient, demo_db: Any) -> None:
