@@ -55,7 +55,7 @@ def validate_division_code(value: str) -> str:
     if not isinstance(value, str):
         raise InvalidIdentifier("division code", value, "must be a string")
     code = value.strip()
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise InvalidIdentifier("division code", value, "must be 6 digits")
     if code[:2] not in PROVINCES:
         raise InvalidIdentifier("division code", value, f"{code[:2]!r} is not a province code")

@@ -25,7 +25,8 @@ def validate_id_number(value: str, *, today: dt.date | None = None) -> str:
     code = value.strip().upper()
     if len(code) != 18:
         raise InvalidIdentifier("ID number", value, f"must be 18 characters, got {len(code)}")
-    if not code[:17].isdigit() or not (code[17].isdigit() or code[17] == "X"):
+    # ASCII digits only: ``isdigit`` also takes superscripts (which ``int`` refuses) and full-width digits.
+    if not code.isascii() or not code[:17].isdigit() or not (code[17].isdigit() or code[17] == "X"):
         raise InvalidIdentifier("ID number", value, "must be 17 digits followed by a digit or X")
     # Abolished address codes stay valid (people keep old numbers): only the province is checked.
     if code[:2] not in PROVINCES:

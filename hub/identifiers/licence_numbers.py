@@ -37,17 +37,17 @@ def licence_kind_of(value: str) -> LicenceKind:
     number = value.strip().upper()
     if number.startswith("JY"):
         digits = number[2:]
-        if len(digits) != 14 or not digits.isdigit():
+        if len(digits) != 14 or not digits.isascii() or not digits.isdigit():
             raise InvalidIdentifier("licence number", value, "food business licence is JY + 14 digits")
         if digits[13] != mod11_10_check(digits[:13]):
             raise InvalidIdentifier("licence number", value, "food business licence check digit is wrong")
         return LicenceKind.FOOD_BUSINESS
     if len(number) == 22 and number.endswith("P"):
         validate_uscc(number[:18])
-        if not number[18:21].isdigit():
+        if not number[18:21].isascii() or not number[18:21].isdigit():
             raise InvalidIdentifier("licence number", value, "discharge permit site number must be 3 digits")
         return LicenceKind.POLLUTANT_DISCHARGE
-    if len(number) == 18 and number.isdigit():
+    if len(number) == 18 and number.isascii() and number.isdigit():
         try:
             dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         except ValueError:

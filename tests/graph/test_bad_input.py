@@ -130,3 +130,24 @@ async def test_an_int_argument_past_32_bits_is_bad_input(hub: HubClient, argumen
     result = await hub.query(f"query($n: Int) {{ licences({argument}: $n) {{ edges {{ cursor }} }} }}", {"n": number})
     assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
     assert "data" not in result
+
+
+# Characters ``str.isdigit`` takes for digits that are not ASCII: superscripts, which ``int`` refuses,
+# and full-width digits, which ``int`` reads (a check character then works out, and the number would
+# be looked up and recorded as given).
+NOT_ASCII_DIGITS = [
+    ("11010119900307²²²X", "person(idNumber: $v) { name }"),
+    ("1101011990030712３3", "person(idNumber: $v) { name }"),
+    ("JY²1234567890123", "licence(number: $v) { number }"),
+    ("JY" + "１" * 13 + "3", "licence(number: $v) { number }"),  # its check digit right
+    ("91110000600037341L１１１P", "licence(number: $v) { number }"),
+    ("13020320260101０１０１", "licence(number: $v) { number }"),
+]
+
+
+@pytest.mark.parametrize(("value", "field"), NOT_ASCII_DIGITS)
+async def test_an_identifier_with_digits_that_are_not_ascii_is_bad_input(
+    hub: HubClient, value: str, field: str
+) -> None:
+    result = await hub.query(f"query($v: String!) {{ {field} }}", {"v": value})
+    assert_bad_input(result)
