@@ -62,7 +62,11 @@ def decode_cursor(cursor: str | None) -> Any:
         raise BadArgument("after", "not a cursor from this graph") from None
     # orjson reads integers up to 2**64 - 1; a database integer (SQLite's, BIGINT) stops at 2**63 - 1,
     # so a larger one was never a record's value, and as a statement's parameter it would overflow.
-    if not isinstance(value, (str, int)) or isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+    # A boolean (an ``int`` to Python) was never a page's order either: SQLAlchemy refuses ``> true``.
+    if (
+        isinstance(value, bool) or not isinstance(value, (str, int))
+        or isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX
+    ):
         raise BadArgument("after", "not a cursor from this graph")
     return value
 

@@ -124,6 +124,16 @@ async def test_a_cursor_holding_a_number_no_database_integer_holds_is_bad_input(
     assert_bad_input(result, "cursor")
 
 
+@pytest.mark.parametrize("raw", [b"true", b"false"])
+@pytest.mark.parametrize("connection", ["licences", "enterprises", "cases"])
+async def test_a_cursor_holding_a_boolean_is_bad_input(hub: HubClient, connection: str, raw: bytes) -> None:
+    """A boolean is an ``int`` to Python, but never a page's order value: from a SQLite file it read
+    the first page as if there were no cursor, and the engine (PostgreSQL, MariaDB) refuses ``> true``."""
+    cursor = base64.urlsafe_b64encode(b"c1:" + raw).decode().rstrip("=")
+    result = await hub.query(f"query($a: String) {{ {connection}(after: $a) {{ edges {{ cursor }} }} }}", {"a": cursor})
+    assert_bad_input(result, "cursor")
+
+
 @pytest.mark.parametrize("number", BEYOND_64_BITS)
 @pytest.mark.parametrize("argument", ["first", "expiringWithinDays"])
 async def test_an_int_argument_past_32_bits_is_bad_input(hub: HubClient, argument: str, number: int) -> None:
