@@ -153,3 +153,12 @@ def test_persons_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     references = [pseudonyms.person(person_id(n)) for n in range(10)]
     assert len(pseudonyms._persons) <= 3
     assert [pseudonyms.person(person_id(n)) for n in range(10)] == references  # forgotten ones made again alike
+
+
+@pytest.mark.parametrize("number", ["1101011990030712３3", "11010119900307²²²X"])
+def test_a_source_id_number_with_digits_that_are_not_ascii_is_no_subject_rather_than_a_failure(number: str) -> None:
+    """A department's record naming a person by such a number: the disclosure's subjects skip what
+    ``InvalidIdentifier`` refuses; a superscript's ``ValueError`` or a full-width digit's
+    ``UnicodeEncodeError`` (the number validated, then hashed as ASCII) would fail the record."""
+    with pytest.raises(InvalidIdentifier):
+        Pseudonyms(KEY).person(number)
